@@ -1,0 +1,123 @@
+"""The error tree. Each class says what the caller should do about it::
+
+    OmnibridgeError
+    ├─ ConfigError                       bad profile or mapping: file, line, field, expected
+    ├─ ConnectorError(connector, op)
+    │  ├─ FatalConnectorError            auth, permanent 4xx: stop this operation, alert
+    │  ├─ RetriableConnectorError        429/5xx/timeout, with retry_after
+    │  └─ SkippableRecordError           one bad record: dead-letter it, go on
+    ├─ ConflictError                     stale compare-and-set, insufficient stock
+    │  ├─ StaleCompareError              the channel's value moved since we read it
+    │  ├─ InsufficientStockError         a movement would take available below zero
+    │  └─ IdempotencyKeyReusedError      one key, two different events
+    ├─ WebhookError                      bad signature, replay, duplicate
+    └─ StoreError                        the database is unreachable or its schema is not ours
+
+Every message is written for the person who has to act on it: it names what is wrong and what was expected.
+"""
+
+from __future__ import annotations
+
+
+class OmnibridgeError(Exception):
+    """Base class of every error omnibridge raises on purpose."""
+
+
+class ConfigError(OmnibridgeError):
+    """A profile or mapping file is wrong.
+
+    ``file``, ``line`` and ``field`` locate the problem (any may be unknown); ``expected`` says what would be
+    right. ``str()`` renders one line a merchant can act on.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        self.expected = expected
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = self.file or "<profile>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+        if self.expected:
+            text += f" (expected {self.expected})"
+        return text
+
+
+class ConnectorError(OmnibridgeError):
+    """A connector operation failed. ``connector`` is the connector id, ``op`` the operation name."""
+
+    def __init__(self, message: str, *, connector: str, op: str) -> None:
+        self.connector = connector
+        self.op = op
+        super().__init__(f"{connector}.{op}: {message}")
+
+
+class FatalConnectorError(ConnectorError):
+    """Retrying will not help (bad credentials, permanent 4xx): stop this operation and alert."""
+
+
+class RetriableConnectorError(ConnectorError):
+    """Transient (429, 5xx, timeout). ``retry_after`` is the vendor's hint in seconds, if it gave one."""
+
+    def __init__(self, message: str, *, connector: str, op: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, connector=connector, op=op)
+
+
+class SkippableRecordError(ConnectorError):
+    """One record cannot be processed; dead-letter it with ``reason`` and go on with the rest."""
+
+    def __init__(self, message: str, *, connector: str, op: str, record_id: str | None = None) -> None:
+        self.record_id = record_id
+        super().__init__(message, connector=connector, op=op)
+
+
+class ConflictError(OmnibridgeError):
+    """A write lost a race or would break an invariant; nothing was changed."""
+
+
+class StaleCompareError(ConflictError):
+    """A compare-and-set found a different value than expected: re-read, recompute, retry."""
+
+
+class InsufficientStockError(ConflictError):
+    """A movement would take available below zero for a SKU that does not allow backorders."""
+
+    def __init__(self, *, sku: str, location_id: str, requested: int, available: int) -> None:
+        self.sku = sku
+        self.location_id = location_id
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            f"not enough stock of {sku!r} at {location_id!r}: {requested} requested, {available} available "
+            "(the SKU does not allow backorders)"
+        )
+
+    @property
+    def shortfall(self) -> int:
+        return self.requested - self.available
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    """An idempotency key already recorded a *different* event; the new one was not applied."""
+
+
+class WebhookError(OmnibridgeError):
+    """A webhook delivery was rejected: bad or missing signature, malformed body, or replay."""
+
+
+class StoreError(OmnibridgeError):
+    """The store cannot be used: unreachable database, unsupported URL, or a schema from a newer version."""
