@@ -1,0 +1,60 @@
+"""Building blocks shared by the canonical models: base class, money, addresses, coordinates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+"""The merchant's master SKU: the one key every channel's record is mapped onto."""
+
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+"""ISO 4217 currency code, e.g. ``USD``."""
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+"""ISO 3166-1 alpha-2 country code, e.g. ``US``."""
+
+
+class CanonicalModel(BaseModel):
+    """Base of every canonical model: unknown fields are rejected and values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True)
+
+
+class Money(CanonicalModel):
+    """An amount in one currency. Amounts are decimals, never floats."""
+
+    amount: Decimal
+    currency: CurrencyCode
+
+
+class Address(CanonicalModel):
+    """A postal address. Only ``country`` is required: channels often send partial addresses."""
+
+    name: str | None = None
+    company: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = Field(default=None, description="State, province or county code")
+    postal_code: str | None = None
+    country: CountryCode
+    phone: str | None = None
+
+
+class GeoPoint(CanonicalModel):
+    """WGS84 coordinates in decimal degrees."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+    def distance_km(self, other: GeoPoint) -> float:
+        """Great-circle distance (haversine) to ``other`` in kilometres."""
+        from math import asin, cos, radians, sin, sqrt
+
+        dlat = radians(other.lat - self.lat)
+        dlon = radians(other.lon - self.lon)
+        a = sin(dlat / 2) ** 2 + cos(radians(self.lat)) * cos(radians(other.lat)) * sin(dlon / 2) ** 2
+        return 2 * 6371.0088 * asin(sqrt(a))
