@@ -15,10 +15,15 @@ class BoundRecord(StrEnum):
     VARIANT = "variant"
     """Internal id is the master SKU (e.g. a Shopify InventoryItem gid, a Square ITEM_VARIATION id)."""
     PRODUCT = "product"
+    """Internal id is the product id."""
     LOCATION = "location"
+    """Internal id is the location id from the profile."""
     ORDER = "order"
+    """Internal id is omnibridge's order id."""
     CUSTOMER = "customer"
+    """Internal id is omnibridge's customer id."""
     SHIPMENT = "shipment"
+    """Internal id is omnibridge's shipment id."""
 
 
 class ChannelBinding(CanonicalModel):
@@ -29,9 +34,13 @@ class ChannelBinding(CanonicalModel):
     """
 
     channel: str = Field(min_length=1)
+    """Channel id."""
     record: BoundRecord
+    """Kind of internal record."""
     external_id: str = Field(min_length=1)
+    """The id on the channel."""
     internal_id: str = Field(min_length=1)
+    """omnibridge's id (the master SKU for variants)."""
     extra: dict[str, str] = Field(
         default_factory=dict, description="Channel-specific companions, e.g. the Shopify variant gid"
     )

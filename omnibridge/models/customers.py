@@ -11,16 +11,21 @@ from omnibridge.models.common import Address, CanonicalModel
 
 class ChannelIdentity(CanonicalModel):
     channel: str
+    """Channel id."""
     external_id: str
+    """The customer's id on that channel."""
 
 
 class Consent(CanonicalModel):
     """What the customer agreed to, and when it was last recorded. Absent consent means no."""
 
     marketing_email: bool = False
+    """May be sent marketing email."""
     marketing_sms: bool = False
+    """May be sent marketing SMS."""
     data_processing: bool = Field(default=True, description="Order processing itself (contract basis)")
     recorded_at: datetime | None = None
+    """When the consent was last recorded."""
     source: str | None = Field(default=None, description="Channel or system that recorded the consent")
 
 
@@ -28,11 +33,20 @@ class Customer(CanonicalModel):
     """One person across channels. Redaction (a privacy request) blanks the personal fields."""
 
     id: str
+    """omnibridge's customer id."""
     email: str | None = None
+    """Email address."""
     phone: str | None = None
+    """Phone number."""
     first_name: str | None = None
+    """Given name."""
     last_name: str | None = None
+    """Family name."""
     default_address: Address | None = None
+    """Default shipping address."""
     identities: list[ChannelIdentity] = Field(default_factory=list)
+    """Who this customer is on each channel."""
     consent: Consent = Field(default_factory=Consent)
+    """What the customer agreed to."""
     redacted_at: datetime | None = None
+    """Set when personal data was erased on request."""

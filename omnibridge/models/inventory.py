@@ -27,13 +27,21 @@ class InventoryPosition(CanonicalModel):
     """
 
     sku: Sku
+    """Master SKU."""
     location_id: str
+    """Location holding the stock."""
     on_hand: int = 0
+    """Physically present, including committed, reserved and safety stock."""
     committed: int = 0
+    """Allocated to accepted orders that have not left yet."""
     reserved: int = 0
+    """Held for other reasons: pickup holds, carts, manual holds."""
     safety_stock: int = Field(default=0, ge=0)
+    """Kept back so it is never offered for sale."""
     incoming: int = 0
+    """Expected from suppliers or transfers; not part of on_hand."""
     updated_at: datetime | None = None
+    """When the last movement changed this position."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -103,14 +111,22 @@ class StockMovement(CanonicalModel):
     """
 
     idempotency_key: str = Field(min_length=1, max_length=255)
+    """Unique across the ledger; built from the source event's own id. Re-submitting it is a no-op."""
     source: str = Field(min_length=1, max_length=128)
+    """Where the event came from: a channel id, `manual`, `file:<name>`."""
     kind: MovementKind
+    """What happened (see MovementKind)."""
     sku: Sku
+    """Master SKU."""
     location_id: str
+    """Location whose position changes."""
     quantity: int
+    """Units; positive, except ADJUSTMENT (signed, non-zero) and COUNT (the counted absolute quantity)."""
     occurred_at: datetime
+    """When it happened in the real world (timezone-aware)."""
     reference: str | None = Field(default=None, description="Order, transfer or document this belongs to")
     note: str | None = None
+    """Free text for people reading the ledger."""
 
     @model_validator(mode="after")
     def _check_quantity(self) -> StockMovement:
@@ -129,6 +145,7 @@ class StockMovement(CanonicalModel):
 
 class MovementStatus(StrEnum):
     APPLIED = "applied"
+    """Recorded now; the position changed accordingly."""
     DUPLICATE = "duplicate"
     """The idempotency key was already recorded with the same content; nothing changed."""
 
@@ -137,12 +154,19 @@ class RecordedMovement(CanonicalModel):
     """A movement as the ledger stored it, with the exact change it made to each bucket."""
 
     id: int
+    """Ledger sequence number."""
     movement: StockMovement
+    """The movement as submitted."""
     delta_on_hand: int
+    """Exact change made to on_hand."""
     delta_committed: int
+    """Exact change made to committed."""
     delta_reserved: int
+    """Exact change made to reserved."""
     delta_incoming: int
+    """Exact change made to incoming."""
     recorded_at: datetime
+    """When the ledger recorded it."""
     superseded_by_count: bool = Field(
         default=False,
         description="Arrived after a later count of the same position: the count already saw its effect "
@@ -154,8 +178,11 @@ class MovementResult(CanonicalModel):
     """What submitting a movement did. ``position`` is the position after the call."""
 
     status: MovementStatus
+    """Applied, or a duplicate of an earlier submission."""
     recorded: RecordedMovement
+    """The stored movement (the original one for a duplicate)."""
     position: InventoryPosition
+    """The position after the call."""
     shortfall: int = Field(
         default=0,
         ge=0,

@@ -15,10 +15,13 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class LocationType(StrEnum):
     WAREHOUSE = "warehouse"
+    """Stock held for shipping; not open to customers."""
     STORE = "store"
+    """A shop customers walk into; may ship, offer pickup or curbside."""
     SUPPLIER = "supplier"
     """A dropship supplier: ships to customers from its own stock."""
     THIRD_PARTY_LOGISTICS = "3pl"
+    """A third-party logistics provider holding the merchant's stock."""
 
 
 class LocationCapability(StrEnum):
@@ -38,13 +41,21 @@ class Location(CanonicalModel):
     """
 
     id: str = Field(min_length=1, max_length=64)
+    """Merchant-chosen id used in profiles and mappings, e.g. `wh-east`."""
     name: str
+    """Display name."""
     type: LocationType
+    """Warehouse, store, dropship supplier or 3PL."""
     address: Address | None = None
+    """Postal address (used for routing and carrier labels)."""
     coordinates: GeoPoint | None = None
+    """Where it is, for nearest-store routing."""
     capabilities: set[LocationCapability] = Field(default_factory=set)
+    """What it can do: ship, pickup, curbside."""
     pickup_hours: dict[str, str] = Field(default_factory=dict)
+    """Weekday (`mon`..`sun`) to `HH:MM-HH:MM` or `closed`."""
     active: bool = True
+    """Inactive locations keep their history but take no new stock or orders."""
 
     @field_validator("pickup_hours")
     @classmethod

@@ -16,8 +16,11 @@ class FulfilmentMethod(StrEnum):
     SHIP = "ship"
     """Ship from a warehouse (or wherever routing decides)."""
     SHIP_FROM_STORE = "ship_from_store"
+    """Shipped from a store's stock."""
     PICKUP_IN_STORE = "pickup_in_store"
+    """The customer collects at a store."""
     CURBSIDE = "curbside"
+    """Staff hand the order out at the kerb."""
     DROPSHIP = "dropship"
     """Shipped by a supplier location from its own stock."""
 
@@ -32,9 +35,11 @@ class OrderStatus(StrEnum):
     ON_HOLD = "on_hold"
     """Held by omnibridge or the merchant (e.g. an oversell decision), stock may not be committed."""
     PARTIALLY_FULFILLED = "partially_fulfilled"
+    """Some lines or units have left, others are still open."""
     FULFILLED = "fulfilled"
     """Every line shipped, collected or handed over."""
     CANCELLED = "cancelled"
+    """Cancelled; committed stock was released."""
     COMPLETED = "completed"
     """Fulfilled and closed (no further changes expected)."""
 
@@ -44,11 +49,17 @@ class OrderLine(CanonicalModel):
 
     line_id: str = Field(description="The channel's own line id, stable across updates")
     sku: Sku
+    """Master SKU (mapped from the channel's SKU or id)."""
     quantity: int = Field(gt=0)
+    """Units ordered."""
     unit_price: Money | None = None
+    """Price per unit as charged."""
     location_id: str | None = None
+    """Where the line is allocated, once routed."""
     cancelled_quantity: int = Field(default=0, ge=0)
+    """Units cancelled."""
     fulfilled_quantity: int = Field(default=0, ge=0)
+    """Units shipped or collected."""
 
     @property
     def open_quantity(self) -> int:
@@ -59,16 +70,28 @@ class Order(CanonicalModel):
     """An order from one channel. ``(channel, external_id)`` identifies it; ``id`` is omnibridge's own."""
 
     id: str
+    """omnibridge's own order id."""
     channel: str
+    """Channel id from the profile, e.g. `webstore`."""
     external_id: str
+    """The channel's order id (a Shopify gid, a Square order id, an Amazon order id)."""
     number: str | None = Field(default=None, description="What the customer sees, e.g. '#1001'")
     status: OrderStatus
+    """Canonical lifecycle status."""
     fulfilment_method: FulfilmentMethod = FulfilmentMethod.SHIP
+    """How the customer asked to receive it."""
     pickup_location_id: str | None = None
+    """For pickup and curbside: the chosen location."""
     lines: list[OrderLine] = Field(min_length=1)
+    """The order lines; at least one."""
     ship_to: Address | None = None
+    """Delivery address, for shipped methods."""
     customer_id: str | None = None
+    """omnibridge customer id, when known."""
     total: Money | None = None
+    """Order total as charged."""
     placed_at: datetime
+    """When the customer placed it."""
     updated_at: datetime
+    """When the channel last changed it."""
     priority: int = Field(default=0, description="Higher wins when two orders compete for the last unit")
