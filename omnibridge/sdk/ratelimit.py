@@ -1,0 +1,230 @@
+"""Client-side rate limiting, fed by what the vendor says about its own limits.
+
+A limiter is a bucket with a ``capacity``, a ``refill_rate`` per second and an ``available`` level. Before each
+request the HTTP client calls :meth:`Bucket.acquire` with the request's cost, which waits (with the injected
+``sleep``) until the bucket can pay. After each response the client calls :meth:`Bucket.observe`, which runs the
+bucket's *observers* — pure functions ``(response) -> RateLimitObservation | None`` that read the vendor's rate
+limit headers or body — and corrects the bucket to what the server reported. A 429 empties the bucket.
+
+Two flavours, same mechanics: :class:`TokenBucket` (``rate`` requests/s, ``burst``) and :class:`CostBucket`
+(Shopify's calculated-cost leaky bucket: ``maximum_available``, ``restore_rate``, cost per request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+__all__ = [
+    "Bucket",
+    "Clock",
+    "CostBucket",
+    "RateLimitObservation",
+    "RateLimitObserver",
+    "RateLimiter",
+    "Sleeper",
+    "TokenBucket",
+    "amazon_rate_limit_header",
+    "ratelimit_remaining_headers",
+    "shopify_graphql_throttle_status",
+    "shopify_rest_call_limit",
+]
+
+_EPSILON = 1e-9
+
+Clock = Callable[[], float]
+"""Monotonic seconds."""
+Sleeper = Callable[[float], Awaitable[None]]
+"""Waits the given number of seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitObservation:
+    """What one response told us about the vendor's bucket; ``None`` fields are unknown and left unchanged."""
+
+    capacity: float | None = None
+    available: float | None = None
+    refill_rate: float | None = None
+
+
+RateLimitObserver = Callable[[httpx.Response], RateLimitObservation | None]
+
+
+class RateLimiter(Protocol):
+    """What :class:`~omnibridge.sdk.http.ConnectorHttpClient` needs from a limiter."""
+
+    async def acquire(self, cost: float = 1.0) -> None:
+        """Return once a request of ``cost`` may be sent, having taken ``cost`` from the budget."""
+        ...
+
+    def observe(self, response: httpx.Response) -> None:
+        """Correct the budget from a response the vendor sent (headers, body, status)."""
+        ...
+
+
+class Bucket:
+    """A refilling bucket shared by every request of one connector (or one endpoint, if the caller wants).
+
+    ``acquire(cost)`` waits until ``available >= min(cost, capacity)`` and then subtracts ``cost``; a cost larger
+    than the capacity is let through once the bucket is full and leaves it in debt. Waiters are served in
+    order. ``clock`` is monotonic seconds and ``sleep`` an awaitable sleeper; both are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        capacity: float,
+        refill_rate: float,
+        available: float | None = None,
+        observers: Sequence[RateLimitObserver] = (),
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        if capacity <= 0 or refill_rate <= 0:
+            raise ValueError(f"capacity and refill rate must be positive, got {capacity} and {refill_rate}")
+        self.capacity = float(capacity)
+        self.refill_rate = float(refill_rate)
+        self.available = self.capacity if available is None else min(float(available), self.capacity)
+        self.observers = tuple(observers)
+        self._clock = clock
+        self._sleep = sleep
+        self._updated_at = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        elapsed = max(0.0, now - self._updated_at)
+        self._updated_at = now
+        self.available = min(self.capacity, self.available + elapsed * self.refill_rate)
+
+    def wait_time(self, cost: float = 1.0) -> float:
+        """Seconds until a request of ``cost`` could be paid for, as of now."""
+        self._refill()
+        missing = min(cost, self.capacity) - self.available
+        return 0.0 if missing <= _EPSILON else missing / self.refill_rate
+
+    async def acquire(self, cost: float = 1.0) -> None:
+        """Wait until the bucket can pay ``cost``, then take it."""
+        if cost < 0:
+            raise ValueError(f"cost must not be negative, got {cost}")
+        async with self._lock:
+            while (wait := self.wait_time(cost)) > 0:
+                await self._sleep(wait)
+            self.available -= cost
+
+    def apply(self, observation: RateLimitObservation) -> None:
+        """Adopt what the server reported; unknown fields keep their current value."""
+        self._refill()
+        if observation.capacity is not None and observation.capacity > 0:
+            self.capacity = observation.capacity
+        if observation.refill_rate is not None and observation.refill_rate > 0:
+            self.refill_rate = observation.refill_rate
+        if observation.available is not None:
+            self.available = observation.available
+        self.available = min(self.available, self.capacity)
+
+    def observe(self, response: httpx.Response) -> None:
+        """Run the observers on ``response``; a 429 also empties the bucket."""
+        for observer in self.observers:
+            observation = observer(response)
+            if observation is not None:
+                self.apply(observation)
+        if response.status_code == 429:
+            self._refill()
+            self.available = min(self.available, 0.0)
+
+
+class TokenBucket(Bucket):
+    """``rate`` requests per second with bursts of up to ``burst`` (Amazon SP-API's per-operation model)."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        *,
+        observers: Sequence[RateLimitObserver] = (),
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        super().__init__(capacity=burst, refill_rate=rate, observers=observers, clock=clock, sleep=sleep)
+
+
+class CostBucket(Bucket):
+    """A calculated-cost bucket (Shopify GraphQL): pass each query's expected cost to ``acquire``.
+
+    Feed it :func:`shopify_graphql_throttle_status` so ``currentlyAvailable`` from every response replaces the
+    local estimate, which also refunds the difference between requested and actual cost.
+    """
+
+    def __init__(
+        self,
+        maximum_available: float,
+        restore_rate: float,
+        *,
+        currently_available: float | None = None,
+        observers: Sequence[RateLimitObserver] = (),
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        super().__init__(
+            capacity=maximum_available,
+            refill_rate=restore_rate,
+            available=currently_available,
+            observers=observers,
+            clock=clock,
+            sleep=sleep,
+        )
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def amazon_rate_limit_header(response: httpx.Response) -> RateLimitObservation | None:
+    """Amazon SP-API ``x-amzn-RateLimit-Limit: <requests per second>`` (sent "when available")."""
+    rate = _float(response.headers.get("x-amzn-RateLimit-Limit"))
+    return RateLimitObservation(refill_rate=rate) if rate else None
+
+
+def shopify_rest_call_limit(response: httpx.Response) -> RateLimitObservation | None:
+    """Shopify REST ``X-Shopify-Shop-Api-Call-Limit: <used>/<bucket size>``."""
+    used, _, size = response.headers.get("X-Shopify-Shop-Api-Call-Limit", "").partition("/")
+    used_f, size_f = _float(used), _float(size)
+    if used_f is None or size_f is None:
+        return None
+    return RateLimitObservation(capacity=size_f, available=max(0.0, size_f - used_f))
+
+
+def shopify_graphql_throttle_status(response: httpx.Response) -> RateLimitObservation | None:
+    """Shopify GraphQL ``extensions.cost.throttleStatus`` in the JSON body (also on a THROTTLED 200)."""
+    if "json" not in response.headers.get("content-type", ""):
+        return None
+    try:
+        status = json.loads(response.content)["extensions"]["cost"]["throttleStatus"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(status, dict):
+        return None
+    return RateLimitObservation(
+        capacity=_float(status.get("maximumAvailable")),
+        available=_float(status.get("currentlyAvailable")),
+        refill_rate=_float(status.get("restoreRate")),
+    )
+
+
+def ratelimit_remaining_headers(response: httpx.Response) -> RateLimitObservation | None:
+    """The common ``X-RateLimit-Limit`` / ``X-RateLimit-Remaining`` pair (Clover, Lightspeed X-Series, ...)."""
+    limit = _float(response.headers.get("X-RateLimit-Limit"))
+    remaining = _float(response.headers.get("X-RateLimit-Remaining"))
+    if limit is None and remaining is None:
+        return None
+    return RateLimitObservation(capacity=limit, available=remaining)
