@@ -1,0 +1,153 @@
+"""The ``omnibridge`` command line.
+
+No command ever shows a traceback to a merchant: an :class:`~omnibridge.errors.OmnibridgeError` prints
+``error: <message>`` on stderr and exits 1 (a bad profile prints one line per problem); anything else prints
+``internal error: <type>: <message>`` and exits 2, with the traceback only when ``OMNIBRIDGE_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from omnibridge import __version__
+from omnibridge.cli.connectors import connectors_app
+from omnibridge.cli.db import db_app
+from omnibridge.cli.inventory import inventory_app
+from omnibridge.config import (
+    DEFAULT_PROFILE,
+    PROFILE_ENV,
+    ProfileErrors,
+    load_profile,
+    profile_summary,
+    write_starter_profile,
+)
+from omnibridge.errors import ConfigError, OmnibridgeError
+from omnibridge.logs import mask_secrets
+
+DEBUG_ENV = "OMNIBRIDGE_DEBUG"
+
+
+def report_error(exc: BaseException) -> int:
+    """Print ``exc`` for a person on stderr and return the exit code (1 for our errors, 2 for bugs)."""
+    if isinstance(exc, ProfileErrors):
+        for error in exc.errors:
+            typer.echo(f"error: {error.render()}", err=True)
+        return 1
+    if isinstance(exc, ConfigError):
+        typer.echo(f"error: {exc.render()}", err=True)
+        return 1
+    if isinstance(exc, OmnibridgeError):
+        typer.echo(f"error: {mask_secrets(_one_line(str(exc)))}", err=True)
+        return 1
+    if os.environ.get(DEBUG_ENV) == "1":
+        traceback.print_exception(exc, file=sys.stderr)
+    detail = mask_secrets(_one_line(str(exc)))
+    typer.echo(
+        f"internal error: {type(exc).__name__}: {detail} — set {DEBUG_ENV}=1 for the traceback",
+        err=True,
+    )
+    return 2
+
+
+class _GuardedGroup(TyperGroup):
+    """The root group: turns every exception a command raises into a one-line message and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:  # ctx: Typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            raise typer.Exit(report_error(exc)) from None
+
+
+app = typer.Typer(
+    name="omnibridge",
+    cls=_GuardedGroup,
+    help="omnibridge: one stock, every sales channel, no oversell.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(db_app, name="db")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"omnibridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    """omnibridge: one stock, every sales channel, no oversell."""
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the profile.")] = Path(DEFAULT_PROFILE),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a starter merchant profile that validates as written."""
+    target = write_starter_profile(path, force=force)
+    typer.echo(f"wrote {target}")
+    typer.echo(f"next: edit it, then run 'omnibridge validate {target}'")
+
+
+@app.command()
+def validate(
+    profile: Annotated[
+        Path,
+        typer.Argument(
+            help=f"The merchant profile (default: ${PROFILE_ENV} or ./{DEFAULT_PROFILE}).", envvar=PROFILE_ENV
+        ),
+    ] = Path(DEFAULT_PROFILE),
+) -> None:
+    """Check a merchant profile and every file it references; print each problem with its file and line."""
+    try:
+        loaded = load_profile(profile)
+    except ProfileErrors as exc:
+        for error in exc.errors:
+            typer.echo(error.render(), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(profile_summary(loaded))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console script: run the CLI and exit with its code, never with a traceback."""
+    try:
+        code = app(args=argv, prog_name="omnibridge", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        code = 130
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.TyperException as exc:  # usage errors: show the usage line and the problem
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+        code = exc.exit_code
+    except Exception as exc:
+        code = report_error(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

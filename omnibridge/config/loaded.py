@@ -1,0 +1,90 @@
+"""What :func:`omnibridge.config.load_profile` returns: a fully validated, immutable view of a merchant profile.
+
+Nothing here holds raw YAML: locations are canonical :class:`~omnibridge.models.Location` objects, each channel
+carries its connector's validated settings object and its merged mapping tables, and the store URL is already
+resolved. ``repr()`` of these objects never shows a credential: the store URL and connector settings are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from pydantic import BaseModel
+
+from omnibridge.config.schema import MerchantSection
+from omnibridge.config.store_url import mask_store_url
+from omnibridge.models import Location, OrderStatus
+from omnibridge.sdk.metadata import ConnectorSpec
+
+
+@dataclass(frozen=True)
+class MappingTables:
+    """A channel's mapping files merged into three lookup tables.
+
+    * ``sku_aliases``: channel SKU -> master SKU (a SKU not listed is its own master SKU).
+    * ``location_map``: channel location reference -> location id of the profile (every target exists).
+    * ``status_map``: channel order status -> canonical :class:`~omnibridge.models.OrderStatus`.
+
+    ``sources`` are the mapping files, in the order they were merged. A key set in two files to different values
+    is a load error, so the order never changes the result.
+    """
+
+    sku_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    location_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    status_map: Mapping[str, OrderStatus] = field(default_factory=lambda: MappingProxyType({}))
+    sources: tuple[Path, ...] = ()
+
+    def master_sku(self, channel_sku: str) -> str:
+        """The master SKU for ``channel_sku`` (itself when no alias is configured)."""
+        return self.sku_aliases.get(channel_sku, channel_sku)
+
+
+@dataclass(frozen=True)
+class LoadedChannel:
+    """One configured channel.
+
+    ``settings`` is an instance of ``spec.settings_model`` (credentials are ``SecretStr``); ``profile_path`` is
+    the absolute path of the connector profile it came from. Disabled channels are loaded and validated too.
+    """
+
+    id: str
+    connector: str
+    spec: ConnectorSpec = field(repr=False)
+    settings: BaseModel = field(repr=False)
+    profile_path: Path
+    mappings: MappingTables
+    enabled: bool = True
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class LoadedProfile:
+    """A validated merchant profile.
+
+    ``path`` is the absolute path of the profile file. ``store_url`` is the database URL with a relative SQLite
+    path made absolute against the profile's directory; it may contain a password, so print
+    :attr:`store_url_masked` instead. ``locations`` and ``channels`` keep the file's order; their ids are unique.
+    """
+
+    path: Path
+    version: int
+    merchant: MerchantSection
+    store_url: str = field(repr=False)
+    locations: tuple[Location, ...]
+    channels: tuple[LoadedChannel, ...]
+
+    @property
+    def store_url_masked(self) -> str:
+        """The store URL with any password replaced by ``***``."""
+        return mask_store_url(self.store_url)
+
+    def location(self, location_id: str) -> Location | None:
+        """The location with id ``location_id``, if the profile has one."""
+        return next((loc for loc in self.locations if loc.id == location_id), None)
+
+    def channel(self, channel_id: str) -> LoadedChannel | None:
+        """The channel with id ``channel_id``, if the profile has one."""
+        return next((chan for chan in self.channels if chan.id == channel_id), None)

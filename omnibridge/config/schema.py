@@ -1,0 +1,211 @@
+"""The shape of the three configuration files, as pydantic models.
+
+* :class:`ProfileFile` -- the merchant profile, ``omnibridge.yaml``.
+* :class:`ConnectorProfileFile` -- one channel's connector profile (``connector`` + ``settings``).
+* :class:`MappingFile` -- a mapping file (SKU aliases, location map, status map).
+
+These models check each value on its own (types, formats, allowed words) and reject unknown keys. Checks that
+need more than one value or more than one file (unique ids, a mapping's target location exists, the connector is
+installed, its settings) are in :mod:`omnibridge.config.checks` and :mod:`omnibridge.config.loader`.
+
+``Field(description=...)`` texts are written as "what is expected": error messages quote them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from omnibridge.config.currencies import ISO_4217
+from omnibridge.config.store_url import check_store_url
+from omnibridge.models import LocationCapability, LocationType, OrderStatus
+
+CONFIG_ERROR_TYPE = "omnibridge_config"
+"""The pydantic error type of the problems raised by this package's own validators."""
+
+DEFAULT_STORE_URL = "sqlite:///omnibridge.db"
+
+
+def config_problem(message: str, expected: str) -> PydanticCustomError:
+    """A validation error carrying a merchant-facing ``message`` and what was ``expected``."""
+    return PydanticCustomError(CONFIG_ERROR_TYPE, "{message}", {"message": message, "expected": expected})
+
+
+def _none_as_empty_dict(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _none_as_empty_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _did_you_mean(value: str, options: list[str] | frozenset[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(options), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _check_currency(value: str) -> str:
+    code = value.upper()
+    if code not in ISO_4217:
+        raise config_problem(
+            f"unknown currency '{value}'{_did_you_mean(code, ISO_4217)}", "an ISO 4217 currency code such as USD"
+        )
+    return code
+
+
+def _check_timezone(value: str) -> str:
+    if value not in _time_zones():
+        raise config_problem(
+            f"unknown time zone '{value}'{_did_you_mean(value, _time_zones())}",
+            "an IANA time zone such as America/New_York or Europe/Berlin",
+        )
+    return value
+
+
+_HOURS = re.compile(r"^(?P<start>([01]\d|2[0-3]):[0-5]\d)-(?P<end>([01]\d|2[0-3]):[0-5]\d)$")
+
+
+def _check_hours(value: str) -> str:
+    if value == "closed":
+        return value
+    match = _HOURS.match(value)
+    if match is None or match["start"] >= match["end"]:
+        raise config_problem(
+            f"invalid opening hours '{value}'", "'HH:MM-HH:MM' on a 24-hour clock, opening before closing, or 'closed'"
+        )
+    return value
+
+
+def _check_store(value: str) -> str:
+    problem = check_store_url(value)
+    if problem is not None:
+        raise config_problem(problem.message, problem.expected)
+    return value
+
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
+ConnectorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+_ID_HELP = "an id of letters, digits, '-', '_' or '.', at most 64 characters"
+
+
+class Section(BaseModel):
+    """Base of every configuration model: unknown keys are errors, numbers are accepted where text is expected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+
+class MerchantSection(Section):
+    """``merchant:`` -- who the profile is for."""
+
+    name: Text = Field(description="the merchant's name")
+    currency: Annotated[str, AfterValidator(_check_currency)] = Field(
+        description="an ISO 4217 currency code such as USD"
+    )
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = Field(
+        description="an IANA time zone such as America/New_York"
+    )
+
+
+class StoreSection(Section):
+    """``store:`` -- where omnibridge keeps its ledger."""
+
+    url: Annotated[str, AfterValidator(_check_store)] = Field(
+        default=DEFAULT_STORE_URL,
+        description="a database URL: sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db",
+    )
+
+
+class AddressSection(Section):
+    """A location's postal address. Only ``country`` is required."""
+
+    name: str | None = None
+    company: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = Field(default=None, description="a state, province or county code")
+    postal_code: str | None = None
+    country: Annotated[str, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)] = Field(
+        pattern=r"^[A-Z]{2}$", description="a two-letter ISO 3166 country code such as US"
+    )
+    phone: str | None = None
+
+
+class CoordinatesSection(Section):
+    """WGS84 coordinates in decimal degrees."""
+
+    lat: float = Field(ge=-90, le=90, description="a latitude between -90 and 90")
+    lon: float = Field(ge=-180, le=180, description="a longitude between -180 and 180")
+
+
+class LocationSection(Section):
+    """One entry of ``locations:``."""
+
+    id: Identifier = Field(description=_ID_HELP)
+    name: Text = Field(description="the location's name")
+    type: LocationType = Field(description="one of: " + ", ".join(t.value for t in LocationType))
+    address: AddressSection | None = None
+    coordinates: CoordinatesSection | None = None
+    capabilities: Annotated[list[LocationCapability], BeforeValidator(_none_as_empty_list)] = Field(
+        default_factory=list
+    )
+    pickup_hours: Annotated[
+        dict[Weekday, Annotated[str, AfterValidator(_check_hours)]], BeforeValidator(_none_as_empty_dict)
+    ] = Field(default_factory=dict)
+    active: bool = True
+
+
+class ChannelSection(Section):
+    """One entry of ``channels:``: a sales channel served by one connector."""
+
+    id: Identifier = Field(description=_ID_HELP)
+    connector: ConnectorId = Field(description="the id of an installed connector (see 'omnibridge connectors list')")
+    profile: Text = Field(description="the path of the channel's connector profile, relative to this file")
+    mappings: Annotated[list[Text], BeforeValidator(_none_as_empty_list)] = Field(default_factory=list)
+    enabled: bool = True
+    priority: int = Field(default=0, description="an integer (higher wins when channels compete)")
+
+
+class ProfileFile(Section):
+    """The merchant profile (``omnibridge.yaml``)."""
+
+    version: Literal[1] = Field(description="1 (the profile format version)")
+    merchant: MerchantSection = Field(description="a 'merchant:' section with name, currency and timezone")
+    store: Annotated[StoreSection, BeforeValidator(_none_as_empty_dict)] = Field(default_factory=StoreSection)
+    locations: list[LocationSection] = Field(min_length=1, description="a list of at least one location")
+    channels: Annotated[list[ChannelSection], BeforeValidator(_none_as_empty_list)] = Field(default_factory=list)
+
+
+class ConnectorProfileFile(Section):
+    """A channel's connector profile. ``settings`` is validated later by the connector's own settings model."""
+
+    connector: ConnectorId = Field(description="the connector id, the same as the channel's 'connector'")
+    settings: Annotated[dict[str, Any], BeforeValidator(_none_as_empty_dict)] = Field(default_factory=dict)
+
+
+class MappingFile(Section):
+    """A mapping file: how one channel's identifiers map onto the merchant's. Every table is optional."""
+
+    sku_aliases: Annotated[dict[str, Text], BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=dict, description="channel SKU: master SKU"
+    )
+    location_map: Annotated[dict[str, Text], BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=dict, description="channel location reference: location id from the profile"
+    )
+    status_map: Annotated[dict[str, OrderStatus], BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=dict, description="channel order status: canonical order status"
+    )
