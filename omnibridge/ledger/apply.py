@@ -1,0 +1,169 @@
+"""Applying a movement: dedupe, lock, compute, check and update in one write transaction.
+
+The order of steps is what makes the promises hold under concurrency:
+
+1. Lock the position row (PostgreSQL: create it if missing with ``INSERT ... ON CONFLICT DO NOTHING``, then
+   ``SELECT ... FOR UPDATE``; SQLite: the transaction began with ``BEGIN IMMEDIATE`` and already holds the
+   database's write lock). Every later read of this position's ledger happens under that lock.
+2. Compute the deltas from the state under the lock (:mod:`omnibridge.ledger.effects`).
+3. Insert the movement with ``INSERT ... ON CONFLICT DO NOTHING`` on its idempotency key. The database decides
+   whether the key is new, in the same transaction as the effect; if it is not, the movement is a duplicate
+   (same fingerprint) or a reused key (different fingerprint), and nothing is changed.
+4. Check the invariants; a refusal raises, and the transaction rolls back the insert with everything else, so
+   the same key can be retried later.
+5. Add the deltas to the position in one ``UPDATE`` (never read-modify-write).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from omnibridge.errors import IdempotencyKeyReusedError
+from omnibridge.ledger.effects import Deltas, check, check_safety_stock, deltas_for, is_superseded
+from omnibridge.ledger.fingerprint import fingerprint
+from omnibridge.ledger.records import by_key, position_from_row, recorded_from_row
+from omnibridge.models import InventoryPosition, MovementKind, MovementResult, MovementStatus, StockMovement
+from omnibridge.store.catalog import allows_backorder
+from omnibridge.store.sql import insert_ignore
+from omnibridge.store.tables import MOVEMENTS, POSITIONS
+
+
+def apply_movement(
+    session: Session, movement: StockMovement, *, allow_shortfall: bool, now: datetime
+) -> MovementResult:
+    """Apply ``movement`` inside the caller's write transaction (see the module docstring for the steps).
+
+    Returns APPLIED with the new position, or DUPLICATE with the original record and the current position.
+    Raises :class:`~omnibridge.errors.IdempotencyKeyReusedError`, :class:`~omnibridge.errors.ConflictError` or
+    :class:`~omnibridge.errors.InsufficientStockError`; the caller must then roll back (the store does).
+    """
+    current = lock_position(session, movement.sku, movement.location_id)
+    superseded = is_superseded(movement, _latest_count_at(session, movement))
+    on_hand_at_time = _on_hand_at(session, movement) if movement.kind is MovementKind.COUNT and not superseded else 0
+    deltas = deltas_for(movement, current, superseded=superseded, on_hand_at_time=on_hand_at_time)
+    digest = fingerprint(movement)
+    inserted = insert_ignore(session, MOVEMENTS, _row(movement, deltas, digest, superseded=superseded, now=now))
+    original = by_key(session, movement.idempotency_key)
+    if not inserted:
+        if original.fingerprint != digest:
+            raise IdempotencyKeyReusedError(
+                f"idempotency key {movement.idempotency_key!r} already recorded a different movement "
+                f"({original.kind} of {original.quantity} {original.sku!r} at {original.location_id!r}); "
+                "the new one was not applied"
+            )
+        return MovementResult(status=MovementStatus.DUPLICATE, recorded=recorded_from_row(original), position=current)
+    shortfall = check(
+        movement,
+        current,
+        deltas,
+        allow_backorder=allows_backorder(session, movement.sku),
+        allow_shortfall=allow_shortfall,
+    )
+    updated = _add(session, movement.sku, movement.location_id, deltas, now)
+    return MovementResult(
+        status=MovementStatus.APPLIED, recorded=recorded_from_row(original), position=updated, shortfall=shortfall
+    )
+
+
+def set_safety_stock(
+    session: Session, sku: str, location_id: str, quantity: int, *, now: datetime
+) -> InventoryPosition:
+    """Set the safety stock of a position (a setting, not a movement: absolute and naturally idempotent).
+
+    Raises :class:`~omnibridge.errors.InsufficientStockError` if it would lower available below zero for a SKU
+    that does not allow backorders, and ValueError for a negative quantity.
+    """
+    current = lock_position(session, sku, location_id)
+    check_safety_stock(current, quantity, allow_backorder=allows_backorder(session, sku))
+    row = session.execute(
+        sa.update(POSITIONS)
+        .where(POSITIONS.c.sku == sku, POSITIONS.c.location_id == location_id)
+        .values(safety_stock=quantity, updated_at=now)
+        .returning(*POSITIONS.c)
+    ).one()
+    return position_from_row(row)
+
+
+def lock_position(session: Session, sku: str, location_id: str) -> InventoryPosition:
+    """Ensure the position row exists and lock it for the rest of the transaction; return its state."""
+    insert_ignore(session, POSITIONS, _zero_position(sku, location_id))
+    row = session.execute(
+        sa.select(POSITIONS).where(POSITIONS.c.sku == sku, POSITIONS.c.location_id == location_id).with_for_update()
+    ).one()
+    return position_from_row(row)
+
+
+def _zero_position(sku: str, location_id: str) -> dict[str, object]:
+    return {
+        "sku": sku,
+        "location_id": location_id,
+        "on_hand": 0,
+        "committed": 0,
+        "reserved": 0,
+        "safety_stock": 0,
+        "incoming": 0,
+        "updated_at": None,
+    }
+
+
+def _at_position(movement: StockMovement) -> sa.ColumnElement[bool]:
+    return sa.and_(MOVEMENTS.c.sku == movement.sku, MOVEMENTS.c.location_id == movement.location_id)
+
+
+def _latest_count_at(session: Session, movement: StockMovement) -> datetime | None:
+    return session.execute(
+        sa.select(sa.func.max(MOVEMENTS.c.occurred_at)).where(
+            _at_position(movement), MOVEMENTS.c.kind == MovementKind.COUNT.value
+        )
+    ).scalar()
+
+
+def _on_hand_at(session: Session, movement: StockMovement) -> int:
+    total = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(MOVEMENTS.c.delta_on_hand), 0)).where(
+            _at_position(movement), MOVEMENTS.c.occurred_at <= movement.occurred_at
+        )
+    ).scalar()
+    return int(total or 0)
+
+
+def _row(movement: StockMovement, deltas: Deltas, digest: str, *, superseded: bool, now: datetime) -> dict[str, object]:
+    return {
+        "idempotency_key": movement.idempotency_key,
+        "fingerprint": digest,
+        "source": movement.source,
+        "kind": movement.kind.value,
+        "sku": movement.sku,
+        "location_id": movement.location_id,
+        "quantity": movement.quantity,
+        "counted_quantity": movement.quantity if movement.kind is MovementKind.COUNT else None,
+        "delta_on_hand": deltas.on_hand,
+        "delta_committed": deltas.committed,
+        "delta_reserved": deltas.reserved,
+        "delta_incoming": deltas.incoming,
+        "occurred_at": movement.occurred_at,
+        "recorded_at": now,
+        "reference": movement.reference,
+        "note": movement.note,
+        "superseded_by_count": superseded,
+    }
+
+
+def _add(session: Session, sku: str, location_id: str, deltas: Deltas, now: datetime) -> InventoryPosition:
+    c = POSITIONS.c
+    row = session.execute(
+        sa.update(POSITIONS)
+        .where(c.sku == sku, c.location_id == location_id)
+        .values(
+            on_hand=c.on_hand + deltas.on_hand,
+            committed=c.committed + deltas.committed,
+            reserved=c.reserved + deltas.reserved,
+            incoming=c.incoming + deltas.incoming,
+            updated_at=now,
+        )
+        .returning(*POSITIONS.c)
+    ).one()
+    return position_from_row(row)

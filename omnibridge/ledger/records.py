@@ -1,0 +1,74 @@
+"""Reading the ledger: positions and recorded movements as canonical models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from omnibridge.models import InventoryPosition, MovementKind, RecordedMovement, StockMovement
+from omnibridge.store.tables import MOVEMENTS, POSITIONS
+
+
+def position_from_row(row: Any) -> InventoryPosition:
+    return InventoryPosition(
+        sku=row.sku,
+        location_id=row.location_id,
+        on_hand=row.on_hand,
+        committed=row.committed,
+        reserved=row.reserved,
+        safety_stock=row.safety_stock,
+        incoming=row.incoming,
+        updated_at=row.updated_at,
+    )
+
+
+def recorded_from_row(row: Any) -> RecordedMovement:
+    return RecordedMovement(
+        id=row.id,
+        movement=StockMovement(
+            idempotency_key=row.idempotency_key,
+            source=row.source,
+            kind=MovementKind(row.kind),
+            sku=row.sku,
+            location_id=row.location_id,
+            quantity=row.quantity,
+            occurred_at=row.occurred_at,
+            reference=row.reference,
+            note=row.note,
+        ),
+        delta_on_hand=row.delta_on_hand,
+        delta_committed=row.delta_committed,
+        delta_reserved=row.delta_reserved,
+        delta_incoming=row.delta_incoming,
+        recorded_at=row.recorded_at,
+        superseded_by_count=row.superseded_by_count,
+    )
+
+
+def position(session: Session, sku: str, location_id: str) -> InventoryPosition:
+    """The position of ``sku`` at ``location_id``; all zeros if nothing was ever recorded there."""
+    row = session.execute(
+        sa.select(POSITIONS).where(POSITIONS.c.sku == sku, POSITIONS.c.location_id == location_id)
+    ).first()
+    return InventoryPosition(sku=sku, location_id=location_id) if row is None else position_from_row(row)
+
+
+def positions(session: Session, sku: str) -> list[InventoryPosition]:
+    """Every position of ``sku``, sorted by location id."""
+    rows = session.execute(sa.select(POSITIONS).where(POSITIONS.c.sku == sku).order_by(POSITIONS.c.location_id))
+    return [position_from_row(row) for row in rows]
+
+
+def movements(session: Session, sku: str, location_id: str | None = None) -> list[RecordedMovement]:
+    """The movements recorded for ``sku`` (at one location if given), in the order they were recorded."""
+    query = sa.select(MOVEMENTS).where(MOVEMENTS.c.sku == sku)
+    if location_id is not None:
+        query = query.where(MOVEMENTS.c.location_id == location_id)
+    return [recorded_from_row(row) for row in session.execute(query.order_by(MOVEMENTS.c.id))]
+
+
+def by_key(session: Session, idempotency_key: str) -> Any:
+    """The movement row recorded under ``idempotency_key``, or None."""
+    return session.execute(sa.select(MOVEMENTS).where(MOVEMENTS.c.idempotency_key == idempotency_key)).first()

@@ -1,0 +1,8 @@
+"""Persistent state on SQLite or PostgreSQL: :func:`open_store` returns a :class:`Store`.
+
+See ``docs/store.md`` for backends, URLs, locking, migrations and the ledger's semantics.
+"""
+
+from omnibridge.store.store import Clock, Store, open_store, utc_now
+
+__all__ = ["Clock", "Store", "open_store", "utc_now"]

@@ -1,0 +1,110 @@
+"""Engines for the supported backends, and the read/write transactions the repositories run in.
+
+SQLite (a file) is the default backend; PostgreSQL (``postgresql+psycopg://``) is for larger merchants and
+for several processes sharing one store.
+
+SQLite is opened in WAL mode (readers never block the writer), ``synchronous=NORMAL`` (durable across a
+process crash; the last transactions may be lost on power loss, the usual WAL trade-off), ``foreign_keys=ON``
+and a 30 s ``busy_timeout``. The driver's own transaction handling is switched off and every *write*
+transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so two writers queue on the
+busy timeout instead of one failing with "database is locked" when it upgrades a read lock half-way through.
+Read transactions use a plain (deferred) ``BEGIN`` and see a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlmodel import Session
+
+from omnibridge.errors import StoreError
+
+SUPPORTED_URLS = "sqlite:///PATH (a file) or postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+BUSY_TIMEOUT_SECONDS = 30
+_WRITE = "omnibridge_write"
+
+
+def parse_url(url: str) -> URL:
+    """Parse and check a store URL; raise :class:`StoreError` naming the supported forms otherwise."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"cannot parse database URL {url!r}: expected {SUPPORTED_URLS}") from None
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        if parsed.database in (None, "", ":memory:"):
+            raise StoreError(f"an in-memory SQLite store is not supported: expected {SUPPORTED_URLS}")
+        return parsed
+    if parsed.drivername == "postgresql+psycopg":
+        return parsed
+    raise StoreError(f"unsupported database URL scheme {parsed.drivername!r}: expected {SUPPORTED_URLS}")
+
+
+def safe_url(url: URL) -> str:
+    """The URL with any password masked, for messages and logs."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_store_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` configured as described in the module docstring. Does not connect."""
+    parsed = parse_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return _sqlite_engine(parsed)
+    return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+
+def _sqlite_engine(url: URL) -> sa.Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite; the "begin" hook below emits BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+def check_reachable(engine: sa.Engine) -> None:
+    """Open and close one connection; an unreachable database becomes a one-line :class:`StoreError`."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise StoreError(f"cannot open the database at {safe_url(engine.url)}: {reason}") from None
+
+
+def write_engine(engine: sa.Engine) -> sa.Engine:
+    """``engine`` with the write option set: on SQLite its transactions begin with ``BEGIN IMMEDIATE``."""
+    return engine.execution_options(**{_WRITE: True})
+
+
+@contextmanager
+def write_session(engine: sa.Engine) -> Iterator[Session]:
+    """One write transaction: committed when the block exits normally, rolled back if it raises."""
+    with Session(write_engine(engine), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: sa.Engine) -> Iterator[Session]:
+    """One read transaction (a consistent snapshot on both backends)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

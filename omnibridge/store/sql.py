@@ -1,0 +1,49 @@
+"""Dialect-aware statements the repositories share: insert-or-ignore and upsert, each one atomic statement
+(``INSERT ... ON CONFLICT``) so that concurrent writers never race between a check and an insert."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+
+def dialect_insert(session: Session, table: sa.Table) -> sqlite.Insert | postgresql.Insert:
+    """An ``INSERT`` for ``table`` in the session's dialect, with ``on_conflict_*`` available."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_ignore(session: Session, table: sa.Table, values: Mapping[str, Any]) -> bool:
+    """Insert ``values`` unless that violates a unique constraint; True if a row was inserted."""
+    statement = (
+        dialect_insert(session, table)
+        .values(dict(values))
+        .on_conflict_do_nothing()
+        .returning(*table.primary_key.columns)  # rowcount is unreliable with RETURNING; the returned row is not
+    )
+    return session.execute(statement).first() is not None
+
+
+def upsert(session: Session, table: sa.Table, values: Mapping[str, Any], *, key: Sequence[str]) -> None:
+    """Insert ``values``, or update every other column of the row whose ``key`` columns match."""
+    statement = dialect_insert(session, table).values(dict(values))
+    update = {name: statement.excluded[name] for name in values if name not in key}
+    if update:
+        session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=update))
+    else:
+        session.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
+
+
+def dump(model: BaseModel | None) -> dict[str, Any] | None:
+    """A nested value object as JSON-ready data (Decimals and datetimes as strings), or None."""
+    return None if model is None else model.model_dump(mode="json")
+
+
+def dump_all(models: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    return [model.model_dump(mode="json") for model in models]

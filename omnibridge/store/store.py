@@ -1,0 +1,252 @@
+"""The :class:`Store` facade: every repository behind one object, each call in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from omnibridge.models import (
+    BoundRecord,
+    ChannelBinding,
+    Customer,
+    InventoryPosition,
+    Listing,
+    Location,
+    MovementResult,
+    Order,
+    Product,
+    RecordedMovement,
+    Return,
+    Shipment,
+    StockMovement,
+    TrackingEvent,
+    Variant,
+)
+from omnibridge.store import bindings, catalog, customers, listings, locations, orders, shipments
+from omnibridge.store.engine import check_reachable, create_store_engine, read_session, write_session
+from omnibridge.store.migrate import ensure_head
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """omnibridge's persistent state: catalog, locations, the stock ledger, bindings, orders, shipments,
+    returns, customers and listings.
+
+    Methods take and return canonical models (never table rows). Each method runs in one transaction: a
+    write either happens completely or not at all, and errors leave the store unchanged. A Store is safe to
+    share between threads (each call checks a connection out of the pool). Use it as a context manager or
+    call :meth:`close`.
+    """
+
+    def __init__(self, engine: sa.Engine, *, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release every pooled connection. The store must not be used afterwards."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- catalog -----------------------------------------------------------------------------------------
+
+    def upsert_product(self, product: Product) -> None:
+        """Store ``product`` with exactly the variants it lists (see :func:`catalog.upsert_product`)."""
+        with write_session(self.engine) as session:
+            catalog.upsert_product(session, product)
+
+    def get_product(self, product_id: str) -> Product | None:
+        with read_session(self.engine) as session:
+            return catalog.get_product(session, product_id)
+
+    def get_variant(self, sku: str) -> Variant | None:
+        with read_session(self.engine) as session:
+            return catalog.get_variant(session, sku)
+
+    def list_variants(self) -> list[Variant]:
+        """Every variant, sorted by SKU."""
+        with read_session(self.engine) as session:
+            return catalog.list_variants(session)
+
+    # -- locations ---------------------------------------------------------------------------------------
+
+    def upsert_location(self, location: Location) -> None:
+        with write_session(self.engine) as session:
+            locations.upsert_location(session, location)
+
+    def get_location(self, location_id: str) -> Location | None:
+        with read_session(self.engine) as session:
+            return locations.get_location(session, location_id)
+
+    def list_locations(self) -> list[Location]:
+        """Every location, sorted by id."""
+        with read_session(self.engine) as session:
+            return locations.list_locations(session)
+
+    # -- bindings ----------------------------------------------------------------------------------------
+
+    def bind(self, binding: ChannelBinding) -> None:
+        """Record a binding; idempotent for the same mapping, :class:`ConflictError` for a clashing one."""
+        with write_session(self.engine) as session:
+            bindings.bind(session, binding)
+
+    def resolve(self, channel: str, record: BoundRecord, external_id: str) -> str | None:
+        """The internal id bound to ``external_id`` on ``channel``, or None."""
+        with read_session(self.engine) as session:
+            return bindings.resolve(session, channel, record, external_id)
+
+    def external_id(self, channel: str, record: BoundRecord, internal_id: str) -> str | None:
+        """The external id on ``channel`` bound to ``internal_id``, or None."""
+        with read_session(self.engine) as session:
+            return bindings.external_id(session, channel, record, internal_id)
+
+    # -- ledger ------------------------------------------------------------------------------------------
+
+    def apply(self, movement: StockMovement, *, allow_shortfall: bool = False) -> MovementResult:
+        """Apply ``movement`` exactly once (see ``docs/store.md`` for the full semantics).
+
+        * The idempotency key is deduplicated by the database in the same transaction as the effect: a
+          re-delivery with the same content returns DUPLICATE (with the original record) and changes nothing;
+          the same key with different content raises :class:`IdempotencyKeyReusedError`.
+        * A RELEASE above reserved, or a COMMITMENT_RELEASE / FULFILMENT above committed, raises
+          :class:`ConflictError`.
+        * A movement taking available below zero for a SKU without ``allow_backorder`` (unknown SKUs
+          included) raises :class:`InsufficientStockError`, unless ``allow_shortfall`` (for physical facts
+          that already happened): then it is applied and ``MovementResult.shortfall`` says by how much.
+
+        Every refusal writes nothing, not even the key, so the movement can be retried later.
+        """
+        from omnibridge.ledger.apply import apply_movement  # the ledger builds on the store's tables
+
+        with write_session(self.engine) as session:
+            return apply_movement(session, movement, allow_shortfall=allow_shortfall, now=self._clock())
+
+    def positions(self, sku: str) -> list[InventoryPosition]:
+        """One position per location that has one for ``sku``, sorted by location id."""
+        from omnibridge.ledger import records
+
+        with read_session(self.engine) as session:
+            return records.positions(session, sku)
+
+    def position(self, sku: str, location_id: str) -> InventoryPosition:
+        """The position of ``sku`` at ``location_id`` (all zeros if nothing was recorded there)."""
+        from omnibridge.ledger import records
+
+        with read_session(self.engine) as session:
+            return records.position(session, sku, location_id)
+
+    def movements(self, sku: str, location_id: str | None = None) -> list[RecordedMovement]:
+        """Recorded movements of ``sku`` (optionally at one location), in recorded order."""
+        from omnibridge.ledger import records
+
+        with read_session(self.engine) as session:
+            return records.movements(session, sku, location_id)
+
+    def set_safety_stock(self, sku: str, location_id: str, quantity: int) -> InventoryPosition:
+        """Set the safety stock of a position; refused like a movement if it would take available below zero
+        for a SKU without backorders (:class:`InsufficientStockError`). Returns the new position."""
+        from omnibridge.ledger.apply import set_safety_stock
+
+        with write_session(self.engine) as session:
+            return set_safety_stock(session, sku, location_id, quantity, now=self._clock())
+
+    # -- orders, shipments, returns ------------------------------------------------------------------------
+
+    def save_order(self, order: Order) -> Order:
+        """Upsert by ``(channel, external_id)``; returns the stored order (which keeps its first id)."""
+        with write_session(self.engine) as session:
+            return orders.save_order(session, order)
+
+    def get_order(self, order_id: str) -> Order | None:
+        with read_session(self.engine) as session:
+            return orders.get_order(session, order_id)
+
+    def find_order(self, channel: str, external_id: str) -> Order | None:
+        with read_session(self.engine) as session:
+            return orders.find_order(session, channel, external_id)
+
+    def save_shipment(self, shipment: Shipment) -> None:
+        """Upsert by id; tracking history is append-only (known events are kept, new ones added)."""
+        with write_session(self.engine) as session:
+            shipments.save_shipment(session, shipment)
+
+    def get_shipment(self, shipment_id: str) -> Shipment | None:
+        with read_session(self.engine) as session:
+            return shipments.get_shipment(session, shipment_id)
+
+    def add_tracking_event(self, shipment_id: str, event: TrackingEvent) -> Shipment:
+        """Append a tracking event (repeats ignored); status becomes the latest event's. Returns the shipment."""
+        with write_session(self.engine) as session:
+            return shipments.add_tracking_event(session, shipment_id, event)
+
+    def save_return(self, ret: Return) -> None:
+        with write_session(self.engine) as session:
+            shipments.save_return(session, ret)
+
+    def get_return(self, return_id: str) -> Return | None:
+        with read_session(self.engine) as session:
+            return shipments.get_return(session, return_id)
+
+    # -- customers ---------------------------------------------------------------------------------------
+
+    def save_customer(self, customer: Customer) -> None:
+        """Upsert by id with exactly the identities listed; :class:`ConflictError` if one belongs to another."""
+        with write_session(self.engine) as session:
+            customers.save_customer(session, customer)
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        with read_session(self.engine) as session:
+            return customers.get_customer(session, customer_id)
+
+    def find_customer(self, channel: str, external_id: str) -> Customer | None:
+        with read_session(self.engine) as session:
+            return customers.find_customer(session, channel, external_id)
+
+    # -- listings ----------------------------------------------------------------------------------------
+
+    def save_listing(self, listing: Listing) -> None:
+        """Upsert by ``(channel, sku)``."""
+        with write_session(self.engine) as session:
+            listings.save_listing(session, listing)
+
+    def get_listing(self, channel: str, sku: str) -> Listing | None:
+        with read_session(self.engine) as session:
+            return listings.get_listing(session, channel, sku)
+
+    def listings_for(self, sku: str) -> list[Listing]:
+        """Every channel's listing of ``sku``, sorted by channel."""
+        with read_session(self.engine) as session:
+            return listings.listings_for(session, sku)
+
+
+def open_store(url: str, *, clock: Clock = utc_now) -> Store:
+    """Open the store at ``url`` and migrate its schema to head.
+
+    ``url`` is ``sqlite:///PATH`` (a file, created if missing) or ``postgresql+psycopg://...``. ``clock``
+    stamps ``recorded_at``/``updated_at`` (inject one in tests). Raises :class:`StoreError` for an
+    unsupported URL, an unreachable database, or a schema stamped by a newer omnibridge.
+    """
+    engine = create_store_engine(url)
+    try:
+        check_reachable(engine)
+        ensure_head(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, clock=clock)

@@ -1,0 +1,258 @@
+"""The database tables (SQLModel over SQLAlchemy 2). Private to the store: callers see canonical models only.
+
+Nested value objects (addresses, money, attributes, lines) are JSON columns holding the canonical model's
+``model_dump(mode="json")``; everything that is queried or constrained is a real column. Migration
+``0001_initial`` creates exactly this schema; the store contract test checks that the two never drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from omnibridge.store.types import UTCDateTime
+
+_registry = registry(
+    metadata=sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+)
+
+
+class StoreModel(SQLModel, registry=_registry):
+    """Base of the store's tables. Their own registry keeps them out of ``SQLModel.metadata``, so other
+    packages' tables never leak into this schema or its migrations."""
+
+
+metadata: sa.MetaData = _registry.metadata
+
+JsonObject = dict[str, Any]
+
+
+def _ts(*, nullable: bool) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable)
+
+
+class ProductRow(StoreModel, table=True):
+    __tablename__ = "products"
+
+    id: str = Field(primary_key=True, max_length=255)
+    title: str
+    product_type: str | None = None
+    vendor: str | None = None
+    attributes: JsonObject = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+
+
+class VariantRow(StoreModel, table=True):
+    __tablename__ = "variants"
+
+    sku: str = Field(primary_key=True, max_length=255)
+    product_id: str = Field(foreign_key="products.id", ondelete="CASCADE", index=True, max_length=255)
+    title: str | None = None
+    barcodes: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    option_values: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    price: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    weight_grams: int | None = None
+    tracked: bool = True
+    allow_backorder: bool = False
+
+
+class LocationRow(StoreModel, table=True):
+    __tablename__ = "locations"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    type: str = Field(max_length=32)
+    address: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    coordinates: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    capabilities: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    pickup_hours: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    active: bool = True
+
+
+class PositionRow(StoreModel, table=True):
+    __tablename__ = "inventory_positions"
+
+    sku: str = Field(primary_key=True, max_length=255)
+    location_id: str = Field(primary_key=True, max_length=255)
+    on_hand: int = 0
+    committed: int = 0
+    reserved: int = 0
+    safety_stock: int = 0
+    incoming: int = 0
+    updated_at: datetime | None = _ts(nullable=True)
+
+
+class MovementRow(StoreModel, table=True):
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        sa.UniqueConstraint("idempotency_key"),
+        sa.Index("ix_stock_movements_position_time", "sku", "location_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)
+    source: str = Field(max_length=128)
+    kind: str = Field(max_length=32)
+    sku: str = Field(max_length=255)
+    location_id: str = Field(max_length=255)
+    quantity: int
+    counted_quantity: int | None = None
+    delta_on_hand: int
+    delta_committed: int
+    delta_reserved: int
+    delta_incoming: int
+    occurred_at: datetime = _ts(nullable=False)
+    recorded_at: datetime = _ts(nullable=False)
+    reference: str | None = None
+    note: str | None = None
+    superseded_by_count: bool = False
+
+
+class BindingRow(StoreModel, table=True):
+    __tablename__ = "channel_bindings"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "record", "external_id"),
+        sa.UniqueConstraint("channel", "record", "internal_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=128)
+    record: str = Field(max_length=32)
+    external_id: str = Field(max_length=255)
+    internal_id: str = Field(max_length=255)
+    extra: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+
+
+class OrderRow(StoreModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+
+    id: str = Field(primary_key=True, max_length=255)
+    channel: str = Field(max_length=128)
+    external_id: str = Field(max_length=255)
+    number: str | None = None
+    status: str = Field(max_length=32)
+    fulfilment_method: str = Field(max_length=32)
+    pickup_location_id: str | None = None
+    lines: list[JsonObject] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    ship_to: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    customer_id: str | None = Field(default=None, index=True)
+    total: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    placed_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+    priority: int = 0
+
+
+class ShipmentRow(StoreModel, table=True):
+    __tablename__ = "shipments"
+
+    id: str = Field(primary_key=True, max_length=255)
+    order_id: str = Field(index=True, max_length=255)
+    from_location_id: str = Field(max_length=255)
+    carrier: str = Field(max_length=64)
+    service: str | None = None
+    tracking_number: str | None = Field(default=None, index=True)
+    label_url: str | None = None
+    cost: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    ship_to: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    lines: list[JsonObject] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    status: str = Field(max_length=32)
+    created_at: datetime = _ts(nullable=False)
+
+
+class TrackingEventRow(StoreModel, table=True):
+    __tablename__ = "shipment_tracking_events"
+    __table_args__ = (
+        sa.UniqueConstraint("shipment_id", "occurred_at", "carrier_status", name="uq_tracking_events_event"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: str = Field(foreign_key="shipments.id", ondelete="CASCADE", max_length=255)
+    status: str = Field(max_length=32)
+    carrier_status: str
+    occurred_at: datetime = _ts(nullable=False)
+    message: str | None = None
+    location: str | None = None
+
+
+class ReturnRow(StoreModel, table=True):
+    __tablename__ = "returns"
+
+    id: str = Field(primary_key=True, max_length=255)
+    order_id: str = Field(index=True, max_length=255)
+    channel: str = Field(max_length=128)
+    external_id: str | None = None
+    location_id: str | None = None
+    status: str = Field(max_length=32)
+    lines: list[JsonObject] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    refund: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    created_at: datetime = _ts(nullable=False)
+
+
+class CustomerRow(StoreModel, table=True):
+    __tablename__ = "customers"
+
+    id: str = Field(primary_key=True, max_length=255)
+    email: str | None = Field(default=None, index=True)
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    default_address: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    consent: JsonObject = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    redacted_at: datetime | None = _ts(nullable=True)
+
+
+class CustomerIdentityRow(StoreModel, table=True):
+    __tablename__ = "customer_identities"
+
+    channel: str = Field(primary_key=True, max_length=128)
+    external_id: str = Field(primary_key=True, max_length=255)
+    customer_id: str = Field(foreign_key="customers.id", ondelete="CASCADE", index=True, max_length=255)
+    position: int = 0
+
+
+class ListingRow(StoreModel, table=True):
+    __tablename__ = "listings"
+
+    channel: str = Field(primary_key=True, max_length=128)
+    sku: str = Field(primary_key=True, max_length=255)
+    external_id: str | None = None
+    title: str | None = None
+    price: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    compare_at_price: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    status: str = Field(max_length=32)
+    shown_quantity: int | None = None
+    updated_at: datetime | None = _ts(nullable=True)
+
+
+def table(row: type[StoreModel]) -> sa.Table:
+    """The Core ``Table`` behind a row class (for dialect inserts and bulk updates)."""
+    result = row.__table__  # type: ignore[attr-defined]
+    assert isinstance(result, sa.Table)
+    return result
+
+
+PRODUCTS = table(ProductRow)
+VARIANTS = table(VariantRow)
+LOCATIONS = table(LocationRow)
+POSITIONS = table(PositionRow)
+MOVEMENTS = table(MovementRow)
+BINDINGS = table(BindingRow)
+ORDERS = table(OrderRow)
+SHIPMENTS = table(ShipmentRow)
+TRACKING_EVENTS = table(TrackingEventRow)
+RETURNS = table(ReturnRow)
+CUSTOMERS = table(CustomerRow)
+CUSTOMER_IDENTITIES = table(CustomerIdentityRow)
+LISTINGS = table(ListingRow)

@@ -1,0 +1,97 @@
+"""Shared fixtures: a ``store`` on every backend, a deterministic clock, and hypothesis profiles.
+
+PostgreSQL tests need ``OMNIBRIDGE_TEST_POSTGRES_URL`` (``eval "$(scripts/start-postgres.sh)"`` starts one).
+Without it they are skipped locally, and fail in CI (``CI=true``), where PostgreSQL is required.
+Each PostgreSQL test gets a fresh schema (via ``search_path``), dropped afterwards.
+
+Hypothesis profiles: ``dev`` (default) and ``ci`` (many more examples); pick with ``HYPOTHESIS_PROFILE``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from sqlalchemy.engine import make_url
+
+from omnibridge.store import Store, open_store
+
+POSTGRES_ENV = "OMNIBRIDGE_TEST_POSTGRES_URL"
+
+settings.register_profile(
+    "dev", max_examples=200, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", max_examples=2000, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+class TickingClock:
+    """A clock for tests: starts at a fixed instant and moves 1 ms forward on every reading."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+
+def postgres_base_url() -> str:
+    """The test server's URL; skips the test when unset (fails in CI, where PostgreSQL is required)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL is required in CI: set {POSTGRES_ENV} (scripts/start-postgres.sh starts one)")
+    pytest.skip(f"no PostgreSQL: set {POSTGRES_ENV} to run the PostgreSQL half of the store tests")
+
+
+@contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose connections use a fresh, empty schema; the schema is dropped on exit."""
+    base = make_url(postgres_base_url())
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base, poolclass=sa.NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        admin.dispose()
+
+
+def sqlite_url(directory: Path) -> str:
+    return f"sqlite:///{directory / 'omnibridge.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL for an empty database, on each backend."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+    else:
+        with postgres_schema_url() as url:
+            yield url
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
+
+
+@pytest.fixture
+def store(store_url: str, clock: TickingClock) -> Iterator[Store]:
+    """An open store on an empty, migrated database (each backend), closed afterwards."""
+    with open_store(store_url, clock=clock) as opened:
+        yield opened
