@@ -1,0 +1,48 @@
+"""Runs one benchmark and prints its figures as a table, or as one JSON object with ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+BENCHMARKS = {
+    "ledger": "bench.ledger",
+}
+
+
+def _table(result: dict[str, Any]) -> str:
+    rows: list[dict[str, Any]] = result["rows"]
+    columns = list(rows[0].keys()) if rows else []
+    widths = {c: max(len(c), *(len(_fmt(r[c])) for r in rows)) for c in columns}
+    lines = [result["title"], ""]
+    lines.append("  ".join(c.ljust(widths[c]) for c in columns))
+    lines.append("  ".join("-" * widths[c] for c in columns))
+    lines += ["  ".join(_fmt(r[c]).ljust(widths[c]) for c in columns) for r in rows]
+    for note in result.get("notes", []):
+        lines.append(f"\n{note}")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("name", choices=sorted(BENCHMARKS))
+    parser.add_argument("--quick", action="store_true", help="a short, CI-sized run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    module = importlib.import_module(BENCHMARKS[args.name])
+    result: dict[str, Any] = module.run(quick=args.quick)
+    print(json.dumps(result, indent=2, default=str) if args.json else _table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
