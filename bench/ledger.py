@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from omnibridge.errors import ConflictError
 from omnibridge.models import MovementKind, Product, StockMovement, Variant
-from omnibridge.store import open_store
+from omnibridge.store import Store, open_store
 
 
 def _stream(n: int, skus: list[str], locations: list[str], seed: int = 7) -> list[StockMovement]:
@@ -116,6 +116,18 @@ def _baseline(url: str, n: int) -> float:
     return elapsed
 
 
+def _play(store: Store, movements: list[StockMovement]) -> tuple[float, int]:
+    """Apply every movement; return the seconds taken and how many were refused."""
+    refused = 0
+    started = time.perf_counter()
+    for movement in movements:
+        try:
+            store.apply(movement)
+        except ConflictError:
+            refused += 1
+    return time.perf_counter() - started, refused
+
+
 def _measure(backend: str, url: str, movements: list[StockMovement], skus: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with open_store(url) as store:
@@ -126,22 +138,8 @@ def _measure(backend: str, url: str, movements: list[StockMovement], skus: list[
                 variants=[Variant(sku=s, product_id="bench") for s in skus],
             )
         )
-        started = time.perf_counter()
-        refused = 0
-        for movement in movements:
-            try:
-                store.apply(movement)
-            except ConflictError:
-                refused += 1
-        apply_s = time.perf_counter() - started
-        started = time.perf_counter()
-        refused_again = 0
-        for movement in movements:
-            try:
-                store.apply(movement)
-            except ConflictError:
-                refused_again += 1
-        replay_s = time.perf_counter() - started
+        apply_s, refused = _play(store, movements)
+        replay_s, refused_again = _play(store, movements)
     baseline_s = _baseline(url, len(movements))
     n = len(movements)
     base_rate = n / baseline_s

@@ -10,6 +10,7 @@ Hypothesis profiles: ``dev`` (default) and ``ci`` (many more examples); pick wit
 from __future__ import annotations
 
 import os
+import textwrap
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
+from support import WriteFile
 
 from omnibridge.store import Store, open_store
 
@@ -95,3 +97,16 @@ def store(store_url: str, clock: TickingClock) -> Iterator[Store]:
     """An open store on an empty, migrated database (each backend), closed afterwards."""
     with open_store(store_url, clock=clock) as opened:
         yield opened
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> WriteFile:
+    """``write(relative_path, text)``: write dedented ``text`` under ``tmp_path`` and return the path."""
+
+    def _write(relative: str, text: str) -> Path:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return _write

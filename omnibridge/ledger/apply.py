@@ -17,11 +17,13 @@ The order of steps is what makes the promises hold under concurrency:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from omnibridge.errors import IdempotencyKeyReusedError
+from omnibridge.ledger import records
 from omnibridge.ledger.effects import Deltas, check, check_safety_stock, deltas_for, is_superseded
 from omnibridge.ledger.fingerprint import fingerprint
 from omnibridge.ledger.records import by_key, position_from_row, recorded_from_row
@@ -40,21 +42,20 @@ def apply_movement(
     Raises :class:`~omnibridge.errors.IdempotencyKeyReusedError`, :class:`~omnibridge.errors.ConflictError` or
     :class:`~omnibridge.errors.InsufficientStockError`; the caller must then roll back (the store does).
     """
+    digest = fingerprint(movement)
+    # Fast path for re-deliveries, the common case for webhooks: a key that is already recorded needs no lock
+    # and no computation. It is only a shortcut: a key recorded concurrently is caught by the insert below.
+    earlier = by_key(session, movement.idempotency_key)
+    if earlier is not None:
+        return _duplicate(movement, earlier, digest, records.position(session, movement.sku, movement.location_id))
     current = lock_position(session, movement.sku, movement.location_id)
     superseded = is_superseded(movement, _latest_count_at(session, movement))
     on_hand_at_time = _on_hand_at(session, movement) if movement.kind is MovementKind.COUNT and not superseded else 0
     deltas = deltas_for(movement, current, superseded=superseded, on_hand_at_time=on_hand_at_time)
-    digest = fingerprint(movement)
     inserted = insert_ignore(session, MOVEMENTS, _row(movement, deltas, digest, superseded=superseded, now=now))
     original = by_key(session, movement.idempotency_key)
     if not inserted:
-        if original.fingerprint != digest:
-            raise IdempotencyKeyReusedError(
-                f"idempotency key {movement.idempotency_key!r} already recorded a different movement "
-                f"({original.kind} of {original.quantity} {original.sku!r} at {original.location_id!r}); "
-                "the new one was not applied"
-            )
-        return MovementResult(status=MovementStatus.DUPLICATE, recorded=recorded_from_row(original), position=current)
+        return _duplicate(movement, original, digest, current)
     shortfall = check(
         movement,
         current,
@@ -66,6 +67,17 @@ def apply_movement(
     return MovementResult(
         status=MovementStatus.APPLIED, recorded=recorded_from_row(original), position=updated, shortfall=shortfall
     )
+
+
+def _duplicate(movement: StockMovement, original: Any, digest: str, current: InventoryPosition) -> MovementResult:
+    """The answer to a key that is already recorded: DUPLICATE if the content matches, else a reused key."""
+    if original.fingerprint != digest:
+        raise IdempotencyKeyReusedError(
+            f"idempotency key {movement.idempotency_key!r} already recorded a different movement "
+            f"({original.kind} of {original.quantity} {original.sku!r} at {original.location_id!r}); "
+            "the new one was not applied"
+        )
+    return MovementResult(status=MovementStatus.DUPLICATE, recorded=recorded_from_row(original), position=current)
 
 
 def set_safety_stock(
@@ -90,9 +102,7 @@ def set_safety_stock(
 def lock_position(session: Session, sku: str, location_id: str) -> InventoryPosition:
     """Ensure the position row exists and lock it for the rest of the transaction; return its state."""
     insert_ignore(session, POSITIONS, _zero_position(sku, location_id))
-    row = session.execute(
-        sa.select(POSITIONS).where(POSITIONS.c.sku == sku, POSITIONS.c.location_id == location_id).with_for_update()
-    ).one()
+    row = session.connection().execute(_POSITION_FOR_UPDATE, {"p_sku": sku, "p_location": location_id}).one()
     return position_from_row(row)
 
 
@@ -109,24 +119,43 @@ def _zero_position(sku: str, location_id: str) -> dict[str, object]:
     }
 
 
-def _at_position(movement: StockMovement) -> sa.ColumnElement[bool]:
-    return sa.and_(MOVEMENTS.c.sku == movement.sku, MOVEMENTS.c.location_id == movement.location_id)
+# The hot statements are built once with bind parameters, so SQLAlchemy builds and compiles each only once.
+_M, _P = MOVEMENTS.c, POSITIONS.c
+_AT_POSITION = sa.and_(_M.sku == sa.bindparam("p_sku"), _M.location_id == sa.bindparam("p_location"))
+_POSITION_FOR_UPDATE = (
+    sa.select(POSITIONS)
+    .where(_P.sku == sa.bindparam("p_sku"), _P.location_id == sa.bindparam("p_location"))
+    .with_for_update()
+)
+_LATEST_COUNT = sa.select(sa.func.max(_M.occurred_at)).where(_AT_POSITION, _M.kind == MovementKind.COUNT.value)
+_ON_HAND_AT = sa.select(sa.func.coalesce(sa.func.sum(_M.delta_on_hand), 0)).where(
+    _AT_POSITION, _M.occurred_at <= sa.bindparam("p_at")
+)
+_ADD_DELTAS = (
+    sa.update(POSITIONS)
+    .where(_P.sku == sa.bindparam("p_sku"), _P.location_id == sa.bindparam("p_location"))
+    .values(
+        on_hand=_P.on_hand + sa.bindparam("d_on_hand"),
+        committed=_P.committed + sa.bindparam("d_committed"),
+        reserved=_P.reserved + sa.bindparam("d_reserved"),
+        incoming=_P.incoming + sa.bindparam("d_incoming"),
+        updated_at=sa.bindparam("p_now", type_=_P.updated_at.type),
+    )
+    .returning(*POSITIONS.c)
+)
+
+
+def _at(movement: StockMovement) -> dict[str, object]:
+    return {"p_sku": movement.sku, "p_location": movement.location_id}
 
 
 def _latest_count_at(session: Session, movement: StockMovement) -> datetime | None:
-    return session.execute(
-        sa.select(sa.func.max(MOVEMENTS.c.occurred_at)).where(
-            _at_position(movement), MOVEMENTS.c.kind == MovementKind.COUNT.value
-        )
-    ).scalar()
+    latest: datetime | None = session.connection().execute(_LATEST_COUNT, _at(movement)).scalar()
+    return latest
 
 
 def _on_hand_at(session: Session, movement: StockMovement) -> int:
-    total = session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(MOVEMENTS.c.delta_on_hand), 0)).where(
-            _at_position(movement), MOVEMENTS.c.occurred_at <= movement.occurred_at
-        )
-    ).scalar()
+    total = session.connection().execute(_ON_HAND_AT, {**_at(movement), "p_at": movement.occurred_at}).scalar()
     return int(total or 0)
 
 
@@ -153,17 +182,13 @@ def _row(movement: StockMovement, deltas: Deltas, digest: str, *, superseded: bo
 
 
 def _add(session: Session, sku: str, location_id: str, deltas: Deltas, now: datetime) -> InventoryPosition:
-    c = POSITIONS.c
-    row = session.execute(
-        sa.update(POSITIONS)
-        .where(c.sku == sku, c.location_id == location_id)
-        .values(
-            on_hand=c.on_hand + deltas.on_hand,
-            committed=c.committed + deltas.committed,
-            reserved=c.reserved + deltas.reserved,
-            incoming=c.incoming + deltas.incoming,
-            updated_at=now,
-        )
-        .returning(*POSITIONS.c)
-    ).one()
-    return position_from_row(row)
+    parameters = {
+        "p_sku": sku,
+        "p_location": location_id,
+        "d_on_hand": deltas.on_hand,
+        "d_committed": deltas.committed,
+        "d_reserved": deltas.reserved,
+        "d_incoming": deltas.incoming,
+        "p_now": now,
+    }
+    return position_from_row(session.connection().execute(_ADD_DELTAS, parameters).one())

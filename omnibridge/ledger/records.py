@@ -71,4 +71,7 @@ def movements(session: Session, sku: str, location_id: str | None = None) -> lis
 
 def by_key(session: Session, idempotency_key: str) -> Any:
     """The movement row recorded under ``idempotency_key``, or None."""
-    return session.execute(sa.select(MOVEMENTS).where(MOVEMENTS.c.idempotency_key == idempotency_key)).first()
+    return session.connection().execute(_BY_KEY, {"p_key": idempotency_key}).first()
+
+
+_BY_KEY = sa.select(MOVEMENTS).where(MOVEMENTS.c.idempotency_key == sa.bindparam("p_key"))

@@ -76,8 +76,10 @@ def list_variants(session: Session) -> list[Variant]:
 
 def allows_backorder(session: Session, sku: str) -> bool:
     """Whether the ledger may take available below zero for ``sku``; unknown SKUs do not."""
-    value = session.execute(sa.select(VARIANTS.c.allow_backorder).where(VARIANTS.c.sku == sku)).scalar()
-    return bool(value)
+    return bool(session.connection().execute(_ALLOWS_BACKORDER, {"p_sku": sku}).scalar())
+
+
+_ALLOWS_BACKORDER = sa.select(VARIANTS.c.allow_backorder).where(VARIANTS.c.sku == sa.bindparam("p_sku"))
 
 
 def _variant(row: VariantRow) -> Variant:

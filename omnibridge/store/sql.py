@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,13 +22,16 @@ def dialect_insert(session: Session, table: sa.Table) -> sqlite.Insert | postgre
 
 def insert_ignore(session: Session, table: sa.Table, values: Mapping[str, Any]) -> bool:
     """Insert ``values`` unless that violates a unique constraint; True if a row was inserted."""
-    statement = (
-        dialect_insert(session, table)
-        .values(dict(values))
-        .on_conflict_do_nothing()
-        .returning(*table.primary_key.columns)  # rowcount is unreliable with RETURNING; the returned row is not
-    )
-    return session.execute(statement).first() is not None
+    statement = _insert_ignore_statement(session.get_bind().dialect.name, table)
+    return session.connection().execute(statement, dict(values)).first() is not None
+
+
+@functools.cache
+def _insert_ignore_statement(dialect: str, table: sa.Table) -> sa.Executable:
+    # Built once per table: the values arrive as execution parameters, so SQLAlchemy compiles it once too.
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    # rowcount is unreliable with RETURNING; the returned row is not
+    return insert.on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
 def upsert(session: Session, table: sa.Table, values: Mapping[str, Any], *, key: Sequence[str]) -> None:

@@ -3,41 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict, HttpUrl, SecretStr
+from support import acme_registry
 
-from omnibridge.sdk.metadata import Capability, ConnectorKind, ConnectorSpec
-from omnibridge.sdk.registry import ConnectorRegistry, LoadFailure, RegisteredConnector
+from omnibridge.sdk.registry import ConnectorRegistry
 
-
-class AcmeSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: HttpUrl
-    api_key: SecretStr
-    warehouse_code: str
-
-
-FAKE_REGISTRY = ConnectorRegistry(
-    connectors={
-        "acme-wms": RegisteredConnector(
-            ConnectorSpec(
-                id="acme-wms",
-                label="ACME WMS",
-                kind=ConnectorKind.ERP_WMS,
-                settings_model=AcmeSettings,
-                capabilities=frozenset({Capability.INVENTORY_READ, Capability.INVENTORY_WRITE}),
-            ),
-            "omnibridge_acme:connector",
-            "omnibridge-acme-connector",
-            "0.1.0",
-        )
-    },
-    failures=[LoadFailure("broken", "broken_pkg:spec", "broken-dist", "ImportError: No module named 'broken_pkg'")],
-)
+FAKE_REGISTRY = acme_registry(broken="broken")
 
 
 @pytest.fixture(autouse=True)
@@ -48,22 +20,6 @@ def fake_discovery(monkeypatch: pytest.MonkeyPatch) -> ConnectorRegistry:
     monkeypatch.delenv("OMNIBRIDGE_PROFILE", raising=False)
     monkeypatch.delenv("OMNIBRIDGE_DEBUG", raising=False)
     return FAKE_REGISTRY
-
-
-WriteFile = Callable[[str, str], Path]
-
-
-@pytest.fixture
-def write(tmp_path: Path) -> WriteFile:
-    """``write(relative_path, text)``: write dedented ``text`` under ``tmp_path`` and return the path."""
-
-    def _write(relative: str, text: str) -> Path:
-        path = tmp_path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
-
-    return _write
 
 
 @pytest.fixture

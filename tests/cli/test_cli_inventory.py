@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support import WriteFile
 from typer.testing import CliRunner
 
 from omnibridge.cli.app import app
 from omnibridge.models import Location, LocationType, MovementKind, Product, StockMovement, Variant
 from omnibridge.store import open_store
 
-WriteFile = Callable[[str, str], Path]
 runner = CliRunner()
 WHEN = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

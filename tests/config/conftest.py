@@ -2,59 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict, HttpUrl, SecretStr
+from support import WriteFile, acme_registry
 
-from omnibridge.sdk.metadata import Capability, ConnectorKind, ConnectorSpec
-from omnibridge.sdk.registry import ConnectorRegistry, LoadFailure, RegisteredConnector
-
-
-class AcmeSettings(BaseModel):
-    """The settings of the third-party ``acme-wms`` test connector, mirrored here to stay independent of it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: HttpUrl
-    api_key: SecretStr
-    warehouse_code: str
-
-
-ACME = ConnectorSpec(
-    id="acme-wms",
-    label="ACME WMS",
-    kind=ConnectorKind.ERP_WMS,
-    settings_model=AcmeSettings,
-    capabilities=frozenset({Capability.INVENTORY_READ, Capability.INVENTORY_WRITE}),
-)
+from omnibridge.sdk.registry import ConnectorRegistry
 
 
 @pytest.fixture
 def registry() -> ConnectorRegistry:
     """A registry with only ``acme-wms`` installed and one broken plugin, ``brokenconn``."""
-    return ConnectorRegistry(
-        connectors={"acme-wms": RegisteredConnector(ACME, "tests:ACME", "omnibridge-acme-connector", "0.1.0")},
-        failures=[LoadFailure("brokenconn", "broken:spec", "broken-dist", "ImportError: no module named 'nope'")],
-    )
-
-
-WriteFile = Callable[[str, str], Path]
-
-
-@pytest.fixture
-def write(tmp_path: Path) -> WriteFile:
-    """``write(relative_path, text)``: write dedented ``text`` under ``tmp_path`` and return the path."""
-
-    def _write(relative: str, text: str) -> Path:
-        path = tmp_path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
-
-    return _write
+    return acme_registry()
 
 
 BASE_PROFILE = """
