@@ -2,6 +2,7 @@
 
     OmnibridgeError
     ├─ ConfigError                       bad profile or mapping: file, line, field, expected
+    │  └─ ConfigErrors                   every problem found in a file set, one ConfigError each
     ├─ ConnectorError(connector, op)
     │  ├─ FatalConnectorError            auth, permanent 4xx: stop this operation, alert
     │  ├─ RetriableConnectorError        429/5xx/timeout, with retry_after
@@ -17,6 +18,8 @@ Every message is written for the person who has to act on it: it names what is w
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class OmnibridgeError(Exception):
@@ -47,13 +50,33 @@ class ConfigError(OmnibridgeError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        where = self.file or "<profile>"
+        where = self.file or ""
         if self.line is not None:
-            where = f"{where}:{self.line}"
-        text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+            where = f"{where or '<profile>'}:{self.line}"
+        text = f"{where + ': ' if where else ''}{self.field + ': ' if self.field else ''}{self.message}"
         if self.expected:
             text += f" (expected {self.expected})"
         return text
+
+
+class ConfigErrors(ConfigError):
+    """Several problems found in one pass over a profile, mapping or data file: ``errors`` holds one
+    :class:`ConfigError` each, in the order given. ``render()`` gives one line per problem."""
+
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        self.errors: list[ConfigError] = list(errors)
+        count = len(self.errors)
+        first = self.errors[0] if self.errors else None
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} found",
+            file=first.file if first else None,
+            line=first.line if first else None,
+            field=first.field if first else None,
+        )
+
+    def render(self) -> str:
+        """One line per problem."""
+        return "\n".join(error.render() for error in getattr(self, "errors", [])) or super().render()
 
 
 class ConnectorError(OmnibridgeError):

@@ -17,6 +17,8 @@ import typer
 from typer.core import TyperGroup
 
 from omnibridge import __version__
+from omnibridge.cli import movements as _movements  # noqa: F401  (registers inventory receive/adjust/count/history)
+from omnibridge.cli.catalog import catalog_app
 from omnibridge.cli.connectors import connectors_app
 from omnibridge.cli.db import db_app
 from omnibridge.cli.inventory import inventory_app
@@ -28,7 +30,7 @@ from omnibridge.config import (
     profile_summary,
     write_starter_profile,
 )
-from omnibridge.errors import ConfigError, OmnibridgeError
+from omnibridge.errors import ConfigError, ConfigErrors, OmnibridgeError
 from omnibridge.logs import mask_secrets
 
 DEBUG_ENV = "OMNIBRIDGE_DEBUG"
@@ -36,7 +38,7 @@ DEBUG_ENV = "OMNIBRIDGE_DEBUG"
 
 def report_error(exc: BaseException) -> int:
     """Print ``exc`` for a person on stderr and return the exit code (1 for our errors, 2 for bugs)."""
-    if isinstance(exc, ProfileErrors):
+    if isinstance(exc, ConfigErrors):
         for error in exc.errors:
             typer.echo(f"error: {error.render()}", err=True)
         return 1
@@ -78,6 +80,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(connectors_app, name="connectors")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(db_app, name="db")
 

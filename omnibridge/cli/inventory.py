@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from omnibridge.config import DEFAULT_PROFILE, PROFILE_ENV, load_profile
-from omnibridge.models import InventoryPosition, Location
+from omnibridge.cli.profile_store import ProfileOption, profile_store
+from omnibridge.config import DEFAULT_PROFILE
+from omnibridge.models import InventoryPosition
 
 inventory_app = typer.Typer(help="Stock positions from the ledger.", no_args_is_help=True)
 
@@ -56,24 +57,17 @@ def render_positions(sku: str, rows: list[dict[str, Any]]) -> str:
 @inventory_app.command("show")
 def show(
     sku: Annotated[str, typer.Argument(help="The master SKU.")],
-    profile: Annotated[Path, typer.Option("--profile", "-p", help="The merchant profile.", envvar=PROFILE_ENV)] = Path(
-        DEFAULT_PROFILE
-    ),
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show a SKU's stock at every location: on hand, committed, reserved, safety stock, incoming, available."""
-    from omnibridge.store import open_store
-
-    loaded = load_profile(profile)
-    with open_store(loaded.store_url) as store:
+    with profile_store(profile) as (loaded, store):
         variant = store.get_variant(sku)
         if variant is None:
             typer.echo(f"error: unknown SKU '{sku}': it is not in the store at {loaded.store_url_masked}", err=True)
             raise typer.Exit(1)
         positions = store.positions(sku)
-        stored: list[Location] = store.list_locations()
-    names = {location.id: location.name for location in stored}
-    names.update({location.id: location.name for location in loaded.locations})
+        names = {location.id: location.name for location in store.list_locations()}
     rows = position_rows(positions, names)
     if as_json:
         document = {"sku": sku, "title": variant.title, "positions": rows, "totals": totals(rows)}

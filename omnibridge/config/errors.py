@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from omnibridge.errors import ConfigError
+from omnibridge.errors import ConfigError, ConfigErrors
 
 
-class ProfileErrors(ConfigError):
+class ProfileErrors(ConfigErrors):
     """All the problems found while loading a profile and the files it references.
 
     ``errors`` holds one :class:`~omnibridge.errors.ConfigError` per problem, grouped by file (the profile first)
@@ -16,19 +16,7 @@ class ProfileErrors(ConfigError):
     """
 
     def __init__(self, errors: Sequence[ConfigError]) -> None:
-        self.errors: list[ConfigError] = _ordered(errors)
-        count = len(self.errors)
-        first = self.errors[0] if self.errors else None
-        super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} found",
-            file=first.file if first else None,
-            line=first.line if first else None,
-            field=first.field if first else None,
-        )
-
-    def render(self) -> str:
-        """One line per problem."""
-        return "\n".join(error.render() for error in self.errors)
+        super().__init__(_ordered(errors))
 
 
 def _ordered(errors: Sequence[ConfigError]) -> list[ConfigError]:

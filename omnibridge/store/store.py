@@ -158,6 +158,14 @@ class Store:
         with read_session(self.engine) as session:
             return records.movements(session, sku, location_id)
 
+    def find_movement(self, idempotency_key: str) -> RecordedMovement | None:
+        """The movement recorded under ``idempotency_key``, or None."""
+        from omnibridge.ledger import records
+
+        with read_session(self.engine) as session:
+            row = records.by_key(session, idempotency_key)
+            return None if row is None else records.recorded_from_row(row)
+
     def set_safety_stock(self, sku: str, location_id: str, quantity: int) -> InventoryPosition:
         """Set the safety stock of a position; refused like a movement if it would take available below zero
         for a SKU without backorders (:class:`InsufficientStockError`). Returns the new position."""
