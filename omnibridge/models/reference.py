@@ -127,9 +127,7 @@ def _render_model(model: type[BaseModel]) -> list[str]:
         constraints = _constraints(info)
         if constraints:
             description = f"{description} ({constraints})" if description else f"({constraints})"
-        lines.append(
-            f"| `{name}` | {_cell(_type_name(info.annotation))} | {_default(info)} | {_cell(description)} |"
-        )
+        lines.append(f"| `{name}` | {_cell(_type_name(info.annotation))} | {_default(info)} | {_cell(description)} |")
     for name, computed in model.model_computed_fields.items():
         doc = computed.description or inspect.getdoc(getattr(model, name)) or "derived"
         lines.append(f"| `{name}` | {_type_name(computed.return_type)} | derived | {_cell(doc)} |")
