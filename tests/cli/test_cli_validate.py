@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support import WriteFile
 from typer.testing import CliRunner
 
 from omnibridge.cli.app import app
 
-WriteFile = Callable[[str, str], Path]
 runner = CliRunner()
 
 ACME_PROFILE = "connector: acme-wms\nsettings: {base_url: 'https://wms.example', api_key: k, warehouse_code: W}\n"

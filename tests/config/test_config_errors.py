@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support import WriteFile
 
 from omnibridge.config import ProfileErrors, load_profile
 from omnibridge.errors import ConfigError
 from omnibridge.sdk.registry import ConnectorRegistry
-
-WriteFile = Callable[[str, str], Path]
 
 
 def _errors(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import AcmeSettings
 
 from omnibridge.config import load_profile, starter_profile_text
 from omnibridge.config.schema import ConnectorProfileFile
@@ -55,7 +56,8 @@ def test_example_with_a_channel_using_the_example_files(tmp_path: Path, registry
     path.write_text(text, encoding="utf-8")
     profile = load_profile(path, registry=registry, env={"ACME_API_KEY": "acme-example-key"})
     [channel] = profile.channels
-    assert channel.settings.warehouse_code == "DEN1"  # type: ignore[attr-defined]
+    assert isinstance(channel.settings, AcmeSettings)
+    assert channel.settings.warehouse_code == "DEN1"
     assert channel.mappings.location_map["gid://shopify/Location/71235"] == "boulder"
     assert channel.mappings.sku_aliases["000123"] == "SOCK-WOOL-M"
     assert channel.mappings.status_map["paid"] is OrderStatus.ACCEPTED

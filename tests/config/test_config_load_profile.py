@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from support import AcmeSettings, WriteFile
 
 from omnibridge.config import LoadedProfile, ProfileErrors, load_profile
 from omnibridge.models import Location, LocationCapability, LocationType, OrderStatus
 from omnibridge.sdk.registry import ConnectorRegistry
-
-WriteFile = Callable[[str, str], Path]
 
 
 def test_profile_without_channels_loads_into_canonical_locations(write: WriteFile, base_profile: str) -> None:
@@ -67,10 +65,11 @@ def test_channel_with_connector_settings_and_mappings(channel_profile: Path, reg
     assert channel.spec.id == "acme-wms"
     assert channel.profile_path == (channel_profile.parent / "connectors" / "acme.yaml").resolve()
     settings = channel.settings
-    assert str(settings.base_url) == "https://wms.example.com/api"  # type: ignore[attr-defined]
-    assert isinstance(settings.api_key, SecretStr)  # type: ignore[attr-defined]
-    assert settings.api_key.get_secret_value() == "acme-key-123456"  # type: ignore[attr-defined]
-    assert settings.warehouse_code == "DEN1"  # type: ignore[attr-defined]  # from the ${...:-DEN1} default
+    assert isinstance(settings, AcmeSettings)
+    assert str(settings.base_url) == "https://wms.example.com/api"
+    assert isinstance(settings.api_key, SecretStr)
+    assert settings.api_key.get_secret_value() == "acme-key-123456"
+    assert settings.warehouse_code == "DEN1"  # from the ${...:-DEN1} default
     assert dict(channel.mappings.sku_aliases) == {"ACME-001": "TENT-2P"}
     assert dict(channel.mappings.location_map) == {"DEN1": "wh"}
     assert dict(channel.mappings.status_map) == {"SHIPPED": OrderStatus.FULFILLED}

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from support import WriteFile
 
 from omnibridge.config import ProfileErrors, load_profile, profile_summary
 from omnibridge.logs import mask_secrets
 from omnibridge.sdk.registry import ConnectorRegistry
-
-WriteFile = Callable[[str, str], Path]
 
 
 def _secret() -> str:

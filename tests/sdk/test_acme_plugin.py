@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 import respx
 
-from omnibridge.sdk import AmbiguousWriteError, MapLevel, RetryPolicy
+from omnibridge.sdk import AmbiguousWriteError, MapLevel, MapMessage, RetryPolicy
 
 from .fakes import FakeClock, requires_acme
 
+if TYPE_CHECKING:
+    from omnibridge_acme import AcmeSettings
+
+# The plugin is imported inside each test, so that without it installed the module is skipped instead of failing.
 pytestmark = requires_acme
 
 BASE = "https://acme.test"
-
-
-@pytest.fixture
-def acme() -> Any:
-    return importlib.import_module("omnibridge_acme")
 
 
 @pytest.fixture
@@ -31,19 +29,23 @@ def router() -> Iterator[respx.MockRouter]:
         yield mock
 
 
-def settings(acme: Any) -> Any:
-    return acme.AcmeSettings(base_url=BASE, api_key="acme-key-0123456789", warehouse_code="WH1")
+def settings() -> AcmeSettings:
+    from omnibridge_acme import AcmeSettings
+
+    return AcmeSettings(base_url=BASE, api_key="acme-key-0123456789", warehouse_code="WH1")
 
 
-def test_settings_keep_the_api_key_secret(acme: Any) -> None:
-    loaded = settings(acme)
+def test_settings_keep_the_api_key_secret() -> None:
+    from omnibridge_acme import AcmeSettings
+
+    loaded = settings()
     assert "acme-key-0123456789" not in repr(loaded)
     assert loaded.api_key.get_secret_value() == "acme-key-0123456789"
     with pytest.raises(ValueError, match="warehouse_code"):
-        acme.AcmeSettings(base_url=BASE, api_key="k", warehouse_code="lower case")
+        AcmeSettings(base_url=BASE, api_key="k", warehouse_code="lower case")
 
 
-def test_mapper_maps_good_rows_and_reports_bad_ones(acme: Any) -> None:
+def test_mapper_maps_good_rows_and_reports_bad_ones() -> None:
     from omnibridge_acme.mapper import StockLevel, map_stock_row
 
     good = map_stock_row({"item_code": " SKU-1 ", "location": "A-01", "qty_on_hand": "12"}, default_location="WH1")
@@ -67,10 +69,9 @@ def test_mapper_maps_good_rows_and_reports_bad_ones(acme: Any) -> None:
         assert [(m.level, m.field_path) for m in result.messages] == [(MapLevel.ERROR, path)]
 
 
-def test_client_pages_through_stock_and_keeps_bad_rows_as_messages(
-    acme: Any, router: respx.MockRouter, clock: FakeClock
-) -> None:
+def test_client_pages_through_stock_and_keeps_bad_rows_as_messages(router: respx.MockRouter, clock: FakeClock) -> None:
     from omnibridge_acme.client import AcmeClient
+    from omnibridge_acme.mapper import StockLevel
 
     route = router.get("/v1/warehouses/WH1/stock").mock(
         side_effect=[
@@ -81,8 +82,8 @@ def test_client_pages_through_stock_and_keeps_bad_rows_as_messages(
         ]
     )
 
-    async def run() -> Any:
-        client = AcmeClient(settings(acme), clock=clock, sleep=clock.sleep)
+    async def run() -> tuple[list[StockLevel], list[MapMessage]]:
+        client = AcmeClient(settings(), clock=clock, sleep=clock.sleep)
         try:
             return await client.fetch_stock()
         finally:
@@ -97,15 +98,13 @@ def test_client_pages_through_stock_and_keeps_bad_rows_as_messages(
     assert second.url.params["cursor"] == "c2"
 
 
-def test_client_retries_adjustments_only_because_they_carry_a_key(
-    acme: Any, router: respx.MockRouter, clock: FakeClock
-) -> None:
+def test_client_retries_adjustments_only_because_they_carry_a_key(router: respx.MockRouter, clock: FakeClock) -> None:
     from omnibridge_acme.client import AcmeClient
 
     route = router.post("/v1/warehouses/WH1/adjustments").mock(side_effect=[httpx.Response(503), httpx.Response(201)])
 
     async def run() -> None:
-        client = AcmeClient(settings(acme), clock=clock, sleep=clock.sleep, retry_policy=RetryPolicy(rng=lambda: 0))
+        client = AcmeClient(settings(), clock=clock, sleep=clock.sleep, retry_policy=RetryPolicy(rng=lambda: 0))
         try:
             await client.adjust_stock("A", "L1", -2, idempotency_key="move-42")
         finally:
@@ -129,9 +128,11 @@ def test_without_the_key_the_same_failure_is_ambiguous(router: respx.MockRouter,
         asyncio.run(run())
 
 
-def test_the_factory_builds_a_client(acme: Any) -> None:
+def test_the_factory_builds_a_client() -> None:
+    from omnibridge_acme import connector
     from omnibridge_acme.client import AcmeClient
 
-    client = acme.connector.factory(settings(acme))
+    assert connector.factory is not None
+    client = connector.factory(settings())
     assert isinstance(client, AcmeClient)
     asyncio.run(client.aclose())

@@ -55,13 +55,15 @@ class FakeEntryPoint:
 def plugin_modules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """Registers importable fake plugin modules; returns the module name holding good and bad objects."""
     module = types.ModuleType("fake_connectors")
-    module.alpha = make_spec("alpha")  # type: ignore[attr-defined]
-    module.beta_factory = lambda: make_spec("beta")  # type: ignore[attr-defined]
-    module.not_a_spec = {"id": "gamma"}  # type: ignore[attr-defined]
-    module.returns_wrong = lambda: "spec"  # type: ignore[attr-defined]
-    module.factory_raises = lambda: 1 / 0  # type: ignore[attr-defined]
-    module.shop_core = make_spec("shop")  # type: ignore[attr-defined]
-    module.shop_other = make_spec("shop")  # type: ignore[attr-defined]
+    vars(module).update(
+        alpha=make_spec("alpha"),
+        beta_factory=lambda: make_spec("beta"),
+        not_a_spec={"id": "gamma"},
+        returns_wrong=lambda: "spec",
+        factory_raises=lambda: 1 / 0,
+        shop_core=make_spec("shop"),
+        shop_other=make_spec("shop"),
+    )
     monkeypatch.setitem(sys.modules, "fake_connectors", module)
     (tmp_path / "fake_broken_syntax.py").write_text("connector = (\n")
     (tmp_path / "fake_raises_on_import.py").write_text("raise RuntimeError('vendor SDK missing:\\n pip install x')\n")
