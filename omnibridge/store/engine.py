@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from omnibridge.errors import StoreError
@@ -98,13 +98,28 @@ def write_engine(engine: sa.Engine) -> sa.Engine:
 
 @contextmanager
 def write_session(engine: sa.Engine) -> Iterator[Session]:
-    """One write transaction: committed when the block exits normally, rolled back if it raises."""
-    with Session(write_engine(engine), expire_on_commit=False) as session, session.begin():
-        yield session
+    """One write transaction: committed when the block exits normally, rolled back if it raises.
+
+    A lost connection or another database-level failure (lock timeout, disk full) becomes a one-line
+    :class:`StoreError`; the transaction is rolled back, so nothing of it was written.
+    """
+    try:
+        with Session(write_engine(engine), expire_on_commit=False) as session, session.begin():
+            yield session
+    except (OperationalError, InterfaceError) as exc:
+        raise _database_error(engine, exc, "nothing was written") from exc
 
 
 @contextmanager
 def read_session(engine: sa.Engine) -> Iterator[Session]:
-    """One read transaction (a consistent snapshot on both backends)."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        yield session
+    """One read transaction (a consistent snapshot on both backends); failures as in :func:`write_session`."""
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+    except (OperationalError, InterfaceError) as exc:
+        raise _database_error(engine, exc, "nothing was read") from exc
+
+
+def _database_error(engine: sa.Engine, exc: DBAPIError, outcome: str) -> StoreError:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return StoreError(f"database error at {safe_url(engine.url)}: {reason}; {outcome}")
