@@ -28,11 +28,11 @@ fi
 as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
 
 if ! as_pg "$BIN/pg_ctl -D $DATA status" >/dev/null 2>&1; then
-  if [ ! -f "$DATA/PG_VERSION" ]; then
-    mkdir -p "$DATA"
-    [ "$(id -u)" = 0 ] && chown postgres: "$DATA"
-    as_pg "$BIN/initdb -D $DATA -A trust -U postgres" >/dev/null
-  fi
+  # Not running: start from a fresh cluster, so nothing a killed earlier run left behind can get in the way.
+  rm -rf "$DATA"
+  mkdir -p "$DATA"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$DATA"; fi
+  as_pg "$BIN/initdb -D $DATA -A trust -U postgres" >/dev/null
   as_pg "$BIN/pg_ctl -D $DATA -l $DATA/server.log -w -o '-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200' start" >/dev/null
 fi
 
