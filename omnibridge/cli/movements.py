@@ -22,6 +22,7 @@ from omnibridge.models import MovementKind, MovementResult, StockMovement
 
 MANUAL_SOURCE = "manual"
 
+SkuArgument = Annotated[str, typer.Argument(help="The master SKU.")]
 LocationOption = Annotated[str, typer.Option("--at", help="Location id from the profile.")]
 KeyOption = Annotated[
     str | None, typer.Option("--key", help="Idempotency key; re-running with the same key records nothing new.")
@@ -114,7 +115,7 @@ def _report(result: MovementResult) -> None:
 
 @inventory_app.command("receive")
 def receive(
-    sku: Annotated[str, typer.Argument(help="The master SKU.")],
+    sku: SkuArgument,
     location: LocationOption,
     quantity: Annotated[int, typer.Option("--qty", min=1, help="Units received.")],
     key: KeyOption = None,
@@ -137,7 +138,7 @@ def receive(
 
 @inventory_app.command("adjust")
 def adjust(
-    sku: Annotated[str, typer.Argument(help="The master SKU.")],
+    sku: SkuArgument,
     location: LocationOption,
     by: Annotated[int, typer.Option("--by", help="Signed change, e.g. -2 for two damaged units.")],
     key: KeyOption = None,
@@ -162,7 +163,7 @@ def adjust(
 
 @inventory_app.command("count")
 def count(
-    sku: Annotated[str, typer.Argument(help="The master SKU.")],
+    sku: SkuArgument,
     location: LocationOption,
     quantity: Annotated[int, typer.Option("--qty", min=0, help="Units counted on the shelf.")],
     key: KeyOption = None,
@@ -185,7 +186,7 @@ def count(
 
 @inventory_app.command("history")
 def history(
-    sku: Annotated[str, typer.Argument(help="The master SKU.")],
+    sku: SkuArgument,
     location: Annotated[str | None, typer.Option("--at", help="Only this location.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
