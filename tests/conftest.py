@@ -110,3 +110,9 @@ def write(tmp_path: Path) -> WriteFile:
         return path
 
     return _write
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio only."""
+    return "asyncio"

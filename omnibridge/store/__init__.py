@@ -4,5 +4,6 @@ See ``docs/store.md`` for backends, URLs, locking, migrations and the ledger's s
 """
 
 from omnibridge.store.store import Clock, Store, open_store, utc_now
+from omnibridge.store.sync_state import InboxEntry, InboxStatus
 
-__all__ = ["Clock", "Store", "open_store", "utc_now"]
+__all__ = ["Clock", "InboxEntry", "InboxStatus", "Store", "open_store", "utc_now"]

@@ -25,9 +25,11 @@ from omnibridge.models import (
     TrackingEvent,
     Variant,
 )
-from omnibridge.store import bindings, catalog, customers, listings, locations, orders, shipments
+from omnibridge.sdk.webhooks import WebhookDelivery
+from omnibridge.store import bindings, catalog, customers, listings, locations, orders, shipments, sync_state
 from omnibridge.store.engine import check_reachable, create_store_engine, read_session, write_session
 from omnibridge.store.migrate import ensure_head
+from omnibridge.store.sync_state import InboxEntry, InboxStatus
 
 Clock = Callable[[], datetime]
 
@@ -115,6 +117,40 @@ class Store:
         """The external id on ``channel`` bound to ``internal_id``, or None."""
         with read_session(self.engine) as session:
             return bindings.external_id(session, channel, record, internal_id)
+
+    # -- sync state --------------------------------------------------------------------------------------
+
+    def get_bookmark(self, channel: str) -> str | None:
+        """Where ``channel``'s pull got to, or None before the first pull."""
+        with read_session(self.engine) as session:
+            return sync_state.get_bookmark(session, channel)
+
+    def set_bookmark(self, channel: str, value: str) -> None:
+        """Record where ``channel``'s pull got to (after its events were applied)."""
+        with write_session(self.engine) as session:
+            sync_state.set_bookmark(session, channel, value, self._clock())
+
+    def add_delivery(self, channel: str, delivery: WebhookDelivery) -> int | None:
+        """Store a verified webhook delivery before it is acknowledged; its inbox id, or None for a duplicate
+        (same ``event_id``, or same ``delivery_id`` when the vendor sends no event id)."""
+        with write_session(self.engine) as session:
+            return sync_state.add_delivery(session, channel, delivery)
+
+    def inbox(
+        self, *, status: InboxStatus | None = None, channel: str | None = None, limit: int = 500
+    ) -> list[InboxEntry]:
+        """Stored deliveries, oldest first."""
+        with read_session(self.engine) as session:
+            return sync_state.entries(session, status=status, channel=channel, limit=limit)
+
+    def inbox_entry(self, entry_id: int) -> InboxEntry | None:
+        with read_session(self.engine) as session:
+            return sync_state.get_entry(session, entry_id)
+
+    def finish_delivery(self, entry_id: int, status: InboxStatus, error: str | None = None) -> None:
+        """Mark an inbox entry done, or dead with the reason (it can be replayed later)."""
+        with write_session(self.engine) as session:
+            sync_state.finish(session, entry_id, status, self._clock(), error)
 
     # -- ledger ------------------------------------------------------------------------------------------
 

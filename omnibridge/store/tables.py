@@ -1,8 +1,9 @@
 """The database tables (SQLModel over SQLAlchemy 2). Private to the store: callers see canonical models only.
 
 Nested value objects (addresses, money, attributes, lines) are JSON columns holding the canonical model's
-``model_dump(mode="json")``; everything that is queried or constrained is a real column. Migration
-``0001_initial`` creates exactly this schema; the store contract test checks that the two never drift.
+``model_dump(mode="json")``; everything that is queried or constrained is a real column. The
+migrations (``0001_initial``, ``0002_sync_state``) create exactly this schema; the store contract test checks
+that the two never drift.
 """
 
 from __future__ import annotations
@@ -236,6 +237,37 @@ class ListingRow(StoreModel, table=True):
     updated_at: datetime | None = _ts(nullable=True)
 
 
+class SyncBookmarkRow(StoreModel, table=True):
+    """Where each channel's pull got to (opaque to the store; the connector's own format)."""
+
+    __tablename__ = "sync_bookmarks"
+
+    channel: str = Field(primary_key=True, max_length=128)
+    value: str
+    updated_at: datetime = _ts(nullable=False)
+
+
+class InboxRow(StoreModel, table=True):
+    """Webhook deliveries, stored before they are acknowledged; the unique key makes a re-delivery a no-op."""
+
+    __tablename__ = "webhook_inbox"
+    __table_args__ = (sa.UniqueConstraint("channel", "dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=128)
+    dedupe_key: str = Field(max_length=255)
+    delivery_id: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    topic: str = Field(max_length=128)
+    raw_body: bytes = Field(sa_type=sa.LargeBinary, nullable=False)
+    headers: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    received_at: datetime = _ts(nullable=False)
+    status: str = Field(max_length=16, index=True)
+    attempts: int = 0
+    error: str | None = None
+    processed_at: datetime | None = _ts(nullable=True)
+
+
 def table(row: type[StoreModel]) -> sa.Table:
     """The Core ``Table`` behind a row class (for dialect inserts and bulk updates)."""
     result = row.__table__  # type: ignore[attr-defined]
@@ -256,3 +288,5 @@ RETURNS = table(ReturnRow)
 CUSTOMERS = table(CustomerRow)
 CUSTOMER_IDENTITIES = table(CustomerIdentityRow)
 LISTINGS = table(ListingRow)
+SYNC_BOOKMARKS = table(SyncBookmarkRow)
+INBOX = table(InboxRow)

@@ -1,0 +1,298 @@
+"""The runtime contract between the sync engine and a sales-channel connector.
+
+A sales channel (store front, marketplace, POS) is anything that shows stock to buyers and takes orders. The
+engine talks to it only through :class:`ChannelConnector`, in the channel's *own* vocabulary: SKUs as the
+channel spells them and the channel's location ids. The engine maps both to omnibridge's master SKUs and
+location ids through the profile's mapping tables; a connector never sees the ledger.
+
+Flow, as the engine drives it::
+
+    pull_events(bookmark) ──► OrderEvent / RefundEvent / StockChangeEvent ──► ledger movements
+    webhook: verify_webhook(raw) ─► inbox (dedupe on delivery_id) ─► webhook_events(delivery) ─► same as above
+    read_levels(skus) ──► what the channel shows now ─► compare with the ledger's projection
+    push_levels(targets) ──► compare-and-set where the channel supports it; a per-target PushResult
+
+Contracts every implementation keeps:
+
+* Reads never change the channel. ``pull_events`` returns every event changed at or after the bookmark's
+  instant (windows may overlap; the engine's idempotency keys absorb repeats) and a new bookmark that never
+  moves backwards.
+* Every event has a stable ``ref`` built from the vendor's own ids, so the same business fact gives the same
+  ref however it arrives (poll or webhook, first delivery or retry).
+* Stock changes made *by omnibridge* (its own pushes, recognisable by the reference the connector attached) are
+  never reported as :class:`StockChangeEvent`: no echo.
+* ``push_levels`` returns exactly one :class:`PushResult` per target, in order. One bad target never fails the
+  others; a whole-batch failure after retries raises a :class:`~omnibridge.errors.ConnectorError`.
+* ``verify_webhook`` is pure and raises :class:`~omnibridge.errors.WebhookError` for a forged, unsigned or
+  malformed delivery; it never does I/O. ``webhook_events`` may call the vendor (e.g. to fetch the order a
+  notification points at).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from omnibridge.sdk.mapping import MapMessage
+from omnibridge.sdk.webhooks import WebhookDelivery
+
+__all__ = [
+    "ChannelConnector",
+    "ChannelEvent",
+    "ChannelLocation",
+    "OrderEvent",
+    "OrderEventKind",
+    "OrderLineEvent",
+    "PullResult",
+    "PushResult",
+    "PushStatus",
+    "RefundEvent",
+    "RefundLineEvent",
+    "RestockType",
+    "StockChangeEvent",
+    "StockChangeKind",
+    "StockLevel",
+    "StockObservedEvent",
+    "StockTarget",
+]
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLocation:
+    """A location as the channel knows it. ``external_id`` is what every other record refers to."""
+
+    external_id: str
+    name: str
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """The sellable quantity the channel shows for one SKU at one of its locations, and when it was read."""
+
+    sku: str
+    location_ref: str
+    available: int
+    observed_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("observed_at", self.observed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class StockTarget:
+    """What the engine wants the channel to show.
+
+    ``expected`` is the value the engine last read from the channel (``expected_at`` when): connectors with
+    compare-and-set send it as the compare value; connectors without it may use ``expected_at`` to order an
+    absolute write after that read (Square applies changes by ``occurred_at``). ``reference`` is the engine's
+    id for this push; connectors attach it to the write so their own changes are recognisable later.
+    """
+
+    sku: str
+    location_ref: str
+    quantity: int
+    expected: int | None = None
+    expected_at: datetime | None = None
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        _require_aware("expected_at", self.expected_at)
+
+
+class PushStatus(StrEnum):
+    """The outcome of one target."""
+
+    APPLIED = "applied"
+    """The channel now shows ``quantity``."""
+    UNCHANGED = "unchanged"
+    """A fresh read showed the channel already at ``quantity``; nothing was written."""
+    STALE = "stale"
+    """Compare-and-set kept failing because the channel kept changing; retry on the next cycle."""
+    UNKNOWN_SKU = "unknown_sku"
+    """The channel has no item with this SKU (or it is not stocked at that location)."""
+    FAILED = "failed"
+    """The channel refused this target; ``message`` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The outcome of one :class:`StockTarget`. ``shown`` is what the channel shows afterwards, when known."""
+
+    target: StockTarget
+    status: PushStatus
+    shown: int | None = None
+    message: str = ""
+
+
+class OrderEventKind(StrEnum):
+    """What happened to an order, as far as stock is concerned."""
+
+    PLACED = "placed"
+    """Sold but not yet handed over (online order): the units are committed at ``location_ref``."""
+    COMPLETED = "completed"
+    """Sold and handed over (POS sale): the units have left ``location_ref``."""
+    CANCELLED = "cancelled"
+    """Cancelled before hand-over: commitments taken for it are released."""
+    UPDATED = "updated"
+    """Changed in a way that does not move stock (payment, tags...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineEvent:
+    """One line of an order. ``line_ref`` is the vendor's line id, stable for the life of the order."""
+
+    line_ref: str
+    sku: str | None
+    quantity: int
+    location_ref: str | None = None
+    unit_price: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """An order created or changed on the channel. ``ref`` is the vendor's order id."""
+
+    ref: str
+    kind: OrderEventKind
+    occurred_at: datetime
+    lines: tuple[OrderLineEvent, ...]
+    name: str = ""
+    currency: str | None = None
+    total: str | None = None
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        _require_aware("occurred_at", self.occurred_at)
+
+
+class RestockType(StrEnum):
+    """What a refund does with the units (Shopify's ``restock_type`` values)."""
+
+    NO_RESTOCK = "no_restock"
+    CANCEL = "cancel"
+    """The units never left: release the commitment."""
+    RETURN = "return"
+    """The units came back to ``location_ref``."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLineEvent:
+    line_ref: str
+    sku: str | None
+    quantity: int
+    restock_type: RestockType
+    location_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundEvent:
+    """A refund (or return) on the channel. ``ref`` is the vendor's refund id, ``order_ref`` its order's id."""
+
+    ref: str
+    order_ref: str
+    occurred_at: datetime
+    lines: tuple[RefundLineEvent, ...]
+
+    def __post_init__(self) -> None:
+        _require_aware("occurred_at", self.occurred_at)
+
+
+class StockChangeKind(StrEnum):
+    """A stock change people made on the channel itself (not an order, not omnibridge)."""
+
+    RECEIPT = "receipt"
+    """``quantity`` units were received (positive)."""
+    ADJUSTMENT = "adjustment"
+    """On hand changed by ``quantity`` (signed): damage, shrinkage, corrections."""
+    COUNT = "count"
+    """A stock take: ``quantity`` is the absolute count at ``occurred_at``."""
+
+
+@dataclass(frozen=True, slots=True)
+class StockChangeEvent:
+    """A stock change made on the channel. ``ref`` is the vendor's change id."""
+
+    ref: str
+    kind: StockChangeKind
+    sku: str
+    location_ref: str
+    quantity: int
+    occurred_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("occurred_at", self.occurred_at)
+
+
+@dataclass(frozen=True, slots=True)
+class StockObservedEvent:
+    """The channel reports a level (``inventory_levels/update``...). It never creates a movement by itself:
+    the engine re-reads and reconciles that SKU, which is how our own writes coming back stay harmless."""
+
+    sku: str | None
+    location_ref: str
+    available: int | None
+    observed_at: datetime
+    item_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("observed_at", self.observed_at)
+
+
+ChannelEvent = OrderEvent | RefundEvent | StockChangeEvent | StockObservedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """Events since a bookmark. ``bookmark`` is opaque to the engine and is stored only after the events are
+    applied; ``messages`` report records that were skipped (with the reason) without failing the pull."""
+
+    events: list[ChannelEvent]
+    bookmark: str | None
+    messages: list[MapMessage] = field(default_factory=list)
+
+
+@runtime_checkable
+class ChannelConnector(Protocol):
+    """A live connection to one sales channel; built by the connector spec's ``factory`` from its settings."""
+
+    async def list_locations(self) -> list[ChannelLocation]:
+        """Every location of the channel that can hold stock."""
+        ...
+
+    async def read_levels(self, skus: Sequence[str]) -> list[StockLevel]:
+        """What the channel shows for these SKUs at every location; SKUs the channel lacks are left out."""
+        ...
+
+    async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
+        """Make the channel show each target's quantity; one result per target, in order (see module doc)."""
+        ...
+
+    async def pull_events(self, bookmark: str | None) -> PullResult:
+        """Orders, refunds and stock changes at or after ``bookmark`` (``None``: the connector's look-back)."""
+        ...
+
+    def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
+        """Check the signature and identify the delivery; raise ``WebhookError`` if forged or malformed."""
+        ...
+
+    async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
+        """The events a verified delivery carries (may fetch from the vendor what the notification names)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+def unique_skus(skus: Sequence[str]) -> list[str]:
+    """``skus`` without repeats, in first-seen order (a helper for ``read_levels`` implementations)."""
+    return list(dict.fromkeys(skus))

@@ -1,0 +1,115 @@
+"""Sync state: where each channel's pull got to, and the webhook inbox.
+
+The inbox is what makes webhook handling exactly-once: a delivery is inserted (``INSERT … ON CONFLICT DO
+NOTHING`` on ``(channel, dedupe_key)``) and committed *before* it is acknowledged, so a re-delivery of the same
+event is recognised by the database, and a crash after the acknowledgement loses nothing — the entry stays
+``pending`` until it is processed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from omnibridge.sdk.webhooks import WebhookDelivery
+from omnibridge.store.sql import insert_ignore, upsert
+from omnibridge.store.tables import INBOX, SYNC_BOOKMARKS
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    """Stored and acknowledged; not yet applied."""
+    DONE = "done"
+    """Applied."""
+    DEAD = "dead"
+    """Could not be applied (malformed payload, unknown record...); kept with its reason for replay."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """One stored webhook delivery."""
+
+    id: int
+    channel: str
+    delivery: WebhookDelivery
+    status: InboxStatus
+    attempts: int
+    error: str | None
+
+
+def get_bookmark(session: Session, channel: str) -> str | None:
+    return session.execute(sa.select(SYNC_BOOKMARKS.c.value).where(SYNC_BOOKMARKS.c.channel == channel)).scalar()
+
+
+def set_bookmark(session: Session, channel: str, value: str, now: datetime) -> None:
+    upsert(session, SYNC_BOOKMARKS, {"channel": channel, "value": value, "updated_at": now}, key=["channel"])
+
+
+def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> int | None:
+    """Store ``delivery``; its id, or None when this event was already stored (a duplicate)."""
+    dedupe_key = delivery.event_id or delivery.delivery_id
+    inserted = insert_ignore(
+        session,
+        INBOX,
+        {
+            "channel": channel,
+            "dedupe_key": dedupe_key,
+            "delivery_id": delivery.delivery_id,
+            "event_id": delivery.event_id,
+            "topic": delivery.topic,
+            "raw_body": delivery.raw_body,
+            "headers": dict(delivery.headers.items()),
+            "received_at": delivery.received_at,
+            "status": InboxStatus.PENDING.value,
+            "attempts": 0,
+        },
+    )
+    if not inserted:
+        return None
+    return int(
+        session.execute(
+            sa.select(INBOX.c.id).where(INBOX.c.channel == channel, INBOX.c.dedupe_key == dedupe_key)
+        ).scalar_one()
+    )
+
+
+def entries(
+    session: Session, *, status: InboxStatus | None = None, channel: str | None = None, limit: int = 500
+) -> list[InboxEntry]:
+    """Stored deliveries, oldest first, optionally filtered."""
+    query = sa.select(INBOX).order_by(INBOX.c.id).limit(limit)
+    if status is not None:
+        query = query.where(INBOX.c.status == status.value)
+    if channel is not None:
+        query = query.where(INBOX.c.channel == channel)
+    return [_entry(row) for row in session.execute(query).mappings()]
+
+
+def get_entry(session: Session, entry_id: int) -> InboxEntry | None:
+    row = session.execute(sa.select(INBOX).where(INBOX.c.id == entry_id)).mappings().first()
+    return None if row is None else _entry(row)
+
+
+def finish(session: Session, entry_id: int, status: InboxStatus, now: datetime, error: str | None = None) -> None:
+    """Mark an entry done or dead (with the reason), counting the attempt."""
+    session.execute(
+        sa.update(INBOX)
+        .where(INBOX.c.id == entry_id)
+        .values(status=status.value, error=error, processed_at=now, attempts=INBOX.c.attempts + 1)
+    )
+
+
+def _entry(row: sa.RowMapping) -> InboxEntry:
+    delivery = WebhookDelivery(
+        delivery_id=row["delivery_id"],
+        event_id=row["event_id"],
+        topic=row["topic"],
+        raw_body=bytes(row["raw_body"]),
+        headers=dict(row["headers"]),
+        received_at=row["received_at"],
+    )
+    return InboxEntry(row["id"], row["channel"], delivery, InboxStatus(row["status"]), row["attempts"], row["error"])

@@ -1,0 +1,61 @@
+"""Bookmarks and the webhook inbox, on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from omnibridge.sdk.webhooks import WebhookDelivery
+from omnibridge.store import InboxStatus, Store
+
+RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def delivery(delivery_id: str, event_id: str | None, body: bytes = b'{"id": 1}') -> WebhookDelivery:
+    return WebhookDelivery(delivery_id, event_id, "orders/create", body, {"X-Shopify-Topic": "orders/create"}, RECEIVED)
+
+
+def test_bookmark_is_absent_then_kept_and_replaced(store: Store) -> None:
+    assert store.get_bookmark("web") is None
+    store.set_bookmark("web", "2026-11-23T12:00:00Z")
+    store.set_bookmark("pos", "cursor-1")
+    store.set_bookmark("web", "2026-11-23T12:05:00Z")
+    assert store.get_bookmark("web") == "2026-11-23T12:05:00Z"
+    assert store.get_bookmark("pos") == "cursor-1"
+
+
+def test_a_delivery_is_stored_once_per_event(store: Store) -> None:
+    first = store.add_delivery("web", delivery("w-1", "e-1"))
+    assert first is not None
+    # A retry of the same delivery, and another delivery of the same event, are both duplicates.
+    assert store.add_delivery("web", delivery("w-1", "e-1")) is None
+    assert store.add_delivery("web", delivery("w-2", "e-1")) is None
+    # The same event id on another channel is another event.
+    assert store.add_delivery("pos", delivery("w-1", "e-1")) is not None
+    # Without an event id the delivery id is the key.
+    assert store.add_delivery("web", delivery("w-3", None)) is not None
+    assert store.add_delivery("web", delivery("w-3", None)) is None
+
+    pending = store.inbox(status=InboxStatus.PENDING, channel="web")
+    assert [entry.delivery.delivery_id for entry in pending] == ["w-1", "w-3"]
+    stored = pending[0].delivery
+    assert stored.raw_body == b'{"id": 1}'
+    assert stored.headers["x-shopify-topic"] == "orders/create"
+    assert stored.received_at == RECEIVED
+
+
+def test_finishing_an_entry_records_status_reason_and_attempt(store: Store) -> None:
+    done_id = store.add_delivery("web", delivery("w-1", "e-1"))
+    dead_id = store.add_delivery("web", delivery("w-2", "e-2", b"not json"))
+    assert done_id is not None
+    assert dead_id is not None
+    store.finish_delivery(done_id, InboxStatus.DONE)
+    store.finish_delivery(dead_id, InboxStatus.DEAD, "payload is not JSON")
+
+    assert store.inbox(status=InboxStatus.PENDING) == []
+    dead = store.inbox_entry(dead_id)
+    assert dead is not None
+    assert (dead.status, dead.error, dead.attempts) == (InboxStatus.DEAD, "payload is not JSON", 1)
+    assert dead.delivery.raw_body == b"not json"
+    done = store.inbox_entry(done_id)
+    assert done is not None
+    assert done.status is InboxStatus.DONE
