@@ -1,0 +1,89 @@
+"""A configured channel, live: its connector, its mapping tables and its locations resolved to ours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from omnibridge.config import LoadedChannel, LoadedProfile
+from omnibridge.errors import ConfigError
+from omnibridge.logs import get_logger
+from omnibridge.sdk.channel import ChannelConnector, ChannelLocation
+from omnibridge.sdk.metadata import Capability, ConnectorKind
+
+log = get_logger("omnibridge.sync")
+
+SALES_KINDS = frozenset({ConnectorKind.STOREFRONT, ConnectorKind.MARKETPLACE, ConnectorKind.POS})
+
+
+@dataclass
+class ChannelRuntime:
+    """One enabled sales channel of the profile with its live connector.
+
+    ``location_ids`` maps the channel's location ids to profile location ids; it is filled by
+    :meth:`resolve_locations` from the channel's ``location_map`` (keyed by the channel's location id or name).
+    Channel locations that are not mapped are ignored: omnibridge neither reads nor writes stock there.
+    """
+
+    id: str
+    connector: ChannelConnector
+    channel: LoadedChannel
+    location_ids: dict[str, str] = field(default_factory=dict)
+    unmapped_locations: list[ChannelLocation] = field(default_factory=list)
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.channel.spec.capabilities
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.channel.spec.capabilities
+
+    def master_sku(self, channel_sku: str) -> str:
+        return self.channel.mappings.master_sku(channel_sku)
+
+    def channel_skus(self, master_skus: list[str]) -> list[str]:
+        """The channel's spelling of each master SKU (reverse of the alias table)."""
+        reverse = {master: alias for alias, master in self.channel.mappings.sku_aliases.items()}
+        return [reverse.get(sku, sku) for sku in master_skus]
+
+    def location_id(self, location_ref: str | None) -> str | None:
+        return None if location_ref is None else self.location_ids.get(location_ref)
+
+    async def resolve_locations(self) -> None:
+        """Read the channel's locations and map them through ``location_map`` (by id, then by name)."""
+        table = self.channel.mappings.location_map
+        self.location_ids.clear()
+        self.unmapped_locations.clear()
+        for location in await self.connector.list_locations():
+            target = table.get(location.external_id) or table.get(location.name)
+            if target is None or not location.active:
+                self.unmapped_locations.append(location)
+                continue
+            self.location_ids[location.external_id] = target
+        if not self.location_ids:
+            raise ConfigError(
+                f"channel {self.id!r}: none of its locations is mapped to a profile location",
+                file=str(self.channel.profile_path),
+                field="mappings.location_map",
+                expected="an entry '<channel location id or name>: <location id>' for each location to sync",
+            )
+        log.info(
+            "sync.locations", channel=self.id, mapped=len(self.location_ids), unmapped=len(self.unmapped_locations)
+        )
+
+
+def build_channels(profile: LoadedProfile) -> list[ChannelRuntime]:
+    """A runtime for every enabled sales channel of ``profile`` (carriers and file feeds are not synced here)."""
+    runtimes: list[ChannelRuntime] = []
+    for channel in profile.channels:
+        if not channel.enabled or channel.spec.kind not in SALES_KINDS or channel.spec.factory is None:
+            continue
+        connector = channel.spec.factory(channel.settings)
+        if not isinstance(connector, ChannelConnector):
+            raise ConfigError(
+                f"channel {channel.id!r}: connector {channel.connector!r} does not implement the sales channel "
+                "contract (omnibridge.sdk.channel.ChannelConnector)",
+                file=str(profile.path),
+                field=f"channels.{channel.id}.connector",
+            )
+        runtimes.append(ChannelRuntime(channel.id, connector, channel))
+    return runtimes

@@ -1,0 +1,121 @@
+"""Channel events become ledger movements exactly once, with the rules of omnibridge.sync.apply."""
+
+from __future__ import annotations
+
+import asyncio
+
+from omnibridge.sdk.channel import (
+    OrderEvent,
+    OrderEventKind,
+    OrderLineEvent,
+    RefundEvent,
+    RefundLineEvent,
+    RestockType,
+    StockChangeEvent,
+    StockChangeKind,
+    StockObservedEvent,
+)
+from omnibridge.store import Store
+from omnibridge.sync import EventApplier
+
+from .fake_channel import NOW, FakeChannel, runtime, seed_store
+from .test_engine import receive
+
+SKU = "TENT-1"
+
+
+def applier(store: Store) -> EventApplier:
+    seed_store(store, [SKU, "BAG-1"], ["boulder", "den"])
+    receive(store, SKU, "boulder", 10)
+    channel = runtime("web", FakeChannel(["L-B", "L-D"]), {"L-B": "boulder", "L-D": "den"})
+    asyncio.run(channel.resolve_locations())
+    return EventApplier(store, channel)
+
+
+def order(kind: OrderEventKind, quantity: int = 2, ref: str = "1001") -> OrderEvent:
+    return OrderEvent(ref, kind, NOW, (OrderLineEvent("line-1", SKU, quantity, "L-B"),))
+
+
+def test_an_online_order_commits_then_its_completion_fulfils_exactly_once(store: Store) -> None:
+    apply = applier(store)
+    placed = apply.apply_all([order(OrderEventKind.PLACED)])
+    assert (placed.applied, placed.touched) == (1, {(SKU, "boulder")})
+    assert apply.apply_all([order(OrderEventKind.PLACED)]).duplicates == 1
+    position = store.position(SKU, "boulder")
+    assert (position.on_hand, position.committed, position.available) == (10, 2, 8)
+
+    assert apply.apply_all([order(OrderEventKind.COMPLETED)]).applied == 1
+    again = apply.apply_all([order(OrderEventKind.COMPLETED)])
+    assert (again.applied, again.duplicates) == (0, 1)
+    position = store.position(SKU, "boulder")
+    assert (position.on_hand, position.committed, position.available) == (8, 0, 8)
+
+
+def test_a_pos_sale_is_a_sale_and_a_shortfall_is_recorded_not_refused(store: Store) -> None:
+    apply = applier(store)
+    outcome = apply.apply_all([order(OrderEventKind.COMPLETED, quantity=12, ref="pos-1")])
+    assert outcome.applied == 1
+    assert outcome.shortfalls == [((SKU, "boulder"), 2)]
+    assert store.position(SKU, "boulder").on_hand == -2
+
+
+def test_cancel_and_cancel_refund_release_the_commitment_once(store: Store) -> None:
+    apply = applier(store)
+    apply.apply_all([order(OrderEventKind.PLACED, quantity=3)])
+    refund = RefundEvent("r-1", "1001", NOW, (RefundLineEvent("line-1", SKU, 1, RestockType.CANCEL, "L-B"),))
+    apply.apply_all([refund, refund])
+    assert store.position(SKU, "boulder").committed == 2
+    apply.apply_all([order(OrderEventKind.CANCELLED, quantity=3), order(OrderEventKind.CANCELLED, quantity=3)])
+    position = store.position(SKU, "boulder")
+    assert (position.committed, position.available) == (0, 10)
+
+
+def test_a_returned_unit_comes_back_on_hand_once(store: Store) -> None:
+    apply = applier(store)
+    refund = RefundEvent("r-2", "1001", NOW, (RefundLineEvent("line-1", SKU, 1, RestockType.RETURN, "L-D"),))
+    no_restock = RefundEvent("r-3", "1001", NOW, (RefundLineEvent("line-1", SKU, 1, RestockType.NO_RESTOCK, "L-D"),))
+    apply.apply_all([refund, refund, no_restock])
+    assert store.position(SKU, "den").on_hand == 1
+
+
+def test_stock_changes_on_the_channel_become_receipts_adjustments_and_counts(store: Store) -> None:
+    apply = applier(store)
+    apply.apply_all(
+        [
+            StockChangeEvent("c-1", StockChangeKind.RECEIPT, "BAG-1", "L-D", 12, NOW),
+            StockChangeEvent("c-2", StockChangeKind.ADJUSTMENT, "BAG-1", "L-D", -2, NOW),
+            StockChangeEvent("c-1", StockChangeKind.RECEIPT, "BAG-1", "L-D", 12, NOW),
+        ]
+    )
+    assert store.position("BAG-1", "den").on_hand == 10
+    apply.apply_all([StockChangeEvent("c-3", StockChangeKind.COUNT, "BAG-1", "L-D", 7, NOW)])
+    assert store.position("BAG-1", "den").on_hand == 7
+
+
+def test_bad_lines_are_skipped_with_a_reason_and_the_rest_applies(store: Store) -> None:
+    apply = applier(store)
+    event = OrderEvent(
+        "1002",
+        OrderEventKind.PLACED,
+        NOW,
+        (
+            OrderLineEvent("a", None, 1, "L-B"),
+            OrderLineEvent("b", "NOT-IN-CATALOG", 1, "L-B"),
+            OrderLineEvent("c", SKU, 1, "L-UNMAPPED"),
+            OrderLineEvent("d", SKU, 1, "L-B"),
+        ),
+    )
+    outcome = apply.apply_all([event])
+    assert outcome.applied == 1
+    assert len(outcome.messages) == 3
+    assert "no SKU" in outcome.messages[0]
+    assert "'NOT-IN-CATALOG' is not in the catalog" in outcome.messages[1]
+    assert "'L-UNMAPPED' is not mapped" in outcome.messages[2]
+
+
+def test_an_observed_level_moves_nothing(store: Store) -> None:
+    apply = applier(store)
+    outcome = apply.apply_all([StockObservedEvent(SKU, "L-B", 3, NOW)])
+    assert outcome.applied == 0
+    assert outcome.observed == [((SKU, "boulder"), 3)]
+    assert store.position(SKU, "boulder").on_hand == 10
