@@ -1,0 +1,44 @@
+"""Square connector (POS): metadata only. Importing this module stays cheap and side-effect free."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connectors.square.settings import SquareSettings
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+
+if TYPE_CHECKING:
+    from connectors.square.client import SquareConnector
+
+__all__ = ["SquareSettings", "connector", "create_client"]
+__version__ = "0.1.0"
+
+
+def create_client(settings: SquareSettings) -> SquareConnector:
+    """Build a live :class:`~connectors.square.client.SquareConnector` from validated settings."""
+    from connectors.square.client import SquareConnector
+
+    return SquareConnector(settings)
+
+
+connector = ConnectorSpec(
+    id="square",
+    label="Square",
+    kind=ConnectorKind.POS,
+    settings_model=SquareSettings,
+    capabilities=frozenset(
+        {
+            Capability.INVENTORY_READ,
+            Capability.INVENTORY_WRITE,
+            Capability.ORDERS_READ,
+            Capability.WEBHOOKS,
+        }
+    ),
+    factory=create_client,
+    version=__version__,
+    description=(
+        "Square POS: read and set IN_STOCK counts per location (absolute PHYSICAL_COUNT writes, no "
+        "compare-and-set), poll orders and inventory changes, verify Square webhooks."
+    ),
+    docs_url="https://developer.squareup.com/reference/square",
+)

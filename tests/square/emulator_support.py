@@ -1,0 +1,140 @@
+"""Helpers for the Square emulator tests: a settable clock, a seeded emulator, a client and a webhook receiver."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
+from omnibridge.sdk.emulator import WebhookKnobs
+
+T = TypeVar("T")
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+TOKEN = "EAAA-test-token"
+SIGNATURE_KEY = "test-signature-key"
+HOOK_URL = "https://hooks.example.com/omnibridge/square?profile=shop-1"
+SKU = "TENT-2P-GRN"
+
+
+class ManualClock:
+    """Wall clock that only moves when told."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+class ManualMonotonic:
+    """Monotonic seconds for the rate-limit bucket, moved by hand."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@dataclass
+class Receiver:
+    """An ASGI webhook endpoint that records deliveries and answers ``statuses`` in turn (then 200)."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def hook(request: Request) -> Response:
+            self.received.append((dict(request.headers), await request.body()))
+            return Response(status_code=self.statuses.pop(0) if self.statuses else 200)
+
+        return Starlette(routes=[Route("/omnibridge/square", hook, methods=["POST"])])
+
+
+@dataclass
+class Shop:
+    """A seeded emulator: one location, one variation with 10 in stock (counted an hour ago)."""
+
+    emu: SquareEmulator
+    clock: ManualClock
+    mono: ManualMonotonic
+    receiver: Receiver
+    location_id: str
+    variation_id: str
+
+    def client(self, token: str = TOKEN) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.emu.app),
+            base_url="https://connect.squareup.test",
+            headers={"Authorization": f"Bearer {token}", "Square-Version": "2025-08-20"},
+        )
+
+    def iso(self, seconds_from_now: float = 0.0) -> str:
+        return (self.clock.now + timedelta(seconds=seconds_from_now)).isoformat().replace("+00:00", "Z")
+
+
+def make_shop(*, notification_url: str | None = HOOK_URL, **overrides: Any) -> Shop:
+    clock, mono, receiver = ManualClock(), ManualMonotonic(), Receiver()
+    config = SquareEmulatorConfig(
+        access_token=TOKEN, signature_key=SIGNATURE_KEY, notification_url=notification_url, **overrides
+    )
+    emu = SquareEmulator(
+        config,
+        clock=clock,
+        monotonic=mono,
+        webhook_transport=httpx.ASGITransport(app=receiver.app()),
+        webhook_knobs=WebhookKnobs(retry_backoff_s=0.0),
+    )
+    location_id = emu.add_location("Downtown store")
+    variation_id = emu.add_variation(sku=SKU, name="Trail tent", price_cents=19900, currency="USD")
+    emu.set_count(SKU, location_id, 10)
+    clock.advance(3600)  # the seeded count is an hour old: changes in the last hour come after it
+    return Shop(emu, clock, mono, receiver, location_id, variation_id)
+
+
+def run(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run one async test body on a fresh event loop."""
+
+    async def main() -> T:
+        return await factory()
+
+    return asyncio.run(main())
+
+
+def physical_count(shop: Shop, quantity: str, seconds_from_now: float = 0.0, **extra: Any) -> dict[str, Any]:
+    body = {
+        "catalog_object_id": shop.variation_id,
+        "location_id": shop.location_id,
+        "state": "IN_STOCK",
+        "quantity": quantity,
+        "occurred_at": shop.iso(seconds_from_now),
+    }
+    return {"type": "PHYSICAL_COUNT", "physical_count": body | extra}
+
+
+def adjustment(
+    shop: Shop, quantity: str, seconds_from_now: float = 0.0, from_state: str = "IN_STOCK", to_state: str = "SOLD"
+) -> dict[str, Any]:
+    body = {
+        "catalog_object_id": shop.variation_id,
+        "location_id": shop.location_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "quantity": quantity,
+        "occurred_at": shop.iso(seconds_from_now),
+    }
+    return {"type": "ADJUSTMENT", "adjustment": body}
