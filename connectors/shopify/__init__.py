@@ -1,0 +1,43 @@
+"""Shopify connector (Admin GraphQL API): metadata only. Importing this module stays cheap and side-effect free."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connectors.shopify.settings import ShopifySettings
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+
+if TYPE_CHECKING:
+    from connectors.shopify.client import ShopifyClient
+
+__all__ = ["ShopifySettings", "connector", "create_client"]
+__version__ = "0.1.0"
+
+
+def create_client(settings: ShopifySettings) -> ShopifyClient:
+    """Build a live :class:`~connectors.shopify.client.ShopifyClient` from validated settings (the spec's factory)."""
+    from connectors.shopify.client import ShopifyClient
+
+    return ShopifyClient(settings)
+
+
+connector = ConnectorSpec(
+    id="shopify",
+    label="Shopify",
+    kind=ConnectorKind.STOREFRONT,
+    settings_model=ShopifySettings,
+    capabilities=frozenset(
+        {
+            Capability.INVENTORY_READ,
+            Capability.INVENTORY_WRITE,
+            Capability.INVENTORY_COMPARE_AND_SET,
+            Capability.ORDERS_READ,
+            Capability.WEBHOOKS,
+        }
+    ),
+    factory=create_client,
+    version=__version__,
+    description="Shopify Admin GraphQL: available quantities per location (compare-and-set), orders, refunds, "
+    "signed webhooks.",
+    docs_url="https://shopify.dev/docs/api/admin-graphql",
+)

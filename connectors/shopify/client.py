@@ -1,0 +1,569 @@
+"""Shopify Admin GraphQL I/O: the :class:`~omnibridge.sdk.channel.ChannelConnector` of a Shopify shop.
+
+Transport concerns (auth header, cost bucket, retries, THROTTLED) live in the shared ConnectorHttpClient; this
+module builds the requests, pages through connections and runs the inventory compare-and-set protocol. Mapping
+is in :mod:`connectors.shopify.mapper` and :mod:`connectors.shopify.webhooks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from connectors.shopify import queries, webhooks
+from connectors.shopify.mapper import map_inventory_item, map_location, map_order, needs_full_order, parse_time
+from connectors.shopify.settings import ShopifySettings
+from omnibridge.sdk import (
+    Clock,
+    ConnectorHttpClient,
+    CostBucket,
+    FatalConnectorError,
+    MapMessage,
+    MapResult,
+    RequestOptions,
+    RetryPolicy,
+    SkippableRecordError,
+    Sleeper,
+    WebhookDelivery,
+    shopify_graphql_throttle_status,
+)
+from omnibridge.sdk.channel import (
+    ChannelEvent,
+    ChannelLocation,
+    PullResult,
+    PushResult,
+    PushStatus,
+    StockLevel,
+    StockObservedEvent,
+    StockTarget,
+    unique_skus,
+)
+
+__all__ = ["CONNECTOR_ID", "ShopifyClient", "is_throttled"]
+
+T = TypeVar("T")
+
+CONNECTOR_ID = "shopify"
+_STALE_CODES = frozenset({"COMPARE_QUANTITY_STALE", "CHANGE_FROM_QUANTITY_STALE"})
+_UNKNOWN_CODES = frozenset({"INVALID_INVENTORY_ITEM", "ITEM_NOT_STOCKED_AT_LOCATION"})
+_RESEND_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
+
+
+def is_throttled(response: httpx.Response) -> bool:
+    """True for Shopify's HTTP-200 ``{"errors":[{"extensions":{"code":"THROTTLED"}}]}``."""
+    if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
+        return False
+    try:
+        errors = json.loads(response.content).get("errors")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(errors, list) and any(_error_code(error) == "THROTTLED" for error in errors)
+
+
+def _error_code(error: object) -> str | None:
+    if isinstance(error, Mapping):
+        extensions = error.get("extensions")
+        if isinstance(extensions, Mapping) and isinstance(extensions.get("code"), str):
+            return str(extensions["code"])
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One target on its way to Shopify: its position in the caller's list and the compare value to send."""
+
+    index: int
+    target: StockTarget
+    item_id: str
+    compare: int
+
+
+class ShopifyClient:
+    """A live connection to one shop (implements :class:`~omnibridge.sdk.channel.ChannelConnector`).
+
+    Location refs are Shopify location gids; SKUs are inventory item SKUs. The sku ↔ inventory item gid cache
+    is filled by :meth:`read_levels` and used by pushes and webhooks. ``transport``, ``retry_policy``,
+    ``clock``/``sleep`` (monotonic, for the cost bucket and retries), ``now`` (wall time, aware) and ``new_key``
+    (idempotency keys and reference ids) are injectable for tests. ``max_push_attempts`` bounds the calls one
+    chunk of a push may take (stale re-reads included) before its targets are reported STALE.
+    """
+
+    def __init__(
+        self,
+        settings: ShopifySettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_key: Callable[[], str] = lambda: str(uuid.uuid4()),
+        max_push_attempts: int = 4,
+    ) -> None:
+        self.settings = settings
+        self.endpoint = f"/admin/api/{settings.api_version}/graphql.json"
+        self.bucket = CostBucket(1000, 50, observers=(shopify_graphql_throttle_status,), clock=clock, sleep=sleep)
+        self.http = ConnectorHttpClient(
+            CONNECTOR_ID,
+            str(settings.shop_url).rstrip("/"),
+            auth_headers={"X-Shopify-Access-Token": settings.access_token},
+            rate_limiter=self.bucket,
+            retry_policy=retry_policy,
+            transport=transport,
+            timeout=settings.timeout_seconds,
+            is_throttled=is_throttled,
+            clock=clock,
+            sleep=sleep,
+        )
+        self._now = now
+        self._new_key = new_key
+        self._max_push_attempts = max(1, max_push_attempts)
+        self._item_by_sku: dict[str, str] = {}
+        self._sku_by_item: dict[str, str] = {}
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        await self.http.aclose()
+
+    # -- transport -------------------------------------------------------------------------------------------
+
+    async def graphql(
+        self, op: str, query: str, variables: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """POST one document; return its ``data``. Top-level ``errors`` raise :class:`FatalConnectorError`.
+
+        The requested cost is estimated from the document so the bucket waits before a query it cannot pay;
+        THROTTLED answers are retried by the HTTP client. A mutation is retried after a transport error or 5xx
+        only when ``idempotency_key`` says the document carries ``@idempotent`` with that key.
+        """
+        cost = queries.estimate_cost(query, variables)
+        options: RequestOptions = {
+            "op": op,
+            "json": {"query": query, "variables": dict(variables)},
+            "cost": float(cost),
+            "idempotent": not query.lstrip().startswith("mutation"),
+        }
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        response = await self.http.post(self.endpoint, **options)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise FatalConnectorError("response is not a JSON object", connector=CONNECTOR_ID, op=op)
+        errors = body.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and errors else errors
+            message = first.get("message") if isinstance(first, Mapping) else str(first)
+            code = _error_code(first)
+            raise FatalConnectorError(
+                f"Shopify GraphQL error{f' {code}' if code else ''}: {message}", connector=CONNECTOR_ID, op=op
+            )
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise FatalConnectorError("response has no 'data' object", connector=CONNECTOR_ID, op=op)
+        return data
+
+    # -- locations and levels ------------------------------------------------------------------------------
+
+    async def list_locations(self) -> list[ChannelLocation]:
+        """Every location of the shop (``locations(first:250, after)``), keyed by gid."""
+        found: list[ChannelLocation] = []
+        after: str | None = None
+        while True:
+            data = await self.graphql("list_locations", queries.LOCATIONS_QUERY, {"first": 250, "after": after})
+            connection = data.get("locations") or {}
+            for node in connection.get("nodes") or []:
+                result = map_location(node)
+                if result.value is not None:
+                    found.append(result.value)
+            after = self._next_cursor(connection)
+            if after is None:
+                return found
+
+    async def read_levels(self, skus: Sequence[str]) -> list[StockLevel]:
+        """``available`` at every location for these SKUs (unknown SKUs are left out); fills the item cache.
+
+        SKUs are searched in chunks (``sku:'A' OR sku:'B'``) small enough to keep each query under the cost cap;
+        only exact SKU matches count, since Shopify's search also matches prefixes.
+        """
+        wanted = unique_skus(skus)
+        levels: list[StockLevel] = []
+        size = queries.inventory_items_page_size()
+        for start in range(0, len(wanted), size):
+            chunk = wanted[start : start + size]
+            chunk_set = set(chunk)
+            after: str | None = None
+            while True:
+                variables = {
+                    # Asking for as many items as SKUs keeps the requested cost (paid up front) proportional;
+                    # prefix matches that crowd out an exact one are picked up on the next page.
+                    "first": len(chunk),
+                    "after": after,
+                    "query": queries.sku_search_query(chunk),
+                    "levels": queries.LEVELS_PER_ITEM,
+                    "levelsAfter": None,
+                }
+                data = await self.graphql("read_levels", queries.INVENTORY_ITEMS_QUERY, variables)
+                connection = data.get("inventoryItems") or {}
+                for node in connection.get("nodes") or []:
+                    levels.extend(await self._item_levels(node, chunk_set))
+                after = self._next_cursor(connection)
+                if after is None:
+                    break
+        return levels
+
+    async def _item_levels(self, node: Mapping[str, Any], wanted: set[str]) -> list[StockLevel]:
+        result = map_inventory_item(node, self._now())
+        item = result.value
+        if item is None or item.sku not in wanted:
+            return []
+        self._remember(item.sku, item.item_id)
+        levels = list(item.levels)
+        cursor = item.levels_cursor
+        while cursor is not None:
+            data = await self.graphql(
+                "read_levels",
+                queries.INVENTORY_ITEM_QUERY,
+                {"id": item.item_id, "levels": queries.LEVELS_PER_ITEM, "levelsAfter": cursor},
+            )
+            more = map_inventory_item(data.get("inventoryItem") or {}, self._now()).value
+            if more is None:
+                break
+            levels.extend(more.levels)
+            cursor = more.levels_cursor
+        return levels
+
+    def _remember(self, sku: str, item_id: str) -> None:
+        self._item_by_sku[sku] = item_id
+        self._sku_by_item[item_id] = sku
+
+    def _forget(self, sku: str) -> None:
+        item_id = self._item_by_sku.pop(sku, None)
+        if item_id is not None:
+            self._sku_by_item.pop(item_id, None)
+
+    @staticmethod
+    def _next_cursor(connection: Mapping[str, Any]) -> str | None:
+        info = connection.get("pageInfo") or {}
+        if info.get("hasNextPage") is True and isinstance(info.get("endCursor"), str):
+            return str(info["endCursor"])
+        return None
+
+    # -- pushes ------------------------------------------------------------------------------------------------
+
+    async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
+        """Set ``available`` by compare-and-set; one :class:`PushResult` per target, in order.
+
+        SKUs Shopify lacks (or not stocked at the location) are UNKNOWN_SKU; a target without ``expected`` is
+        compared against a fresh read (UNCHANGED when already right). Writes go in chunks of 250 through
+        ``inventorySetQuantities``; see :meth:`_push_chunk` for stale compares and per-item errors.
+        """
+        results: list[PushResult | None] = [None] * len(targets)
+        missing = [t.sku for t in targets if t.sku not in self._item_by_sku]
+        needs_read = [t.sku for t in targets if t.expected is None]
+        fresh = self._by_key(await self.read_levels(unique_skus(missing + needs_read))) if missing or needs_read else {}
+        last_for_key: dict[tuple[str, str], int] = {}
+        for index, target in enumerate(targets):
+            last_for_key[(target.sku, target.location_ref)] = index
+        entries: list[_Entry] = []
+        for index, target in enumerate(targets):
+            item_id = self._item_by_sku.get(target.sku)
+            if item_id is None:
+                results[index] = PushResult(target, PushStatus.UNKNOWN_SKU, message="no Shopify item has this SKU")
+                continue
+            if last_for_key[(target.sku, target.location_ref)] != index:
+                results[index] = PushResult(
+                    target,
+                    PushStatus.FAILED,
+                    message="superseded by a later target for the same SKU and location in this batch",
+                )
+                continue
+            compare = target.expected
+            if compare is None:
+                current = fresh.get((target.sku, target.location_ref))
+                if current is None:
+                    results[index] = PushResult(
+                        target, PushStatus.UNKNOWN_SKU, message="the item is not stocked at this location"
+                    )
+                    continue
+                if current == target.quantity:
+                    results[index] = PushResult(target, PushStatus.UNCHANGED, shown=current)
+                    continue
+                compare = current
+            entries.append(_Entry(index, target, item_id, compare))
+        for start in range(0, len(entries), queries.SET_QUANTITIES_BATCH):
+            for result_index, result in await self._push_chunk(entries[start : start + queries.SET_QUANTITIES_BATCH]):
+                results[result_index] = result
+        return [
+            r if r is not None else PushResult(t, PushStatus.FAILED, message="no outcome")
+            for r, t in zip(results, targets, strict=True)
+        ]
+
+    @staticmethod
+    def _by_key(levels: Sequence[StockLevel]) -> dict[tuple[str, str], int]:
+        return {(level.sku, level.location_ref): level.available for level in levels}
+
+    def _reference_uri(self, entries: Sequence[_Entry]) -> str:
+        references = {entry.target.reference for entry in entries}
+        reference = references.pop() if len(references) == 1 and "" not in references else self._new_key()
+        return f"gid://omnibridge/SyncPush/{quote(reference, safe='-_.~')}"
+
+    def _quantities(self, entries: Sequence[_Entry]) -> list[dict[str, Any]]:
+        version = self.settings.api_version
+        rows: list[dict[str, Any]] = []
+        for entry in entries:
+            row: dict[str, Any] = {
+                "inventoryItemId": entry.item_id,
+                "locationId": entry.target.location_ref,
+                "quantity": entry.target.quantity,
+            }
+            if version < "2026-04":
+                row["compareQuantity"] = entry.compare  # required before 2026-04 unless ignoreCompareQuantity
+            if queries.supports_change_from(version):
+                row["changeFromQuantity"] = entry.compare
+            rows.append(row)
+        return rows
+
+    async def _push_chunk(self, entries: list[_Entry]) -> list[tuple[int, PushResult]]:
+        """Send ≤250 entries until each has an outcome.
+
+        Shopify rejects the whole call on any userError, so after one: entries named by a per-item error
+        (``field: ["input","quantities","<i>",…]``) get their outcome, stale ones are re-read (UNCHANGED if
+        already right, else retried with the fresh compare value), and the rest are re-sent as they were. Each
+        distinct batch gets a fresh ``@idempotent`` key; the HTTP client re-sends one batch with its own key.
+        """
+        done: list[tuple[int, PushResult]] = []
+        pending = list(entries)
+        stale: set[int] = set()
+        attempts = 0
+        reference = self._reference_uri(pending)
+        while pending and attempts < self._max_push_attempts:
+            attempts += 1
+            key = self._new_key() if queries.supports_change_from(self.settings.api_version) else None
+            variables = {
+                "input": {
+                    "name": "available",
+                    "reason": self.settings.reason,
+                    "referenceDocumentUri": reference,
+                    "quantities": self._quantities(pending),
+                }
+            }
+            document = queries.set_quantities_mutation(self.settings.api_version, key)
+            data = await self.graphql("push_levels", document, variables, idempotency_key=key)
+            payload = data.get("inventorySetQuantities") or {}
+            applied = self._applied_changes(payload)
+            errors = [e for e in payload.get("userErrors") or [] if isinstance(e, Mapping)]
+            if not errors:
+                for entry in pending:
+                    shown = applied.get((entry.item_id, entry.target.location_ref), entry.target.quantity)
+                    done.append((entry.index, PushResult(entry.target, PushStatus.APPLIED, shown=shown)))
+                return done
+            pending, stale = await self._after_errors(pending, errors, applied, done)
+        reason = "the quantity kept changing on Shopify" if stale else "not applied after repeated batch errors"
+        for entry in pending:
+            status = PushStatus.STALE if entry.index in stale else PushStatus.FAILED
+            done.append((entry.index, PushResult(entry.target, status, message=reason)))
+        return done
+
+    @staticmethod
+    def _applied_changes(payload: Mapping[str, Any]) -> dict[tuple[str, str], int]:
+        group = payload.get("inventoryAdjustmentGroup")
+        changes = group.get("changes") if isinstance(group, Mapping) else None
+        applied: dict[tuple[str, str], int] = {}
+        for change in changes if isinstance(changes, list) else []:
+            item, location = change.get("item") or {}, change.get("location") or {}
+            if change.get("name") == "available" and isinstance(change.get("quantityAfterChange"), int):
+                applied[(str(item.get("id")), str(location.get("id")))] = int(change["quantityAfterChange"])
+        return applied
+
+    async def _after_errors(
+        self,
+        pending: list[_Entry],
+        errors: list[Mapping[str, Any]],
+        applied: Mapping[tuple[str, str], int],
+        done: list[tuple[int, PushResult]],
+    ) -> tuple[list[_Entry], set[int]]:
+        by_position: dict[int, Mapping[str, Any]] = {}
+        batch_errors: list[Mapping[str, Any]] = []
+        for error in errors:
+            field = error.get("field")
+            position = field[2] if isinstance(field, list) and len(field) > 2 and field[1] == "quantities" else None
+            if isinstance(position, str) and position.isdigit() and int(position) < len(pending):
+                by_position[int(position)] = error
+            else:
+                batch_errors.append(error)
+        stale_all = any(str(e.get("code")) in _STALE_CODES for e in batch_errors)
+        fatal = [e for e in batch_errors if str(e.get("code")) not in _STALE_CODES | _RESEND_CODES]
+        if fatal:
+            message = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in fatal)
+            for entry in pending:
+                done.append((entry.index, PushResult(entry.target, PushStatus.FAILED, message=message)))
+            return [], set()
+        keep: list[_Entry] = []
+        stale_entries: list[_Entry] = []
+        for position, entry in enumerate(pending):
+            shown = applied.get((entry.item_id, entry.target.location_ref))
+            item_error = by_position.get(position)
+            code = str(item_error.get("code")) if item_error is not None else ""
+            detail = f"{code}: {item_error.get('message')}" if item_error is not None else ""
+            if shown is not None and item_error is None:
+                done.append((entry.index, PushResult(entry.target, PushStatus.APPLIED, shown=shown)))
+            elif code in _UNKNOWN_CODES:
+                if code == "INVALID_INVENTORY_ITEM":
+                    self._forget(entry.target.sku)
+                done.append((entry.index, PushResult(entry.target, PushStatus.UNKNOWN_SKU, message=detail)))
+            elif item_error is not None and code not in _STALE_CODES:
+                done.append((entry.index, PushResult(entry.target, PushStatus.FAILED, message=detail)))
+            elif code in _STALE_CODES or stale_all:
+                stale_entries.append(entry)
+            else:
+                keep.append(entry)
+        if stale_entries:
+            fresh = self._by_key(await self.read_levels([e.target.sku for e in stale_entries]))
+            for entry in stale_entries:
+                current = fresh.get((entry.target.sku, entry.target.location_ref))
+                if current is None:
+                    done.append(
+                        (
+                            entry.index,
+                            PushResult(
+                                entry.target,
+                                PushStatus.UNKNOWN_SKU,
+                                message="the item is no longer stocked at this location",
+                            ),
+                        )
+                    )
+                elif current == entry.target.quantity:
+                    done.append((entry.index, PushResult(entry.target, PushStatus.UNCHANGED, shown=current)))
+                else:
+                    entry.compare = current
+                    keep.append(entry)
+        keep.sort(key=lambda e: e.index)
+        return keep, {e.index for e in stale_entries}
+
+    # -- orders --------------------------------------------------------------------------------------------------
+
+    async def pull_events(self, bookmark: str | None) -> PullResult:
+        """Orders updated at or after ``bookmark`` minus ``poll_overlap_seconds`` (first call: the last
+        ``order_lookback_minutes``), oldest update first, as order and refund events.
+
+        The new bookmark is the latest ``updatedAt`` seen (ISO 8601), never earlier than ``bookmark``. Orders
+        whose lean page lacks refund lines or lines are re-read whole with ``order(id:)``.
+        """
+        previous = parse_time(bookmark) if bookmark else None
+        if bookmark and previous is None:
+            raise FatalConnectorError(
+                f"bookmark {bookmark!r} is not an ISO 8601 time", connector=CONNECTOR_ID, op="pull_events"
+            )
+        if previous is not None:
+            since = previous - timedelta(seconds=self.settings.poll_overlap_seconds)
+        else:
+            since = self._now() - timedelta(minutes=self.settings.order_lookback_minutes)
+        latest = previous
+        events: list[ChannelEvent] = []
+        messages: list[MapMessage] = []
+        after: str | None = None
+        search = f"updated_at:>='{_iso(since)}'"
+        while True:
+            variables = {"first": queries.ORDERS_PAGE_SIZE, "after": after, "query": search}
+            data = await self.graphql("pull_events", queries.ORDERS_QUERY, variables)
+            connection = data.get("orders") or {}
+            for node in connection.get("nodes") or []:
+                updated = parse_time(node.get("updatedAt"))
+                if updated is not None and (latest is None or updated > latest):
+                    latest = updated
+                full = await self._fetch_order(str(node.get("id")), "pull_events") if needs_full_order(node) else None
+                result = map_order(full if full is not None else node)
+                messages.extend(result.messages)
+                events.extend(result.value or [])
+            after = self._next_cursor(connection)
+            if after is None:
+                break
+        new_bookmark = _iso(latest) if latest is not None else _iso(since)
+        return PullResult(events, new_bookmark, messages)
+
+    async def _fetch_order(
+        self, order_id: str, op: str, document: str = queries.ORDER_QUERY
+    ) -> Mapping[str, Any] | None:
+        data = await self.graphql(op, document, {"id": order_id})
+        order = data.get("order")
+        return order if isinstance(order, Mapping) else None
+
+    # -- webhooks ------------------------------------------------------------------------------------------------
+
+    def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
+        """Check ``X-Shopify-Hmac-Sha256`` against ``api_secret`` and identify the delivery (no I/O).
+
+        ``url`` is not part of Shopify's signature. Raises :class:`~omnibridge.errors.WebhookError`.
+        """
+        return webhooks.verify(raw_body, headers, self.settings.api_secret, received_at=self._now())
+
+    async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
+        """Events of a verified delivery: orders/create|updated (the order re-read by GraphQL for its assigned
+        locations), orders/cancelled, refunds/create, inventory_levels/update; other topics give none.
+
+        A payload that cannot be mapped raises :class:`SkippableRecordError` with the reason.
+        """
+        body = webhooks.parse_body(delivery.raw_body)
+        topic = delivery.topic
+        op = f"webhook {topic}"
+        if topic in webhooks.ORDER_TOPICS:
+            order_id = webhooks.order_gid(body)
+            if order_id is None:
+                raise SkippableRecordError("order payload has no id", connector=CONNECTOR_ID, op=op)
+            order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
+            if order is not None and needs_full_order(order):
+                order = await self._fetch_order(order_id, op)
+            if order is None:
+                return []
+            return self._unwrap(map_order(order), op, order_id)
+        if topic == "orders/cancelled":
+            return [self._unwrap(webhooks.parse_cancelled_order(body), op, webhooks.order_gid(body))]
+        if topic == "refunds/create":
+            return [self._unwrap(webhooks.parse_refund(body), op, str(body.get("id")))]
+        if topic == "inventory_levels/update":
+            update = self._unwrap(webhooks.parse_inventory_level(body), op, None)
+            sku = await self._sku_of(update.item_id, op)
+            return [
+                StockObservedEvent(
+                    sku,
+                    update.location_id,
+                    update.available,
+                    update.updated_at or delivery.received_at,
+                    item_ref=update.item_id,
+                )
+            ]
+        return []
+
+    async def _sku_of(self, item_id: str, op: str) -> str | None:
+        if item_id in self._sku_by_item:
+            return self._sku_by_item[item_id]
+        data = await self.graphql(op, queries.INVENTORY_ITEM_QUERY, {"id": item_id, "levels": 1, "levelsAfter": None})
+        item = data.get("inventoryItem")
+        sku = item.get("sku") if isinstance(item, Mapping) else None
+        if isinstance(sku, str) and sku:
+            self._remember(sku, item_id)
+            return sku
+        return None
+
+    @staticmethod
+    def _unwrap(result: MapResult[T], op: str, record_id: str | None) -> T:
+        if result.value is None:
+            reason = "; ".join(m.message for m in result.messages) or "unmappable payload"
+            raise SkippableRecordError(reason, connector=CONNECTOR_ID, op=op, record_id=record_id)
+        return result.value

@@ -1,0 +1,297 @@
+"""The :class:`ShopifyEmulator`: one emulated shop, its ASGI app, scripted actions and signed webhooks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from connectors.shopify.emulator.config import ShopifyEmulatorConfig
+from connectors.shopify.emulator.control import control_routes
+from connectors.shopify.emulator.cost import CostBucket, throttle_status
+from connectors.shopify.emulator.graphql_api import GraphQLEndpoint
+from connectors.shopify.emulator.mutations import InventoryMutations
+from connectors.shopify.emulator.resolvers import QueryResolvers, parse_gid
+from connectors.shopify.emulator.rest_payloads import gid, inventory_level_payload, order_payload, refund_payload
+from connectors.shopify.emulator.schema import flavor_for
+from connectors.shopify.emulator.state import Level, ShopError, ShopState
+from omnibridge.sdk import hmac_sha256_base64
+from omnibridge.sdk.emulator import DeliveryRecord, EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
+
+__all__ = ["ProductRef", "ShopError", "ShopifyEmulator"]
+
+Clock = Callable[[], datetime]
+LineSpec = Iterable[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    """Ids (gids) of a product created by :meth:`ShopifyEmulator.add_product`."""
+
+    sku: str
+    product_id: str
+    variant_id: str
+    inventory_item_id: str
+
+
+class ShopifyEmulator:
+    """An emulated Shopify shop speaking the Admin GraphQL API (see the package docstring for endpoints).
+
+    Seeding (:meth:`add_location`, :meth:`add_product`, :meth:`set_available`) fires no webhooks. Scripted actions
+    (:meth:`place_order`, :meth:`cancel_order`, :meth:`refund`, :meth:`admin_adjust`) change state as Shopify would
+    and queue the webhooks Shopify would send, signed with ``config.api_secret``; deliveries run in the event loop
+    (call ``await emu.webhooks.drain()`` to wait for them). ``clock`` (aware UTC datetimes) drives timestamps and
+    the cost bucket; ``webhook_transport`` lets tests deliver webhooks into an ASGI app without a socket.
+    """
+
+    def __init__(
+        self,
+        config: ShopifyEmulatorConfig | None = None,
+        clock: Clock | None = None,
+        *,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
+        recorder: RequestRecorder | None = None,
+    ) -> None:
+        self.config = config or ShopifyEmulatorConfig()
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.state = ShopState(self.clock)
+        self.calls: Counter[str] = Counter()
+        self.knobs = EmulatorKnobs(
+            latency_ms=self.config.latency_ms, error_rate=self.config.error_rate, seed=self.config.seed
+        )
+        self.bucket = CostBucket(self.config.bucket_size, self.config.restore_rate, self.clock)
+        self.recorder = recorder or RequestRecorder.from_env("shopify")
+        self.webhooks = WebhookSender(
+            "shopify",
+            sign=self._sign,
+            url=self.config.webhook_url,
+            knobs=WebhookKnobs(seed=self.config.seed),
+            transport=webhook_transport,
+            clock=self.clock,
+        )
+        self.resolvers = QueryResolvers(self.state, self.config.currency, self.config.shop, self.config.domain)
+        self._version = self.config.webhook_api_version
+        self.mutations = InventoryMutations(
+            self.state, self.resolvers, lambda: flavor_for(self._version), self._levels_changed
+        )
+        endpoint = GraphQLEndpoint(
+            self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
+        )
+        self.app = Starlette(
+            routes=[
+                Route("/admin/api/{version}/graphql.json", endpoint.handle, methods=["POST"]),
+                *control_routes(self),
+            ]
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------------------
+    def _root_value(self) -> dict[str, Any]:
+        return {**self.resolvers.root(), **self.mutations.root()}
+
+    def _set_version(self, version: str) -> None:
+        self._version = version
+
+    def _sign(self, body: bytes, url: str) -> dict[str, str]:
+        del url
+        return {"X-Shopify-Hmac-Sha256": hmac_sha256_base64(self.config.api_secret, body)}
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self.knobs.random().getrandbits(128), version=4))
+
+    def _emit(self, topic: str, payload: dict[str, Any]) -> DeliveryRecord:
+        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        delivery_id, event_id = self._uuid(), self._uuid()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": self.config.domain,
+            "X-Shopify-API-Version": self.config.webhook_api_version,
+            "X-Shopify-Webhook-Id": delivery_id,
+            "X-Shopify-Event-Id": event_id,
+            "X-Shopify-Triggered-At": self.clock()
+            .astimezone(UTC)
+            .isoformat(timespec="microseconds")
+            .replace("+00:00", "Z"),
+        }
+        return self.webhooks.send(topic, body, headers, delivery_id=delivery_id, event_id=event_id)
+
+    def _levels_changed(self, levels: list[Level]) -> None:
+        for level in levels:
+            self._emit("inventory_levels/update", inventory_level_payload(level, self.config.rest_utc_offset_minutes))
+
+    def _location_id(self, location: str | int) -> int:
+        numeric = parse_gid(location, "Location") if isinstance(location, str) and location.startswith("gid:") else None
+        if numeric is None:
+            try:
+                numeric = int(location)
+            except (TypeError, ValueError):
+                raise ShopError(f"not a location id: {location!r}") from None
+        self.state.location(numeric)
+        return numeric
+
+    def _order_id(self, order: str | int) -> int:
+        numeric = parse_gid(order, "Order") if isinstance(order, str) and order.startswith("gid:") else None
+        if numeric is None:
+            try:
+                numeric = int(order)
+            except (TypeError, ValueError):
+                raise ShopError(f"not an order id: {order!r}") from None
+        return numeric
+
+    # --- seeding (no webhooks) -----------------------------------------------------------------------------
+    def set_webhook_url(self, url: str | None) -> None:
+        """Where deliveries go from now on (queued deliveries keep their URL once sent)."""
+        self.webhooks.set_url(url)
+
+    def add_location(self, name: str) -> str:
+        """Create an active location; returns its gid."""
+        return gid("Location", self.state.add_location(name).id)
+
+    def add_product(self, sku: str, title: str, price: str = "0.00") -> ProductRef:
+        """Create a product with one variant and its tracked inventory item."""
+        variant = self.state.add_product(sku, title, price)
+        return ProductRef(
+            sku,
+            gid("Product", variant.product_id),
+            gid("ProductVariant", variant.id),
+            gid("InventoryItem", variant.inventory_item_id),
+        )
+
+    def set_available(self, sku: str, location_id: str | int, quantity: int) -> None:
+        """Stock ``sku`` at a location (activating it if needed) with ``available = quantity``."""
+        level = self.state.stock(self.state.item_by_sku(sku).id, self._location_id(location_id))
+        self.state.change(level, "available", quantity - level.get("available"))
+
+    # --- scripted actions (webhooks like Shopify) ----------------------------------------------------------
+    def place_order(self, lines: LineSpec, location_id: str | int) -> dict[str, Any]:
+        """A customer checkout fulfilled from ``location_id``; fires orders/create then inventory_levels/update."""
+        order = self.state.place_order(list(lines), self._location_id(location_id))
+        payload = order_payload(self.state, order, self.config.rest_utc_offset_minutes, self.config.currency)
+        self._emit("orders/create", payload)
+        self._levels_changed(self._order_levels(order.id))
+        return payload
+
+    def _order_levels(self, order_id: int) -> list[Level]:
+        order = self.state.order(order_id)
+        seen: dict[tuple[int, int], Level] = {}
+        for li in order.line_items:
+            seen.setdefault(
+                (li.inventory_item_id, order.location_id), self.state.levels[(li.inventory_item_id, order.location_id)]
+            )
+        return list(seen.values())
+
+    def cancel_order(self, order_id: str | int, restock: bool = True, reason: str = "customer") -> dict[str, Any]:
+        """Cancel an order: orders/cancelled (+ inventory_levels/update when restocked)."""
+        numeric = self._order_id(order_id)
+        changed = self.state.cancel_order(numeric, restock=restock, reason=reason)
+        payload = order_payload(
+            self.state, self.state.order(numeric), self.config.rest_utc_offset_minutes, self.config.currency
+        )
+        self._emit("orders/cancelled", payload)
+        self._levels_changed(changed)
+        return payload
+
+    def refund(
+        self,
+        order_id: str | int,
+        lines: LineSpec,
+        restock_type: str = "return",
+        location_id: str | int | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Refund line quantities: refunds/create (+ inventory_levels/update when restocked)."""
+        numeric = self._order_id(order_id)
+        location = self._location_id(location_id) if location_id is not None else None
+        refund, changed = self.state.refund(
+            numeric, list(lines), restock_type=restock_type, location_id=location, note=note
+        )
+        order = self.state.order(numeric)
+        payload = refund_payload(self.state, order, refund, self.config.rest_utc_offset_minutes, self.config.currency)
+        self._emit("refunds/create", payload)
+        self._levels_changed(changed)
+        return payload
+
+    def fulfill(self, order_id: str | int) -> None:
+        """Ship every open unit of an order (committed and on_hand go down). Fires no webhook in this emulator."""
+        self.state.fulfill(self._order_id(order_id))
+
+    def admin_adjust(self, sku: str, location_id: str | int, delta: int) -> int:
+        """A staff edit of ``available`` in the Shopify admin; fires inventory_levels/update. Returns the new value."""
+        level = self.state.level(self.state.item_by_sku(sku).id, self._location_id(location_id))
+        after = self.state.change(level, "available", delta)
+        self._levels_changed([level])
+        return after
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def available(self, sku: str, location_id: str | int) -> int:
+        """What the shop shows as available now."""
+        return self.quantities(sku, location_id)["available"]
+
+    def quantities(self, sku: str, location_id: str | int) -> dict[str, int]:
+        """Every quantity name of a level (available, on_hand, committed, incoming, reserved...)."""
+        return self.state.level(self.state.item_by_sku(sku).id, self._location_id(location_id)).quantities()
+
+    def redeliver_last(self, topic: str | None = None) -> DeliveryRecord:
+        """Send the last delivery (of ``topic``) again with the same webhook and event ids: a duplicate."""
+        record = self.webhooks.last(topic)
+        if record is None:
+            raise ShopError(f"no webhook delivery{f' of {topic}' if topic else ''} to redeliver")
+        return self.webhooks.redeliver(record)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole shop as JSON-able data (``GET /_emulator/state``)."""
+        offset = self.config.rest_utc_offset_minutes
+        return {
+            "shop": self.config.domain,
+            "locations": [{"id": gid("Location", loc.id), "name": loc.name} for loc in self.state.locations.values()],
+            "products": [
+                {
+                    "sku": v.sku,
+                    "title": v.product_title,
+                    "price": v.price,
+                    "variant_id": gid("ProductVariant", v.id),
+                    "inventory_item_id": gid("InventoryItem", v.inventory_item_id),
+                }
+                for v in self.state.variants.values()
+            ],
+            "levels": [
+                {
+                    "sku": self.state.items[lv.item_id].sku,
+                    "inventory_item_id": gid("InventoryItem", lv.item_id),
+                    "location_id": gid("Location", lv.location_id),
+                    "quantities": lv.quantities(),
+                }
+                for lv in self.state.levels.values()
+            ],
+            "orders": [order_payload(self.state, o, offset, self.config.currency) for o in self.state.orders.values()],
+            "calls": dict(self.calls),
+            "throttle_status": self._throttle_status(),
+            "webhooks": [
+                {
+                    "topic": d.topic,
+                    "webhook_id": d.delivery_id,
+                    "event_id": d.event_id,
+                    "duplicate": d.duplicate,
+                    "delivered": d.delivered,
+                    "gave_up": d.gave_up,
+                    "attempts": len(d.attempts),
+                }
+                for d in self.webhooks.deliveries
+            ],
+        }
+
+    def _throttle_status(self) -> dict[str, float]:
+        self.bucket.refill()
+        return throttle_status(self.bucket)
+
+    async def aclose(self) -> None:
+        """Stop pending deliveries and close the webhook HTTP client."""
+        await self.webhooks.aclose()

@@ -1,0 +1,405 @@
+"""The emulated shop's data and the state changes Shopify makes on its own (orders, cancels, refunds, edits).
+
+Pure in-memory model, no I/O: every action returns what changed so the emulator can fire the webhooks Shopify
+would fire. Quantities follow Shopify's inventory model (api-contracts §1.2): ``on_hand`` is derived as
+``available + committed + damaged + quality_control + reserved + safety_stock``; ``incoming`` is separate.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+__all__ = [
+    "ON_HAND_PARTS",
+    "QUANTITY_NAMES",
+    "AdjustmentGroup",
+    "Change",
+    "InventoryItem",
+    "Level",
+    "LineItem",
+    "Location",
+    "Order",
+    "Refund",
+    "RefundLine",
+    "ShopError",
+    "ShopState",
+    "Variant",
+]
+
+ON_HAND_PARTS = ("available", "committed", "damaged", "quality_control", "reserved", "safety_stock")
+QUANTITY_NAMES = (*ON_HAND_PARTS, "incoming", "on_hand")
+
+
+class ShopError(ValueError):
+    """A scripted action that Shopify would refuse (unknown SKU, not stocked, too much refunded...)."""
+
+
+@dataclass
+class Location:
+    id: int
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    active: bool = True
+
+
+@dataclass
+class Variant:
+    id: int
+    product_id: int
+    sku: str
+    title: str
+    product_title: str
+    price: str
+    inventory_item_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class InventoryItem:
+    id: int
+    sku: str
+    variant_id: int
+    created_at: datetime
+    updated_at: datetime
+    tracked: bool = True
+
+
+@dataclass
+class Level:
+    item_id: int
+    location_id: int
+    created_at: datetime
+    updated_at: datetime
+    stored: dict[str, int] = field(default_factory=dict)
+    name_updated_at: dict[str, datetime] = field(default_factory=dict)
+
+    def get(self, name: str) -> int:
+        if name == "on_hand":
+            return sum(self.stored.get(part, 0) for part in ON_HAND_PARTS)
+        return self.stored.get(name, 0)
+
+    def quantities(self) -> dict[str, int]:
+        return {name: self.get(name) for name in QUANTITY_NAMES}
+
+
+@dataclass
+class LineItem:
+    id: int
+    variant_id: int
+    inventory_item_id: int
+    product_id: int
+    sku: str
+    title: str
+    quantity: int
+    price: str
+    fulfillment_order_line_item_id: int
+    open_quantity: int = 0  # committed, not yet fulfilled, refunded or cancelled
+    fulfilled: int = 0
+    refunded: int = 0
+
+
+@dataclass
+class RefundLine:
+    id: int
+    line_item_id: int
+    quantity: int
+    restock_type: str  # REST spelling: "no_restock" | "cancel" | "return" | "legacy_restock"
+    location_id: int | None
+    restocked: bool
+
+
+@dataclass
+class Refund:
+    id: int
+    order_id: int
+    created_at: datetime
+    note: str | None
+    lines: list[RefundLine]
+
+
+@dataclass
+class Order:
+    id: int
+    number: int
+    location_id: int
+    fulfillment_order_id: int
+    created_at: datetime
+    updated_at: datetime
+    line_items: list[LineItem]
+    email: str = "customer@example.com"
+    source_name: str = "web"
+    financial_status: str = "paid"
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    closed_at: datetime | None = None
+    refunds: list[Refund] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def total_price(self) -> str:
+        total = sum((Decimal(li.price) * li.quantity for li in self.line_items), Decimal("0"))
+        return f"{total:.2f}"
+
+
+@dataclass
+class Change:
+    name: str
+    delta: int
+    quantity_after: int
+    item_id: int
+    location_id: int
+    ledger_document_uri: str | None = None
+
+
+@dataclass
+class AdjustmentGroup:
+    id: int
+    created_at: datetime
+    reason: str
+    reference_document_uri: str | None
+    changes: list[Change]
+
+
+LevelKey = tuple[int, int]  # (inventory item id, location id)
+
+
+class ShopState:
+    """All objects of one shop, with Shopify-like numeric ids (distinct ranges per resource)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self.locations: dict[int, Location] = {}
+        self.variants: dict[int, Variant] = {}
+        self.items: dict[int, InventoryItem] = {}
+        self.levels: dict[LevelKey, Level] = {}
+        self.orders: dict[int, Order] = {}
+        self.groups: dict[int, AdjustmentGroup] = {}
+        self._ids: dict[str, Iterator[int]] = {}
+        self._order_numbers = itertools.count(1001)
+
+    def next_id(self, kind: str) -> int:
+        bases = {
+            "Location": 76_000_000_001,
+            "Product": 8_100_000_000_001,
+            "ProductVariant": 44_000_000_000_001,
+            "InventoryItem": 46_000_000_000_001,
+            "Order": 5_600_000_000_001,
+            "LineItem": 13_500_000_000_001,
+            "FulfillmentOrder": 6_300_000_000_001,
+            "FulfillmentOrderLineItem": 14_100_000_000_001,
+            "Refund": 920_000_000_001,
+            "RefundLineItem": 510_000_000_001,
+            "InventoryAdjustmentGroup": 27_000_000_001,
+        }
+        counter = self._ids.setdefault(kind, itertools.count(bases.get(kind, 1)))
+        return next(counter)
+
+    # --- lookups -----------------------------------------------------------------------------------------
+    def variant_by_sku(self, sku: str) -> Variant:
+        for variant in self.variants.values():
+            if variant.sku == sku:
+                return variant
+        raise ShopError(f"no product variant with SKU {sku!r}")
+
+    def item_by_sku(self, sku: str) -> InventoryItem:
+        return self.items[self.variant_by_sku(sku).inventory_item_id]
+
+    def location(self, location_id: int) -> Location:
+        try:
+            return self.locations[location_id]
+        except KeyError:
+            raise ShopError(f"no location {location_id}") from None
+
+    def level(self, item_id: int, location_id: int) -> Level:
+        try:
+            return self.levels[(item_id, location_id)]
+        except KeyError:
+            raise ShopError(f"inventory item {item_id} is not stocked at location {location_id}") from None
+
+    def order(self, order_id: int) -> Order:
+        try:
+            return self.orders[order_id]
+        except KeyError:
+            raise ShopError(f"no order {order_id}") from None
+
+    # --- seeding -------------------------------------------------------------------------------------------
+    def add_location(self, name: str) -> Location:
+        now = self.clock()
+        location = Location(self.next_id("Location"), name, now, now)
+        self.locations[location.id] = location
+        return location
+
+    def add_product(self, sku: str, title: str, price: str) -> Variant:
+        if any(v.sku == sku for v in self.variants.values()):
+            raise ShopError(f"SKU {sku!r} already exists")
+        now = self.clock()
+        product_id = self.next_id("Product")
+        variant_id = self.next_id("ProductVariant")
+        item = InventoryItem(self.next_id("InventoryItem"), sku, variant_id, now, now)
+        variant = Variant(variant_id, product_id, sku, "Default Title", title, price, item.id, now, now)
+        self.items[item.id] = item
+        self.variants[variant.id] = variant
+        return variant
+
+    def stock(self, item_id: int, location_id: int) -> Level:
+        """Activate an item at a location (idempotent)."""
+        self.location(location_id)
+        key = (item_id, location_id)
+        if key not in self.levels:
+            now = self.clock()
+            self.levels[key] = Level(item_id, location_id, now, now)
+        return self.levels[key]
+
+    # --- quantity changes ----------------------------------------------------------------------------------
+    def change(self, level: Level, name: str, delta: int) -> int:
+        """Apply a delta to a stored quantity name (``on_hand`` changes ``available``); returns the new value."""
+        stored = "available" if name == "on_hand" else name
+        now = self.clock()
+        level.stored[stored] = level.stored.get(stored, 0) + delta
+        level.updated_at = now
+        level.name_updated_at[stored] = now
+        self.items[level.item_id].updated_at = now
+        return level.get(name)
+
+    # --- orders --------------------------------------------------------------------------------------------
+    def place_order(self, lines: list[tuple[str, int]], location_id: int) -> Order:
+        """A checkout: commits stock at the assigned fulfillment location (available -= q, committed += q)."""
+        self.location(location_id)
+        if not lines:
+            raise ShopError("an order needs at least one line")
+        now = self.clock()
+        line_items: list[LineItem] = []
+        for sku, quantity in lines:
+            if quantity <= 0:
+                raise ShopError(f"quantity must be positive, got {quantity} for {sku!r}")
+            variant = self.variant_by_sku(sku)
+            self.level(variant.inventory_item_id, location_id)
+            line_items.append(
+                LineItem(
+                    self.next_id("LineItem"),
+                    variant.id,
+                    variant.inventory_item_id,
+                    variant.product_id,
+                    sku,
+                    variant.product_title,
+                    quantity,
+                    variant.price,
+                    self.next_id("FulfillmentOrderLineItem"),
+                    open_quantity=quantity,
+                )
+            )
+        order = Order(
+            self.next_id("Order"),
+            next(self._order_numbers),
+            location_id,
+            self.next_id("FulfillmentOrder"),
+            now,
+            now,
+            line_items,
+        )
+        for li in line_items:
+            level = self.levels[(li.inventory_item_id, location_id)]
+            self.change(level, "available", -li.quantity)
+            self.change(level, "committed", li.quantity)
+        self.orders[order.id] = order
+        return order
+
+    def cancel_order(self, order_id: int, *, restock: bool, reason: str = "customer") -> list[Level]:
+        """Cancel: releases committed stock; with ``restock`` it goes back to available. Returns levels whose
+        ``available`` changed."""
+        order = self.order(order_id)
+        if order.cancelled_at is not None:
+            raise ShopError(f"order {order_id} is already cancelled")
+        now = self.clock()
+        changed: list[Level] = []
+        for li in order.line_items:
+            if li.open_quantity:
+                level = self.levels[(li.inventory_item_id, order.location_id)]
+                self.change(level, "committed", -li.open_quantity)
+                if restock:
+                    self.change(level, "available", li.open_quantity)
+                    changed.append(level)
+                li.open_quantity = 0
+        order.cancelled_at = now
+        order.cancel_reason = reason
+        order.closed_at = now
+        order.updated_at = now
+        if restock:
+            order.financial_status = "refunded"
+        return changed
+
+    def refund(
+        self,
+        order_id: int,
+        lines: list[tuple[str, int]],
+        *,
+        restock_type: str,
+        location_id: int | None,
+        note: str | None,
+    ) -> tuple[Refund, list[Level]]:
+        """Refund line quantities. Restocking (``cancel``/``return``) releases unfulfilled committed stock first,
+        then returns fulfilled units to ``available`` at ``location_id`` (default: the order's location)."""
+        if restock_type not in ("no_restock", "cancel", "return", "legacy_restock"):
+            raise ShopError(f"unknown restock_type {restock_type!r}")
+        order = self.order(order_id)
+        target = location_id if location_id is not None else order.location_id
+        self.location(target)
+        now = self.clock()
+        refund_lines: list[RefundLine] = []
+        changed: list[Level] = []
+        for sku, quantity in lines:
+            li = next((x for x in order.line_items if x.sku == sku), None)
+            if li is None:
+                raise ShopError(f"order {order_id} has no line with SKU {sku!r}")
+            if quantity <= 0 or quantity > li.quantity - li.refunded:
+                raise ShopError(f"cannot refund {quantity} of {sku!r}: {li.quantity - li.refunded} refundable")
+            restock = restock_type != "no_restock"
+            from_open = min(quantity, li.open_quantity)
+            li.open_quantity -= from_open
+            li.refunded += quantity
+            if from_open:
+                level = self.levels[(li.inventory_item_id, order.location_id)]
+                self.change(level, "committed", -from_open)
+                if restock:
+                    self.change(level, "available", from_open)
+                    changed.append(level)
+            returned = quantity - from_open
+            if restock and returned:
+                level = self.stock(li.inventory_item_id, target)
+                self.change(level, "available", returned)
+                changed.append(level)
+            refund_lines.append(
+                RefundLine(self.next_id("RefundLineItem"), li.id, quantity, restock_type, target, restock)
+            )
+        refund = Refund(self.next_id("Refund"), order.id, now, note, refund_lines)
+        order.refunds.append(refund)
+        order.updated_at = now
+        fully = all(li.refunded == li.quantity for li in order.line_items)
+        order.financial_status = "refunded" if fully else "partially_refunded"
+        return refund, list({id(level): level for level in changed}.values())
+
+    def fulfill(self, order_id: int) -> None:
+        """Ship every open unit: committed and on_hand go down, available is unchanged."""
+        order = self.order(order_id)
+        now = self.clock()
+        for li in order.line_items:
+            if li.open_quantity:
+                level = self.levels[(li.inventory_item_id, order.location_id)]
+                self.change(level, "committed", -li.open_quantity)
+                li.fulfilled += li.open_quantity
+                li.open_quantity = 0
+        order.updated_at = now
+
+    def record_group(self, reason: str, reference: str | None, changes: list[Change]) -> AdjustmentGroup:
+        group = AdjustmentGroup(self.next_id("InventoryAdjustmentGroup"), self.clock(), reason, reference, changes)
+        self.groups[group.id] = group
+        return group

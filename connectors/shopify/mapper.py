@@ -1,0 +1,285 @@
+"""Pure mapping between Shopify payloads (Admin GraphQL nodes, REST webhook bodies) and channel events.
+
+Ids are Shopify global ids everywhere (``gid://shopify/Order/1``, ``gid://shopify/Location/2``), whether the
+record came from a GraphQL poll or a REST webhook, so one business fact always gets one ``ref``. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from omnibridge.sdk import MapMessage, MapResult, ok, skip, warning
+from omnibridge.sdk.channel import (
+    ChannelEvent,
+    ChannelLocation,
+    OrderEvent,
+    OrderEventKind,
+    OrderLineEvent,
+    RefundEvent,
+    RefundLineEvent,
+    RestockType,
+    StockLevel,
+)
+
+__all__ = [
+    "InventoryItemLevels",
+    "gid",
+    "map_inventory_item",
+    "map_location",
+    "map_order",
+    "map_refund",
+    "needs_full_order",
+    "parse_time",
+    "restock_type",
+]
+
+
+def gid(kind: str, value: object) -> str:
+    """The global id of a REST numeric id (``gid("Location", 5)`` → ``gid://shopify/Location/5``); a value that
+    already is a gid is returned unchanged."""
+    text = str(value)
+    return text if text.startswith("gid://") else f"gid://shopify/{kind}/{text}"
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 timestamp with offset (Shopify sends ``Z`` or ``-04:00``); ``None`` if absent or invalid."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _nodes(connection: object) -> list[Mapping[str, Any]]:
+    if isinstance(connection, Mapping):
+        nodes = connection.get("nodes")
+        if isinstance(nodes, list):
+            return [node for node in nodes if isinstance(node, Mapping)]
+    return []
+
+
+def _truncated(connection: object) -> bool:
+    if isinstance(connection, Mapping):
+        info = connection.get("pageInfo")
+        return isinstance(info, Mapping) and info.get("hasNextPage") is True
+    return False
+
+
+def _location_id(holder: object) -> str | None:
+    if isinstance(holder, Mapping):
+        location = holder.get("location")
+        if isinstance(location, Mapping) and isinstance(location.get("id"), str):
+            return str(location["id"])
+    return None
+
+
+def map_location(node: Mapping[str, Any]) -> MapResult[ChannelLocation]:
+    """A ``Location`` node → :class:`ChannelLocation` keyed by its gid."""
+    location_id = node.get("id")
+    if not isinstance(location_id, str) or not location_id:
+        return skip("location has no id", field_path="id")
+    return ok(ChannelLocation(location_id, str(node.get("name") or location_id), node.get("isActive") is not False))
+
+
+class InventoryItemLevels:
+    """One ``InventoryItem`` node: its gid, SKU, the ``available`` levels read and whether more levels exist."""
+
+    __slots__ = ("item_id", "levels", "levels_cursor", "sku")
+
+    def __init__(self, item_id: str, sku: str, levels: list[StockLevel], levels_cursor: str | None) -> None:
+        self.item_id = item_id
+        self.sku = sku
+        self.levels = levels
+        self.levels_cursor = levels_cursor
+
+
+def map_inventory_item(node: Mapping[str, Any], observed_at: datetime) -> MapResult[InventoryItemLevels]:
+    """An ``InventoryItem`` node with ``inventoryLevels{nodes{location{id} quantities{...}}}`` → its levels.
+
+    ``observed_at`` is when the read was made. ``levels_cursor`` is set when the item has more levels to page.
+    """
+    item_id, sku = node.get("id"), node.get("sku")
+    if not isinstance(item_id, str) or not item_id:
+        return skip("inventory item has no id", field_path="id")
+    if not isinstance(sku, str) or not sku:
+        return skip("inventory item has no SKU", field_path="sku", record_id=item_id)
+    levels: list[StockLevel] = []
+    messages: list[MapMessage] = []
+    connection = node.get("inventoryLevels")
+    for index, level in enumerate(_nodes(connection)):
+        location = _location_id(level)
+        quantities = level.get("quantities")
+        available = None
+        if isinstance(quantities, list):
+            for quantity in quantities:
+                if isinstance(quantity, Mapping) and quantity.get("name") == "available":
+                    available = quantity.get("quantity")
+        if location is None or not isinstance(available, int):
+            messages.append(
+                warning(
+                    "inventory level without location or available quantity",
+                    field_path=f"inventoryLevels.nodes.{index}",
+                    record_id=item_id,
+                )
+            )
+            continue
+        levels.append(StockLevel(sku, location, available, observed_at))
+    cursor = None
+    if _truncated(connection) and isinstance(connection, Mapping):
+        end = connection["pageInfo"].get("endCursor")
+        cursor = end if isinstance(end, str) else None
+    return MapResult(InventoryItemLevels(item_id, sku, levels, cursor), messages)
+
+
+def restock_type(value: object) -> RestockType | None:
+    """Shopify's restock type (GraphQL ``RETURN`` or REST ``return``) → :class:`RestockType`.
+
+    ``LEGACY_RESTOCK`` (refunds made before locations existed) put the units back, so it counts as a return.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.lower()
+    if text == "legacy_restock":
+        return RestockType.RETURN
+    try:
+        return RestockType(text)
+    except ValueError:
+        return None
+
+
+def needs_full_order(node: Mapping[str, Any]) -> bool:
+    """True when a lean poll node lacks data the mapping needs: refund lines, or lines past the lean page."""
+    refunds = node.get("refunds")
+    if isinstance(refunds, list) and any(
+        isinstance(refund, Mapping) and "refundLineItems" not in refund for refund in refunds
+    ):
+        return True
+    if _truncated(node.get("lineItems")) or _truncated(node.get("fulfillmentOrders")):
+        return True
+    return any(_truncated(fo.get("lineItems")) for fo in _nodes(node.get("fulfillmentOrders")))
+
+
+def _line_locations(node: Mapping[str, Any]) -> dict[str, list[tuple[str | None, int]]]:
+    placed: dict[str, list[tuple[str | None, int]]] = {}
+    for fulfillment_order in _nodes(node.get("fulfillmentOrders")):
+        location = _location_id(fulfillment_order.get("assignedLocation"))
+        for fo_line in _nodes(fulfillment_order.get("lineItems")):
+            line = fo_line.get("lineItem")
+            quantity = fo_line.get("totalQuantity")
+            if isinstance(line, Mapping) and isinstance(line.get("id"), str) and isinstance(quantity, int):
+                placed.setdefault(str(line["id"]), []).append((location, quantity))
+    return placed
+
+
+def _order_lines(node: Mapping[str, Any], order_id: str) -> tuple[list[OrderLineEvent], list[MapMessage]]:
+    placed = _line_locations(node)
+    lines: list[OrderLineEvent] = []
+    messages: list[MapMessage] = []
+    for index, line in enumerate(_nodes(node.get("lineItems"))):
+        line_id, quantity = line.get("id"), line.get("quantity")
+        sku = line.get("sku") if isinstance(line.get("sku"), str) and line.get("sku") else None
+        if not isinstance(line_id, str) or not isinstance(quantity, int):
+            messages.append(
+                warning("line item without id or quantity", field_path=f"lineItems.{index}", record_id=order_id)
+            )
+            continue
+        by_location: dict[str | None, int] = {}
+        for location, fo_quantity in placed.get(line_id, []):
+            by_location[location] = by_location.get(location, 0) + fo_quantity
+        if len(by_location) <= 1:
+            location = next(iter(by_location), None)
+            lines.append(OrderLineEvent(line_id, sku, quantity, location))
+            continue
+        # Shopify split this line across fulfillment orders at several locations: one line per location.
+        for location, fo_quantity in by_location.items():
+            lines.append(OrderLineEvent(f"{line_id}@{location}", sku, fo_quantity, location))
+    return lines, messages
+
+
+def map_refund(node: Mapping[str, Any], order_id: str) -> MapResult[RefundEvent]:
+    """A GraphQL ``Refund`` node (``refundLineItems{nodes{lineItem{id sku} quantity restockType location{id}}}``)
+    → :class:`RefundEvent`."""
+    refund_id, created = node.get("id"), parse_time(node.get("createdAt"))
+    if not isinstance(refund_id, str) or not refund_id:
+        return skip("refund has no id", field_path="id", record_id=order_id)
+    if created is None:
+        return skip("refund has no valid createdAt", field_path="createdAt", record_id=refund_id)
+    lines: list[RefundLineEvent] = []
+    messages: list[MapMessage] = []
+    for index, item in enumerate(_nodes(node.get("refundLineItems"))):
+        line = item.get("lineItem")
+        kind = restock_type(item.get("restockType"))
+        quantity = item.get("quantity")
+        if (
+            not isinstance(line, Mapping)
+            or not isinstance(line.get("id"), str)
+            or kind is None
+            or not isinstance(quantity, int)
+        ):
+            messages.append(
+                warning(
+                    "refund line without line item, quantity or known restock type",
+                    field_path=f"refundLineItems.{index}",
+                    record_id=refund_id,
+                )
+            )
+            continue
+        sku = line.get("sku") if isinstance(line.get("sku"), str) and line.get("sku") else None
+        lines.append(RefundLineEvent(str(line["id"]), sku, quantity, kind, _location_id(item)))
+    if _truncated(node.get("refundLineItems")):
+        return skip("refund has more lines than one page holds", field_path="refundLineItems", record_id=refund_id)
+    return MapResult(RefundEvent(refund_id, order_id, created, tuple(lines)), messages)
+
+
+def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
+    """An ``Order`` node (the fields of :data:`~connectors.shopify.queries.ORDER_QUERY`) → its events.
+
+    A PLACED :class:`OrderEvent` at ``createdAt`` (each line's ``location_ref`` from the assigned location of
+    its fulfillment order; a line split over several locations becomes one line per location with ``line_ref``
+    ``"<line gid>@<location gid>"``), a CANCELLED one at ``cancelledAt`` when cancelled, and one
+    :class:`RefundEvent` per refund. An order without id or times is skipped with the reason.
+    """
+    order_id = node.get("id")
+    if not isinstance(order_id, str) or not order_id:
+        return skip("order has no id", field_path="id")
+    created = parse_time(node.get("createdAt"))
+    if created is None:
+        return skip("order has no valid createdAt", field_path="createdAt", record_id=order_id)
+    if _truncated(node.get("lineItems")):
+        return skip("order has more line items than one page holds", field_path="lineItems", record_id=order_id)
+    lines, messages = _order_lines(node, order_id)
+    money = node.get("totalPriceSet")
+    shop_money = money.get("shopMoney") if isinstance(money, Mapping) else None
+    total = shop_money.get("amount") if isinstance(shop_money, Mapping) else None
+    currency = node.get("currencyCode")
+    common: dict[str, Any] = {
+        "name": str(node.get("name") or ""),
+        "currency": currency if isinstance(currency, str) else None,
+        "total": str(total) if total is not None else None,
+    }
+    events: list[ChannelEvent] = [
+        OrderEvent(order_id, OrderEventKind.PLACED, created, tuple(lines), status="open", **common)
+    ]
+    if node.get("cancelledAt") is not None:
+        cancelled = parse_time(node.get("cancelledAt"))
+        if cancelled is None:
+            return skip("order has an invalid cancelledAt", field_path="cancelledAt", record_id=order_id)
+        events.append(
+            OrderEvent(order_id, OrderEventKind.CANCELLED, cancelled, tuple(lines), status="cancelled", **common)
+        )
+    refunds = node.get("refunds")
+    for index, refund in enumerate(refunds if isinstance(refunds, list) else []):
+        if not isinstance(refund, Mapping):
+            continue
+        result = map_refund(refund, order_id)
+        messages.extend(
+            MapMessage(m.level, f"refunds.{index}.{m.field_path}".rstrip("."), m.message, m.record_id)
+            for m in result.messages
+        )
+        if result.value is not None:
+            events.append(result.value)
+    return MapResult(events, messages)

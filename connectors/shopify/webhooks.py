@@ -1,0 +1,187 @@
+"""Shopify webhook deliveries: signature check and the REST payloads they carry. Pure, no I/O.
+
+Shopify signs each HTTPS delivery with ``base64(HMAC-SHA256(app client secret, raw body))`` in
+``X-Shopify-Hmac-Sha256``. ``X-Shopify-Webhook-Id`` is the delivery id (the same on Shopify's retries of that
+delivery), ``X-Shopify-Event-Id`` the business event (the same across duplicate deliveries of one event). The
+body is the REST resource of the topic, with numeric ids; they are turned into gids here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from connectors.shopify.mapper import gid, parse_time, restock_type
+from omnibridge.sdk import MapMessage, MapResult, WebhookDelivery, WebhookError, skip, verify_hmac_base64, warning
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, RefundEvent, RefundLineEvent
+
+__all__ = [
+    "HMAC_HEADER",
+    "ORDER_TOPICS",
+    "InventoryLevelUpdate",
+    "order_gid",
+    "parse_body",
+    "parse_cancelled_order",
+    "parse_inventory_level",
+    "parse_refund",
+    "verify",
+]
+
+HMAC_HEADER = "X-Shopify-Hmac-Sha256"
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
+
+
+def verify(
+    raw_body: bytes, headers: Mapping[str, str], secret: SecretStr | None, *, received_at: datetime
+) -> WebhookDelivery:
+    """Check a delivery's HMAC and JSON and identify it, or raise :class:`WebhookError` saying what is wrong.
+
+    The signature is compared in constant time over ``raw_body`` exactly as received. ``secret`` is the app's
+    client secret; without one no delivery can be accepted.
+    """
+    if secret is None or not secret.get_secret_value():
+        raise WebhookError("shopify: api_secret is not configured, so webhook signatures cannot be checked")
+    lower = {name.lower(): value for name, value in headers.items()}
+    signature = lower.get(HMAC_HEADER.lower())
+    if not signature:
+        raise WebhookError(f"shopify: missing {HMAC_HEADER} header (unsigned delivery)")
+    if not verify_hmac_base64(secret, raw_body, signature):
+        raise WebhookError(f"shopify: {HMAC_HEADER} does not match the body (forged, altered or wrong secret)")
+    delivery_id = lower.get("x-shopify-webhook-id", "").strip()
+    topic = lower.get("x-shopify-topic", "").strip()
+    if not delivery_id:
+        raise WebhookError("shopify: missing X-Shopify-Webhook-Id header")
+    if not topic:
+        raise WebhookError("shopify: missing X-Shopify-Topic header")
+    parse_body(raw_body)
+    event_id = lower.get("x-shopify-event-id", "").strip() or None
+    return WebhookDelivery(delivery_id, event_id, topic, raw_body, headers, received_at)
+
+
+def parse_body(raw_body: bytes) -> dict[str, Any]:
+    """The JSON object of a delivery; :class:`WebhookError` if it is not one."""
+    try:
+        body = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookError(f"shopify: webhook body is not valid JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise WebhookError("shopify: webhook body is not a JSON object")
+    return body
+
+
+def order_gid(body: Mapping[str, Any]) -> str | None:
+    """The order gid of a REST order payload (``admin_graphql_api_id``, or built from ``id``)."""
+    value = body.get("admin_graphql_api_id") or body.get("id")
+    return gid("Order", value) if value not in (None, "") else None
+
+
+def parse_cancelled_order(body: Mapping[str, Any]) -> MapResult[OrderEvent]:
+    """An ``orders/cancelled`` REST payload → a CANCELLED :class:`OrderEvent` at ``cancelled_at``."""
+    order_id = order_gid(body)
+    if order_id is None:
+        return skip("order payload has no id", field_path="id")
+    cancelled = parse_time(body.get("cancelled_at"))
+    if cancelled is None:
+        return skip("orders/cancelled payload has no valid cancelled_at", field_path="cancelled_at", record_id=order_id)
+    lines: list[OrderLineEvent] = []
+    messages: list[MapMessage] = []
+    items = body.get("line_items")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, Mapping) or item.get("id") is None or not isinstance(item.get("quantity"), int):
+            messages.append(
+                warning("line item without id or quantity", field_path=f"line_items.{index}", record_id=order_id)
+            )
+            continue
+        sku = item.get("sku") if isinstance(item.get("sku"), str) and item.get("sku") else None
+        line_id = gid("LineItem", item.get("admin_graphql_api_id") or item["id"])
+        lines.append(OrderLineEvent(line_id, sku, int(item["quantity"])))
+    total = body.get("total_price")
+    currency = body.get("currency")
+    event = OrderEvent(
+        order_id,
+        OrderEventKind.CANCELLED,
+        cancelled,
+        tuple(lines),
+        name=str(body.get("name") or ""),
+        currency=currency if isinstance(currency, str) else None,
+        total=str(total) if total is not None else None,
+        status="cancelled",
+    )
+    return MapResult(event, messages)
+
+
+def parse_refund(body: Mapping[str, Any]) -> MapResult[RefundEvent]:
+    """A ``refunds/create`` REST payload (``refund_line_items[{line_item_id, quantity, restock_type,
+    location_id, line_item{sku}}]``) → :class:`RefundEvent` with gids."""
+    refund_value = body.get("admin_graphql_api_id") or body.get("id")
+    if refund_value in (None, ""):
+        return skip("refund payload has no id", field_path="id")
+    refund_id = gid("Refund", refund_value)
+    if body.get("order_id") in (None, ""):
+        return skip("refund payload has no order_id", field_path="order_id", record_id=refund_id)
+    created = parse_time(body.get("created_at")) or parse_time(body.get("processed_at"))
+    if created is None:
+        return skip("refund payload has no valid created_at", field_path="created_at", record_id=refund_id)
+    lines: list[RefundLineEvent] = []
+    messages: list[MapMessage] = []
+    items = body.get("refund_line_items")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        kind = restock_type(item.get("restock_type")) if isinstance(item, Mapping) else None
+        if (
+            not isinstance(item, Mapping)
+            or item.get("line_item_id") is None
+            or kind is None
+            or not isinstance(item.get("quantity"), int)
+        ):
+            messages.append(
+                warning(
+                    "refund line without line_item_id, quantity or known restock_type",
+                    field_path=f"refund_line_items.{index}",
+                    record_id=refund_id,
+                )
+            )
+            continue
+        line_item = item.get("line_item")
+        sku = line_item.get("sku") if isinstance(line_item, Mapping) else None
+        location = item.get("location_id")
+        lines.append(
+            RefundLineEvent(
+                gid("LineItem", item["line_item_id"]),
+                sku if isinstance(sku, str) and sku else None,
+                int(item["quantity"]),
+                kind,
+                gid("Location", location) if location not in (None, "") else None,
+            )
+        )
+    return MapResult(RefundEvent(refund_id, gid("Order", body["order_id"]), created, tuple(lines)), messages)
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryLevelUpdate:
+    """An ``inventory_levels/update`` payload with gids: the item, location, ``available`` and when."""
+
+    item_id: str
+    location_id: str
+    available: int | None
+    updated_at: datetime | None
+
+
+def parse_inventory_level(body: Mapping[str, Any]) -> MapResult[InventoryLevelUpdate]:
+    """An ``inventory_levels/update`` REST payload → :class:`InventoryLevelUpdate` (numeric ids → gids)."""
+    item, location = body.get("inventory_item_id"), body.get("location_id")
+    if item in (None, "") or location in (None, ""):
+        return skip("inventory level payload lacks inventory_item_id or location_id")
+    available = body.get("available")
+    return MapResult(
+        InventoryLevelUpdate(
+            gid("InventoryItem", item),
+            gid("Location", location),
+            available if isinstance(available, int) else None,
+            parse_time(body.get("updated_at")),
+        )
+    )
