@@ -166,8 +166,9 @@ def configure_logging(*, json: bool = False, level: str = "INFO", stream: TextIO
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric_level)
-    # ConnectorHttpClient logs every request itself, with redaction and context; httpx's own line is noise.
-    for chatty in ("httpx", "httpcore"):
+    # ConnectorHttpClient logs every request itself, with redaction and context; httpx's own line is noise, and
+    # so are Alembic's "context impl" lines on every store open and uvicorn's per-server start-up lines.
+    for chatty in ("httpx", "httpcore", "alembic", "uvicorn", "uvicorn.error"):
         logging.getLogger(chatty).setLevel(numeric_level if numeric_level <= logging.DEBUG else logging.WARNING)
 
     structlog.configure(

@@ -96,6 +96,10 @@ class Bucket:
         self._sleep = sleep
         self._updated_at = clock()
         self._lock = asyncio.Lock()
+        self.waits = 0
+        """How many ``acquire`` calls had to wait (an operations figure: requests paced by the limit)."""
+        self.waited_seconds = 0.0
+        """Total time ``acquire`` calls spent waiting for the bucket."""
 
     def _refill(self) -> None:
         now = self._clock()
@@ -114,8 +118,12 @@ class Bucket:
         if cost < 0:
             raise ValueError(f"cost must not be negative, got {cost}")
         async with self._lock:
+            waited = False
             while (wait := self.wait_time(cost)) > 0:
+                waited = True
+                self.waited_seconds += wait
                 await self._sleep(wait)
+            self.waits += waited
             self.available -= cost
 
     def apply(self, observation: RateLimitObservation) -> None:

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from structlog.stdlib import BoundLogger
+
 from omnibridge.errors import ConnectorError, OmnibridgeError, RetriableConnectorError, StoreError, WebhookError
 from omnibridge.logs import get_logger
 from omnibridge.sdk.channel import PushStatus
@@ -29,7 +31,10 @@ from omnibridge.sync.apply import ApplyOutcome, EventApplier
 from omnibridge.sync.reconcile import ReconcileReport, projection, reconcile_channel
 from omnibridge.sync.runtime import ChannelRuntime
 
-log = get_logger("omnibridge.sync")
+
+def log() -> BoundLogger:
+    """The sync logger (looked up per use: importing this module must not configure logging)."""
+    return get_logger("omnibridge.sync")
 
 
 @dataclass
@@ -164,12 +169,12 @@ class SyncEngine:
             delivery = channel.connector.verify_webhook(raw_body, headers, url)
         except WebhookError as exc:
             self.counters.rejected += 1
-            log.warning("webhook.rejected", channel=channel_id, reason=str(exc))
+            log().warning("webhook.rejected", channel=channel_id, reason=str(exc))
             return Receipt("rejected", 401, str(exc))
         try:
             entry_id = self.store.add_delivery(channel_id, delivery)
         except StoreError as exc:
-            log.error("webhook.store_failed", channel=channel_id, reason=str(exc))
+            log().error("webhook.store_failed", channel=channel_id, reason=str(exc))
             return Receipt("unavailable", 503, "could not store the delivery; send it again")
         if entry_id is None:
             self.counters.duplicates += 1
@@ -194,7 +199,7 @@ class SyncEngine:
                 applied = EventApplier(self.store, channel).apply_all(events)
                 await self._follow_observations(channel, applied)
             except RetriableConnectorError as exc:
-                log.warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
+                log().warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
                 continue
             except (ConnectorError, WebhookError) as exc:
                 self.store.finish_delivery(entry.id, InboxStatus.DEAD, str(exc))
@@ -236,7 +241,7 @@ class SyncEngine:
             try:
                 report = await reconcile_channel(self.store, channel, skus)
             except ConnectorError as exc:
-                log.warning("reconcile.failed", channel=channel.id, reason=str(exc))
+                log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
                 self._dirty |= skus
                 continue
             self._dirty |= {
@@ -253,4 +258,4 @@ class SyncEngine:
             try:
                 await self.process_pending()
             except OmnibridgeError as exc:
-                log.error("worker.pass_failed", reason=str(exc))
+                log().error("worker.pass_failed", reason=str(exc))

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from structlog.stdlib import BoundLogger
+
 from omnibridge.config import LoadedChannel, LoadedProfile
 from omnibridge.errors import ConfigError
 from omnibridge.logs import get_logger
 from omnibridge.sdk.channel import ChannelConnector, ChannelLocation
 from omnibridge.sdk.metadata import Capability, ConnectorKind
 
-log = get_logger("omnibridge.sync")
+
+def log() -> BoundLogger:
+    """The sync logger (looked up per use: importing this module must not configure logging)."""
+    return get_logger("omnibridge.sync")
+
 
 SALES_KINDS = frozenset({ConnectorKind.STOREFRONT, ConnectorKind.MARKETPLACE, ConnectorKind.POS})
 
@@ -66,7 +72,7 @@ class ChannelRuntime:
                 field="mappings.location_map",
                 expected="an entry '<channel location id or name>: <location id>' for each location to sync",
             )
-        log.info(
+        log().info(
             "sync.locations", channel=self.id, mapped=len(self.location_ids), unmapped=len(self.unmapped_locations)
         )
 

@@ -34,6 +34,8 @@ def test_token_bucket_lets_a_burst_through_then_waits_for_refill(clock: FakeCloc
 
     asyncio.run(run())
     assert clock.sleeps == [0.5, 0.5]
+    assert bucket.waits == 2
+    assert bucket.waited_seconds == pytest.approx(1.0)
 
 
 def test_token_bucket_refills_with_time(clock: FakeClock) -> None:
