@@ -21,7 +21,10 @@ from omnibridge.cli import movements as _movements  # noqa: F401  (registers inv
 from omnibridge.cli.catalog import catalog_app
 from omnibridge.cli.connectors import connectors_app
 from omnibridge.cli.db import db_app
+from omnibridge.cli.demo import demo as _demo_command
+from omnibridge.cli.demo import emulator_app
 from omnibridge.cli.inventory import inventory_app
+from omnibridge.cli.sync import sync as _sync_command
 from omnibridge.config import (
     DEFAULT_PROFILE,
     PROFILE_ENV,
@@ -83,6 +86,9 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(db_app, name="db")
+app.command(name="sync")(_sync_command)
+app.command(name="demo")(_demo_command)
+app.add_typer(emulator_app, name="emulator")
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""``omnibridge demo``: the whole flow on local emulators, with figures. See :mod:`omnibridge.demo.run`."""
