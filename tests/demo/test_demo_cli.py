@@ -1,0 +1,67 @@
+"""`omnibridge demo` exits non-zero when the channels disagree with the ledger, and --json is one object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from omnibridge.cli.app import app
+from omnibridge.demo.run import DemoReport, Mismatch
+from omnibridge.demo.script import EventRecord, Expectation
+
+
+def report(mismatches: list[Mismatch]) -> DemoReport:
+    sale = EventRecord("in_store_sale", "pos", "POS sale", [Expectation("web", "A", "boulder", 3, 2, 42.0)])
+    sale.outcome, sale.ms_until_all_channels = "propagated", 42.0
+    return DemoReport(
+        first_sync={},
+        events=[sale],
+        final_read_back={"web": {"pushed": {"applied": 0}}},
+        levels_checked=2,
+        mismatches=mismatches,
+        api_calls={"web": {"total": 3, "throttled": 0}},
+        webhooks={"web": {"deliveries": 1, "duplicates_sent": 0, "attempts": 1, "delivered": 1}},
+        engine={"received": 1, "duplicates": 0, "rejected": 0, "dead": 0},
+        skus=60,
+    )
+
+
+def fake(result: DemoReport) -> Callable[..., Any]:
+    async def run_demo(workdir: Path, emit: Callable[[str], None], settings: object = None) -> DemoReport:
+        emit("demo line")
+        return result
+
+    return run_demo
+
+
+@pytest.mark.parametrize(
+    ("mismatches", "code", "expected"),
+    [
+        ([], 0, "all 2 levels on both channels agree"),
+        ([Mismatch("web", "A", "boulder", 3, 2)], 1, "1 of 2 levels DISAGREE"),
+    ],
+)
+def test_exit_code_follows_agreement(
+    monkeypatch: pytest.MonkeyPatch, mismatches: list[Mismatch], code: int, expected: str
+) -> None:
+    monkeypatch.setattr("omnibridge.demo.run.run_demo", fake(report(mismatches)))
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == code
+    assert expected in result.stdout
+    assert "demo line" in result.stdout
+
+
+def test_json_is_one_object_with_latency_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("omnibridge.demo.run.run_demo", fake(report([])))
+    result = CliRunner().invoke(app, ["demo", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["ok"] is True
+    [event] = data["events"]
+    assert (event["kind"], event["source_channel"], event["ms_until_all_channels"]) == ("in_store_sale", "pos", 42.0)
+    assert event["channels"][0]["ms"] == 42.0
