@@ -160,6 +160,8 @@ async def play(world: DemoWorld, emit: Emit) -> DemoReport:
             )
         else:
             seen = f"{record.outcome} (acknowledged after {record.ms_until_all_channels or 0:.0f} ms)"
+        if record.detail.get("webhook_attempts"):
+            seen += f" (the notification got through on attempt {record.detail['webhook_attempts']})"
         emit(f"{record.kind:<18} {record.source:<4} {record.description}\n{'':<23}-> {seen}")
 
     try:

@@ -148,15 +148,25 @@ async def online_return(world: DemoWorld, order: Any, sku: str, location_id: str
 
 
 async def stock_receipt(world: DemoWorld, sku: str, location_id: str, quantity: int) -> EventRecord:
+    """The POS's first attempt to deliver this notification fails (as if our receiver were unreachable): Square
+    retries it, and the change still arrives — later, but nothing is lost."""
     record = EventRecord(
         "stock_receipt",
         POS,
-        f"delivery received on the POS: {quantity} x {sku} at {location_id}",
+        f"delivery received on the POS: {quantity} x {sku} at {location_id} (first webhook attempt fails)",
         [_expect(world, WEB, sku, location_id, quantity)],
     )
-    return await _timed(
-        world, record, lambda: world.square.receive_stock(world.square_location[location_id], sku, quantity)
-    )
+    knobs = world.square.webhooks.knobs
+    knobs.fail_first_attempts = 1
+    try:
+        await _timed(
+            world, record, lambda: world.square.receive_stock(world.square_location[location_id], sku, quantity)
+        )
+    finally:
+        knobs.fail_first_attempts = 0
+    delivery = world.square.webhooks.last("inventory.count.updated")
+    record.detail["webhook_attempts"] = len(delivery.attempts) if delivery is not None else None
+    return record
 
 
 async def duplicate_webhook(world: DemoWorld, sku: str, location_id: str) -> EventRecord:

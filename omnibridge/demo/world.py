@@ -38,8 +38,9 @@ class DemoSettings:
     shopify_bucket_size: float = 1000.0
     shopify_restore_rate: float = 50.0
     """Shopify's documented legacy Standard plan bucket: 1,000 points, 50 restored per second."""
-    square_requests_per_second: float = 8.0
-    square_burst: int = 12
+    square_requests_per_second: float = 5.0
+    square_burst: int = 10
+    """Square publishes no limits; the emulator's are set low so the rush at the till meets 429s."""
     api_latency_ms: tuple[float, float] = (5.0, 25.0)
     drifted_every: int = 7
     """Every n-th SKU starts with the wrong count on the POS, so the first sync has something to correct."""
