@@ -205,6 +205,13 @@ class SyncEngine:
                 self.store.finish_delivery(entry.id, InboxStatus.DEAD, str(exc))
                 self.counters.dead += 1
                 continue
+            except StoreError:
+                raise  # the database is down: the entry stays pending, the worker tries again later
+            except Exception as exc:  # a bug in a connector must not wedge the inbox: keep it dead, with why
+                log().exception("webhook.internal_error", channel=channel.id, entry=entry.id)
+                self.store.finish_delivery(entry.id, InboxStatus.DEAD, f"internal error: {type(exc).__name__}: {exc}")
+                self.counters.dead += 1
+                continue
             self.store.finish_delivery(entry.id, InboxStatus.DONE)
             self.counters.processed += 1
             outcome.merge(applied)
@@ -259,3 +266,5 @@ class SyncEngine:
                 await self.process_pending()
             except OmnibridgeError as exc:
                 log().error("worker.pass_failed", reason=str(exc))
+            except Exception:  # the worker outlives any one bad pass; the inbox keeps what was not done
+                log().exception("worker.pass_crashed")

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from omnibridge.models import MovementKind, StockMovement
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushStatus
+from omnibridge.sdk import WebhookDelivery
+from omnibridge.sdk.channel import ChannelEvent, OrderEvent, OrderEventKind, OrderLineEvent, PushStatus
 from omnibridge.store import InboxStatus, Store
 from omnibridge.sync import SyncEngine, receiver_app
 
@@ -150,3 +151,27 @@ async def test_the_receiver_answers_with_the_receipt_status(store: Store) -> Non
     assert forged.status_code == 401
     assert "x-token" in forged.json()["message"]
     assert health.json() == {"status": "ok", "channels": ["pos", "web"]}
+
+
+async def test_a_delivery_the_connector_cannot_handle_is_dead_with_its_reason_and_others_go_on(store: Store) -> None:
+    engine, web, pos = world(store)
+    await engine.sync_once()
+    web.webhook_payloads["ok"] = [
+        OrderEvent("o-2", OrderEventKind.PLACED, NOW, (OrderLineEvent("1", "B", 1, "W-SHOP"),))
+    ]
+    original = web.webhook_events
+
+    async def flaky(delivery: WebhookDelivery) -> list[ChannelEvent]:
+        if delivery.delivery_id == "bug":
+            raise KeyError("line_items")
+        return await original(delivery)
+
+    web.webhook_events = flaky  # type: ignore[method-assign]
+    engine.receive("web", delivery("bug"), {"x-token": TOKEN}, "")
+    engine.receive("web", delivery("ok"), {"x-token": TOKEN}, "")
+
+    assert await engine.process_pending() == 1
+    [dead] = store.inbox(status=InboxStatus.DEAD)
+    assert dead.delivery.delivery_id == "bug"
+    assert dead.error == "internal error: KeyError: 'line_items'"
+    assert pos.levels[("B", "P-SHOP")] == 4
