@@ -32,7 +32,8 @@ async def run_sync_once(profile: Path) -> SyncReport:
 
 def _print_report(report: SyncReport) -> None:
     header = (
-        f"{'channel':<14} {'events':>6} {'applied':>7} {'dupes':>5} {'checked':>7} {'differ':>6} {'pushed':>6}  notes"
+        f"{'channel':<14} {'events':>6} {'orders':>6} {'applied':>7} {'dupes':>5} {'checked':>7} {'differ':>6} "
+        f"{'pushed':>6}  notes"
     )
     typer.echo(header)
     for row in report.as_dict()["channels"]:
@@ -41,7 +42,8 @@ def _print_report(report: SyncReport) -> None:
             f"{count} {status}" for status, count in pushed.items() if count and status != "applied"
         )
         typer.echo(
-            f"{row['channel']:<14} {row['events_pulled']:>6} {row['movements_applied']:>7} {row['duplicates']:>5} "
+            f"{row['channel']:<14} {row['events_pulled']:>6} {row['orders_recorded']:>6} {row['movements_applied']:>7} "
+            f"{row['duplicates']:>5} "
             f"{row['levels_checked']:>7} {row['levels_differing']:>6} {pushed.get('applied', 0):>6}  {notes}"
         )
         for message in row["messages"]:

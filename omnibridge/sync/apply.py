@@ -1,7 +1,8 @@
 """Channel events into ledger movements, exactly once.
 
 Every movement's idempotency key is built from the vendor's own ids, so an event applied again — a duplicate
-webhook, an overlapping poll window, a replay — is a DUPLICATE in the ledger and changes nothing:
+webhook, an overlapping poll window, a replay — is a DUPLICATE in the ledger and changes nothing (orders are
+also kept as canonical order records, see :mod:`omnibridge.sync.orders`):
 
 =====================================  ==================================================================
 event                                  movement (key)
@@ -42,6 +43,7 @@ from omnibridge.sdk.channel import (
     StockObservedEvent,
 )
 from omnibridge.store import Store
+from omnibridge.sync.orders import record_order
 from omnibridge.sync.runtime import ChannelRuntime
 
 Position = tuple[str, str]
@@ -54,6 +56,8 @@ class ApplyOutcome:
 
     applied: int = 0
     duplicates: int = 0
+    orders: int = 0
+    """Order records created or updated."""
     touched: set[Position] = field(default_factory=set)
     observed: list[tuple[Position, int | None]] = field(default_factory=list)
     shortfalls: list[tuple[Position, int]] = field(default_factory=list)
@@ -62,6 +66,7 @@ class ApplyOutcome:
     def merge(self, other: ApplyOutcome) -> None:
         self.applied += other.applied
         self.duplicates += other.duplicates
+        self.orders += other.orders
         self.touched |= other.touched
         self.observed.extend(other.observed)
         self.shortfalls.extend(other.shortfalls)
@@ -92,6 +97,11 @@ class EventApplier:
     # -- events ------------------------------------------------------------------------------------------
 
     def _order(self, event: OrderEvent, outcome: ApplyOutcome) -> None:
+        try:
+            if record_order(self.store, self.channel, event, self._catalog()) is not None:
+                outcome.orders += 1
+        except ConflictError as exc:
+            outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
         if event.kind is OrderEventKind.UPDATED:
             return
         for line in event.lines:

@@ -53,6 +53,7 @@ class ChannelSyncReport:
             "channel": self.channel,
             "events_pulled": self.events,
             "movements_applied": self.outcome.applied,
+            "orders_recorded": self.outcome.orders,
             "duplicates": self.outcome.duplicates,
             "levels_checked": rec.checked if rec else 0,
             "levels_differing": rec.differing if rec else 0,

@@ -119,3 +119,42 @@ def test_an_observed_level_moves_nothing(store: Store) -> None:
     assert outcome.applied == 0
     assert outcome.observed == [((SKU, "boulder"), 3)]
     assert store.position(SKU, "boulder").on_hand == 10
+
+
+def test_orders_are_kept_as_records_and_a_late_event_never_rolls_them_back(store: Store) -> None:
+    apply = applier(store)
+    later = NOW.replace(minute=5)
+    placed = OrderEvent(
+        "1001",
+        OrderEventKind.PLACED,
+        NOW,
+        (OrderLineEvent("line-1", SKU, 2, "L-B", "19.90"),),
+        name="#1001",
+        currency="USD",
+        total="39.80",
+        status="paid",
+    )
+    cancelled = OrderEvent("1001", OrderEventKind.CANCELLED, later, placed.lines, name="#1001", currency="USD")
+    assert apply.apply_all([placed]).orders == 1
+    apply.apply_all([cancelled])
+    assert apply.apply_all([placed]).orders == 0  # a late re-delivery of the placement changes nothing
+
+    order = store.find_order("web", "1001")
+    assert order is not None
+    assert (order.id, order.number, order.status.value) == ("web:1001", "#1001", "cancelled")
+    assert (order.placed_at, order.updated_at) == (NOW, later)
+    [line] = order.lines
+    assert (line.sku, line.quantity, line.location_id, str(line.unit_price.amount if line.unit_price else None)) == (
+        SKU,
+        2,
+        "boulder",
+        "19.90",
+    )
+
+
+def test_an_order_with_no_line_in_the_catalog_is_not_recorded(store: Store) -> None:
+    apply = applier(store)
+    event = OrderEvent("2002", OrderEventKind.PLACED, NOW, (OrderLineEvent("x", "GIFT-CARD", 1, "L-B"),))
+    outcome = apply.apply_all([event])
+    assert outcome.orders == 0
+    assert store.find_order("web", "2002") is None

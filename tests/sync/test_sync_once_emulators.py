@@ -47,6 +47,7 @@ async def test_three_passes_push_the_ledger_then_a_pos_sale_then_nothing(tmp_pat
         square.pos_sale(pos_locations["boulder"], [("TENT-4P-BLU", 2)])
         second = {row["channel"]: row for row in (await run_sync_once(profile)).as_dict()["channels"]}
         assert (second["pos"]["events_pulled"], second["pos"]["movements_applied"]) == (1, 1)
+        assert second["pos"]["orders_recorded"] == 1
         assert (second["web"]["levels_differing"], second["web"]["pushed"]["applied"]) == (1, 1)
         assert second["pos"]["levels_differing"] == 0
 
@@ -56,6 +57,11 @@ async def test_three_passes_push_the_ledger_then_a_pos_sale_then_nothing(tmp_pat
         await square.webhooks.aclose()
 
     with open_store(load_profile(profile).store_url) as store:
+        [sale] = [order for order in [store.find_order("pos", ref) for ref in square.state.orders] if order]
+        assert (sale.status.value, [(line.sku, line.quantity, line.location_id) for line in sale.lines]) == (
+            "completed",
+            [("TENT-4P-BLU", 2, "boulder")],
+        )
         for sku, location_id in [("TENT-4P-BLU", "boulder"), ("TENT-2P-GRN", "den-wh"), ("LAMP-RED", "fort-collins")]:
             wanted = projection(store, sku, location_id)
             assert shopify.available(sku, web_locations[location_id]) == wanted
