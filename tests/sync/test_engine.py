@@ -9,7 +9,16 @@ import pytest
 
 from omnibridge.models import MovementKind, StockMovement
 from omnibridge.sdk import WebhookDelivery
-from omnibridge.sdk.channel import ChannelEvent, OrderEvent, OrderEventKind, OrderLineEvent, PushStatus
+from omnibridge.sdk.channel import (
+    ChannelEvent,
+    OrderEvent,
+    OrderEventKind,
+    OrderLineEvent,
+    PushStatus,
+    StockChangeEvent,
+    StockChangeKind,
+    StockObservedEvent,
+)
 from omnibridge.store import InboxStatus, Store
 from omnibridge.sync import SyncEngine, receiver_app
 
@@ -175,3 +184,24 @@ async def test_a_delivery_the_connector_cannot_handle_is_dead_with_its_reason_an
     assert dead.delivery.delivery_id == "bug"
     assert dead.error == "internal error: KeyError: 'line_items'"
     assert pos.levels[("B", "P-SHOP")] == 4
+
+
+async def test_an_unexplained_level_pulls_that_channel_and_an_echo_pulls_nothing(store: Store) -> None:
+    engine, web, pos = world(store)
+    await engine.sync_once()
+    pulls = pos.calls["pull_events"]
+    # Our own write coming back: the level equals the projection, nothing to pull.
+    pos.webhook_payloads["echo"] = [StockObservedEvent("A", "P-SHOP", 5, NOW)]
+    engine.receive("pos", delivery("echo"), {"x-token": TOKEN}, "")
+    await engine.process_pending()
+    assert pos.calls["pull_events"] == pulls
+
+    # A delivery received on the POS: the level says 9, the change itself comes with the pull it triggers.
+    pos.add_event(StockChangeEvent("rcv-1", StockChangeKind.RECEIPT, "A", "P-SHOP", 4, NOW))
+    pos.levels[("A", "P-SHOP")] = 9
+    pos.webhook_payloads["count"] = [StockObservedEvent("A", "P-SHOP", 9, NOW)]
+    engine.receive("pos", delivery("count"), {"x-token": TOKEN}, "")
+    await engine.process_pending()
+    assert pos.calls["pull_events"] == pulls + 1
+    assert store.position("A", "shop").on_hand == 9
+    assert web.levels[("A", "W-SHOP")] == 9
