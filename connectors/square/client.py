@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 from connectors.square import mapper
+from connectors.square.order_batcher import OrderBatcher
 from connectors.square.settings import SquareSettings
 from connectors.square.webhooks import (
     CATALOG_VERSION_UPDATED,
@@ -126,6 +127,7 @@ class SquareConnector:
         token = settings.access_token.get_secret_value()
         register_secret(token)
         self.bucket = TokenBucket(settings.requests_per_second, settings.burst, clock=clock, sleep=sleep)
+        self._orders = OrderBatcher(self._retrieve_orders)  # webhooks arriving together share one fetch
         self.http = ConnectorHttpClient(
             CONNECTOR_ID,
             str(settings.base_url),
@@ -146,6 +148,14 @@ class SquareConnector:
         self._sku_by_id: dict[str, str] = {}
         self._ambiguous: dict[str, int] = {}  # casefolded SKU -> how many variations carry it
         self._active_locations: list[str] | None = None
+
+    async def _retrieve_orders(self, ids: list[str]) -> tuple[dict[str, Mapping[str, Any]], str]:
+        """``POST /v2/orders/batch-retrieve`` for ≤100 ids: the orders found by id, and Square's error detail."""
+        _, body = await self._call("POST", "/v2/orders/batch-retrieve", "webhook_order", {"order_ids": ids})
+        found: dict[str, Mapping[str, Any]] = {
+            o["id"]: o for o in body.get("orders") or [] if isinstance(o, dict) and isinstance(o.get("id"), str)
+        }
+        return found, mapper.describe_errors(mapper.square_errors(body))
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -559,17 +569,14 @@ class SquareConnector:
                 op="webhook_events",
                 record_id=delivery.delivery_id,
             )
-        _, body = await self._call("POST", "/v2/orders/batch-retrieve", "webhook_order", {"order_ids": [ref]})
-        found = [o for o in body.get("orders") or [] if isinstance(o, dict) and o.get("id") == ref]
-        if not found:
-            detail = mapper.describe_errors(mapper.square_errors(body))
+        order, detail = await self._orders.get(ref)
+        if order is None:
             raise SkippableRecordError(
                 f"order {ref} not returned by Square ({detail})",
                 connector=CONNECTOR_ID,
                 op="webhook_events",
                 record_id=ref,
             )
-        order = found[0]
         if not self._location_allowed(order.get("location_id")):
             return []
         sku_by_id = await self.resolve_variation_ids(mapper.order_variation_ids(order))
