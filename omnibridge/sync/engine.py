@@ -26,7 +26,7 @@ from structlog.stdlib import BoundLogger
 from omnibridge.errors import ConnectorError, OmnibridgeError, RetriableConnectorError, StoreError, WebhookError
 from omnibridge.logs import get_logger
 from omnibridge.sdk.channel import PushStatus
-from omnibridge.store import InboxStatus, Store
+from omnibridge.store import InboxEntry, InboxStatus, Store
 from omnibridge.sync.apply import ApplyOutcome, EventApplier
 from omnibridge.sync.reconcile import ReconcileReport, projection, reconcile_channel
 from omnibridge.sync.runtime import ChannelRuntime
@@ -187,16 +187,24 @@ class SyncEngine:
     async def process_pending(self) -> int:
         """Apply every pending inbox entry, then reconcile what they touched; returns entries processed."""
         outcome = ApplyOutcome()
-        entries = self.store.inbox(status=InboxStatus.PENDING)
-        done = 0
-        for entry in entries:
+        live: list[tuple[InboxEntry, ChannelRuntime]] = []
+        for entry in self.store.inbox(status=InboxStatus.PENDING):
             channel = self.channels.get(entry.channel)
             if channel is None:
                 self.store.finish_delivery(entry.id, InboxStatus.DEAD, f"channel {entry.channel!r} is not configured")
                 self.counters.dead += 1
-                continue
+            else:
+                live.append((entry, channel))
+        # What the deliveries name is fetched for all of them at once, so a connector can batch the calls (a rush
+        # of POS sales is one Square order fetch); the events are then applied one delivery at a time, in order.
+        fetched = await asyncio.gather(
+            *(channel.connector.webhook_events(entry.delivery) for entry, channel in live), return_exceptions=True
+        )
+        done = 0
+        for (entry, channel), events in zip(live, fetched, strict=True):
             try:
-                events = await channel.connector.webhook_events(entry.delivery)
+                if isinstance(events, BaseException):
+                    raise events
                 applied = EventApplier(self.store, channel).apply_all(events)
                 await self._follow_observations(channel, applied)
             except RetriableConnectorError as exc:
