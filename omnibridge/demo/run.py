@@ -172,7 +172,8 @@ async def play(world: DemoWorld, emit: Emit) -> DemoReport:
         show(await script.stock_receipt(world, "BOOT-HIKE-42", "fort-collins", 12))
         show(await script.duplicate_webhook(world, "TENT-2P-GRN", "boulder"))
         burst = _pick_burst_skus(world, "fort-collins", 20, {"BOOT-HIKE-42"})
-        show(await script.throttled_burst(world, burst, "fort-collins"))
+        limit = (world.settings.square_requests_per_second, world.settings.square_burst)
+        show(await script.throttled_burst(world, burst, "fort-collins", square_limit=(2.0, 2), restore=limit))
     finally:
         await world.shopify.webhooks.drain(timeout=15)
         await world.square.webhooks.drain(timeout=15)

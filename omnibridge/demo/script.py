@@ -188,15 +188,20 @@ async def duplicate_webhook(world: DemoWorld, sku: str, location_id: str) -> Eve
     return record
 
 
-async def throttled_burst(world: DemoWorld, skus: list[str], location_id: str) -> EventRecord:
-    """A rush at the till: one sale per SKU, all at once; Shopify's cost bucket runs dry on the way."""
+async def throttled_burst(
+    world: DemoWorld, skus: list[str], location_id: str, *, square_limit: tuple[float, int], restore: tuple[float, int]
+) -> EventRecord:
+    """A rush at the till: one sale per SKU, all at once, while Square's limit for the account is down to
+    ``square_limit`` (requests per second, burst) because other apps share it. Square answers 429
+    ``RATE_LIMITED``; the connector backs off and nothing is lost. ``restore`` is the limit afterwards."""
     throttled_before = world.shopify.calls.get("throttled", 0)
     limited_before = world.square.calls.get("rate_limited", 0)
     paced_before = {channel: world.pacing(channel) for channel in (WEB, POS)}
     record = EventRecord(
         "throttled_burst",
         POS,
-        f"rush at the till: {len(skus)} POS sales at {location_id} within a second",
+        f"rush at the till: {len(skus)} POS sales at {location_id} at once, Square's limit down to "
+        f"{square_limit[0]:g} request/s",
         [_expect(world, WEB, sku, location_id, -1) for sku in skus],
     )
     square_location = world.square_location[location_id]
@@ -205,7 +210,11 @@ async def throttled_burst(world: DemoWorld, skus: list[str], location_id: str) -
         for sku in skus:
             world.square.pos_sale(square_location, [(sku, 1)])
 
-    await _timed(world, record, rush)
+    world.square.set_rate_limit(*square_limit)
+    try:
+        await _timed(world, record, rush)
+    finally:
+        world.square.set_rate_limit(*restore)
     latencies = [e.seen_after_ms for e in record.expectations if e.seen_after_ms is not None]
     record.detail["sales"] = len(skus)
     record.detail["p50_ms"] = _round(statistics.median(latencies)) if latencies else None

@@ -40,7 +40,7 @@ class DemoSettings:
     """Shopify's documented legacy Standard plan bucket: 1,000 points, 50 restored per second."""
     square_requests_per_second: float = 5.0
     square_burst: int = 10
-    """Square publishes no limits; the emulator's are set low so the rush at the till meets 429s."""
+    """Square publishes no limits; these are the emulator's (the rush at the till lowers them for a moment)."""
     api_latency_ms: tuple[float, float] = (5.0, 25.0)
     drifted_every: int = 7
     """Every n-th SKU starts with the wrong count on the POS, so the first sync has something to correct."""
@@ -58,6 +58,7 @@ class DemoWorld:
     square_location: dict[str, str]
     """Profile location id -> Square location id."""
     receiver_url: str
+    settings: DemoSettings
 
     def shows(self, channel: str, sku: str, location_id: str) -> int:
         """What ``channel`` shows for ``sku`` at ``location_id`` right now (read from the emulator's state)."""
@@ -253,7 +254,7 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
                 run_server(receiver_app(engine), port=receiver_port),
             ):
                 yield DemoWorld(
-                    workdir, store, engine, shopify, square, shopify_location, square_location, receiver_url
+                    workdir, store, engine, shopify, square, shopify_location, square_location, receiver_url, settings
                 )
                 await shopify.webhooks.drain(timeout=10)
                 await square.webhooks.drain(timeout=10)
