@@ -3,7 +3,19 @@
 See ``docs/store.md`` for backends, URLs, locking, migrations and the ledger's semantics.
 """
 
+from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, OutboxItem
 from omnibridge.store.store import Clock, Store, open_store, utc_now
 from omnibridge.store.sync_state import InboxEntry, InboxStatus
 
-__all__ = ["Clock", "InboxEntry", "InboxStatus", "Store", "open_store", "utc_now"]
+__all__ = [
+    "Clock",
+    "InboxEntry",
+    "InboxStatus",
+    "Incident",
+    "KnownLevel",
+    "LevelKey",
+    "OutboxItem",
+    "Store",
+    "open_store",
+    "utc_now",
+]

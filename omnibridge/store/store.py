@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -26,9 +26,20 @@ from omnibridge.models import (
     Variant,
 )
 from omnibridge.sdk.webhooks import WebhookDelivery
-from omnibridge.store import bindings, catalog, customers, listings, locations, orders, shipments, sync_state
+from omnibridge.store import (
+    bindings,
+    catalog,
+    customers,
+    listings,
+    locations,
+    orders,
+    propagation,
+    shipments,
+    sync_state,
+)
 from omnibridge.store.engine import check_reachable, create_store_engine, read_session, write_session
 from omnibridge.store.migrate import ensure_head
+from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, OutboxItem
 from omnibridge.store.sync_state import InboxEntry, InboxStatus
 
 Clock = Callable[[], datetime]
@@ -151,6 +162,50 @@ class Store:
         """Mark an inbox entry done, or dead with the reason (it can be replayed later)."""
         with write_session(self.engine) as session:
             sync_state.finish(session, entry_id, status, self._clock(), error)
+
+    # -- propagation --------------------------------------------------------------------------------------
+
+    def known_levels(self, channel: str, skus: Iterable[str]) -> dict[LevelKey, KnownLevel]:
+        """What ``channel`` was last seen showing or made to show for ``skus``, by (SKU, location)."""
+        with read_session(self.engine) as session:
+            return propagation.known_levels(session, channel, skus)
+
+    def remember_levels(self, channel: str, levels: Mapping[LevelKey, tuple[int, str, datetime | None]]) -> None:
+        """Record ``(sku, location) -> (quantity, source, unexplained_since)`` for ``channel``."""
+        with write_session(self.engine) as session:
+            propagation.remember_levels(session, channel, levels, self._clock())
+
+    def record_pushes(self, items: Sequence[OutboxItem]) -> list[int]:
+        """Record writes as pending before they are sent (committed when this returns); their ids."""
+        with write_session(self.engine) as session:
+            return propagation.record_pushes(session, items, self._clock())
+
+    def finish_pushes(self, outcomes: Mapping[int, tuple[str, str | None]]) -> None:
+        """Record the outcome of sent writes: ``outbox id -> (status, message)``."""
+        with write_session(self.engine) as session:
+            propagation.finish_pushes(session, outcomes, self._clock())
+
+    def pending_pushes(self, channel: str | None = None) -> list[OutboxItem]:
+        """Writes recorded but never finished (the process stopped while sending them), oldest first."""
+        with read_session(self.engine) as session:
+            return propagation.pending_pushes(session, channel)
+
+    def push_counts(self) -> dict[tuple[str, str], int]:
+        with read_session(self.engine) as session:
+            return propagation.push_counts(session)
+
+    def add_incident(self, incident: Incident) -> bool:
+        """Record a conflict decision once (by its ``dedupe_key``); True if it was new."""
+        with write_session(self.engine) as session:
+            return propagation.add_incident(session, incident, self._clock())
+
+    def incidents(self, *, kind: str | None = None, sku: str | None = None, limit: int = 500) -> list[Incident]:
+        with read_session(self.engine) as session:
+            return propagation.incidents(session, kind=kind, sku=sku, limit=limit)
+
+    def incident_counts(self) -> dict[str, int]:
+        with read_session(self.engine) as session:
+            return propagation.incident_counts(session)
 
     # -- ledger ------------------------------------------------------------------------------------------
 

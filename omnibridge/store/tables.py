@@ -1,9 +1,9 @@
 """The database tables (SQLModel over SQLAlchemy 2). Private to the store: callers see canonical models only.
 
 Nested value objects (addresses, money, attributes, lines) are JSON columns holding the canonical model's
-``model_dump(mode="json")``; everything that is queried or constrained is a real column. The
-migrations (``0001_initial``, ``0002_sync_state``) create exactly this schema; the store contract test checks
-that the two never drift.
+``model_dump(mode="json")``; everything that is queried or constrained is a real column. The migrations
+(``0001_initial``, ``0002_sync_state``, ``0003_propagation``) create exactly this schema; the store contract test
+checks that the two never drift.
 """
 
 from __future__ import annotations
@@ -268,6 +268,61 @@ class InboxRow(StoreModel, table=True):
     processed_at: datetime | None = _ts(nullable=True)
 
 
+class ChannelLevelRow(StoreModel, table=True):
+    """What each channel was last seen showing (``read``) or made to show (``pushed``), per master SKU and
+    profile location. ``unexplained_since`` is set while the channel shows something we neither wrote nor can
+    explain from its events (see :mod:`omnibridge.sync.reconcile`)."""
+
+    __tablename__ = "channel_levels"
+
+    channel: str = Field(primary_key=True, max_length=128)
+    sku: str = Field(primary_key=True, max_length=255)
+    location_id: str = Field(primary_key=True, max_length=128)
+    quantity: int
+    source: str = Field(max_length=16)
+    updated_at: datetime = _ts(nullable=False)
+    unexplained_since: datetime | None = _ts(nullable=True)
+
+
+class OutboxRow(StoreModel, table=True):
+    """A stock write recorded before it is sent; ``batch_key`` is the idempotency reference it is sent with."""
+
+    __tablename__ = "push_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=128)
+    batch_key: str = Field(max_length=64)
+    sku: str = Field(max_length=255)
+    channel_sku: str = Field(max_length=255)
+    location_id: str = Field(max_length=128)
+    location_ref: str = Field(max_length=255)
+    quantity: int
+    expected: int | None = None
+    expected_at: datetime | None = _ts(nullable=True)
+    status: str = Field(max_length=16, index=True)
+    message: str | None = None
+    created_at: datetime = _ts(nullable=False)
+    finished_at: datetime | None = _ts(nullable=True)
+
+
+class IncidentRow(StoreModel, table=True):
+    """A decision the conflict resolver took (drift, oversell, race), with what happened and why."""
+
+    __tablename__ = "incidents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=255, unique=True)
+    kind: str = Field(max_length=32, index=True)
+    decision: str = Field(max_length=32)
+    channel: str | None = Field(default=None, max_length=128)
+    sku: str | None = Field(default=None, max_length=255)
+    location_id: str | None = Field(default=None, max_length=128)
+    order_id: str | None = Field(default=None, max_length=255)
+    summary: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    created_at: datetime = _ts(nullable=False)
+
+
 def table(row: type[StoreModel]) -> sa.Table:
     """The Core ``Table`` behind a row class (for dialect inserts and bulk updates)."""
     result = row.__table__  # type: ignore[attr-defined]
@@ -290,3 +345,6 @@ CUSTOMER_IDENTITIES = table(CustomerIdentityRow)
 LISTINGS = table(ListingRow)
 SYNC_BOOKMARKS = table(SyncBookmarkRow)
 INBOX = table(InboxRow)
+CHANNEL_LEVELS = table(ChannelLevelRow)
+OUTBOX = table(OutboxRow)
+INCIDENTS = table(IncidentRow)

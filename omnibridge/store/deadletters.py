@@ -1,0 +1,82 @@
+"""Dead letters: inbox entries that could not be applied, listed and put back in the queue.
+
+An entry is marked ``dead`` by the sync worker with the reason it could not be applied (a malformed payload, a
+record the channel no longer has, a connector bug). Nothing is dropped: once the cause is fixed (a mapping
+added, a connector upgraded), :func:`requeue` sets the entries back to ``pending`` and the next worker pass
+applies them exactly once, like any other delivery — movements are keyed by the vendor's ids, so an entry that
+was partly applied before it died changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import sqlalchemy as sa
+
+from omnibridge.store.engine import read_session, write_session
+from omnibridge.store.store import Store
+from omnibridge.store.sync_state import InboxEntry, InboxStatus, entries
+from omnibridge.store.tables import INBOX
+
+ALL: Final = "all"
+"""Pass to :func:`requeue` to requeue every dead entry (optionally of one channel)."""
+
+DEFAULT_LIMIT = 10_000
+
+
+@dataclass
+class RequeueResult:
+    """What :func:`requeue` did: the entries set back to pending, and the ids it refused with the reason."""
+
+    requeued: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    """Entry id -> why it was not requeued (``no such inbox entry`` or ``status is done``/``pending``)."""
+
+
+def dead_letters(store: Store, *, channel: str | None = None, limit: int = DEFAULT_LIMIT) -> list[InboxEntry]:
+    """Dead inbox entries, oldest first, optionally of one channel."""
+    with read_session(store.engine) as session:
+        return entries(session, status=InboxStatus.DEAD, channel=channel, limit=limit)
+
+
+def requeue(
+    store: Store, entry_ids: Collection[int] | Literal["all"], *, channel: str | None = None
+) -> RequeueResult:
+    """Set dead entries back to ``pending`` (error cleared, ``attempts`` kept) in one write transaction.
+
+    ``entry_ids`` is a collection of inbox ids, or :data:`ALL` for every dead entry (of ``channel`` when given;
+    ``channel`` is ignored with explicit ids). An id that does not exist or is not dead is not touched and is
+    reported in :attr:`RequeueResult.refused`, never silently ignored. Either every listed dead entry is
+    requeued or, if the database fails, none is.
+    """
+    result = RequeueResult()
+    with write_session(store.engine) as session:
+        query = sa.select(INBOX.c.id, INBOX.c.status).order_by(INBOX.c.id)
+        wanted: list[int] | None = None
+        if isinstance(entry_ids, str):
+            if entry_ids != ALL:
+                raise ValueError(f"entry_ids must be inbox ids or {ALL!r}, got {entry_ids!r}")
+            query = query.where(INBOX.c.status == InboxStatus.DEAD.value)
+            if channel is not None:
+                query = query.where(INBOX.c.channel == channel)
+        else:
+            wanted = sorted(set(entry_ids))
+            query = query.where(INBOX.c.id.in_(wanted))
+        statuses = {int(row.id): str(row.status) for row in session.execute(query)}
+        if wanted is not None:
+            for entry_id in wanted:
+                status = statuses.get(entry_id)
+                if status is None:
+                    result.refused[entry_id] = "no such inbox entry"
+                elif status != InboxStatus.DEAD.value:
+                    result.refused[entry_id] = f"status is {status}, not dead"
+        result.requeued = [entry_id for entry_id, status in statuses.items() if status == InboxStatus.DEAD.value]
+        if result.requeued:
+            session.execute(
+                sa.update(INBOX)
+                .where(INBOX.c.id.in_(result.requeued), INBOX.c.status == InboxStatus.DEAD.value)
+                .values(status=InboxStatus.PENDING.value, error=None, processed_at=None)
+            )
+    return result

@@ -1,0 +1,275 @@
+"""Propagation state: what each channel shows, the push outbox and the incident log.
+
+* ``channel_levels`` is the engine's memory of each channel: the quantity it was last seen showing (``read``) or
+  made to show (``pushed``). A read that differs from it is a change the channel made by itself.
+* ``push_outbox`` makes writes resumable: a write is recorded (``pending``) in its own transaction *before* it is
+  sent, with the batch key it is sent under; the outcome is recorded after. A crash in between leaves it
+  ``pending``, and the engine sends it again under the same key, so the vendor can recognise the repeat.
+* ``incidents`` records every decision of the conflict resolver, once (unique ``dedupe_key``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from omnibridge.store.sql import insert_ignore
+from omnibridge.store.tables import CHANNEL_LEVELS, INCIDENTS, OUTBOX
+
+LevelKey = tuple[str, str]
+"""(master SKU, profile location id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownLevel:
+    """What a channel was last known to show at one position."""
+
+    quantity: int
+    source: str
+    updated_at: datetime
+    unexplained_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One recorded stock write."""
+
+    id: int
+    channel: str
+    batch_key: str
+    sku: str
+    channel_sku: str
+    location_id: str
+    location_ref: str
+    quantity: int
+    expected: int | None
+    expected_at: datetime | None
+    status: str
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One decision of the conflict resolver."""
+
+    kind: str
+    decision: str
+    summary: str
+    dedupe_key: str
+    channel: str | None = None
+    sku: str | None = None
+    location_id: str | None = None
+    order_id: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+# -- channel levels -------------------------------------------------------------------------------------------
+
+
+def known_levels(session: Session, channel: str, skus: Iterable[str]) -> dict[LevelKey, KnownLevel]:
+    wanted = sorted(set(skus))
+    found: dict[LevelKey, KnownLevel] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            sa.select(CHANNEL_LEVELS).where(
+                CHANNEL_LEVELS.c.channel == channel, CHANNEL_LEVELS.c.sku.in_(wanted[start : start + 500])
+            )
+        ).mappings()
+        for row in rows:
+            found[(row["sku"], row["location_id"])] = KnownLevel(
+                row["quantity"], row["source"], row["updated_at"], row["unexplained_since"]
+            )
+    return found
+
+
+def remember_levels(
+    session: Session,
+    channel: str,
+    levels: Mapping[LevelKey, tuple[int, str, datetime | None]],
+    now: datetime,
+) -> None:
+    """Upsert ``(sku, location) -> (quantity, source, unexplained_since)`` for ``channel``."""
+    if not levels:
+        return
+    keys = list(levels)
+    existing = {
+        (row.sku, row.location_id)
+        for row in session.execute(
+            sa.select(CHANNEL_LEVELS.c.sku, CHANNEL_LEVELS.c.location_id).where(
+                CHANNEL_LEVELS.c.channel == channel, CHANNEL_LEVELS.c.sku.in_({sku for sku, _ in keys})
+            )
+        )
+    }
+    inserts = [_level_row(channel, key, value, now) for key, value in levels.items() if key not in existing]
+    if inserts:
+        session.execute(sa.insert(CHANNEL_LEVELS), inserts)
+    updates = [
+        {**_level_row(channel, key, value, now), "k_channel": channel, "k_sku": key[0], "k_location": key[1]}
+        for key, value in levels.items()
+        if key in existing
+    ]
+    if updates:
+        statement = (
+            sa.update(CHANNEL_LEVELS)
+            .where(
+                CHANNEL_LEVELS.c.channel == sa.bindparam("k_channel"),
+                CHANNEL_LEVELS.c.sku == sa.bindparam("k_sku"),
+                CHANNEL_LEVELS.c.location_id == sa.bindparam("k_location"),
+            )
+            .values(
+                quantity=sa.bindparam("quantity"),
+                source=sa.bindparam("source"),
+                updated_at=sa.bindparam("updated_at"),
+                unexplained_since=sa.bindparam("unexplained_since"),
+            )
+        )
+        session.connection().execute(
+            statement,
+            [{k: v for k, v in row.items() if k not in {"channel", "sku", "location_id"}} for row in updates],
+        )
+
+
+def _level_row(channel: str, key: LevelKey, value: tuple[int, str, datetime | None], now: datetime) -> dict[str, Any]:
+    quantity, source, unexplained_since = value
+    return {
+        "channel": channel,
+        "sku": key[0],
+        "location_id": key[1],
+        "quantity": quantity,
+        "source": source,
+        "updated_at": now,
+        "unexplained_since": unexplained_since,
+    }
+
+
+# -- outbox ---------------------------------------------------------------------------------------------------
+
+
+def record_pushes(session: Session, items: Sequence[OutboxItem], now: datetime) -> list[int]:
+    """Insert ``items`` as pending; their ids, in order."""
+    ids: list[int] = []
+    for item in items:
+        ids.append(
+            session.execute(
+                sa.insert(OUTBOX)
+                .values(
+                    channel=item.channel,
+                    batch_key=item.batch_key,
+                    sku=item.sku,
+                    channel_sku=item.channel_sku,
+                    location_id=item.location_id,
+                    location_ref=item.location_ref,
+                    quantity=item.quantity,
+                    expected=item.expected,
+                    expected_at=item.expected_at,
+                    status="pending",
+                    created_at=now,
+                )
+                .returning(OUTBOX.c.id)
+            ).scalar_one()
+        )
+    return ids
+
+
+def finish_pushes(session: Session, outcomes: Mapping[int, tuple[str, str | None]], now: datetime) -> None:
+    """Record each pushed item's outcome: ``id -> (status, message)``."""
+    if not outcomes:
+        return
+    statement = (
+        sa.update(OUTBOX)
+        .where(OUTBOX.c.id == sa.bindparam("k_id"))
+        .values(status=sa.bindparam("status"), message=sa.bindparam("message"), finished_at=now)
+    )
+    session.connection().execute(
+        statement, [{"k_id": key, "status": status, "message": message} for key, (status, message) in outcomes.items()]
+    )
+
+
+def pending_pushes(session: Session, channel: str | None = None) -> list[OutboxItem]:
+    query = sa.select(OUTBOX).where(OUTBOX.c.status == "pending").order_by(OUTBOX.c.id)
+    if channel is not None:
+        query = query.where(OUTBOX.c.channel == channel)
+    return [
+        OutboxItem(
+            id=row["id"],
+            channel=row["channel"],
+            batch_key=row["batch_key"],
+            sku=row["sku"],
+            channel_sku=row["channel_sku"],
+            location_id=row["location_id"],
+            location_ref=row["location_ref"],
+            quantity=row["quantity"],
+            expected=row["expected"],
+            expected_at=row["expected_at"],
+            status=row["status"],
+            message=row["message"],
+        )
+        for row in session.execute(query).mappings()
+    ]
+
+
+def push_counts(session: Session) -> dict[tuple[str, str], int]:
+    """``(channel, status) -> count`` over the whole outbox."""
+    rows = session.execute(
+        sa.select(OUTBOX.c.channel, OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.channel, OUTBOX.c.status)
+    )
+    return {(channel, status): count for channel, status, count in rows}
+
+
+# -- incidents ------------------------------------------------------------------------------------------------
+
+
+def add_incident(session: Session, incident: Incident, now: datetime) -> bool:
+    """Record ``incident`` unless one with its ``dedupe_key`` exists; True if it was new."""
+    return insert_ignore(
+        session,
+        INCIDENTS,
+        {
+            "dedupe_key": incident.dedupe_key,
+            "kind": incident.kind,
+            "decision": incident.decision,
+            "channel": incident.channel,
+            "sku": incident.sku,
+            "location_id": incident.location_id,
+            "order_id": incident.order_id,
+            "summary": incident.summary,
+            "data": dict(incident.data),
+            "created_at": now,
+        },
+    )
+
+
+def incidents(session: Session, *, kind: str | None = None, sku: str | None = None, limit: int = 500) -> list[Incident]:
+    query = sa.select(INCIDENTS).order_by(INCIDENTS.c.id).limit(limit)
+    if kind is not None:
+        query = query.where(INCIDENTS.c.kind == kind)
+    if sku is not None:
+        query = query.where(INCIDENTS.c.sku == sku)
+    return [
+        Incident(
+            kind=row["kind"],
+            decision=row["decision"],
+            summary=row["summary"],
+            dedupe_key=row["dedupe_key"],
+            channel=row["channel"],
+            sku=row["sku"],
+            location_id=row["location_id"],
+            order_id=row["order_id"],
+            data=row["data"],
+            created_at=row["created_at"],
+            id=row["id"],
+        )
+        for row in session.execute(query).mappings()
+    ]
+
+
+def incident_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(sa.select(INCIDENTS.c.kind, sa.func.count()).group_by(INCIDENTS.c.kind))
+    return {kind: count for kind, count in rows}
