@@ -47,6 +47,7 @@ from omnibridge.sdk.channel import (
     StockTarget,
     unique_skus,
 )
+from omnibridge.sdk.idempotency import derived_key, shared_reference
 
 __all__ = ["CONNECTOR_ID", "ShopifyClient", "is_throttled"]
 
@@ -323,6 +324,12 @@ class ShopifyClient:
         reference = references.pop() if len(references) == 1 and "" not in references else self._new_key()
         return f"gid://omnibridge/SyncPush/{quote(reference, safe='-_.~')}"
 
+    def _key_for(self, entries: Sequence[_Entry], variables: Mapping[str, Any]) -> str:
+        """The ``@idempotent`` key: derived from the engine's batch reference and the exact input when the
+        entries share one (so a write resent after a restart is recognised), else fresh."""
+        reference = shared_reference(entry.target.reference for entry in entries)
+        return derived_key(reference, variables) if reference else self._new_key()
+
     def _quantities(self, entries: Sequence[_Entry]) -> list[dict[str, Any]]:
         version = self.settings.api_version
         rows: list[dict[str, Any]] = []
@@ -345,7 +352,8 @@ class ShopifyClient:
         Shopify rejects the whole call on any userError, so after one: entries named by a per-item error
         (``field: ["input","quantities","<i>",…]``) get their outcome, stale ones are re-read (UNCHANGED if
         already right, else retried with the fresh compare value), and the rest are re-sent as they were. Each
-        distinct batch gets a fresh ``@idempotent`` key; the HTTP client re-sends one batch with its own key.
+        distinct batch gets its own ``@idempotent`` key (derived from the batch reference and content, see
+        :mod:`omnibridge.sdk.idempotency`); the HTTP client re-sends one batch with its own key.
         """
         done: list[tuple[int, PushResult]] = []
         pending = list(entries)
@@ -354,7 +362,6 @@ class ShopifyClient:
         reference = self._reference_uri(pending)
         while pending and attempts < self._max_push_attempts:
             attempts += 1
-            key = self._new_key() if queries.supports_change_from(self.settings.api_version) else None
             variables = {
                 "input": {
                     "name": "available",
@@ -363,6 +370,7 @@ class ShopifyClient:
                     "quantities": self._quantities(pending),
                 }
             }
+            key = self._key_for(pending, variables) if queries.supports_change_from(self.settings.api_version) else None
             document = queries.set_quantities_mutation(self.settings.api_version, key)
             data = await self.graphql("push_levels", document, variables, idempotency_key=key)
             payload = data.get("inventorySetQuantities") or {}

@@ -57,6 +57,7 @@ from omnibridge.sdk.channel import (
     StockTarget,
     unique_skus,
 )
+from omnibridge.sdk.idempotency import derived_key, shared_reference
 
 CONNECTOR_ID = "square"
 MAX_CHANGES_PER_BATCH = 100  # BatchChangeInventory: "Max size is 100 changes"
@@ -99,7 +100,9 @@ class SquareConnector:
       target's ``expected_at`` when that is within Square's 24 h window, so sales made after the engine's read
       still apply on top of the count; otherwise now. Square has no compare-and-set: a target always writes
       (the engine only sends targets that differ) and ``UNCHANGED`` is never returned.
-    * Each batch of ≤100 changes carries a fresh uuid4 ``idempotency_key``; the HTTP client re-sends the same
+    * Each batch of ≤100 changes carries an ``idempotency_key`` derived from the engine's batch reference and
+      the exact changes (fresh when targets share no reference), so a batch the engine resends after a restart
+      is recognised by Square; the HTTP client re-sends the same
       body with the same key after a transport error or 429. A 400 naming ``changes[i]`` fails that target and
       re-sends the others as a new batch with a new key (Square rejects a reused key with another body).
     * ``pull_events`` polls orders (SearchOrders, ``UPDATED_AT`` ascending) and inventory changes; the bookmark
@@ -379,8 +382,10 @@ class SquareConnector:
         self, targets: Sequence[StockTarget], batch: list[_Pending], results: list[PushResult | None]
     ) -> None:
         while batch:
-            key = self._new_key()
-            body = mapper.batch_change_body([item.change for item in batch], key)
+            changes = [item.change for item in batch]
+            reference = shared_reference(targets[item.index].reference for item in batch)
+            key = derived_key(reference, changes) if reference else self._new_key()
+            body = mapper.batch_change_body(changes, key)
             status, payload = await self._call(
                 "POST", "/v2/inventory/changes/batch-create", "push_levels", body, write_key=key, accept_400=True
             )

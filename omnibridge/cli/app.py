@@ -23,6 +23,8 @@ from omnibridge.cli.connectors import connectors_app
 from omnibridge.cli.db import db_app
 from omnibridge.cli.demo import demo as _demo_command
 from omnibridge.cli.demo import emulator_app
+from omnibridge.cli.explain import explain as _explain_command
+from omnibridge.cli.incidents import incidents as _incidents_command
 from omnibridge.cli.inventory import inventory_app
 from omnibridge.cli.sync import sync as _sync_command
 from omnibridge.config import (
@@ -87,6 +89,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(db_app, name="db")
 app.command(name="sync")(_sync_command)
+app.command(name="explain")(_explain_command)
+app.command(name="incidents")(_incidents_command)
 app.command(name="demo")(_demo_command)
 app.add_typer(emulator_app, name="emulator")
 

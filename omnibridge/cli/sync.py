@@ -23,7 +23,7 @@ async def run_sync_once(profile: Path) -> SyncReport:
             raise OmnibridgeError(
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"
             )
-        engine = SyncEngine(store, channels)
+        engine = SyncEngine(store, channels, policy=loaded.availability)
         try:
             return await engine.sync_once()
         finally:

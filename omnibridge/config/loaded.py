@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal
 
 from pydantic import BaseModel
 
-from omnibridge.config.schema import MerchantSection
+# AvailabilityPolicy through schema: schema must load before omnibridge.config.availability (which builds on it).
+from omnibridge.config.schema import AvailabilityPolicy, MerchantSection
 from omnibridge.config.store_url import mask_store_url
 from omnibridge.models import Location, OrderStatus
 from omnibridge.sdk.metadata import ConnectorSpec
@@ -48,6 +50,8 @@ class LoadedChannel:
 
     ``settings`` is an instance of ``spec.settings_model`` (credentials are ``SecretStr``); ``profile_path`` is
     the absolute path of the connector profile it came from. Disabled channels are loaded and validated too.
+    ``drift`` says who wins when the channel shows a quantity the ledger does not explain: ``ledger`` (overwrite
+    the channel), ``channel`` (record the channel's quantity as a count) or ``alert`` (only report it).
     """
 
     id: str
@@ -58,6 +62,7 @@ class LoadedChannel:
     mappings: MappingTables
     enabled: bool = True
     priority: int = 0
+    drift: Literal["ledger", "channel", "alert"] = "ledger"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class LoadedProfile:
     ``path`` is the absolute path of the profile file. ``store_url`` is the database URL with a relative SQLite
     path made absolute against the profile's directory; it may contain a password, so print
     :attr:`store_url_masked` instead. ``locations`` and ``channels`` keep the file's order; their ids are unique.
+    ``availability`` is the ``availability:`` section (the default policy when the file has none); every channel,
+    location and SKU group it names exists in the profile.
     """
 
     path: Path
@@ -75,6 +82,7 @@ class LoadedProfile:
     store_url: str = field(repr=False)
     locations: tuple[Location, ...]
     channels: tuple[LoadedChannel, ...]
+    availability: AvailabilityPolicy = field(default_factory=AvailabilityPolicy)
 
     @property
     def store_url_masked(self) -> str:

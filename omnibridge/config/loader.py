@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,11 +12,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from omnibridge.config.channels import check_channel_references, load_channel
-from omnibridge.config.checks import check_pickup_hours, check_unique_ids
+from omnibridge.config.checks import check_availability, check_pickup_hours, check_unique_ids
 from omnibridge.config.context import LoadContext
 from omnibridge.config.errors import ProfileErrors
 from omnibridge.config.loaded import LoadedChannel, LoadedProfile
-from omnibridge.config.schema import ChannelSection, LocationSection, ProfileFile
+from omnibridge.config.schema import AvailabilityPolicy, ChannelSection, LocationSection, ProfileFile
 from omnibridge.config.secret_values import register_secrets
 from omnibridge.config.store_url import resolve_store_url, store_url_secrets
 from omnibridge.errors import ConfigError
@@ -77,7 +78,7 @@ def load_profile(
     check_unique_ids(ctx, source, "channels", raw.get("channels"))
     check_pickup_hours(ctx, source, locations)
 
-    location_ids = _declared_location_ids(raw.get("locations"))
+    location_ids = _declared_ids(raw.get("locations"))
     discover = _registry_provider(registry)
     loaded_channels: list[LoadedChannel] = []
     raw_channels = raw.get("channels")
@@ -88,7 +89,11 @@ def load_profile(
             continue
         channel = load_channel(ctx, source, index, section, discover, location_ids)
         if channel is not None:
-            loaded_channels.append(channel)
+            loaded_channels.append(replace(channel, drift=section.drift))
+
+    availability = profile.availability if profile is not None else _salvage_availability(raw)
+    if availability is not None:
+        check_availability(ctx, source, availability, location_ids, _declared_ids(raw.get("channels")))
 
     canonical: list[Location] = []
     for index, location_section in locations:
@@ -111,6 +116,7 @@ def load_profile(
         store_url=store_url,
         locations=tuple(canonical),
         channels=tuple(loaded_channels),
+        availability=profile.availability,
     )
 
 
@@ -126,9 +132,17 @@ def _salvage(model: type[SectionT], items: object) -> list[tuple[int, SectionT]]
     return valid
 
 
-def _declared_location_ids(items: object) -> set[str]:
-    """Every location id written in the profile, valid entry or not (so one bad location does not also make
-    every mapping that targets it an error)."""
+def _salvage_availability(raw: Mapping[str, Any]) -> AvailabilityPolicy | None:
+    """The ``availability`` section validated on its own (its own problems are already reported)."""
+    try:
+        return AvailabilityPolicy.model_validate(raw.get("availability") or {})
+    except ValidationError:
+        return None
+
+
+def _declared_ids(items: object) -> set[str]:
+    """Every id written in a list of the profile (locations, channels), valid entry or not (so one bad location
+    does not also make every mapping that targets it an error)."""
     if not isinstance(items, list):
         return set()
     return {str(item["id"]) for item in items if isinstance(item, Mapping) and item.get("id") is not None}

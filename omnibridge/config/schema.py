@@ -178,6 +178,15 @@ class ChannelSection(Section):
     mappings: Annotated[list[Text], BeforeValidator(_none_as_empty_list)] = Field(default_factory=list)
     enabled: bool = True
     priority: int = Field(default=0, description="an integer (higher wins when channels compete)")
+    drift: Literal["ledger", "channel", "alert"] = Field(
+        default="ledger",
+        description="what to do when the channel shows a quantity the ledger does not explain: 'ledger' "
+        "(overwrite it), 'channel' (record it as a count) or 'alert' (only report it)",
+    )
+
+
+# Imported here, not at the top: the availability models build on Section and Identifier above.
+from omnibridge.config.availability import AvailabilityPolicy as AvailabilityPolicy  # noqa: E402
 
 
 class ProfileFile(Section):
@@ -188,6 +197,10 @@ class ProfileFile(Section):
     store: Annotated[StoreSection, BeforeValidator(_none_as_empty_dict)] = Field(default_factory=StoreSection)
     locations: list[LocationSection] = Field(min_length=1, description="a list of at least one location")
     channels: Annotated[list[ChannelSection], BeforeValidator(_none_as_empty_list)] = Field(default_factory=list)
+    availability: Annotated[AvailabilityPolicy, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=AvailabilityPolicy,
+        description="an 'availability:' section: what each channel shows (see docs/availability.md)",
+    )
 
 
 class ConnectorProfileFile(Section):

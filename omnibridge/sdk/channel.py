@@ -293,6 +293,20 @@ class ChannelConnector(Protocol):
         ...
 
 
+@runtime_checkable
+class OrderCanceller(Protocol):
+    """Optional: a channel connector that can cancel an order on the channel (declare ``orders.cancel``).
+
+    The oversell resolver calls it for an order it put on hold. ``cancel_order`` must be safe to call again
+    for an order already cancelled (return normally); it raises ``ConnectorError`` when the channel refuses.
+    The cancellation comes back as the channel's own cancelled-order event, which releases what is left.
+    """
+
+    async def cancel_order(self, order_ref: str, reason: str) -> None:
+        """Cancel the order ``order_ref`` (the ref of its events) on the channel, restocking its items."""
+        ...
+
+
 def unique_skus(skus: Sequence[str]) -> list[str]:
     """``skus`` without repeats, in first-seen order (a helper for ``read_levels`` implementations)."""
     return list(dict.fromkeys(skus))

@@ -20,7 +20,8 @@ stock observed                         none (the engine re-reads and reconciles 
 
 Orders and stock changes are facts that already happened on the channel, so they are applied with
 ``allow_shortfall``: the ledger records them even when they take available below zero, and the shortfall is
-reported (the oversell resolver acts on it). Lines without a SKU, SKUs outside the catalog and unmapped
+reported (the oversell resolver, :mod:`omnibridge.sync.oversell`, acts on it; completions and cancellations
+of a line it moved to another location are applied there). Lines without a SKU, SKUs outside the catalog and unmapped
 locations are skipped with a message; they never fail the rest of the event.
 """
 
@@ -109,6 +110,8 @@ class EventApplier:
             if where is None or line.quantity <= 0:
                 continue
             reference = f"{self.channel.id}:order:{event.ref}:{line.line_ref}"
+            if event.kind is not OrderEventKind.PLACED:
+                where = self._commitment_location(where, reference)
             if event.kind is OrderEventKind.PLACED:
                 self._move(
                     MovementKind.COMMITMENT,
@@ -243,6 +246,11 @@ class EventApplier:
         if self._known_skus is None:
             self._known_skus = {variant.sku for variant in self.store.list_variants()}
         return self._known_skus
+
+    def _commitment_location(self, where: Position, reference: str) -> Position:
+        """Where the line's commitment is now: the location the oversell resolver moved it to, if it did."""
+        moved = self.store.find_movement(f"{reference}:realloc")
+        return where if moved is None else (where[0], moved.movement.location_id)
 
     def _outstanding_commitment(self, where: Position, reference: str) -> int:
         """Units still committed for one order line: commitments minus releases and fulfilments."""

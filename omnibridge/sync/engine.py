@@ -9,27 +9,48 @@ Two ways in, one way out:
   SKUs it touched on every channel. A delivery is acknowledged only after it is committed, so nothing
   acknowledged is lost; an entry that cannot be applied is marked dead with its reason, never dropped.
 
-One channel failing never stops the others: every channel's pull and reconcile is isolated, and SKUs whose
-reconcile failed stay dirty until a later pass succeeds.
+One channel failing never stops the others: every channel's pull and reconcile is isolated, SKUs whose
+reconcile failed stay dirty until a later pass succeeds, and a channel that keeps failing is backed off on its
+own (exponentially, up to :data:`MAX_BACKOFF`) while the others go on.
+
+What each channel should show comes from the profile's availability policy (:mod:`omnibridge.policy`); changes
+the channel made by itself are waited for, then treated as drift (:mod:`omnibridge.sync.drift`); orders for more
+than a location has go to the oversell resolver (:mod:`omnibridge.sync.oversell`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from structlog.stdlib import BoundLogger
 
+from omnibridge.config import LoadedProfile
+from omnibridge.config.availability import AvailabilityPolicy
 from omnibridge.errors import ConnectorError, OmnibridgeError, RetriableConnectorError, StoreError, WebhookError
 from omnibridge.logs import get_logger
-from omnibridge.sdk.channel import PushStatus
-from omnibridge.store import InboxEntry, InboxStatus, Store
+from omnibridge.policy import AvailabilityPlanner, ChannelFeed
+from omnibridge.sdk.channel import OrderCanceller, PushResult, PushStatus
+from omnibridge.sdk.metadata import Capability
+from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
 from omnibridge.sync.apply import ApplyOutcome, EventApplier
-from omnibridge.sync.reconcile import ReconcileReport, projection, reconcile_channel
-from omnibridge.sync.runtime import ChannelRuntime
+from omnibridge.sync.oversell import OversellDecision, resolve_oversell
+from omnibridge.sync.reconcile import (
+    DEFAULT_DRIFT_GRACE,
+    ReconcileReport,
+    available_by_location,
+    reconcile_channel,
+    resume_pushes,
+)
+from omnibridge.sync.runtime import ChannelRuntime, build_channels
+
+MIN_BACKOFF = 1.0
+MAX_BACKOFF = 300.0
 
 
 def log() -> BoundLogger:
@@ -87,23 +108,68 @@ class Receipt:
 
 @dataclass
 class EngineCounters:
+    """Running totals since the engine started (exported as metrics by the daemon)."""
+
     received: int = 0
     duplicates: int = 0
     rejected: int = 0
     processed: int = 0
     dead: int = 0
+    pushes_applied: int = 0
+    pushes_unchanged: int = 0
+    pushes_stale: int = 0
+    pushes_failed: int = 0
+    pushes_resumed: int = 0
+    reconcile_failures: int = 0
+    drift_incidents: int = 0
+    oversell_incidents: int = 0
+
+
+@dataclass
+class Backoff:
+    """A failing channel's pause: no calls to it before ``until`` (monotonic seconds)."""
+
+    failures: int = 0
+    until: float = 0.0
+    reason: str = ""
 
 
 class SyncEngine:
-    """Drives every sales channel of a profile against one store. Not thread-safe: one event loop."""
+    """Drives every sales channel of a profile against one store. Not thread-safe: one event loop.
 
-    def __init__(self, store: Store, channels: list[ChannelRuntime]) -> None:
+    ``policy`` is the profile's availability policy (the default shows every channel the whole of each
+    location's available); ``drift_grace`` is how long a change made on a channel may stay unexplained before
+    the channel's drift policy decides it.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        channels: list[ChannelRuntime],
+        *,
+        policy: AvailabilityPolicy | None = None,
+        drift_grace: timedelta = DEFAULT_DRIFT_GRACE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.channels: dict[str, ChannelRuntime] = {channel.id: channel for channel in channels}
+        self.policy = policy or AvailabilityPolicy()
+        self.drift_grace = drift_grace
         self.counters = EngineCounters()
+        self.backoff: dict[str, Backoff] = {}
+        self._clock = clock
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._resolved: set[str] = set()
+        self._planner: AvailabilityPlanner | None = None
+        self._resumed: set[str] = set()
+        self._recheck: dict[str, float] = {}
+        """SKUs with a change on a channel that the ledger does not explain yet: re-read when the grace ends."""
+
+    @classmethod
+    def for_profile(cls, store: Store, profile: LoadedProfile, **options: Any) -> SyncEngine:
+        """An engine over ``profile``'s enabled sales channels with its availability policy."""
+        return cls(store, build_channels(profile), policy=profile.availability, **options)
 
     # -- start-up ----------------------------------------------------------------------------------------
 
@@ -116,9 +182,54 @@ class SyncEngine:
             try:
                 await channel.resolve_locations()
                 self._resolved.add(channel.id)
+                self._planner = None
             except OmnibridgeError as exc:
                 failures[channel.id] = str(exc)
         return failures
+
+    # -- availability ------------------------------------------------------------------------------------
+
+    @property
+    def planner(self) -> AvailabilityPlanner:
+        """The availability planner over the channels whose locations are resolved."""
+        if self._planner is None:
+            self._planner = AvailabilityPlanner(self.policy, self.feeds())
+        return self._planner
+
+    def feeds(self) -> list[ChannelFeed]:
+        """Which locations feed each resolved channel: the policy's ``locations`` or else every mapped one,
+        without inactive locations (they keep their history but are out of allocation)."""
+        feeds: list[ChannelFeed] = []
+        inactive = {location.id for location in self.store.list_locations() if not location.active}
+        for channel in self.channels.values():
+            if channel.id not in self._resolved:
+                continue
+            rule = self.policy.channels.get(channel.id)
+            locations = rule.locations if rule is not None and rule.locations else channel.location_ids.values()
+            feeds.append(ChannelFeed(channel.id, channel.channel.priority, frozenset(locations) - inactive))
+        return feeds
+
+    def target(self, channel_id: str, sku: str, location_id: str) -> int:
+        """What ``channel_id`` should show for ``sku`` at ``location_id`` now."""
+        quantities = self.planner.quantities(sku, available_by_location(self.store, sku))
+        return quantities.get((channel_id, location_id), 0)
+
+    # -- backoff -----------------------------------------------------------------------------------------
+
+    def available(self, channel_id: str) -> bool:
+        """False while ``channel_id`` is backed off after failures."""
+        state = self.backoff.get(channel_id)
+        return state is None or self._clock() >= state.until
+
+    def _failed(self, channel_id: str, reason: str) -> None:
+        state = self.backoff.setdefault(channel_id, Backoff())
+        state.failures += 1
+        state.reason = reason
+        state.until = self._clock() + min(MAX_BACKOFF, MIN_BACKOFF * 2 ** (state.failures - 1))
+        log().warning("channel.backoff", channel=channel_id, failures=state.failures, reason=reason)
+
+    def _succeeded(self, channel_id: str) -> None:
+        self.backoff.pop(channel_id, None)
 
     async def aclose(self) -> None:
         for channel in self.channels.values():
@@ -136,6 +247,7 @@ class SyncEngine:
         )
         if result.bookmark is not None:
             self.store.set_bookmark(channel.id, result.bookmark)
+        await self._resolve_oversells(outcome)
         return len(result.events), outcome
 
     async def sync_once(self) -> SyncReport:
@@ -153,10 +265,98 @@ class SyncEngine:
         skus = [variant.sku for variant in self.store.list_variants() if variant.tracked]
         for channel in live:
             try:
-                reports[channel.id].reconcile = await reconcile_channel(self.store, channel, skus)
+                await self._resume(channel)
+                report = await self._reconcile(channel, skus)
+                reports[channel.id].reconcile = report
+                self._succeeded(channel.id)
             except ConnectorError as exc:
                 reports[channel.id].error = f"push failed: {exc}"
+                self._failed(channel.id, str(exc))
+        await self.flush()
         return SyncReport(list(reports.values()))
+
+    async def _reconcile(self, channel: ChannelRuntime, skus: list[str] | set[str]) -> ReconcileReport:
+        report = await reconcile_channel(self.store, channel, skus, self.planner, drift_grace=self.drift_grace)
+        self._count_pushes(report.results)
+        self.counters.drift_incidents += len(report.drift)
+        # a channel that won a drift decision changed the ledger: every other channel must follow
+        self._dirty |= {d.position[0] for d in report.drift if d.policy == "channel"}
+        due = self._clock() + self.drift_grace.total_seconds()
+        for sku, _ in report.waiting:
+            self._recheck.setdefault(sku, due)
+        return report
+
+    async def _resume(self, channel: ChannelRuntime) -> None:
+        """Once per process and channel: send again what a previous process recorded but never finished."""
+        if channel.id in self._resumed:
+            return
+        results = await resume_pushes(self.store, channel)
+        self._resumed.add(channel.id)
+        if results:
+            self.counters.pushes_resumed += len(results)
+            log().info("outbox.resumed", channel=channel.id, writes=len(results))
+            self._dirty |= {channel.master_sku(result.target.sku) for result in results}
+
+    def _count_pushes(self, results: list[PushResult]) -> None:
+        for result in results:
+            if result.status is PushStatus.APPLIED:
+                self.counters.pushes_applied += 1
+            elif result.status is PushStatus.UNCHANGED:
+                self.counters.pushes_unchanged += 1
+            elif result.status is PushStatus.STALE:
+                self.counters.pushes_stale += 1
+            elif result.status is PushStatus.FAILED:
+                self.counters.pushes_failed += 1
+
+    async def _resolve_oversells(self, outcome: ApplyOutcome) -> list[OversellDecision]:
+        """Run the oversell resolver on every position applied events touched (it does nothing where the
+        location is not oversold)."""
+        decisions: list[OversellDecision] = []
+        priorities = {channel.id: channel.channel.priority for channel in self.channels.values()}
+        # backorderable SKUs report no shortfall, so every position an event touched is checked
+        for sku, location_id in sorted(set(outcome.touched) | {position for position, _ in outcome.shortfalls}):
+            for decision in resolve_oversell(self.store, sku, location_id, priorities):
+                decisions.append(decision)
+                outcome.touched.add((sku, location_id))
+                if decision.moved_to:
+                    outcome.touched.add((sku, decision.moved_to))
+                if decision.decision == "held":
+                    await self._ask_to_cancel(decision)
+                log().warning(
+                    "oversell.decided",
+                    sku=sku,
+                    location=location_id,
+                    order=decision.line.reference,
+                    decision=decision.decision,
+                    moved_to=decision.moved_to,
+                )
+        self.counters.oversell_incidents += len(decisions)
+        return decisions
+
+    async def _ask_to_cancel(self, decision: OversellDecision) -> None:
+        """Ask the held order's channel to cancel it, where its connector can; the incident says what happened."""
+        line = decision.line
+        channel = self.channels.get(line.channel)
+        connector = channel.connector if channel is not None else None
+        if channel is None or not channel.can(Capability.ORDERS_CANCEL) or not isinstance(connector, OrderCanceller):
+            return
+        reason = f"omnibridge: {line.quantity} of the items are no longer in stock at {decision.location_id}"
+        try:
+            await connector.cancel_order(line.order_ref, reason)
+            outcome = f"cancel requested on {line.channel}"
+        except ConnectorError as exc:
+            outcome = f"cancel on {line.channel} failed: {exc}; cancel it by hand"
+        self.store.add_incident(
+            Incident(
+                kind="oversell",
+                decision="cancel_requested" if outcome.startswith("cancel requested") else "cancel_failed",
+                summary=f"{line.channel} order {line.order_ref} was held: {outcome}",
+                dedupe_key=f"oversell-cancel:{line.reference}",
+                channel=line.channel,
+                order_id=f"{line.channel}:{line.order_ref}",
+                location_id=decision.location_id,
+            )
+        )
 
     # -- webhooks ----------------------------------------------------------------------------------------
 
@@ -206,6 +406,7 @@ class SyncEngine:
                 if isinstance(events, BaseException):
                     raise events
                 applied = EventApplier(self.store, channel).apply_all(events)
+                await self._resolve_oversells(applied)
                 await self._follow_observations(channel, applied)
             except RetriableConnectorError as exc:
                 log().warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
@@ -232,11 +433,12 @@ class SyncEngine:
     async def _follow_observations(self, channel: ChannelRuntime, applied: ApplyOutcome) -> None:
         """A level the channel reports that the ledger does not explain means a change we have not pulled
         yet (a receipt or count made on the channel, or an order whose notification is still on its way):
-        pull that channel now. A level equal to the projection is our own write coming back: nothing to do."""
+        pull that channel now. A level equal to the channel's target is our own write coming back: nothing
+        to do, and no movement is made."""
         unexplained = [
             position
             for position, available in applied.observed
-            if available is None or available != projection(self.store, *position)
+            if available is None or available != self.target(channel.id, *position)
         ]
         if not unexplained:
             return
@@ -246,20 +448,29 @@ class SyncEngine:
 
     async def flush(self) -> None:
         """Reconcile every dirty SKU on every channel; SKUs stay dirty for channels that failed."""
+        now = self._clock()
+        for sku, due in list(self._recheck.items()):
+            if due <= now:
+                del self._recheck[sku]
+                self._dirty.add(sku)
         if not self._dirty:
             return
         skus, self._dirty = self._dirty, set()
         await self.resolve_locations()
         for channel in self.channels.values():
-            if channel.id not in self._resolved:
+            if channel.id not in self._resolved or not self.available(channel.id):
                 self._dirty |= skus
                 continue
             try:
-                report = await reconcile_channel(self.store, channel, skus)
+                await self._resume(channel)
+                report = await self._reconcile(channel, skus)
             except ConnectorError as exc:
                 log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
+                self.counters.reconcile_failures += 1
+                self._failed(channel.id, str(exc))
                 self._dirty |= skus
                 continue
+            self._succeeded(channel.id)
             self._dirty |= {
                 channel.master_sku(result.target.sku) for result in report.results if result.status is PushStatus.STALE
             }

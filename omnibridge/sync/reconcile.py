@@ -1,25 +1,55 @@
-"""Make a channel show what the ledger says it should, writing only where it differs.
+"""Make a channel show what the availability policy says it should, writing only where it differs.
 
-The quantity a channel should show for a SKU at one of its locations — its projection — is the ledger's
-``available`` there (never below zero). Buffers and allocation between channels are policy on top of this and
-arrive with the availability engine; until then every channel sees the whole of each location's available.
+What a channel should show for a SKU at one of its locations — its target — comes from a :class:`TargetPlanner`
+(the availability policy, :mod:`omnibridge.policy`) applied to the ledger's ``available`` per location. Without
+a policy every channel sees the whole of each location's available, never below zero (:func:`projection`).
 
-A reconcile reads the channel first, so the compare value of every write is what the channel showed moments
-ago: Shopify rejects the write if it changed since (compare-and-set), and Square orders our absolute count
-before any sale that happened after that read.
+A reconcile reads the channel first and compares three numbers per position: what the channel shows now (S),
+what we last knew it to show (K, from ``channel_levels``: our last write or read) and the target (T).
+
+* S == K, or K unknown (first sight): the channel did not change by itself; write T where it differs from S.
+* S != K: the channel changed by itself since we last knew — a sale whose order we have not imported yet (the
+  channel's committed count), a receipt or count made on the channel, or an edit in its admin. The change is
+  *unexplained* from that moment (``unexplained_since``). A decrease gets a grace period for the channel's
+  events to explain it, and meanwhile the engine never raises what the channel shows: it writes ``min(T, S)``
+  (the units an unimported order took stay subtracted, so no oversell window opens). An increase is decided at
+  once on a channel where the ledger wins (showing more than the ledger has is the risk), and is held as it is
+  during the grace period on a channel that may win or that only alerts. When the grace period ends and the
+  ledger still does not explain S, it is drift, and the channel's drift policy decides
+  (:mod:`omnibridge.sync.drift`): the ledger wins (T is written), the channel wins (the ledger records a count so
+  that the target becomes S), or alert only (nothing is written). Each decision is an incident.
+
+Every write is recorded in the outbox before it is sent and finished after (see
+:mod:`omnibridge.store.propagation`); its batch key is sent as ``StockTarget.reference``, which connectors use to
+derive their idempotency keys, so a write resumed after a crash is recognised by the vendor. The compare value of
+every write is what the channel showed moments ago (compare-and-set where the channel supports it).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from omnibridge.sdk.channel import PushResult, PushStatus, StockTarget
-from omnibridge.store import Store
+from omnibridge.sdk.channel import PushResult, PushStatus, StockLevel, StockTarget
+from omnibridge.store import KnownLevel, OutboxItem, Store
+from omnibridge.sync.drift import DriftDecision, decide_drift
 from omnibridge.sync.runtime import ChannelRuntime
 
 Position = tuple[str, str]
+"""(master SKU, profile location id)."""
+
+DEFAULT_DRIFT_GRACE = timedelta(seconds=60)
+
+
+class TargetPlanner(Protocol):
+    """What each channel should show (implemented by :class:`omnibridge.policy.AvailabilityPlanner`)."""
+
+    def quantities(self, sku: str, available: Mapping[str, int]) -> dict[tuple[str, str], int]:
+        """``(channel, location_id) -> quantity`` for ``sku`` given the ledger's available per location."""
+        ...
 
 
 @dataclass
@@ -31,6 +61,9 @@ class ReconcileReport:
     differing: int = 0
     results: list[PushResult] = field(default_factory=list)
     not_listed: list[Position] = field(default_factory=list)
+    waiting: list[Position] = field(default_factory=list)
+    """Positions with a change the ledger does not explain yet, inside the grace period."""
+    drift: list[DriftDecision] = field(default_factory=list)
 
     def count(self, status: PushStatus) -> int:
         return sum(1 for result in self.results if result.status is status)
@@ -41,40 +74,159 @@ class ReconcileReport:
 
 
 def projection(store: Store, sku: str, location_id: str) -> int:
-    """The quantity every channel should show for ``sku`` at ``location_id``."""
+    """The pool quantity for ``sku`` at ``location_id``: the ledger's available, never below zero."""
     return max(0, store.position(sku, location_id).available)
 
 
-async def reconcile_channel(store: Store, channel: ChannelRuntime, skus: Iterable[str]) -> ReconcileReport:
-    """Read ``skus`` on ``channel`` and push the projection wherever the channel shows something else."""
+def available_by_location(store: Store, sku: str) -> dict[str, int]:
+    return {position.location_id: position.available for position in store.positions(sku)}
+
+
+async def reconcile_channel(
+    store: Store,
+    channel: ChannelRuntime,
+    skus: Iterable[str],
+    planner: TargetPlanner,
+    *,
+    drift_grace: timedelta = DEFAULT_DRIFT_GRACE,
+    now: datetime | None = None,
+) -> ReconcileReport:
+    """Read ``skus`` on ``channel`` and write its target wherever the channel shows something else (see the
+    module docstring for how changes made on the channel are treated)."""
     report = ReconcileReport(channel.id)
     masters = sorted(set(skus))
     if not masters:
         return report
-    channel_skus = channel.channel_skus(masters)
-    levels = await channel.connector.read_levels(channel_skus)
-    reference = f"reconcile-{uuid.uuid4().hex[:12]}"
-    targets: list[StockTarget] = []
+    levels = await channel.connector.read_levels(channel.channel_skus(masters))
+    moment = now or datetime.now(UTC)
+    known = store.known_levels(channel.id, masters)
+    targets_by_sku = {sku: planner.quantities(sku, available_by_location(store, sku)) for sku in masters}
+    batch_key = uuid.uuid4().hex
+    remember: dict[Position, tuple[int, str, datetime | None]] = {}
+    plan: list[tuple[Position, StockTarget]] = []
     for level in levels:
         location_id = channel.location_id(level.location_ref)
         if location_id is None:
             continue
-        sku = channel.master_sku(level.sku)
+        position = (channel.master_sku(level.sku), location_id)
         report.checked += 1
-        wanted = projection(store, sku, location_id)
-        if level.available == wanted:
-            continue
-        targets.append(
-            StockTarget(
-                sku=level.sku,
-                location_ref=level.location_ref,
-                quantity=wanted,
-                expected=level.available,
-                expected_at=level.observed_at,
-                reference=reference,
-            )
+        target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
+        wanted, since = _decide(
+            store, channel, report, position, level, known.get(position), target, drift_grace, moment
         )
-    report.differing = len(targets)
-    if targets:
-        report.results = await channel.connector.push_levels(targets)
+        remember[position] = (level.available, "read", since)
+        if wanted is not None and wanted != level.available:
+            plan.append((position, _target(level, wanted, batch_key)))
+    report.differing = len(plan)
+    store.remember_levels(channel.id, remember)
+    if plan:
+        report.results = await push_recorded(store, channel, plan, batch_key)
     return report
+
+
+def _decide(
+    store: Store,
+    channel: ChannelRuntime,
+    report: ReconcileReport,
+    position: Position,
+    level: StockLevel,
+    known: KnownLevel | None,
+    target: int,
+    grace: timedelta,
+    now: datetime,
+) -> tuple[int | None, datetime | None]:
+    """The quantity to write at ``position`` (None: write nothing) and when its unexplained change began."""
+    shown = level.available
+    if known is None or shown == target:
+        return target, None
+    if known.unexplained_since is None and shown == known.quantity:
+        return target, None
+    since = known.unexplained_since or now
+    raised = shown > known.quantity
+    if now - since < grace and not (raised and channel.channel.drift == "ledger"):
+        report.waiting.append(position)
+        # never raise what the channel shows while we wait; for a channel that may win, hold an increase as is
+        return (None if raised else min(target, shown)), since
+    decision = decide_drift(
+        store, channel, position, shown=shown, last_known=known.quantity, target=target, since=since, now=now
+    )
+    report.drift.append(decision)
+    return decision.write, decision.still_unexplained_since
+
+
+def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
+    return StockTarget(
+        sku=level.sku,
+        location_ref=level.location_ref,
+        quantity=quantity,
+        expected=level.available,
+        expected_at=level.observed_at,
+        reference=batch_key,
+    )
+
+
+async def push_recorded(
+    store: Store, channel: ChannelRuntime, plan: list[tuple[Position, StockTarget]], batch_key: str
+) -> list[PushResult]:
+    """Record ``plan`` in the outbox, send it, then record each outcome and what the channel now shows."""
+    ids = store.record_pushes(
+        [
+            OutboxItem(
+                id=0,
+                channel=channel.id,
+                batch_key=batch_key,
+                sku=position[0],
+                channel_sku=target.sku,
+                location_id=position[1],
+                location_ref=target.location_ref,
+                quantity=target.quantity,
+                expected=target.expected,
+                expected_at=target.expected_at,
+                status="pending",
+            )
+            for position, target in plan
+        ]
+    )
+    results = await channel.connector.push_levels([target for _, target in plan])
+    outcomes: dict[int, tuple[str, str | None]] = {}
+    shown: dict[Position, tuple[int, str, datetime | None]] = {}
+    for outbox_id, (position, target), result in zip(ids, plan, results, strict=True):
+        outcomes[outbox_id] = (result.status.value, result.message or None)
+        if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
+            shown[position] = (result.shown if result.shown is not None else target.quantity, "pushed", None)
+    store.finish_pushes(outcomes)
+    store.remember_levels(channel.id, shown)
+    return results
+
+
+async def resume_pushes(store: Store, channel: ChannelRuntime) -> list[PushResult]:
+    """Send again, under their original batch keys, the writes a previous process recorded but never finished."""
+    results: list[PushResult] = []
+    pending = store.pending_pushes(channel.id)
+    batches: dict[str, list[OutboxItem]] = {}
+    for item in pending:
+        batches.setdefault(item.batch_key, []).append(item)
+    for batch_key, items in batches.items():
+        targets = [
+            StockTarget(
+                sku=item.channel_sku,
+                location_ref=item.location_ref,
+                quantity=item.quantity,
+                expected=item.expected,
+                expected_at=item.expected_at,
+                reference=batch_key,
+            )
+            for item in items
+        ]
+        batch_results = await channel.connector.push_levels(targets)
+        outcomes: dict[int, tuple[str, str | None]] = {}
+        shown: dict[Position, tuple[int, str, datetime | None]] = {}
+        for item, result in zip(items, batch_results, strict=True):
+            outcomes[item.id] = (result.status.value, result.message or None)
+            if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
+                quantity = result.shown if result.shown is not None else item.quantity
+                shown[(item.sku, item.location_id)] = (quantity, "pushed", None)
+        store.finish_pushes(outcomes)
+        store.remember_levels(channel.id, shown)
+        results.extend(batch_results)
+    return results

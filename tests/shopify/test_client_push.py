@@ -11,6 +11,7 @@ from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient
 from omnibridge.sdk import AmbiguousWriteError
 from omnibridge.sdk.channel import PushResult, PushStatus, StockTarget
+from omnibridge.sdk.idempotency import derived_key
 
 from .client_support import (
     STORE,
@@ -86,13 +87,43 @@ def test_2026_04_sends_change_from_quantity_and_an_idempotency_key() -> None:
     assert results[0].status is PushStatus.APPLIED
     assert results[0].shown == 9
     (sent,) = shop.of("SetAvailable")
-    key = "00000000-0000-4000-8000-000000000001"
+    # The key is derived from the engine's batch reference and the exact input, so a resend is recognised.
+    key = derived_key("r-7", sent.variables)
     assert sent.query == queries.set_quantities_mutation("2026-04", key)
     assert f'inventorySetQuantities(input: $input) @idempotent(key: "{key}")' in sent.query
     assert sent.variables["input"]["quantities"] == [
         {"inventoryItemId": MUG, "locationId": STORE, "quantity": 9, "changeFromQuantity": 7}
     ]
     assert sent.variables["input"]["referenceDocumentUri"] == "gid://omnibridge/SyncPush/r-7"
+
+
+def test_the_same_write_resent_under_its_batch_reference_carries_the_same_key() -> None:
+    keys: list[str] = []
+    for _ in range(2):
+        shop = ScriptedShop("2026-04")
+        shop.reply("InventoryItemsBySku", KNOWN)
+        shop.reply("SetAvailable", set_reply([(MUG, STORE, 9)]))
+        push("2026-04", [StockTarget("MUG-WHT", STORE, 9, expected=7, reference="batch-1")], shop)
+        (sent,) = shop.of("SetAvailable")
+        keys.append(sent.query)
+    assert keys[0] == keys[1]
+
+    shop = ScriptedShop("2026-04")
+    shop.reply("InventoryItemsBySku", KNOWN)
+    shop.reply("SetAvailable", set_reply([(MUG, STORE, 8)]))
+    push("2026-04", [StockTarget("MUG-WHT", STORE, 8, expected=7, reference="batch-1")], shop)
+    (other,) = shop.of("SetAvailable")
+    assert other.query != keys[0]  # other content under the same reference: another key
+
+
+def test_targets_without_a_shared_reference_get_a_fresh_key() -> None:
+    shop = ScriptedShop("2026-04")
+    shop.reply("InventoryItemsBySku", KNOWN)
+    shop.reply("SetAvailable", set_reply([(MUG, STORE, 9)]))
+    push("2026-04", [StockTarget("MUG-WHT", STORE, 9, expected=7)], shop)
+    (sent,) = shop.of("SetAvailable")
+    # the first injected key named the reference document, the second is the idempotency key
+    assert '@idempotent(key: "00000000-0000-4000-8000-000000000002")' in sent.query
 
 
 def test_2026_01_sends_both_compare_values_and_the_directive() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -118,7 +119,14 @@ SPEC = ConnectorSpec(
 )
 
 
-def runtime(channel_id: str, fake: FakeChannel, location_map: Mapping[str, str]) -> ChannelRuntime:
+def runtime(
+    channel_id: str,
+    fake: FakeChannel,
+    location_map: Mapping[str, str],
+    *,
+    priority: int = 0,
+    drift: Literal["ledger", "channel", "alert"] = "ledger",
+) -> ChannelRuntime:
     loaded = LoadedChannel(
         id=channel_id,
         connector="fake",
@@ -126,6 +134,8 @@ def runtime(channel_id: str, fake: FakeChannel, location_map: Mapping[str, str])
         settings=FakeSettings(),
         profile_path=Path("fake.yaml"),
         mappings=MappingTables(location_map=MappingProxyType(dict(location_map))),
+        priority=priority,
+        drift=drift,
     )
     return ChannelRuntime(channel_id, fake, loaded)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -42,7 +44,7 @@ def receive(store: Store, sku: str, location_id: str, quantity: int) -> None:
     )
 
 
-def world(store: Store) -> tuple[SyncEngine, FakeChannel, FakeChannel]:
+def world(store: Store, clock: Callable[[], float] = time.monotonic) -> tuple[SyncEngine, FakeChannel, FakeChannel]:
     """A web channel selling from the warehouse and a store, a POS in the store; 5 of each SKU everywhere."""
     seed_store(store, SKUS, ["wh", "shop"])
     for sku in SKUS:
@@ -57,6 +59,7 @@ def world(store: Store) -> tuple[SyncEngine, FakeChannel, FakeChannel]:
     engine = SyncEngine(
         store,
         [runtime("web", web, {"W-WH": "wh", "W-SHOP": "shop"}), runtime("pos", pos, {"Location P-SHOP": "shop"})],
+        clock=clock,
     )
     return engine, web, pos
 
@@ -101,7 +104,10 @@ async def test_a_stale_compare_is_reported_and_retried_on_the_next_pass(store: S
     assert reconcile.count(PushStatus.STALE) == 1
     assert web.levels[("A", "W-WH")] == 1  # the concurrent edit was not blindly overwritten
     await engine.sync_once()
+    # The edit raised the web's number (0 -> 1) and nothing explains it: on a channel where the ledger wins
+    # that is drift at once, decided and recorded.
     assert web.levels[("A", "W-WH")] == 5
+    assert [incident.decision for incident in store.incidents(kind="drift")] == ["ledger_wins"]
 
 
 def delivery(delivery_id: str, event: str | None = None) -> bytes:
@@ -132,7 +138,8 @@ async def test_webhooks_are_verified_stored_once_and_applied_then_reconciled(sto
 
 
 async def test_one_channel_down_does_not_stop_the_other_and_catches_up_later(store: Store) -> None:
-    engine, web, pos = world(store)
+    now = [0.0]
+    engine, web, pos = world(store, clock=lambda: now[0])
     await engine.sync_once()
     pos.webhook_payloads["d-2"] = [
         OrderEvent("s-2", OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", "A", 1, "P-SHOP"),))
@@ -142,9 +149,16 @@ async def test_one_channel_down_does_not_stop_the_other_and_catches_up_later(sto
     engine.receive("pos", delivery("d-2"), {"x-token": TOKEN}, "")
     assert await engine.process_pending() == 1
     assert web.levels[("A", "W-SHOP")] == 5  # web is down: not updated yet, but nothing lost
+    assert not engine.available("web")  # the failing channel is backed off on its own
+    assert engine.backoff["web"].failures == 1
+    assert "fake is down" in engine.backoff["web"].reason
     web.fail_reads = False
     await engine.flush()
+    assert web.levels[("A", "W-SHOP")] == 5  # no call while the backoff lasts
+    now[0] += 1.5
+    await engine.flush()
     assert web.levels[("A", "W-SHOP")] == 4
+    assert engine.available("web")
 
 
 async def test_the_receiver_answers_with_the_receipt_status(store: Store) -> None:

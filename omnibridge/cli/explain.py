@@ -1,0 +1,74 @@
+"""``omnibridge explain SKU``: what each sales channel should show for a SKU at each location, and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from omnibridge.cli.profile_store import ProfileOption, profile_store
+from omnibridge.config import DEFAULT_PROFILE
+from omnibridge.policy import Allocation, AvailabilityPlanner, feeds_for_profile
+
+
+def render_allocations(title: str, allocations: list[Allocation], available: dict[str, int]) -> str:
+    """A plain-text table: one line per (channel, location) with the quantity, the rule and the reason."""
+    if not allocations:
+        return f"{title}\nno enabled sales channel in the profile: nothing to show"
+    headers = ("CHANNEL", "LOCATION", "AVAILABLE", "SHOW", "RULE", "WHY")
+    rows = [
+        (a.channel, a.location_id, str(available.get(a.location_id, 0)), str(a.quantity), a.rule, a.explanation)
+        for a in allocations
+    ]
+    widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers) - 1)]
+
+    def fmt(line: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(width) if index in (2, 3) else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(line, widths, strict=False))
+        ]
+        return "  ".join([*cells, line[-1]]).rstrip()
+
+    return "\n".join([title, fmt(headers), *(fmt(line) for line in rows)])
+
+
+def explain(
+    sku: Annotated[str, typer.Argument(help="The master SKU.")],
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """Show the quantity each sales channel should show for a SKU at each location, and the rule that decided it."""
+    with profile_store(profile) as (loaded, store):
+        variant = store.get_variant(sku)
+        if variant is None:
+            typer.echo(f"error: unknown SKU '{sku}': it is not in the store at {loaded.store_url_masked}", err=True)
+            raise typer.Exit(1)
+        positions = store.positions(sku)
+    available = {position.location_id: position.available for position in positions}
+    planner = AvailabilityPlanner(loaded.availability, feeds_for_profile(loaded))
+    allocations = planner.explain(sku, available)
+    group = planner.group(sku)
+    if as_json:
+        document: dict[str, Any] = {
+            "sku": sku,
+            "title": variant.title,
+            "mode": loaded.availability.mode,
+            "group": group,
+            "available": available,
+            "allocations": [
+                {
+                    "channel": a.channel,
+                    "location_id": a.location_id,
+                    "quantity": a.quantity,
+                    "rule": a.rule,
+                    "explanation": a.explanation,
+                }
+                for a in allocations
+            ],
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    title = f"{sku}: {loaded.availability.mode} mode, SKU group '{group}'"
+    typer.echo(render_allocations(title, allocations, available))
