@@ -32,12 +32,13 @@ connector = ConnectorSpec(
             Capability.INVENTORY_WRITE,
             Capability.INVENTORY_COMPARE_AND_SET,
             Capability.ORDERS_READ,
+            Capability.ORDERS_CANCEL,
             Capability.WEBHOOKS,
         }
     ),
     factory=create_client,
     version=__version__,
     description="Shopify Admin GraphQL: available quantities per location (compare-and-set), orders, refunds, "
-    "signed webhooks.",
+    "order cancellation (restocked, not refunded), signed webhooks.",
     docs_url="https://shopify.dev/docs/api/admin-graphql",
 )

@@ -57,6 +57,7 @@ CONNECTOR_ID = "shopify"
 _STALE_CODES = frozenset({"COMPARE_QUANTITY_STALE", "CHANGE_FROM_QUANTITY_STALE"})
 _UNKNOWN_CODES = frozenset({"INVALID_INVENTORY_ITEM", "ITEM_NOT_STOCKED_AT_LOCATION"})
 _RESEND_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
+_ORDER_GID = "gid://shopify/Order/"
 
 
 def is_throttled(response: httpx.Response) -> bool:
@@ -142,20 +143,27 @@ class ShopifyClient:
     # -- transport -------------------------------------------------------------------------------------------
 
     async def graphql(
-        self, op: str, query: str, variables: Mapping[str, Any], *, idempotency_key: str | None = None
+        self,
+        op: str,
+        query: str,
+        variables: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
     ) -> dict[str, Any]:
         """POST one document; return its ``data``. Top-level ``errors`` raise :class:`FatalConnectorError`.
 
         The requested cost is estimated from the document so the bucket waits before a query it cannot pay;
         THROTTLED answers are retried by the HTTP client. A mutation is retried after a transport error or 5xx
-        only when ``idempotency_key`` says the document carries ``@idempotent`` with that key.
+        only when ``idempotency_key`` says the document carries ``@idempotent`` with that key, or when the caller
+        says it is naturally ``idempotent``.
         """
         cost = queries.estimate_cost(query, variables)
         options: RequestOptions = {
             "op": op,
             "json": {"query": query, "variables": dict(variables)},
             "cost": float(cost),
-            "idempotent": not query.lstrip().startswith("mutation"),
+            "idempotent": idempotent if idempotent is not None else not query.lstrip().startswith("mutation"),
         }
         if idempotency_key:
             options["idempotency_key"] = idempotency_key
@@ -511,6 +519,49 @@ class ShopifyClient:
         data = await self.graphql(op, document, {"id": order_id})
         order = data.get("order")
         return order if isinstance(order, Mapping) else None
+
+    # -- cancellation --------------------------------------------------------------------------------------------
+
+    async def cancel_order(self, order_ref: str, reason: str) -> None:
+        """Cancel order ``order_ref`` (its gid, the ``ref`` of its events) with ``orderCancel`` (implements
+        :class:`~omnibridge.sdk.channel.OrderCanceller`).
+
+        Sent with reason ``INVENTORY``, ``restock: true`` (committed units go back to ``available`` at their
+        location), ``reason`` as the staff note (first 255 characters), no refund and no customer email (see
+        :func:`~connectors.shopify.queries.order_cancel_variables`). Shopify cancels in a background job, then sends
+        ``orders/cancelled``. An order already cancelled returns normally; any other refusal raises
+        :class:`FatalConnectorError` naming Shopify's code and message. Re-sending is harmless (a second cancel is
+        that same "already cancelled" answer), so the HTTP client may retry it after a transport error or 5xx.
+        """
+        op = "cancel_order"
+        if not order_ref.startswith(_ORDER_GID) or not order_ref[len(_ORDER_GID) :].isdigit():
+            raise FatalConnectorError(
+                f"{order_ref!r} is not a Shopify order id: expected {_ORDER_GID}<number>", connector=CONNECTOR_ID, op=op
+            )
+        version = self.settings.api_version
+        data = await self.graphql(
+            op,
+            queries.order_cancel_mutation(version),
+            queries.order_cancel_variables(version, order_ref, reason),
+            idempotent=True,
+        )
+        payload = data.get("orderCancel")
+        if not isinstance(payload, Mapping):
+            raise FatalConnectorError(f"no orderCancel result for order {order_ref}", connector=CONNECTOR_ID, op=op)
+        errors = [e for e in payload.get("orderCancelUserErrors") or [] if isinstance(e, Mapping)]
+        if not errors:
+            return
+        detail = "; ".join(f"{e.get('code') or 'ERROR'}: {e.get('message')}" for e in errors)
+        if any(e.get("code") == "NOT_FOUND" for e in errors):
+            raise FatalConnectorError(f"Shopify has no order {order_ref} ({detail})", connector=CONNECTOR_ID, op=op)
+        # Shopify refuses to cancel a cancelled order with a user error whose wording is not documented: the
+        # order's own cancelledAt tells whether that is what happened.
+        order = await self._fetch_order(order_ref, op, queries.ORDER_CANCELLED_QUERY)
+        if order is not None and order.get("cancelledAt"):
+            return
+        raise FatalConnectorError(
+            f"Shopify refused to cancel order {order_ref}: {detail}", connector=CONNECTOR_ID, op=op
+        )
 
     # -- webhooks ------------------------------------------------------------------------------------------------
 

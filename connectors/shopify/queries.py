@@ -25,14 +25,19 @@ __all__ = [
     "MUTATION_COST",
     "ORDERS_PAGE_SIZE",
     "ORDERS_QUERY",
+    "ORDER_CANCELLED_QUERY",
     "ORDER_LEAN_QUERY",
     "ORDER_QUERY",
     "SET_QUANTITIES_BATCH",
+    "STAFF_NOTE_MAX",
     "estimate_cost",
     "inventory_items_page_size",
+    "order_cancel_mutation",
+    "order_cancel_variables",
     "set_quantities_mutation",
     "sku_search_query",
     "supports_change_from",
+    "supports_refund_method",
 ]
 
 MAX_QUERY_COST = 1000
@@ -147,6 +152,60 @@ query Order($id: ID!) {{
 {_order_fields(100, 4, 50, 25)}
   }}
 }}"""
+
+# Whether an order is cancelled: orderCancel answers an already-cancelled order with a user error whose exact
+# wording is undocumented, so the client checks the order itself.
+ORDER_CANCELLED_QUERY = """\
+query OrderCancelled($id: ID!) {
+  order(id: $id) { id cancelledAt }
+}"""
+
+STAFF_NOTE_MAX = 255
+"""``orderCancel``'s ``staffNote`` holds at most 255 characters."""
+
+
+def supports_refund_method(api_version: str) -> bool:
+    """True from 2025-07, where ``orderCancel`` takes ``refundMethod`` and ``refund`` is deprecated."""
+    return api_version >= "2025-07"
+
+
+def order_cancel_mutation(api_version: str) -> str:
+    """The ``orderCancel`` document for ``api_version`` (``refund: Boolean!`` before 2025-07, ``refundMethod`` from)."""
+    if supports_refund_method(api_version):
+        declaration, argument = "$refundMethod: OrderCancelRefundMethodInput!", "refundMethod: $refundMethod"
+    else:
+        declaration, argument = "$refund: Boolean!", "refund: $refund"
+    return (
+        f"mutation CancelOrder($orderId: ID!, $reason: OrderCancelReason!, {declaration}, $restock: Boolean!,"
+        " $notifyCustomer: Boolean, $staffNote: String) {\n"
+        f"  orderCancel(orderId: $orderId, reason: $reason, {argument}, restock: $restock,"
+        " notifyCustomer: $notifyCustomer, staffNote: $staffNote) {\n"
+        "    job { id done }\n"
+        "    orderCancelUserErrors { code field message }\n"
+        "  }\n}"
+    )
+
+
+def order_cancel_variables(api_version: str, order_id: str, staff_note: str) -> dict[str, Any]:
+    """Variables of :func:`order_cancel_mutation`: reason ``INVENTORY``, restock, no refund, no customer email.
+
+    Shopify makes the refund an explicit choice (``refund: Boolean!``; from 2025-07 ``refundMethod``): omnibridge
+    chooses *no* refund, the option that moves no money. Authorized-only payments are voided by Shopify whatever
+    this says; captured payments stay for the merchant to refund (or offer store credit) from the admin.
+    """
+    variables: dict[str, Any] = {
+        "orderId": order_id,
+        "reason": "INVENTORY",
+        "restock": True,
+        "notifyCustomer": False,
+        "staffNote": staff_note[:STAFF_NOTE_MAX] or None,
+    }
+    if supports_refund_method(api_version):
+        variables["refundMethod"] = {"originalPaymentMethodsRefund": False}
+    else:
+        variables["refund"] = False
+    return variables
+
 
 _SET_QUANTITIES_PAYLOAD = """\
     inventoryAdjustmentGroup {

@@ -21,6 +21,7 @@ def test_spec_declares_the_connector() -> None:
         Capability.INVENTORY_WRITE,
         Capability.INVENTORY_COMPARE_AND_SET,
         Capability.ORDERS_READ,
+        Capability.ORDERS_CANCEL,
         Capability.WEBHOOKS,
     }
     assert connector.settings_model is type(settings())

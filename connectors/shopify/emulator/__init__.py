@@ -15,9 +15,10 @@ Vendor API (what a connector talks to):
 * ``POST /admin/api/{version}/graphql.json`` — versions 2024-10 … 2026-10, header ``X-Shopify-Access-Token``.
   Every document is validated against the official schema of the version (:func:`validate_document`); cost
   is computed and charged to a leaky bucket; ``inventorySetQuantities`` / ``inventoryAdjustQuantities`` follow
-  the version's compare-and-set and ``@idempotent`` rules. Queries: ``shop``, ``locations``, ``location``,
-  ``inventoryItems``, ``inventoryItem``, ``inventoryLevel``, ``productVariants``, ``productVariant``,
-  ``orders``, ``order``, ``node``, ``nodes``.
+  the version's compare-and-set and ``@idempotent`` rules; ``orderCancel`` cancels (and restocks) an order and
+  sends ``orders/cancelled`` (see :mod:`~connectors.shopify.emulator.order_mutations`). Queries: ``shop``,
+  ``locations``, ``location``, ``inventoryItems``, ``inventoryItem``, ``inventoryLevel``, ``productVariants``,
+  ``productVariant``, ``orders``, ``order``, ``node``, ``nodes``.
 
 Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid or number)::
 

@@ -19,6 +19,7 @@ from connectors.shopify.emulator.control import control_routes
 from connectors.shopify.emulator.cost import CostBucket, throttle_status
 from connectors.shopify.emulator.graphql_api import GraphQLEndpoint
 from connectors.shopify.emulator.mutations import InventoryMutations
+from connectors.shopify.emulator.order_mutations import OrderMutations
 from connectors.shopify.emulator.resolvers import QueryResolvers, parse_gid
 from connectors.shopify.emulator.rest_payloads import gid, inventory_level_payload, order_payload, refund_payload
 from connectors.shopify.emulator.schema import flavor_for
@@ -82,6 +83,9 @@ class ShopifyEmulator:
         self.mutations = InventoryMutations(
             self.state, self.resolvers, lambda: flavor_for(self._version), self._levels_changed
         )
+        self.order_mutations = OrderMutations(
+            self.state, self._order_cancelled, lambda: f"gid://shopify/Job/{self._uuid()}"
+        )
         endpoint = GraphQLEndpoint(
             self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
         )
@@ -94,7 +98,7 @@ class ShopifyEmulator:
 
     # --- plumbing ------------------------------------------------------------------------------------------
     def _root_value(self) -> dict[str, Any]:
-        return {**self.resolvers.root(), **self.mutations.root()}
+        return {**self.resolvers.root(), **self.mutations.root(), **self.order_mutations.root()}
 
     def _set_version(self, version: str) -> None:
         self._version = version
@@ -192,11 +196,16 @@ class ShopifyEmulator:
         """Cancel an order: orders/cancelled (+ inventory_levels/update when restocked)."""
         numeric = self._order_id(order_id)
         changed = self.state.cancel_order(numeric, restock=restock, reason=reason)
+        return self._order_cancelled(numeric, changed)
+
+    def _order_cancelled(self, order_id: int, restocked: list[Level]) -> dict[str, Any]:
+        """What Shopify sends after a cancellation (control API or ``orderCancel``): orders/cancelled, then
+        inventory_levels/update for each level the cancellation restocked. Returns the REST order."""
         payload = order_payload(
-            self.state, self.state.order(numeric), self.config.rest_utc_offset_minutes, self.config.currency
+            self.state, self.state.order(order_id), self.config.rest_utc_offset_minutes, self.config.currency
         )
         self._emit("orders/cancelled", payload)
-        self._levels_changed(changed)
+        self._levels_changed(restocked)
         return payload
 
     def refund(

@@ -3,6 +3,10 @@
 The vendored introspection files (``connectors/shopify/specs``) cover 2024-10 and 2025-01. Later versions are
 derived from 2025-01 by editing the introspection JSON before :func:`graphql.build_client_schema`:
 
+* 2025-07+: ``orderCancel`` takes ``refundMethod: OrderCancelRefundMethodInput`` (``originalPaymentMethodsRefund``,
+  ``storeCreditRefund { expiresAt }``) and its ``refund`` becomes an optional, deprecated ``Boolean``
+  (shopify.dev changelog "Order cancellation now supports refunds to store credit", 2025-07), with the store-credit
+  codes of ``OrderCancelUserErrorCode``;
 * 2026-01+: ``changeFromQuantity: Int`` on ``InventoryQuantityInput`` (set), ``InventoryChangeInput`` (adjust),
   ``InventoryMoveQuantityTerminalInput`` (move) and ``InventorySetQuantityInput`` (set on hand), and the
   ``directive @idempotent(key: String!) on FIELD``;
@@ -46,7 +50,7 @@ __all__ = [
 ]
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
-SchemaFlavor = str  # "2024-10" | "2025-01" | "2026-01" | "2026-04"
+SchemaFlavor = str  # "2024-10" | "2025-01" | "2025-07" | "2026-01" | "2026-04"
 
 _CHANGE_FROM_INPUTS = (
     "InventoryQuantityInput",
@@ -63,6 +67,14 @@ _CODES_2026_01_ENUMS = (
     "InventorySetOnHandQuantitiesUserErrorCode",
 )
 _REMOVED_2026_04 = ("compareQuantity", "ignoreCompareQuantity")
+# OrderCancelUserErrorCode on shopify.dev from 2025-07 (store-credit refunds).
+_CANCEL_CODES_2025_07 = (
+    "INTERNAL_ERROR",
+    "NO_REFUND_TO_STORE_CREDIT_PERMISSION",
+    "STORE_CREDIT_REFUND_B2B_NOT_SUPPORTED",
+    "STORE_CREDIT_REFUND_EXPIRATION_IN_PAST",
+    "STORE_CREDIT_REFUND_MISSING_CUSTOMER",
+)
 _cache: dict[SchemaFlavor, GraphQLSchema] = {}
 _lock = threading.Lock()
 
@@ -77,8 +89,10 @@ def flavor_for(version: str) -> SchemaFlavor:
         raise ValueError(f"unsupported Shopify Admin API version {version!r}")
     if version <= "2024-10":
         return "2024-10"
-    if version <= "2025-10":
+    if version <= "2025-04":
         return "2025-01"
+    if version <= "2025-10":
+        return "2025-07"
     if version < "2026-04":
         return "2026-01"
     return "2026-04"
@@ -101,11 +115,92 @@ def _introspection(flavor: SchemaFlavor) -> Any:
     source = "2024-10" if flavor == "2024-10" else "2025-01"
     with gzip.open(SPECS_DIR / f"admin_schema_{source}.json.gz", "rb") as handle:
         data = json.loads(handle.read())["data"]
+    if flavor >= "2025-07":
+        _add_refund_method(data["__schema"])
     if flavor in ("2026-01", "2026-04"):
         _add_2026_01(data["__schema"])
     if flavor == "2026-04":
         _remove_compare_quantity(data["__schema"])
     return data
+
+
+def _scalar(name: str) -> dict[str, Any]:
+    return {"kind": "SCALAR", "name": name, "ofType": None}
+
+
+def _input_field(name: str, type_: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": description,
+        "type": type_,
+        "defaultValue": None,
+        "isDeprecated": False,
+        "deprecationReason": None,
+    }
+
+
+def _input_object(name: str, description: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "kind": "INPUT_OBJECT",
+        "name": name,
+        "description": description,
+        "fields": None,
+        "inputFields": fields,
+        "interfaces": None,
+        "enumValues": None,
+        "possibleTypes": None,
+    }
+
+
+def _add_refund_method(schema: dict[str, Any]) -> None:
+    mutation_root = schema["mutationType"]["name"]
+    for type_ in schema["types"]:
+        if type_["name"] == mutation_root:
+            cancel = next(f for f in type_["fields"] if f["name"] == "orderCancel")
+            for arg in cancel["args"]:
+                if arg["name"] == "refund":
+                    arg["type"] = _scalar("Boolean")
+                    arg["description"] = "Deprecated: use `refundMethod`. Whether to refund the amount paid."
+            cancel["args"].append(
+                {
+                    "name": "refundMethod",
+                    "description": "How to refund the customer: to the original payment methods or to store credit.",
+                    "type": {"kind": "INPUT_OBJECT", "name": "OrderCancelRefundMethodInput", "ofType": None},
+                    "defaultValue": None,
+                }
+            )
+        elif type_["name"] == "OrderCancelUserErrorCode":
+            known = {value["name"] for value in type_["enumValues"]}
+            type_["enumValues"].extend(
+                {"name": code, "description": None, "isDeprecated": False, "deprecationReason": None}
+                for code in _CANCEL_CODES_2025_07
+                if code not in known
+            )
+    schema["types"].append(
+        _input_object(
+            "OrderCancelStoreCreditRefundInput",
+            "The input fields used to refund to store credit.",
+            [_input_field("expiresAt", _scalar("DateTime"), "The expiration date of the store credit.")],
+        )
+    )
+    schema["types"].append(
+        _input_object(
+            "OrderCancelRefundMethodInput",
+            "The input fields used to specify the refund method for an order cancellation.",
+            [
+                _input_field(
+                    "originalPaymentMethodsRefund",
+                    _scalar("Boolean"),
+                    "Whether to refund to the original payment method.",
+                ),
+                _input_field(
+                    "storeCreditRefund",
+                    {"kind": "INPUT_OBJECT", "name": "OrderCancelStoreCreditRefundInput", "ofType": None},
+                    "Whether to refund to store credit.",
+                ),
+            ],
+        )
+    )
 
 
 def _add_2026_01(schema: dict[str, Any]) -> None:

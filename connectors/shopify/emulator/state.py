@@ -137,6 +137,7 @@ class Order:
     financial_status: str = "paid"
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    cancel_note: str | None = None  # orderCancel's staffNote (staff-facing, not in REST payloads)
     closed_at: datetime | None = None
     refunds: list[Refund] = field(default_factory=list)
 
@@ -313,9 +314,18 @@ class ShopState:
         self.orders[order.id] = order
         return order
 
-    def cancel_order(self, order_id: int, *, restock: bool, reason: str = "customer") -> list[Level]:
+    def cancel_order(
+        self,
+        order_id: int,
+        *,
+        restock: bool,
+        reason: str = "customer",
+        refund: bool | None = None,
+        note: str | None = None,
+    ) -> list[Level]:
         """Cancel: releases committed stock; with ``restock`` it goes back to available. Returns levels whose
-        ``available`` changed."""
+        ``available`` changed. ``refund`` (default: ``restock``, the control API's historic behaviour) marks the
+        order refunded; without it the payment stays as it was."""
         order = self.order(order_id)
         if order.cancelled_at is not None:
             raise ShopError(f"order {order_id} is already cancelled")
@@ -331,9 +341,10 @@ class ShopState:
                 li.open_quantity = 0
         order.cancelled_at = now
         order.cancel_reason = reason
+        order.cancel_note = note
         order.closed_at = now
         order.updated_at = now
-        if restock:
+        if restock if refund is None else refund:
             order.financial_status = "refunded"
         return changed
 
