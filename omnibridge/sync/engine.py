@@ -49,6 +49,8 @@ from omnibridge.sync.reconcile import (
 )
 from omnibridge.sync.runtime import ChannelRuntime, build_channels
 
+Position = tuple[str, str]
+
 MIN_BACKOFF = 1.0
 MAX_BACKOFF = 300.0
 
@@ -248,6 +250,7 @@ class SyncEngine:
         if result.bookmark is not None:
             self.store.set_bookmark(channel.id, result.bookmark)
         await self._resolve_oversells(outcome)
+        self._dirty |= {sku for sku, _ in outcome.touched}
         return len(result.events), outcome
 
     async def sync_once(self) -> SyncReport:
@@ -272,6 +275,17 @@ class SyncEngine:
             except ConnectorError as exc:
                 reports[channel.id].error = f"push failed: {exc}"
                 self._failed(channel.id, str(exc))
+        if all(reports[channel.id].error is None for channel in self.channels.values()):
+            # every channel was just reconciled on every SKU; only SKUs a channel won a drift decision on (the
+            # ledger changed after other channels were reconciled) need another pass
+            followers = {
+                decision.position[0]
+                for report in reports.values()
+                if report.reconcile is not None
+                for decision in report.reconcile.drift
+                if decision.policy == "channel"
+            }
+            self._dirty = (self._dirty - set(skus)) | followers
         await self.flush()
         return SyncReport(list(reports.values()))
 
@@ -401,13 +415,16 @@ class SyncEngine:
             *(channel.connector.webhook_events(entry.delivery) for entry, channel in live), return_exceptions=True
         )
         done = 0
+        to_pull: dict[str, set[Position]] = {}
         for (entry, channel), events in zip(live, fetched, strict=True):
             try:
                 if isinstance(events, BaseException):
                     raise events
                 applied = EventApplier(self.store, channel).apply_all(events)
                 await self._resolve_oversells(applied)
-                await self._follow_observations(channel, applied)
+                unexplained = self._unexplained(channel, applied)
+                if unexplained:
+                    to_pull.setdefault(channel.id, set()).update(unexplained)
             except RetriableConnectorError as exc:
                 log().warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
                 continue
@@ -426,25 +443,37 @@ class SyncEngine:
             self.counters.processed += 1
             outcome.merge(applied)
             done += 1
+        await self._follow_observations(to_pull, outcome)
         self._dirty |= {sku for sku, _ in outcome.touched}
         await self.flush()
         return done
 
-    async def _follow_observations(self, channel: ChannelRuntime, applied: ApplyOutcome) -> None:
-        """A level the channel reports that the ledger does not explain means a change we have not pulled
-        yet (a receipt or count made on the channel, or an order whose notification is still on its way):
-        pull that channel now. A level equal to the channel's target is our own write coming back: nothing
-        to do, and no movement is made."""
-        unexplained = [
+    def _unexplained(self, channel: ChannelRuntime, applied: ApplyOutcome) -> set[Position]:
+        """Reported levels that differ from the channel's target (equal: our own write coming back, no
+        movement and nothing to do)."""
+        return {
             position
             for position, available in applied.observed
             if available is None or available != self.target(channel.id, *position)
-        ]
-        if not unexplained:
-            return
-        _, pulled = await self.pull(channel)
-        applied.merge(pulled)
-        applied.touched |= set(unexplained)
+        }
+
+    async def _follow_observations(self, to_pull: Mapping[str, set[Position]], outcome: ApplyOutcome) -> None:
+        """A level a channel reports that the ledger does not explain means a change we have not pulled yet
+        (a receipt or count made on the channel, or an order whose notification is still on its way): pull
+        each such channel once for the whole pass. A pull that fails leaves the positions dirty; the next
+        pass or the read-back pulls again."""
+        for channel_id, positions in to_pull.items():
+            outcome.touched |= positions
+            channel = self.channels[channel_id]
+            if not self.available(channel_id):
+                continue
+            try:
+                _, pulled = await self.pull(channel)
+            except ConnectorError as exc:
+                log().warning("pull.failed", channel=channel_id, reason=str(exc))
+                self._failed(channel_id, str(exc))
+                continue
+            outcome.merge(pulled)
 
     async def flush(self) -> None:
         """Reconcile every dirty SKU on every channel; SKUs stay dirty for channels that failed."""
