@@ -26,6 +26,7 @@ from omnibridge.cli.demo import emulator_app
 from omnibridge.cli.explain import explain as _explain_command
 from omnibridge.cli.incidents import incidents as _incidents_command
 from omnibridge.cli.inventory import inventory_app
+from omnibridge.cli.run import run as _run_command
 from omnibridge.cli.sync import sync as _sync_command
 from omnibridge.config import (
     DEFAULT_PROFILE,
@@ -91,6 +92,7 @@ app.add_typer(db_app, name="db")
 app.command(name="sync")(_sync_command)
 app.command(name="explain")(_explain_command)
 app.command(name="incidents")(_incidents_command)
+app.command(name="run")(_run_command)
 app.command(name="demo")(_demo_command)
 app.add_typer(emulator_app, name="emulator")
 

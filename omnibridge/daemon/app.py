@@ -1,0 +1,138 @@
+"""The daemon's HTTP surface: the webhook receiver plus ``/healthz``, ``/readyz`` and ``/metrics``.
+
+* ``POST /webhooks/{channel}`` (and ``GET /health``) — :func:`omnibridge.sync.receiver_app` unchanged: a delivery
+  is acknowledged only after it is committed to the inbox. The daemon only watches the answers, to count them
+  and to wake its worker when a delivery was stored.
+* ``GET /healthz`` — 200 while the process serves requests (liveness).
+* ``GET /readyz`` — 200 when the store answers and every channel's locations are resolved; otherwise 503 with a
+  JSON body whose ``reasons`` say what is missing.
+* ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from omnibridge.daemon.metrics import CONTENT_TYPE
+from omnibridge.daemon.state import DaemonState, readiness
+from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.sync import SyncEngine, receiver_app
+
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+WEBHOOK_PREFIX = "/webhooks/"
+_BODY_LIMIT = 4096
+
+_STATUS_BY_CODE = {401: "rejected", 404: "unknown_channel", 503: "unavailable"}
+
+
+def receipt_status(http_status: int, body: bytes) -> str:
+    """The receiver's receipt status (``stored``, ``duplicate``, ``rejected``...) from its answer."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("status"), str):
+        return str(data["status"])
+    return _STATUS_BY_CODE.get(http_status, f"http_{http_status}")
+
+
+class WebhookObserver:
+    """ASGI middleware around the receiver: counts each answer and calls ``on_stored`` after a stored delivery.
+
+    The channel label is the path's channel when the profile has it, else ``unknown`` (so forged paths cannot
+    create unbounded metric series).
+    """
+
+    def __init__(
+        self, app: ASGIApp, metrics: DaemonMetrics, channels: frozenset[str], on_stored: Callable[[], None]
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.channels = channels
+        self.on_stored = on_stored
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not path.startswith(WEBHOOK_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        name = path.removeprefix(WEBHOOK_PREFIX).strip("/")
+        channel = name if name in self.channels else "unknown"
+        started = time.perf_counter()
+        status_code = 0
+        body = bytearray()
+
+        async def capture(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = int(message["status"])
+            elif message["type"] == "http.response.body" and len(body) < _BODY_LIMIT:
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        status = receipt_status(status_code, bytes(body))
+        self.metrics.record_webhook(channel, status, time.perf_counter() - started)
+        if status == "stored":
+            self.on_stored()
+
+
+def ops_app(
+    engine: SyncEngine, state: DaemonState, metrics: DaemonMetrics, queue_depth: Callable[[], int]
+) -> Starlette:
+    """The operations endpoints alone (``/healthz``, ``/readyz``, ``/metrics``)."""
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        ready, body = readiness(state, engine.store)
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        ready, _body = readiness(state, engine.store)
+        try:
+            metrics.collect(engine, state, ready=ready, queue_depth=queue_depth())
+        except Exception as exc:  # the store is down: still export what is in memory
+            metrics.ready.set(0)
+            return Response(
+                metrics.registry.render() + f"# collect failed: {type(exc).__name__}\n", media_type=CONTENT_TYPE
+            )
+        return Response(metrics.registry.render(), media_type=CONTENT_TYPE)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ]
+    )
+
+
+def daemon_app(
+    engine: SyncEngine,
+    state: DaemonState,
+    metrics: DaemonMetrics,
+    *,
+    on_stored: Callable[[], None],
+    queue_depth: Callable[[], int] = lambda: 0,
+) -> ASGIApp:
+    """The whole ASGI app the daemon serves (see the module docstring)."""
+    ops = ops_app(engine, state, metrics, queue_depth)
+    webhooks = WebhookObserver(receiver_app(engine), metrics, frozenset(engine.channels), on_stored)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") in OPS_PATHS:
+            await ops(scope, receive, send)
+        else:
+            await webhooks(scope, receive, send)
+
+    return app

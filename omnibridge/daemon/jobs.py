@@ -1,0 +1,112 @@
+"""What each queued job does against the engine. Only the daemon's worker calls these, one at a time.
+
+A job never raises: its outcome (``ok``, ``partial`` when some channels failed, ``failed``) is logged and
+counted in ``omnibridge_job_runs_total``, and the daemon goes on.
+"""
+
+from __future__ import annotations
+
+import time
+
+from structlog.stdlib import BoundLogger
+
+from omnibridge.daemon.schedule import EXPIRE_RESERVATIONS, POLL, READBACK, RESOLVE_LOCATIONS, Job
+from omnibridge.daemon.state import DaemonState
+from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.errors import OmnibridgeError
+from omnibridge.logs import get_logger
+from omnibridge.store import Store
+from omnibridge.sync import SyncEngine
+
+STARTUP = "startup"
+"""Label of the catch-up read-back run once at start-up (the same work as ``readback``)."""
+
+
+def log() -> BoundLogger:
+    return get_logger("omnibridge.daemon")
+
+
+def expire_reservations(store: Store) -> int:
+    """Release reservations whose hold has expired; returns how many were released.
+
+    The ledger records holds as RESERVATION / RELEASE movements but has no notion of a hold's expiry (no
+    ``expires_at`` on a reservation), so nothing can expire and this returns 0. When reservations gain an
+    expiry, the release belongs here.
+    """
+    del store
+    return 0
+
+
+class JobRunner:
+    """Runs one :class:`~omnibridge.daemon.schedule.Job` against the engine and records its outcome."""
+
+    def __init__(self, engine: SyncEngine, state: DaemonState, metrics: DaemonMetrics) -> None:
+        self.engine = engine
+        self.state = state
+        self.metrics = metrics
+
+    async def run(self, job: Job, *, label: str | None = None) -> str:
+        """Run ``job``; returns its outcome. ``label`` overrides the job name in logs and metrics."""
+        name = label or job.kind
+        started = time.monotonic()
+        try:
+            outcome = await self._dispatch(job)
+        except OmnibridgeError as exc:
+            log().error("job.failed", job=name, channel=job.channel, reason=str(exc))
+            outcome = "failed"
+        except Exception:  # the daemon outlives any one bad job
+            log().exception("job.crashed", job=name, channel=job.channel)
+            outcome = "failed"
+        seconds = time.monotonic() - started
+        self.metrics.job_runs.inc(job=name, outcome=outcome)
+        self.metrics.job_seconds.observe(seconds, job=name)
+        quiet = job.kind == EXPIRE_RESERVATIONS and outcome == "ok"  # every minute, nothing to say yet
+        (log().debug if quiet else log().info)(
+            "job.done", job=name, channel=job.channel, outcome=outcome, seconds=round(seconds, 3)
+        )
+        return outcome
+
+    async def _dispatch(self, job: Job) -> str:
+        if job.kind == READBACK:
+            return await self._readback()
+        if job.kind == POLL:
+            return await self._poll(job.channel)
+        if job.kind == EXPIRE_RESERVATIONS:
+            released = expire_reservations(self.engine.store)
+            self.metrics.reservations_expired.inc(released)
+            return "ok"
+        if job.kind == RESOLVE_LOCATIONS:
+            return await self.resolve()
+        raise OmnibridgeError(f"unknown job kind {job.kind!r}")
+
+    async def resolve(self) -> str:
+        failures = await self.engine.resolve_locations()
+        self.state.resolved(failures)
+        for channel, reason in failures.items():
+            log().warning("daemon.locations_unresolved", channel=channel, reason=reason)
+        return "ok" if not failures else "partial"
+
+    async def _readback(self) -> str:
+        report = await self.engine.sync_once()
+        self.metrics.record_sync(report)
+        self.state.synced(channel.channel for channel in report.channels if channel.error is None)
+        failed = {channel.channel: channel.error for channel in report.channels if channel.error is not None}
+        if self.state.unresolved:  # sync_once retried them; ask the engine which are still failing
+            await self.resolve()
+        for channel, reason in failed.items():
+            log().warning("readback.channel_failed", channel=channel, reason=reason)
+        return "ok" if not failed else "partial"
+
+    async def _poll(self, channel_id: str | None) -> str:
+        channel = self.engine.channels.get(channel_id or "")
+        if channel is None:
+            raise OmnibridgeError(f"poll: no channel {channel_id!r} in this profile")
+        if channel_id in self.state.unresolved:
+            await self.resolve()
+            if channel_id in self.state.unresolved:
+                return "skipped"
+        events, outcome = await self.engine.pull(channel)
+        await self.engine.flush()
+        self.state.synced([channel.id])
+        log().info("poll.done", channel=channel.id, events=events, applied=outcome.applied)
+        return "ok"

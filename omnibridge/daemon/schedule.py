@@ -1,0 +1,156 @@
+"""The daemon's schedule: APScheduler ticks that only *enqueue* work for the single consumer.
+
+The sync engine runs in one event loop and is not re-entrant, so a scheduled job never touches it: each tick
+puts a :class:`Job` in the :class:`JobQueue`, and the daemon's worker (:mod:`omnibridge.daemon.worker`) runs
+queued jobs one at a time, between inbox passes. The queue holds at most one item per job key: a tick that
+finds its job still queued (the worker is busy with a long read-back) is coalesced into it, so a slow pass never
+builds a backlog of identical work.
+
+Jobs (see docs/operations.md):
+
+* ``readback`` every ``readback_minutes`` — ``engine.sync_once()``: pull every channel, reconcile every SKU;
+* ``poll`` every ``poll_seconds``, one per channel *without* the ``webhooks`` capability — pull it, then flush;
+* ``expire_reservations`` every minute — release holds whose time ran out (the ledger has no hold expiry yet,
+  so this always counts 0; see :func:`omnibridge.daemon.jobs.expire_reservations`);
+* ``tracking_refresh`` — only with a carrier channel; none exists yet, so it is never scheduled.
+
+APScheduler 3.x (``AsyncIOScheduler``) drives the ticks with ``coalesce=True`` (missed ticks run once) and
+``max_instances=1``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from omnibridge.sdk.metadata import Capability
+
+if TYPE_CHECKING:
+    from omnibridge.sync import ChannelRuntime
+
+__all__ = [
+    "EXPIRE_RESERVATIONS",
+    "POLL",
+    "READBACK",
+    "RESOLVE_LOCATIONS",
+    "Job",
+    "JobQueue",
+    "ScheduleOptions",
+    "build_scheduler",
+    "polled_channels",
+]
+
+READBACK = "readback"
+POLL = "poll"
+EXPIRE_RESERVATIONS = "expire_reservations"
+RESOLVE_LOCATIONS = "resolve_locations"
+TRACKING_REFRESH = "tracking_refresh"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of queued work: a job kind and, for per-channel jobs, the channel id."""
+
+    kind: str
+    channel: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.kind if self.channel is None else f"{self.kind}:{self.channel}"
+
+
+class JobQueue:
+    """FIFO of jobs, at most one per :attr:`Job.key`.
+
+    ``on_enqueue`` is called after a job is added (the worker uses it to wake up); ``on_coalesced`` after a
+    job was refused because the same key was already queued.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_enqueue: Callable[[Job], None] | None = None,
+        on_coalesced: Callable[[Job], None] | None = None,
+    ) -> None:
+        self._items: OrderedDict[str, Job] = OrderedDict()
+        self._on_enqueue = on_enqueue
+        self._on_coalesced = on_coalesced
+
+    def enqueue(self, job: Job) -> bool:
+        """Queue ``job``; False (and nothing queued) when a job with the same key is already waiting."""
+        if job.key in self._items:
+            if self._on_coalesced is not None:
+                self._on_coalesced(job)
+            return False
+        self._items[job.key] = job
+        if self._on_enqueue is not None:
+            self._on_enqueue(job)
+        return True
+
+    def pop(self) -> Job | None:
+        """The oldest queued job, removed from the queue; None when empty."""
+        if not self._items:
+            return None
+        _, job = self._items.popitem(last=False)
+        return job
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def waiting(self) -> list[str]:
+        """The keys of the queued jobs, oldest first."""
+        return list(self._items)
+
+
+@dataclass(frozen=True)
+class ScheduleOptions:
+    poll_seconds: float = 60.0
+    readback_minutes: float = 15.0
+    expire_seconds: float = 60.0
+
+
+def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
+    """Ids of the channels that do not push webhooks and therefore are polled."""
+    return sorted(channel.id for channel in channels if not channel.can(Capability.WEBHOOKS))
+
+
+async def _enqueue(queue: JobQueue, kind: str, channel: str | None) -> None:
+    queue.enqueue(Job(kind, channel))
+
+
+def build_scheduler(
+    queue: JobQueue, channels: Iterable[ChannelRuntime], options: ScheduleOptions, **scheduler_kwargs: Any
+) -> AsyncIOScheduler:
+    """An (unstarted) scheduler whose jobs put :class:`Job` items in ``queue`` and do nothing else.
+
+    Job ids are the job keys (``readback``, ``poll:<channel>``, ``expire_reservations``). The first tick of
+    each job comes one interval after :meth:`AsyncIOScheduler.start` (the daemon runs its own catch-up
+    read-back at start-up). ``scheduler_kwargs`` go to the scheduler (``event_loop``, ``timezone``, default UTC).
+    """
+    scheduler_kwargs.setdefault("timezone", UTC)
+    scheduler = AsyncIOScheduler(**scheduler_kwargs)
+
+    def add(job: Job, seconds: float) -> None:
+        scheduler.add_job(
+            _enqueue,
+            "interval",
+            args=(queue, job.kind, job.channel),
+            seconds=seconds,
+            id=job.key,
+            name=job.key,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    add(Job(READBACK), timedelta(minutes=options.readback_minutes).total_seconds())
+    for channel_id in polled_channels(channels):
+        add(Job(POLL, channel_id), options.poll_seconds)
+    add(Job(EXPIRE_RESERVATIONS), options.expire_seconds)
+    return scheduler

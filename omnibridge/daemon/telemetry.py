@@ -1,0 +1,195 @@
+"""The daemon's metrics: what they are, how events feed them, and what is read at scrape time.
+
+Every metric is documented in docs/operations.md. Counters fed by events (webhooks answered, job runs, pushes
+seen in sync reports) are incremented as they happen; the rest is read when ``/metrics`` is scraped: the inbox
+per channel (one aggregate query), the engine's counters, each connector's rate-limit bucket, the age of the
+last successful sync per channel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from omnibridge.daemon.metrics import Registry
+from omnibridge.daemon.state import DaemonState
+from omnibridge.sdk import Bucket
+from omnibridge.sdk.channel import PushStatus
+from omnibridge.store import InboxStatus, Store
+from omnibridge.store.engine import read_session
+from omnibridge.store.tables import INBOX
+
+if TYPE_CHECKING:
+    from omnibridge.sync import SyncEngine, SyncReport
+
+PREFIX = "omnibridge_"
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+@dataclasses.dataclass(frozen=True)
+class InboxStats:
+    """Per channel: pending entries, the oldest pending entry's receive time, dead entries."""
+
+    pending: dict[str, int]
+    oldest_pending: dict[str, datetime]
+    dead: dict[str, int]
+
+
+def inbox_stats(store: Store) -> InboxStats:
+    """One aggregate query over the inbox (cheap at any backlog; no payload is read)."""
+    pending: dict[str, int] = {}
+    oldest: dict[str, datetime] = {}
+    dead: dict[str, int] = {}
+    query = (
+        sa.select(INBOX.c.channel, INBOX.c.status, sa.func.count(), sa.func.min(INBOX.c.received_at))
+        .where(INBOX.c.status.in_([InboxStatus.PENDING.value, InboxStatus.DEAD.value]))
+        .group_by(INBOX.c.channel, INBOX.c.status)
+    )
+    with read_session(store.engine) as session:
+        for channel, status, count, first in session.execute(query):
+            if status == InboxStatus.PENDING.value:
+                pending[channel] = int(count)
+                if first is not None:
+                    oldest[channel] = _aware(first)
+            else:
+                dead[channel] = int(count)
+    return InboxStats(pending, oldest, dead)
+
+
+def _aware(value: datetime | str) -> datetime:
+    # min() over a timestamp column comes back as text on SQLite (the type decorator is not applied to it)
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class DaemonMetrics:
+    """The registry and every metric the daemon exports."""
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        r = self.registry = registry or Registry()
+        self.up = r.gauge(PREFIX + "up", "1 while the daemon runs")
+        self.ready = r.gauge(PREFIX + "ready", "1 when /readyz answers 200")
+        self.channel_resolved = r.gauge(
+            PREFIX + "channel_locations_resolved", "1 when the channel's locations are resolved", ["channel"]
+        )
+        self.webhooks_received = r.counter(
+            PREFIX + "webhooks_received_total", "Webhook deliveries stored in the inbox", ["channel"]
+        )
+        self.webhooks_duplicates = r.counter(
+            PREFIX + "webhooks_duplicates_total", "Webhook deliveries already in the inbox (acknowledged)", ["channel"]
+        )
+        self.webhooks_rejected = r.counter(
+            PREFIX + "webhooks_rejected_total",
+            "Webhook deliveries refused: bad signature (401) or unknown channel (404)",
+            ["channel"],
+        )
+        self.webhooks_unavailable = r.counter(
+            PREFIX + "webhooks_unavailable_total",
+            "Webhook deliveries answered 503 because the store could not keep them (the vendor retries)",
+            ["channel"],
+        )
+        self.webhook_ack_seconds = r.histogram(
+            PREFIX + "webhook_ack_seconds",
+            "Time from request to acknowledgement (after commit)",
+            ["channel"],
+            ACK_BUCKETS,
+        )
+        self.inbox_pending = r.gauge(PREFIX + "inbox_pending", "Inbox entries stored but not yet applied", ["channel"])
+        self.inbox_dead = r.gauge(
+            PREFIX + "inbox_dead", "Dead inbox entries waiting for 'omnibridge deadletters replay'", ["channel"]
+        )
+        self.dead_letters = r.counter(
+            PREFIX + "dead_letters_total", "Inbox entries marked dead by this process (engine counter 'dead')"
+        )
+        self.sync_lag = r.gauge(
+            PREFIX + "sync_lag_seconds", "Age of the oldest pending inbox entry (0 when none)", ["channel"]
+        )
+        self.last_sync_age = r.gauge(
+            PREFIX + "last_sync_age_seconds",
+            "Seconds since the channel's last successful pull or read-back (since start-up if none yet)",
+            ["channel"],
+        )
+        self.pushes = r.counter(
+            PREFIX + "pushes_total",
+            "Level writes seen in read-back reports, by outcome (webhook-driven pushes are not included)",
+            ["channel", "status"],
+        )
+        self.throttle_waits = r.counter(
+            PREFIX + "throttle_waits_total", "Requests that waited for the connector's rate-limit bucket", ["channel"]
+        )
+        self.throttle_wait_seconds = r.counter(
+            PREFIX + "throttle_wait_seconds_total", "Time requests spent waiting for the rate-limit bucket", ["channel"]
+        )
+        self.job_runs = r.counter(PREFIX + "job_runs_total", "Queued jobs run, by outcome", ["job", "outcome"])
+        self.job_seconds = r.histogram(
+            PREFIX + "job_duration_seconds", "Time to run a queued job", ["job"], JOB_BUCKETS
+        )
+        self.jobs_coalesced = r.counter(
+            PREFIX + "jobs_coalesced_total", "Scheduler ticks merged into a job that was still queued", ["job"]
+        )
+        self.job_queue = r.gauge(PREFIX + "job_queue_depth", "Jobs waiting for the worker")
+        self.reservations_expired = r.counter(
+            PREFIX + "reservations_expired_total", "Reservations released because their hold expired"
+        )
+        self.inbox_passes = r.counter(PREFIX + "inbox_passes_total", "Worker passes over the inbox", ["outcome"])
+
+    def record_webhook(self, channel: str, status: str, seconds: float) -> None:
+        """Count one answered delivery by the receipt status the receiver answered with."""
+        counter = {
+            "stored": self.webhooks_received,
+            "duplicate": self.webhooks_duplicates,
+            "rejected": self.webhooks_rejected,
+            "unknown_channel": self.webhooks_rejected,
+            "unavailable": self.webhooks_unavailable,
+        }.get(status)
+        if counter is not None:
+            counter.inc(channel=channel)
+        self.webhook_ack_seconds.observe(seconds, channel=channel)
+
+    def record_sync(self, report: SyncReport) -> None:
+        for channel in report.channels:
+            if channel.reconcile is None:
+                continue
+            for status in PushStatus:
+                count = channel.reconcile.count(status)
+                if count:
+                    self.pushes.inc(count, channel=channel.channel, status=status.value)
+
+    def collect(self, engine: SyncEngine, state: DaemonState, *, ready: bool, queue_depth: int) -> None:
+        """Refresh the values read at scrape time."""
+        self.up.set(1)
+        self.ready.set(1 if ready else 0)
+        self.job_queue.set(queue_depth)
+        now = datetime.now(UTC)
+        stats = inbox_stats(engine.store)
+        for channel_id, runtime in engine.channels.items():
+            for counter in (
+                self.webhooks_received,
+                self.webhooks_duplicates,
+                self.webhooks_rejected,
+                self.webhooks_unavailable,
+            ):
+                counter.inc(0, channel=channel_id)  # every channel's series exists from the first scrape
+            self.channel_resolved.set(0 if channel_id in state.unresolved else 1, channel=channel_id)
+            self.inbox_pending.set(stats.pending.get(channel_id, 0), channel=channel_id)
+            oldest = stats.oldest_pending.get(channel_id)
+            self.sync_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, channel=channel_id)
+            self.last_sync_age.set(state.last_sync_age(channel_id), channel=channel_id)
+            bucket = getattr(runtime.connector, "bucket", None)
+            if isinstance(bucket, Bucket):
+                self.throttle_waits.set_total(bucket.waits, channel=channel_id)
+                self.throttle_wait_seconds.set_total(bucket.waited_seconds, channel=channel_id)
+        self.inbox_dead.clear()
+        for channel_id in sorted(set(engine.channels) | set(stats.dead)):
+            self.inbox_dead.set(stats.dead.get(channel_id, 0), channel=channel_id)
+        self.dead_letters.set_total(getattr(engine.counters, "dead", 0))
+        for item in dataclasses.fields(engine.counters):
+            value = getattr(engine.counters, item.name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.registry.counter(
+                    f"{PREFIX}engine_{item.name}_total", f"Sync engine counter '{item.name}' since start-up"
+                ).set_total(value)

@@ -1,0 +1,104 @@
+"""The daemon's single consumer: inbox passes and queued jobs, one at a time, never concurrently.
+
+The engine is driven from one coroutine only (it is single-loop and not re-entrant). Each turn of the loop
+waits until something happens — a delivery was stored (:meth:`Worker.wake`), a job was queued, the idle
+interval passed or the daemon is stopping — then runs one inbox pass (``engine.process_pending()``: apply the
+pending deliveries and reconcile what they touched) and then at most one queued job, so webhooks never wait
+behind more than one job.
+
+Stopping (:meth:`Worker.stop`) lets the pass or job in flight finish; deliveries not yet processed stay
+``pending`` in the inbox and are resumed by the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from omnibridge.daemon.jobs import STARTUP, JobRunner, log
+from omnibridge.daemon.schedule import READBACK, RESOLVE_LOCATIONS, Job, JobQueue
+from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.errors import OmnibridgeError
+from omnibridge.sync import SyncEngine
+
+
+class Worker:
+    """Runs inbox passes and queued jobs for one engine (see the module docstring)."""
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        queue: JobQueue,
+        runner: JobRunner,
+        metrics: DaemonMetrics,
+        *,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.runner = runner
+        self.metrics = metrics
+        self.idle_seconds = idle_seconds
+        self._signal = asyncio.Event()
+        self._stopping = False
+        self.busy = False
+
+    def wake(self) -> None:
+        """Something to do: a delivery was stored or a job queued."""
+        self._signal.set()
+
+    def stop(self) -> None:
+        """Finish what is in flight, then return from :meth:`run`."""
+        self._stopping = True
+        self._signal.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def run(self, *, catch_up: bool = True) -> None:
+        """Resolve locations, catch up (one read-back, then the pending inbox), then serve until :meth:`stop`."""
+        if not self._stopping:
+            await self._run_job(Job(RESOLVE_LOCATIONS))
+        if catch_up and not self._stopping:
+            await self._run_job(Job(READBACK), STARTUP)
+            self.runner.state.catch_up_done = True
+        while not self._stopping:
+            await self.inbox_pass()
+            if self._stopping:
+                break
+            job = self.queue.pop()
+            if job is not None:
+                await self._run_job(job)
+                continue  # look at the inbox again before the next job
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.idle_seconds):
+                    await self._signal.wait()
+            self._signal.clear()
+
+    async def inbox_pass(self) -> int:
+        """Apply every pending delivery; the worker outlives any one bad pass (the inbox keeps what was not done)."""
+        self.busy = True
+        try:
+            done = await self.engine.process_pending()
+        except OmnibridgeError as exc:
+            log().error("worker.pass_failed", reason=str(exc))
+            self.metrics.inbox_passes.inc(outcome="failed")
+            return 0
+        except Exception:
+            log().exception("worker.pass_crashed")
+            self.metrics.inbox_passes.inc(outcome="failed")
+            return 0
+        finally:
+            self.busy = False
+        if done:
+            self.metrics.inbox_passes.inc(outcome="ok")
+            log().debug("worker.pass", processed=done)
+        return done
+
+    async def _run_job(self, job: Job, label: str | None = None) -> None:
+        self.busy = True
+        try:
+            await self.runner.run(job, label=label)
+        finally:
+            self.busy = False

@@ -1,0 +1,139 @@
+"""The daemon's HTTP surface on a real SQLite store: liveness, readiness with reasons, webhooks counted, metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from omnibridge.daemon.app import daemon_app, receipt_status
+from omnibridge.daemon.jobs import JobRunner
+from omnibridge.daemon.state import DaemonState, store_answers
+from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.models import Location, LocationType
+from omnibridge.store import InboxStatus, Store, open_store
+from omnibridge.sync import SyncEngine
+
+from .fakes import TOKEN, FakeConnector, runtime
+from .promtext import parse
+
+pytestmark = pytest.mark.anyio
+
+
+@dataclass
+class Served:
+    client: httpx.AsyncClient
+    engine: SyncEngine
+    state: DaemonState
+    runner: JobRunner
+    web: FakeConnector
+    pos: FakeConnector
+    woken: list[int]
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    with open_store(f"sqlite:///{tmp_path / 'omnibridge.db'}") as store:
+        store.upsert_location(Location(id="wh", name="Warehouse", type=LocationType.WAREHOUSE))
+        web, pos = FakeConnector(["W1"]), FakeConnector(["P1"])
+        engine = SyncEngine(
+            store,
+            [runtime("web", web, {"W1": "wh"}, webhooks=True), runtime("pos", pos, {"P1": "wh"}, webhooks=True)],
+        )
+        state = DaemonState(tuple(engine.channels))
+        metrics = DaemonMetrics()
+        woken: list[int] = []
+        app = daemon_app(engine, state, metrics, on_stored=lambda: woken.append(1))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://daemon") as client:
+            yield Served(client, engine, state, JobRunner(engine, state, metrics), web, pos, woken)
+
+
+def delivery(delivery_id: str) -> bytes:
+    return json.dumps({"delivery": delivery_id}).encode()
+
+
+async def test_healthz_answers_while_the_process_serves(served: Served) -> None:
+    response = await served.client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_names_what_is_missing_until_every_channel_resolved(served: Served) -> None:
+    before = await served.client.get("/readyz")
+    assert before.status_code == 503
+    assert before.json()["channels"] == {"web": "not_resolved", "pos": "not_resolved"}
+
+    served.pos.locations_down = True
+    assert await served.runner.resolve() == "partial"
+    one_down = await served.client.get("/readyz")
+    assert one_down.status_code == 503
+    body = one_down.json()
+    assert body["channels"] == {"web": "ok", "pos": "not_resolved"}
+    assert body["store"] == "ok"
+    [reason] = body["reasons"]
+    assert reason.startswith("channel pos: locations not resolved:")
+    assert "fake is down" in reason
+
+    served.pos.locations_down = False
+    assert await served.runner.resolve() == "ok"
+    ready = await served.client.get("/readyz")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    assert served.web.calls["list_locations"] == 1  # a resolved channel is not asked again
+
+    served.state.stopping = True
+    assert (await served.client.get("/readyz")).json()["reasons"] == ["shutting down"]
+
+
+def test_a_store_that_does_not_answer_is_named(tmp_path: Path) -> None:
+    unreachable = Store(sa.create_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))
+    reason = store_answers(unreachable)
+    assert reason is not None
+    assert "unable to open database file" in reason
+
+
+async def test_webhooks_are_stored_counted_and_wake_the_worker(served: Served) -> None:
+    headers = {"x-token": TOKEN, "content-type": "application/json"}
+    first = await served.client.post("/webhooks/web", content=delivery("d1"), headers=headers)
+    again = await served.client.post("/webhooks/web", content=delivery("d1"), headers=headers)
+    forged = await served.client.post("/webhooks/pos", content=delivery("d2"), headers={"x-token": "forged"})
+    nowhere = await served.client.post("/webhooks/nope", content=delivery("d3"), headers=headers)
+    assert [r.status_code for r in (first, again, forged, nowhere)] == [200, 200, 401, 404]
+    assert served.woken == [1]  # only the stored delivery wakes the worker
+    assert [e.delivery.delivery_id for e in served.engine.store.inbox(status=InboxStatus.PENDING)] == ["d1"]
+
+    response = await served.client.get("/metrics")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    parsed = parse(response.text)
+    assert parsed.value("omnibridge_webhooks_received_total", channel="web") == 1
+    assert parsed.value("omnibridge_webhooks_duplicates_total", channel="web") == 1
+    assert parsed.value("omnibridge_webhooks_rejected_total", channel="pos") == 1
+    assert parsed.value("omnibridge_webhooks_rejected_total", channel="unknown") == 1
+    assert parsed.value("omnibridge_inbox_pending", channel="web") == 1
+    assert parsed.value("omnibridge_inbox_pending", channel="pos") == 0
+    assert parsed.value("omnibridge_sync_lag_seconds", channel="web") > 0  # the fake stamps deliveries in the past
+    assert parsed.value("omnibridge_sync_lag_seconds", channel="pos") == 0
+    assert parsed.value("omnibridge_engine_received_total") == 1
+    assert parsed.value("omnibridge_engine_duplicates_total") == 1
+    assert parsed.value("omnibridge_engine_rejected_total") == 2
+    assert parsed.value("omnibridge_dead_letters_total") == 0
+    assert parsed.value("omnibridge_ready") == 0
+    assert parsed.value("omnibridge_last_sync_age_seconds", channel="web") >= 0
+    assert parsed.value("omnibridge_webhook_ack_seconds_count", channel="web") == 2
+
+    await served.engine.process_pending()
+    after = parse((await served.client.get("/metrics")).text)
+    assert after.value("omnibridge_inbox_pending", channel="web") == 0
+    assert after.value("omnibridge_sync_lag_seconds", channel="web") == 0
+    assert after.value("omnibridge_engine_processed_total") == 1
+
+
+def test_receipt_status_reads_the_receivers_answer() -> None:
+    assert receipt_status(200, b'{"status": "stored", "message": ""}') == "stored"
+    assert receipt_status(200, b'{"status": "duplicate"}') == "duplicate"
+    assert receipt_status(401, b"not json") == "rejected"
+    assert receipt_status(500, b"") == "http_500"

@@ -1,0 +1,32 @@
+"""The inbox figures behind /metrics, from one aggregate query, on every store backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from omnibridge.daemon.telemetry import inbox_stats
+from omnibridge.sdk import WebhookDelivery
+from omnibridge.store import InboxStatus, Store
+
+
+def deliver(store: Store, channel: str, delivery_id: str, received_at: datetime) -> int:
+    entry = store.add_delivery(channel, WebhookDelivery(delivery_id, None, "t", b"{}", {}, received_at))
+    assert entry is not None
+    return entry
+
+
+def test_pending_oldest_and_dead_per_channel(store: Store) -> None:
+    first = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    later = datetime(2026, 3, 1, 11, 30, tzinfo=UTC)
+    deliver(store, "web", "w1", later)
+    deliver(store, "web", "w2", first)
+    done = deliver(store, "web", "w3", datetime(2026, 2, 1, tzinfo=UTC))
+    dead = deliver(store, "pos", "p1", first)
+    store.finish_delivery(done, InboxStatus.DONE)
+    store.finish_delivery(dead, InboxStatus.DEAD, "malformed")
+
+    stats = inbox_stats(store)
+
+    assert stats.pending == {"web": 2}
+    assert stats.oldest_pending == {"web": first}  # the oldest *pending* one, aware, whatever the backend returns
+    assert stats.dead == {"pos": 1}
