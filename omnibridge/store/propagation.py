@@ -136,6 +136,20 @@ def remember_levels(
         )
 
 
+def shift_known_level(session: Session, channel: str, key: LevelKey, delta: int, now: datetime) -> None:
+    """Move what ``channel`` is known to show at ``key`` by ``delta`` (no row: nothing is known, nothing moves)."""
+    if delta:
+        session.execute(
+            sa.update(CHANNEL_LEVELS)
+            .where(
+                CHANNEL_LEVELS.c.channel == channel,
+                CHANNEL_LEVELS.c.sku == key[0],
+                CHANNEL_LEVELS.c.location_id == key[1],
+            )
+            .values(quantity=CHANNEL_LEVELS.c.quantity + delta, updated_at=now)
+        )
+
+
 def _level_row(channel: str, key: LevelKey, value: tuple[int, str, datetime | None], now: datetime) -> dict[str, Any]:
     quantity, source, unexplained_since = value
     return {

@@ -16,6 +16,7 @@ from omnibridge.models import (
     Listing,
     Location,
     MovementResult,
+    MovementStatus,
     Order,
     Product,
     RecordedMovement,
@@ -209,7 +210,9 @@ class Store:
 
     # -- ledger ------------------------------------------------------------------------------------------
 
-    def apply(self, movement: StockMovement, *, allow_shortfall: bool = False) -> MovementResult:
+    def apply(
+        self, movement: StockMovement, *, allow_shortfall: bool = False, shown_on: str | None = None
+    ) -> MovementResult:
         """Apply ``movement`` exactly once (see ``docs/store.md`` for the full semantics).
 
         * The idempotency key is deduplicated by the database in the same transaction as the effect: a
@@ -222,11 +225,22 @@ class Store:
           that already happened): then it is applied and ``MovementResult.shortfall`` says by how much.
 
         Every refusal writes nothing, not even the key, so the movement can be retried later.
+
+        ``shown_on`` names the sales channel where this movement happened (its own sale, cancellation, count):
+        the channel already changed the quantity it shows by the movement's effect on available, so what that
+        channel is known to show moves by the same amount, in the same transaction (see
+        :mod:`omnibridge.sync.reconcile`).
         """
         from omnibridge.ledger.apply import apply_movement  # the ledger builds on the store's tables
 
         with write_session(self.engine) as session:
-            return apply_movement(session, movement, allow_shortfall=allow_shortfall, now=self._clock())
+            result = apply_movement(session, movement, allow_shortfall=allow_shortfall, now=self._clock())
+            if shown_on is not None and result.status is MovementStatus.APPLIED:
+                recorded = result.recorded
+                delta = recorded.delta_on_hand - recorded.delta_committed - recorded.delta_reserved
+                key = (movement.sku, movement.location_id)
+                propagation.shift_known_level(session, shown_on, key, delta, self._clock())
+            return result
 
     def positions(self, sku: str) -> list[InventoryPosition]:
         """One position per location that has one for ``sku``, sorted by location id."""

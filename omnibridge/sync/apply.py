@@ -281,7 +281,7 @@ class EventApplier:
             reference=reference,
         )
         try:
-            result = self.store.apply(movement, allow_shortfall=True)
+            result = self.store.apply(movement, allow_shortfall=True, shown_on=self.channel.id)
         except ConflictError as exc:
             outcome.messages.append(f"{self.channel.id}: {key}: {exc}")
             return

@@ -8,6 +8,9 @@ A reconcile reads the channel first and compares three numbers per position: wha
 what we last knew it to show (K, from ``channel_levels``: our last write or read) and the target (T).
 
 * S == K, or K unknown (first sight): the channel did not change by itself; write T where it differs from S.
+  K follows the channel's own activity: when an event from the channel is applied (its sale, cancellation,
+  return, count), the channel already changed its number by the same effect on available, so K moves with it
+  (``Store.apply(shown_on=...)``) and the change is explained.
 * S != K: the channel changed by itself since we last knew — a sale whose order we have not imported yet (the
   channel's committed count), a receipt or count made on the channel, or an edit in its admin. The change is
   *unexplained* from that moment (``unexplained_since``). A decrease gets a grace period for the channel's
@@ -103,7 +106,7 @@ async def reconcile_channel(
     targets_by_sku = {sku: planner.quantities(sku, available_by_location(store, sku)) for sku in masters}
     batch_key = uuid.uuid4().hex
     remember: dict[Position, tuple[int, str, datetime | None]] = {}
-    plan: list[tuple[Position, StockTarget]] = []
+    plan: list[PlannedWrite] = []
     for level in levels:
         location_id = channel.location_id(level.location_ref)
         if location_id is None:
@@ -111,17 +114,37 @@ async def reconcile_channel(
         position = (channel.master_sku(level.sku), location_id)
         report.checked += 1
         target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
-        wanted, since = _decide(
-            store, channel, report, position, level, known.get(position), target, drift_grace, moment
-        )
-        remember[position] = (level.available, "read", since)
-        if wanted is not None and wanted != level.available:
-            plan.append((position, _target(level, wanted, batch_key)))
+        decision = _decide(store, channel, report, position, level, known.get(position), target, drift_grace, moment)
+        remember[position] = (decision.known, "read", decision.since)
+        if decision.write is not None and decision.write != level.available:
+            # what the channel is known to show once the write lands: the write, plus any decrease the channel
+            # made that its events have not explained yet (they will move it back down when they arrive)
+            pending = decision.known - level.available
+            after = (decision.write + pending, decision.since)
+            plan.append(PlannedWrite(position, _target(level, decision.write, batch_key), *after))
     report.differing = len(plan)
     store.remember_levels(channel.id, remember)
     if plan:
         report.results = await push_recorded(store, channel, plan, batch_key)
     return report
+
+
+@dataclass(frozen=True)
+class Decision:
+    write: int | None
+    """The quantity to write (None: write nothing)."""
+    known: int
+    """What the channel is known (expected) to show, before any write."""
+    since: datetime | None
+    """When its unexplained change began (None: nothing unexplained)."""
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    position: Position
+    target: StockTarget
+    known_after: int
+    since: datetime | None
 
 
 def _decide(
@@ -134,24 +157,24 @@ def _decide(
     target: int,
     grace: timedelta,
     now: datetime,
-) -> tuple[int | None, datetime | None]:
-    """The quantity to write at ``position`` (None: write nothing) and when its unexplained change began."""
+) -> Decision:
+    """What to do at ``position`` (see the module docstring)."""
     shown = level.available
-    if known is None or shown == target:
-        return target, None
-    if known.unexplained_since is None and shown == known.quantity:
-        return target, None
+    if known is None or shown == target or shown == known.quantity:
+        return Decision(target, shown, None)
     since = known.unexplained_since or now
     raised = shown > known.quantity
     if now - since < grace and not (raised and channel.channel.drift == "ledger"):
         report.waiting.append(position)
         # never raise what the channel shows while we wait; for a channel that may win, hold an increase as is
-        return (None if raised else min(target, shown)), since
-    decision = decide_drift(
+        return Decision(None if raised else min(target, max(shown, 0)), known.quantity, since)
+    drift = decide_drift(
         store, channel, position, shown=shown, last_known=known.quantity, target=target, since=since, now=now
     )
-    report.drift.append(decision)
-    return decision.write, decision.still_unexplained_since
+    report.drift.append(drift)
+    if drift.still_unexplained_since is not None:  # alert only: keep expecting what we knew
+        return Decision(drift.write, known.quantity, drift.still_unexplained_since)
+    return Decision(drift.write, shown, None)
 
 
 def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
@@ -166,7 +189,7 @@ def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
 
 
 async def push_recorded(
-    store: Store, channel: ChannelRuntime, plan: list[tuple[Position, StockTarget]], batch_key: str
+    store: Store, channel: ChannelRuntime, plan: list[PlannedWrite], batch_key: str
 ) -> list[PushResult]:
     """Record ``plan`` in the outbox, send it, then record each outcome and what the channel now shows."""
     ids = store.record_pushes(
@@ -175,25 +198,26 @@ async def push_recorded(
                 id=0,
                 channel=channel.id,
                 batch_key=batch_key,
-                sku=position[0],
-                channel_sku=target.sku,
-                location_id=position[1],
-                location_ref=target.location_ref,
-                quantity=target.quantity,
-                expected=target.expected,
-                expected_at=target.expected_at,
+                sku=write.position[0],
+                channel_sku=write.target.sku,
+                location_id=write.position[1],
+                location_ref=write.target.location_ref,
+                quantity=write.target.quantity,
+                expected=write.target.expected,
+                expected_at=write.target.expected_at,
                 status="pending",
             )
-            for position, target in plan
+            for write in plan
         ]
     )
-    results = await channel.connector.push_levels([target for _, target in plan])
+    results = await channel.connector.push_levels([write.target for write in plan])
     outcomes: dict[int, tuple[str, str | None]] = {}
     shown: dict[Position, tuple[int, str, datetime | None]] = {}
-    for outbox_id, (position, target), result in zip(ids, plan, results, strict=True):
+    for outbox_id, write, result in zip(ids, plan, results, strict=True):
         outcomes[outbox_id] = (result.status.value, result.message or None)
         if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
-            shown[position] = (result.shown if result.shown is not None else target.quantity, "pushed", None)
+            landed = result.shown if result.shown is not None else write.target.quantity
+            shown[write.position] = (landed + write.known_after - write.target.quantity, "pushed", write.since)
     store.finish_pushes(outcomes)
     store.remember_levels(channel.id, shown)
     return results

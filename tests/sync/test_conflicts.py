@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from omnibridge.config.availability import AvailabilityPolicy
 from omnibridge.errors import FatalConnectorError
 from omnibridge.models import MovementKind, OrderStatus, StockMovement
 from omnibridge.sdk import Capability
@@ -265,3 +266,20 @@ async def test_a_held_order_is_cancelled_on_its_channel_where_the_connector_can(
         assert "no longer in stock at shop" in web.cancelled[0][1]
         assert decisions["cancel_requested"].order_id == "web:o-1"
     assert set(decisions) >= {"held"}
+
+
+async def test_a_channels_own_sale_is_explained_even_when_its_target_does_not_move(store: Store) -> None:
+    seed_store(store, ["A"], ["shop"])
+    receive(store, "A", "shop", 10)
+    web = FakeChannel(["W-SHOP"])
+    web.levels[("A", "W-SHOP")] = 0
+    policy = AvailabilityPolicy.model_validate({"channels": {"web": {"cap": 3}}})
+    engine = SyncEngine(store, [runtime("web", web, {"W-SHOP": "shop"})], policy=policy, drift_grace=timedelta(0))
+    await engine.sync_once()
+    assert web.levels[("A", "W-SHOP")] == 3  # capped
+
+    web.levels[("A", "W-SHOP")] = 2  # the web store sells one and lowers its own number
+    web.add_event(placed("o-1", 1, "W-SHOP"))
+    await engine.sync_once()
+    assert web.levels[("A", "W-SHOP")] == 3  # 9 left, still capped at 3
+    assert store.incidents(kind="drift") == []  # its own sale, imported: not drift, even with no grace at all
