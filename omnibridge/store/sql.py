@@ -22,8 +22,14 @@ def dialect_insert(session: Session, table: sa.Table) -> sqlite.Insert | postgre
 
 def insert_ignore(session: Session, table: sa.Table, values: Mapping[str, Any]) -> bool:
     """Insert ``values`` unless that violates a unique constraint; True if a row was inserted."""
+    return insert_ignore_key(session, table, values) is not None
+
+
+def insert_ignore_key(session: Session, table: sa.Table, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Insert ``values`` unless that violates a unique constraint; the new row's primary key, or None."""
     statement = _insert_ignore_statement(session.get_bind().dialect.name, table)
-    return session.connection().execute(statement, dict(values)).first() is not None
+    row = session.connection().execute(statement, dict(values)).first()
+    return None if row is None else tuple(row)
 
 
 @functools.cache

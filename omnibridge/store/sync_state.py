@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from omnibridge.sdk.webhooks import WebhookDelivery
-from omnibridge.store.sql import insert_ignore, upsert
+from omnibridge.store.sql import insert_ignore_key, upsert
 from omnibridge.store.tables import INBOX, SYNC_BOOKMARKS
 
 
@@ -52,7 +52,7 @@ def set_bookmark(session: Session, channel: str, value: str, now: datetime) -> N
 def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> int | None:
     """Store ``delivery``; its id, or None when this event was already stored (a duplicate)."""
     dedupe_key = delivery.event_id or delivery.delivery_id
-    inserted = insert_ignore(
+    key = insert_ignore_key(
         session,
         INBOX,
         {
@@ -68,13 +68,7 @@ def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> i
             "attempts": 0,
         },
     )
-    if not inserted:
-        return None
-    return int(
-        session.execute(
-            sa.select(INBOX.c.id).where(INBOX.c.channel == channel, INBOX.c.dedupe_key == dedupe_key)
-        ).scalar_one()
-    )
+    return None if key is None else int(key[0])
 
 
 def entries(
