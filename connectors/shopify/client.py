@@ -359,7 +359,8 @@ class ShopifyClient:
 
         Shopify rejects the whole call on any userError, so after one: entries named by a per-item error
         (``field: ["input","quantities","<i>",…]``) get their outcome, stale ones are re-read (UNCHANGED if
-        already right, else retried with the fresh compare value), and the rest are re-sent as they were. Each
+        already right, else retried with the fresh compare value) — or reported STALE at once when their target
+        says ``retry_stale=False`` — and the rest are re-sent as they were. Each
         distinct batch gets its own ``@idempotent`` key (derived from the batch reference and content, see
         :mod:`omnibridge.sdk.idempotency`); the HTTP client re-sends one batch with its own key.
         """
@@ -445,6 +446,9 @@ class ShopifyClient:
                 done.append((entry.index, PushResult(entry.target, PushStatus.UNKNOWN_SKU, message=detail)))
             elif item_error is not None and code not in _STALE_CODES:
                 done.append((entry.index, PushResult(entry.target, PushStatus.FAILED, message=detail)))
+            elif (code in _STALE_CODES or stale_all) and not entry.target.retry_stale:
+                message = "the level moved since the compare value; the caller re-reads"
+                done.append((entry.index, PushResult(entry.target, PushStatus.STALE, message=message)))
             elif code in _STALE_CODES or stale_all:
                 stale_entries.append(entry)
             else:

@@ -39,7 +39,8 @@ ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
 def verify(
     raw_body: bytes, headers: Mapping[str, str], secret: SecretStr | None, *, received_at: datetime
 ) -> WebhookDelivery:
-    """Check a delivery's HMAC and JSON and identify it, or raise :class:`WebhookError` saying what is wrong.
+    """Check a delivery's HMAC and identify it, or raise :class:`WebhookError` saying what is wrong (the body's
+    content is checked when its events are read, so an authentic but malformed body is kept and dead-lettered).
 
     The signature is compared in constant time over ``raw_body`` exactly as received. ``secret`` is the app's
     client secret; without one no delivery can be accepted.
@@ -58,7 +59,8 @@ def verify(
         raise WebhookError("shopify: missing X-Shopify-Webhook-Id header")
     if not topic:
         raise WebhookError("shopify: missing X-Shopify-Topic header")
-    parse_body(raw_body)
+    # An authentic body that is not JSON is still kept: it is dead-lettered with the reason when processed
+    # (webhook_events parses it), never refused, so it can be inspected and replayed.
     event_id = lower.get("x-shopify-event-id", "").strip() or None
     return WebhookDelivery(delivery_id, event_id, topic, raw_body, headers, received_at)
 

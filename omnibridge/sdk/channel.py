@@ -94,7 +94,12 @@ class StockTarget:
     ``expected`` is the value the engine last read from the channel (``expected_at`` when): connectors with
     compare-and-set send it as the compare value; connectors without it may use ``expected_at`` to order an
     absolute write after that read (Square applies changes by ``occurred_at``). ``reference`` is the engine's
-    id for this push; connectors attach it to the write so their own changes are recognisable later.
+    id for this push; connectors attach it to the write so their own changes are recognisable later (and may
+    derive idempotency keys from it, see :mod:`omnibridge.sdk.idempotency`).
+
+    ``retry_stale``: when the channel refuses a compare-and-set because the level moved, a connector may re-read
+    and retry with the fresh compare value (True, the default) — or, when False, must report ``STALE`` without
+    retrying: the engine then reads the channel and decides itself (the move may be a sale it has not imported).
     """
 
     sku: str
@@ -103,6 +108,7 @@ class StockTarget:
     expected: int | None = None
     expected_at: datetime | None = None
     reference: str = ""
+    retry_stale: bool = True
 
     def __post_init__(self) -> None:
         _require_aware("expected_at", self.expected_at)

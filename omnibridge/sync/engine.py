@@ -175,18 +175,24 @@ class SyncEngine:
 
     # -- start-up ----------------------------------------------------------------------------------------
 
-    async def resolve_locations(self) -> dict[str, str]:
-        """Map each channel's locations; returns the channels that failed, with the reason."""
+    async def resolve_locations(self, *, respect_backoff: bool = False) -> dict[str, str]:
+        """Map each channel's locations; returns the channels that failed, with the reason. With
+        ``respect_backoff`` a channel that is backed off is not called (and is reported as failed)."""
         failures: dict[str, str] = {}
         for channel in self.channels.values():
             if channel.id in self._resolved:
+                continue
+            if respect_backoff and not self.available(channel.id):
+                failures[channel.id] = f"backed off: {self.backoff[channel.id].reason}"
                 continue
             try:
                 await channel.resolve_locations()
                 self._resolved.add(channel.id)
                 self._planner = None
+                self._succeeded(channel.id)
             except OmnibridgeError as exc:
                 failures[channel.id] = str(exc)
+                self._failed(channel.id, str(exc))
         return failures
 
     # -- availability ------------------------------------------------------------------------------------
@@ -289,8 +295,12 @@ class SyncEngine:
         await self.flush()
         return SyncReport(list(reports.values()))
 
-    async def _reconcile(self, channel: ChannelRuntime, skus: list[str] | set[str]) -> ReconcileReport:
-        report = await reconcile_channel(self.store, channel, skus, self.planner, drift_grace=self.drift_grace)
+    async def _reconcile(
+        self, channel: ChannelRuntime, skus: list[str] | set[str], *, trust_known: bool = False
+    ) -> ReconcileReport:
+        report = await reconcile_channel(
+            self.store, channel, skus, self.planner, drift_grace=self.drift_grace, trust_known=trust_known
+        )
         self._count_pushes(report.results)
         self.counters.drift_incidents += len(report.drift)
         # a channel that won a drift decision changed the ledger: every other channel must follow
@@ -401,14 +411,19 @@ class SyncEngine:
     async def process_pending(self) -> int:
         """Apply every pending inbox entry, then reconcile what they touched; returns entries processed."""
         outcome = ApplyOutcome()
-        live: list[tuple[InboxEntry, ChannelRuntime]] = []
-        for entry in self.store.inbox(status=InboxStatus.PENDING):
-            channel = self.channels.get(entry.channel)
-            if channel is None:
+        await self.resolve_locations(respect_backoff=True)
+        for entry in self.store.inbox(status=InboxStatus.PENDING, limit=100):
+            if entry.channel not in self.channels:
                 self.store.finish_delivery(entry.id, InboxStatus.DEAD, f"channel {entry.channel!r} is not configured")
                 self.counters.dead += 1
-            else:
-                live.append((entry, channel))
+        # A channel whose locations are not resolved (it is down) keeps its deliveries pending, and never holds
+        # up the others' deliveries.
+        live: list[tuple[InboxEntry, ChannelRuntime]] = [
+            (entry, channel)
+            for channel in self.channels.values()
+            if channel.id in self._resolved
+            for entry in self.store.inbox(status=InboxStatus.PENDING, channel=channel.id)
+        ]
         # What the deliveries name is fetched for all of them at once, so a connector can batch the calls (a rush
         # of POS sales is one Square order fetch); the events are then applied one delivery at a time, in order.
         fetched = await asyncio.gather(
@@ -485,14 +500,14 @@ class SyncEngine:
         if not self._dirty:
             return
         skus, self._dirty = self._dirty, set()
-        await self.resolve_locations()
+        await self.resolve_locations(respect_backoff=True)
         for channel in self.channels.values():
             if channel.id not in self._resolved or not self.available(channel.id):
                 self._dirty |= skus
                 continue
             try:
                 await self._resume(channel)
-                report = await self._reconcile(channel, skus)
+                report = await self._reconcile(channel, skus, trust_known=True)
             except ConnectorError as exc:
                 log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
                 self.counters.reconcile_failures += 1

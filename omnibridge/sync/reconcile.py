@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from omnibridge.sdk.channel import PushResult, PushStatus, StockLevel, StockTarget
+from omnibridge.sdk.metadata import Capability
 from omnibridge.store import KnownLevel, OutboxItem, Store
 from omnibridge.sync.drift import DriftDecision, decide_drift
 from omnibridge.sync.runtime import ChannelRuntime
@@ -93,11 +94,19 @@ async def reconcile_channel(
     *,
     drift_grace: timedelta = DEFAULT_DRIFT_GRACE,
     now: datetime | None = None,
+    trust_known: bool = False,
 ) -> ReconcileReport:
     """Read ``skus`` on ``channel`` and write its target wherever the channel shows something else (see the
-    module docstring for how changes made on the channel are treated)."""
+    module docstring for how changes made on the channel are treated).
+
+    ``trust_known``: on a channel with compare-and-set, SKUs whose every position is known and explained are
+    written without a read, with what the channel is known to show as the compare value; a refusal (the channel
+    moved) sends that SKU through the read path at once. The read-back passes False: it always reads.
+    """
     report = ReconcileReport(channel.id)
     masters = sorted(set(skus))
+    if trust_known and masters and channel.can(Capability.INVENTORY_COMPARE_AND_SET):
+        masters = await _write_from_known(store, channel, masters, planner, report)
     if not masters:
         return report
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
@@ -122,11 +131,60 @@ async def reconcile_channel(
             pending = decision.known - level.available
             after = (decision.write + pending, decision.since)
             plan.append(PlannedWrite(position, _target(level, decision.write, batch_key), *after))
-    report.differing = len(plan)
+    report.differing += len(plan)
     store.remember_levels(channel.id, remember)
     if plan:
-        report.results = await push_recorded(store, channel, plan, batch_key)
+        report.results += await push_recorded(store, channel, plan, batch_key)
     return report
+
+
+async def _write_from_known(
+    store: Store, channel: ChannelRuntime, masters: list[str], planner: TargetPlanner, report: ReconcileReport
+) -> list[str]:
+    """Write, without reading, every target that differs from what the channel is known to show; the SKUs
+    that need the read path (something unknown or unexplained, or a write the channel refused)."""
+    known = store.known_levels(channel.id, masters)
+    refs: dict[str, str] = {}
+    for ref, location_id in channel.location_ids.items():
+        refs.setdefault(location_id, ref)
+    batch_key = uuid.uuid4().hex
+    plan: list[PlannedWrite] = []
+    needs_read: list[str] = []
+    for sku, channel_sku in zip(masters, channel.channel_skus(masters), strict=True):
+        wanted = {
+            location_id: quantity
+            for (channel_id, location_id), quantity in planner.quantities(
+                sku, available_by_location(store, sku)
+            ).items()
+            if channel_id == channel.id and location_id in refs
+        }
+        levels = [known.get((sku, location_id)) for location_id in wanted]
+        if not wanted or any(level is None or level.unexplained_since is not None for level in levels):
+            needs_read.append(sku)
+            continue
+        report.checked += len(wanted)
+        for location_id, quantity in wanted.items():
+            level = known[(sku, location_id)]
+            if quantity == level.quantity:
+                continue
+            target = StockTarget(
+                sku=channel_sku,
+                location_ref=refs[location_id],
+                quantity=quantity,
+                expected=level.quantity,
+                reference=batch_key,
+                retry_stale=False,
+            )
+            plan.append(PlannedWrite((sku, location_id), target, quantity, None))
+    report.differing += len(plan)
+    if plan:
+        results = await push_recorded(store, channel, plan, batch_key)
+        report.results += [result for result in results if result.status is not PushStatus.STALE]
+        refused = {
+            write.position[0] for write, result in zip(plan, results, strict=True) if result.status is PushStatus.STALE
+        }
+        needs_read.extend(sorted(refused - set(needs_read)))
+    return needs_read
 
 
 @dataclass(frozen=True)

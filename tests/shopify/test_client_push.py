@@ -213,6 +213,28 @@ def test_stale_compare_rereads_marks_equal_unchanged_and_retries_the_rest_with_a
     assert shop.of("InventoryItemsBySku")[1].variables["query"] == "sku:'MUG-WHT' OR sku:'CAP-RED'"
 
 
+def test_a_stale_compare_is_reported_without_retrying_when_the_caller_decides() -> None:
+    shop = ScriptedShop("2026-04")
+    shop.reply("InventoryItemsBySku", KNOWN)
+    shop.reply(
+        "SetAvailable",
+        set_reply(errors=[("CHANGE_FROM_QUANTITY_STALE", 1, "changeFromQuantity")]),
+        set_reply([(TEE, WAREHOUSE, 10)]),
+    )
+    targets = [
+        StockTarget("TEE-BLK-M", WAREHOUSE, 10, expected=12, retry_stale=False),
+        StockTarget("CAP-RED", WAREHOUSE, 1, expected=5, retry_stale=False),
+    ]
+
+    results = push("2026-04", targets, shop)
+
+    assert [r.status for r in results] == [PushStatus.APPLIED, PushStatus.STALE]
+    assert "caller re-reads" in results[1].message
+    # no re-read of the stale item, and the retry carries only the other one
+    assert len(shop.of("InventoryItemsBySku")) == 1
+    assert [q["inventoryItemId"] for q in quantities(shop)[1]] == [TEE]
+
+
 def test_compare_that_keeps_going_stale_ends_stale() -> None:
     shop = ScriptedShop("2025-01")
     shop.reply("InventoryItemsBySku", KNOWN)

@@ -112,10 +112,13 @@ def test_missing_signature_or_ids_or_secret_are_rejected() -> None:
         verify(body, headers(body, "orders/create"), secret=None)
 
 
-def test_signed_but_malformed_json_is_rejected() -> None:
+def test_signed_but_malformed_json_is_kept_and_its_parse_names_the_problem() -> None:
+    # authentic but not JSON: accepted (so it is stored and dead-lettered with the reason), never refused
     for body in (b"{not json", b"[1, 2]", b"\xff\xfe"):
+        delivery = verify(body, headers(body, "orders/create"))
+        assert delivery.raw_body == body
         with pytest.raises(WebhookError, match="JSON"):
-            verify(body, headers(body, "orders/create"))
+            webhooks.parse_body(body)
 
 
 def test_a_replayed_delivery_keeps_its_delivery_id() -> None:
