@@ -21,6 +21,7 @@ from omnibridge.cli import movements as _movements  # noqa: F401  (registers inv
 from omnibridge.cli.catalog import catalog_app
 from omnibridge.cli.connectors import connectors_app
 from omnibridge.cli.db import db_app
+from omnibridge.cli.deadletters import deadletters_app
 from omnibridge.cli.demo import demo as _demo_command
 from omnibridge.cli.demo import emulator_app
 from omnibridge.cli.explain import explain as _explain_command
@@ -95,6 +96,7 @@ app.command(name="incidents")(_incidents_command)
 app.command(name="run")(_run_command)
 app.command(name="demo")(_demo_command)
 app.add_typer(emulator_app, name="emulator")
+app.add_typer(deadletters_app, name="deadletters")
 
 
 def _print_version(value: bool) -> None:

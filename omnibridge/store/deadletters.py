@@ -41,9 +41,7 @@ def dead_letters(store: Store, *, channel: str | None = None, limit: int = DEFAU
         return entries(session, status=InboxStatus.DEAD, channel=channel, limit=limit)
 
 
-def requeue(
-    store: Store, entry_ids: Collection[int] | Literal["all"], *, channel: str | None = None
-) -> RequeueResult:
+def requeue(store: Store, entry_ids: Collection[int] | Literal["all"], *, channel: str | None = None) -> RequeueResult:
     """Set dead entries back to ``pending`` (error cleared, ``attempts`` kept) in one write transaction.
 
     ``entry_ids`` is a collection of inbox ids, or :data:`ALL` for every dead entry (of ``channel`` when given;

@@ -1,0 +1,141 @@
+"""``omnibridge deadletters list|replay``: the webhook deliveries that could not be applied, and their replay.
+
+A dead letter is an inbox entry the worker could not apply, kept with the reason. ``replay`` puts entries back
+in the queue and runs one worker pass over the whole inbox with the profile's channels, then says for each
+replayed entry whether it is now done or dead again (and why). Replaying is safe while a daemon runs on the
+same store: every movement is keyed by the vendor's ids, so an entry applied by both is applied once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from omnibridge.cli.profile_store import ProfileOption, profile_store
+from omnibridge.config import DEFAULT_PROFILE
+from omnibridge.errors import OmnibridgeError
+from omnibridge.logs import configure_logging
+from omnibridge.store import InboxEntry, InboxStatus, Store
+from omnibridge.store.deadletters import ALL, dead_letters, requeue
+from omnibridge.sync import SyncEngine
+
+deadletters_app = typer.Typer(
+    help="Webhook deliveries that could not be applied: list them, replay them once fixed.", no_args_is_help=True
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def entry_row(entry: InboxEntry) -> dict[str, Any]:
+    """One JSON-ready row per inbox entry."""
+    return {
+        "id": entry.id,
+        "channel": entry.channel,
+        "topic": entry.delivery.topic or None,
+        "received_at": entry.delivery.received_at.isoformat(),
+        "attempts": entry.attempts,
+        "status": entry.status.value,
+        "error": entry.error,
+    }
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    cells = [[str(row[column]) if row[column] is not None else "-" for column in columns] for row in rows]
+    headers = [column.upper() for column in columns]
+    widths = [max(len(line[i]) for line in [headers, *cells]) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [headers, *cells]
+    )
+
+
+@deadletters_app.command("list")
+def list_command(
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
+    channel: Annotated[str | None, typer.Option("--channel", help="Only this channel's dead letters.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List dead letters, oldest first: id, channel, topic, when received, attempts and why it failed."""
+    with profile_store(profile) as (_, store):
+        rows = [entry_row(entry) for entry in dead_letters(store, channel=channel)]
+    if as_json:
+        typer.echo(json.dumps({"dead_letters": rows}, indent=2))
+    elif not rows:
+        typer.echo("no dead letters" + (f" for channel {channel!r}" if channel else ""))
+    else:
+        for row in rows:  # whole seconds are enough to read; --json keeps the exact time
+            row["received_at"] = row["received_at"][:19].replace("T", " ")
+        typer.echo(_table(rows, ("id", "channel", "topic", "received_at", "attempts", "error")))
+
+
+async def replay_entries(profile: Path, entry_ids: list[int] | None) -> dict[str, Any]:
+    """Requeue ``entry_ids`` (None: every dead letter), run one worker pass, and report each entry's outcome."""
+    with profile_store(profile) as (loaded, store):
+        engine = SyncEngine.for_profile(store, loaded)
+        try:
+            # Events name channel locations: without every channel's location map, lines would be skipped.
+            failures = await engine.resolve_locations() if _any_dead(store, entry_ids) else {}
+            if failures:
+                reasons = "; ".join(f"{channel}: {reason}" for channel, reason in sorted(failures.items()))
+                raise OmnibridgeError(f"nothing replayed: cannot reach every channel ({reasons}); try again later")
+            result = requeue(store, ALL if entry_ids is None else entry_ids)
+            if result.requeued:
+                await engine.process_pending()
+        finally:
+            await engine.aclose()
+        outcomes: list[dict[str, Any]] = []
+        for entry_id in result.requeued:
+            entry = store.inbox_entry(entry_id)
+            if entry is None:  # pragma: no cover - entries are never deleted
+                continue
+            row = entry_row(entry)
+            if entry.status is InboxStatus.PENDING:
+                row["error"] = "not applied yet (a channel was unavailable); the worker will try again"
+            outcomes.append(row)
+    return {
+        "replayed": outcomes,
+        "refused": [{"id": entry_id, "reason": reason} for entry_id, reason in result.refused.items()],
+    }
+
+
+def _any_dead(store: Store, entry_ids: list[int] | None) -> bool:
+    if entry_ids is None:
+        return bool(dead_letters(store, limit=1))
+    return any(
+        entry is not None and entry.status is InboxStatus.DEAD
+        for entry in (store.inbox_entry(entry_id) for entry_id in entry_ids)
+    )
+
+
+@deadletters_app.command("replay")
+def replay_command(
+    entry_ids: Annotated[
+        list[int] | None, typer.Argument(metavar="ID...", help="Inbox ids of the dead letters to replay.")
+    ] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
+    as_json: JsonOption = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "WARNING",
+) -> None:
+    """Put dead letters back in the queue and apply them now; exits 1 if any is refused or dead again."""
+    configure_logging(level=log_level)
+    if replay_all == bool(entry_ids):
+        problem = "give either inbox ids or --all, not both" if replay_all else "say which dead letters to replay"
+        raise OmnibridgeError(f"{problem}: pass one or more inbox ids (see 'omnibridge deadletters list') or --all")
+    report = asyncio.run(replay_entries(profile, None if replay_all else list(entry_ids or [])))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        if not report["replayed"] and not report["refused"]:
+            typer.echo("no dead letters to replay")
+        for row in report["replayed"]:
+            line = f"#{row['id']} {row['channel']} {row['topic'] or '-'}: {row['status']}"
+            typer.echo(line + (f" ({row['error']})" if row["error"] else ""))
+        for refused in report["refused"]:
+            typer.echo(f"#{refused['id']}: not replayed: {refused['reason']}")
+    if report["refused"] or any(row["status"] != InboxStatus.DONE.value for row in report["replayed"]):
+        raise typer.Exit(1)

@@ -1,0 +1,181 @@
+"""Dead letters: listing and requeueing on every store backend, and ``omnibridge deadletters list|replay``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from connectors.square.emulator.events import signer
+from omnibridge.cli.app import app
+from omnibridge.config import load_profile
+from omnibridge.demo import world
+from omnibridge.sdk import WebhookDelivery
+from omnibridge.store import InboxStatus, Store, open_store
+from omnibridge.store.deadletters import ALL, dead_letters, requeue
+from omnibridge.sync import SyncEngine, build_channels
+
+from .harness import POS, emulator_thread, order_movements, write_profile
+
+NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def deliver(store: Store, channel: str, number: int) -> int:
+    entry_id = store.add_delivery(
+        channel,
+        WebhookDelivery(f"d-{number}", f"e-{number}", "orders/create", b'{"id": %d}' % number, {"x": "1"}, NOW),
+    )
+    assert entry_id is not None
+    return entry_id
+
+
+def test_dead_letters_are_listed_and_requeued_with_attempts_kept(store: Store) -> None:
+    web_dead, pos_dead, web_done, web_pending = (
+        deliver(store, "web", 1),
+        deliver(store, "pos", 2),
+        deliver(store, "web", 3),
+        deliver(store, "web", 4),
+    )
+    store.finish_delivery(web_dead, InboxStatus.DEAD, "shopify: orders/cancelled payload has no valid cancelled_at")
+    store.finish_delivery(pos_dead, InboxStatus.DEAD, "square: order X not returned by Square")
+    store.finish_delivery(web_done, InboxStatus.DONE)
+
+    assert [entry.id for entry in dead_letters(store)] == [web_dead, pos_dead]
+    [only_web] = dead_letters(store, channel="web")
+    assert (only_web.id, only_web.attempts, only_web.delivery.topic) == (web_dead, 1, "orders/create")
+    assert only_web.error is not None
+    assert "cancelled_at" in only_web.error
+
+    result = requeue(store, [web_dead, web_done, web_pending, 999])
+    assert result.requeued == [web_dead]
+    assert result.refused == {
+        web_done: "status is done, not dead",
+        web_pending: "status is pending, not dead",
+        999: "no such inbox entry",
+    }
+    again = store.inbox_entry(web_dead)
+    assert again is not None
+    assert (again.status, again.attempts, again.error) == (InboxStatus.PENDING, 1, None)
+    done = store.inbox_entry(web_done)
+    assert done is not None
+    assert done.status is InboxStatus.DONE  # refused ids are left exactly as they were
+    assert [entry.id for entry in dead_letters(store)] == [pos_dead]
+
+
+def test_requeue_all_takes_every_dead_entry_or_one_channels(store: Store) -> None:
+    ids = [deliver(store, channel, n) for n, channel in enumerate(["web", "pos", "web"])]
+    for entry_id in ids:
+        store.finish_delivery(entry_id, InboxStatus.DEAD, "broken")
+    only_pos = requeue(store, ALL, channel="pos")
+    assert (only_pos.requeued, only_pos.refused) == ([ids[1]], {})
+    rest = requeue(store, ALL)
+    assert rest.requeued == [ids[0], ids[2]]
+    assert dead_letters(store) == []
+    assert requeue(store, ALL).requeued == []
+    assert [entry.id for entry in store.inbox(status=InboxStatus.PENDING)] == ids
+
+
+def test_requeue_refuses_a_word_other_than_all(store: Store) -> None:
+    with pytest.raises(ValueError, match="inbox ids or 'all'"):
+        requeue(store, "everything")  # type: ignore[arg-type]
+
+
+def dead_letters_json(runner: CliRunner, profile: Path) -> list[dict[str, Any]]:
+    listed = runner.invoke(app, ["deadletters", "list", "--profile", str(profile), "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    rows: list[dict[str, Any]] = json.loads(listed.stdout)["dead_letters"]
+    return rows
+
+
+def test_cli_lists_a_dead_letter_and_replay_applies_it_once_fixed(tmp_path: Path) -> None:
+    """A POS sale arrives while Square rejects omnibridge's access token (revoked by mistake): the delivery is
+    acknowledged, then dead-lettered with Square's reason. A replay while the token is still refused replays
+    nothing and says why; once the token works, ``deadletters replay`` applies it: the sale is in the ledger
+    exactly once, and a further replay is refused."""
+    runner = CliRunner()
+    receiver_url = "http://127.0.0.1:9"  # nothing listens: the test stores the delivery itself
+    with emulator_thread(receiver_url) as emulators:
+        square = emulators.emulators.square
+        profile = write_profile(
+            tmp_path, shopify_url=emulators.shopify_url, square_url=emulators.square_url, receiver_url=receiver_url
+        )
+        boulder = emulators.emulators.square_location["boulder"]
+        order = emulators.call(lambda: square.pos_sale(boulder, [("TENT-2P-GRN", 2)]))
+        event = next(e for e in emulators.call(lambda: list(square.events)) if e["type"] == "order.updated")
+        body = json.dumps(event, separators=(",", ":")).encode()
+        url = f"{receiver_url}/webhooks/{POS}"
+        headers = {"content-type": "application/json", **signer(world.SQUARE_SIGNATURE_KEY)(body, url)}
+
+        async def receive_while_revoked() -> None:
+            loaded = load_profile(profile)
+            with open_store(loaded.store_url) as store:
+                engine = SyncEngine(store, build_channels(loaded))
+                try:
+                    # the channel is up when omnibridge starts; the token is revoked just before the delivery is
+                    # processed (while the channel cannot even be resolved, deliveries simply wait, pending)
+                    assert await engine.resolve_locations() == {}
+                    assert engine.receive(POS, body, headers, url).http_status == 200
+                    square.config.access_token = "revoked"
+                    await engine.process_pending()
+                finally:
+                    await engine.aclose()
+
+        asyncio.run(receive_while_revoked())
+
+        [dead] = dead_letters_json(runner, profile)
+        assert (dead["channel"], dead["topic"], dead["attempts"]) == (POS, "order.updated", 1)
+        assert "access token" in dead["error"]
+        table = runner.invoke(app, ["deadletters", "list", "--profile", str(profile), "--channel", POS])
+        assert table.exit_code == 0
+        assert "order.updated" in table.stdout
+        assert "access token" in table.stdout
+
+        still_revoked = runner.invoke(app, ["deadletters", "replay", str(dead["id"]), "--profile", str(profile)])
+        assert still_revoked.exit_code == 1
+        assert "nothing replayed: cannot reach every channel (pos: " in still_revoked.stderr
+        assert "access token" in still_revoked.stderr
+        assert "Traceback" not in still_revoked.stderr
+        assert [entry["id"] for entry in dead_letters_json(runner, profile)] == [dead["id"]]  # left as it was
+
+        square.config.access_token = world.SQUARE_TOKEN  # the merchant fixed the app's access
+        replayed = runner.invoke(app, ["deadletters", "replay", str(dead["id"]), "--profile", str(profile)])
+        assert replayed.exit_code == 0, replayed.stdout + replayed.stderr
+        assert f"#{dead['id']} pos order.updated: done" in replayed.stdout
+
+        again = runner.invoke(app, ["deadletters", "replay", str(dead["id"]), "--profile", str(profile), "--json"])
+        assert again.exit_code == 1
+        assert json.loads(again.stdout)["refused"] == [{"id": dead["id"], "reason": "status is done, not dead"}]
+
+    with open_store(load_profile(profile).store_url) as store:
+        [sale] = order_movements(store, POS, [order["id"]])[order["id"]]
+        assert (sale.movement.kind.value, sale.movement.quantity, sale.movement.location_id) == ("sale", 2, "boulder")
+        entry = store.inbox_entry(dead["id"])
+        assert entry is not None
+        assert (entry.status, entry.attempts, entry.error) == (InboxStatus.DONE, 2, None)
+
+
+def test_cli_replay_needs_ids_or_all_and_says_when_there_is_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    profile = write_profile(
+        tmp_path, shopify_url="http://127.0.0.1:9", square_url="http://127.0.0.1:9", receiver_url="http://127.0.0.1:9"
+    )
+    neither = runner.invoke(app, ["deadletters", "replay", "--profile", str(profile)])
+    assert neither.exit_code == 1
+    assert "pass one or more inbox ids" in neither.stderr
+    both = runner.invoke(app, ["deadletters", "replay", "3", "--all", "--profile", str(profile)])
+    assert both.exit_code == 1
+    assert "not both" in both.stderr
+    nothing = runner.invoke(app, ["deadletters", "replay", "--all", "--profile", str(profile)])
+    assert (nothing.exit_code, nothing.stdout.strip()) == (0, "no dead letters to replay")
+    unknown = runner.invoke(app, ["deadletters", "replay", "41", "--profile", str(profile)])
+    assert unknown.exit_code == 1
+    assert "#41: not replayed: no such inbox entry" in unknown.stdout
+    empty = runner.invoke(app, ["deadletters", "list", "--profile", str(profile)])
+    assert (empty.exit_code, empty.stdout.strip()) == (0, "no dead letters")
+    for result in (neither, both, nothing, unknown, empty):
+        assert "Traceback" not in result.stdout + result.stderr
