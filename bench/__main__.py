@@ -10,6 +10,11 @@ from typing import Any
 
 BENCHMARKS = {
     "ledger": "bench.ledger",
+    "reconcile": "bench.reconcile",
+    "bulk_push": "bench.bulk_push",
+    "ingest": "bench.ingest",
+    "propagation": "bench.propagation",
+    "oversell": "bench.oversell",
 }
 
 
