@@ -3,7 +3,7 @@
 See ``docs/store.md`` for backends, URLs, locking, migrations and the ledger's semantics.
 """
 
-from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, OutboxItem
+from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, LevelNote, OutboxItem
 from omnibridge.store.store import Clock, Store, open_store, utc_now
 from omnibridge.store.sync_state import InboxEntry, InboxStatus
 
@@ -14,6 +14,7 @@ __all__ = [
     "Incident",
     "KnownLevel",
     "LevelKey",
+    "LevelNote",
     "OutboxItem",
     "Store",
     "open_store",

@@ -27,12 +27,24 @@ LevelKey = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class KnownLevel:
-    """What a channel was last known to show at one position."""
+    """What a channel is known (expected) to show at one position, and what it was last seen showing."""
 
     quantity: int
     source: str
     updated_at: datetime
     unexplained_since: datetime | None = None
+    shown: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LevelNote:
+    """What to remember of one position: the expected quantity, where it came from, since when a difference is
+    unexplained, and what the channel was seen showing."""
+
+    known: int
+    source: str
+    unexplained_since: datetime | None
+    shown: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +96,13 @@ def known_levels(session: Session, channel: str, skus: Iterable[str]) -> dict[Le
         ).mappings()
         for row in rows:
             found[(row["sku"], row["location_id"])] = KnownLevel(
-                row["quantity"], row["source"], row["updated_at"], row["unexplained_since"]
+                row["quantity"], row["source"], row["updated_at"], row["unexplained_since"], row["shown"]
             )
     return found
 
 
-def remember_levels(
-    session: Session,
-    channel: str,
-    levels: Mapping[LevelKey, tuple[int, str, datetime | None]],
-    now: datetime,
-) -> None:
-    """Upsert ``(sku, location) -> (quantity, source, unexplained_since)`` for ``channel``."""
+def remember_levels(session: Session, channel: str, levels: Mapping[LevelKey, LevelNote], now: datetime) -> None:
+    """Upsert what ``channel`` is known to show and was seen showing at each position."""
     if not levels:
         return
     keys = list(levels)
@@ -107,12 +114,12 @@ def remember_levels(
             )
         )
     }
-    inserts = [_level_row(channel, key, value, now) for key, value in levels.items() if key not in existing]
+    inserts = [_level_row(channel, key, note, now) for key, note in levels.items() if key not in existing]
     if inserts:
         session.execute(sa.insert(CHANNEL_LEVELS), inserts)
     updates = [
-        {**_level_row(channel, key, value, now), "k_channel": channel, "k_sku": key[0], "k_location": key[1]}
-        for key, value in levels.items()
+        {**_level_row(channel, key, note, now), "k_channel": channel, "k_sku": key[0], "k_location": key[1]}
+        for key, note in levels.items()
         if key in existing
     ]
     if updates:
@@ -127,6 +134,7 @@ def remember_levels(
                 quantity=sa.bindparam("quantity"),
                 source=sa.bindparam("source"),
                 updated_at=sa.bindparam("updated_at"),
+                shown=sa.bindparam("shown"),
                 unexplained_since=sa.bindparam("unexplained_since"),
             )
         )
@@ -134,6 +142,61 @@ def remember_levels(
             statement,
             [{k: v for k, v in row.items() if k not in {"channel", "sku", "location_id"}} for row in updates],
         )
+
+
+def observe_level(session: Session, channel: str, key: LevelKey, shown: int, now: datetime) -> bool:
+    """Record that ``channel`` shows ``shown`` at ``key``; True when that is what it is known to show (or
+    nothing was known: first sight), False when the difference is unexplained (from now, if not already)."""
+    row = session.execute(
+        sa.select(CHANNEL_LEVELS.c.quantity).where(
+            CHANNEL_LEVELS.c.channel == channel,
+            CHANNEL_LEVELS.c.sku == key[0],
+            CHANNEL_LEVELS.c.location_id == key[1],
+        )
+    ).first()
+    if row is None:
+        session.execute(
+            sa.insert(CHANNEL_LEVELS), [_level_row(channel, key, LevelNote(shown, "read", None, shown), now)]
+        )
+        return True
+    explained = bool(row.quantity == shown)
+    session.execute(
+        sa.update(CHANNEL_LEVELS)
+        .where(
+            CHANNEL_LEVELS.c.channel == channel,
+            CHANNEL_LEVELS.c.sku == key[0],
+            CHANNEL_LEVELS.c.location_id == key[1],
+        )
+        .values(
+            shown=shown,
+            unexplained_since=None if explained else sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now),
+        )
+    )
+    return explained
+
+
+def pending_decreases(session: Session, skus: Iterable[str]) -> dict[LevelKey, int]:
+    """Units channels took by themselves and omnibridge has not imported yet (their committed counts), per
+    position: what each channel is known to show minus the lower number it was seen showing, summed."""
+    wanted = sorted(set(skus))
+    found: dict[LevelKey, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            sa.select(
+                CHANNEL_LEVELS.c.sku,
+                CHANNEL_LEVELS.c.location_id,
+                sa.func.sum(CHANNEL_LEVELS.c.quantity - CHANNEL_LEVELS.c.shown),
+            )
+            .where(
+                CHANNEL_LEVELS.c.sku.in_(wanted[start : start + 500]),
+                CHANNEL_LEVELS.c.unexplained_since.is_not(None),
+                CHANNEL_LEVELS.c.shown < CHANNEL_LEVELS.c.quantity,
+            )
+            .group_by(CHANNEL_LEVELS.c.sku, CHANNEL_LEVELS.c.location_id)
+        )
+        for sku, location_id, units in rows:
+            found[(sku, location_id)] = int(units)
+    return found
 
 
 def shift_known_level(session: Session, channel: str, key: LevelKey, delta: int, now: datetime) -> None:
@@ -146,20 +209,28 @@ def shift_known_level(session: Session, channel: str, key: LevelKey, delta: int,
                 CHANNEL_LEVELS.c.sku == key[0],
                 CHANNEL_LEVELS.c.location_id == key[1],
             )
-            .values(quantity=CHANNEL_LEVELS.c.quantity + delta, updated_at=now)
+            .values(
+                quantity=CHANNEL_LEVELS.c.quantity + delta,
+                updated_at=now,
+                # the channel's own activity arriving explains what it was seen showing
+                unexplained_since=sa.case(
+                    (CHANNEL_LEVELS.c.quantity + delta == CHANNEL_LEVELS.c.shown, None),
+                    else_=CHANNEL_LEVELS.c.unexplained_since,
+                ),
+            )
         )
 
 
-def _level_row(channel: str, key: LevelKey, value: tuple[int, str, datetime | None], now: datetime) -> dict[str, Any]:
-    quantity, source, unexplained_since = value
+def _level_row(channel: str, key: LevelKey, note: LevelNote, now: datetime) -> dict[str, Any]:
     return {
         "channel": channel,
         "sku": key[0],
         "location_id": key[1],
-        "quantity": quantity,
-        "source": source,
+        "quantity": note.known,
+        "source": note.source,
         "updated_at": now,
-        "unexplained_since": unexplained_since,
+        "shown": note.shown,
+        "unexplained_since": note.unexplained_since,
     }
 
 

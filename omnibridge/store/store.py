@@ -40,7 +40,7 @@ from omnibridge.store import (
 )
 from omnibridge.store.engine import check_reachable, create_store_engine, read_session, write_session
 from omnibridge.store.migrate import ensure_head
-from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, OutboxItem
+from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, LevelNote, OutboxItem
 from omnibridge.store.sync_state import InboxEntry, InboxStatus
 
 Clock = Callable[[], datetime]
@@ -171,10 +171,21 @@ class Store:
         with read_session(self.engine) as session:
             return propagation.known_levels(session, channel, skus)
 
-    def remember_levels(self, channel: str, levels: Mapping[LevelKey, tuple[int, str, datetime | None]]) -> None:
-        """Record ``(sku, location) -> (quantity, source, unexplained_since)`` for ``channel``."""
+    def remember_levels(self, channel: str, levels: Mapping[LevelKey, LevelNote]) -> None:
+        """Record what ``channel`` is known to show and was seen showing, per (sku, location)."""
         with write_session(self.engine) as session:
             propagation.remember_levels(session, channel, levels, self._clock())
+
+    def observe_level(self, channel: str, key: LevelKey, shown: int) -> bool:
+        """Record that ``channel`` shows ``shown`` at ``key`` (a stock notification); True when that is what
+        it is known to show, False when the difference is unexplained."""
+        with write_session(self.engine) as session:
+            return propagation.observe_level(session, channel, key, shown, self._clock())
+
+    def pending_decreases(self, skus: Iterable[str]) -> dict[LevelKey, int]:
+        """Units channels took by themselves that omnibridge has not imported yet, per (sku, location)."""
+        with read_session(self.engine) as session:
+            return propagation.pending_decreases(session, skus)
 
     def record_pushes(self, items: Sequence[OutboxItem]) -> list[int]:
         """Record writes as pending before they are sent (committed when this returns); their ids."""

@@ -269,9 +269,9 @@ class InboxRow(StoreModel, table=True):
 
 
 class ChannelLevelRow(StoreModel, table=True):
-    """What each channel was last seen showing (``read``) or made to show (``pushed``), per master SKU and
-    profile location. ``unexplained_since`` is set while the channel shows something we neither wrote nor can
-    explain from its events (see :mod:`omnibridge.sync.reconcile`)."""
+    """What each channel is known (expected) to show, per master SKU and profile location: ``quantity``, from
+    our last write or read and the channel's own imported activity. ``shown`` is what it was last seen showing;
+    ``unexplained_since`` is set while the two differ and nothing explains it (see :mod:`omnibridge.sync.reconcile`)."""
 
     __tablename__ = "channel_levels"
 
@@ -281,6 +281,7 @@ class ChannelLevelRow(StoreModel, table=True):
     quantity: int
     source: str = Field(max_length=16)
     updated_at: datetime = _ts(nullable=False)
+    shown: int | None = None
     unexplained_since: datetime | None = _ts(nullable=True)
 
 

@@ -51,6 +51,8 @@ from omnibridge.sync.runtime import ChannelRuntime, build_channels
 
 Position = tuple[str, str]
 
+DEFAULT_OBSERVE_GRACE = 1.0
+"""Seconds a reported level may stay unexplained before its channel is pulled."""
 MIN_BACKOFF = 1.0
 MAX_BACKOFF = 300.0
 
@@ -141,7 +143,8 @@ class SyncEngine:
 
     ``policy`` is the profile's availability policy (the default shows every channel the whole of each
     location's available); ``drift_grace`` is how long a change made on a channel may stay unexplained before
-    the channel's drift policy decides it.
+    the channel's drift policy decides it; ``observe_grace`` how long a level a channel reports may stay
+    unexplained before the channel is pulled.
     """
 
     def __init__(
@@ -151,12 +154,14 @@ class SyncEngine:
         *,
         policy: AvailabilityPolicy | None = None,
         drift_grace: timedelta = DEFAULT_DRIFT_GRACE,
+        observe_grace: float = DEFAULT_OBSERVE_GRACE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.channels: dict[str, ChannelRuntime] = {channel.id: channel for channel in channels}
         self.policy = policy or AvailabilityPolicy()
         self.drift_grace = drift_grace
+        self.observe_grace = observe_grace
         self.counters = EngineCounters()
         self.backoff: dict[str, Backoff] = {}
         self._clock = clock
@@ -165,6 +170,8 @@ class SyncEngine:
         self._resolved: set[str] = set()
         self._planner: AvailabilityPlanner | None = None
         self._resumed: set[str] = set()
+        self._pull_due: dict[str, float] = {}
+        """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
         self._recheck: dict[str, float] = {}
         """SKUs with a change on a channel that the ledger does not explain yet: re-read when the grace ends."""
 
@@ -282,14 +289,12 @@ class SyncEngine:
                 reports[channel.id].error = f"push failed: {exc}"
                 self._failed(channel.id, str(exc))
         if all(reports[channel.id].error is None for channel in self.channels.values()):
-            # every channel was just reconciled on every SKU; only SKUs a channel won a drift decision on (the
-            # ledger changed after other channels were reconciled) need another pass
+            # every channel was just reconciled on every SKU; only SKUs with a drift decision need another pass
             followers = {
                 decision.position[0]
                 for report in reports.values()
                 if report.reconcile is not None
                 for decision in report.reconcile.drift
-                if decision.policy == "channel"
             }
             self._dirty = (self._dirty - set(skus)) | followers
         await self.flush()
@@ -299,12 +304,19 @@ class SyncEngine:
         self, channel: ChannelRuntime, skus: list[str] | set[str], *, trust_known: bool = False
     ) -> ReconcileReport:
         report = await reconcile_channel(
-            self.store, channel, skus, self.planner, drift_grace=self.drift_grace, trust_known=trust_known
+            self.store,
+            channel,
+            skus,
+            self.planner,
+            drift_grace=self.drift_grace,
+            increase_grace=timedelta(seconds=3 * self.observe_grace),
+            trust_known=trust_known,
         )
         self._count_pushes(report.results)
         self.counters.drift_incidents += len(report.drift)
-        # a channel that won a drift decision changed the ledger: every other channel must follow
-        self._dirty |= {d.position[0] for d in report.drift if d.policy == "channel"}
+        # a drift decision changes what others (a channel that won changed the ledger) or the channel itself
+        # (its own unexplained decrease no longer counts) should show: one more pass on those SKUs
+        self._dirty |= {d.position[0] for d in report.drift}
         due = self._clock() + self.drift_grace.total_seconds()
         for sku, _ in report.waiting:
             self._recheck.setdefault(sku, due)
@@ -430,16 +442,16 @@ class SyncEngine:
             *(channel.connector.webhook_events(entry.delivery) for entry, channel in live), return_exceptions=True
         )
         done = 0
-        to_pull: dict[str, set[Position]] = {}
         for (entry, channel), events in zip(live, fetched, strict=True):
             try:
                 if isinstance(events, BaseException):
                     raise events
                 applied = EventApplier(self.store, channel).apply_all(events)
                 await self._resolve_oversells(applied)
-                unexplained = self._unexplained(channel, applied)
+                unexplained = self._observe(channel, applied)
                 if unexplained:
-                    to_pull.setdefault(channel.id, set()).update(unexplained)
+                    self._pull_due.setdefault(channel.id, self._clock() + self.observe_grace)
+                    applied.touched |= unexplained
             except RetriableConnectorError as exc:
                 log().warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
                 continue
@@ -458,40 +470,40 @@ class SyncEngine:
             self.counters.processed += 1
             outcome.merge(applied)
             done += 1
-        await self._follow_observations(to_pull, outcome)
         self._dirty |= {sku for sku, _ in outcome.touched}
         await self.flush()
         return done
 
-    def _unexplained(self, channel: ChannelRuntime, applied: ApplyOutcome) -> set[Position]:
-        """Reported levels that differ from the channel's target (equal: our own write coming back, no
-        movement and nothing to do)."""
-        return {
-            position
-            for position, available in applied.observed
-            if available is None or available != self.target(channel.id, *position)
-        }
+    def _observe(self, channel: ChannelRuntime, applied: ApplyOutcome) -> set[Position]:
+        """Record the levels the channel reported; those that differ from what it is known to show.
 
-    async def _follow_observations(self, to_pull: Mapping[str, set[Position]], outcome: ApplyOutcome) -> None:
-        """A level a channel reports that the ledger does not explain means a change we have not pulled yet
-        (a receipt or count made on the channel, or an order whose notification is still on its way): pull
-        each such channel once for the whole pass. A pull that fails leaves the positions dirty; the next
-        pass or the read-back pulls again."""
-        for channel_id, positions in to_pull.items():
-            outcome.touched |= positions
-            channel = self.channels[channel_id]
-            if not self.available(channel_id):
+        A reported level never makes a movement. Equal to what the channel is known to show: our own write
+        coming back, or its own sale already imported — nothing to do. Lower: most often a sale whose order
+        notification is still on its way; the difference is subtracted from every other channel at once (see
+        :func:`omnibridge.sync.reconcile.available_by_location`). Either way, if the channel's events have not
+        explained it within ``observe_grace``, the channel is pulled (a receipt or count made on the channel)."""
+        unexplained: set[Position] = set()
+        for position, available in applied.observed:
+            if available is None or not self.store.observe_level(channel.id, position, available):
+                unexplained.add(position)
+        return unexplained
+
+    async def _pull_when_due(self) -> None:
+        """Pull the channels whose unexplained levels have waited ``observe_grace``: once per channel."""
+        now = self._clock()
+        for channel_id, due in list(self._pull_due.items()):
+            if due > now or not self.available(channel_id):
                 continue
+            del self._pull_due[channel_id]
             try:
-                _, pulled = await self.pull(channel)
+                await self.pull(self.channels[channel_id])
             except ConnectorError as exc:
                 log().warning("pull.failed", channel=channel_id, reason=str(exc))
                 self._failed(channel_id, str(exc))
-                continue
-            outcome.merge(pulled)
 
     async def flush(self) -> None:
         """Reconcile every dirty SKU on every channel; SKUs stay dirty for channels that failed."""
+        await self._pull_when_due()
         now = self._clock()
         for sku, due in list(self._recheck.items()):
             if due <= now:

@@ -15,10 +15,11 @@ what we last knew it to show (K, from ``channel_levels``: our last write or read
   channel's committed count), a receipt or count made on the channel, or an edit in its admin. The change is
   *unexplained* from that moment (``unexplained_since``). A decrease gets a grace period for the channel's
   events to explain it, and meanwhile the engine never raises what the channel shows: it writes ``min(T, S)``
-  (the units an unimported order took stay subtracted, so no oversell window opens). An increase is decided at
-  once on a channel where the ledger wins (showing more than the ledger has is the risk), and is held as it is
-  during the grace period on a channel that may win or that only alerts. When the grace period ends and the
-  ledger still does not explain S, it is drift, and the channel's drift policy decides
+  (the units an unimported order took stay subtracted, so no oversell window opens). An increase on a channel
+  where the ledger wins gets only a short grace (``increase_grace``, long enough for the pull its stock
+  notification triggers to import a receipt made on the channel): showing more than the ledger has is the risk.
+  On a channel that may win or that only alerts it is held as it is for the whole grace period. When the grace
+  period ends and the ledger still does not explain S, it is drift, and the channel's drift policy decides
   (:mod:`omnibridge.sync.drift`): the ledger wins (T is written), the channel wins (the ledger records a count so
   that the target becomes S), or alert only (nothing is written). Each decision is an incident.
 
@@ -38,7 +39,7 @@ from typing import Protocol
 
 from omnibridge.sdk.channel import PushResult, PushStatus, StockLevel, StockTarget
 from omnibridge.sdk.metadata import Capability
-from omnibridge.store import KnownLevel, OutboxItem, Store
+from omnibridge.store import KnownLevel, LevelNote, OutboxItem, Store
 from omnibridge.sync.drift import DriftDecision, decide_drift
 from omnibridge.sync.runtime import ChannelRuntime
 
@@ -46,6 +47,7 @@ Position = tuple[str, str]
 """(master SKU, profile location id)."""
 
 DEFAULT_DRIFT_GRACE = timedelta(seconds=60)
+DEFAULT_INCREASE_GRACE = timedelta(seconds=3)
 
 
 class TargetPlanner(Protocol):
@@ -83,7 +85,15 @@ def projection(store: Store, sku: str, location_id: str) -> int:
 
 
 def available_by_location(store: Store, sku: str) -> dict[str, int]:
-    return {position.location_id: position.available for position in store.positions(sku)}
+    """What the planner works from: the ledger's available per location, minus the units channels took by
+    themselves that omnibridge has not imported yet (their committed counts: a channel shows fewer than it is
+    known to show, and nothing explains it yet). An order is thereby reflected on every other channel as soon
+    as its channel's stock notification arrives, before the order itself is fetched."""
+    pending = store.pending_decreases([sku])
+    return {
+        position.location_id: position.available - pending.get((sku, position.location_id), 0)
+        for position in store.positions(sku)
+    }
 
 
 async def reconcile_channel(
@@ -93,6 +103,7 @@ async def reconcile_channel(
     planner: TargetPlanner,
     *,
     drift_grace: timedelta = DEFAULT_DRIFT_GRACE,
+    increase_grace: timedelta = DEFAULT_INCREASE_GRACE,
     now: datetime | None = None,
     trust_known: bool = False,
 ) -> ReconcileReport:
@@ -114,7 +125,7 @@ async def reconcile_channel(
     known = store.known_levels(channel.id, masters)
     targets_by_sku = {sku: planner.quantities(sku, available_by_location(store, sku)) for sku in masters}
     batch_key = uuid.uuid4().hex
-    remember: dict[Position, tuple[int, str, datetime | None]] = {}
+    remember: dict[Position, LevelNote] = {}
     plan: list[PlannedWrite] = []
     for level in levels:
         location_id = channel.location_id(level.location_ref)
@@ -123,8 +134,9 @@ async def reconcile_channel(
         position = (channel.master_sku(level.sku), location_id)
         report.checked += 1
         target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
-        decision = _decide(store, channel, report, position, level, known.get(position), target, drift_grace, moment)
-        remember[position] = (decision.known, "read", decision.since)
+        grace = (drift_grace, increase_grace)
+        decision = _decide(store, channel, report, position, level, known.get(position), target, grace, moment)
+        remember[position] = LevelNote(decision.known, "read", decision.since, level.available)
         if decision.write is not None and decision.write != level.available:
             # what the channel is known to show once the write lands: the write, plus any decrease the channel
             # made that its events have not explained yet (they will move it back down when they arrive)
@@ -213,16 +225,17 @@ def _decide(
     level: StockLevel,
     known: KnownLevel | None,
     target: int,
-    grace: timedelta,
+    graces: tuple[timedelta, timedelta],
     now: datetime,
 ) -> Decision:
     """What to do at ``position`` (see the module docstring)."""
     shown = level.available
-    if known is None or shown == target or shown == known.quantity:
+    if known is None or shown == known.quantity or (shown == target and shown > known.quantity):
         return Decision(target, shown, None)
     since = known.unexplained_since or now
     raised = shown > known.quantity
-    if now - since < grace and not (raised and channel.channel.drift == "ledger"):
+    grace = graces[1] if raised and channel.channel.drift == "ledger" else graces[0]
+    if now - since < grace:
         report.waiting.append(position)
         # never raise what the channel shows while we wait; for a channel that may win, hold an increase as is
         return Decision(None if raised else min(target, max(shown, 0)), known.quantity, since)
@@ -270,12 +283,13 @@ async def push_recorded(
     )
     results = await channel.connector.push_levels([write.target for write in plan])
     outcomes: dict[int, tuple[str, str | None]] = {}
-    shown: dict[Position, tuple[int, str, datetime | None]] = {}
+    shown: dict[Position, LevelNote] = {}
     for outbox_id, write, result in zip(ids, plan, results, strict=True):
         outcomes[outbox_id] = (result.status.value, result.message or None)
         if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
             landed = result.shown if result.shown is not None else write.target.quantity
-            shown[write.position] = (landed + write.known_after - write.target.quantity, "pushed", write.since)
+            known = landed + write.known_after - write.target.quantity
+            shown[write.position] = LevelNote(known, "pushed", write.since, landed)
     store.finish_pushes(outcomes)
     store.remember_levels(channel.id, shown)
     return results
@@ -302,12 +316,12 @@ async def resume_pushes(store: Store, channel: ChannelRuntime) -> list[PushResul
         ]
         batch_results = await channel.connector.push_levels(targets)
         outcomes: dict[int, tuple[str, str | None]] = {}
-        shown: dict[Position, tuple[int, str, datetime | None]] = {}
+        shown: dict[Position, LevelNote] = {}
         for item, result in zip(items, batch_results, strict=True):
             outcomes[item.id] = (result.status.value, result.message or None)
             if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
                 quantity = result.shown if result.shown is not None else item.quantity
-                shown[(item.sku, item.location_id)] = (quantity, "pushed", None)
+                shown[(item.sku, item.location_id)] = LevelNote(quantity, "pushed", None, quantity)
         store.finish_pushes(outcomes)
         store.remember_levels(channel.id, shown)
         results.extend(batch_results)
