@@ -58,6 +58,8 @@ _STALE_CODES = frozenset({"COMPARE_QUANTITY_STALE", "CHANGE_FROM_QUANTITY_STALE"
 _UNKNOWN_CODES = frozenset({"INVALID_INVENTORY_ITEM", "ITEM_NOT_STOCKED_AT_LOCATION"})
 _RESEND_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
 _ORDER_GID = "gid://shopify/Order/"
+WEBHOOK_FETCH_SPARE = 300.0
+"""Points an order fetch for a notification leaves in the cost bucket for stock reads and writes."""
 
 
 def is_throttled(response: httpx.Response) -> bool:
@@ -589,6 +591,8 @@ class ShopifyClient:
             order_id = webhooks.order_gid(body)
             if order_id is None:
                 raise SkippableRecordError("order payload has no id", connector=CONNECTOR_ID, op=op)
+            # a background fetch: it leaves the bucket room for stock writes, which carry a sale to the others
+            await self.bucket.wait_for_spare(queries.estimate_cost(queries.ORDER_LEAN_QUERY, {}), WEBHOOK_FETCH_SPARE)
             order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
             if order is not None and needs_full_order(order):
                 order = await self._fetch_order(order_id, op)

@@ -45,6 +45,7 @@ from omnibridge.logs import get_logger
 from omnibridge.sdk.metadata import ConnectorKind
 from omnibridge.store import open_store
 from omnibridge.sync import SyncEngine, build_channels
+from omnibridge.sync.engine import DAEMON_FETCH_WAIT
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -237,7 +238,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
             )
         if carriers:
             log().warning("daemon.tracking_not_scheduled", channels=carriers, note="carrier tracking is not synced yet")
-        engine = SyncEngine(store, channels, policy=loaded.availability)
+        engine = SyncEngine(store, channels, policy=loaded.availability, fetch_wait=DAEMON_FETCH_WAIT)
         try:
             await Daemon(engine, options).serve()
         finally:

@@ -24,6 +24,7 @@ from omnibridge.sdk import Bucket
 from omnibridge.sdk.emulator import free_port, run_server
 from omnibridge.store import Store, open_store, utc_now
 from omnibridge.sync import SyncEngine, receiver_app
+from omnibridge.sync.engine import DAEMON_FETCH_WAIT
 
 WEB, POS = "web", "pos"
 SHOPIFY_TOKEN, SHOPIFY_SECRET = "shpat_demo_emulator", "demo-shopify-app-secret"
@@ -246,7 +247,7 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
     profile = load_profile(profile_path)
     with open_store(profile.store_url) as store:
         seed_ledger(store)
-        engine = SyncEngine.for_profile(store, profile)
+        engine = SyncEngine.for_profile(store, profile, fetch_wait=DAEMON_FETCH_WAIT)
         try:
             async with (
                 run_server(shopify.app, port=shopify_port),

@@ -126,6 +126,16 @@ class Bucket:
             self.waits += waited
             self.available -= cost
 
+    async def wait_for_spare(self, cost: float, spare: float) -> None:
+        """Wait, without queueing ahead of anyone, until the bucket could pay ``cost`` and still keep ``spare``.
+
+        For background requests (fetching what a notification names) that must not starve urgent ones (stock
+        writes): they only go when the bucket has room to spare, then ``acquire`` as usual.
+        """
+        while (wait := self.wait_time(min(cost + spare, self.capacity))) > 0:
+            self.waited_seconds += wait
+            await self._sleep(wait)
+
     def apply(self, observation: RateLimitObservation) -> None:
         """Adopt what the server reported; unknown fields keep their current value."""
         self._refill()

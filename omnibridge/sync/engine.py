@@ -35,7 +35,7 @@ from omnibridge.config.availability import AvailabilityPolicy
 from omnibridge.errors import ConnectorError, OmnibridgeError, RetriableConnectorError, StoreError, WebhookError
 from omnibridge.logs import get_logger
 from omnibridge.policy import AvailabilityPlanner, ChannelFeed
-from omnibridge.sdk.channel import OrderCanceller, PushResult, PushStatus
+from omnibridge.sdk.channel import ChannelEvent, OrderCanceller, PushResult, PushStatus
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
 from omnibridge.sync.apply import ApplyOutcome, EventApplier
@@ -51,9 +51,11 @@ from omnibridge.sync.runtime import ChannelRuntime, build_channels
 
 Position = tuple[str, str]
 
+DAEMON_FETCH_WAIT = 0.05
+"""How long a worker pass of the daemon (and the demo) waits for what deliveries name before applying what came."""
 DEFAULT_OBSERVE_GRACE = 1.0
 """Seconds a reported level may stay unexplained before its channel is pulled."""
-MIN_BACKOFF = 1.0
+MIN_BACKOFF = 5.0
 MAX_BACKOFF = 300.0
 
 
@@ -144,7 +146,9 @@ class SyncEngine:
     ``policy`` is the profile's availability policy (the default shows every channel the whole of each
     location's available); ``drift_grace`` is how long a change made on a channel may stay unexplained before
     the channel's drift policy decides it; ``observe_grace`` how long a level a channel reports may stay
-    unexplained before the channel is pulled.
+    unexplained before the channel is pulled; ``fetch_wait`` the longest a worker pass waits for what deliveries
+    name (None: until every fetch is done — tests and ``deadletters replay`` use that; the daemon a fraction of a
+    second).
     """
 
     def __init__(
@@ -155,6 +159,7 @@ class SyncEngine:
         policy: AvailabilityPolicy | None = None,
         drift_grace: timedelta = DEFAULT_DRIFT_GRACE,
         observe_grace: float = DEFAULT_OBSERVE_GRACE,
+        fetch_wait: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -170,6 +175,9 @@ class SyncEngine:
         self._resolved: set[str] = set()
         self._planner: AvailabilityPlanner | None = None
         self._resumed: set[str] = set()
+        self._fetching: dict[int, tuple[str, asyncio.Task[list[ChannelEvent]]]] = {}
+        """Fetches of what pending deliveries name, by inbox id: (channel, task); they outlive a pass."""
+        self.fetch_wait = fetch_wait
         self._pull_due: dict[str, float] = {}
         """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
         self._recheck: dict[str, float] = {}
@@ -247,6 +255,9 @@ class SyncEngine:
         self.backoff.pop(channel_id, None)
 
     async def aclose(self) -> None:
+        for _, task in self._fetching.values():
+            task.cancel()
+        self._fetching.clear()
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.connector.aclose()
@@ -317,7 +328,9 @@ class SyncEngine:
         # a drift decision changes what others (a channel that won changed the ledger) or the channel itself
         # (its own unexplained decrease no longer counts) should show: one more pass on those SKUs
         self._dirty |= {d.position[0] for d in report.drift}
-        due = self._clock() + self.drift_grace.total_seconds()
+        # re-read when the short grace of an increase ends (a decrease that is still waiting is simply re-read
+        # again later, until its own grace ends)
+        due = self._clock() + min(self.drift_grace.total_seconds(), 3 * self.observe_grace)
         for sku, _ in report.waiting:
             self._recheck.setdefault(sku, due)
         return report
@@ -437,15 +450,24 @@ class SyncEngine:
             for entry in self.store.inbox(status=InboxStatus.PENDING, channel=channel.id)
         ]
         # What the deliveries name is fetched for all of them at once, so a connector can batch the calls (a rush
-        # of POS sales is one Square order fetch); the events are then applied one delivery at a time, in order.
-        fetched = await asyncio.gather(
-            *(channel.connector.webhook_events(entry.delivery) for entry, channel in live), return_exceptions=True
-        )
+        # of POS sales is one Square order fetch). A pass waits at most ``fetch_wait`` for them: a channel whose
+        # fetches are slow (waiting on its rate limit) never holds up the others; its fetches go on in the
+        # background and are applied by a later pass. Each channel's deliveries are applied in arrival order.
+        tasks = [self._fetch(entry, channel) for entry, channel in live]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.fetch_wait)
         done = 0
-        for (entry, channel), events in zip(live, fetched, strict=True):
+        blocked: set[str] = set()
+        for (entry, channel), task in zip(live, tasks, strict=True):
+            if channel.id in blocked or not task.done():
+                blocked.add(channel.id)
+                continue
+            del self._fetching[entry.id]
             try:
-                if isinstance(events, BaseException):
-                    raise events
+                error = task.exception()
+                if error is not None:
+                    raise error
+                events = task.result()
                 applied = EventApplier(self.store, channel).apply_all(events)
                 await self._resolve_oversells(applied)
                 unexplained = self._observe(channel, applied)
@@ -474,6 +496,16 @@ class SyncEngine:
         await self.flush()
         return done
 
+    def _fetch(self, entry: InboxEntry, channel: ChannelRuntime) -> asyncio.Task[list[ChannelEvent]]:
+        """The (possibly already running) fetch of what ``entry`` names; wakes the worker when it finishes."""
+        running = self._fetching.get(entry.id)
+        if running is not None:
+            return running[1]
+        task = asyncio.ensure_future(channel.connector.webhook_events(entry.delivery))
+        task.add_done_callback(lambda _: self._wake.set())
+        self._fetching[entry.id] = (channel.id, task)
+        return task
+
     def _observe(self, channel: ChannelRuntime, applied: ApplyOutcome) -> set[Position]:
         """Record the levels the channel reported; those that differ from what it is known to show.
 
@@ -489,10 +521,16 @@ class SyncEngine:
         return unexplained
 
     async def _pull_when_due(self) -> None:
-        """Pull the channels whose unexplained levels have waited ``observe_grace``: once per channel."""
+        """Pull the channels whose unexplained levels have waited ``observe_grace``: once per channel. A channel
+        with deliveries still pending or being fetched is not pulled yet: the events that explain its levels are
+        most likely among them (a pull is the most expensive call there is on a rate-limited API)."""
         now = self._clock()
+        busy = {channel_id for channel_id, _ in self._fetching.values()}
         for channel_id, due in list(self._pull_due.items()):
             if due > now or not self.available(channel_id):
+                continue
+            if channel_id in busy or self.store.inbox(status=InboxStatus.PENDING, channel=channel_id, limit=1):
+                self._pull_due[channel_id] = now + self.observe_grace
                 continue
             del self._pull_due[channel_id]
             try:
@@ -511,25 +549,34 @@ class SyncEngine:
                 self._dirty.add(sku)
         if not self._dirty:
             return
-        skus, self._dirty = self._dirty, set()
         await self.resolve_locations(respect_backoff=True)
-        for channel in self.channels.values():
-            if channel.id not in self._resolved or not self.available(channel.id):
-                self._dirty |= skus
-                continue
-            try:
-                await self._resume(channel)
-                report = await self._reconcile(channel, skus, trust_known=True)
-            except ConnectorError as exc:
-                log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
-                self.counters.reconcile_failures += 1
-                self._failed(channel.id, str(exc))
-                self._dirty |= skus
-                continue
-            self._succeeded(channel.id)
-            self._dirty |= {
-                channel.master_sku(result.target.sku) for result in report.results if result.status is PushStatus.STALE
-            }
+        for _ in range(3):  # a read on one channel can change what the others should show: follow up at once
+            skus, self._dirty = self._dirty, set()
+            # channels are independent (each its own API and limits): they are written at the same time
+            reports = await asyncio.gather(*(self._flush_channel(channel, skus) for channel in self.channels.values()))
+            followups = {sku for report in reports if report is not None for sku, _ in report.settled}
+            if not followups:
+                return
+            self._dirty |= followups
+
+    async def _flush_channel(self, channel: ChannelRuntime, skus: set[str]) -> ReconcileReport | None:
+        if channel.id not in self._resolved or not self.available(channel.id):
+            self._dirty |= skus
+            return None
+        try:
+            await self._resume(channel)
+            report = await self._reconcile(channel, skus, trust_known=True)
+        except ConnectorError as exc:
+            log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
+            self.counters.reconcile_failures += 1
+            self._failed(channel.id, str(exc))
+            self._dirty |= skus
+            return None
+        self._succeeded(channel.id)
+        self._dirty |= {
+            channel.master_sku(result.target.sku) for result in report.results if result.status is PushStatus.STALE
+        }
+        return report
 
     async def run_worker(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
         """Process the inbox whenever a delivery arrives (or every ``idle_seconds``) until ``stop`` is set."""

@@ -70,6 +70,8 @@ class ReconcileReport:
     waiting: list[Position] = field(default_factory=list)
     """Positions with a change the ledger does not explain yet, inside the grace period."""
     drift: list[DriftDecision] = field(default_factory=list)
+    settled: list[Position] = field(default_factory=list)
+    """Positions whose unexplained level the read settled: what other channels should show there may change."""
 
     def count(self, status: PushStatus) -> int:
         return sum(1 for result in self.results if result.status is status)
@@ -123,6 +125,13 @@ async def reconcile_channel(
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
     moment = now or datetime.now(UTC)
     known = store.known_levels(channel.id, masters)
+    # A read is fresher than any notification: where the channel shows what it is known to show, an earlier
+    # unexplained level (a notification that arrived out of order) is settled before targets are planned.
+    settled = _settled_by_read(channel, levels, known)
+    if settled:
+        report.settled.extend(settled)
+        store.remember_levels(channel.id, settled)
+        known = store.known_levels(channel.id, masters)
     targets_by_sku = {sku: planner.quantities(sku, available_by_location(store, sku)) for sku in masters}
     batch_key = uuid.uuid4().hex
     remember: dict[Position, LevelNote] = {}
@@ -148,6 +157,21 @@ async def reconcile_channel(
     if plan:
         report.results += await push_recorded(store, channel, plan, batch_key)
     return report
+
+
+def _settled_by_read(
+    channel: ChannelRuntime, levels: list[StockLevel], known: dict[Position, KnownLevel]
+) -> dict[Position, LevelNote]:
+    settled: dict[Position, LevelNote] = {}
+    for level in levels:
+        location_id = channel.location_id(level.location_ref)
+        if location_id is None:
+            continue
+        position = (channel.master_sku(level.sku), location_id)
+        note = known.get(position)
+        if note is not None and note.unexplained_since is not None and note.quantity == level.available:
+            settled[position] = LevelNote(note.quantity, "read", None, level.available)
+    return settled
 
 
 async def _write_from_known(

@@ -96,8 +96,12 @@ async def test_a_pos_sale_reaches_the_web_store_through_the_daemon(tmp_path: Pat
                     await until(ready, "/readyz")
                     assert (await client.get("/healthz")).status_code == 200
 
-                    async def caught_up() -> bool:  # the start-up read-back pushed the ledger to the web store
-                        return shopify.available(SKU, web_locations[LOCATION]) == opening
+                    async def caught_up() -> bool:  # the start-up read-back pushed the ledger to both channels
+                        try:
+                            done = (await metrics()).value("omnibridge_job_runs_total", job="startup", outcome="ok")
+                        except KeyError:  # not run yet: no such series
+                            return False
+                        return done == 1 and shopify.available(SKU, web_locations[LOCATION]) == opening
 
                     await until(caught_up, "the catch-up read-back")
                     square.pos_sale(pos_locations[LOCATION], [(SKU, SOLD)])

@@ -156,7 +156,7 @@ async def test_one_channel_down_does_not_stop_the_other_and_catches_up_later(sto
     web.fail_reads = False
     await engine.flush()
     assert web.levels[("A", "W-SHOP")] == 5  # no call while the backoff lasts
-    now[0] += 1.5
+    now[0] += 5.5
     await engine.flush()
     assert web.levels[("A", "W-SHOP")] == 4
     assert engine.available("web")
