@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ class KnownLevel:
     updated_at: datetime
     unexplained_since: datetime | None = None
     shown: int | None = None
+    shown_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class LevelNote:
     source: str
     unexplained_since: datetime | None
     shown: int
+    shown_at: datetime | None = None
+    """When the channel showed it (None: now)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,12 @@ def known_levels(session: Session, channel: str, skus: Iterable[str]) -> dict[Le
         ).mappings()
         for row in rows:
             found[(row["sku"], row["location_id"])] = KnownLevel(
-                row["quantity"], row["source"], row["updated_at"], row["unexplained_since"], row["shown"]
+                row["quantity"],
+                row["source"],
+                row["updated_at"],
+                row["unexplained_since"],
+                row["shown"],
+                row["shown_at"],
             )
     return found
 
@@ -135,6 +143,7 @@ def remember_levels(session: Session, channel: str, levels: Mapping[LevelKey, Le
                 source=sa.bindparam("source"),
                 updated_at=sa.bindparam("updated_at"),
                 shown=sa.bindparam("shown"),
+                shown_at=sa.bindparam("shown_at"),
                 unexplained_since=sa.bindparam("unexplained_since"),
             )
         )
@@ -144,35 +153,34 @@ def remember_levels(session: Session, channel: str, levels: Mapping[LevelKey, Le
         )
 
 
-def observe_level(session: Session, channel: str, key: LevelKey, shown: int, now: datetime) -> bool:
-    """Record that ``channel`` shows ``shown`` at ``key``; True when that is what it is known to show (or
-    nothing was known: first sight), False when the difference is unexplained (from now, if not already)."""
-    row = session.execute(
-        sa.select(CHANNEL_LEVELS.c.quantity).where(
-            CHANNEL_LEVELS.c.channel == channel,
-            CHANNEL_LEVELS.c.sku == key[0],
-            CHANNEL_LEVELS.c.location_id == key[1],
-        )
-    ).first()
+def observe_level(
+    session: Session, channel: str, key: LevelKey, shown: int, observed_at: datetime, now: datetime
+) -> bool:
+    """Record that ``channel`` showed ``shown`` at ``key`` at ``observed_at``; True when that is what it is
+    known to show (or nothing was known: first sight) or when a fresher level is already recorded (a late
+    notification), False when the difference is unexplained (from now, if not already)."""
+    where = (
+        CHANNEL_LEVELS.c.channel == channel,
+        CHANNEL_LEVELS.c.sku == key[0],
+        CHANNEL_LEVELS.c.location_id == key[1],
+    )
+    row = session.execute(sa.select(CHANNEL_LEVELS.c.quantity, CHANNEL_LEVELS.c.shown_at).where(*where)).first()
     if row is None:
-        session.execute(
-            sa.insert(CHANNEL_LEVELS), [_level_row(channel, key, LevelNote(shown, "read", None, shown), now)]
-        )
+        note = LevelNote(shown, "read", None, shown, observed_at)
+        session.execute(sa.insert(CHANNEL_LEVELS), [_level_row(channel, key, note, now)])
         return True
+    if row.shown_at is not None and observed_at < _aware(row.shown_at):
+        return True  # superseded by what a later read, write or notification established
     explained = bool(row.quantity == shown)
+    since = None if explained else sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now)
     session.execute(
-        sa.update(CHANNEL_LEVELS)
-        .where(
-            CHANNEL_LEVELS.c.channel == channel,
-            CHANNEL_LEVELS.c.sku == key[0],
-            CHANNEL_LEVELS.c.location_id == key[1],
-        )
-        .values(
-            shown=shown,
-            unexplained_since=None if explained else sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now),
-        )
+        sa.update(CHANNEL_LEVELS).where(*where).values(shown=shown, shown_at=observed_at, unexplained_since=since)
     )
     return explained
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def pending_decreases(session: Session, skus: Iterable[str]) -> dict[LevelKey, int]:
@@ -230,6 +238,7 @@ def _level_row(channel: str, key: LevelKey, note: LevelNote, now: datetime) -> d
         "source": note.source,
         "updated_at": now,
         "shown": note.shown,
+        "shown_at": note.shown_at or now,
         "unexplained_since": note.unexplained_since,
     }
 

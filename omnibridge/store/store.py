@@ -176,11 +176,11 @@ class Store:
         with write_session(self.engine) as session:
             propagation.remember_levels(session, channel, levels, self._clock())
 
-    def observe_level(self, channel: str, key: LevelKey, shown: int) -> bool:
-        """Record that ``channel`` shows ``shown`` at ``key`` (a stock notification); True when that is what
-        it is known to show, False when the difference is unexplained."""
+    def observe_level(self, channel: str, key: LevelKey, shown: int, observed_at: datetime) -> bool:
+        """Record that ``channel`` showed ``shown`` at ``key`` at ``observed_at`` (a stock notification); True
+        when that is what it is known to show (or a later level is already known), False when unexplained."""
         with write_session(self.engine) as session:
-            return propagation.observe_level(session, channel, key, shown, self._clock())
+            return propagation.observe_level(session, channel, key, shown, observed_at, self._clock())
 
     def pending_decreases(self, skus: Iterable[str]) -> dict[LevelKey, int]:
         """Units channels took by themselves that omnibridge has not imported yet, per (sku, location)."""

@@ -270,7 +270,8 @@ class InboxRow(StoreModel, table=True):
 
 class ChannelLevelRow(StoreModel, table=True):
     """What each channel is known (expected) to show, per master SKU and profile location: ``quantity``, from
-    our last write or read and the channel's own imported activity. ``shown`` is what it was last seen showing;
+    our last write or read and the channel's own imported activity. ``shown`` is what it was last seen showing
+    (as of ``shown_at``: an older notification arriving late is ignored);
     ``unexplained_since`` is set while the two differ and nothing explains it (see :mod:`omnibridge.sync.reconcile`)."""
 
     __tablename__ = "channel_levels"
@@ -282,6 +283,7 @@ class ChannelLevelRow(StoreModel, table=True):
     source: str = Field(max_length=16)
     updated_at: datetime = _ts(nullable=False)
     shown: int | None = None
+    shown_at: datetime | None = _ts(nullable=True)
     unexplained_since: datetime | None = _ts(nullable=True)
 
 

@@ -60,7 +60,7 @@ class ApplyOutcome:
     orders: int = 0
     """Order records created or updated."""
     touched: set[Position] = field(default_factory=set)
-    observed: list[tuple[Position, int | None]] = field(default_factory=list)
+    observed: list[tuple[Position, int | None, datetime]] = field(default_factory=list)
     shortfalls: list[tuple[Position, int]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -220,7 +220,7 @@ class EventApplier:
         if event.sku is None or location_id is None:
             return
         position = (self.channel.master_sku(event.sku), location_id)
-        outcome.observed.append((position, event.available))
+        outcome.observed.append((position, event.available, event.observed_at))
 
     # -- helpers -----------------------------------------------------------------------------------------
 

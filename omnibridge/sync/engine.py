@@ -452,15 +452,17 @@ class SyncEngine:
         # What the deliveries name is fetched for all of them at once, so a connector can batch the calls (a rush
         # of POS sales is one Square order fetch). A pass waits at most ``fetch_wait`` for them: a channel whose
         # fetches are slow (waiting on its rate limit) never holds up the others; its fetches go on in the
-        # background and are applied by a later pass. Each channel's deliveries are applied in arrival order.
+        # background and are applied by a later pass. Each channel's deliveries are applied in arrival order within
+        # their stream (orders and refunds; stock levels), so a stock notification is not held up by a slow order.
         tasks = [self._fetch(entry, channel) for entry, channel in live]
         if tasks:
             await asyncio.wait(tasks, timeout=self.fetch_wait)
         done = 0
-        blocked: set[str] = set()
+        blocked: set[tuple[str, str]] = set()
         for (entry, channel), task in zip(live, tasks, strict=True):
-            if channel.id in blocked or not task.done():
-                blocked.add(channel.id)
+            stream = (channel.id, _stream(entry))
+            if stream in blocked or not task.done():
+                blocked.add(stream)
                 continue
             del self._fetching[entry.id]
             try:
@@ -515,8 +517,8 @@ class SyncEngine:
         :func:`omnibridge.sync.reconcile.available_by_location`). Either way, if the channel's events have not
         explained it within ``observe_grace``, the channel is pulled (a receipt or count made on the channel)."""
         unexplained: set[Position] = set()
-        for position, available in applied.observed:
-            if available is None or not self.store.observe_level(channel.id, position, available):
+        for position, available, observed_at in applied.observed:
+            if available is None or not self.store.observe_level(channel.id, position, available, observed_at):
                 unexplained.add(position)
         return unexplained
 
@@ -591,3 +593,9 @@ class SyncEngine:
                 log().error("worker.pass_failed", reason=str(exc))
             except Exception:  # the worker outlives any one bad pass; the inbox keeps what was not done
                 log().exception("worker.pass_crashed")
+
+
+def _stream(entry: InboxEntry) -> str:
+    """Deliveries that must be applied in arrival order share a stream: stock level notifications (every vendor
+    names their topic after inventory) are independent of order and refund events."""
+    return "stock" if "inventory" in entry.delivery.topic.lower() else "orders"

@@ -119,7 +119,9 @@ async def reconcile_channel(
     report = ReconcileReport(channel.id)
     masters = sorted(set(skus))
     if trust_known and masters and channel.can(Capability.INVENTORY_COMPARE_AND_SET):
-        masters = await _write_from_known(store, channel, masters, planner, report)
+        moment = now or datetime.now(UTC)
+        horizon = (moment - drift_grace, moment - increase_grace)
+        masters = await _write_from_known(store, channel, masters, planner, report, horizon)
     if not masters:
         return report
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
@@ -145,7 +147,7 @@ async def reconcile_channel(
         target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
         grace = (drift_grace, increase_grace)
         decision = _decide(store, channel, report, position, level, known.get(position), target, grace, moment)
-        remember[position] = LevelNote(decision.known, "read", decision.since, level.available)
+        remember[position] = LevelNote(decision.known, "read", decision.since, level.available, level.observed_at)
         if decision.write is not None and decision.write != level.available:
             # what the channel is known to show once the write lands: the write, plus any decrease the channel
             # made that its events have not explained yet (they will move it back down when they arrive)
@@ -170,12 +172,34 @@ def _settled_by_read(
         position = (channel.master_sku(level.sku), location_id)
         note = known.get(position)
         if note is not None and note.unexplained_since is not None and note.quantity == level.available:
-            settled[position] = LevelNote(note.quantity, "read", None, level.available)
+            settled[position] = LevelNote(note.quantity, "read", None, level.available, level.observed_at)
     return settled
 
 
+def _decidable_unread(level: KnownLevel, expires: datetime, fresh_after: datetime) -> bool:
+    """Whether a position can be written without a read: explained, or an unexplained decrease whose level the
+    channel reported recently (``shown_at`` after ``fresh_after``: a notification of the same second may have
+    arrived out of order, so an older one is checked by a read) and still inside its grace period
+    (``unexplained_since`` after ``expires``). The write is then compared against that level. Drift is only ever
+    decided on a read."""
+    if level.unexplained_since is None:
+        return True
+    return (
+        level.shown is not None
+        and level.shown < level.quantity
+        and level.unexplained_since > expires
+        and level.shown_at is not None
+        and level.shown_at > fresh_after
+    )
+
+
 async def _write_from_known(
-    store: Store, channel: ChannelRuntime, masters: list[str], planner: TargetPlanner, report: ReconcileReport
+    store: Store,
+    channel: ChannelRuntime,
+    masters: list[str],
+    planner: TargetPlanner,
+    report: ReconcileReport,
+    horizon: tuple[datetime, datetime],
 ) -> list[str]:
     """Write, without reading, every target that differs from what the channel is known to show; the SKUs
     that need the read path (something unknown or unexplained, or a write the channel refused)."""
@@ -195,23 +219,31 @@ async def _write_from_known(
             if channel_id == channel.id and location_id in refs
         }
         levels = [known.get((sku, location_id)) for location_id in wanted]
-        if not wanted or any(level is None or level.unexplained_since is not None for level in levels):
+        if not wanted or any(level is None or not _decidable_unread(level, *horizon) for level in levels):
             needs_read.append(sku)
             continue
         report.checked += len(wanted)
         for location_id, quantity in wanted.items():
             level = known[(sku, location_id)]
-            if quantity == level.quantity:
+            if level.unexplained_since is None:
+                shown, write, after = level.quantity, quantity, quantity
+            else:
+                # a decrease its notification reported and nothing has explained yet: never written back up
+                assert level.shown is not None
+                shown, write = level.shown, min(quantity, max(level.shown, 0))
+                after = write + level.quantity - level.shown
+                report.waiting.append((sku, location_id))
+            if write == shown:
                 continue
             target = StockTarget(
                 sku=channel_sku,
                 location_ref=refs[location_id],
-                quantity=quantity,
-                expected=level.quantity,
+                quantity=write,
+                expected=shown,
                 reference=batch_key,
                 retry_stale=False,
             )
-            plan.append(PlannedWrite((sku, location_id), target, quantity, None))
+            plan.append(PlannedWrite((sku, location_id), target, after, level.unexplained_since))
     report.differing += len(plan)
     if plan:
         results = await push_recorded(store, channel, plan, batch_key)

@@ -117,7 +117,7 @@ def test_an_observed_level_moves_nothing(store: Store) -> None:
     apply = applier(store)
     outcome = apply.apply_all([StockObservedEvent(SKU, "L-B", 3, NOW)])
     assert outcome.applied == 0
-    assert outcome.observed == [((SKU, "boulder"), 3)]
+    assert outcome.observed == [((SKU, "boulder"), 3, NOW)]
     assert store.position(SKU, "boulder").on_hand == 10
 
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("shown", sa.Integer(), nullable=True),
+        sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("unexplained_since", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("channel", "sku", "location_id", name="pk_channel_levels"),
     )
