@@ -48,6 +48,8 @@ Position = tuple[str, str]
 
 DEFAULT_DRIFT_GRACE = timedelta(seconds=60)
 DEFAULT_INCREASE_GRACE = timedelta(seconds=3)
+VERIFY_AFTER = timedelta(seconds=10)
+"""An unexplained decrease a notification reported is checked by a read once it is this old."""
 
 
 class TargetPlanner(Protocol):
@@ -120,7 +122,7 @@ async def reconcile_channel(
     masters = sorted(set(skus))
     if trust_known and masters and channel.can(Capability.INVENTORY_COMPARE_AND_SET):
         moment = now or datetime.now(UTC)
-        horizon = (moment - drift_grace, moment - increase_grace)
+        horizon = (moment - drift_grace, moment - VERIFY_AFTER)
         masters = await _write_from_known(store, channel, masters, planner, report, horizon)
     if not masters:
         return report

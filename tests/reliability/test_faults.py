@@ -111,9 +111,9 @@ async def test_duplicate_and_late_webhooks_are_applied_exactly_once(tmp_path: Pa
         assert world.engine.counters.duplicates == duplicates + 2
         assert (len(all_movements(world.store)), ledger_state(world.store)) == (movements, ledger)
         # Stock notifications carry second-precision times, so two of the same second can arrive out of order;
-        # the older one is checked by a read once it is a few seconds old (3 x observe_grace), and the others
+        # the older one is checked by a read once it is 10 s old (VERIFY_AFTER), and the others
         # follow. Wait for that (bounded), as the daemon's worker would.
-        deadline = asyncio.get_running_loop().time() + 15
+        deadline = asyncio.get_running_loop().time() + 25
         while disagreements(world.store, world.emulators) and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.5)
             await world.engine.process_pending()
