@@ -11,6 +11,7 @@ import typer
 from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.policy import Allocation, AvailabilityPlanner, feeds_for_profile
+from omnibridge.sync.reconcile import available_by_location
 
 
 def render_allocations(title: str, allocations: list[Allocation], available: dict[str, int]) -> str:
@@ -45,8 +46,8 @@ def explain(
         if variant is None:
             typer.echo(f"error: unknown SKU '{sku}': it is not in the store at {loaded.store_url_masked}", err=True)
             raise typer.Exit(1)
-        positions = store.positions(sku)
-    available = {position.location_id: position.available for position in positions}
+        # what the sync engine plans from: the ledger's available minus channels' committed counts
+        available = available_by_location(store, sku)
     planner = AvailabilityPlanner(loaded.availability, feeds_for_profile(loaded))
     allocations = planner.explain(sku, available)
     group = planner.group(sku)

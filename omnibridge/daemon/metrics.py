@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
@@ -62,7 +63,7 @@ def _label_text(names: Sequence[str], values: Sequence[str]) -> str:
 
 
 @dataclass
-class Metric:
+class Metric(ABC):
     """One metric family: a name, its help text, its label names and its samples."""
 
     name: str
@@ -83,8 +84,9 @@ class Metric:
             raise ValueError(f"{self.name} takes labels {sorted(self.labels)}, got {sorted(labels)}")
         return tuple(str(labels[name]) for name in self.labels)
 
+    @abstractmethod
     def sample_lines(self) -> list[str]:
-        raise NotImplementedError
+        """The family's sample lines in the text exposition format."""
 
     def render(self) -> str:
         lines = [f"# HELP {self.name} {_escape_help(self.help)}", f"# TYPE {self.name} {self.type_name}"]

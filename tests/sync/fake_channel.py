@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from omnibridge.config import LoadedChannel, MappingTables
 from omnibridge.errors import RetriableConnectorError, WebhookError
-from omnibridge.models import Location, LocationType, Product, Variant
+from omnibridge.models import Location, LocationType, MovementKind, Product, StockMovement, Variant
 from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, WebhookDelivery
 from omnibridge.sdk.channel import (
     ChannelEvent,
@@ -144,3 +144,18 @@ def seed_store(store: Store, skus: Sequence[str], locations: Sequence[str]) -> N
     for location_id in locations:
         store.upsert_location(Location(id=location_id, name=location_id, type=LocationType.STORE))
     store.upsert_product(Product(id="P", title="Product", variants=[Variant(sku=sku, product_id="P") for sku in skus]))
+
+
+def receive(store: Store, sku: str, location_id: str, quantity: int) -> None:
+    """Book a receipt of ``quantity`` units in the ledger (the stock a test starts from)."""
+    store.apply(
+        StockMovement(
+            idempotency_key=f"test:receipt:{sku}:{location_id}:{quantity}",
+            source="manual",
+            kind=MovementKind.RECEIPT,
+            sku=sku,
+            location_id=location_id,
+            quantity=quantity,
+            occurred_at=NOW,
+        )
+    )

@@ -18,8 +18,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.store import Store
 from omnibridge.sync import EventApplier
 
-from .fake_channel import NOW, FakeChannel, runtime, seed_store
-from .test_engine import receive
+from .fake_channel import NOW, FakeChannel, receive, runtime, seed_store
 
 SKU = "TENT-1"
 

@@ -10,30 +10,16 @@ import pytest
 
 from omnibridge.config.availability import AvailabilityPolicy
 from omnibridge.errors import FatalConnectorError
-from omnibridge.models import MovementKind, OrderStatus, StockMovement
+from omnibridge.models import OrderStatus
 from omnibridge.sdk import Capability
 from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent
 from omnibridge.store import Store
 from omnibridge.sync import SyncEngine
 
-from .fake_channel import NOW, FakeChannel, runtime, seed_store
+from .fake_channel import NOW, FakeChannel, receive, runtime, seed_store
 
 pytestmark = pytest.mark.anyio
 GRACE = timedelta(minutes=5)
-
-
-def receive(store: Store, sku: str, location_id: str, quantity: int) -> None:
-    store.apply(
-        StockMovement(
-            idempotency_key=f"test:receipt:{sku}:{location_id}",
-            source="manual",
-            kind=MovementKind.RECEIPT,
-            sku=sku,
-            location_id=location_id,
-            quantity=quantity,
-            occurred_at=NOW,
-        )
-    )
 
 
 def world(

@@ -9,7 +9,6 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from omnibridge.models import MovementKind, StockMovement
 from omnibridge.sdk import WebhookDelivery
 from omnibridge.sdk.channel import (
     ChannelEvent,
@@ -24,24 +23,10 @@ from omnibridge.sdk.channel import (
 from omnibridge.store import InboxStatus, Store
 from omnibridge.sync import SyncEngine, receiver_app
 
-from .fake_channel import NOW, TOKEN, FakeChannel, runtime, seed_store
+from .fake_channel import NOW, TOKEN, FakeChannel, receive, runtime, seed_store
 
 pytestmark = pytest.mark.anyio
 SKUS = ["A", "B", "C"]
-
-
-def receive(store: Store, sku: str, location_id: str, quantity: int) -> None:
-    store.apply(
-        StockMovement(
-            idempotency_key=f"test:receipt:{sku}:{location_id}:{quantity}",
-            source="manual",
-            kind=MovementKind.RECEIPT,
-            sku=sku,
-            location_id=location_id,
-            quantity=quantity,
-            occurred_at=NOW,
-        )
-    )
 
 
 def world(store: Store, clock: Callable[[], float] = time.monotonic) -> tuple[SyncEngine, FakeChannel, FakeChannel]:
