@@ -25,6 +25,7 @@ from omnibridge.cli.deadletters import deadletters_app
 from omnibridge.cli.demo import demo as _demo_command
 from omnibridge.cli.demo import emulator_app
 from omnibridge.cli.explain import explain as _explain_command
+from omnibridge.cli.files import files_app
 from omnibridge.cli.incidents import incidents as _incidents_command
 from omnibridge.cli.inventory import inventory_app
 from omnibridge.cli.run import run as _run_command
@@ -97,6 +98,7 @@ app.command(name="run")(_run_command)
 app.command(name="demo")(_demo_command)
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(deadletters_app, name="deadletters")
+app.add_typer(files_app, name="files")
 
 
 def _print_version(value: bool) -> None:

@@ -225,7 +225,7 @@ class SyncEngine:
         feeds: list[ChannelFeed] = []
         inactive = {location.id for location in self.store.list_locations() if not location.active}
         for channel in self.channels.values():
-            if channel.id not in self._resolved:
+            if channel.id not in self._resolved or channel.stock_source:
                 continue
             rule = self.policy.channels.get(channel.id)
             locations = rule.locations if rule is not None and rule.locations else channel.location_ids.values()
@@ -290,7 +290,7 @@ class SyncEngine:
             except ConnectorError as exc:
                 reports[channel.id].error = f"pull failed: {exc}"
         skus = [variant.sku for variant in self.store.list_variants() if variant.tracked]
-        for channel in live:
+        for channel in (channel for channel in live if not channel.stock_source):  # stock sources: pull only
             try:
                 await self._resume(channel)
                 report = await self._reconcile(channel, skus)
@@ -562,6 +562,8 @@ class SyncEngine:
             self._dirty |= followups
 
     async def _flush_channel(self, channel: ChannelRuntime, skus: set[str]) -> ReconcileReport | None:
+        if channel.stock_source:  # an ERP/WMS feed is pulled into the ledger, never written to
+            return None
         if channel.id not in self._resolved or not self.available(channel.id):
             self._dirty |= skus
             return None

@@ -19,11 +19,14 @@ def log() -> BoundLogger:
 
 
 SALES_KINDS = frozenset({ConnectorKind.STOREFRONT, ConnectorKind.MARKETPLACE, ConnectorKind.POS})
+STOCK_SOURCE_KINDS = frozenset({ConnectorKind.ERP_WMS})
+"""Kinds synced as stock sources: their events are pulled into the ledger; they are never written to."""
 
 
 @dataclass
 class ChannelRuntime:
-    """One enabled sales channel of the profile with its live connector.
+    """One enabled channel of the profile with its live connector: a sales channel, or a stock source (an ERP/WMS
+    feed, :attr:`stock_source`) whose events are applied but which never gets a target and is never written to.
 
     ``location_ids`` maps the channel's location ids to profile location ids; it is filled by
     :meth:`resolve_locations` from the channel's ``location_map`` (keyed by the channel's location id or name).
@@ -39,6 +42,11 @@ class ChannelRuntime:
     @property
     def capabilities(self) -> frozenset[Capability]:
         return self.channel.spec.capabilities
+
+    @property
+    def stock_source(self) -> bool:
+        """True for an ERP/WMS feed: pulled into the ledger, never shown a quantity, never pushed to."""
+        return self.channel.spec.kind in STOCK_SOURCE_KINDS
 
     def can(self, capability: Capability) -> bool:
         return capability in self.channel.spec.capabilities
@@ -78,12 +86,16 @@ class ChannelRuntime:
 
 
 def build_channels(profile: LoadedProfile) -> list[ChannelRuntime]:
-    """A runtime for every enabled sales channel of ``profile`` (carriers and file feeds are not synced here)."""
+    """A runtime for every enabled sales channel of ``profile``, and for every enabled ERP/WMS channel whose
+    connector implements :class:`ChannelConnector` (a stock source, e.g. a file feed); carriers are not synced here."""
     runtimes: list[ChannelRuntime] = []
     for channel in profile.channels:
-        if not channel.enabled or channel.spec.kind not in SALES_KINDS or channel.spec.factory is None:
+        kind = channel.spec.kind
+        if not channel.enabled or kind not in SALES_KINDS | STOCK_SOURCE_KINDS or channel.spec.factory is None:
             continue
         connector = channel.spec.factory(channel.settings)
+        if kind in STOCK_SOURCE_KINDS and not isinstance(connector, ChannelConnector):
+            continue  # an ERP/WMS connector that is not a stock feed is used by other parts (not the sync engine)
         if not isinstance(connector, ChannelConnector):
             raise ConfigError(
                 f"channel {channel.id!r}: connector {channel.connector!r} does not implement the sales channel "

@@ -20,7 +20,7 @@ capability                             hooks the suite calls
 ``listings.write`` / ``prices.write``  ``seed_stock`` (creates the item), ``listing``
 ``carrier.rates`` / ``carrier.labels`` ``sample_shipment``, ``labels_bought``
 ``carrier.tracking``                   ``sample_shipment``, ``advance_tracking``
-``files``                              ``drop_file``, ``file_outcome``
+``files``                              ``sample_file``, ``drop_file``, ``file_outcome``
 every connector                        ``refused_requests``, ``fail_next``, ``lose_next_response``
 =====================================  ===================================================================
 
@@ -123,6 +123,11 @@ class EmulatorControl:
         """Where the file ``name`` ended up after the connector processed it."""
         raise NotImplementedError
 
+    def sample_file(self, *, valid: bool = True) -> tuple[str, bytes]:
+        """A file name and content the connector accepts (``valid=True``) or must reject with a report
+        (``valid=False``); the ``files`` check drops both and looks at :meth:`file_outcome`."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class FileOutcome:
@@ -143,6 +148,8 @@ class ConformanceSession:
     control: EmulatorControl
     sku: str = "CONF-SKU-1"
     location_ref: str = ""
+    currency: str = "USD"
+    """The channel's currency, used by the ``prices.write`` probe."""
 
 
 @dataclass(frozen=True)
@@ -201,3 +208,11 @@ class ConformanceHarness(ABC):
     def webhook_vectors(self) -> Sequence[WebhookVector]:
         """Signed deliveries for the webhook checks (required when ``webhooks`` is declared)."""
         return ()
+
+    async def process_files(self, session: ConformanceSession) -> None:
+        """Make the connector process its inbox once (the ``files`` check calls it after ``drop_file``).
+
+        The default is one ``pull_events(None)``, for file feeds that are channel connectors; override it for a
+        connector that processes files another way.
+        """
+        await session.connector.pull_events(None)

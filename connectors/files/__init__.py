@@ -1,0 +1,37 @@
+"""File-feed connector (ERP/WMS): metadata only. Importing this module stays cheap and side-effect free."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connectors.files.settings import FilesSettings
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+
+if TYPE_CHECKING:
+    from connectors.files.client import FilesConnector
+
+__all__ = ["FilesSettings", "connector", "create_client"]
+__version__ = "0.1.0"
+
+
+def create_client(settings: FilesSettings) -> FilesConnector:
+    """Build a live :class:`~connectors.files.client.FilesConnector` from validated settings."""
+    from connectors.files.client import FilesConnector
+
+    return FilesConnector(settings)
+
+
+connector = ConnectorSpec(
+    id="files",
+    label="ERP/WMS file feed",
+    kind=ConnectorKind.ERP_WMS,
+    settings_model=FilesSettings,
+    capabilities=frozenset({Capability.INVENTORY_READ, Capability.FILES}),
+    factory=create_client,
+    version=__version__,
+    description=(
+        "Folder exchange with an ERP or WMS: stock-count files (CSV/JSON) dropped in an inbox become ledger counts "
+        "(a stock source, never written to); orders and shipments are exported to an outbox folder."
+    ),
+    docs_url=None,
+)

@@ -1,0 +1,399 @@
+"""The file-feed connector: stock counts an ERP/WMS drops into a folder become COUNT events; order and shipment
+exports are written to an outbox folder.
+
+Crash safety (nothing read is lost, nothing is applied twice). The engine stores a pull's bookmark only after
+applying its events, so a file is never moved on the pull that reads it. Each pull returns, in its bookmark,
+the files it read (name and sha256); the *next* pull receives that bookmark only if those events were applied,
+and only then moves those files to ``processed/``. A crash anywhere before that leaves the file in the inbox and
+it is read again; its events' refs (``<sha256[:16]>:<row>``) are the same, so the engine's idempotency keys make
+the repeat a no-op. The same holds for a file dropped again with identical content. A file with any bad row is
+applied not at all: it moves to ``failed/`` at once, next to ``<name>.errors.txt`` naming every row and field.
+
+A file is read only when complete: names starting with '.' or ending with ``.tmp``, ``.part`` or ``.partial``
+are skipped (the ERP writes under such a name and renames), and a file must have been unchanged for
+``stable_seconds`` (by its modification time, checked against the connector's clock) and must not change while
+it is read (size and modification time compared before and after).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from connectors.files.exports import render_export
+from connectors.files.parsing import CountRow, ParsedFile, Problem, parse_counts, render_problems
+from connectors.files.settings import TEMP_SUFFIXES, FilesSettings
+from omnibridge.sdk import (
+    FatalConnectorError,
+    MapLevel,
+    MapMessage,
+    RetriableConnectorError,
+    WebhookDelivery,
+    WebhookError,
+    get_logger,
+)
+from omnibridge.sdk.channel import (
+    ChannelEvent,
+    ChannelLocation,
+    PullResult,
+    PushResult,
+    PushStatus,
+    StockChangeEvent,
+    StockChangeKind,
+    StockLevel,
+    StockTarget,
+)
+
+CONNECTOR = "files"
+PUSH_REFUSED = "file feeds are a stock source; omnibridge never writes stock to them"
+BOOKMARK_VERSION = 1
+TRANSIENT_ERRNOS = frozenset({errno.EIO, errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.ETIMEDOUT, errno.ESTALE})
+"""Errors a network share gives while it hiccups: retried a few times before the operation is reported retriable."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    size: int
+    mtime_ns: int
+
+
+def is_temporary(name: str) -> bool:
+    """A name an ERP uses while still writing (never read): '.name', '*.tmp', '*.part', '*.partial'."""
+    return name.startswith(".") or name.lower().endswith(TEMP_SUFFIXES)
+
+
+def drop_file(inbox: Path, name: str, content: bytes) -> Path:
+    """Put a file into ``inbox`` the way an ERP must: written under a temporary name, then renamed, so the
+    connector never sees it half-written. Returns its path (for scripts, demos and tests)."""
+    temporary = inbox / f".{name}.part"
+    temporary.write_bytes(content)
+    os.replace(temporary, inbox / name)
+    return inbox / name
+
+
+def file_ref(sha256: str, row: int) -> str:
+    """The stable ref of one count row: the same content gives the same ref however often it is dropped."""
+    return f"{sha256[:16]}:{row}"
+
+
+class FilesConnector:
+    """A folder-based ERP/WMS feed behind the channel contract (a stock source: read, never written).
+
+    ``clock`` returns seconds since the epoch (like :func:`time.time`) and decides when a file is stable.
+
+    Folder errors are classified like a vendor's: permission denied is a :class:`FatalConnectorError` (a person
+    must fix the folder's rights); a transient I/O error (a network share hiccuping) is retried ``io_retries``
+    times, then — like any other folder error — raised as :class:`RetriableConnectorError`. Nothing was applied
+    when a pull fails, so the next pull simply starts over. ``before_io`` is called with the operation's name
+    before each attempt (a fault-injection seam for the conformance harness; None in production).
+    """
+
+    def __init__(self, settings: FilesSettings, *, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.operations = 0
+        """Folder operations performed (pulls, reads, exports): what the conformance kit counts as requests."""
+        self._seen_locations: set[str] = set()
+        self._processed_cache: dict[str, tuple[_Snapshot, list[tuple[datetime, CountRow]]]] = {}
+        self._cache_lock = threading.Lock()
+        self.before_io: Callable[[str], None] | None = None
+
+    # -- the channel contract ----------------------------------------------------------------------------
+
+    async def list_locations(self) -> list[ChannelLocation]:
+        """The configured ``locations``, then every location code seen in processed or pulled files."""
+        codes = dict.fromkeys(self.settings.locations)
+        codes.update(dict.fromkeys(sorted(self._seen_locations)))
+        counts = await asyncio.to_thread(self._guarded, "list_locations", self._processed_counts)
+        codes.update(dict.fromkeys(sorted({location for _, location in counts})))
+        return [ChannelLocation(code, code) for code in codes]
+
+    async def read_levels(self, skus: Sequence[str]) -> list[StockLevel]:
+        """The latest count of each SKU per location among the processed files (what the ERP last reported)."""
+        wanted = set(skus)
+        counts = await asyncio.to_thread(self._guarded, "read_levels", self._processed_counts)
+        return [
+            StockLevel(sku, location, quantity, at)
+            for (sku, location), (at, quantity) in sorted(counts.items())
+            if sku in wanted
+        ]
+
+    async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
+        """Refuses every target: omnibridge never writes stock to a file feed (the engine never calls this)."""
+        return [PushResult(target, PushStatus.FAILED, message=PUSH_REFUSED) for target in targets]
+
+    async def pull_events(self, bookmark: str | None) -> PullResult:
+        """COUNT events from every complete file in the inbox (see the module docstring for crash safety)."""
+        return await asyncio.to_thread(self._guarded, "pull_events", lambda: self._pull(bookmark))
+
+    def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
+        raise WebhookError("files: a file feed has no webhooks; files are picked up from the inbox folder")
+
+    async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
+        return []
+
+    async def aclose(self) -> None:
+        return None
+
+    # -- exports -----------------------------------------------------------------------------------------
+
+    def write_export(self, kind: str, records: Sequence[Mapping[str, Any]], stamp: datetime, sequence: int) -> str:
+        """Write ``records`` (``kind`` "orders" or "shipments") to the outbox atomically; returns the file's path.
+
+        The file appears under its final name complete (written as ``.<name>.tmp``, flushed, then renamed), named
+        ``<kind>-<UTC stamp>-<sequence>.<csv|json>`` so names sort in the order they were written.
+        """
+        self.operations += 1
+        fmt = self.settings.export_format
+        name = f"{kind}-{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}-{sequence:06d}.{fmt}"
+        folder = self.settings.outbox_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / name, render_export(kind, records, fmt, self.settings.csv_delimiter))
+        return str(folder / name)
+
+    # -- pulling -----------------------------------------------------------------------------------------
+
+    def _guarded(self, op: str, work: Callable[[], T]) -> T:
+        """``work()`` with folder errors retried and classified (see the class docstring)."""
+        attempts = self.settings.io_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                if self.before_io is not None:
+                    self.before_io(op)
+                return work()
+            except PermissionError as exc:
+                raise FatalConnectorError(
+                    f"permission denied ({exc}); omnibridge needs read and write access to the feed's folders",
+                    connector=CONNECTOR,
+                    op=op,
+                ) from exc
+            except OSError as exc:
+                if exc.errno in TRANSIENT_ERRNOS and attempt < attempts:
+                    time.sleep(self.settings.io_retry_seconds * attempt)
+                    continue
+                raise RetriableConnectorError(
+                    f"folder error ({exc}); nothing was applied, the next attempt starts over",
+                    connector=CONNECTOR,
+                    op=op,
+                ) from exc
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _pull(self, bookmark: str | None) -> PullResult:
+        self.operations += 1
+        inbox = self.settings.inbox
+        if not inbox.is_dir():
+            raise RetriableConnectorError(
+                f"the inbox folder {inbox} does not exist or is not a folder (is the share mounted?)",
+                connector=CONNECTOR,
+                op="pull_events",
+            )
+        for name, digest in _applied(bookmark).items():  # applied by the engine: now they may leave the inbox
+            path = inbox / name
+            if path.is_file() and _sha256(path) == digest:
+                _move(path, self.settings.processed_dir, digest)
+        events: list[ChannelEvent] = []
+        messages: list[MapMessage] = []
+        read: dict[str, str] = {}
+        for path in self._complete_files()[: self.settings.max_files_per_pull]:
+            taken = self._read(path)
+            if taken is None:
+                continue
+            content, digest, mtime = taken
+            parsed = parse_counts(
+                path.name,
+                content,
+                zone=self.settings.zone,
+                columns=self.settings.columns,
+                delimiter=self.settings.csv_delimiter,
+                encoding=self.settings.csv_encoding,
+            )
+            self._check_locations(parsed)
+            if not parsed.ok:
+                messages.append(self._reject(path, digest, parsed))
+                continue
+            read[path.name] = digest
+            for row in parsed.rows:
+                self._seen_locations.add(row.location)
+                events.append(
+                    StockChangeEvent(
+                        file_ref(digest, row.row),
+                        StockChangeKind.COUNT,
+                        row.sku,
+                        row.location,
+                        row.quantity,
+                        row.counted_at or mtime,
+                    )
+                )
+        get_logger("connectors.files").info("files.pulled", files=len(read), events=len(events), failed=len(messages))
+        return PullResult(events, json.dumps({"v": BOOKMARK_VERSION, "applied": read}, sort_keys=True), messages)
+
+    def _check_locations(self, parsed: ParsedFile) -> None:
+        """With ``locations`` configured, a row at any other location code is a bad row (a typo would otherwise
+        be skipped by the engine as unmapped while the rest of the file applied)."""
+        known = self.settings.locations
+        if not known:
+            return
+        header = self.settings.columns.location
+        for row in parsed.rows:
+            if row.location not in known:
+                expected = ", ".join(known)
+                message = f"expected one of the configured locations ({expected}), got {row.location!r}"
+                parsed.problems.append(Problem(message, row=row.row, field=header))
+
+    def _complete_files(self) -> list[Path]:
+        """Inbox files matching the patterns, not temporary and unchanged for ``stable_seconds``; oldest first."""
+        now = self.clock()
+        found: list[tuple[int, str, Path]] = []
+        for entry in os.scandir(self.settings.inbox):
+            if not entry.is_file(follow_symlinks=False) or is_temporary(entry.name):
+                continue
+            if not any(fnmatch.fnmatch(entry.name.lower(), pattern.lower()) for pattern in self.settings.patterns):
+                continue
+            stat = entry.stat()
+            if now - stat.st_mtime < self.settings.stable_seconds:
+                continue  # still being written (or just renamed into place): wait for the next pull
+            found.append((stat.st_mtime_ns, entry.name, Path(entry.path)))
+        return [path for _, _, path in sorted(found)]
+
+    def _read(self, path: Path) -> tuple[bytes, str, datetime] | None:
+        """The file's bytes, sha256 and modification time, or None if it vanished or changed while read."""
+        try:
+            before = _snapshot(path)
+            content = path.read_bytes()
+            after = _snapshot(path)
+        except FileNotFoundError:
+            return None
+        if before != after:
+            return None
+        return content, hashlib.sha256(content).hexdigest(), datetime.fromtimestamp(after.mtime_ns / 1e9, UTC)
+
+    def _reject(self, path: Path, digest: str, parsed: ParsedFile) -> MapMessage:
+        """Move a bad file to ``failed/`` with its error report (report first: a crash leaves the file to redo)."""
+        folder = self.settings.failed_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _destination(folder, path.name, digest)
+        _write_atomic(folder / f"{target.name}.errors.txt", render_problems(path.name, parsed.problems).encode())
+        _move(path, folder, digest)
+        first = parsed.problems[0]
+        get_logger("connectors.files").warning("files.failed", file=path.name, problems=len(parsed.problems))
+        return MapMessage(
+            MapLevel.ERROR,
+            "",
+            f"moved to {folder.name}/ with {len(parsed.problems)} problem(s), nothing applied; first: {first} "
+            f"(see {target.name}.errors.txt)",
+            path.name,
+        )
+
+    # -- read-back ---------------------------------------------------------------------------------------
+
+    def _processed_counts(self) -> dict[tuple[str, str], tuple[datetime, int]]:
+        """The latest count per (SKU, location) among the processed files (each file parsed once per version)."""
+        with self._cache_lock:
+            return self._scan_processed()
+
+    def _scan_processed(self) -> dict[tuple[str, str], tuple[datetime, int]]:
+        self.operations += 1
+        folder = self.settings.processed_dir
+        latest: dict[tuple[str, str], tuple[datetime, int]] = {}
+        if not folder.is_dir():
+            return latest
+        present: set[str] = set()
+        for entry in sorted(os.scandir(folder), key=lambda item: item.name):
+            if not entry.is_file() or is_temporary(entry.name) or entry.name.endswith(".errors.txt"):
+                continue
+            present.add(entry.name)
+            path = Path(entry.path)
+            snapshot = _snapshot(path)
+            cached = self._processed_cache.get(entry.name)
+            if cached is None or cached[0] != snapshot:
+                content = path.read_bytes()
+                mtime = datetime.fromtimestamp(snapshot.mtime_ns / 1e9, UTC)
+                parsed = parse_counts(
+                    entry.name,
+                    content,
+                    zone=self.settings.zone,
+                    columns=self.settings.columns,
+                    delimiter=self.settings.csv_delimiter,
+                    encoding=self.settings.csv_encoding,
+                )
+                cached = (snapshot, [(row.counted_at or mtime, row) for row in parsed.rows] if parsed.ok else [])
+                self._processed_cache[entry.name] = cached
+            for at, row in cached[1]:
+                key = (row.sku, row.location)
+                if key not in latest or latest[key][0] <= at:
+                    latest[key] = (at, row.quantity)
+        for gone in set(self._processed_cache) - present:
+            del self._processed_cache[gone]
+        return latest
+
+
+def _applied(bookmark: str | None) -> dict[str, str]:
+    """The files the previous pull read (name -> sha256); an unreadable bookmark names none."""
+    if not bookmark:
+        return {}
+    try:
+        value = json.loads(bookmark)
+    except ValueError:
+        return {}
+    applied = value.get("applied") if isinstance(value, dict) else None
+    if not isinstance(applied, dict):
+        return {}
+    return {str(name): str(digest) for name, digest in applied.items()}
+
+
+def _snapshot(path: Path) -> _Snapshot:
+    stat = path.stat()
+    return _Snapshot(stat.st_size, stat.st_mtime_ns)
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def _destination(folder: Path, name: str, digest: str) -> Path:
+    """Where ``name`` goes in ``folder``: its own name, unless a different file already has it (then the name
+    gets the content's hash: ``stock-<sha8>.csv``); the same content under the same name is simply replaced."""
+    target = folder / name
+    if not target.exists() or _sha256(target) == digest:
+        return target
+    path = Path(name)
+    return folder / f"{path.stem}-{digest[:8]}{path.suffix}"
+
+
+def _move(path: Path, folder: Path, digest: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _destination(folder, path.name, digest)
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.move(path, target)  # another file system: copy, then remove
+    return target
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    """Write ``path`` so that it only ever appears complete: a hidden temporary file, fsync, then rename."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
