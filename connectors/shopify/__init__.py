@@ -33,12 +33,14 @@ connector = ConnectorSpec(
             Capability.INVENTORY_COMPARE_AND_SET,
             Capability.ORDERS_READ,
             Capability.ORDERS_CANCEL,
+            Capability.LISTINGS_WRITE,
+            Capability.PRICES_WRITE,
             Capability.WEBHOOKS,
         }
     ),
     factory=create_client,
     version=__version__,
     description="Shopify Admin GraphQL: available quantities per location (compare-and-set), orders, refunds, "
-    "order cancellation (restocked, not refunded), signed webhooks.",
+    "order cancellation (restocked, not refunded), product titles and variant prices, signed webhooks.",
     docs_url="https://shopify.dev/docs/api/admin-graphql",
 )

@@ -48,6 +48,7 @@ from omnibridge.sdk.channel import (
     unique_skus,
 )
 from omnibridge.sdk.idempotency import derived_key, shared_reference
+from omnibridge.sdk.listings import ListingResult, ListingUpdate
 
 __all__ = ["CONNECTOR_ID", "ShopifyClient", "is_throttled"]
 
@@ -568,6 +569,15 @@ class ShopifyClient:
         raise FatalConnectorError(
             f"Shopify refused to cancel order {order_ref}: {detail}", connector=CONNECTOR_ID, op=op
         )
+
+    # -- listings ------------------------------------------------------------------------------------------------
+
+    async def push_listings(self, updates: Sequence[ListingUpdate]) -> list[ListingResult]:
+        """Set product titles and variant prices (implements :class:`~omnibridge.sdk.listings.ListingWriter`);
+        see :mod:`connectors.shopify.listings`."""
+        from connectors.shopify.listings import push_listings
+
+        return await push_listings(self, updates)
 
     # -- webhooks ------------------------------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ from omnibridge.sdk.channel import (
     unique_skus,
 )
 from omnibridge.sdk.idempotency import derived_key, shared_reference
+from omnibridge.sdk.listings import ListingResult, ListingUpdate
 
 CONNECTOR_ID = "square"
 MAX_CHANGES_PER_BATCH = 100  # BatchChangeInventory: "Max size is 100 changes"
@@ -427,6 +428,15 @@ class SquareConnector:
                         target, PushStatus.APPLIED, shown=shown.get((item.variation_id, target.location_ref))
                     )
             return
+
+    # --- listings -----------------------------------------------------------------------------------------
+
+    async def push_listings(self, updates: Sequence[ListingUpdate]) -> list[ListingResult]:
+        """Set item names and variation prices (implements :class:`~omnibridge.sdk.listings.ListingWriter`); see
+        :mod:`connectors.square.listings`."""
+        from connectors.square.listings import push_listings
+
+        return await push_listings(self, updates)
 
     # --- events -------------------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from omnibridge.cli.explain import explain as _explain_command
 from omnibridge.cli.files import files_app
 from omnibridge.cli.incidents import incidents as _incidents_command
 from omnibridge.cli.inventory import inventory_app
+from omnibridge.cli.listings import listings_app
 from omnibridge.cli.run import run as _run_command
 from omnibridge.cli.sync import sync as _sync_command
 from omnibridge.config import (
@@ -98,6 +99,7 @@ app.command(name="run")(_run_command)
 app.command(name="demo")(_demo_command)
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(deadletters_app, name="deadletters")
+app.add_typer(listings_app, name="listings")
 app.add_typer(files_app, name="files")
 
 

@@ -36,6 +36,7 @@ from omnibridge.sdk.http import (
 )
 from omnibridge.sdk.mapping import MapLevel, MapMessage, MapResult, collect, ok, skip, warning
 from omnibridge.sdk.metadata import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk.money import amount_fits, decimals, from_minor_units, to_minor_units
 from omnibridge.sdk.ratelimit import (
     Bucket,
     Clock,
@@ -106,9 +107,12 @@ __all__ = [
     "WebhookError",
     "WebhookHeaders",
     "amazon_rate_limit_header",
+    "amount_fits",
     "collect",
     "constant_time_equals",
+    "decimals",
     "discover_connectors",
+    "from_minor_units",
     "get_logger",
     "hmac_sha256_base64",
     "hmac_sha256_digest",
@@ -120,6 +124,7 @@ __all__ = [
     "shopify_graphql_throttle_status",
     "shopify_rest_call_limit",
     "skip",
+    "to_minor_units",
     "verify_hmac_base64",
     "verify_hmac_hex",
     "warning",

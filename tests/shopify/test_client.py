@@ -23,6 +23,8 @@ def test_spec_declares_the_connector() -> None:
         Capability.ORDERS_READ,
         Capability.ORDERS_CANCEL,
         Capability.WEBHOOKS,
+        Capability.LISTINGS_WRITE,
+        Capability.PRICES_WRITE,
     }
     assert connector.settings_model is type(settings())
 

@@ -65,6 +65,8 @@ def test_spec_declares_square_capabilities_without_compare_and_set() -> None:
         Capability.INVENTORY_WRITE,
         Capability.ORDERS_READ,
         Capability.WEBHOOKS,
+        Capability.LISTINGS_WRITE,
+        Capability.PRICES_WRITE,
     }
     client, _, _ = connector()
     assert isinstance(client, ChannelConnector)

@@ -16,7 +16,9 @@ Vendor API (what a connector talks to):
   Every document is validated against the official schema of the version (:func:`validate_document`); cost
   is computed and charged to a leaky bucket; ``inventorySetQuantities`` / ``inventoryAdjustQuantities`` follow
   the version's compare-and-set and ``@idempotent`` rules; ``orderCancel`` cancels (and restocks) an order and
-  sends ``orders/cancelled`` (see :mod:`~connectors.shopify.emulator.order_mutations`). Queries: ``shop``,
+  sends ``orders/cancelled`` (see :mod:`~connectors.shopify.emulator.order_mutations`); ``productUpdate`` (title)
+  and ``productVariantsBulkUpdate`` (price) change listings (:mod:`~connectors.shopify.emulator.product_mutations`).
+  Queries: ``shop``,
   ``locations``, ``location``, ``inventoryItems``, ``inventoryItem``, ``inventoryLevel``, ``productVariants``,
   ``productVariant``, ``orders``, ``order``, ``node``, ``nodes``.
 
@@ -35,6 +37,7 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
                                          -> REST refund (refunds/create)
     POST /_emulator/orders/{id}/fulfill  {}  (no webhook)
     GET  /_emulator/state                -> locations, products, levels, orders, calls, throttle status, webhooks
+    GET  /_emulator/listing?sku=A        -> {"sku", "title", "price", "currency"}  (also emu.listing(sku))
     GET|PUT /_emulator/webhook_url       {"url": "http://127.0.0.1:8080/webhooks/shopify"}
     GET|PUT /_emulator/knobs             {"latency_ms": [0, 50], "error_rate": 0.1, "fail_next": 2,
                                           "bucket_size": 100, "restore_rate": 10,

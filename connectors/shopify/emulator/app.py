@@ -20,6 +20,7 @@ from connectors.shopify.emulator.cost import CostBucket, throttle_status
 from connectors.shopify.emulator.graphql_api import GraphQLEndpoint
 from connectors.shopify.emulator.mutations import InventoryMutations
 from connectors.shopify.emulator.order_mutations import OrderMutations
+from connectors.shopify.emulator.product_mutations import ProductMutations
 from connectors.shopify.emulator.resolvers import QueryResolvers, parse_gid
 from connectors.shopify.emulator.rest_payloads import gid, inventory_level_payload, order_payload, refund_payload
 from connectors.shopify.emulator.schema import flavor_for
@@ -86,6 +87,7 @@ class ShopifyEmulator:
         self.order_mutations = OrderMutations(
             self.state, self._order_cancelled, lambda: f"gid://shopify/Job/{self._uuid()}"
         )
+        self.product_mutations = ProductMutations(self.state, self.resolvers)
         endpoint = GraphQLEndpoint(
             self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
         )
@@ -98,7 +100,12 @@ class ShopifyEmulator:
 
     # --- plumbing ------------------------------------------------------------------------------------------
     def _root_value(self) -> dict[str, Any]:
-        return {**self.resolvers.root(), **self.mutations.root(), **self.order_mutations.root()}
+        return {
+            **self.resolvers.root(),
+            **self.mutations.root(),
+            **self.order_mutations.root(),
+            **self.product_mutations.root(),
+        }
 
     def _set_version(self, version: str) -> None:
         self._version = version
@@ -247,6 +254,15 @@ class ShopifyEmulator:
     def quantities(self, sku: str, location_id: str | int) -> dict[str, int]:
         """Every quantity name of a level (available, on_hand, committed, incoming, reserved...)."""
         return self.state.level(self.state.item_by_sku(sku).id, self._location_id(location_id)).quantities()
+
+    def listing(self, sku: str) -> tuple[str, str]:
+        """The title (the product's) and price (decimal string in the shop's currency) shown for ``sku``.
+
+        The back door for listings tests and the conformance harness (``EmulatorControl.listing``); raises
+        :class:`ShopError` for an unknown SKU.
+        """
+        variant = self.state.variant_by_sku(sku)
+        return variant.product_title, variant.price
 
     def redeliver_last(self, topic: str | None = None) -> DeliveryRecord:
         """Send the last delivery (of ``topic``) again with the same webhook and event ids: a duplicate."""

@@ -108,6 +108,11 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
         emu.set_available(str(data["sku"]), data["location_id"], int(data["available"]))
         return {"available": emu.available(str(data["sku"]), data["location_id"])}
 
+    def listing(data: dict[str, Any], request: Request) -> dict[str, Any]:
+        sku = request.query_params["sku"]
+        title, price = emu.listing(sku)
+        return {"sku": sku, "title": title, "price": price, "currency": emu.config.currency}
+
     def fulfill(data: dict[str, Any], request: Request) -> dict[str, Any]:
         emu.fulfill(order_id(request))
         return {"ok": True}
@@ -142,6 +147,7 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
         ),
         "/_emulator/orders/{order_id:path}/fulfill": (fulfill, ["POST"]),
         "/_emulator/state": (lambda d, r: emu.snapshot(), ["GET"]),
+        "/_emulator/listing": (listing, ["GET"]),
         "/_emulator/webhook_url": (webhook_url, ["GET", "PUT"]),
         "/_emulator/knobs": (knobs, ["GET", "PUT"]),
         "/_emulator/webhooks/redeliver": (redeliver, ["POST"]),

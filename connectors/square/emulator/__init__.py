@@ -17,6 +17,7 @@ Served API (``emu.app``, ASGI), every call with ``Authorization: Bearer <access_
 ``GET  /v2/locations``                      ListLocations
 ``POST /v2/catalog/search``                 SearchCatalogObjects (exact/set/prefix query on sku, name, upc)
 ``POST /v2/catalog/batch-retrieve``         BatchRetrieveCatalogObjects
+``POST /v2/catalog/object``                 UpsertCatalogObject (existing ITEM / ITEM_VARIATION, version-checked)
 ``POST /v2/inventory/changes/batch-create`` BatchChangeInventory (≤100 changes, idempotency_key, 24 h window)
 ``POST /v2/inventory/counts/batch-retrieve`` BatchRetrieveInventoryCounts (newest calculated_at first)
 ``POST /v2/inventory/changes/batch-retrieve`` BatchRetrieveInventoryChanges (oldest occurred_at first)
@@ -38,6 +39,7 @@ Control API (no auth, JSON):
 ``GET  /_emulator/calls``                  API calls per ``"METHOD /path"`` and ``rate_limited``
 ``GET  /_emulator/changes``                every inventory change applied, in arrival order
 ``GET  /_emulator/quantity?sku=&location_id=``  ``{"quantity": n}`` (IN_STOCK)
+``GET  /_emulator/listing?sku=``           ``{"sku","title","price","currency"}``: item name, price (decimal)
 ``GET  /_emulator/webhooks``               deliveries with attempts; ``GET /_emulator/events``: event bodies
 ``POST /_emulator/locations``              ``{"name"}`` → ``{"id"}``
 ``POST /_emulator/variations``             ``{"sku","name","price_cents","currency"?}`` → ``{"id"}``

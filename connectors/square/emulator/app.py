@@ -89,6 +89,7 @@ class SquareEmulator:
         self.calls: Counter[str] = Counter()
         self.events: list[dict[str, Any]] = []
         self.idempotency = inventory.IdempotencyCache()
+        self.catalog_idempotency = inventory.IdempotencyCache()
         self._buckets: dict[str, _Bucket] = {}
         self.app = Starlette(routes=self._routes(), exception_handlers={404: _not_found, 405: _not_found})
 
@@ -165,6 +166,15 @@ class SquareEmulator:
         """The IN_STOCK count now (fractions truncated)."""
         return int(self.state.in_stock(self.state.variation_for_sku(sku), location_id))
 
+    def listing(self, sku: str) -> tuple[str, str]:
+        """The item name and the variation's price (decimal string, e.g. ``"199.00"``) Square shows for ``sku``.
+
+        The back door for listings tests and the conformance harness (``EmulatorControl.listing``); raises
+        ``KeyError`` for an unknown SKU.
+        """
+        name, price, _ = catalog.listing(self.state, sku)
+        return name, price
+
     def redeliver_last(self, event_type: str | None = None) -> DeliveryRecord | None:
         """Send the last delivery (optionally of ``event_type``) again, same ``event_id``: a duplicate."""
         record = self.webhooks.last(event_type)
@@ -231,6 +241,7 @@ class SquareEmulator:
             ("GET", "/v2/locations", lambda body, req: {"locations": list(state.locations.values())}),
             ("POST", "/v2/catalog/search", lambda body, req: catalog.search(state, body)),
             ("POST", "/v2/catalog/batch-retrieve", lambda body, req: catalog.batch_retrieve(state, body)),
+            ("POST", "/v2/catalog/object", lambda body, req: catalog.upsert(state, self.catalog_idempotency, body)),
             ("POST", "/v2/inventory/changes/batch-create", self._batch_change),
             ("POST", "/v2/inventory/counts/batch-retrieve", lambda body, req: inventory.retrieve_counts(state, body)),
             ("POST", "/v2/inventory/changes/batch-retrieve", lambda body, req: inventory.retrieve_changes(state, body)),

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connectors.square.emulator.catalog import listing
 from connectors.square.emulator.inventory import describe
 
 if TYPE_CHECKING:
@@ -148,6 +149,17 @@ def control_routes(emu: SquareEmulator) -> list[BaseRoute]:
             "GET",
             "/_emulator/quantity",
             lambda body, req: {"quantity": emu.quantity(req.query_params["sku"], req.query_params["location_id"])},
+        ),
+        (
+            "GET",
+            "/_emulator/listing",
+            lambda body, req: dict(
+                zip(
+                    ("sku", "title", "price", "currency"),
+                    (req.query_params["sku"], *listing(emu.state, req.query_params["sku"])),
+                    strict=True,
+                )
+            ),
         ),
         ("GET", "/_emulator/webhooks", lambda body, req: [_delivery(r) for r in emu.webhooks.deliveries]),
         ("GET", "/_emulator/events", lambda body, req: emu.events),
