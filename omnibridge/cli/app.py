@@ -30,6 +30,7 @@ from omnibridge.cli.incidents import incidents as _incidents_command
 from omnibridge.cli.inventory import inventory_app
 from omnibridge.cli.listings import listings_app
 from omnibridge.cli.run import run as _run_command
+from omnibridge.cli.shipments import shipments_app
 from omnibridge.cli.sync import sync as _sync_command
 from omnibridge.config import (
     DEFAULT_PROFILE,
@@ -101,6 +102,7 @@ app.add_typer(emulator_app, name="emulator")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(listings_app, name="listings")
 app.add_typer(files_app, name="files")
+app.add_typer(shipments_app, name="shipments")
 
 
 def _print_version(value: bool) -> None:

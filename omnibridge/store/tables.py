@@ -351,3 +351,37 @@ INBOX = table(InboxRow)
 CHANNEL_LEVELS = table(ChannelLevelRow)
 OUTBOX = table(OutboxRow)
 INCIDENTS = table(IncidentRow)
+
+
+class CarrierShipmentRow(StoreModel, table=True):
+    """The carrier's side of a shipment (``0004_carrier_shipments``): the vendor shipment and chosen rate are
+    stored *before* the label is bought, so a crash between the two resumes instead of buying again."""
+
+    __tablename__ = "carrier_shipments"
+    __table_args__ = (sa.UniqueConstraint("connector", "vendor_shipment_id"),)
+
+    shipment_id: str = Field(primary_key=True, foreign_key="shipments.id", ondelete="CASCADE", max_length=255)
+    connector: str = Field(max_length=128)
+    vendor_shipment_id: str = Field(max_length=255)
+    rate_id: str | None = Field(default=None, max_length=255)
+    state: str = Field(max_length=16)
+    carrier: str | None = Field(default=None, max_length=64)
+    tracking_code: str | None = Field(default=None, max_length=255, index=True)
+    label_url: str | None = None
+    tracker_ref: str | None = Field(default=None, max_length=255)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class CarrierTrackingRefRow(StoreModel, table=True):
+    """Tracking updates already applied, by the carrier's event ref (webhooks and polls repeat them)."""
+
+    __tablename__ = "carrier_tracking_refs"
+
+    connector: str = Field(primary_key=True, max_length=128)
+    ref: str = Field(primary_key=True, max_length=512)
+    shipment_id: str = Field(foreign_key="shipments.id", ondelete="CASCADE", max_length=255)
+    applied_at: datetime = _ts(nullable=False)
+
+
+CARRIER_SHIPMENTS = table(CarrierShipmentRow)
+CARRIER_TRACKING_REFS = table(CarrierTrackingRefRow)

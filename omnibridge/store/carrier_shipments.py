@@ -1,0 +1,114 @@
+"""The carrier's side of shipments: vendor shipment id, chosen rate, label and tracker, and applied tracking refs.
+
+Functions take a :class:`Session` (run them inside :func:`~omnibridge.store.engine.write_session` /
+``read_session``); :mod:`omnibridge.shipping` is the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from omnibridge.store.sql import insert_ignore, upsert
+from omnibridge.store.tables import CARRIER_SHIPMENTS, CARRIER_TRACKING_REFS, CarrierShipmentRow
+
+__all__ = [
+    "CarrierShipment",
+    "CarrierShipmentState",
+    "find_by_tracking_code",
+    "get_carrier_shipment",
+    "insert_carrier_shipment",
+    "mark_tracking_ref",
+    "save_carrier_shipment",
+]
+
+
+class CarrierShipmentState(StrEnum):
+    QUOTED = "quoted"
+    """Rated and rate chosen; the label is not (known to be) bought."""
+    BOUGHT = "bought"
+    """The label is bought; ``tracking_code`` and ``label_url`` are set."""
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierShipment:
+    """One omnibridge shipment at a carrier connector. ``carrier`` is the vendor's carrier name (``USPS``)."""
+
+    shipment_id: str
+    connector: str
+    vendor_shipment_id: str
+    state: CarrierShipmentState
+    updated_at: datetime
+    rate_id: str | None = None
+    carrier: str | None = None
+    tracking_code: str | None = None
+    label_url: str | None = None
+    tracker_ref: str | None = None
+
+
+def _values(record: CarrierShipment) -> dict[str, object]:
+    return {
+        "shipment_id": record.shipment_id,
+        "connector": record.connector,
+        "vendor_shipment_id": record.vendor_shipment_id,
+        "rate_id": record.rate_id,
+        "state": record.state.value,
+        "carrier": record.carrier,
+        "tracking_code": record.tracking_code,
+        "label_url": record.label_url,
+        "tracker_ref": record.tracker_ref,
+        "updated_at": record.updated_at,
+    }
+
+
+def save_carrier_shipment(session: Session, record: CarrierShipment) -> None:
+    """Insert or update ``record`` by shipment id (the shipment must exist)."""
+    upsert(session, CARRIER_SHIPMENTS, _values(record), key=["shipment_id"])
+
+
+def insert_carrier_shipment(session: Session, record: CarrierShipment) -> bool:
+    """Insert ``record`` unless the shipment already has one (a concurrent ``ship``); True if inserted."""
+    return insert_ignore(session, CARRIER_SHIPMENTS, _values(record))
+
+
+def _record(row: CarrierShipmentRow) -> CarrierShipment:
+    return CarrierShipment(
+        shipment_id=row.shipment_id,
+        connector=row.connector,
+        vendor_shipment_id=row.vendor_shipment_id,
+        state=CarrierShipmentState(row.state),
+        updated_at=row.updated_at,
+        rate_id=row.rate_id,
+        carrier=row.carrier,
+        tracking_code=row.tracking_code,
+        label_url=row.label_url,
+        tracker_ref=row.tracker_ref,
+    )
+
+
+def get_carrier_shipment(session: Session, shipment_id: str) -> CarrierShipment | None:
+    row = session.get(CarrierShipmentRow, shipment_id)
+    return None if row is None else _record(row)
+
+
+def find_by_tracking_code(session: Session, connector: str, tracking_code: str) -> CarrierShipment | None:
+    """The shipment whose label carries ``tracking_code`` at ``connector`` (the newest if several)."""
+    row = session.exec(
+        select(CarrierShipmentRow)
+        .where(CarrierShipmentRow.connector == connector, CarrierShipmentRow.tracking_code == tracking_code)
+        .order_by(col(CarrierShipmentRow.updated_at).desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _record(row)
+
+
+def mark_tracking_ref(session: Session, connector: str, ref: str, shipment_id: str, applied_at: datetime) -> bool:
+    """Record that the tracking update ``ref`` was applied; False when it already was (a repeat)."""
+    return insert_ignore(
+        session,
+        CARRIER_TRACKING_REFS,
+        {"connector": connector, "ref": ref, "shipment_id": shipment_id, "applied_at": applied_at},
+    )
