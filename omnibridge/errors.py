@@ -139,7 +139,13 @@ class IdempotencyKeyReusedError(ConflictError):
 
 
 class WebhookError(OmnibridgeError):
-    """A webhook delivery was rejected: bad or missing signature, malformed body, or replay."""
+    """A webhook delivery was rejected: bad or missing signature, malformed body, or replay.
+
+    ``acknowledge``: True for a request that is not a notification but that the vendor expects answered with a
+    2xx (e.g. Clover's URL-verification POST). The receiver then answers 200 and still stores nothing.
+    """
+
+    acknowledge: bool = False
 
 
 class StoreError(OmnibridgeError):

@@ -50,7 +50,7 @@ class CloverVerificationRequest(WebhookError):
     dashboard wants a 200 for the verification POST) while still storing nothing.
     """
 
-    acknowledge = True
+    acknowledge: bool = True
 
     def __init__(self, verification_code: str) -> None:
         self.verification_code = verification_code

@@ -418,6 +418,9 @@ class SyncEngine:
         try:
             delivery = channel.connector.verify_webhook(raw_body, headers, url)
         except WebhookError as exc:
+            if exc.acknowledge:  # not a notification, but the vendor wants a 2xx (nothing is stored)
+                log().info("webhook.acknowledged", channel=channel_id, reason=str(exc))
+                return Receipt("acknowledged", 200, str(exc))
             self.counters.rejected += 1
             log().warning("webhook.rejected", channel=channel_id, reason=str(exc))
             return Receipt("rejected", 401, str(exc))

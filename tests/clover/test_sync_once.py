@@ -86,3 +86,20 @@ async def test_push_then_a_pos_sale_then_nothing(tmp_path: Path) -> None:
         for sku in ("TENT-4P-BLU", skus[0], skus[10]):
             assert int(emu.quantity(sku)) == projection(store, sku, "boulder")
         assert projection(store, "TENT-4P-BLU", "boulder") == stock[("TENT-4P-BLU", "boulder")] - 2
+
+
+def test_the_verification_post_is_answered_200_and_stores_nothing(tmp_path: Path) -> None:
+    """Clover's dashboard wants a 2xx for its URL-verification POST; the engine acknowledges it, stores nothing,
+    and still refuses a notification without the auth code."""
+    from omnibridge.sync import SyncEngine
+
+    profile = load_profile(write_profile(tmp_path, "http://127.0.0.1:9"))
+    with open_store(profile.store_url) as store:
+        engine = SyncEngine.for_profile(store, profile)
+        url = "https://omnibridge.example/webhooks/pos"
+        receipt = engine.receive("pos", b'{"verificationCode":"ce7643c1-0d1f"}', {}, url)
+        assert (receipt.status, receipt.http_status) == ("acknowledged", 200)
+        assert "ce7643c1-0d1f" in receipt.message
+        forged = engine.receive("pos", b'{"appId":"A","merchants":{}}', {"X-Clover-Auth": "wrong"}, url)
+        assert forged.http_status == 401
+        assert store.inbox() == []
