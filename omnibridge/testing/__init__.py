@@ -8,6 +8,7 @@ from omnibridge.testing.harness import (
     MapperFixture,
     WebhookVector,
 )
+from omnibridge.testing.suite import conformance_suite
 
 __all__ = [
     "ConformanceHarness",
@@ -16,4 +17,5 @@ __all__ = [
     "FileOutcome",
     "MapperFixture",
     "WebhookVector",
+    "conformance_suite",
 ]

@@ -183,6 +183,9 @@ class WebhookVector:
     valid: bool = True
     signature_headers: Sequence[str] = field(default_factory=tuple)
     expected_delivery_id: str | None = None
+    body_signed: bool = True
+    """False for vendors whose webhook credential is a static shared code rather than a signature over the body
+    (Clover's ``X-Clover-Auth``): the kit then does not expect a changed body to be refused."""
 
 
 class ConformanceHarness(ABC):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnibridge.sdk import MapResult, ok, skip, warning
+from omnibridge.sdk.channel import ChannelLocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +62,31 @@ def map_stock_row(row: Any, *, default_location: str) -> MapResult[StockLevel]:
 def stock_update_body(level: StockLevel) -> dict[str, Any]:
     """The JSON body of ``PUT /v1/warehouses/{code}/stock/{sku}`` setting an absolute count."""
     return {"location": level.location, "qty_on_hand": level.quantity}
+
+
+def adjustment_body(sku: str, location: str, delta: int) -> dict[str, Any]:
+    """The JSON body of ``POST /v1/warehouses/{code}/adjustments``."""
+    return {"item_code": sku, "location": location, "delta": delta}
+
+
+def map_location(row: Any) -> MapResult[ChannelLocation]:
+    """One ACME location (``{"code", "name", "active"}``) to a :class:`ChannelLocation` keyed by its code."""
+    if not isinstance(row, dict):
+        return skip(f"expected an object, got {type(row).__name__}")
+    code = row.get("code")
+    if not isinstance(code, str) or not code.strip():
+        return skip("missing code", field_path="code")
+    name = row.get("name")
+    return ok(
+        ChannelLocation(
+            code.strip(), name if isinstance(name, str) and name else code.strip(), row.get("active") is not False
+        )
+    )
+
+
+def error_message(status: int, body: Any) -> str:
+    """``"<code>: <message>"`` from ACME's ``{"error": {"code", "message"}}``, or the bare HTTP status."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("code"), str):
+        return f"HTTP {status} {error['code']}: {error.get('message') or ''}".rstrip(": ")
+    return f"HTTP {status}"
