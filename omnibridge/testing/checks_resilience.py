@@ -13,6 +13,7 @@ from typing import Any
 
 from omnibridge.errors import ConnectorError, FatalConnectorError, RetriableConnectorError
 from omnibridge.sdk.channel import PushStatus
+from omnibridge.sdk.metadata import Capability
 from omnibridge.testing.checks_common import Check, CheckContext, describe, hook
 from omnibridge.testing.checks_probes import read_probe, write_probe
 from omnibridge.testing.harness import EmulatorControl
@@ -160,6 +161,13 @@ async def _idempotent_retry(ctx: CheckContext) -> None:
             # The caller's retry: the engine resends the same write (same reference) later; it must not apply twice.
             statuses, error = await _outcome(probe.run)
             _unclassified(ctx, f"{probe.name} sent again after a lost response", error)
+        if isinstance(error, FatalConnectorError) and probe.capability is Capability.LABELS:
+            # A carrier whose label purchase has no idempotency key and no lookup by reference cannot finish a
+            # purchase whose answer was lost; refusing to buy again (and saying so) keeps "never buys twice".
+            problem = probe.settled()
+            if problem is not None:
+                raise ctx.fail(f"{probe.name} refused after a lost response, with exactly one label bought", problem)
+            return
         if error is not None:
             raise ctx.fail(f"{probe.name} to complete after one lost response", f"it raised {describe(error)}")
         bad = [status for status in statuses if status not in (PushStatus.APPLIED, PushStatus.UNCHANGED)]

@@ -10,10 +10,3 @@ pytest.importorskip("karrio.mappers.fedex", reason="karrio.fedex is not installe
 harness = pytest.importorskip("connectors.karrio.conformance")
 
 TestFedexConformance = conformance_suite(harness.FedexHarness)
-
-# The carrier's ship endpoint has no idempotency key and karrio offers no lookup of a shipment by reference, so a
-# purchase whose response was lost cannot be completed safely: the connector refuses to buy again (it may
-# have been bought) rather than risk a second label. See /work/notes/karrio-findings.md.
-TestFedexConformance.test_idempotent_retry = pytest.mark.xfail(  # type: ignore[attr-defined]
-    reason="carrier label purchase is not idempotent; a lost response is reported, never re-bought", strict=True
-)(TestFedexConformance.test_idempotent_retry)  # type: ignore[attr-defined]

@@ -10,10 +10,3 @@ pytest.importorskip("karrio.mappers.usps", reason="karrio.usps is not installed 
 harness = pytest.importorskip("connectors.karrio.conformance")
 
 TestUspsConformance = conformance_suite(harness.UspsHarness)
-
-# The carrier's ship endpoint has no idempotency key and karrio offers no lookup of a shipment by reference, so a
-# purchase whose response was lost cannot be completed safely: the connector refuses to buy again (it may
-# have been bought) rather than risk a second label. See /work/notes/karrio-findings.md.
-TestUspsConformance.test_idempotent_retry = pytest.mark.xfail(  # type: ignore[attr-defined]
-    reason="carrier label purchase is not idempotent; a lost response is reported, never re-bought", strict=True
-)(TestUspsConformance.test_idempotent_retry)  # type: ignore[attr-defined]
