@@ -15,6 +15,7 @@ BENCHMARKS = {
     "ingest": "bench.ingest",
     "propagation": "bench.propagation",
     "oversell": "bench.oversell",
+    "amazon_feed": "bench.amazon_feed",
 }
 
 

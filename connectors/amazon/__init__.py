@@ -1,0 +1,71 @@
+"""Amazon Selling Partner API connector (marketplace): metadata only. Importing this module stays cheap.
+
+What it does: merchant-fulfilled (MFN) stock of one marketplace, read with ``getListingsItem`` and set with
+``patchListingsItem`` (few SKUs) or one ``JSON_LISTINGS_FEED`` (many); orders polled from Orders v0; titles and
+prices set like stock; ``ORDER_CHANGE`` notifications through a forwarder. Amazon has no compare-and-set and no
+per-write reference, so this connector never reports stock changes (no ``StockChangeEvent``): what Amazon shows
+is checked by reads only.
+
+Notifications: Amazon does not sign them. It delivers ``ORDER_CHANGE`` to an SQS queue whose *queue policy* (the
+grant of ``sqs:SendMessage`` to Amazon's SP-API principal) is what makes a message authentic. omnibridge expects a
+small forwarder you run next to the queue that receives each message and POSTs its body unchanged to omnibridge's
+webhook URL with ``X-Omnibridge-Forwarder-Signature: base64(HMAC-SHA256(forwarder_secret, body))``, and deletes
+the message after a 2xx answer. Example (AWS Lambda with an SQS trigger)::
+
+    import base64, hashlib, hmac, os, urllib.request
+
+    def handler(event, context):
+        secret = os.environ["FORWARDER_SECRET"].encode()
+        for record in event["Records"]:
+            body = record["body"].encode()
+            signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+            request = urllib.request.Request(os.environ["OMNIBRIDGE_WEBHOOK_URL"], data=body, method="POST",
+                headers={"Content-Type": "application/json", "X-Omnibridge-Forwarder-Signature": signature})
+            urllib.request.urlopen(request, timeout=10)   # raises on non-2xx: SQS redelivers the message
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connectors.amazon.settings import AmazonSettings
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+
+if TYPE_CHECKING:
+    from connectors.amazon.client import AmazonConnector
+
+__all__ = ["AmazonSettings", "connector", "create_client"]
+__version__ = "0.1.0"
+
+
+def create_client(settings: AmazonSettings) -> AmazonConnector:
+    """Build a live :class:`~connectors.amazon.client.AmazonConnector` from validated settings."""
+    from connectors.amazon.client import AmazonConnector
+
+    return AmazonConnector(settings)
+
+
+connector = ConnectorSpec(
+    id="amazon",
+    label="Amazon Seller Central (SP-API)",
+    kind=ConnectorKind.MARKETPLACE,
+    settings_model=AmazonSettings,
+    capabilities=frozenset(
+        {
+            Capability.INVENTORY_READ,
+            Capability.INVENTORY_WRITE,
+            Capability.ORDERS_READ,
+            Capability.WEBHOOKS,
+            Capability.LISTINGS_WRITE,
+            Capability.PRICES_WRITE,
+        }
+    ),
+    factory=create_client,
+    version=__version__,
+    description=(
+        "Amazon SP-API marketplace: merchant-fulfilled quantities via patchListingsItem or one JSON_LISTINGS_FEED "
+        "for many SKUs (absolute writes, no compare-and-set), Orders v0 polling, titles and prices, ORDER_CHANGE "
+        "notifications through a signing SQS forwarder."
+    ),
+    docs_url="https://developer-docs.amazon.com/sp-api/",
+)

@@ -1,0 +1,59 @@
+"""Settings of the Amazon SP-API emulator (identity, credentials it accepts, rates, timings, fault knobs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["AmazonEmulatorConfig"]
+
+
+@dataclass
+class AmazonEmulatorConfig:
+    """How an :class:`~connectors.amazon.emulator.AmazonEmulator` behaves (see the package docstring).
+
+    * ``client_id`` / ``client_secret`` / ``refresh_token``: the only LWA credentials accepted.
+    * ``token_lifetime_s``: ``expires_in`` of issued access tokens (Amazon: 3600).
+    * ``rate_scale``: multiplies every operation's refill rate (1.0 = Amazon's defaults; bursts are unchanged);
+      ``rate_limits``: per-operation ``(rate, burst)`` overrides, e.g. ``{"getOrders": (1.0, 2)}``.
+    * ``feed_processing_s``: time from createFeed to DONE/FATAL (IN_QUEUE for the first half).
+    * ``upload_url_ttl_s``: life of a pre-signed upload/download URL (Amazon: 5 minutes).
+    * ``report_compression``: ``None`` or ``"GZIP"`` for processing reports.
+    * ``orders_lag_s``: getOrders' default upper bound is ``now - orders_lag_s``.
+    * ``notification_url`` / ``forwarder_secret``: where notifications are POSTed and the HMAC key.
+    * ``public_url``: base URL for pre-signed URLs (default: the base URL of the request that asks for one).
+    * ``latency_ms``, ``error_rate``, ``seed``: :class:`omnibridge.sdk.emulator.EmulatorKnobs`.
+    """
+
+    seller_id: str = "A1EMULATORSELLER"
+    marketplace_id: str = "ATVPDKIKX0DER"
+    currency: str = "USD"
+    client_id: str = "amzn1.application-oa2-client.emulator"
+    client_secret: str = "emulator-client-secret"  # noqa: S105 - the emulator's public demo secret
+    refresh_token: str = "Atzr|emulator-refresh-token"  # noqa: S105
+    application_id: str = "amzn1.sellerapps.app.emulator"
+    token_lifetime_s: int = 3600
+    rate_scale: float = 1.0
+    rate_limits: dict[str, tuple[float, int]] = field(default_factory=dict)
+    feed_processing_s: float = 0.5
+    upload_url_ttl_s: float = 300.0
+    report_compression: str | None = None
+    orders_lag_s: float = 0.0
+    notification_url: str | None = None
+    forwarder_secret: str = "emulator-forwarder-secret"  # noqa: S105
+    public_url: str | None = None
+    latency_ms: tuple[float, float] = (0.0, 0.0)
+    error_rate: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rate_scale <= 0:
+            raise ValueError(f"rate_scale must be > 0, got {self.rate_scale!r}")
+        if self.token_lifetime_s < 1:
+            raise ValueError(f"token_lifetime_s must be >= 1, got {self.token_lifetime_s!r}")
+        if self.feed_processing_s < 0:
+            raise ValueError(f"feed_processing_s must be >= 0, got {self.feed_processing_s!r}")
+        if self.report_compression not in (None, "GZIP"):
+            raise ValueError(f"report_compression must be None or 'GZIP', got {self.report_compression!r}")
+        for name, (rate, burst) in self.rate_limits.items():
+            if rate <= 0 or burst < 1:
+                raise ValueError(f"rate_limits[{name!r}] must be (rate > 0, burst >= 1), got {(rate, burst)!r}")

@@ -1,0 +1,231 @@
+"""The Amazon emulator's Python back door: seed listings, place and move orders, read what the "channel" shows,
+inject failures. It is also the :class:`omnibridge.testing.harness.EmulatorControl` for the conformance kit.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from omnibridge.testing.harness import EmulatorControl
+
+if TYPE_CHECKING:
+    from connectors.amazon.emulator.app import AmazonEmulator
+
+__all__ = ["AmazonControl"]
+
+
+def _money(value: Decimal | float | int | str | None) -> Decimal | None:
+    if value is None:
+        return None
+    amount = Decimal(str(value))
+    if amount < 0:
+        raise ValueError(f"price must be >= 0, got {value!r}")
+    return amount
+
+
+class AmazonControl(EmulatorControl):
+    """Back door of one :class:`~connectors.amazon.emulator.AmazonEmulator` (``emu.control``).
+
+    Reading calls first move feeds along the emulator's clock, so what they read is current. Unknown SKUs or order
+    ids raise ``KeyError``; bad values raise ``ValueError``.
+    """
+
+    def __init__(self, emulator: AmazonEmulator) -> None:
+        self._emu = emulator
+
+    # -- listings ------------------------------------------------------------------------------------------------
+
+    def seed_listing(
+        self,
+        sku: str,
+        *,
+        title: str | None = None,
+        price: Decimal | float | int | str | None = None,
+        quantity: int | None = 0,
+        product_type: str = "PRODUCT",
+    ) -> None:
+        """Create (or update) the listing ``sku`` with an item_name, a purchasable_offer (``price`` in the
+        marketplace currency) and a DEFAULT fulfillment_availability of ``quantity``. ``None`` leaves a field out
+        (or as it was)."""
+        emu = self._emu
+        listing = emu.listings.get(sku)
+        if listing is None:
+            listing = emu.listings[sku] = emu.new_listing(sku, product_type)
+        marketplace, currency = emu.config.marketplace_id, emu.config.currency
+        if title is not None:
+            listing.attributes["item_name"] = [{"value": title, "language_tag": "en_US", "marketplace_id": marketplace}]
+        amount = _money(price)
+        if amount is not None:
+            listing.attributes["purchasable_offer"] = [
+                {
+                    "marketplace_id": marketplace,
+                    "currency": currency,
+                    "audience": "ALL",
+                    "our_price": [{"schedule": [{"value_with_tax": float(amount)}]}],
+                }
+            ]
+        if quantity is not None:
+            if quantity < 0:
+                raise ValueError(f"quantity must be >= 0, got {quantity}")
+            listing.set_quantity(quantity)
+        listing.updated = emu.now()
+
+    def has_listing(self, sku: str) -> bool:
+        return sku in self._emu.listings
+
+    def listing_quantity(self, sku: str) -> int | None:
+        """The DEFAULT (merchant-fulfilled) quantity Amazon shows, None when unknown or unset."""
+        self._emu.advance_feeds()
+        listing = self._emu.listings.get(sku)
+        return None if listing is None else listing.quantity
+
+    def listing_title(self, sku: str) -> str | None:
+        self._emu.advance_feeds()
+        listing = self._emu.listings.get(sku)
+        return None if listing is None else listing.title
+
+    def listing_price(self, sku: str) -> str | None:
+        """``our_price`` as a decimal string (``"19.99"``), None when unknown or unset."""
+        self._emu.advance_feeds()
+        listing = self._emu.listings.get(sku)
+        return None if listing is None else listing.price
+
+    def listing_attributes(self, sku: str) -> dict[str, Any]:
+        """A copy of the stored attributes (Amazon's shape)."""
+        self._emu.advance_feeds()
+        return copy.deepcopy(self._emu.listings[sku].attributes)
+
+    # -- orders ------------------------------------------------------------------------------------------------
+
+    def create_order(
+        self,
+        sku: str | None = None,
+        quantity: int = 1,
+        *,
+        status: str = "Unshipped",
+        price: Decimal | float | int | str | None = None,
+        lines: Sequence[tuple[str, int]] | None = None,
+    ) -> str:
+        """A buyer orders ``quantity`` of ``sku`` (or several ``lines`` of ``(sku, quantity)``) at ``price`` per
+        unit (default: the listing's price). Sends ORDER_CHANGE. Returns the AmazonOrderId."""
+        wanted = list(lines) if lines is not None else ([(sku, quantity)] if sku is not None else [])
+        if not wanted:
+            raise ValueError("create_order needs a sku or lines")
+        unit = _money(price)
+        return self._emu.create_order([(s, int(q), unit) for s, q in wanted], status).order_id
+
+    def set_order_status(self, order_id: str, status: str) -> dict[str, Any]:
+        """Move the order to ``status`` (sends ORDER_CHANGE when it changes); returns the Order."""
+        return dict(self._emu.set_order_status(order_id, status).order)
+
+    def ship_order(self, order_id: str) -> dict[str, Any]:
+        return self.set_order_status(order_id, "Shipped")
+
+    def cancel_order(self, order_id: str) -> dict[str, Any]:
+        return self.set_order_status(order_id, "Canceled")
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        return dict(self._emu.orders.get(order_id).order)
+
+    def order_ids(self) -> list[str]:
+        return list(self._emu.orders.orders)
+
+    # -- traffic and feeds -------------------------------------------------------------------------------------
+
+    def calls(self) -> dict[str, int]:
+        """Requests per operationId that passed auth and the rate limit (``{"createFeed": 1, ...}``)."""
+        return dict(self._emu.calls)
+
+    def api_requests(self) -> int:
+        return self._emu.api_requests
+
+    def refused_requests(self) -> int:
+        return self._emu.refused
+
+    def feeds(self) -> list[dict[str, Any]]:
+        """Every feed as getFeed shows it, oldest first."""
+        self._emu.advance_feeds()
+        return [feed.to_json() for feed in self._emu.feeds.values()]
+
+    def report(self, feed_id: str) -> dict[str, Any] | None:
+        """The processing report of a finished feed (uncompressed), None while it runs."""
+        self._emu.advance_feeds()
+        report = self._emu.feeds[feed_id].report
+        return None if report is None else copy.deepcopy(report)
+
+    def feed_document(self, feed_id: str) -> bytes | None:
+        """The document body the feed was created with (None when nothing was uploaded)."""
+        return self._emu.feeds[feed_id].body
+
+    def uploaded_documents(self) -> dict[str, bytes]:
+        """Every uploaded input document by feedDocumentId."""
+        return {
+            doc_id: doc.body
+            for doc_id, doc in self._emu.documents.items()
+            if doc.kind == "input" and doc.body is not None
+        }
+
+    def process_feeds(self) -> None:
+        """Finish every queued or running feed now, whatever the clock says."""
+        self._emu.advance_feeds(force=True)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every notification body published so far (the queue), oldest first."""
+        self._emu.advance_feeds()
+        return copy.deepcopy(self._emu.notifications)
+
+    def set_notification_url(self, url: str | None) -> None:
+        self._emu.config.notification_url = url
+        self._emu.webhooks.set_url(url)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until queued notification deliveries are delivered or given up."""
+        self._emu.advance_feeds()
+        await self._emu.webhooks.drain(timeout=timeout)
+
+    # -- tokens and failures -----------------------------------------------------------------------------------
+
+    def issue_access_token(self) -> str:
+        """An access token as LWA would issue it (skips the token exchange in tests)."""
+        return self._emu.issue_token()
+
+    def expire_access_tokens(self) -> None:
+        """Make every issued access token expired (the next SP-API call gets 403 Unauthorized)."""
+        now = self._emu.now()
+        for token in self._emu.tokens.values():
+            token.expires = now
+
+    def fail_next(self, status: int, *, count: int = 1) -> None:
+        """Answer the next ``count`` SP-API requests with ``status`` and Amazon's error body for it."""
+        if not 400 <= status <= 599:
+            raise ValueError(f"status must be a 4xx or 5xx, got {status}")
+        self._emu.injected.extend([status] * count)
+
+    def lose_next_response(self, *, count: int = 1) -> None:
+        """Apply the next ``count`` write requests (patchListingsItem, createFeedDocument, createFeed), then
+        answer 503 ServiceUnavailable."""
+        self._emu.lose_next += count
+
+    # -- EmulatorControl hooks ---------------------------------------------------------------------------------
+
+    def seed_stock(self, sku: str, location_ref: str, quantity: int) -> None:
+        """Amazon has one merchant-fulfilled quantity per SKU; ``location_ref`` is ignored."""
+        if sku not in self._emu.listings:
+            self.seed_listing(sku, title=sku, price="10.00", quantity=quantity)
+        else:
+            self.seed_listing(sku, quantity=quantity)
+
+    def shown_stock(self, sku: str, location_ref: str) -> int:
+        return self.listing_quantity(sku) or 0
+
+    def place_order(self, sku: str, location_ref: str, quantity: int) -> str:
+        return self.create_order(sku, quantity)
+
+    def order_cancelled(self, order_ref: str) -> bool:
+        return self._emu.orders.get(order_ref).status == "Canceled"
+
+    def listing(self, sku: str) -> tuple[str | None, str | None]:
+        return self.listing_title(sku), self.listing_price(sku)

@@ -1,0 +1,153 @@
+"""Feeds 2021-06-30 with ``JSON_LISTINGS_FEED``: many listing patches in a handful of calls.
+
+One feed carries up to 25,000 messages (one per SKU, ``messageId`` = its position + 1)::
+
+    createFeedDocument ─► PUT document to the pre-signed URL (same Content-Type) ─► createFeed
+        ─► getFeed every feed_poll_seconds until DONE | FATAL | CANCELLED
+        ─► getFeedDocument(resultFeedDocumentId) ─► download (gunzip if GZIP) ─► processing report
+
+The processing report lists ERROR issues by ``messageId``; a message without one was applied. A FATAL feed (the
+document was refused as a whole) raises :class:`FatalConnectorError` with the report's reasons; a CANCELLED one, or
+one still running after ``feed_timeout_seconds``, raises :class:`RetriableConnectorError` (its writes are absolute
+``replace`` patches, so submitting them again later is harmless). Feeds have no idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from connectors.amazon import mapper
+from connectors.amazon.settings import MAX_FEED_MESSAGES, AmazonSettings
+from omnibridge.sdk import Clock, FatalConnectorError, RetriableConnectorError, Sleeper
+
+if TYPE_CHECKING:
+    from connectors.amazon.client import AmazonApi
+
+CONNECTOR_ID = "amazon"
+FEEDS_PATH = "/feeds/2021-06-30"
+FEED_TYPE = "JSON_LISTINGS_FEED"
+CONTENT_TYPE = "application/json; charset=UTF-8"
+TERMINAL = frozenset({"DONE", "FATAL", "CANCELLED"})
+
+
+class FeedSubmitter:
+    """Submits listing patches as ``JSON_LISTINGS_FEED`` feeds and reads back one outcome per SKU.
+
+    ``feeds_submitted`` and ``polls`` count feeds created and ``getFeed`` calls made (operations figures).
+    """
+
+    def __init__(
+        self,
+        api: AmazonApi,
+        settings: AmazonSettings,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        self._api = api
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self.feeds_submitted = 0
+        self.polls = 0
+
+    async def submit(self, items: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> list[mapper.WriteOutcome]:
+        """Apply each ``(sku, patches)`` through feeds of at most 25,000 messages; one outcome per item, in
+        order."""
+        chunks = [items[start : start + MAX_FEED_MESSAGES] for start in range(0, len(items), MAX_FEED_MESSAGES)]
+        results = await asyncio.gather(*(self._one_feed(chunk) for chunk in chunks))
+        return [outcome for chunk_outcomes in results for outcome in chunk_outcomes]
+
+    async def _one_feed(self, items: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> list[mapper.WriteOutcome]:
+        settings = self._settings
+        messages = [
+            mapper.feed_message(position + 1, sku, settings.product_type, patches)
+            for position, (sku, patches) in enumerate(items)
+        ]
+        document = mapper.feed_document(settings.seller_id, messages, issue_locale=settings.language_tag)
+        _, created = await self._api.call(
+            "createFeedDocument", "POST", f"{FEEDS_PATH}/documents", json={"contentType": CONTENT_TYPE}
+        )
+        document_id = _field(created, "feedDocumentId", "createFeedDocument")
+        url = _field(created, "url", "createFeedDocument")
+        await self._api.upload(url, document, CONTENT_TYPE)
+        _, feed = await self._api.call(
+            "createFeed",
+            "POST",
+            f"{FEEDS_PATH}/feeds",
+            json={
+                "feedType": FEED_TYPE,
+                "marketplaceIds": [settings.marketplace_id],
+                "inputFeedDocumentId": document_id,
+            },
+        )
+        feed_id = _field(feed, "feedId", "createFeed")
+        self.feeds_submitted += 1
+        finished = await self._wait(feed_id)
+        status = finished.get("processingStatus")
+        if status == "CANCELLED":
+            raise RetriableConnectorError(
+                f"feed {feed_id} was cancelled before it was processed; its {len(items)} writes were not applied",
+                connector=CONNECTOR_ID,
+                op="push_feed",
+            )
+        result_id = finished.get("resultFeedDocumentId")
+        report = await self._report(result_id) if isinstance(result_id, str) and result_id else None
+        if status == "FATAL":
+            issues = mapper.error_issues(report.get("issues")) if isinstance(report, dict) else []
+            raise FatalConnectorError(
+                f"feed {feed_id} was refused as a whole (FATAL): {mapper.describe_issues(issues)}",
+                connector=CONNECTOR_ID,
+                op="push_feed",
+            )
+        try:
+            errors = mapper.report_errors(report)
+        except ValueError as exc:
+            raise FatalConnectorError(
+                f"feed {feed_id} is DONE but its processing report is unreadable: {exc}",
+                connector=CONNECTOR_ID,
+                op="push_feed",
+            ) from None
+        return [mapper.outcome_of_issues(errors.get(position + 1, [])) for position in range(len(items))]
+
+    async def _wait(self, feed_id: str) -> dict[str, Any]:
+        """Poll ``getFeed`` every ``feed_poll_seconds`` (the first poll after one interval) until it ends."""
+        deadline = self._clock() + self._settings.feed_timeout_seconds
+        while True:
+            await self._sleep(self._settings.feed_poll_seconds)
+            _, feed = await self._api.call("getFeed", "GET", f"{FEEDS_PATH}/feeds/{feed_id}")
+            self.polls += 1
+            status = feed.get("processingStatus") if isinstance(feed, dict) else None
+            if status in TERMINAL:
+                assert isinstance(feed, dict)
+                return feed
+            if self._clock() >= deadline:
+                raise RetriableConnectorError(
+                    f"feed {feed_id} still {status} after {self._settings.feed_timeout_seconds:.0f} s",
+                    connector=CONNECTOR_ID,
+                    op="push_feed",
+                    retry_after=self._settings.feed_poll_seconds,
+                )
+
+    async def _report(self, document_id: str) -> Any:
+        _, document = await self._api.call("getFeedDocument", "GET", f"{FEEDS_PATH}/documents/{document_id}")
+        url = _field(document, "url", "getFeedDocument")
+        compression = document.get("compressionAlgorithm") if isinstance(document, dict) else None
+        data = await self._api.download(url, compression if isinstance(compression, str) else None)
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise FatalConnectorError(
+                f"processing report {document_id} is not JSON: {exc}", connector=CONNECTOR_ID, op="push_feed"
+            ) from None
+
+
+def _field(body: Any, name: str, operation: str) -> str:
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        raise FatalConnectorError(f"{operation} answered without {name}", connector=CONNECTOR_ID, op=operation)
+    return value

@@ -1,0 +1,1 @@
+"""Amazon SP-API connector and emulator tests."""
