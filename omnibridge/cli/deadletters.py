@@ -19,6 +19,7 @@ from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import configure_logging
+from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import InboxEntry, InboxStatus, Store
 from omnibridge.store.deadletters import ALL, dead_letters, requeue
 from omnibridge.sync import SyncEngine
@@ -75,7 +76,8 @@ def list_command(
 async def replay_entries(profile: Path, entry_ids: list[int] | None) -> dict[str, Any]:
     """Requeue ``entry_ids`` (None: every dead letter), run one worker pass, and report each entry's outcome."""
     with profile_store(profile) as (loaded, store):
-        engine = SyncEngine.for_profile(store, loaded)
+        carriers = CarrierRuntime.for_profile(store, loaded)
+        engine = SyncEngine.for_profile(store, loaded, foreign_channels=carriers.channels)
         try:
             # Events name channel locations: without every channel's location map, lines would be skipped.
             failures = await engine.resolve_locations() if _any_dead(store, entry_ids) else {}
@@ -84,8 +86,10 @@ async def replay_entries(profile: Path, entry_ids: list[int] | None) -> dict[str
                 raise OmnibridgeError(f"nothing replayed: cannot reach every channel ({reasons}); try again later")
             result = requeue(store, ALL if entry_ids is None else entry_ids)
             if result.requeued:
+                await carriers.process_pending()
                 await engine.process_pending()
         finally:
+            await carriers.aclose()
             await engine.aclose()
         outcomes: list[dict[str, Any]] = []
         for entry_id in result.requeued:

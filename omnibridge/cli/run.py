@@ -33,6 +33,10 @@ def run(
     readback_minutes: Annotated[
         float, typer.Option("--readback-minutes", help="Read back every channel's quantities this often.")
     ] = 15.0,
+    tracking_minutes: Annotated[
+        float,
+        typer.Option("--tracking-minutes", help="Refresh carrier tracking of shipments not yet delivered this often."),
+    ] = 30.0,
     stop_timeout: Annotated[
         float,
         typer.Option("--stop-timeout", help="On SIGTERM, wait this long for the pass in flight, then cancel it."),
@@ -59,6 +63,7 @@ def run(
         port=port,
         poll_seconds=poll_seconds,
         readback_minutes=readback_minutes,
+        tracking_minutes=tracking_minutes,
         stop_timeout_seconds=stop_timeout,
     )
     asyncio.run(run_daemon(profile, options))

@@ -1,8 +1,9 @@
 """The daemon's HTTP surface: the webhook receiver plus ``/healthz``, ``/readyz`` and ``/metrics``.
 
 * ``POST /webhooks/{channel}`` (and ``GET /health``) — :func:`omnibridge.sync.receiver_app` unchanged: a delivery
-  is acknowledged only after it is committed to the inbox. The daemon only watches the answers, to count them
-  and to wake its worker when a delivery was stored.
+  is acknowledged only after it is committed to the inbox (a carrier channel's by the carrier runtime, every other
+  one by the engine). The daemon only watches the answers, to count them and to wake its worker when a delivery
+  was stored.
 * ``GET /healthz`` — 200 while the process serves requests (liveness).
 * ``GET /readyz`` — 200 when the store answers and every channel's locations are resolved; otherwise 503 with a
   JSON body whose ``reasons`` say what is missing.
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from omnibridge.daemon.metrics import CONTENT_TYPE
 from omnibridge.daemon.state import DaemonState, readiness
 from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.sync import SyncEngine, receiver_app
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -86,7 +88,11 @@ class WebhookObserver:
 
 
 def ops_app(
-    engine: SyncEngine, state: DaemonState, metrics: DaemonMetrics, queue_depth: Callable[[], int]
+    engine: SyncEngine,
+    state: DaemonState,
+    metrics: DaemonMetrics,
+    queue_depth: Callable[[], int],
+    carriers: CarrierRuntime | None = None,
 ) -> Starlette:
     """The operations endpoints alone (``/healthz``, ``/readyz``, ``/metrics``)."""
 
@@ -100,7 +106,7 @@ def ops_app(
     async def metrics_endpoint(_: Request) -> Response:
         ready, _body = readiness(state, engine.store)
         try:
-            metrics.collect(engine, state, ready=ready, queue_depth=queue_depth())
+            metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers)
         except Exception as exc:  # the store is down: still export what is in memory
             metrics.ready.set(0)
             return Response(
@@ -124,10 +130,13 @@ def daemon_app(
     *,
     on_stored: Callable[[], None],
     queue_depth: Callable[[], int] = lambda: 0,
+    carriers: CarrierRuntime | None = None,
 ) -> ASGIApp:
-    """The whole ASGI app the daemon serves (see the module docstring)."""
-    ops = ops_app(engine, state, metrics, queue_depth)
-    webhooks = WebhookObserver(receiver_app(engine), metrics, frozenset(engine.channels), on_stored)
+    """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
+    carrier channels."""
+    ops = ops_app(engine, state, metrics, queue_depth, carriers)
+    channels = frozenset(engine.channels) | frozenset(carriers or ())
+    webhooks = WebhookObserver(receiver_app(engine, carriers), metrics, channels, on_stored)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") in OPS_PATHS:

@@ -10,13 +10,23 @@ import time
 
 from structlog.stdlib import BoundLogger
 
-from omnibridge.daemon.schedule import EXPIRE_RESERVATIONS, POLL, READBACK, RESOLVE_LOCATIONS, Job
+from omnibridge.daemon.schedule import (
+    EXPIRE_RESERVATIONS,
+    EXPORT,
+    POLL,
+    READBACK,
+    RESOLVE_LOCATIONS,
+    TRACKING_REFRESH,
+    Job,
+)
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import get_logger
+from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import Store
 from omnibridge.sync import SyncEngine
+from omnibridge.sync.file_exports import ExportSink, export_changes
 
 STARTUP = "startup"
 """Label of the catch-up read-back run once at start-up (the same work as ``readback``)."""
@@ -38,12 +48,20 @@ def expire_reservations(store: Store) -> int:
 
 
 class JobRunner:
-    """Runs one :class:`~omnibridge.daemon.schedule.Job` against the engine and records its outcome."""
+    """Runs one :class:`~omnibridge.daemon.schedule.Job` against the engine (and the carrier channels) and
+    records its outcome."""
 
-    def __init__(self, engine: SyncEngine, state: DaemonState, metrics: DaemonMetrics) -> None:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        state: DaemonState,
+        metrics: DaemonMetrics,
+        carriers: CarrierRuntime | None = None,
+    ) -> None:
         self.engine = engine
         self.state = state
         self.metrics = metrics
+        self.carriers = carriers
 
     async def run(self, job: Job, *, label: str | None = None) -> str:
         """Run ``job``; returns its outcome. ``label`` overrides the job name in logs and metrics."""
@@ -77,6 +95,10 @@ class JobRunner:
             return "ok"
         if job.kind == RESOLVE_LOCATIONS:
             return await self.resolve()
+        if job.kind == EXPORT:
+            return self._export(job.channel)
+        if job.kind == TRACKING_REFRESH:
+            return await self._refresh_tracking(job.channel)
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
 
     async def resolve(self) -> str:
@@ -106,7 +128,35 @@ class JobRunner:
             if channel_id in self.state.unresolved:
                 return "skipped"
         events, outcome = await self.engine.pull(channel)
+        self.metrics.poll_events.inc(events, channel=channel.id)
         await self.engine.flush()
         self.state.synced([channel.id])
         log().info("poll.done", channel=channel.id, events=events, applied=outcome.applied)
         return "ok"
+
+    def _export(self, channel_id: str | None) -> str:
+        """Write the orders and shipments changed since the channel's last export (nothing when none did)."""
+        channel = self.engine.channels.get(channel_id or "")
+        if channel is None or not isinstance(channel.connector, ExportSink):
+            raise OmnibridgeError(f"export: no channel {channel_id!r} that takes export files in this profile")
+        report = export_changes(self.engine.store, channel.id, channel.connector)
+        self.metrics.exported_records.inc(report.orders, channel=channel.id, kind="orders")
+        self.metrics.exported_records.inc(report.shipments, channel=channel.id, kind="shipments")
+        self.metrics.export_files.inc(len(report.files), channel=channel.id)
+        if report.files:
+            log().info("export.done", channel=channel.id, orders=report.orders, shipments=report.shipments)
+        return "ok"
+
+    async def _refresh_tracking(self, channel_id: str | None) -> str:
+        """Refresh the tracking of the carrier channel's open shipments; ``partial`` when some failed."""
+        if self.carriers is None or channel_id is None or channel_id not in self.carriers:
+            raise OmnibridgeError(f"tracking_refresh: no carrier channel {channel_id!r} in this profile")
+        report = await self.carriers.refresh_tracking(channel_id)
+        log().info(
+            "tracking.refreshed",
+            channel=channel_id,
+            shipments=report.refreshed,
+            events=report.events,
+            failed=len(report.failed),
+        )
+        return "ok" if not report.failed else "partial"

@@ -9,10 +9,14 @@ builds a backlog of identical work.
 Jobs (see docs/operations.md):
 
 * ``readback`` every ``readback_minutes`` — ``engine.sync_once()``: pull every channel, reconcile every SKU;
-* ``poll`` every ``poll_seconds``, one per channel *without* the ``webhooks`` capability — pull it, then flush;
+* ``poll`` every ``poll_seconds``, one per channel *without* the ``webhooks`` capability — pull it, then flush
+  (a file feed's inbox folder is read this way);
+* ``export`` every ``poll_seconds``, one per channel that takes export files (a file feed) — write the orders and
+  shipments changed since its last export (:mod:`omnibridge.sync.file_exports`);
 * ``expire_reservations`` every minute — release holds whose time ran out (the ledger has no hold expiry yet,
   so this always counts 0; see :func:`omnibridge.daemon.jobs.expire_reservations`);
-* ``tracking_refresh`` — only with a carrier channel; none exists yet, so it is never scheduled.
+* ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
+  not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`).
 
 APScheduler 3.x (``AsyncIOScheduler``) drives the ticks with ``coalesce=True`` (missed ticks run once) and
 ``max_instances=1``.
@@ -35,13 +39,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPIRE_RESERVATIONS",
+    "EXPORT",
     "POLL",
     "READBACK",
     "RESOLVE_LOCATIONS",
+    "TRACKING_REFRESH",
     "Job",
     "JobQueue",
     "ScheduleOptions",
     "build_scheduler",
+    "exported_channels",
     "polled_channels",
 ]
 
@@ -50,6 +57,7 @@ POLL = "poll"
 EXPIRE_RESERVATIONS = "expire_reservations"
 RESOLVE_LOCATIONS = "resolve_locations"
 TRACKING_REFRESH = "tracking_refresh"
+EXPORT = "export"
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class ScheduleOptions:
     poll_seconds: float = 60.0
     readback_minutes: float = 15.0
     expire_seconds: float = 60.0
+    tracking_minutes: float = 30.0
 
 
 def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
@@ -119,16 +128,31 @@ def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
     return sorted(channel.id for channel in channels if not channel.can(Capability.WEBHOOKS))
 
 
+def exported_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
+    """Ids of the stock-source channels whose connector takes export files (a file feed's outbox)."""
+    from omnibridge.sync.file_exports import ExportSink  # the sync package is loaded by the daemon, not here
+
+    return sorted(
+        channel.id for channel in channels if channel.stock_source and isinstance(channel.connector, ExportSink)
+    )
+
+
 async def _enqueue(queue: JobQueue, kind: str, channel: str | None) -> None:
     queue.enqueue(Job(kind, channel))
 
 
 def build_scheduler(
-    queue: JobQueue, channels: Iterable[ChannelRuntime], options: ScheduleOptions, **scheduler_kwargs: Any
+    queue: JobQueue,
+    channels: Iterable[ChannelRuntime],
+    options: ScheduleOptions,
+    *,
+    carriers: Iterable[str] = (),
+    **scheduler_kwargs: Any,
 ) -> AsyncIOScheduler:
     """An (unstarted) scheduler whose jobs put :class:`Job` items in ``queue`` and do nothing else.
 
-    Job ids are the job keys (``readback``, ``poll:<channel>``, ``expire_reservations``). The first tick of
+    Job ids are the job keys (``readback``, ``poll:<channel>``, ``export:<channel>``, ``expire_reservations``,
+    ``tracking_refresh:<carrier channel>`` for each of ``carriers``). The first tick of
     each job comes one interval after :meth:`AsyncIOScheduler.start` (the daemon runs its own catch-up
     read-back at start-up). ``scheduler_kwargs`` go to the scheduler (``event_loop``, ``timezone``, default UTC).
     """
@@ -150,7 +174,12 @@ def build_scheduler(
         )
 
     add(Job(READBACK), timedelta(minutes=options.readback_minutes).total_seconds())
-    for channel_id in polled_channels(channels):
+    live = list(channels)
+    for channel_id in polled_channels(live):
         add(Job(POLL, channel_id), options.poll_seconds)
+    for channel_id in exported_channels(live):
+        add(Job(EXPORT, channel_id), options.poll_seconds)
     add(Job(EXPIRE_RESERVATIONS), options.expire_seconds)
+    for channel_id in sorted(carriers):
+        add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
     return scheduler

@@ -10,6 +10,10 @@ Lifecycle (:meth:`Daemon.serve`):
 4. start the APScheduler schedule (jobs only enqueue) and, while a channel's locations are unresolved, retry
    them with exponential backoff (1 s doubling to 5 min) — the other channels go on meanwhile.
 
+Carrier channels (e.g. ``connector: easypost``) are not synced by the engine: a
+:class:`~omnibridge.shipping.runtime.CarrierRuntime` receives their webhooks, the worker applies them to shipments'
+tracking, and a ``tracking_refresh`` job per carrier channel polls the shipments still on their way.
+
 Shutdown, on SIGTERM or SIGINT: ``/readyz`` turns 503, the server stops accepting connections and finishes the
 requests in flight, the schedule stops, the worker finishes its pass or job in flight and stops (after
 ``stop_timeout_seconds`` the pass is cancelled — as safe as a crash, which the inbox and the outbox are built
@@ -42,7 +46,7 @@ from omnibridge.daemon.telemetry import DaemonMetrics, inbox_stats
 from omnibridge.daemon.worker import Worker
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import get_logger
-from omnibridge.sdk.metadata import ConnectorKind
+from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import open_store
 from omnibridge.sync import SyncEngine, build_channels
 from omnibridge.sync.engine import DAEMON_FETCH_WAIT
@@ -60,6 +64,8 @@ class DaemonOptions:
     port: int = 8800
     poll_seconds: float = 60.0
     readback_minutes: float = 15.0
+    tracking_minutes: float = 30.0
+    """Refresh the tracking of carrier channels' shipments not yet delivered or cancelled this often."""
     idle_seconds: float = 1.0
     """The worker looks at the inbox at least this often, even when no delivery woke it."""
     graceful_seconds: int = 10
@@ -72,8 +78,8 @@ class DaemonOptions:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise OmnibridgeError(f"--port {self.port}: expected a TCP port between 1 and 65535")
-        if self.poll_seconds <= 0 or self.readback_minutes <= 0:
-            raise OmnibridgeError("--poll-seconds and --readback-minutes must be greater than 0")
+        if self.poll_seconds <= 0 or self.readback_minutes <= 0 or self.tracking_minutes <= 0:
+            raise OmnibridgeError("--poll-seconds, --readback-minutes and --tracking-minutes must be greater than 0")
 
 
 class _Server(uvicorn.Server):
@@ -107,11 +113,13 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 class Daemon:
-    """Runs one engine as a service until a signal (or :meth:`request_stop`) stops it."""
+    """Runs one engine (and the carrier channels, when given) as a service until a signal (or
+    :meth:`request_stop`) stops it."""
 
-    def __init__(self, engine: SyncEngine, options: DaemonOptions) -> None:
+    def __init__(self, engine: SyncEngine, options: DaemonOptions, carriers: CarrierRuntime | None = None) -> None:
         self.engine = engine
         self.options = options
+        self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
         self.state = DaemonState(tuple(engine.channels))
         self.metrics = DaemonMetrics()
         self.worker: Worker
@@ -119,10 +127,17 @@ class Daemon:
             on_enqueue=lambda _job: self.worker.wake(),
             on_coalesced=lambda job: self.metrics.jobs_coalesced.inc(job=job.kind),
         )
-        self.runner = JobRunner(engine, self.state, self.metrics)
-        self.worker = Worker(engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds)
+        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers)
+        self.worker = Worker(
+            engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
+        )
         self.app = daemon_app(
-            engine, self.state, self.metrics, on_stored=self.worker.wake, queue_depth=lambda: len(self.queue)
+            engine,
+            self.state,
+            self.metrics,
+            on_stored=self.worker.wake,
+            queue_depth=lambda: len(self.queue),
+            carriers=self.carriers,
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -164,7 +179,12 @@ class Daemon:
         scheduler = build_scheduler(
             self.queue,
             self.engine.channels.values(),
-            ScheduleOptions(poll_seconds=self.options.poll_seconds, readback_minutes=self.options.readback_minutes),
+            ScheduleOptions(
+                poll_seconds=self.options.poll_seconds,
+                readback_minutes=self.options.readback_minutes,
+                tracking_minutes=self.options.tracking_minutes,
+            ),
+            carriers=self.carriers.channels,
         )
         scheduler.start()
         retry_task = loop.create_task(self._retry_resolution(), name="omnibridge-resolve-retry")
@@ -173,6 +193,7 @@ class Daemon:
             host=self.options.host,
             port=self.options.port,
             channels=sorted(self.engine.channels),
+            carriers=sorted(self.carriers.channels),
             poll_seconds=self.options.poll_seconds,
             readback_minutes=self.options.readback_minutes,
             jobs=[job.id for job in scheduler.get_jobs()],
@@ -227,7 +248,6 @@ class Daemon:
 async def run_daemon(profile: Path, options: DaemonOptions) -> None:
     """Load ``profile``, open its store, build its channels and serve until stopped; closes everything after."""
     loaded = load_profile(profile)
-    carriers = [c.id for c in loaded.channels if c.enabled and c.spec.kind is ConnectorKind.CARRIER]
     with open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)
@@ -236,11 +256,17 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
             raise OmnibridgeError(
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"
             )
-        if carriers:
-            log().warning("daemon.tracking_not_scheduled", channels=carriers, note="carrier tracking is not synced yet")
-        engine = SyncEngine(store, channels, policy=loaded.availability, fetch_wait=DAEMON_FETCH_WAIT)
+        carriers = CarrierRuntime.for_profile(store, loaded)
+        engine = SyncEngine(
+            store,
+            channels,
+            policy=loaded.availability,
+            fetch_wait=DAEMON_FETCH_WAIT,
+            foreign_channels=carriers.channels,
+        )
         try:
-            await Daemon(engine, options).serve()
+            await Daemon(engine, options, carriers).serve()
         finally:
             await engine.aclose()
+            await carriers.aclose()
         log().info("daemon.stopped", inbox_pending=inbox_stats(store).pending)

@@ -23,6 +23,7 @@ from omnibridge.store.engine import read_session
 from omnibridge.store.tables import INBOX
 
 if TYPE_CHECKING:
+    from omnibridge.shipping.runtime import CarrierRuntime
     from omnibridge.sync import SyncEngine, SyncReport
 
 PREFIX = "omnibridge_"
@@ -103,7 +104,8 @@ class DaemonMetrics:
             PREFIX + "inbox_dead", "Dead inbox entries waiting for 'omnibridge deadletters replay'", ["channel"]
         )
         self.dead_letters = r.counter(
-            PREFIX + "dead_letters_total", "Inbox entries marked dead by this process (engine counter 'dead')"
+            PREFIX + "dead_letters_total",
+            "Inbox entries marked dead by this process (engine and carrier channels' counters 'dead')",
         )
         self.sync_lag = r.gauge(
             PREFIX + "sync_lag_seconds", "Age of the oldest pending inbox entry (0 when none)", ["channel"]
@@ -136,6 +138,15 @@ class DaemonMetrics:
             PREFIX + "reservations_expired_total", "Reservations released because their hold expired"
         )
         self.inbox_passes = r.counter(PREFIX + "inbox_passes_total", "Worker passes over the inbox", ["outcome"])
+        self.poll_events = r.counter(
+            PREFIX + "poll_events_total",
+            "Events pulled by poll jobs (for a file feed: stock-count rows read from its files)",
+            ["channel"],
+        )
+        self.exported_records = r.counter(
+            PREFIX + "exported_records_total", "Records written to export files, by kind", ["channel", "kind"]
+        )
+        self.export_files = r.counter(PREFIX + "export_files_total", "Export files written", ["channel"])
 
     def record_webhook(self, channel: str, status: str, seconds: float) -> None:
         """Count one answered delivery by the receipt status the receiver answered with."""
@@ -159,14 +170,27 @@ class DaemonMetrics:
                 if count:
                     self.pushes.inc(count, channel=channel.channel, status=status.value)
 
-    def collect(self, engine: SyncEngine, state: DaemonState, *, ready: bool, queue_depth: int) -> None:
+    def collect(
+        self,
+        engine: SyncEngine,
+        state: DaemonState,
+        *,
+        ready: bool,
+        queue_depth: int,
+        carriers: CarrierRuntime | None = None,
+    ) -> None:
         """Refresh the values read at scrape time."""
         self.up.set(1)
         self.ready.set(1 if ready else 0)
         self.job_queue.set(queue_depth)
         now = datetime.now(UTC)
         stats = inbox_stats(engine.store)
-        for channel_id, runtime in engine.channels.items():
+        connectors: dict[str, object] = {
+            channel_id: runtime.connector for channel_id, runtime in engine.channels.items()
+        }
+        if carriers is not None:
+            connectors.update({channel_id: carrier.connector for channel_id, carrier in carriers.channels.items()})
+        for channel_id, connector in connectors.items():
             for counter in (
                 self.webhooks_received,
                 self.webhooks_duplicates,
@@ -174,22 +198,32 @@ class DaemonMetrics:
                 self.webhooks_unavailable,
             ):
                 counter.inc(0, channel=channel_id)  # every channel's series exists from the first scrape
-            self.channel_resolved.set(0 if channel_id in state.unresolved else 1, channel=channel_id)
             self.inbox_pending.set(stats.pending.get(channel_id, 0), channel=channel_id)
             oldest = stats.oldest_pending.get(channel_id)
             self.sync_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, channel=channel_id)
-            self.last_sync_age.set(state.last_sync_age(channel_id), channel=channel_id)
-            bucket = getattr(runtime.connector, "bucket", None)
+            bucket = getattr(connector, "bucket", None)
             if isinstance(bucket, Bucket):
                 self.throttle_waits.set_total(bucket.waits, channel=channel_id)
                 self.throttle_wait_seconds.set_total(bucket.waited_seconds, channel=channel_id)
+        for channel_id in engine.channels:
+            self.channel_resolved.set(0 if channel_id in state.unresolved else 1, channel=channel_id)
+            self.last_sync_age.set(state.last_sync_age(channel_id), channel=channel_id)
         self.inbox_dead.clear()
-        for channel_id in sorted(set(engine.channels) | set(stats.dead)):
+        for channel_id in sorted(set(connectors) | set(stats.dead)):
             self.inbox_dead.set(stats.dead.get(channel_id, 0), channel=channel_id)
-        self.dead_letters.set_total(getattr(engine.counters, "dead", 0))
+        carrier_dead = sum(counters.dead for counters in carriers.counters.values()) if carriers is not None else 0
+        self.dead_letters.set_total(getattr(engine.counters, "dead", 0) + carrier_dead)
         for item in dataclasses.fields(engine.counters):
             value = getattr(engine.counters, item.name)
             if isinstance(value, int) and not isinstance(value, bool):
                 self.registry.counter(
                     f"{PREFIX}engine_{item.name}_total", f"Sync engine counter '{item.name}' since start-up"
                 ).set_total(value)
+        if carriers is not None:
+            for channel_id, counters in carriers.counters.items():
+                for item in dataclasses.fields(counters):
+                    self.registry.counter(
+                        f"{PREFIX}carrier_{item.name}_total",
+                        f"Carrier channel counter '{item.name}' since start-up",
+                        ["channel"],
+                    ).set_total(getattr(counters, item.name), channel=channel_id)

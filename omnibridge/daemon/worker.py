@@ -2,9 +2,9 @@
 
 The engine is driven from one coroutine only (it is single-loop and not re-entrant). Each turn of the loop
 waits until something happens — a delivery was stored (:meth:`Worker.wake`), a job was queued, the idle
-interval passed or the daemon is stopping — then runs one inbox pass (``engine.process_pending()``: apply the
-pending deliveries and reconcile what they touched) and then at most one queued job, so webhooks never wait
-behind more than one job.
+interval passed or the daemon is stopping — then runs one inbox pass (the carrier channels' deliveries through
+``carriers.process_pending()``, then ``engine.process_pending()``: apply the pending deliveries and reconcile what
+they touched) and then at most one queued job, so webhooks never wait behind more than one job.
 
 Stopping (:meth:`Worker.stop`) lets the pass or job in flight finish; deliveries not yet processed stay
 ``pending`` in the inbox and are resumed by the next start.
@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from omnibridge.daemon.jobs import STARTUP, JobRunner, log
 from omnibridge.daemon.schedule import READBACK, RESOLVE_LOCATIONS, Job, JobQueue
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.errors import OmnibridgeError
+from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.sync import SyncEngine
 
 
@@ -33,8 +35,10 @@ class Worker:
         metrics: DaemonMetrics,
         *,
         idle_seconds: float = 1.0,
+        carriers: CarrierRuntime | None = None,
     ) -> None:
         self.engine = engine
+        self.carriers = carriers
         self.queue = queue
         self.runner = runner
         self.metrics = metrics
@@ -77,23 +81,34 @@ class Worker:
             self._signal.clear()
 
     async def inbox_pass(self) -> int:
-        """Apply every pending delivery; the worker outlives any one bad pass (the inbox keeps what was not done)."""
+        """Apply every pending delivery (carrier channels' first: they are cheap and touch no channel); the worker
+        outlives any one bad pass (the inbox keeps what was not done), and a failing carrier pass never holds up
+        the sales channels' deliveries."""
         self.busy = True
         try:
-            done = await self.engine.process_pending()
-        except OmnibridgeError as exc:
-            log().error("worker.pass_failed", reason=str(exc))
-            self.metrics.inbox_passes.inc(outcome="failed")
-            return 0
-        except Exception:
-            log().exception("worker.pass_crashed")
-            self.metrics.inbox_passes.inc(outcome="failed")
-            return 0
+            done = 0
+            if self.carriers is not None and self.carriers.channels:
+                done += await self._pass(self.carriers.process_pending, "carriers")
+            done += await self._pass(self.engine.process_pending, "channels")
         finally:
             self.busy = False
         if done:
-            self.metrics.inbox_passes.inc(outcome="ok")
             log().debug("worker.pass", processed=done)
+        return done
+
+    async def _pass(self, process: Callable[[], Awaitable[int]], part: str) -> int:
+        try:
+            done = await process()
+        except OmnibridgeError as exc:
+            log().error("worker.pass_failed", part=part, reason=str(exc))
+            self.metrics.inbox_passes.inc(outcome="failed")
+            return 0
+        except Exception:
+            log().exception("worker.pass_crashed", part=part)
+            self.metrics.inbox_passes.inc(outcome="failed")
+            return 0
+        if done:
+            self.metrics.inbox_passes.inc(outcome="ok")
         return done
 
     async def _run_job(self, job: Job, label: str | None = None) -> None:

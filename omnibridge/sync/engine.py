@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -148,7 +148,8 @@ class SyncEngine:
     the channel's drift policy decides it; ``observe_grace`` how long a level a channel reports may stay
     unexplained before the channel is pulled; ``fetch_wait`` the longest a worker pass waits for what deliveries
     name (None: until every fetch is done — tests and ``deadletters replay`` use that; the daemon a fraction of a
-    second).
+    second). ``foreign_channels`` are inbox channels another consumer applies (carrier channels, see
+    :mod:`omnibridge.shipping.runtime`): their pending deliveries are left alone instead of dead-lettered.
     """
 
     def __init__(
@@ -161,8 +162,10 @@ class SyncEngine:
         observe_grace: float = DEFAULT_OBSERVE_GRACE,
         fetch_wait: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        foreign_channels: Collection[str] = (),
     ) -> None:
         self.store = store
+        self.foreign_channels = frozenset(foreign_channels)
         self.channels: dict[str, ChannelRuntime] = {channel.id: channel for channel in channels}
         self.policy = policy or AvailabilityPolicy()
         self.drift_grace = drift_grace
@@ -441,7 +444,7 @@ class SyncEngine:
         outcome = ApplyOutcome()
         await self.resolve_locations(respect_backoff=True)
         for entry in self.store.inbox(status=InboxStatus.PENDING, limit=100):
-            if entry.channel not in self.channels:
+            if entry.channel not in self.channels and entry.channel not in self.foreign_channels:
                 self.store.finish_delivery(entry.id, InboxStatus.DEAD, f"channel {entry.channel!r} is not configured")
                 self.counters.dead += 1
         # A channel whose locations are not resolved (it is down) keeps its deliveries pending, and never holds
