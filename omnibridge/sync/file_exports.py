@@ -181,7 +181,7 @@ def export_profile(
         which = f"channel {channel_id!r}" if channel_id else "no enabled ERP/WMS channel"
         raise OmnibridgeError(
             f"{profile.path}: {which} can take export files; add a channel with 'connector: files' "
-            "(and an 'outbox' folder in its settings)"
+            "(exports go to its settings.outbox folder, by default next to the inbox)"
         )
     return reports
 
