@@ -4,12 +4,15 @@ The table is data (``mappings/tracking-status.yaml``), shaped ``{carrier_id: {ca
 merchant can fix a carrier's code without a release. :func:`load_tracking_map` reads and validates it;
 :meth:`TrackingMap.canonical` never raises: a carrier or code nobody mapped is ``unknown``.
 
-Without a path the repository's ``mappings/tracking-status.yaml`` is used when present (a source checkout), else
-the copy shipped inside this package (an installed omnibridge); the two are kept identical by a test.
+Without a path, the file named by the environment variable ``OMNIBRIDGE_TRACKING_MAP`` is used when set (how an
+installed omnibridge takes a merchant's corrected map); else the repository's ``mappings/tracking-status.yaml``
+when present (a source checkout); else the copy shipped inside this package. The last two are kept identical by
+a test.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +47,15 @@ class TrackingMap:
         return sorted(self.entries)
 
 
+TRACKING_MAP_ENV = "OMNIBRIDGE_TRACKING_MAP"
+
+
 def default_map_path() -> Path:
-    """The repository's map in a source checkout, else the packaged copy."""
+    """``$OMNIBRIDGE_TRACKING_MAP`` when set, else the repository's map in a source checkout, else the packaged
+    copy."""
+    override = os.environ.get(TRACKING_MAP_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
     return REPO_MAP if REPO_MAP.is_file() else PACKAGED_MAP
 
 

@@ -135,3 +135,14 @@ def _empty(write: WriteFile) -> Path:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the tracking status map"):
         load_tracking_map(tmp_path / "nope.yaml")
+
+
+def test_a_merchant_map_named_by_the_environment_replaces_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corrected = tmp_path / "tracking.yaml"
+    corrected.write_text("ups:\n  X: delivery_failed\n", encoding="utf-8")
+    monkeypatch.setenv("OMNIBRIDGE_TRACKING_MAP", str(corrected))
+    merchant_map = load_tracking_map()
+    assert merchant_map.canonical("ups", "X") is TrackingStatus.DELIVERY_FAILED
+    assert merchant_map.carriers() == ["ups"]
