@@ -14,6 +14,10 @@ operation's token bucket at Amazon's default usage plan (``rate_scale`` 1.0) and
 * baseline: the same change one ``patchListingsItem`` per SKU (5/s, burst 5): N calls and ``(N - 5) / 5`` seconds
   of rate limit alone (2,000 s for 10,000 SKUs). A sample of ``PATCH_SAMPLE`` SKUs is pushed that way in the same
   run to check the model against the emulator (its measured seconds beside the model's).
+* reads: ``read_levels`` of ``READ_MEASURED`` SKUs against the same emulator, measured (calls, seconds, 429s),
+  and of 10,000 SKUs from the bucket model: ``searchListingsItems`` takes 20 SKUs a call at 5/s, burst 5, so
+  ``ceil(N / 20)`` calls and ``(calls - 5) / 5`` s (``(calls - 4) / 5`` with the connector's reserve token), against
+  one ``getListingsItem`` per SKU (5/s, burst 10): ``(N - 10) / 5`` s.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import httpx
 from bench._quiet import quiet
 from connectors.amazon.client import AmazonConnector
 from connectors.amazon.emulator import OPERATION_LIMITS, AmazonEmulator, AmazonEmulatorConfig
+from connectors.amazon.listings import SEARCH_BATCH
 from connectors.amazon.settings import MAX_FEED_MESSAGES, AmazonSettings
 from omnibridge.sdk.channel import PushStatus, StockTarget
 
@@ -36,6 +41,9 @@ EMU_URL = "http://amazon.bench"
 FEED_PROCESSING_S = 1.0
 POLL_SECONDS = 0.25
 PATCH_SAMPLE = 25
+READ_MEASURED = (100,)
+READ_MEASURED_FULL = (100, 1_000)
+READ_MODEL = 10_000
 SEED = 11
 FEED_OPERATIONS = (
     "createFeedDocument",
@@ -95,18 +103,53 @@ async def _push(skus: list[str], stock: dict[str, int], feed_threshold: int) -> 
     }
 
 
+async def _read(n: int) -> dict[str, Any]:
+    skus = [f"READ-{i:06d}" for i in range(n)]
+    emu = _emulator(skus)
+    client = _connector(emu, feed_threshold=50)
+    try:
+        await client.api.tokens.token()  # LWA is not part of the read
+        started = time.perf_counter()
+        levels = await client.read_levels(skus)
+        seconds = time.perf_counter() - started
+    finally:
+        await client.aclose()
+        await emu.webhooks.aclose()
+    calls = dict(emu.control.calls())
+    return {
+        "skus": n,
+        "calls": sum(calls.values()),
+        "calls_by_operation": calls,
+        "seconds": round(seconds, 3),
+        "model_seconds": round(_read_model(n, reserve=True)[1], 3),
+        "throttled": emu.control.refused_requests(),
+        "levels": len(levels),
+    }
+
+
+def _read_model(n: int, *, reserve: bool = False) -> tuple[int, float]:
+    """``(calls, seconds)`` for ``read_levels`` of ``n`` SKUs: 20 a ``searchListingsItems`` call, its bucket
+    starting full (``reserve``: the connector keeps one token back)."""
+    calls = math.ceil(n / SEARCH_BATCH)
+    rate, burst = OPERATION_LIMITS["searchListingsItems"]
+    return calls, max(0.0, calls - (burst - 1 if reserve else burst)) / rate
+
+
 def _rate_limit_seconds(operation: str, calls: int) -> float:
     """The least time ``calls`` requests of ``operation`` need when its bucket starts full."""
     rate, burst = OPERATION_LIMITS[operation]
     return max(0.0, calls - burst) / rate
 
 
-async def measure(n: int) -> dict[str, Any]:
+async def measure(n: int, reads: tuple[int, ...] = READ_MEASURED) -> dict[str, Any]:
     rng = random.Random(SEED)
     skus = [f"AMZ-{i:06d}" for i in range(n)]
     stock = {sku: rng.randint(1, 200) for sku in skus}
     feed = await _push(skus, stock, feed_threshold=50)
     sample = await _push(skus[:PATCH_SAMPLE], stock, feed_threshold=PATCH_SAMPLE + 1)
+    measured_reads = [await _read(count) for count in reads]
+    read_calls, read_seconds = _read_model(READ_MODEL)
+    _, read_connector_seconds = _read_model(READ_MODEL, reserve=True)
     feeds = math.ceil(n / MAX_FEED_MESSAGES)
     minimum = {operation: feeds for operation in FEED_OPERATIONS}
     feed_calls = {operation: feed["calls"].get(operation, 0) for operation in FEED_OPERATIONS}
@@ -143,13 +186,20 @@ async def measure(n: int) -> dict[str, Any]:
         "patch_sample_model_seconds": round(sample_model, 3),
         "patch_sample_connector_model_seconds": round(sample_connector_model, 3),
         "patch_sample_throttled": sample["throttled"],
+        "reads_measured": measured_reads,
+        "read_model_skus": READ_MODEL,
+        "read_model_calls": read_calls,
+        "read_model_seconds": round(read_seconds, 1),
+        "read_model_connector_seconds": round(read_connector_seconds, 1),
+        "read_baseline_get_calls": READ_MODEL,
+        "read_baseline_get_seconds": round(_rate_limit_seconds("getListingsItem", READ_MODEL), 1),
     }
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:
     n = 500 if quick else 10_000
     with quiet("omnibridge.http"):
-        figures = asyncio.run(measure(n))
+        figures = asyncio.run(measure(n, READ_MEASURED if quick else READ_MEASURED_FULL))
     rows: list[dict[str, Any]] = []
     for operation in FEED_OPERATIONS:
         rate, burst = OPERATION_LIMITS.get(operation, (None, None))
@@ -181,6 +231,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             "burst": burst,
         }
     )
+    search_rate, search_burst = OPERATION_LIMITS["searchListingsItems"]
     notes = [
         f"Feed push of {n:,} SKUs: {figures['seconds']:,.2f} s, minimum {figures['minimum_seconds']:,.2f} s "
         f"(the emulator's {FEED_PROCESSING_S:g} s feed processing; every call fits in its burst), "
@@ -194,6 +245,18 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         f"{figures['patch_sample_connector_model_seconds']:.2f} s with the one token the connector keeps in "
         f"reserve), {figures['patch_sample_throttled']} throttled.",
     ]
+    for read in figures["reads_measured"]:
+        notes.append(
+            f"read_levels {read['skus']:,} SKUs (measured): {read['calls']} calls {read['calls_by_operation']}, "
+            f"{read['seconds']:.2f} s (model with the connector's reserve token: {read['model_seconds']:.2f} s), "
+            f"{read['throttled']} throttled, {read['levels']:,} levels."
+        )
+    notes.append(
+        f"read_levels {READ_MODEL:,} SKUs: {figures['read_model_calls']} calls, {figures['read_model_seconds']:g} s "
+        f"at {search_rate:g}/s burst {search_burst} ({figures['read_model_connector_seconds']:g} s with the "
+        f"connector's reserve token); one getListingsItem per SKU would be {READ_MODEL:,} calls, "
+        f"{figures['read_baseline_get_seconds']:,} s."
+    )
     if figures["other_calls"]:
         notes.append(f"Other calls during the feed push: {figures['other_calls']}")
     return {

@@ -1,12 +1,14 @@
 """Amazon Selling Partner API connector (marketplace): metadata only. Importing this module stays cheap.
 
-What it does: merchant-fulfilled (MFN) stock of one marketplace, read with ``getListingsItem`` and set with
-``patchListingsItem`` (few SKUs) or one ``JSON_LISTINGS_FEED`` (many); orders polled from Orders v0; titles and
-prices set like stock; ``ORDER_CHANGE`` notifications through a forwarder. Amazon has no compare-and-set and no
-per-write reference, so this connector never reports stock changes (no ``StockChangeEvent``): what Amazon shows
-is checked by reads only.
+What it does: merchant-fulfilled (MFN) stock of one marketplace, read with ``searchListingsItems`` (20 SKUs a
+call) and set with ``patchListingsItem`` (few SKUs) or one ``JSON_LISTINGS_FEED`` (many); orders polled from Orders
+v0; titles and prices set like stock; ``ORDER_CHANGE`` and ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` notifications
+through a forwarder. Amazon has no compare-and-set and no per-write reference, so this connector never reports
+stock changes as movements (no ``StockChangeEvent``): a quantity notification is a ``StockObservedEvent``, a level
+the engine re-reads and reconciles.
 
-Notifications: Amazon does not sign them. It delivers ``ORDER_CHANGE`` to an SQS queue whose *queue policy* (the
+Notifications: Amazon does not sign them. It delivers ``ORDER_CHANGE`` (and the listings notifications) to an SQS
+queue whose *queue policy* (the
 grant of ``sqs:SendMessage`` to Amazon's SP-API principal) is what makes a message authentic. omnibridge expects a
 small forwarder you run next to the queue that receives each message and POSTs its body unchanged to omnibridge's
 webhook URL with ``X-Omnibridge-Forwarder-Signature: base64(HMAC-SHA256(forwarder_secret, body))``, and deletes
@@ -63,9 +65,10 @@ connector = ConnectorSpec(
     factory=create_client,
     version=__version__,
     description=(
-        "Amazon SP-API marketplace: merchant-fulfilled quantities via patchListingsItem or one JSON_LISTINGS_FEED "
-        "for many SKUs (absolute writes, no compare-and-set), Orders v0 polling, titles and prices, ORDER_CHANGE "
-        "notifications through a signing SQS forwarder."
+        "Amazon SP-API marketplace: merchant-fulfilled quantities read 20 SKUs a call (searchListingsItems) and set "
+        "via patchListingsItem or one JSON_LISTINGS_FEED for many SKUs (absolute writes, no compare-and-set), "
+        "Orders v0 polling, titles and prices, ORDER_CHANGE and LISTINGS_ITEM_MFN_QUANTITY_CHANGE notifications "
+        "through a signing SQS forwarder."
     ),
     docs_url="https://developer-docs.amazon.com/sp-api/",
 )

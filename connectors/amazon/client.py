@@ -21,7 +21,14 @@ from connectors.amazon import mapper
 from connectors.amazon.auth import LwaTokenProvider
 from connectors.amazon.feeds import FeedSubmitter
 from connectors.amazon.listings import Listings
-from connectors.amazon.notifications import ORDER_CHANGE, order_id_of, parse_payload, verify_delivery
+from connectors.amazon.notifications import (
+    MFN_QUANTITY_CHANGE,
+    ORDER_CHANGE,
+    order_id_of,
+    parse_payload,
+    stock_observed,
+    verify_delivery,
+)
 from connectors.amazon.orders import OrdersPoller
 from connectors.amazon.ratelimits import OperationLimits
 from connectors.amazon.settings import AmazonSettings
@@ -201,16 +208,17 @@ class AmazonConnector:
     for one seller's merchant-fulfilled stock in one marketplace.
 
     * One location, ``DEFAULT`` ("Amazon (merchant fulfilled)"): Amazon-fulfilled (FBA) stock is Amazon's.
-    * ``read_levels``: ``getListingsItem`` per SKU (``includedData=fulfillmentAvailability``).
+    * ``read_levels``: ``searchListingsItems`` for 20 SKUs a call (``identifiersType=SKU``); a lone SKU through
+      ``getListingsItem`` (see :mod:`connectors.amazon.listings`).
     * ``push_levels`` / ``push_listings``: absolute ``replace`` patches, one ``patchListingsItem`` per SKU below
       ``feed_threshold`` targets, otherwise ``JSON_LISTINGS_FEED`` feeds (see :mod:`connectors.amazon.feeds`).
       Amazon has no compare-and-set (``expected`` is ignored, ``STALE``/``UNCHANGED`` never returned) and no
       reference on a write.
-    * No echo, by omission: Amazon's only stock-change signal (``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``) carries no
-      reference to tell our writes from others, so this connector never reports :class:`StockChangeEvent`;
-      changes made in Seller Central are caught by the engine's read-back.
-    * ``pull_events``: Orders v0 (see :mod:`connectors.amazon.orders`); webhooks: ``ORDER_CHANGE`` through a
-      signing forwarder (see :mod:`connectors.amazon.notifications`).
+    * Amazon's stock-change signal, ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``, carries no reference to tell our writes
+      from others, so it becomes a :class:`StockObservedEvent` (a level to re-read and reconcile), never a
+      :class:`StockChangeEvent` (a movement).
+    * ``pull_events``: Orders v0 (see :mod:`connectors.amazon.orders`); webhooks: ``ORDER_CHANGE`` and
+      ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` through a signing forwarder (see :mod:`connectors.amazon.notifications`).
 
     ``transport``, ``retry_policy``, ``clock``/``sleep`` (monotonic, for limits, retries and feed polling) and
     ``now`` (wall clock) are injectable for tests.
@@ -308,7 +316,17 @@ class AmazonConnector:
     async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
         """``ORDER_CHANGE``: the order fetched with ``getOrder`` + ``getOrderItems`` as an :class:`OrderEvent`
         (an order Amazon does not return, or that cannot be mapped, raises :class:`SkippableRecordError`).
+        ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``: a :class:`StockObservedEvent` (``sku`` at ``DEFAULT``, ``available`` =
+        ``Quantity``, ``observed_at`` = ``EventTime``), without a call; nothing when it names another seller.
         ``FEED_PROCESSING_FINISHED`` and other types carry nothing (feeds are polled)."""
+        if delivery.topic == MFN_QUANTITY_CHANGE:
+            return list(
+                stock_observed(
+                    parse_payload(delivery.raw_body),
+                    seller_id=self.settings.seller_id,
+                    received_at=delivery.received_at,
+                )
+            )
         if delivery.topic != ORDER_CHANGE:
             return []
         order_id = order_id_of(parse_payload(delivery.raw_body))

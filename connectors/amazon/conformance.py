@@ -53,6 +53,28 @@ def _order_change(order_id: str, notification_id: str) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def _mfn_quantity_change(sku: str, quantity: int, notification_id: str) -> bytes:
+    body = {
+        "NotificationVersion": "1.0",
+        "NotificationType": "LISTINGS_ITEM_MFN_QUANTITY_CHANGE",
+        "PayloadVersion": "1.0",
+        "EventTime": "2026-03-02T11:09:53.194Z",
+        "Payload": {
+            "SellerId": "A1EMULATORSELLER",
+            "FulfillmentChannelCode": "DEFAULT",
+            "Sku": sku,
+            "Quantity": quantity,
+        },
+        "NotificationMetadata": {
+            "ApplicationId": "amzn1.sellerapps.app.emulator",
+            "SubscriptionId": "subscription-conformance-mfn",
+            "PublishTime": "2026-03-02T11:09:54.000Z",
+            "NotificationId": notification_id,
+        },
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 class AmazonHarness(ConformanceHarness):
     """Starts an :class:`AmazonEmulator` on a local port per session and builds the connector via
     ``spec.factory``; feeds are polled every 0.2 s (the emulator finishes one in 0.5 s)."""
@@ -152,6 +174,16 @@ class AmazonHarness(ConformanceHarness):
                 6,
             ),
             MapperFixture(
+                "searchListingsItems item: fulfillmentAvailability without a quantity shows 0",
+                {
+                    "sku": "A/B C",
+                    "summaries": [{"marketplaceId": "ATVPDKIKX0DER", "asin": "B00TEST002", "status": ["DISCOVERABLE"]}],
+                    "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT"}],
+                },
+                mapper.mfn_quantity,
+                0,
+            ),
+            MapperFixture(
                 "feed processing report: ERROR issues by messageId, warnings ignored",
                 report,
                 lambda raw: {k: [i["code"] for i in v] for k, v in mapper.report_errors(raw).items()},
@@ -162,6 +194,7 @@ class AmazonHarness(ConformanceHarness):
     def webhook_vectors(self) -> Sequence[WebhookVector]:
         body = _order_change("902-3159896-1390916", "d0e9e693-c3ad-4373-979f-ed4ec98dd746")
         forged = _order_change("902-3159896-1390917", "d0e9e693-c3ad-4373-979f-000000000000")
+        quantity = _mfn_quantity_change("TENT/2P GRN", 7, "8e009934-da2c-4f9c-9bc7-93f23b7e1f60")
         return (
             WebhookVector(
                 "ORDER_CHANGE forwarded from SQS",
@@ -170,6 +203,14 @@ class AmazonHarness(ConformanceHarness):
                 url="https://omnibridge.example/webhooks/amazon",
                 signature_headers=(SIGNATURE_HEADER,),
                 expected_delivery_id="d0e9e693-c3ad-4373-979f-ed4ec98dd746",
+            ),
+            WebhookVector(
+                "LISTINGS_ITEM_MFN_QUANTITY_CHANGE forwarded from SQS",
+                quantity,
+                {SIGNATURE_HEADER: hmac_sha256_base64(FORWARDER_SECRET, quantity), "Content-Type": "application/json"},
+                url="https://omnibridge.example/webhooks/amazon",
+                signature_headers=(SIGNATURE_HEADER,),
+                expected_delivery_id="8e009934-da2c-4f9c-9bc7-93f23b7e1f60",
             ),
             WebhookVector(
                 "ORDER_CHANGE signed with another forwarder secret",

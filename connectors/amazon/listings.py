@@ -1,8 +1,13 @@
 """Listings Items 2021-08-01: read the merchant-fulfilled quantity, write patches (one SKU a call, or a feed).
 
-``getListingsItem`` (5/s, burst 10) and ``patchListingsItem`` (5/s, burst 5) take one SKU each, so writing many
-SKUs one by one is slow: 10,000 SKUs take 2,000 s at the default plan. From ``feed_threshold`` SKUs on, writes go
-as ``JSON_LISTINGS_FEED`` instead (:mod:`connectors.amazon.feeds`): a handful of calls whatever the count.
+Reads go 20 SKUs a call through ``searchListingsItems`` (``identifiers`` + ``identifiersType=SKU``, 5/s, burst 5):
+10,000 SKUs are 500 calls, about 100 s at the default plan, where ``getListingsItem`` (5/s, burst 10) one SKU a
+call would take 2,000 s. A read of one SKU (the engine's re-read after a notification) still uses
+``getListingsItem``: its own, larger bucket leaves the search bucket to bulk reads.
+
+``patchListingsItem`` (5/s, burst 5) takes one SKU, so writing many SKUs one by one is slow (10,000 SKUs take
+2,000 s). From ``feed_threshold`` SKUs on, writes go as ``JSON_LISTINGS_FEED`` instead
+(:mod:`connectors.amazon.feeds`): a handful of calls whatever the count.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ if TYPE_CHECKING:
     from connectors.amazon.client import AmazonApi
 
 LISTINGS_PATH = "/listings/2021-08-01/items"
+SEARCH_BATCH = 20  # searchListingsItems: identifiers maxItems 20, pageSize maximum 20 (default 10)
+SEARCH_INCLUDED_DATA = "summaries,fulfillmentAvailability"
+_MAX_SEARCH_PAGES = 50  # Amazon pages through at most 1,000 results: 50 pages of 20
 T = TypeVar("T")
 Patch = dict[str, Any]
 
@@ -58,15 +66,58 @@ class Listings:
         )
         return None if status == 404 else mapper.mfn_quantity(body)
 
+    async def search_quantities(self, skus: Sequence[str]) -> dict[str, int | None]:
+        """The DEFAULT quantity of each of up to :data:`SEARCH_BATCH` ``skus`` (none holding ``,``) by
+        ``searchListingsItems``; SKUs Amazon has no listing for are absent, those without a merchant-fulfilled
+        offer map to ``None``. Follows ``pagination.nextToken`` should Amazon answer in several pages."""
+        if not 1 <= len(skus) <= SEARCH_BATCH or any("," in sku for sku in skus):
+            raise ValueError(f"searchListingsItems takes 1 to {SEARCH_BATCH} SKUs without ','")
+        wanted = set(skus)
+        params = {
+            "marketplaceIds": self._settings.marketplace_id,
+            "identifiers": ",".join(skus),
+            "identifiersType": "SKU",
+            "includedData": SEARCH_INCLUDED_DATA,
+            "pageSize": str(SEARCH_BATCH),
+        }
+        path = f"{LISTINGS_PATH}/{quote(self._settings.seller_id, safe='')}"
+        found: dict[str, int | None] = {}
+        token: str | None = None
+        for _ in range(_MAX_SEARCH_PAGES):
+            page = params if token is None else {**params, "pageToken": token}
+            _, body = await self._api.call("searchListingsItems", "GET", path, params=page)
+            items = body.get("items") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else []:
+                sku = item.get("sku") if isinstance(item, dict) else None
+                if isinstance(sku, str) and sku in wanted:
+                    found[sku] = mapper.mfn_quantity(item)
+            pagination = body.get("pagination") if isinstance(body, dict) else None
+            token = pagination.get("nextToken") if isinstance(pagination, dict) else None
+            if not isinstance(token, str) or not token or len(found) == len(wanted):
+                break
+        return found
+
+    async def _single(self, sku: str) -> dict[str, int | None]:
+        quantity = await self.quantity(sku)
+        return {sku: quantity}
+
     async def read_levels(self, skus: Sequence[str]) -> list[StockLevel]:
-        """One :class:`StockLevel` at ``DEFAULT`` per SKU that has a merchant-fulfilled listing."""
+        """One :class:`StockLevel` at ``DEFAULT`` per SKU that has a merchant-fulfilled listing, in the order
+        asked. Batches of :data:`SEARCH_BATCH` go through ``searchListingsItems``; a batch of one SKU, and any
+        SKU holding ``,`` (``identifiers`` is a comma-separated list), through ``getListingsItem``."""
         wanted = unique_skus(skus)
         observed_at = self._now()
-        quantities = await asyncio.gather(*(self._gated(self.quantity(sku)) for sku in wanted))
+        listable = [sku for sku in wanted if "," not in sku]
+        batches = [listable[i : i + SEARCH_BATCH] for i in range(0, len(listable), SEARCH_BATCH)]
+        batches += [[sku] for sku in wanted if "," in sku]
+        reads = [self._single(batch[0]) if len(batch) == 1 else self.search_quantities(batch) for batch in batches]
+        quantities: dict[str, int | None] = {}
+        for found in await asyncio.gather(*(self._gated(read) for read in reads)):
+            quantities.update(found)
         return [
             StockLevel(sku, mapper.MFN_CHANNEL, quantity, observed_at)
-            for sku, quantity in zip(wanted, quantities, strict=True)
-            if quantity is not None
+            for sku in wanted
+            if (quantity := quantities.get(sku)) is not None
         ]
 
     async def patch(self, sku: str, patches: Sequence[Patch]) -> mapper.WriteOutcome:

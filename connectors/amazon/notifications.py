@@ -8,8 +8,9 @@ Lambda, see the example in :mod:`connectors.amazon`) that POSTs each message bod
     X-Omnibridge-Forwarder-Signature: base64(HMAC-SHA256(forwarder_secret, raw body))
 
 and deletes the message only after a 2xx answer (SQS redelivers otherwise: at least once). Deliveries are
-deduplicated on ``NotificationMetadata.NotificationId``; the topic is ``NotificationType``. ``ORDER_CHANGE`` uses
-PascalCase keys, ``FEED_PROCESSING_FINISHED`` camelCase; both are accepted.
+deduplicated on ``NotificationMetadata.NotificationId``; the topic is ``NotificationType``. ``ORDER_CHANGE`` and
+``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` use PascalCase keys, ``FEED_PROCESSING_FINISHED`` camelCase; both are
+accepted.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from connectors.amazon import mapper
 from omnibridge.sdk import WebhookDelivery, WebhookError, WebhookHeaders, verify_hmac_base64
+from omnibridge.sdk.channel import StockObservedEvent
 
 SIGNATURE_HEADER = "X-Omnibridge-Forwarder-Signature"
 ORDER_CHANGE = "ORDER_CHANGE"
 FEED_PROCESSING_FINISHED = "FEED_PROCESSING_FINISHED"
+MFN_QUANTITY_CHANGE = "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"
 
 
 def _field(payload: Mapping[str, Any], pascal: str) -> Any:
@@ -46,8 +50,8 @@ def verify_delivery(
 
     Raises :class:`WebhookError` naming what is wrong: no ``forwarder_secret`` configured, the header missing or
     not matching, the body not a JSON object, or (authentic but malformed) a missing ``NotificationType``,
-    ``NotificationMetadata.NotificationId`` or, for ``ORDER_CHANGE``,
-    ``Payload.OrderChangeNotification.AmazonOrderId``.
+    ``NotificationMetadata.NotificationId``, for ``ORDER_CHANGE`` ``Payload.OrderChangeNotification.AmazonOrderId``,
+    for ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` ``Payload.Sku`` or an integer ``Payload.Quantity``.
     """
     if forwarder_secret is None:
         raise WebhookError("amazon notifications are not configured: set forwarder_secret (the forwarder's HMAC key)")
@@ -71,6 +75,8 @@ def verify_delivery(
         raise WebhookError("amazon notification has no NotificationMetadata.NotificationId")
     if topic == ORDER_CHANGE:
         order_id_of(payload)
+    elif topic == MFN_QUANTITY_CHANGE:
+        mfn_quantity_of(payload)
     return WebhookDelivery(
         delivery_id=notification_id,
         event_id=notification_id,
@@ -101,3 +107,34 @@ def order_id_of(payload: Mapping[str, Any]) -> str:
     if not isinstance(order_id, str) or not order_id:
         raise WebhookError("ORDER_CHANGE notification has no Payload.OrderChangeNotification.AmazonOrderId")
     return order_id
+
+
+def mfn_quantity_of(payload: Mapping[str, Any]) -> tuple[str, int]:
+    """``(Payload.Sku, Payload.Quantity)`` of a ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``; :class:`WebhookError` naming
+    the field when one is missing or of the wrong type."""
+    body = _field(payload, "Payload")
+    sku = _field(body, "Sku") if isinstance(body, dict) else None
+    quantity = _field(body, "Quantity") if isinstance(body, dict) else None
+    if not isinstance(sku, str) or not sku:
+        raise WebhookError(f"{MFN_QUANTITY_CHANGE} notification has no Payload.Sku")
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise WebhookError(f"{MFN_QUANTITY_CHANGE} notification has no integer Payload.Quantity (got {quantity!r})")
+    return sku, quantity
+
+
+def stock_observed(payload: Mapping[str, Any], *, seller_id: str, received_at: datetime) -> list[StockObservedEvent]:
+    """A ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` as one :class:`StockObservedEvent` at ``DEFAULT`` (``available`` =
+    ``Quantity``, ``observed_at`` = ``EventTime``, or ``received_at`` when that is missing or malformed).
+
+    Nothing for another seller (one SQS queue may serve every seller who authorized the application) or for a
+    fulfillment channel other than ``DEFAULT``. The notification carries no reference, so our own writes come
+    back too: harmless, since the engine only re-reads and reconciles the SKU.
+    """
+    sku, quantity = mfn_quantity_of(payload)
+    body = _field(payload, "Payload")
+    seller = _field(body, "SellerId") if isinstance(body, dict) else None
+    channel = _field(body, "FulfillmentChannelCode") if isinstance(body, dict) else None
+    if (isinstance(seller, str) and seller != seller_id) or channel not in (None, mapper.MFN_CHANNEL):
+        return []
+    observed_at = mapper.parse_time(_field(payload, "EventTime")) or received_at
+    return [StockObservedEvent(sku, mapper.MFN_CHANNEL, quantity, observed_at)]

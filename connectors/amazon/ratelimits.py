@@ -26,6 +26,7 @@ DEFAULT_LIMITS: Mapping[str, tuple[float, float]] = {
     "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
     "getListingsItem": (5.0, 10),
+    "searchListingsItems": (5.0, 5),
     "patchListingsItem": (5.0, 5),
     "createFeedDocument": (0.5, 15),
     "createFeed": (0.0083, 15),

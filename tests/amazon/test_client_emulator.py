@@ -19,7 +19,7 @@ from connectors.amazon.notifications import SIGNATURE_HEADER
 from connectors.amazon.settings import AmazonSettings
 from connectors.amazon.spec_check import validate_recorded
 from omnibridge.sdk import RetryPolicy, hmac_sha256_base64
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind, PushStatus, StockTarget
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, PushStatus, StockObservedEvent, StockTarget
 from omnibridge.sdk.emulator import RequestRecorder, read_recorded
 from omnibridge.sdk.listings import ListingUpdate
 
@@ -186,3 +186,58 @@ async def test_expired_tokens_are_refreshed_and_throttling_is_retried(tmp_path: 
         assert w.client.api.tokens.exchanges == 2
         assert w.emu.control.refused_requests() == 0
         assert w.spec_problems() == []
+
+
+@pytest.mark.anyio
+async def test_a_sku_holding_a_slash_and_spaces_is_written_read_and_recorded_valid(tmp_path: Path) -> None:
+    sku = "TENT/2P GRN"
+    async with world(tmp_path) as w:
+        w.emu.control.seed_listing(sku, quantity=1)
+        w.emu.control.seed_listing("STOVE", quantity=2)
+        [result] = await w.client.push_levels([StockTarget(sku, "DEFAULT", 6)])
+        alone = await w.client.read_levels([sku])
+        together = await w.client.read_levels([sku, "STOVE"])
+        assert result.status is PushStatus.APPLIED
+        assert [(lvl.sku, lvl.available) for lvl in alone] == [(sku, 6)]
+        assert [(lvl.sku, lvl.available) for lvl in together] == [(sku, 6), ("STOVE", 2)]
+        calls = w.emu.control.calls()
+        assert (calls["patchListingsItem"], calls["getListingsItem"], calls["searchListingsItems"]) == (1, 1, 1)
+        paths = [row["path"] for row in read_recorded(w.record) if row["method"] in ("GET", "PATCH")]
+        assert "/listings/2021-08-01/items/A1EMULATORSELLER/TENT%2F2P%20GRN" in paths
+        assert w.spec_problems() == []
+
+
+@pytest.mark.anyio
+async def test_many_skus_are_read_twenty_a_call_within_the_search_bucket(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        skus = [f"READ-{i:03d}" for i in range(101)]
+        for i, sku in enumerate(skus):
+            if i % 10 != 7:  # every tenth SKU has no listing
+                w.emu.control.seed_listing(sku, quantity=i)
+        started = w.time.t
+        levels = await w.client.read_levels([*skus, "READ-000"])
+        assert [(lvl.sku, lvl.available) for lvl in levels] == [(s, i) for i, s in enumerate(skus) if i % 10 != 7]
+        calls = w.emu.control.calls()
+        # 101 SKUs: five searches of 20, the lone last SKU through getListingsItem
+        assert (calls["searchListingsItems"], calls["getListingsItem"]) == (5, 1)
+        assert w.emu.control.refused_requests() == 0
+        # five searches against a bucket of 4 (burst 5, one token in reserve) refilling at 5/s: one waits 0.2 s
+        assert w.time.t - started == pytest.approx(0.2)
+        assert w.spec_problems() == []
+
+
+@pytest.mark.anyio
+async def test_mfn_quantity_change_from_a_buyer_order_is_a_stock_observation(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        w.emu.control.seed_listing("TENT-1", quantity=10)
+        w.emu.control.create_order("TENT-1", 3)
+        [notification] = [
+            n for n in w.emu.control.notifications() if n["NotificationType"] == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"
+        ]
+        body = json.dumps(notification).encode()
+        headers = {SIGNATURE_HEADER: hmac_sha256_base64(FORWARDER, body)}
+        delivery = w.client.verify_webhook(body, headers, "https://omnibridge.example/webhooks/amazon")
+        events = await w.client.webhook_events(delivery)
+        assert delivery.topic == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"
+        assert events == [StockObservedEvent("TENT-1", "DEFAULT", 7, w.time.now().replace(microsecond=0))]
+        assert w.emu.control.calls() == {}  # the notification carries the level: nothing is fetched

@@ -34,44 +34,106 @@ def invalid(sku: str, code: str, message: str) -> httpx.Response:
     return httpx.Response(200, json={"sku": sku, "status": "INVALID", "submissionId": "s", "issues": [issue]})
 
 
+def search_answer(*items: dict[str, object], next_token: str | None = None) -> httpx.Response:
+    body: dict[str, object] = {"numberOfResults": len(items), "items": list(items)}
+    if next_token:
+        body["pagination"] = {"nextToken": next_token}
+    return httpx.Response(200, json=body)
+
+
 @pytest.mark.anyio
-async def test_read_levels_reads_the_default_channel_and_leaves_out_what_amazon_lacks(
+async def test_read_levels_searches_twenty_skus_a_call_and_leaves_out_what_amazon_lacks(
     amazon: respx.MockRouter,
 ) -> None:
-    a = amazon.get(f"{ITEMS}/SKU-A").respond(
-        json={
-            "sku": "SKU-A",
-            "fulfillmentAvailability": [
-                {"fulfillmentChannelCode": "AMAZON_NA", "quantity": 50},
-                {"fulfillmentChannelCode": "DEFAULT", "quantity": 7},
-            ],
-        }
-    )
-    amazon.get(f"{ITEMS}/SKU-FBA").respond(
-        json={"sku": "SKU-FBA", "fulfillmentAvailability": [{"fulfillmentChannelCode": "AMAZON_NA"}]}
-    )
-    amazon.get(f"{ITEMS}/NOPE").mock(return_value=amazon_error(404, "NOT_FOUND", "not found"))
-    slash = amazon.get(f"{ITEMS}/A%2FB%20C").respond(
-        json={"sku": "A/B C", "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT"}]}
-    )
+    wanted = [f"SKU-{i:02d}" for i in range(25)] + ["A/B C", "SKU-00"]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked = request.url.params["identifiers"].split(",")
+        items: list[dict[str, object]] = [
+            {
+                "sku": sku,
+                "fulfillmentAvailability": [
+                    {"fulfillmentChannelCode": "AMAZON_NA", "quantity": 50},
+                    {"fulfillmentChannelCode": "DEFAULT", "quantity": int(sku[-2:]) if sku[-1].isdigit() else 3},
+                ],
+            }
+            for sku in asked
+            if sku != "SKU-03"  # no listing: Amazon leaves it out
+        ]
+        items.append({"sku": "NOT-ASKED", "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT"}]})
+        return search_answer(*reversed(items))
+
+    search = amazon.get(ITEMS).mock(side_effect=answer)
     client, time = connector()
     try:
         locations = await client.list_locations()
-        levels = await client.read_levels(["SKU-A", "SKU-FBA", "NOPE", "A/B C", "SKU-A"])
+        levels = await client.read_levels(wanted)
     finally:
         await client.aclose()
     assert [(loc.external_id, loc.name) for loc in locations] == [("DEFAULT", "Amazon (merchant fulfilled)")]
-    assert [(lvl.sku, lvl.location_ref, lvl.available) for lvl in levels] == [
-        ("SKU-A", "DEFAULT", 7),
-        ("A/B C", "DEFAULT", 0),
-    ]
-    assert a.call_count == 1
-    assert slash.call_count == 1
+    expected = [(f"SKU-{i:02d}", "DEFAULT", i) for i in range(25) if i != 3] + [("A/B C", "DEFAULT", 3)]
+    assert [(lvl.sku, lvl.location_ref, lvl.available) for lvl in levels] == expected
+    assert search.call_count == 2
+    first, second = (dict(call.request.url.params) for call in search.calls)
+    assert first == {
+        "marketplaceIds": MARKETPLACE,
+        "identifiers": ",".join(f"SKU-{i:02d}" for i in range(20)),
+        "identifiersType": "SKU",
+        "includedData": "summaries,fulfillmentAvailability",
+        "pageSize": "20",
+    }
+    assert second["identifiers"] == "SKU-20,SKU-21,SKU-22,SKU-23,SKU-24,A/B C"
+    assert all(lvl.observed_at == time.now() for lvl in levels)
+
+
+@pytest.mark.anyio
+async def test_a_lone_sku_or_one_holding_a_comma_is_read_with_get_listings_item(amazon: respx.MockRouter) -> None:
+    search = amazon.get(ITEMS).mock(return_value=search_answer())
+    a = amazon.get(f"{ITEMS}/SKU-A").respond(
+        json={"sku": "SKU-A", "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": 7}]}
+    )
+    fba = amazon.get(f"{ITEMS}/SKU-FBA").respond(
+        json={"sku": "SKU-FBA", "fulfillmentAvailability": [{"fulfillmentChannelCode": "AMAZON_NA"}]}
+    )
+    comma = amazon.get(f"{ITEMS}/A%2CB").respond(
+        json={"sku": "A,B", "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": 2}]}
+    )
+    amazon.get(f"{ITEMS}/NOPE").mock(return_value=amazon_error(404, "NOT_FOUND", "not found"))
+    client, _ = connector()
+    try:
+        alone = await client.read_levels(["SKU-A"])
+        mixed = await client.read_levels(["SKU-FBA", "A,B"])
+        missing = await client.read_levels(["NOPE"])
+    finally:
+        await client.aclose()
+    assert [(lvl.sku, lvl.available) for lvl in alone] == [("SKU-A", 7)]
+    assert [(lvl.sku, lvl.available) for lvl in mixed] == [("A,B", 2)]
+    assert missing == []
     assert dict(a.calls.last.request.url.params) == {
         "marketplaceIds": MARKETPLACE,
         "includedData": "fulfillmentAvailability",
     }
-    assert levels[0].observed_at == time.now()
+    assert (a.call_count, fba.call_count, comma.call_count, search.call_count) == (1, 1, 1, 0)
+
+
+@pytest.mark.anyio
+async def test_search_follows_next_token_until_every_sku_is_found(amazon: respx.MockRouter) -> None:
+    def item(sku: str, quantity: int) -> dict[str, object]:
+        return {"sku": sku, "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": quantity}]}
+
+    search = amazon.get(ITEMS).mock(
+        side_effect=[search_answer(item("SKU-A", 1), next_token="page-2"), search_answer(item("SKU-B", 2))]
+    )
+    client, _ = connector()
+    try:
+        levels = await client.read_levels(["SKU-A", "SKU-B"])
+    finally:
+        await client.aclose()
+    assert [(lvl.sku, lvl.available) for lvl in levels] == [("SKU-A", 1), ("SKU-B", 2)]
+    assert search.call_count == 2
+    assert "pageToken" not in search.calls[0].request.url.params
+    assert search.calls[1].request.url.params["pageToken"] == "page-2"
+    assert client.api.calls == {"searchListingsItems": 2}
 
 
 @pytest.mark.anyio
@@ -204,6 +266,10 @@ async def test_rate_header_adjusts_the_operation_bucket(amazon: respx.MockRouter
     client, _ = connector(rate_limits={"getOrders": {"rate": 0.05, "burst": 20}})
     try:
         assert client.api.limits.bucket("getListingsItem").refill_rate == 5.0
+        assert (
+            client.api.limits.bucket("searchListingsItems").refill_rate,
+            client.api.limits.bucket("searchListingsItems").capacity,
+        ) == (5.0, 4)
         await client.read_levels(["SKU-A"])
     finally:
         await client.aclose()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 import respx
 
+from connectors.amazon.spec_check import load_spec
 from omnibridge.sdk import SkippableRecordError, WebhookError, hmac_sha256_base64
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, StockObservedEvent
 
-from .test_client_support import ENDPOINT, FORWARDER_SECRET, connector, lwa_route
+from .test_client_support import ENDPOINT, FORWARDER_SECRET, SELLER, connector, lwa_route
 
 HEADER = "X-Omnibridge-Forwarder-Signature"
 
@@ -192,3 +195,71 @@ async def test_feed_processing_finished_carries_no_events(amazon: respx.MockRout
     finally:
         await client.aclose()
     assert len(amazon.calls) == 0
+
+
+def mfn_change(sku: str = "SKU-A", quantity: Any = 4, **payload: Any) -> dict[str, Any]:
+    return {
+        "NotificationVersion": "1.0",
+        "NotificationType": "LISTINGS_ITEM_MFN_QUANTITY_CHANGE",
+        "PayloadVersion": "1.0",
+        "EventTime": "2026-03-02T11:09:53.194Z",
+        "Payload": {
+            "SellerId": SELLER,
+            "FulfillmentChannelCode": "DEFAULT",
+            "Sku": sku,
+            "Quantity": quantity,
+            **payload,
+        },
+        "NotificationMetadata": {
+            "ApplicationId": "amzn1.sellerapps.app.test",
+            "SubscriptionId": "subscription-3",
+            "PublishTime": "2026-03-02T11:09:54.000Z",
+            "NotificationId": "mfn-notification-1",
+        },
+    }
+
+
+@pytest.mark.anyio
+async def test_mfn_quantity_change_is_a_stock_observation_without_a_call(amazon: respx.MockRouter) -> None:
+    schema = jsonschema.Draft7Validator(load_spec("ListingsItemMfnQuantityChange.json"))
+    schema.validate(mfn_change())
+    client, time = connector()
+    body, headers = signed(mfn_change("A/B C", 0))
+    no_time, no_time_headers = signed({k: v for k, v in mfn_change().items() if k != "EventTime"})
+    try:
+        delivery = client.verify_webhook(body, headers, "")
+        events = await client.webhook_events(delivery)
+        fallback = await client.webhook_events(client.verify_webhook(no_time, no_time_headers, ""))
+    finally:
+        await client.aclose()
+    assert (delivery.delivery_id, delivery.topic) == ("mfn-notification-1", "LISTINGS_ITEM_MFN_QUANTITY_CHANGE")
+    assert events == [StockObservedEvent("A/B C", "DEFAULT", 0, datetime(2026, 3, 2, 11, 9, 53, 194000, tzinfo=UTC))]
+    assert fallback == [StockObservedEvent("SKU-A", "DEFAULT", 4, time.now())]
+    assert len(amazon.calls) == 0
+
+
+@pytest.mark.anyio
+async def test_mfn_quantity_change_of_another_seller_or_channel_carries_nothing() -> None:
+    client, _ = connector()
+    try:
+        for payload in (mfn_change(SellerId="A9OTHERSELLER"), mfn_change(FulfillmentChannelCode="AMAZON_NA")):
+            body, headers = signed(payload)
+            assert await client.webhook_events(client.verify_webhook(body, headers, "")) == []
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (mfn_change(sku=""), "Payload.Sku"),
+        (mfn_change(quantity="4"), "integer Payload.Quantity"),
+        (mfn_change(quantity=True), "integer Payload.Quantity"),
+        ({**mfn_change(), "Payload": None}, "Payload.Sku"),
+    ],
+)
+def test_malformed_mfn_quantity_change_names_the_field(payload: Any, field: str) -> None:
+    client, _ = connector()
+    body, headers = signed(payload)
+    with pytest.raises(WebhookError, match=field):
+        client.verify_webhook(body, headers, "")

@@ -43,6 +43,7 @@ def test_http_control_seeds_listings_places_orders_and_reports_calls() -> None:
     assert {listing["sku"] for listing in state["listings"]} == {SKU, "MUG-1"}
     assert [n["NotificationType"] for n in _control(seller, "GET", "/_control/notifications").json()] == [
         "ORDER_CHANGE",
+        "LISTINGS_ITEM_MFN_QUANTITY_CHANGE",
         "ORDER_CHANGE",
     ]
 

@@ -19,6 +19,7 @@ from connectors.amazon.spec_check import (
 TOKEN = {"x-amz-access-token": "***"}
 FORM = {"content-type": "application/x-www-form-urlencoded;charset=UTF-8"}
 LISTING = "/listings/2021-08-01/items/A2SELLER/TENT-2P-GRN"
+SEARCH = "/listings/2021-08-01/items/A2SELLER"
 
 
 def _message(message_id: int, **overrides: Any) -> dict[str, Any]:
@@ -61,6 +62,20 @@ def _feed(messages: list[dict[str, Any]]) -> dict[str, Any]:
             None,
         ),
         (
+            "GET",
+            SEARCH,
+            {
+                "marketplaceIds": "ATVPDKIKX0DER",
+                "identifiers": ",".join(f"SKU-{i}" for i in range(20)),
+                "identifiersType": "SKU",
+                "includedData": "summaries,fulfillmentAvailability",
+                "pageSize": "20",
+            },
+            None,
+        ),
+        ("GET", SEARCH, "marketplaceIds=ATVPDKIKX0DER&identifiers=A%2FB%20C%2CD&identifiersType=SKU", None),
+        ("GET", "/listings/2021-08-01/items/A2SELLER/A%2FB%20C", {"marketplaceIds": "ATVPDKIKX0DER"}, None),
+        (
             "PATCH",
             LISTING,
             {"marketplaceIds": ["ATVPDKIKX0DER"]},
@@ -91,6 +106,30 @@ def test_operations_are_found_by_template_with_literal_segments_first() -> None:
     assert order.operation_id == "getOrder"
     assert find_operation("PATCH", LISTING) is not None
     assert find_operation("DELETE", "/orders/v0/orders") is None
+
+
+def test_search_listings_items_is_its_own_operation_with_the_models_limits() -> None:
+    search = find_operation("GET", SEARCH)
+    assert search is not None
+    assert search.operation_id == "searchListingsItems"
+    problems = validate_request(
+        "GET",
+        SEARCH,
+        {
+            "marketplaceIds": "ATVPDKIKX0DER",
+            "identifiers": ",".join(f"SKU-{i}" for i in range(21)),
+            "identifiersType": "SELLER_SKU",
+            "pageSize": "21",
+        },
+        TOKEN,
+        None,
+    )
+    assert "searchListingsItems: query parameter 'identifiers': 21 values, at most 20 allowed" in problems
+    assert "searchListingsItems: query parameter 'pageSize': 21 is more than the maximum 20" in problems
+    assert any(p.startswith("searchListingsItems: query parameter 'identifiersType': 'SELLER_SKU'") for p in problems)
+    # a SKU holding "/" only matches the getListingsItem template while its path segment stays encoded
+    decoded = validate_request("GET", f"{LISTING}/B C", {"marketplaceIds": "ATVPDKIKX0DER"}, TOKEN, None)
+    assert decoded[0].startswith("GET /listings/2021-08-01/items/A2SELLER/TENT-2P-GRN/B C: no such operation")
 
 
 def test_missing_marketplace_ids_is_named() -> None:

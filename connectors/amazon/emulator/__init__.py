@@ -6,7 +6,8 @@ Usage (in process, with a fake clock)::
 
     emu = AmazonEmulator(AmazonEmulatorConfig(notification_url="http://127.0.0.1:8000/webhooks/amazon"))
     emu.control.seed_listing("TENT-2P-GRN", title="Trail tent", price="199.00", quantity=10)
-    order_id = emu.control.create_order("TENT-2P-GRN", 1)          # Unshipped MFN order, ORDER_CHANGE sent
+    order_id = emu.control.create_order("TENT-2P-GRN", 1)          # Unshipped MFN order, ORDER_CHANGE and
+                                                                    # LISTINGS_ITEM_MFN_QUANTITY_CHANGE sent
     emu.control.cancel_order(order_id)                              # Canceled, ORDER_CHANGE sent
     transport = httpx.ASGITransport(app=emu.app)                    # or: async with run_server(emu.app) as srv
     await emu.control.drain()                                       # wait for notification deliveries
@@ -25,8 +26,8 @@ bursts unchanged) and ``rate_limits`` (per-operation ``(rate, burst)`` overrides
 IN_QUEUE for the first half, IN_PROGRESS for the second, then DONE/FATAL); ``upload_url_ttl_s`` (300);
 ``report_compression`` (``None`` or ``"GZIP"``); ``orders_lag_s`` (0: how far behind "now" getOrders' upper bound
 is when the request gives none); ``notification_url`` + ``forwarder_secret`` (notification delivery);
-``public_url`` (base of the pre-signed URLs; default: the URL the request came in on); ``latency_ms``,
-``error_rate``, ``seed``.
+``mfn_quantity_notifications`` (True: LISTINGS_ITEM_MFN_QUANTITY_CHANGE after buyer orders); ``public_url`` (base
+of the pre-signed URLs; default: the URL the request came in on); ``latency_ms``, ``error_rate``, ``seed``.
 
 Served API (every SP-API call needs ``x-amz-access-token: Atza|...`` issued by the LWA endpoint and still live;
 missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
@@ -49,6 +50,16 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
     GET  /orders/v0/orders/{orderId}                      getOrder → {"payload": Order}
     GET  /orders/v0/orders/{orderId}/orderItems           getOrderItems (NextToken paging, 2 items a page so
                                                           clients exercise it)
+    GET  /listings/2021-08-01/items/{sellerId}            searchListingsItems (marketplaceIds; identifiers ≤ 20 +
+                                                          identifiersType SKU|ASIN|..., pageSize 1..20 default 10,
+                                                          pageToken, includedData, sortBy/sortOrder, created*/
+                                                          lastUpdated* dates, withStatus/withoutStatus) →
+                                                          ItemSearchResults {numberOfResults, pagination?
+                                                          {nextToken, previousToken}, items: [Item]}; unknown
+                                                          identifiers are simply absent; 400 InvalidInput for
+                                                          > 20 identifiers, identifiers without identifiersType
+                                                          (or the reverse), pageSize out of range, a foreign
+                                                          pageToken (see connectors.amazon.emulator.search)
     GET  /listings/2021-08-01/items/{sellerId}/{sku}      getListingsItem (marketplaceIds, includedData=summaries,
                                                           attributes,issues,offers,fulfillmentAvailability); 404
                                                           for an unknown SKU
@@ -67,7 +78,8 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
 Behaviour worth knowing when writing a client:
 
 * Rate limits: one token bucket per operation at Amazon's default usage plan (:data:`OPERATION_LIMITS`, e.g.
-  getOrders 0.0167/s burst 20, patchListingsItem 5/5, createFeed 0.0083/15). Every response has
+  getOrders 0.0167/s burst 20, patchListingsItem 5/5, getListingsItem 5/10, searchListingsItems 5/5, createFeed
+  0.0083/15). Every response has
   ``x-amzn-RequestId`` and (SP-API operations) ``x-amzn-RateLimit-Limit``; over the bucket → 429
   ``{"errors":[{"code":"QuotaExceeded","message":"You exceeded your quota for the requested resource.",
   "details":""}]}`` without ``Retry-After`` (counted by ``control.refused_requests()``).
@@ -95,7 +107,11 @@ Behaviour worth knowing when writing a client:
   ``listings-feed-processing-report-schema-v2.json``. Processing happens lazily when time passes the processing
   delay (checked on every request and control call, and by a background task when an event loop runs).
 * Notifications: ORDER_CHANGE (PascalCase, ``NotificationMetadata.NotificationId``) on order create/status
-  change, FEED_PROCESSING_FINISHED (camelCase) when a feed ends. Each is appended to the queue
+  change; LISTINGS_ITEM_MFN_QUANTITY_CHANGE (PascalCase, ``Payload{SellerId, FulfillmentChannelCode: "DEFAULT",
+  Sku, Quantity}``) right after it for each SKU whose DEFAULT quantity a buyer order changed (placed, or cancelled
+  before shipping). Amazon documents it for any change of the quantity; the emulator leaves out the seller's own
+  patches and feeds, so a bulk write does not answer with one notification per SKU. FEED_PROCESSING_FINISHED
+  (camelCase) when a feed ends. Each is appended to the queue
   (``control.notifications()``) and, when ``notification_url`` is set, POSTed there as the SQS message body by a
   forwarder: header ``X-Omnibridge-Forwarder-Signature`` = base64 HMAC-SHA256(forwarder_secret, raw body),
   ``X-Omnibridge-Notification-Id``; retried until 2xx (at-least-once), duplicates via ``webhooks.knobs``.
@@ -142,7 +158,8 @@ Control API over HTTP (no auth, JSON in/out; 400 ``{"error": "..."}`` on bad inp
     POST /_control/drain                         wait for queued deliveries
 
 With ``OMNIBRIDGE_RECORD_REQUESTS`` set every request (LWA, SP-API and the S3 PUT with the uploaded document
-as body) is appended to that file with service ``"amazon"``; :mod:`connectors.amazon.spec_check` validates it.
+as body) is appended to that file with service ``"amazon"`` and the path as sent (still percent-encoded, so a SKU
+holding ``/`` stays one segment); :mod:`connectors.amazon.spec_check` validates it.
 """
 
 from connectors.amazon.emulator.app import AmazonEmulator

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import httpx
 from starlette.applications import Starlette
@@ -39,10 +39,12 @@ from connectors.amazon.emulator.notifications import (
     NOTIFICATION_ID_HEADER,
     feed_processing_finished,
     forwarder_signer,
+    mfn_quantity_change,
     order_change,
 )
 from connectors.amazon.emulator.orders import OrderBook, StoredOrder
 from connectors.amazon.emulator.ratelimit import OperationBuckets
+from connectors.amazon.emulator.search import ListingSearch
 from omnibridge.sdk.emulator import EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
 __all__ = ["AmazonEmulator"]
@@ -70,6 +72,15 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods answer in the SP-API error shape, not Starlette's plain text."""
     body = {"errors": [{"code": "NotFound", "message": f"No operation {request.method} {request.url.path}."}]}
     return JSONResponse(body, status_code=404)
+
+
+def _raw_path(request: Request) -> str:
+    """The path as sent, still percent-encoded (``/items/S/A%2FB``): the decoded one would split a SKU holding
+    ``/`` into two segments and no longer match the models' path templates."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.decode("latin-1").split("?", 1)[0]
+    return quote(request.url.path, safe="/")
 
 
 class AmazonEmulator:
@@ -112,6 +123,7 @@ class AmazonEmulator:
         self.lose_next = 0
         self.tokens: dict[str, _Token] = {}
         self.listings: dict[str, Listing] = {}
+        self.search = ListingSearch(self.listings)
         self.orders = OrderBook(cfg.marketplace_id, cfg.currency, self.clock, self.rng)
         self.documents: dict[str, Document] = {}
         self.feeds: dict[str, StoredFeed] = {}
@@ -119,7 +131,8 @@ class AmazonEmulator:
         self.presigner = Presigner(secrets.token_bytes(32), cfg.upload_url_ttl_s)
         self.processor = FeedProcessor(cfg.seller_id, self.listings, self.new_listing)
         self._subscription_ids = {
-            kind: f"subscription-{new_uuid(self.rng)}" for kind in ("ORDER_CHANGE", "FEED_PROCESSING_FINISHED")
+            kind: f"subscription-{new_uuid(self.rng)}"
+            for kind in ("ORDER_CHANGE", "FEED_PROCESSING_FINISHED", "LISTINGS_ITEM_MFN_QUANTITY_CHANGE")
         }
         self.control = AmazonControl(self)
         self.app = Starlette(routes=self._routes(), exception_handlers={404: _not_found, 405: _not_found})
@@ -142,7 +155,8 @@ class AmazonEmulator:
         return token
 
     def create_order(self, lines: list[tuple[str, int, Decimal | None]], status: str) -> StoredOrder:
-        """Place an order for existing listings; the quantities leave the DEFAULT fulfillment_availability."""
+        """Place an order for existing listings; the quantities leave the DEFAULT fulfillment_availability.
+        Sends ORDER_CHANGE, then LISTINGS_ITEM_MFN_QUANTITY_CHANGE per SKU whose quantity changed."""
         resolved: list[tuple[str, int, Decimal]] = []
         for sku, quantity, price in lines:
             listing = self.listings.get(sku)
@@ -153,25 +167,30 @@ class AmazonEmulator:
             unit = price if price is not None else Decimal(listing.price or "10.00")
             resolved.append((sku, quantity, unit))
         stored = self.orders.create(resolved, status)
+        before = {sku: self.listings[sku].quantity for sku, _, _ in resolved}
         for item in stored.items:
             stored_listing = self.listings[item["SellerSKU"]]
             stored_listing.set_quantity(max(0, (stored_listing.quantity or 0) - int(item["QuantityOrdered"])))
             item["Title"] = stored_listing.title or item["SellerSKU"]
             item["ASIN"] = stored_listing.asin
         self._notify_order(stored, f"Order placed ({status})")
+        self._notify_quantities(before)
         return stored
 
     def set_order_status(self, order_id: str, status: str) -> StoredOrder:
         """Move an order on; cancelling an order that had not shipped puts its quantities back."""
         before = self.orders.get(order_id).status
         stored = self.orders.set_status(order_id, status)
+        quantities: dict[str, int | None] = {}
         if status == "Canceled" and before not in ("Canceled", "Shipped", "PartiallyShipped"):
             for item in stored.items:
                 listing = self.listings.get(item["SellerSKU"])
                 if listing is not None:
+                    quantities.setdefault(listing.sku, listing.quantity)
                     listing.set_quantity((listing.quantity or 0) + int(item["QuantityOrdered"]))
         if before != status:
             self._notify_order(stored, f"Order status changed to {status}")
+        self._notify_quantities(quantities)
         return stored
 
     def advance_feeds(self, *, force: bool = False) -> None:
@@ -218,6 +237,26 @@ class AmazonEmulator:
         )
         self._publish("ORDER_CHANGE", body, notification_id)
 
+    def _notify_quantities(self, before: dict[str, int | None]) -> None:
+        """LISTINGS_ITEM_MFN_QUANTITY_CHANGE for each SKU whose DEFAULT quantity differs from ``before``."""
+        if not self.config.mfn_quantity_notifications:
+            return
+        for sku, quantity in before.items():
+            listing = self.listings.get(sku)
+            if listing is None or listing.quantity is None or listing.quantity == quantity:
+                continue
+            notification_id = new_uuid(self.rng)
+            body = mfn_quantity_change(
+                seller_id=self.config.seller_id,
+                sku=sku,
+                quantity=listing.quantity,
+                now=self.now(),
+                notification_id=notification_id,
+                application_id=self.config.application_id,
+                subscription_id=self._subscription_ids["LISTINGS_ITEM_MFN_QUANTITY_CHANGE"],
+            )
+            self._publish("LISTINGS_ITEM_MFN_QUANTITY_CHANGE", body, notification_id)
+
     def _publish(self, kind: str, body: dict[str, Any], notification_id: str) -> None:
         self.notifications.append(body)
         if self.webhooks.url:
@@ -237,6 +276,7 @@ class AmazonEmulator:
             ("GET", "/orders/v0/orders", "getOrders", self._get_orders, False),
             ("GET", "/orders/v0/orders/{orderId}", "getOrder", self._get_order, False),
             ("GET", "/orders/v0/orders/{orderId}/orderItems", "getOrderItems", self._get_order_items, False),
+            ("GET", "/listings/2021-08-01/items/{sellerId}", "searchListingsItems", self._search_listings, False),
             ("GET", "/listings/2021-08-01/items/{sellerId}/{sku:path}", "getListingsItem", self._get_listing, False),
             (
                 "PATCH",
@@ -270,7 +310,7 @@ class AmazonEmulator:
         return endpoint
 
     def _record(self, request: Request, raw: bytes) -> None:
-        self.recorder.record(request.method, request.url.path, request.url.query, request.headers, raw)
+        self.recorder.record(request.method, _raw_path(request), request.url.query, request.headers, raw)
 
     def _endpoint(self, operation: str, handler: _Handler, write: bool) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -441,6 +481,11 @@ class AmazonEmulator:
             raise not_found(f"SKU '{sku}' not found in marketplace {marketplace}")
         included = query_list(self._params(request), "includedData")
         return 200, listing_view(listing, marketplace, included)
+
+    def _search_listings(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        self._seller(request)
+        marketplace = self._marketplace(request, "marketplaceIds")
+        return 200, self.search.search(self._params(request), marketplace)
 
     def _patch_listing(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
         self._seller(request)

@@ -20,6 +20,8 @@ class AmazonEmulatorConfig:
     * ``report_compression``: ``None`` or ``"GZIP"`` for processing reports.
     * ``orders_lag_s``: getOrders' default upper bound is ``now - orders_lag_s``.
     * ``notification_url`` / ``forwarder_secret``: where notifications are POSTed and the HMAC key.
+    * ``mfn_quantity_notifications``: publish LISTINGS_ITEM_MFN_QUANTITY_CHANGE when a buyer order (placed or
+      cancelled) changes a listing's DEFAULT quantity (default True).
     * ``public_url``: base URL for pre-signed URLs (default: the base URL of the request that asks for one).
     * ``latency_ms``, ``error_rate``, ``seed``: :class:`omnibridge.sdk.emulator.EmulatorKnobs`.
     """
@@ -40,6 +42,7 @@ class AmazonEmulatorConfig:
     orders_lag_s: float = 0.0
     notification_url: str | None = None
     forwarder_secret: str = "emulator-forwarder-secret"  # noqa: S105
+    mfn_quantity_notifications: bool = True
     public_url: str | None = None
     latency_ms: tuple[float, float] = (0.0, 0.0)
     error_rate: float = 0.0

@@ -21,7 +21,7 @@ from typing import Any
 
 from connectors.amazon.emulator.common import format_time
 
-__all__ = ["Listing", "apply_patches", "issue", "listing_view"]
+__all__ = ["Listing", "apply_patches", "issue", "listing_status", "listing_view"]
 
 _OPS = ("add", "replace", "merge", "delete")
 _SELECTORS = {
@@ -172,8 +172,14 @@ def apply_patches(listing: Listing, patches: list[Any]) -> list[dict[str, Any]]:
     return problems
 
 
+def listing_status(listing: Listing) -> list[str]:
+    """The summary ``status``: BUYABLE while there is merchant-fulfilled stock, always DISCOVERABLE."""
+    return ["BUYABLE", "DISCOVERABLE"] if (listing.quantity or 0) > 0 else ["DISCOVERABLE"]
+
+
 def listing_view(listing: Listing, marketplace_id: str, included: list[str]) -> dict[str, Any]:
-    """The ``Item`` of getListingsItem with the ``includedData`` sections asked for (default ``summaries``)."""
+    """The ``Item`` of getListingsItem (and of each searchListingsItems result) with the ``includedData``
+    sections asked for (default ``summaries``)."""
     view: dict[str, Any] = {"sku": listing.sku}
     sections = included or ["summaries"]
     if "summaries" in sections:
@@ -182,7 +188,7 @@ def listing_view(listing: Listing, marketplace_id: str, included: list[str]) -> 
             "asin": listing.asin,
             "productType": listing.product_type,
             "conditionType": "new_new",
-            "status": ["BUYABLE", "DISCOVERABLE"] if (listing.quantity or 0) > 0 else ["DISCOVERABLE"],
+            "status": listing_status(listing),
             "createdDate": format_time(listing.created),
             "lastUpdatedDate": format_time(listing.updated),
         }

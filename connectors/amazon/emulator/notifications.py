@@ -2,6 +2,7 @@
 
 * ``ORDER_CHANGE`` (payload version 1.0, PascalCase keys; ``OrderChangeType`` ``OrderStatusChange``).
 * ``FEED_PROCESSING_FINISHED`` (version 2020-09-04, camelCase keys).
+* ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` (version 1.0, PascalCase keys): a listing's merchant-fulfilled quantity.
 
 Amazon delivers to SQS/EventBridge without any HMAC; omnibridge receives them from a small forwarder that reads
 the queue and POSTs each body with ``X-Omnibridge-Forwarder-Signature`` = base64 HMAC-SHA256(secret, raw body)
@@ -22,6 +23,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "feed_processing_finished",
     "forwarder_signer",
+    "mfn_quantity_change",
     "order_change",
 ]
 
@@ -133,4 +135,25 @@ def feed_processing_finished(
         "eventTime": format_time_ms(now),
         "payload": {"feedProcessingFinishedNotification": finished},
         "notificationMetadata": {key[0].lower() + key[1:]: value for key, value in meta.items()},
+    }
+
+
+def mfn_quantity_change(
+    *,
+    seller_id: str,
+    sku: str,
+    quantity: int,
+    now: datetime,
+    notification_id: str,
+    application_id: str,
+    subscription_id: str,
+) -> dict[str, Any]:
+    """A LISTINGS_ITEM_MFN_QUANTITY_CHANGE notification: ``sku`` now shows ``quantity`` on the DEFAULT channel."""
+    return {
+        "NotificationVersion": "1.0",
+        "NotificationType": "LISTINGS_ITEM_MFN_QUANTITY_CHANGE",
+        "PayloadVersion": "1.0",
+        "EventTime": format_time_ms(now),
+        "Payload": {"SellerId": seller_id, "FulfillmentChannelCode": "DEFAULT", "Sku": sku, "Quantity": quantity},
+        "NotificationMetadata": _metadata(application_id, subscription_id, now, notification_id),
     }
