@@ -63,6 +63,10 @@ class EasyPostConnector:
       retried by ``RetryPolicy`` and end as :class:`HttpRetriableError`.
     """
 
+    repeat_purchase_safe = True
+    """EasyPost refuses a second purchase of a shipment (422 ``SHIPMENT.POSTAGE.EXISTS``) and ``buy_label`` then
+    returns the label already bought: it may be called again after a crash or a lost answer."""
+
     def __init__(
         self,
         settings: EasyPostSettings,

@@ -6,12 +6,20 @@ thread finishes on its own). karrio reports carrier errors as messages, not HTTP
 by the carrier's error code (:class:`~connectors.karrio.carriers.CarrierProfile`).
 
 Buying a label is not idempotent at any of these carriers (no idempotency key; karrio offers no lookup of a
-shipment by reference), so:
+shipment by reference), so ``repeat_purchase_safe`` is False and:
 
-* a label bought in this process is remembered per ``shipment_ref`` and returned again, never bought twice;
-* a purchase whose outcome is unknown (timeout, connection lost, 5xx) is *not* retried, and later attempts for
-  the same ``shipment_ref`` are refused in this process with :class:`FatalConnectorError` — the carrier may
-  have sold the label, and a person must check the account before anything is bought again.
+* a purchase whose outcome is unknown (timeout, connection lost, 5xx) is *not* retried: it raises
+  :class:`FatalConnectorError` saying the label may have been bought. The guard that survives a crash or a
+  restart is the shipping service's: it commits the shipment as ``buying`` before calling :meth:`buy_label`,
+  and after an unknown outcome never calls it again for this connector until a person has checked the carrier
+  account (``omnibridge shipments resolve``);
+* in addition, within this process (for callers that use the connector without the shipping service), a label
+  bought is remembered per ``shipment_ref`` and returned again, and a ``shipment_ref`` whose purchase had an
+  unknown outcome is refused without any request. That memory is lost on restart, and it outlives a person's
+  ``resolve --not-bought`` in a long-running process (each CLI command is a new process);
+* a purchase the carrier refused (an error message that is not throttling or a server failure: bad address,
+  refused credentials), a throttled one (429: refused unprocessed) and one never sent raise errors marked
+  :class:`~omnibridge.sdk.carrier.PurchaseRefused`: nothing was bought, so the purchase may be offered again.
 """
 
 from __future__ import annotations
@@ -32,14 +40,18 @@ from connectors.karrio.mapper import (
 )
 from connectors.karrio.settings import KarrioCarrierSettings
 from omnibridge.errors import ConnectorError, FatalConnectorError, RetriableConnectorError, WebhookError
-from omnibridge.sdk.carrier import CarrierQuote, Label, Rate, ShipmentRequest, TrackingUpdate
+from omnibridge.sdk.carrier import CarrierQuote, Label, PurchaseRefused, Rate, ShipmentRequest, TrackingUpdate
 from omnibridge.sdk.webhooks import WebhookDelivery
 
 __all__ = ["KarrioCarrierConnector"]
 
 
-class _Throttled(RetriableConnectorError):
+class _Throttled(RetriableConnectorError, PurchaseRefused):
     """The carrier refused the request unprocessed (throttling): safe to send again, even a label purchase."""
+
+
+class _Refused(FatalConnectorError, PurchaseRefused):
+    """A label purchase the carrier refused, or that was never sent: nothing was bought."""
 
 
 Outcome = tuple[Any, list[Any], Any]
@@ -51,6 +63,9 @@ class KarrioCarrierConnector:
 
     The karrio gateway is built on first use, in a thread (importing karrio takes a few hundred milliseconds).
     """
+
+    repeat_purchase_safe = False
+    """The carriers neither refuse nor deduplicate a second purchase of the same shipment (see the module doc)."""
 
     def __init__(self, profile: CarrierProfile, settings: KarrioCarrierSettings) -> None:
         self.profile = profile
@@ -81,19 +96,19 @@ class KarrioCarrierConnector:
             return self._labels[shipment_ref]
         op = "buy_label"
         if shipment_ref in self._unsettled:
-            raise FatalConnectorError(
-                "an earlier purchase of this label got no answer and may have succeeded; check the carrier account "
-                "before buying it again",
+            raise _Refused(
+                "an earlier purchase of this label in this process got no answer and may have succeeded; check the "
+                "carrier account before buying it again (nothing was sent now)",
                 connector=self.profile.id,
                 op=op,
             )
         try:
             request = decode_shipment_ref(shipment_ref)
         except ValueError as exc:
-            raise FatalConnectorError(str(exc), connector=self.profile.id, op=op) from exc
+            raise _Refused(str(exc), connector=self.profile.id, op=op) from exc
         payload = shipment_payload(request, service=rate_id)
         patch = self.profile.patch_shipment(request.reference) if self.profile.patch_shipment else None
-        gateway = await self._get_gateway(op)
+        gateway = await self._get_gateway(op, error=_Refused)
         try:
             shipment, messages, raw = await self._call(op, karrio_gateway.run_shipment, gateway, (payload, patch))
         except _Throttled:
@@ -157,13 +172,13 @@ class KarrioCarrierConnector:
             test_mode=self.settings.test_mode,
         )
 
-    async def _get_gateway(self, op: str) -> Any:
+    async def _get_gateway(self, op: str, *, error: type[FatalConnectorError] = FatalConnectorError) -> Any:
         async with self._gateway_lock:
             if self._gateway is None:
                 try:
                     self._gateway = await asyncio.to_thread(self._build_gateway)
                 except ImportError as exc:
-                    raise FatalConnectorError(
+                    raise error(
                         f"karrio's {self.profile.id} package is not installed ({exc}); install omnibridge[carriers]",
                         connector=self.profile.id,
                         op=op,
@@ -207,7 +222,8 @@ class KarrioCarrierConnector:
         except Exception as exc:
             raised = karrio_gateway.messages_of(exc)
             if raised is not None:  # an OAuth (or USPS payment) token request failed; karrio raises its messages
-                self._raise_for(raised, op, default=str(exc))
+                # ... before any label request was sent: a purchase failing here bought nothing.
+                self._raise_for(raised, op, default=str(exc), refused=op == "buy_label")
             if isinstance(exc, ValueError):  # a body that is not the carrier's JSON: a gateway's error page
                 raise RetriableConnectorError(
                     f"unreadable carrier response: {exc}", connector=self.profile.id, op=op
@@ -219,11 +235,20 @@ class KarrioCarrierConnector:
             messages = self.profile.raw_errors(raw)
         return result, messages, raw
 
-    def _raise_for(self, messages: list[Any], op: str, *, default: str, unsettled: str | None = None) -> NoReturn:
-        """Raise the connector error the carrier's error messages call for (never returns)."""
+    def _raise_for(
+        self, messages: list[Any], op: str, *, default: str, unsettled: str | None = None, refused: bool = False
+    ) -> NoReturn:
+        """Raise the connector error the carrier's error messages call for (never returns). ``unsettled``: the
+        messages answer the purchase of that ``shipment_ref``; ``refused``: they answer a request made before any
+        purchase was sent. Either way a carrier's plain refusal is raised as :class:`_Refused`."""
         errors = _errors(messages)
         text = "; ".join(f"{m.code}: {m.message}" for m in errors) or default
         codes = {str(m.code) for m in errors}
+        if unsettled is not None and not errors:  # an answer without a label or an error: it may have sold one
+            self._unsettled.add(unsettled)
+            text += " (the label may have been bought: check the carrier account before buying again)"
+            raise FatalConnectorError(text, connector=self.profile.id, op=op)
+        fatal = _Refused if unsettled is not None or (refused and errors) else FatalConnectorError
         if codes & self.profile.retriable_codes:
             if unsettled is not None and codes - self.profile.throttle_codes:
                 self._unsettled.add(unsettled)
@@ -233,8 +258,8 @@ class KarrioCarrierConnector:
                 raise _Throttled(text, connector=self.profile.id, op=op)
             raise RetriableConnectorError(text, connector=self.profile.id, op=op)
         if codes & self.profile.auth_codes:
-            raise FatalConnectorError(f"credentials refused: {text}", connector=self.profile.id, op=op)
-        raise FatalConnectorError(text, connector=self.profile.id, op=op)
+            raise fatal(f"credentials refused: {text}", connector=self.profile.id, op=op)
+        raise fatal(text, connector=self.profile.id, op=op)
 
 
 def _errors(messages: list[Any]) -> list[Any]:

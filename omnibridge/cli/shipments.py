@@ -1,8 +1,10 @@
-"""``omnibridge shipments ship|track|show``: buy an order's label through a carrier channel, follow its tracking.
+"""``omnibridge shipments ship|track|show|resolve``: buy an order's label through a carrier channel, follow its
+tracking, and settle a purchase whose outcome is unknown.
 
 The carrier is a ``channels:`` entry whose connector is a carrier (e.g. ``connector: easypost``); with one such
 channel ``--carrier`` can be left out. ``ship`` is safe to repeat: it resumes the same shipment and never buys a
-second label (see :mod:`omnibridge.shipping.service`).
+second label (see :mod:`omnibridge.shipping.service`). When a direct carrier's purchase may have gone through
+without omnibridge knowing, ``ship`` stops and asks for ``resolve --bought TRACKING`` or ``--not-bought``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -21,14 +23,17 @@ from omnibridge.config import DEFAULT_PROFILE, LoadedProfile
 from omnibridge.config.loaded import LoadedChannel
 from omnibridge.errors import ConfigError
 from omnibridge.logs import configure_logging
-from omnibridge.models import Shipment, ShipmentLine
+from omnibridge.models import Money, Shipment, ShipmentLine
 from omnibridge.sdk.carrier import Parcel, Rate
 from omnibridge.sdk.metadata import ConnectorKind
 from omnibridge.shipping import ShippingError, ShippingService, cheapest, load_tracking_map
 from omnibridge.store import Store
+from omnibridge.store.carrier_shipments import CarrierShipmentState, get_carrier_shipment
+from omnibridge.store.engine import read_session
 
 shipments_app = typer.Typer(
-    help="Carrier labels and tracking: ship an order's parcel, refresh and show its tracking.", no_args_is_help=True
+    help="Carrier labels and tracking: ship an order's parcel, refresh and show its tracking, settle a purchase.",
+    no_args_is_help=True,
 )
 
 CarrierOption = Annotated[
@@ -133,6 +138,52 @@ async def _track(profile: Path, shipment_id: str, carrier: str | None) -> Shipme
             await shipping.carrier.aclose()
 
 
+def _cost(amount: str | None, currency: str | None, default_currency: str) -> Money | None:
+    if amount is None:
+        if currency is not None:
+            raise ShippingError("--currency goes with --cost (the label's price)")
+        return None
+    try:
+        value = Decimal(amount.strip())
+    except InvalidOperation:
+        raise ShippingError(f"--cost {amount!r} is not an amount (expected a number such as 12.19)") from None
+    if not value.is_finite() or value < 0:
+        raise ShippingError(f"--cost {amount!r} is not an amount (expected a number such as 12.19)")
+    try:
+        return Money(amount=value, currency=(currency or default_currency).strip().upper())
+    except ValueError:
+        raise ShippingError(f"--currency {currency!r} is not an ISO 4217 code such as USD") from None
+
+
+async def _resolve(
+    profile: Path,
+    shipment_id: str,
+    bought: str | None,
+    label_url: str | None,
+    cost: tuple[str | None, str | None],
+    carrier: str | None,
+) -> tuple[Shipment, str]:
+    """Settle the purchase; the shipment and one line saying what was done."""
+    with profile_store(profile) as (loaded, store):
+        price = _cost(*cost, loaded.merchant.currency)
+        with read_session(store.engine) as session:
+            record = get_carrier_shipment(session, shipment_id)
+        before = None if record is None else record.state
+        if carrier is None and record is not None:  # the shipment knows its carrier channel
+            carrier = record.connector
+        shipping = _service(store, carrier_channel(loaded, carrier))
+        try:
+            if bought is not None:
+                shipment = shipping.resolve_bought(shipment_id, bought, label_url=label_url, cost=price)
+                return shipment, f"recorded the label of {shipment_id}: tracking {shipment.tracking_number}"
+            shipment = shipping.resolve_not_bought(shipment_id)
+            if before is CarrierShipmentState.QUOTED:
+                return shipment, f"nothing to resolve: no label purchase of {shipment_id} is pending"
+            return shipment, f"{shipment_id} has no label: the next `omnibridge shipments ship` buys it"
+        finally:
+            await shipping.carrier.aclose()
+
+
 def _dimension(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -181,4 +232,36 @@ def show_command(
         shipment = store.get_shipment(shipment_id)
     if shipment is None:
         raise ShippingError(f"unknown shipment {shipment_id!r}")
+    _show(shipment, as_json)
+
+
+@shipments_app.command("resolve")
+def resolve_command(
+    shipment_id: Annotated[str, typer.Argument(help="The shipment id the 'ship' error names.")],
+    bought: Annotated[
+        str | None,
+        typer.Option("--bought", metavar="TRACKING", help="The label was bought: its tracking code, from the account."),
+    ] = None,
+    not_bought: Annotated[
+        bool, typer.Option("--not-bought", help="The carrier account shows no label: let the next 'ship' buy it.")
+    ] = False,
+    label_url: Annotated[str | None, typer.Option("--label-url", help="With --bought: where the label is.")] = None,
+    cost: Annotated[str | None, typer.Option("--cost", help="With --bought: what the label cost, e.g. 12.19.")] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="With --cost: its currency (default: the merchant's).")
+    ] = None,
+    carrier: CarrierOption = None,
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
+    as_json: JsonOption = False,
+    log_level: LogLevelOption = "WARNING",
+) -> None:
+    """Settle a label purchase whose outcome is unknown, after checking the carrier account (no carrier call)."""
+    configure_logging(level=log_level)
+    if (bought is not None) == not_bought:
+        raise ShippingError("give either --bought TRACKING (the label exists) or --not-bought (it does not)")
+    if not_bought and (label_url is not None or cost is not None or currency is not None):
+        raise ShippingError("--label-url, --cost and --currency go with --bought, not --not-bought")
+    shipment, done = asyncio.run(_resolve(profile, shipment_id, bought, label_url, (cost, currency), carrier))
+    if not as_json:
+        typer.echo(done)
     _show(shipment, as_json)

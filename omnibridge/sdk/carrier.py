@@ -15,6 +15,17 @@ Contracts every implementation keeps:
 * ``quote`` creates (or re-creates) the vendor's shipment; calling it again is harmless, it buys nothing.
 * ``buy_label`` never buys twice: when the vendor says the shipment already has postage, it returns the label
   already bought. That is what makes a retry after a lost response safe.
+* ``repeat_purchase_safe`` (an optional class attribute, False when absent: read it with
+  :func:`repeat_purchase_safe`) is True only when the *vendor* refuses or deduplicates a second purchase of the
+  same shipment, so ``buy_label`` may be called again after an outcome that is unknown (a lost answer, a crash,
+  a restart). The shipping service records each purchase attempt (state ``buying``) before calling
+  ``buy_label``; after an unknown outcome it calls ``buy_label`` again only for such a connector, and otherwise
+  asks a person to check the carrier account.
+* An error ``buy_label`` raises when nothing was bought — the vendor refused the purchase (a 4xx: bad address,
+  unknown service, throttled) or it was never sent — is recognised by :func:`purchase_refused`: an
+  :class:`~omnibridge.sdk.http.HttpFatalError` with a 4xx status (or none: never sent), an
+  :class:`~omnibridge.sdk.http.HttpRetriableError` with status 429, or any error that mixes in
+  :class:`PurchaseRefused`. Every other failure leaves the outcome unknown.
 * ``verify_webhook`` is pure and raises :class:`~omnibridge.errors.WebhookError` for a forged, unsigned or
   malformed delivery; ``webhook_events`` turns a verified delivery into tracking updates.
 """
@@ -27,6 +38,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from omnibridge.sdk.http import AmbiguousWriteError, HttpFatalError, HttpRetriableError
 from omnibridge.sdk.webhooks import WebhookDelivery
 
 __all__ = [
@@ -35,9 +47,12 @@ __all__ = [
     "CarrierQuote",
     "Label",
     "Parcel",
+    "PurchaseRefused",
     "Rate",
     "ShipmentRequest",
     "TrackingUpdate",
+    "purchase_refused",
+    "repeat_purchase_safe",
 ]
 
 
@@ -134,7 +149,11 @@ class TrackingUpdate:
 
 @runtime_checkable
 class CarrierConnector(Protocol):
-    """A live connection to one carrier account (or an aggregator such as EasyPost)."""
+    """A live connection to one carrier account (or an aggregator such as EasyPost).
+
+    Not a protocol member (so ``isinstance`` checks and existing connectors are unaffected), but part of the
+    contract: ``repeat_purchase_safe: bool``, see the module docstring and :func:`repeat_purchase_safe`.
+    """
 
     async def quote(self, request: ShipmentRequest) -> CarrierQuote:
         """Create the vendor's shipment for ``request`` and return its rates (buys nothing)."""
@@ -159,3 +178,30 @@ class CarrierConnector(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+class PurchaseRefused(Exception):
+    """Mixed into an error ``buy_label`` raises when that call bought nothing: the vendor refused the purchase
+    (bad address, unknown service, throttled) or the request was never sent. Example:
+    ``class LabelRefused(FatalConnectorError, PurchaseRefused)``. The shipping service then offers the purchase
+    again instead of asking a person whether the label was bought."""
+
+
+def purchase_refused(error: BaseException) -> bool:
+    """True when ``error``, raised by ``buy_label``, means that nothing was bought (see the module docstring);
+    False when the purchase may have gone through."""
+    if isinstance(error, PurchaseRefused):
+        return True
+    if isinstance(error, AmbiguousWriteError):
+        return False
+    if isinstance(error, HttpFatalError):
+        return error.status_code is None or 400 <= error.status_code < 500
+    if isinstance(error, HttpRetriableError):
+        return error.status_code == 429
+    return False
+
+
+def repeat_purchase_safe(carrier: object) -> bool:
+    """The connector's ``repeat_purchase_safe`` attribute (False when it has none): may ``buy_label`` be called
+    again for a shipment whose earlier purchase has an unknown outcome?"""
+    return getattr(carrier, "repeat_purchase_safe", False) is True

@@ -2,11 +2,23 @@
 
 :meth:`ShippingService.ship` is a small state machine persisted in ``carrier_shipments``::
 
-    (nothing) --quote + choose rate--> QUOTED (persisted with the Shipment) --buy_label--> BOUGHT
+    (nothing) --quote + choose rate--> QUOTED --commit BUYING--> buy_label --commit label--> BOUGHT
+                                         ^                           |
+                                         +---- vendor refused -------+   (nothing bought: the next ship() buys)
 
-The vendor shipment id and the chosen rate are committed *before* the label is bought, so a crash or a lost
-answer between the two resumes with the same vendor shipment: the connector's ``buy_label`` returns the label
-already bought instead of buying another. Once BOUGHT, ``ship`` returns the stored shipment and calls nothing.
+Each step is committed before the next one starts, so a crash or a lost answer resumes from the store:
+
+* QUOTED: the vendor shipment id and the chosen rate are stored with the Shipment before anything is bought; a
+  resumed ``ship`` reuses them (no second vendor shipment).
+* BUYING is committed *before* ``buy_label`` is called. Found on resume, the purchase's outcome is unknown (a
+  crash, a lost answer, a restart). ``buy_label`` is called again only when the connector declares
+  ``repeat_purchase_safe`` (the vendor refuses or deduplicates a second purchase: EasyPost). For any other
+  connector (UPS, FedEx, USPS, DHL Express through karrio) ``ship`` raises :class:`PurchaseUnsettledError`
+  without calling the carrier, until a person checks the carrier account and runs
+  ``omnibridge shipments resolve`` (:meth:`ShippingService.resolve_bought` / :meth:`resolve_not_bought`).
+* A purchase the vendor refused (:func:`~omnibridge.sdk.carrier.purchase_refused`: a 4xx, or never sent)
+  returns to QUOTED; any other failure leaves BUYING.
+* Once BOUGHT, ``ship`` returns the stored shipment and calls nothing.
 
 Tracking updates (from webhooks or polling) are mapped to canonical statuses with the :class:`TrackingMap`
 and appended to the shipment's history, each at most once (by the update's ``ref``).
@@ -20,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from omnibridge.errors import ConflictError, OmnibridgeError
+from omnibridge.errors import ConflictError, ConnectorError, OmnibridgeError
 from omnibridge.logs import get_logger
 from omnibridge.models import Address, Money, Shipment, ShipmentLine, TrackingEvent, TrackingStatus
 from omnibridge.sdk.carrier import (
@@ -31,6 +43,8 @@ from omnibridge.sdk.carrier import (
     Rate,
     ShipmentRequest,
     TrackingUpdate,
+    purchase_refused,
+    repeat_purchase_safe,
 )
 from omnibridge.shipping.tracking_status import TrackingMap
 from omnibridge.store import Store
@@ -39,7 +53,15 @@ from omnibridge.store import shipments as shipment_rows
 from omnibridge.store.carrier_shipments import CarrierShipment, CarrierShipmentState
 from omnibridge.store.engine import read_session, write_session
 
-__all__ = ["RateChooser", "ShippingError", "ShippingService", "TrackingApplied", "cheapest", "shipment_id_for"]
+__all__ = [
+    "PurchaseUnsettledError",
+    "RateChooser",
+    "ShippingError",
+    "ShippingService",
+    "TrackingApplied",
+    "cheapest",
+    "shipment_id_for",
+]
 
 RateChooser = Callable[[Sequence[Rate]], Rate]
 """Picks one rate from a quote's rates (cheapest first)."""
@@ -49,6 +71,31 @@ _CARRIER_IDS = {"dhlexpress": "dhl_express", "dhl express": "dhl_express"}
 
 class ShippingError(OmnibridgeError):
     """A shipment cannot be made from the data given (missing address fields, no rate to choose...)."""
+
+
+class PurchaseUnsettledError(OmnibridgeError):
+    """A label purchase was started and its outcome is unknown, and the connector cannot safely buy again:
+    a person checks the carrier account, then runs ``omnibridge shipments resolve``. Nothing was bought by the
+    call that raised it (beyond, possibly, the purchase whose outcome is unknown)."""
+
+    def __init__(self, record: CarrierShipment, reason: str | None = None) -> None:
+        self.shipment_id = record.shipment_id
+        self.carrier = record.carrier or record.connector
+        self.vendor_shipment_id = record.vendor_shipment_id
+        self.since = record.updated_at
+        why = f" ({reason})" if reason else ""
+        sid = record.shipment_id
+        super().__init__(
+            f"the label purchase for shipment {sid} ({self.carrier}, vendor shipment "
+            f"{_short(record.vendor_shipment_id)}, started {record.updated_at.isoformat(timespec='seconds')}) "
+            f"may have gone through{why}: check the carrier account; then run "
+            f"`omnibridge shipments resolve {sid} --bought TRACKING` or `--not-bought`"
+        )
+
+
+def _short(ref: str) -> str:
+    # A karrio quote reference is the whole encoded request (hundreds of characters): its start identifies it.
+    return ref if len(ref) <= 40 else f"{ref[:32]}..."
 
 
 def cheapest(rates: Sequence[Rate]) -> Rate:
@@ -148,8 +195,10 @@ class ShippingService:
         """Rate, persist, buy and store the label of one parcel; resumable (see the module docstring).
 
         ``shipment_id`` defaults to :func:`shipment_id_for` the arguments. Raises :class:`ShippingError` for an
-        unusable address or no rate, :class:`ConflictError` when ``shipment_id`` belongs to another order, and
-        the connector's errors (the QUOTED state is kept, so calling again resumes).
+        unusable address or no rate, :class:`ConflictError` when ``shipment_id`` belongs to another order,
+        :class:`PurchaseUnsettledError` when an earlier purchase's outcome is unknown and the connector cannot
+        safely buy again (also in place of the connector's error when this purchase's outcome is unknown), and
+        the connector's other errors (calling again resumes: a refused purchase is offered again).
         """
         if not lines:
             raise ShippingError("a shipment needs at least one line")
@@ -165,9 +214,46 @@ class ShippingService:
             return stored
         if record is None:
             record = await self._quote(sid, order_id, from_location_id, lines, to_address, parcel, choose)
+        return await self._purchase(sid)
+
+    async def _purchase(self, sid: str) -> Shipment:
+        """Commit BUYING, call ``buy_label``, commit the label (see the module docstring)."""
+        record, started = self._begin_purchase(sid)
+        if record.state is CarrierShipmentState.BOUGHT:  # a concurrent ship() finished first
+            shipment = self.store.get_shipment(sid)
+            assert shipment is not None
+            return shipment
+        if not started:
+            if not repeat_purchase_safe(self.carrier):
+                self._log.warning("shipping.buy.unsettled", shipment=sid, since=record.updated_at.isoformat())
+                raise PurchaseUnsettledError(record)
+            self._log.info("shipping.buy.repeat", shipment=sid, vendor_shipment=record.vendor_shipment_id)
         assert record.rate_id is not None
-        label = await self.carrier.buy_label(record.vendor_shipment_id, record.rate_id)
+        try:
+            label = await self.carrier.buy_label(record.vendor_shipment_id, record.rate_id)
+        except Exception as exc:
+            if purchase_refused(exc):
+                with write_session(self.store.engine) as session:
+                    rows.move_carrier_shipment(
+                        session, sid, CarrierShipmentState.BUYING, CarrierShipmentState.QUOTED, self._clock()
+                    )
+                self._log.info("shipping.buy.refused", shipment=sid, error=str(exc))
+                raise
+            self._log.warning("shipping.buy.unknown", shipment=sid, error=str(exc))
+            if isinstance(exc, ConnectorError) and not repeat_purchase_safe(self.carrier):
+                raise PurchaseUnsettledError(record, str(exc)) from exc
+            raise
         return self._store_label(record, label)
+
+    def _begin_purchase(self, sid: str) -> tuple[CarrierShipment, bool]:
+        """Move QUOTED to BUYING (committed); the record as it is now, and whether this call moved it."""
+        with write_session(self.store.engine) as session:
+            started = rows.move_carrier_shipment(
+                session, sid, CarrierShipmentState.QUOTED, CarrierShipmentState.BUYING, self._clock()
+            )
+            record = rows.get_carrier_shipment(session, sid)
+        assert record is not None, "ship() quotes before it buys"
+        return record, started
 
     async def _quote(
         self,
@@ -258,6 +344,100 @@ class ShippingService:
             rows.save_carrier_shipment(session, bought)
         self._log.info("shipping.bought", shipment=record.shipment_id, tracking_code=label.tracking_code)
         return updated
+
+    # -- settling an unknown purchase by hand ---------------------------------------------------------------
+
+    def resolve_bought(
+        self, shipment_id: str, tracking_code: str, *, label_url: str | None = None, cost: Money | None = None
+    ) -> Shipment:
+        """Record the label a person found in the carrier account for ``shipment_id``: BOUGHT with
+        ``tracking_code`` (and ``label_url``, ``cost`` when given); :meth:`ship` then returns it without calling
+        the carrier, and tracking works as for any bought label.
+
+        Allowed from BUYING, and from QUOTED (a purchase started before omnibridge recorded attempts). Repeating
+        it with the same tracking code changes nothing. Raises :class:`ShippingError` for an unknown shipment or
+        a blank tracking code, :class:`ConflictError` when the shipment already has another label.
+        """
+        code = tracking_code.strip()
+        if not code:
+            raise ShippingError("--bought needs the label's tracking code, as the carrier account shows it")
+        record = self._settlable(shipment_id)
+        if record.state is CarrierShipmentState.BOUGHT:
+            if record.tracking_code == code:
+                shipment = self.store.get_shipment(shipment_id)
+                assert shipment is not None
+                return shipment
+            raise ConflictError(
+                f"shipment {shipment_id} already has a bought label with tracking {record.tracking_code}, "
+                f"not {code}: nothing changed"
+            )
+        now = self._clock()
+        bought = CarrierShipment(
+            shipment_id=shipment_id,
+            connector=record.connector,
+            vendor_shipment_id=record.vendor_shipment_id,
+            state=CarrierShipmentState.BOUGHT,
+            updated_at=now,
+            rate_id=record.rate_id,
+            carrier=record.carrier,
+            tracking_code=code,
+            label_url=label_url,
+        )
+        with write_session(self.store.engine) as session:
+            if not rows.move_carrier_shipment(session, shipment_id, record.state, CarrierShipmentState.BOUGHT, now):
+                raise ConflictError(f"shipment {shipment_id} changed while it was being resolved: run it again")
+            current = shipment_rows.get_shipment(session, shipment_id)
+            assert current is not None
+            updated = current.model_copy(update={"tracking_number": code, "label_url": label_url, "cost": cost})
+            shipment_rows.save_shipment(session, updated)
+            rows.save_carrier_shipment(session, bought)
+        self._log.info("shipping.resolved.bought", shipment=shipment_id, tracking_code=code, was=record.state.value)
+        return updated
+
+    def resolve_not_bought(self, shipment_id: str) -> Shipment:
+        """Record that the carrier account shows no label for ``shipment_id``: BUYING returns to QUOTED, so the
+        next :meth:`ship` buys it (with the same vendor shipment and rate). Nothing to do when it is QUOTED.
+
+        Only run it after checking the account, while no ``ship`` of this shipment is running. Raises
+        :class:`ShippingError` for an unknown shipment, :class:`ConflictError` for a bought one.
+        """
+        record = self._settlable(shipment_id)
+        if record.state is CarrierShipmentState.BOUGHT:
+            raise ConflictError(
+                f"shipment {shipment_id} has a bought label (tracking {record.tracking_code}): it cannot be marked "
+                "not bought (omnibridge does not void labels; void it in the carrier account)"
+            )
+        if record.state is CarrierShipmentState.BUYING:
+            with write_session(self.store.engine) as session:
+                moved = rows.move_carrier_shipment(
+                    session, shipment_id, CarrierShipmentState.BUYING, CarrierShipmentState.QUOTED, self._clock()
+                )
+            if not moved:
+                raise ConflictError(f"shipment {shipment_id} changed while it was being resolved: run it again")
+            self._log.info("shipping.resolved.not_bought", shipment=shipment_id)
+        shipment = self.store.get_shipment(shipment_id)
+        assert shipment is not None
+        return shipment
+
+    def purchase_state(self, shipment_id: str) -> CarrierShipmentState | None:
+        """The shipment's state at its carrier (None when it has no carrier record)."""
+        with read_session(self.store.engine) as session:
+            record = rows.get_carrier_shipment(session, shipment_id)
+        return None if record is None else record.state
+
+    def _settlable(self, shipment_id: str) -> CarrierShipment:
+        with read_session(self.store.engine) as session:
+            record = rows.get_carrier_shipment(session, shipment_id)
+            stored = shipment_rows.get_shipment(session, shipment_id)
+        if record is None:
+            if stored is None:
+                raise ShippingError(f"unknown shipment {shipment_id!r}")
+            raise ShippingError(f"shipment {shipment_id!r} was not made through a carrier channel: nothing to resolve")
+        if record.connector != self.connector_id:
+            raise ConflictError(
+                f"shipment {shipment_id!r} was made with {record.connector!r}, not {self.connector_id!r}"
+            )
+        return record
 
     # -- tracking ------------------------------------------------------------------------------------------
 

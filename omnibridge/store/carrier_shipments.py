@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from omnibridge.store.sql import insert_ignore, upsert
@@ -22,15 +23,22 @@ __all__ = [
     "get_carrier_shipment",
     "insert_carrier_shipment",
     "mark_tracking_ref",
+    "move_carrier_shipment",
     "save_carrier_shipment",
 ]
 
 
 class CarrierShipmentState(StrEnum):
+    """``quoted`` --purchase starts--> ``buying`` --label stored--> ``bought``; a refused purchase (or a person's
+    ``shipments resolve --not-bought``) returns ``buying`` to ``quoted``. Stored as text: no migration per state."""
+
     QUOTED = "quoted"
-    """Rated and rate chosen; the label is not (known to be) bought."""
+    """Rated and rate chosen; no label purchase is under way."""
+    BUYING = "buying"
+    """A label purchase was started (committed before the connector was called) and its outcome is not recorded:
+    the label may have been bought."""
     BOUGHT = "bought"
-    """The label is bought; ``tracking_code`` and ``label_url`` are set."""
+    """The label is bought; ``tracking_code`` is set (``label_url`` too, unless recorded by hand without one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,24 @@ def _values(record: CarrierShipment) -> dict[str, object]:
 def save_carrier_shipment(session: Session, record: CarrierShipment) -> None:
     """Insert or update ``record`` by shipment id (the shipment must exist)."""
     upsert(session, CARRIER_SHIPMENTS, _values(record), key=["shipment_id"])
+
+
+def move_carrier_shipment(
+    session: Session,
+    shipment_id: str,
+    expected: CarrierShipmentState,
+    new: CarrierShipmentState,
+    updated_at: datetime,
+) -> bool:
+    """Compare-and-set: move the shipment from state ``expected`` to ``new``; False (nothing changed) when it is
+    not in ``expected`` (another process moved it first) or has no record."""
+    table = CARRIER_SHIPMENTS
+    result = session.connection().execute(
+        sa.update(table)
+        .where(table.c.shipment_id == shipment_id, table.c.state == expected.value)
+        .values(state=new.value, updated_at=updated_at)
+    )
+    return result.rowcount == 1
 
 
 def insert_carrier_shipment(session: Session, record: CarrierShipment) -> bool:

@@ -362,7 +362,7 @@ class CarrierShipmentRow(StoreModel, table=True):
 
     shipment_id: str = Field(primary_key=True, foreign_key="shipments.id", ondelete="CASCADE", max_length=255)
     connector: str = Field(max_length=128)
-    vendor_shipment_id: str = Field(max_length=255)
+    vendor_shipment_id: str  # no length limit (0005): a karrio quote reference is the encoded request
     rate_id: str | None = Field(default=None, max_length=255)
     state: str = Field(max_length=16)
     carrier: str | None = Field(default=None, max_length=64)

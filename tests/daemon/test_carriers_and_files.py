@@ -312,4 +312,5 @@ async def test_a_serving_daemon_refreshes_tracking_applies_carrier_webhooks_and_
     assert scraped.value("omnibridge_job_runs_total", job=TRACKING_REFRESH, outcome="ok") >= 1
     assert scraped.value("omnibridge_job_runs_total", job=EXPORT, outcome="ok") >= 1
     assert scraped.value("omnibridge_dead_letters_total") == 0
-    assert [path.name.split("-")[0] for path in (rig.root / "outbox").iterdir()] == ["shipments"]
+    # Only shipments changed; the job may export it again once the webhook moved its status (a second file).
+    assert {path.name.split("-")[0] for path in (rig.root / "outbox").iterdir()} == {"shipments"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,8 +26,9 @@ from connectors.karrio.conformance import (
     sample_request,
 )
 from connectors.karrio.emulators.base import CarrierEmulator
-from omnibridge.errors import FatalConnectorError, RetriableConnectorError, WebhookError
+from omnibridge.errors import ConnectorError, FatalConnectorError, RetriableConnectorError, WebhookError
 from omnibridge.models.shipments import TrackingStatus
+from omnibridge.sdk.carrier import purchase_refused, repeat_purchase_safe
 from omnibridge.sdk.emulator import run_server
 from omnibridge.shipping.tracking_status import load_tracking_map
 
@@ -253,3 +254,35 @@ def test_webhooks_are_refused() -> None:
     connector = harness.spec.factory(harness.make_settings("http://127.0.0.1:9"))
     with pytest.raises(WebhookError, match="not supported"):
         connector.verify_webhook(b"{}", {}, "https://omnibridge.example/webhooks/ups")
+
+
+@pytest.mark.anyio
+async def test_purchase_errors_say_whether_anything_may_have_been_bought() -> None:
+    """What the shipping service relies on: only a purchase the carrier refused (or that was never sent) is
+    :func:`purchase_refused`; a lost answer is not, and the connector never declares a repeat safe."""
+    async with live(UpsHarness) as env:
+        assert repeat_purchase_safe(env.connector) is False
+        quote = await env.connector.quote(UpsHarness.sample("order-1009"))
+        rate_id = quote.rates[0].rate_id
+        outcomes: list[tuple[str, bool]] = []
+        scripts: list[tuple[str, Callable[[], None]]] = [
+            ("bad request", lambda: env.emulator.fail_next(400)),
+            ("throttled", lambda: env.emulator.fail_next(429)),
+            ("lost answer", env.emulator.lose_next_response),
+            ("refused in this process", lambda: None),
+        ]
+        for label, script in scripts:
+            script()
+            with pytest.raises(ConnectorError) as caught:
+                await env.connector.buy_label(quote.shipment_ref, rate_id)
+            outcomes.append((label, purchase_refused(caught.value)))
+        with pytest.raises(FatalConnectorError) as foreign:
+            await env.connector.buy_label("shp_123", rate_id)
+    assert outcomes == [
+        ("bad request", True),
+        ("throttled", True),
+        ("lost answer", False),
+        ("refused in this process", True),  # nothing was sent by that call
+    ]
+    assert purchase_refused(foreign.value)
+    assert env.emulator.labels_by_reference["order-1009"] == 1

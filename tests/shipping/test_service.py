@@ -158,7 +158,7 @@ async def test_a_crash_between_persist_and_buy_resumes_without_buying_again(stor
     with read_session(store.engine) as session:
         record = get_carrier_shipment(session, sid)
     assert record is not None
-    assert record.state is CarrierShipmentState.QUOTED  # persisted before the buy
+    assert record.state is CarrierShipmentState.BUYING  # the attempt was committed before the buy; outcome unknown
     saved = store.get_shipment(sid)
     assert saved is not None
     assert saved.tracking_number is None
@@ -167,6 +167,7 @@ async def test_a_crash_between_persist_and_buy_resumes_without_buying_again(stor
     shipment = await restarted.ship("ord-1", "wh-sf", LINES, CUSTOMER, PARCEL)
     assert rig.emu.calls["POST /v2/shipments"] == 1  # not quoted again
     assert rig.emu.labels_bought(record.vendor_shipment_id) == 1  # the resume met SHIPMENT.POSTAGE.EXISTS
+    assert rig.emu.calls["POST /v2/shipments/{id}/buy"] == 2  # EasyPost is repeat_purchase_safe: it bought again
     assert shipment.tracking_number == rig.emu.state.shipments[record.vendor_shipment_id]["tracking_code"]
 
 
