@@ -1,6 +1,7 @@
 """Shipping: buy carrier labels exactly once and keep canonical tracking (see :mod:`omnibridge.shipping.service`)."""
 
 from omnibridge.shipping.service import (
+    PurchaseUnsettledError,
     RateChooser,
     ShippingError,
     ShippingService,
@@ -11,6 +12,7 @@ from omnibridge.shipping.service import (
 from omnibridge.shipping.tracking_status import TrackingMap, load_tracking_map
 
 __all__ = [
+    "PurchaseUnsettledError",
     "RateChooser",
     "ShippingError",
     "ShippingService",
