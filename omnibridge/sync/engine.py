@@ -179,6 +179,7 @@ class SyncEngine:
         self._planner: AvailabilityPlanner | None = None
         self._resumed: set[str] = set()
         self._fetching: dict[int, tuple[str, asyncio.Task[list[ChannelEvent]]]] = {}
+        self._pass_lock = asyncio.Lock()
         """Fetches of what pending deliveries name, by inbox id: (channel, task); they outlive a pass."""
         self.fetch_wait = fetch_wait
         self._pull_due: dict[str, float] = {}
@@ -440,7 +441,14 @@ class SyncEngine:
         return Receipt("stored", 200, "", entry_id)
 
     async def process_pending(self) -> int:
-        """Apply every pending inbox entry, then reconcile what they touched; returns entries processed."""
+        """Apply every pending inbox entry, then reconcile what they touched; returns entries processed.
+
+        Passes never overlap: a call made while another pass runs (a worker and a one-off caller) waits for it.
+        """
+        async with self._pass_lock:
+            return await self._process_pending()
+
+    async def _process_pending(self) -> int:
         outcome = ApplyOutcome()
         await self.resolve_locations(respect_backoff=True)
         for entry in self.store.inbox(status=InboxStatus.PENDING, limit=100):

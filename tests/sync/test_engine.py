@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -209,3 +210,20 @@ async def test_an_unexplained_level_pulls_that_channel_and_an_echo_pulls_nothing
     assert pos.calls["pull_events"] == pulls + 1
     assert store.position("A", "shop").on_hand == 9
     assert web.levels[("A", "W-SHOP")] == 9
+
+
+async def test_two_overlapping_passes_apply_a_delivery_once_and_neither_fails(store: Store) -> None:
+    """A worker pass and a one-off caller (the demo, `deadletters replay`) may call process_pending at once: the
+    passes are serialised, so the same pending entry is never taken by both."""
+    engine, web, _ = world(store)
+    await engine.sync_once()
+    web.webhook_payloads["d-9"] = [
+        OrderEvent("o-9", OrderEventKind.PLACED, NOW, (OrderLineEvent("1", "C", 1, "W-SHOP"),))
+    ]
+    assert engine.receive("web", delivery("d-9", "e-9"), {"x-token": TOKEN}, "").http_status == 200
+
+    first, second = await asyncio.gather(engine.process_pending(), engine.process_pending())
+
+    assert sorted((first, second)) == [0, 1]
+    assert web.calls["webhook_events"] == 1
+    assert store.position("C", "shop").committed == 1
