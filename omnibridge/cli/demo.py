@@ -34,11 +34,13 @@ def demo(
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "ERROR",
 ) -> None:
-    """Play a merchant's day on local Shopify and Square emulators and show every change propagate.
+    """Play a merchant's day on local emulators of every built-in connector (Shopify, Square, Amazon, Clover, an
+    ERP file feed, EasyPost) and show every change propagate.
 
-    Exits 0 when every channel ends up agreeing with the ledger, 1 otherwise.
+    Exits 0 when every sales channel ends up agreeing with the ledger and every scene did what it should, 1
+    otherwise.
     """
-    from omnibridge.demo.run import run_demo  # imports both emulators: only when the demo runs
+    from omnibridge.demo.run import run_demo  # imports every emulator: only when the demo runs
 
     configure_logging(level=log_level)
     workdir = keep if keep is not None else Path(tempfile.mkdtemp(prefix="omnibridge-demo-"))
@@ -57,20 +59,20 @@ def demo(
 
 
 def _print_summary(report: object) -> None:
-    from omnibridge.demo.run import DemoReport
+    from omnibridge.demo.report import REFUSED_KEYS, DemoReport
 
     assert isinstance(report, DemoReport)
     typer.echo("")
     for channel, calls in report.api_calls.items():
-        refused = {k: v for k, v in calls.items() if k in ("throttled", "rate_limited")}
+        refused = {k: v for k, v in calls.items() if k in REFUSED_KEYS}
         typer.echo(
-            f"api calls   {channel:<4} {calls['total']:>4}  "
+            f"api calls   {channel:<7} {calls['total']:>4}  "
             + ", ".join(f"{name} {count}" for name, count in calls.items() if name not in ("total", *refused))
             + "".join(f"; {name} {count}" for name, count in refused.items())
         )
     for channel, stats in report.webhooks.items():
         typer.echo(
-            f"webhooks    {channel:<4} {stats['deliveries']:>4} sent ({stats['duplicates_sent']} duplicates), "
+            f"webhooks    {channel:<7} {stats['deliveries']:>4} sent ({stats['duplicates_sent']} duplicates), "
             f"{stats['attempts']} attempts, {stats['delivered']} delivered"
         )
     inbox = report.engine
@@ -78,14 +80,26 @@ def _print_summary(report: object) -> None:
         f"inbox       stored {inbox['received']}, duplicates ignored {inbox['duplicates']}, "
         f"rejected {inbox['rejected']}, dead {inbox['dead']}"
     )
+    for channel, counters in report.carriers.items():
+        typer.echo(
+            f"carrier     {channel}: {counters.get('processed', 0)} webhooks applied, "
+            f"{counters.get('tracking_events', 0)} tracking events, {counters.get('tracking_repeats', 0)} repeats "
+            f"skipped, dead {counters.get('dead', 0)}"
+        )
     pushes = sum(row["pushed"].get("applied", 0) for row in report.final_read_back.values())
     typer.echo(f"read-back   {pushes} level(s) still had to be corrected after the day")
+    channels = ", ".join(report.channels_checked) or "every channel"
     if report.mismatches:
         typer.echo(f"RESULT      {len(report.mismatches)} of {report.levels_checked} levels DISAGREE with the ledger:")
         for m in report.mismatches[:20]:
             typer.echo(f"            {m.channel} {m.sku} at {m.location_id}: shows {m.shows}, ledger {m.ledger}")
     else:
-        typer.echo(f"RESULT      all {report.levels_checked} levels on both channels agree with the ledger")
+        typer.echo(
+            f"RESULT      all {report.levels_checked} levels on every sales channel ({channels}) agree with the ledger"
+        )
+    failed = [event for event in report.events if not report.event_ok(event)]
+    for event in failed:
+        typer.echo(f"FAILED      {event.kind} ({event.source}): {event.outcome}")
 
 
 @emulator_app.command("shopify")
@@ -148,4 +162,99 @@ def emulator_square(
         f"webhook_signature_key: {SQUARE_SIGNATURE_KEY}"
     )
     typer.echo("  drive it: POST /_emulator/... (see connectors/square/emulator/__init__.py); Ctrl-C stops it")
+    serve_forever(emulator.app, host=host, port=port)
+
+
+@emulator_app.command("amazon")
+def emulator_amazon(
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8803,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    notification_url: Annotated[
+        str | None,
+        typer.Option("--notification-url", help="Where the SQS forwarder POSTs notifications (signed bodies)."),
+    ] = None,
+    catalog: CatalogOption = None,
+    empty: Annotated[bool, typer.Option("--empty", help="Start with no listings.")] = False,
+) -> None:
+    """Serve the Amazon SP-API emulator (LWA, Orders, Listings Items, Feeds): the demo catalog (or --catalog)
+    listed at quantity 0, Amazon's default rate limits."""
+    from connectors.amazon.emulator import AmazonEmulator, AmazonEmulatorConfig
+    from omnibridge.demo.vendors import AMAZON_FORWARDER_SECRET, seed_amazon
+    from omnibridge.sdk.emulator import serve_forever
+
+    emulator = AmazonEmulator(
+        AmazonEmulatorConfig(notification_url=notification_url, forwarder_secret=AMAZON_FORWARDER_SECRET)
+    )
+    if not empty:
+        seed_amazon(emulator, read_catalog_csv(catalog) if catalog else None)
+    config = emulator.config
+    base = f"http://{host}:{port}"
+    typer.echo(f"Amazon SP-API emulator on {base}  (LWA: {base}/auth/o2/token)")
+    typer.echo(
+        f"  connector settings: endpoint: {base}, lwa_endpoint: {base}/auth/o2/token, client_id: {config.client_id}, "
+        f"client_secret: {config.client_secret}, refresh_token: {config.refresh_token}, seller_id: "
+        f"{config.seller_id}, forwarder_secret: {AMAZON_FORWARDER_SECRET}"
+    )
+    typer.echo("  drive it: POST /_control/... (see connectors/amazon/emulator/__init__.py); Ctrl-C stops it")
+    serve_forever(emulator.app, host=host, port=port)
+
+
+@emulator_app.command("clover")
+def emulator_clover(
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8804,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    notification_url: Annotated[
+        str | None, typer.Option("--notification-url", help="Where notifications are POSTed (with X-Clover-Auth).")
+    ] = None,
+    catalog: CatalogOption = None,
+    empty: Annotated[bool, typer.Option("--empty", help="Start with no items.")] = False,
+) -> None:
+    """Serve the Clover REST v3 emulator: one merchant (the demo's Golden store) with the demo catalog (or
+    --catalog)."""
+    from connectors.clover.emulator import CloverEmulator, CloverEmulatorConfig
+    from omnibridge.demo.vendors import CLOVER_AUTH_CODE, CLOVER_MERCHANT_ID, CLOVER_TOKEN, seed_clover
+    from omnibridge.sdk.emulator import serve_forever
+
+    emulator = CloverEmulator(
+        CloverEmulatorConfig(
+            access_token=CLOVER_TOKEN,
+            merchant_id=CLOVER_MERCHANT_ID,
+            merchant_name="Golden store",
+            auth_code=CLOVER_AUTH_CODE,
+            notification_url=notification_url,
+        )
+    )
+    if not empty:
+        seed_clover(emulator, drifted_every=0, products=read_catalog_csv(catalog) if catalog else None)
+    typer.echo(f"Clover emulator on http://{host}:{port}")
+    typer.echo(
+        f"  connector settings: base_url: http://{host}:{port}, merchant_id: {CLOVER_MERCHANT_ID}, access_token: "
+        f"{CLOVER_TOKEN}, webhook_auth_code: {CLOVER_AUTH_CODE}"
+    )
+    typer.echo("  drive it: POST /_emulator/... (see connectors/clover/emulator/__init__.py); Ctrl-C stops it")
+    serve_forever(emulator.app, host=host, port=port)
+
+
+@emulator_app.command("easypost")
+def emulator_easypost(
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8805,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    webhook_url: Annotated[
+        str | None, typer.Option("--webhook-url", help="Where tracker events are POSTed (X-Hmac-Signature).")
+    ] = None,
+) -> None:
+    """Serve the EasyPost v2 emulator: USPS, UPS, FedEx and DHL Express accounts, labels bought once, trackers."""
+    from connectors.easypost.emulator import EasyPostEmulator, EasyPostEmulatorConfig
+    from omnibridge.demo.vendors import EASYPOST_KEY, EASYPOST_WEBHOOK_SECRET
+    from omnibridge.sdk.emulator import serve_forever
+
+    emulator = EasyPostEmulator(
+        EasyPostEmulatorConfig(api_key=EASYPOST_KEY, webhook_secret=EASYPOST_WEBHOOK_SECRET, webhook_url=webhook_url)
+    )
+    typer.echo(f"EasyPost emulator on http://{host}:{port}")
+    typer.echo(
+        f"  connector settings: base_url: http://{host}:{port}/v2, api_key: {EASYPOST_KEY}, webhook_secret: "
+        f"{EASYPOST_WEBHOOK_SECRET}"
+    )
+    typer.echo("  drive it: POST /_emulator/... (see connectors/easypost/emulator/__init__.py); Ctrl-C stops it")
     serve_forever(emulator.app, host=host, port=port)

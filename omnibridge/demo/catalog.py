@@ -1,15 +1,31 @@
-"""The demo merchant: Alpine Outfitters, a warehouse and two stores, and a 60-SKU outdoor catalog."""
+"""The demo merchant: Alpine Outfitters, a warehouse and three stores, and a 60-SKU outdoor catalog."""
 
 from __future__ import annotations
 
 import random
 from decimal import Decimal
 
-from omnibridge.models import Location, LocationCapability, LocationType, Money, Product, Variant
+from omnibridge.models import Address, Location, LocationCapability, LocationType, Money, Product, Variant
+
+DEN_WH_ADDRESS = Address(
+    name="Alpine Outfitters warehouse",
+    company="Alpine Outfitters",
+    line1="4800 Dahlia St",
+    city="Denver",
+    region="CO",
+    postal_code="80216",
+    country="US",
+    phone="303-555-0100",
+)
+"""Where parcels ship from (carriers need a full postal address for the label)."""
 
 DEMO_LOCATIONS: tuple[Location, ...] = (
     Location(
-        id="den-wh", name="Denver warehouse", type=LocationType.WAREHOUSE, capabilities={LocationCapability.SHIPS}
+        id="den-wh",
+        name="Denver warehouse",
+        type=LocationType.WAREHOUSE,
+        address=DEN_WH_ADDRESS,
+        capabilities={LocationCapability.SHIPS},
     ),
     Location(
         id="boulder",
@@ -23,8 +39,20 @@ DEMO_LOCATIONS: tuple[Location, ...] = (
 )
 """The web store (Shopify) sells from all three; the POS (Square) runs in the two stores."""
 
+GOLDEN = Location(id="golden", name="Golden store", type=LocationType.STORE, capabilities={LocationCapability.PICKUP})
+"""The store that runs Clover (the full demo only; the two-channel world of other tests has three locations)."""
+
 WEB_LOCATIONS = ("den-wh", "boulder", "fort-collins")
 POS_LOCATIONS = ("boulder", "fort-collins")
+ALL_LOCATIONS: tuple[Location, ...] = (*DEMO_LOCATIONS, GOLDEN)
+ALL_WEB_LOCATIONS = (*WEB_LOCATIONS, GOLDEN.id)
+"""In the full demo the web store also sells from Golden."""
+AMAZON_LOCATIONS = ("den-wh",)
+"""Amazon (merchant fulfilled) ships from the warehouse."""
+CLOVER_LOCATIONS = (GOLDEN.id,)
+"""Clover is the POS of Golden: every store runs exactly one POS."""
+ERP_LOCATION_CODES = {"DEN": "den-wh"}
+"""The ERP's own code for each location it counts."""
 
 # (product id, title, type, price, option name, option values): 12 products x 5 variants = 60 SKUs.
 _LINES: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
@@ -73,3 +101,9 @@ def opening_stock(seed: int = 7) -> dict[tuple[str, str], int]:
             stock[(variant.sku, "boulder")] = rng.randint(4, 14)
             stock[(variant.sku, "fort-collins")] = rng.randint(2, 10)
     return stock
+
+
+def golden_opening_stock(seed: int = 11) -> dict[tuple[str, str], int]:
+    """Opening balances at Golden (its own random stream, so the other locations' balances stay as they were)."""
+    rng = random.Random(seed)
+    return {(variant.sku, GOLDEN.id): rng.randint(3, 12) for product in demo_products() for variant in product.variants}

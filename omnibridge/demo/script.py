@@ -49,7 +49,7 @@ class EventRecord:
             "source_channel": self.source,
             "description": self.description,
             "outcome": self.outcome,
-            "ms_until_all_channels": _round(self.ms_until_all_channels),
+            "ms_until_all_channels": round_ms(self.ms_until_all_channels),
             "channels": [
                 {
                     "channel": e.channel,
@@ -57,7 +57,7 @@ class EventRecord:
                     "location": e.location_id,
                     "before": e.before,
                     "expected": e.expected,
-                    "ms": _round(e.seen_after_ms),
+                    "ms": round_ms(e.seen_after_ms),
                 }
                 for e in self.expectations
             ],
@@ -65,11 +65,12 @@ class EventRecord:
         }
 
 
-def _round(value: float | None) -> float | None:
+def round_ms(value: float | None) -> float | None:
+    """Milliseconds to one decimal for the report (None stays None)."""
     return None if value is None else round(value, 1)
 
 
-async def _watch(world: DemoWorld, record: EventRecord, started: float) -> None:
+async def watch(world: DemoWorld, record: EventRecord, started: float) -> None:
     """Poll the emulators until every expectation holds (or the timeout), timing each one."""
     deadline = started + TIMEOUT_SECONDS
     while time.perf_counter() < deadline:
@@ -89,15 +90,17 @@ async def _watch(world: DemoWorld, record: EventRecord, started: float) -> None:
         record.outcome = "timed out"
 
 
-def _expect(world: DemoWorld, channel: str, sku: str, location_id: str, change: int) -> Expectation:
+def expect(world: DemoWorld, channel: str, sku: str, location_id: str, change: int) -> Expectation:
+    """``channel`` must come to show what it shows now plus ``change``."""
     before = world.shows(channel, sku, location_id)
     return Expectation(channel, sku, location_id, before, before + change)
 
 
-async def _timed(world: DemoWorld, record: EventRecord, action: Callable[[], object]) -> EventRecord:
+async def timed(world: DemoWorld, record: EventRecord, action: Callable[[], object]) -> EventRecord:
+    """Run ``action`` (the event) and time how long until every expectation of ``record`` holds."""
     started = time.perf_counter()
     action()
-    await _watch(world, record, started)
+    await watch(world, record, started)
     return record
 
 
@@ -106,9 +109,9 @@ async def in_store_sale(world: DemoWorld, sku: str, location_id: str, quantity: 
         "in_store_sale",
         POS,
         f"POS sale: {quantity} x {sku} at {location_id}",
-        [_expect(world, WEB, sku, location_id, -quantity)],
+        [expect(world, WEB, sku, location_id, -quantity)],
     )
-    return await _timed(
+    return await timed(
         world, record, lambda: world.square.pos_sale(world.square_location[location_id], [(sku, quantity)])
     )
 
@@ -118,14 +121,14 @@ async def online_order(world: DemoWorld, sku: str, location_id: str, quantity: i
         "online_order",
         WEB,
         f"web order: {quantity} x {sku}, ship from {location_id}",
-        [_expect(world, POS, sku, location_id, -quantity)],
+        [expect(world, POS, sku, location_id, -quantity)],
     )
     placed: dict[str, Any] = {}
 
     def place() -> None:
         placed["order"] = world.shopify.place_order([(sku, quantity)], location_id=world.shopify_location[location_id])
 
-    await _timed(world, record, place)
+    await timed(world, record, place)
     order = placed["order"]
     record.detail["order"] = order.get("name") if isinstance(order, dict) else None
     return record, order
@@ -136,9 +139,9 @@ async def online_return(world: DemoWorld, order: Any, sku: str, location_id: str
         "return",
         WEB,
         f"return: {quantity} x {sku} of web order {order.get('name')} brought back to {location_id}",
-        [_expect(world, POS, sku, location_id, quantity)],
+        [expect(world, POS, sku, location_id, quantity)],
     )
-    return await _timed(
+    return await timed(
         world,
         record,
         lambda: world.shopify.refund(
@@ -154,12 +157,12 @@ async def stock_receipt(world: DemoWorld, sku: str, location_id: str, quantity: 
         "stock_receipt",
         POS,
         f"delivery received on the POS: {quantity} x {sku} at {location_id} (first webhook attempt fails)",
-        [_expect(world, WEB, sku, location_id, quantity)],
+        [expect(world, WEB, sku, location_id, quantity)],
     )
     knobs = world.square.webhooks.knobs
     knobs.fail_first_attempts = 1
     try:
-        await _timed(
+        await timed(
             world, record, lambda: world.square.receive_stock(world.square_location[location_id], sku, quantity)
         )
     finally:
@@ -202,7 +205,7 @@ async def throttled_burst(
         POS,
         f"rush at the till: {len(skus)} POS sales at {location_id} at once, Square's limit down to "
         f"{square_limit[0]:g} request/s",
-        [_expect(world, WEB, sku, location_id, -1) for sku in skus],
+        [expect(world, WEB, sku, location_id, -1) for sku in skus],
     )
     square_location = world.square_location[location_id]
 
@@ -212,13 +215,13 @@ async def throttled_burst(
 
     world.square.set_rate_limit(*square_limit)
     try:
-        await _timed(world, record, rush)
+        await timed(world, record, rush)
     finally:
         world.square.set_rate_limit(*restore)
     latencies = [e.seen_after_ms for e in record.expectations if e.seen_after_ms is not None]
     record.detail["sales"] = len(skus)
-    record.detail["p50_ms"] = _round(statistics.median(latencies)) if latencies else None
-    record.detail["max_ms"] = _round(max(latencies)) if latencies else None
+    record.detail["p50_ms"] = round_ms(statistics.median(latencies)) if latencies else None
+    record.detail["max_ms"] = round_ms(max(latencies)) if latencies else None
     record.detail["shopify_throttled_responses"] = world.shopify.calls.get("throttled", 0) - throttled_before
     record.detail["square_rate_limited_responses"] = world.square.calls.get("rate_limited", 0) - limited_before
     for channel in (WEB, POS):

@@ -1,50 +1,76 @@
-"""The demo's world: both emulators, omnibridge's webhook receiver, a temporary profile and its store.
+"""The demo's world: every built-in connector's emulator, omnibridge's webhook receiver, a profile and its store.
 
-Everything runs in one event loop on 127.0.0.1: the Shopify and Square emulators and the receiver are served by
-uvicorn on free ports, so every API call and every webhook is real HTTP with real signatures. The profile is
-written to a temporary directory exactly as a merchant would write it, and loaded through the normal loader.
+Everything runs in one event loop on 127.0.0.1: the Shopify, Square, Amazon, Clover and EasyPost emulators and the
+receiver are served by uvicorn on free ports, so every API call and every webhook is real HTTP with real
+signatures; the ERP drops files into a folder of the work directory. The profile is written to a temporary
+directory exactly as a merchant would write it, and loaded through the normal loader. Webhooks of the carrier
+channel (EasyPost) reach the same receiver, which hands them to the carrier runtime
+(:class:`omnibridge.shipping.runtime.CarrierRuntime`): stored in the inbox, then applied by the shipping service.
+
+:func:`write_profile`, :func:`seed_shopify`, :func:`seed_square` and :func:`seed_ledger` keep building the
+two-channel world (web + POS, three locations) unless asked for more: other tests build on it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
 from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from omnibridge.config import load_profile
-from omnibridge.demo.catalog import DEMO_LOCATIONS, POS_LOCATIONS, WEB_LOCATIONS, demo_products, opening_stock
+from omnibridge.demo.catalog import (
+    ALL_LOCATIONS,
+    ALL_WEB_LOCATIONS,
+    AMAZON_LOCATIONS,
+    CLOVER_LOCATIONS,
+    DEMO_LOCATIONS,
+    POS_LOCATIONS,
+    WEB_LOCATIONS,
+    demo_products,
+    golden_opening_stock,
+    opening_stock,
+)
+from omnibridge.demo.profile import write_profile
+from omnibridge.demo.serving import bind_sockets, serve, url_of
+from omnibridge.demo.settings import (
+    POS,
+    SHOPIFY_SECRET,
+    SHOPIFY_TOKEN,
+    SQUARE_SIGNATURE_KEY,
+    SQUARE_TOKEN,
+    WEB,
+    DemoSettings,
+)
+from omnibridge.demo.vendors import (
+    AMAZON,
+    CLOVER,
+    ERP,
+    PARCELS,
+    VendorEmulators,
+    VendorUrls,
+    build_emulators,
+    erp_inbox,
+)
 from omnibridge.models import MovementKind, Product, StockMovement
 from omnibridge.sdk import Bucket
-from omnibridge.sdk.emulator import free_port, run_server
+from omnibridge.shipping import ShippingService
+from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import Store, open_store, utc_now
 from omnibridge.sync import SyncEngine, receiver_app
 from omnibridge.sync.engine import DAEMON_FETCH_WAIT
 
-WEB, POS = "web", "pos"
-SHOPIFY_TOKEN, SHOPIFY_SECRET = "shpat_demo_emulator", "demo-shopify-app-secret"
-SQUARE_TOKEN, SQUARE_SIGNATURE_KEY = "EAAAdemo-emulator", "demo-square-signature-key"
-
-
-@dataclass(frozen=True)
-class DemoSettings:
-    """Knobs of the demo world. The Shopify bucket is small on purpose, so the burst is visibly throttled."""
-
-    shopify_api_version: str = "2026-04"
-    shopify_bucket_size: float = 1000.0
-    shopify_restore_rate: float = 50.0
-    """Shopify's documented legacy Standard plan bucket: 1,000 points, 50 restored per second."""
-    square_requests_per_second: float = 5.0
-    square_burst: int = 10
-    """Square publishes no limits; these are the emulator's (the rush at the till lowers them for a moment)."""
-    api_latency_ms: tuple[float, float] = (5.0, 25.0)
-    drifted_every: int = 7
-    """Every n-th SKU starts with the wrong count on the POS, so the first sync has something to correct."""
+CHANNEL_LOCATIONS: dict[str, tuple[str, ...]] = {
+    WEB: ALL_WEB_LOCATIONS,
+    POS: POS_LOCATIONS,
+    AMAZON: AMAZON_LOCATIONS,
+    CLOVER: CLOVER_LOCATIONS,
+}
+"""The profile locations each sales channel of the full demo shows stock for."""
+SALES_CHANNELS = tuple(CHANNEL_LOCATIONS)
 
 
 @dataclass
@@ -60,11 +86,23 @@ class DemoWorld:
     """Profile location id -> Square location id."""
     receiver_url: str
     settings: DemoSettings
+    vendors: VendorEmulators
+    carriers: CarrierRuntime
+    erp_inbox: Path
+
+    @property
+    def shipping(self) -> ShippingService:
+        """The shipping service of the carrier channel (EasyPost)."""
+        return self.carriers.channels[PARCELS].service
 
     def shows(self, channel: str, sku: str, location_id: str) -> int:
         """What ``channel`` shows for ``sku`` at ``location_id`` right now (read from the emulator's state)."""
         if channel == WEB:
             return self.shopify.available(sku, self.shopify_location[location_id])
+        if channel == AMAZON:
+            return self.vendors.amazon.control.listing_quantity(sku) or 0
+        if channel == CLOVER:
+            return math.floor(self.vendors.clover.quantity(sku))  # Clover counts in floats; sellable units
         return self.square.quantity(sku, self.square_location[location_id])
 
     def pacing(self, channel: str) -> tuple[int, float]:
@@ -73,87 +111,24 @@ class DemoWorld:
         return (bucket.waits, bucket.waited_seconds) if isinstance(bucket, Bucket) else (0, 0.0)
 
     def channel_locations(self, channel: str) -> tuple[str, ...]:
-        return WEB_LOCATIONS if channel == WEB else POS_LOCATIONS
+        return CHANNEL_LOCATIONS[channel]
+
+    async def drain_webhooks(self, timeout: float) -> None:
+        """Wait until every emulator has delivered (or given up on) what it queued."""
+        await self.shopify.webhooks.drain(timeout=timeout)
+        await self.square.webhooks.drain(timeout=timeout)
+        await self.vendors.amazon.control.drain(timeout=timeout)
+        await self.vendors.clover.webhooks.drain(timeout=timeout)
+        await self.vendors.easypost.webhooks.drain(timeout=timeout)
 
 
-def _write_yaml(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-
-
-def write_profile(
-    workdir: Path, *, shopify_url: str, square_url: str, receiver_url: str, settings: DemoSettings
-) -> Path:
-    """Write the demo's merchant profile, connector profiles and mapping files; returns the profile path."""
-    (workdir / "connectors").mkdir(parents=True, exist_ok=True)
-    (workdir / "mappings").mkdir(parents=True, exist_ok=True)
-    _write_yaml(
-        workdir / "connectors" / "shopify.yaml",
-        {
-            "connector": "shopify",
-            "settings": {
-                "shop_url": shopify_url,
-                "access_token": SHOPIFY_TOKEN,
-                "api_secret": SHOPIFY_SECRET,
-                "api_version": settings.shopify_api_version,
-            },
-        },
-    )
-    _write_yaml(
-        workdir / "connectors" / "square.yaml",
-        {
-            "connector": "square",
-            "settings": {
-                "base_url": square_url,
-                "access_token": SQUARE_TOKEN,
-                "webhook_signature_key": SQUARE_SIGNATURE_KEY,
-                "webhook_notification_url": f"{receiver_url}/webhooks/{POS}",
-            },
-        },
-    )
-    names = {location.id: location.name for location in DEMO_LOCATIONS}
-    _write_yaml(workdir / "mappings" / "shopify.yaml", {"location_map": {names[i]: i for i in WEB_LOCATIONS}})
-    _write_yaml(workdir / "mappings" / "square.yaml", {"location_map": {names[i]: i for i in POS_LOCATIONS}})
-    profile = workdir / "omnibridge.yaml"
-    _write_yaml(
-        profile,
-        {
-            "version": 1,
-            "merchant": {"name": "Alpine Outfitters (demo)", "currency": "USD", "timezone": "America/Denver"},
-            "store": {"url": "sqlite:///omnibridge.db"},
-            "locations": [
-                {
-                    "id": location.id,
-                    "name": location.name,
-                    "type": location.type.value,
-                    "capabilities": sorted(c.value for c in location.capabilities),
-                }
-                for location in DEMO_LOCATIONS
-            ],
-            "channels": [
-                {
-                    "id": WEB,
-                    "connector": "shopify",
-                    "profile": "connectors/shopify.yaml",
-                    "mappings": ["mappings/shopify.yaml"],
-                    "priority": 10,
-                },
-                {
-                    "id": POS,
-                    "connector": "square",
-                    "profile": "connectors/square.yaml",
-                    "mappings": ["mappings/square.yaml"],
-                    "priority": 20,
-                },
-            ],
-        },
-    )
-    return profile
-
-
-def seed_shopify(emulator: ShopifyEmulator, products: Sequence[Product] | None = None) -> dict[str, str]:
-    """A web store selling ``products`` (default: the demo catalog) from all three locations, all at zero."""
-    names = {location.id: location.name for location in DEMO_LOCATIONS}
-    gids = {location_id: emulator.add_location(names[location_id]) for location_id in WEB_LOCATIONS}
+def seed_shopify(
+    emulator: ShopifyEmulator, products: Sequence[Product] | None = None, *, locations: Sequence[str] = WEB_LOCATIONS
+) -> dict[str, str]:
+    """A web store selling ``products`` (default: the demo catalog) from ``locations`` (default: the three of
+    the two-channel world), all at zero."""
+    names = {location.id: location.name for location in ALL_LOCATIONS}
+    gids = {location_id: emulator.add_location(names[location_id]) for location_id in locations}
     for product in demo_products() if products is None else products:
         for variant in product.variants:
             price = str(variant.price.amount) if variant.price else "0.00"
@@ -186,14 +161,16 @@ def seed_square(
     return ids
 
 
-def seed_ledger(store: Store) -> None:
-    """The catalog and the opening balances, as receipts with stable keys (a re-run records nothing new)."""
-    for location in DEMO_LOCATIONS:
+def seed_ledger(store: Store, *, golden: bool = False) -> None:
+    """The catalog and the opening balances, as receipts with stable keys (a re-run records nothing new); with
+    ``golden``, also the Golden store and its stock (the full demo)."""
+    for location in ALL_LOCATIONS if golden else DEMO_LOCATIONS:
         store.upsert_location(location)
     for product in demo_products():
         store.upsert_product(product)
     now = utc_now()
-    for (sku, location_id), quantity in opening_stock().items():
+    stock = {**opening_stock(), **(golden_opening_stock() if golden else {})}
+    for (sku, location_id), quantity in stock.items():
         store.apply(
             StockMovement(
                 idempotency_key=f"demo:opening:{sku}:{location_id}",
@@ -212,10 +189,9 @@ def seed_ledger(store: Store) -> None:
 async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> AsyncIterator[DemoWorld]:
     """Start the emulators and the receiver, write and load the profile, seed everything; stop it all after."""
     settings = settings or DemoSettings()
-    shopify_port, square_port, receiver_port = free_port(), free_port(), free_port()
-    shopify_url = f"http://127.0.0.1:{shopify_port}"
-    square_url = f"http://127.0.0.1:{square_port}"
-    receiver_url = f"http://127.0.0.1:{receiver_port}"
+    sockets = bind_sockets(("shopify", "square", "amazon", "clover", "easypost", "receiver"))
+    url = {name: url_of(sock) for name, sock in sockets.items()}
+    receiver_url = url["receiver"]
 
     shopify = ShopifyEmulator(
         ShopifyEmulatorConfig(
@@ -238,28 +214,84 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
             latency_ms=settings.api_latency_ms,
         )
     )
-    shopify_location = seed_shopify(shopify)
+    vendor_urls = VendorUrls(url["amazon"], url["clover"], url["easypost"], receiver_url)
+    vendors = build_emulators(
+        vendor_urls,
+        latency_ms=settings.api_latency_ms,
+        feed_processing_s=settings.amazon_feed_processing_s,
+        clover_drifted_every=settings.clover_drifted_every,
+    )
+    shopify_location = seed_shopify(shopify, locations=ALL_WEB_LOCATIONS)
     square_location = seed_square(square, drifted_every=settings.drifted_every)
 
     profile_path = write_profile(
-        workdir, shopify_url=shopify_url, square_url=square_url, receiver_url=receiver_url, settings=settings
+        workdir,
+        shopify_url=url["shopify"],
+        square_url=url["square"],
+        receiver_url=receiver_url,
+        settings=settings,
+        vendors=vendor_urls,
     )
     profile = load_profile(profile_path)
     with open_store(profile.store_url) as store:
-        seed_ledger(store)
-        engine = SyncEngine.for_profile(store, profile, fetch_wait=DAEMON_FETCH_WAIT)
+        seed_ledger(store, golden=True)
+        carriers = CarrierRuntime.for_profile(store, profile)
+        engine = SyncEngine.for_profile(
+            store, profile, fetch_wait=DAEMON_FETCH_WAIT, foreign_channels=list(carriers.channels)
+        )
+        world = DemoWorld(
+            workdir,
+            store,
+            engine,
+            shopify,
+            square,
+            shopify_location,
+            square_location,
+            receiver_url,
+            settings,
+            vendors,
+            carriers,
+            erp_inbox(workdir),
+        )
+        senders = (shopify.webhooks, square.webhooks, vendors.clover.webhooks, vendors.easypost.webhooks)
         try:
             async with (
-                run_server(shopify.app, port=shopify_port),
-                run_server(square.app, port=square_port),
-                run_server(receiver_app(engine), port=receiver_port),
+                serve(shopify.app, sockets["shopify"]),
+                serve(square.app, sockets["square"]),
+                serve(vendors.amazon.app, sockets["amazon"]),
+                serve(vendors.clover.app, sockets["clover"]),
+                serve(vendors.easypost.app, sockets["easypost"]),
+                serve(receiver_app(engine, carriers), sockets["receiver"]),
             ):
-                yield DemoWorld(
-                    workdir, store, engine, shopify, square, shopify_location, square_location, receiver_url, settings
-                )
-                await shopify.webhooks.drain(timeout=10)
-                await square.webhooks.drain(timeout=10)
+                yield world
+                await world.drain_webhooks(timeout=10)
         finally:
+            for sock in sockets.values():
+                sock.close()  # those that were never served
             await engine.aclose()
-            await shopify.webhooks.aclose()
-            await square.webhooks.aclose()
+            await carriers.aclose()
+            for sender in senders:
+                await sender.aclose()
+            await vendors.amazon.webhooks.aclose()
+
+
+__all__ = [
+    "AMAZON",
+    "CLOVER",
+    "ERP",
+    "PARCELS",
+    "POS",
+    "SALES_CHANNELS",
+    "SHOPIFY_SECRET",
+    "SHOPIFY_TOKEN",
+    "SQUARE_SIGNATURE_KEY",
+    "SQUARE_TOKEN",
+    "WEB",
+    "DemoSettings",
+    "DemoWorld",
+    "demo_world",
+    "seed_ledger",
+    "seed_shopify",
+    "seed_square",
+    "write_profile",
+]

@@ -1,12 +1,15 @@
-"""The demo end to end, in-process: the channels agree, and every request the connectors sent speaks the
-vendors' official contracts (Shopify's GraphQL schema for the targeted version, Square's OpenAPI spec)."""
+"""The demo end to end, in-process: every sales channel agrees with the ledger, every scene does what it should,
+and every request the connectors sent speaks the vendors' official contracts (Shopify's GraphQL schema for the
+targeted version, Square's OpenAPI spec, Amazon's SP-API models and listings feed schema)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from connectors.amazon.spec_check import LWA_PATH, find_operation, validate_feed_document, validate_recorded
 from connectors.shopify.emulator import validate_document
 from connectors.square.emulator import validate_request
 from omnibridge.demo.run import DemoReport, run_demo
@@ -14,6 +17,10 @@ from omnibridge.demo.world import DemoSettings
 from omnibridge.sdk.emulator import RECORD_ENV, read_recorded
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+SKUS = 60
+AMAZON_OPERATIONS = {"getOrderItems", "createFeedDocument", "createFeed", "getFeed", "getFeedDocument"}
+"""Besides these: getOrders or getOrder, a listings read, the LWA token request and the document upload."""
 
 
 @pytest.fixture
@@ -25,14 +32,7 @@ async def demo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Dem
     return report, recorded, lines
 
 
-async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
-    demo_run: tuple[DemoReport, Path, list[str]],
-) -> None:
-    report, recorded, lines = demo_run
-    result = report.as_dict()
-    assert result["channels_agree"], result["mismatches"]
-    assert result["ok"]
-    assert result["catalog_skus"] >= 50
+def check_events(result: dict[str, Any]) -> None:
     kinds = [event["kind"] for event in result["events"]]
     assert kinds == [
         "in_store_sale",
@@ -41,21 +41,87 @@ async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
         "stock_receipt",
         "duplicate_webhook",
         "throttled_burst",
+        "amazon_order",
+        "shipment",
+        "clover_sale",
+        "erp_file_drop",
+        "erp_bad_file",
     ]
+    events = {event["kind"]: event for event in result["events"]}
     for event in result["events"]:
-        if event["kind"] != "duplicate_webhook":
-            assert event["outcome"] == "propagated"
+        if event["channels"]:
+            assert event["outcome"] == "propagated", event
             assert all(channel["ms"] is not None for channel in event["channels"])
-    assert result["events"][4]["outcome"] == "ignored as duplicate"
+    assert events["duplicate_webhook"]["outcome"] == "ignored as duplicate"
     assert result["inbox"]["duplicates"] >= 1
-    burst = result["events"][5]
+    burst = events["throttled_burst"]
     assert burst["shopify_throttled_responses"] + burst["square_rate_limited_responses"] > 0
-    assert any("first sync" in line for line in lines)
+    assert {c["channel"] for c in events["amazon_order"]["channels"]} == {"web", "amazon"}
+    assert {(c["channel"], c["location"]) for c in events["clover_sale"]["channels"]} == {
+        ("web", "golden"),
+        ("clover", "golden"),
+    }
+    counted = events["erp_file_drop"]
+    assert counted["movements_applied"] == 3
+    assert {(c["channel"], c["sku"], c["expected"]) for c in counted["channels"]} >= {
+        ("web", "STOVE-SOLO", 31),
+        ("amazon", "STOVE-SOLO", 31),
+    }
+    bad = events["erp_bad_file"]
+    assert bad["outcome"] == "rejected, nothing applied"
+    assert bad["moved_to"] == "failed/stock-den-0002.csv"
+    assert any("row 2, field 'quantity'" in line and "'twelve'" in line for line in bad["errors"])
+    assert any("row 3, field 'location'" in line and "'DENVER'" in line for line in bad["errors"])
 
+
+def check_shipment(result: dict[str, Any]) -> None:
+    shipment = result["shipment"]
+    assert shipment["outcome"] == "delivered"
+    assert shipment["tracking_code"]
+    assert shipment["carrier"]
+    assert shipment["cost"] is not None
+    assert [step["easypost_status"] for step in shipment["tracking"]] == [
+        "pre_transit",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+    ]
+    assert [step["canonical"] for step in shipment["tracking"]] == [
+        "pending",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+    ]
+    assert [event["status"] for event in shipment["tracking_history"]][-1] == "delivered"
+    assert result["carrier_inbox"]["parcels"]["dead"] == 0
+
+
+def check_amazon(result: dict[str, Any], recorded: Path) -> None:
+    [feed] = result["amazon_feeds"]
+    assert (feed["feed_type"], feed["processing_status"], feed["messages"]) == ("JSON_LISTINGS_FEED", "DONE", SKUS)
+    assert (feed["messages_accepted"], feed["messages_invalid"]) == (SKUS, 0)
+    assert result["first_sync"]["amazon"]["pushed"]["applied"] == SKUS
+    calls = result["api_calls"]["amazon"]
+    assert calls["createFeed"] == 1
+    assert calls["uploadFeedDocument"] == 1
+
+    rows = read_recorded(recorded, "amazon")
+    assert validate_recorded(rows) == []
+    seen = {op.operation_id for row in rows if (op := find_operation(row["method"], row["path"])) is not None}
+    assert seen >= AMAZON_OPERATIONS, AMAZON_OPERATIONS - seen
+    assert seen & {"getOrders", "getOrder"}
+    assert seen & {"getListingsItem", "searchListingsItems"}
+    assert any(row["method"] == "POST" and row["path"] == LWA_PATH for row in rows)
+    uploads = [row for row in rows if row["method"] == "PUT" and row["path"].startswith("/_s3/")]
+    assert len(uploads) == 1
+    for upload in uploads:
+        assert validate_feed_document(upload["body"]) == []
+        assert len(upload["body"]["messages"]) == SKUS
+
+
+def check_shopify_and_square(recorded: Path) -> None:
     shopify = read_recorded(recorded, "shopify")
     square = read_recorded(recorded, "square")
-    assert shopify
-    assert square
     graphql = [row for row in shopify if row["path"].endswith("/graphql.json")]
     assert graphql
     for row in graphql:
@@ -68,3 +134,23 @@ async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
     for row in api:
         problems = validate_request(row["method"], row["path"], row["body"])
         assert problems == [], (row["method"], row["path"], problems)
+
+
+async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
+    demo_run: tuple[DemoReport, Path, list[str]],
+) -> None:
+    report, recorded, lines = demo_run
+    result = report.as_dict()
+    assert result["channels_agree"], result["mismatches"]
+    assert result["ok"]
+    assert result["catalog_skus"] == SKUS
+    assert result["channels_checked"] == ["web", "pos", "amazon", "clover"]
+    assert result["levels_checked"] == SKUS * (4 + 2 + 1 + 1)
+    assert any("first sync" in line for line in lines)
+    assert any(line.startswith("amazon feed JSON_LISTINGS_FEED") for line in lines)
+    check_events(result)
+    check_shipment(result)
+    check_amazon(result, recorded)
+    check_shopify_and_square(recorded)
+    assert read_recorded(recorded, "clover")
+    assert read_recorded(recorded, "easypost")

@@ -42,7 +42,7 @@ def fake(result: DemoReport) -> Callable[..., Any]:
 @pytest.mark.parametrize(
     ("mismatches", "code", "expected"),
     [
-        ([], 0, "all 2 levels on both channels agree"),
+        ([], 0, "all 2 levels on every sales channel"),
         ([Mismatch("web", "A", "boulder", 3, 2)], 1, "1 of 2 levels DISAGREE"),
     ],
 )
@@ -65,3 +65,10 @@ def test_json_is_one_object_with_latency_per_event(monkeypatch: pytest.MonkeyPat
     [event] = data["events"]
     assert (event["kind"], event["source_channel"], event["ms_until_all_channels"]) == ("in_store_sale", "pos", 42.0)
     assert event["channels"][0]["ms"] == 42.0
+
+
+def test_emulator_commands_cover_every_built_in_connector() -> None:
+    result = CliRunner().invoke(app, ["emulator", "--help"])
+    assert result.exit_code == 0
+    for name in ("shopify", "square", "amazon", "clover", "easypost"):
+        assert name in result.stdout
