@@ -193,12 +193,8 @@ async def play(world: DemoWorld, emit: Emit) -> DemoReport:
             WEB: api_calls(world.shopify.calls, "throttled"),
             POS: api_calls(world.square.calls, "rate_limited"),
             AMAZON: amazon_calls(amazon, world.engine.channels[AMAZON].connector),
-            # the Clover emulator counts by route with the merchant prefix cut off: its merchant read is "GET "
             CLOVER: api_calls(
-                {
-                    (name if name.strip() != "GET" else "GET /merchants/{mId}"): n
-                    for name, n in world.vendors.clover.calls.items()
-                },
+                world.vendors.clover.calls,
                 "rate_limited",
             ),
             PARCELS: api_calls(world.vendors.easypost.calls, "rate_limited"),

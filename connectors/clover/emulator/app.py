@@ -286,7 +286,7 @@ class CloverEmulator:
                 self._admit(token)
                 admitted = True
                 self._in_flight[token] += 1
-                self.calls[f"{method} {template.replace('/v3/merchants/{mId}', '')}"] += 1
+                self.calls[f"{method} {template.replace('/v3/merchants/{mId}', '') or '/merchants/{mId}'}"] += 1
                 await self.knobs.delay()
                 if self.injected:
                     self._inject(self.injected.pop(0))
