@@ -124,6 +124,8 @@ async def reconcile_channel(
         moment = now or datetime.now(UTC)
         horizon = (moment - drift_grace, moment - VERIFY_AFTER)
         masters = await _write_from_known(store, channel, masters, planner, report, horizon)
+    elif trust_known and masters:
+        masters = _needing_a_read(store, channel, masters, planner, report)
     if not masters:
         return report
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
@@ -193,6 +195,36 @@ def _decidable_unread(level: KnownLevel, expires: datetime, fresh_after: datetim
         and level.shown_at is not None
         and level.shown_at > fresh_after
     )
+
+
+def _needing_a_read(
+    store: Store, channel: ChannelRuntime, masters: list[str], planner: TargetPlanner, report: ReconcileReport
+) -> list[str]:
+    """On a channel without compare-and-set, the SKUs worth a read: those where some target differs from what the
+    channel is known to show, or where that is unknown or unexplained. A SKU whose every position is known,
+    explained and already at its target is left alone (no read, no write): a change at a location this channel
+    does not show, or one that leaves its quantity where it was, costs it no API call. Drift is still found by
+    the read-back, which always reads."""
+    known = store.known_levels(channel.id, masters)
+    shown_here = set(channel.location_ids.values())
+    needs_read: list[str] = []
+    for sku in masters:
+        wanted = {
+            location_id: quantity
+            for (channel_id, location_id), quantity in planner.quantities(
+                sku, available_by_location(store, sku)
+            ).items()
+            if channel_id == channel.id and location_id in shown_here
+        }
+        levels = {location_id: known.get((sku, location_id)) for location_id in wanted}
+        if not wanted or any(
+            level is None or level.unexplained_since is not None or level.quantity != wanted[location_id]
+            for location_id, level in levels.items()
+        ):
+            needs_read.append(sku)
+            continue
+        report.checked += len(wanted)
+    return needs_read
 
 
 async def _write_from_known(
