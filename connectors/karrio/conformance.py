@@ -5,6 +5,7 @@ emulator served over HTTP. ``tests/conformance/test_karrio_<carrier>.py`` turns 
 from __future__ import annotations
 
 import itertools
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
@@ -147,6 +148,7 @@ class KarrioCarrierHarness(ConformanceHarness):
         """A shipment the carrier's emulator rates and labels."""
         return sample_request(reference)
 
+    @abstractmethod
     def make_settings(self, server_url: str) -> KarrioCarrierSettings:
         raise NotImplementedError
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class EmulatedParcel:
     scans: list[tuple[ScanStep, datetime]] = field(default_factory=list)
 
 
-class CarrierEmulator:
+class CarrierEmulator(ABC):
     """Base of the carrier emulators. ``steps`` is the carrier's scan sequence (the label sale records the
     first; :meth:`advance` each next one). ``clock`` returns aware UTC time for token issue and scan times."""
 
@@ -94,14 +95,17 @@ class CarrierEmulator:
 
     # -- carrier specifics (subclasses) -------------------------------------------------------------------------
 
+    @abstractmethod
     def routes(self) -> list[BaseRoute]:
         """The carrier's API routes, each endpoint built with :meth:`api`."""
         raise NotImplementedError
 
+    @abstractmethod
     def error_response(self, status: int, code: str, message: str) -> Response:
         """The carrier's error body for ``status``."""
         raise NotImplementedError
 
+    @abstractmethod
     def injected_error(self, status: int) -> tuple[str, str]:
         """The carrier's (code, message) for an injected ``status`` (429, 5xx)."""
         raise NotImplementedError
@@ -145,6 +149,7 @@ class CarrierEmulator:
         if expiry is None or expiry <= self.clock():
             raise VendorError(401, *self.unauthorized())
 
+    @abstractmethod
     def unauthorized(self) -> tuple[str, str]:
         """The carrier's (code, message) for a missing or expired token."""
         raise NotImplementedError
