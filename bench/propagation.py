@@ -55,6 +55,7 @@ SETTINGS = DemoSettings(
     square_burst=20,
     api_latency_ms=API_LATENCY_MS,
     drifted_every=0,
+    every_vendor=False,  # the web store and the POS only: the world this benchmark's baseline was measured in
 )
 
 Position = tuple[str, str]

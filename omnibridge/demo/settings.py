@@ -26,6 +26,9 @@ class DemoSettings:
     """Every n-th SKU starts with the wrong count on the POS, so the first sync has something to correct."""
     clover_drifted_every: int = 9
     """The same on Clover (one unit short)."""
+    every_vendor: bool = True
+    """False: the world's profile has only the web store and the POS (Shopify and Square, three locations), as
+    before the other connectors existed; the propagation benchmark uses it to stay comparable with its baseline."""
     amazon_feed_processing_s: float = 1.0
     """How long Amazon takes to process a feed (minutes in real life; shortened so the demo stays quick). Every
     other Amazon limit is the default usage plan of the SP-API models."""

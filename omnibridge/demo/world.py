@@ -221,7 +221,7 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
         feed_processing_s=settings.amazon_feed_processing_s,
         clover_drifted_every=settings.clover_drifted_every,
     )
-    shopify_location = seed_shopify(shopify, locations=ALL_WEB_LOCATIONS)
+    shopify_location = seed_shopify(shopify, locations=ALL_WEB_LOCATIONS if settings.every_vendor else WEB_LOCATIONS)
     square_location = seed_square(square, drifted_every=settings.drifted_every)
 
     profile_path = write_profile(
@@ -230,11 +230,11 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
         square_url=url["square"],
         receiver_url=receiver_url,
         settings=settings,
-        vendors=vendor_urls,
+        vendors=vendor_urls if settings.every_vendor else None,
     )
     profile = load_profile(profile_path)
     with open_store(profile.store_url) as store:
-        seed_ledger(store, golden=True)
+        seed_ledger(store, golden=settings.every_vendor)
         carriers = CarrierRuntime.for_profile(store, profile)
         engine = SyncEngine.for_profile(
             store, profile, fetch_wait=DAEMON_FETCH_WAIT, foreign_channels=list(carriers.channels)

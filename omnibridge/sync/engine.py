@@ -179,8 +179,9 @@ class SyncEngine:
         self._planner: AvailabilityPlanner | None = None
         self._resumed: set[str] = set()
         self._fetching: dict[int, tuple[str, asyncio.Task[list[ChannelEvent]]]] = {}
-        self._pass_lock = asyncio.Lock()
         """Fetches of what pending deliveries name, by inbox id: (channel, task); they outlive a pass."""
+        self._pass_lock = asyncio.Lock()
+        """Held by a worker pass (process_pending), so two passes never take the same entry."""
         self.fetch_wait = fetch_wait
         self._pull_due: dict[str, float] = {}
         """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
