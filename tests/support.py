@@ -1,18 +1,65 @@
 """Test helpers shared across folders: a stand-in for the third-party ``acme-wms`` connector (for tests that must
-not depend on it being installed) and the type of the ``write`` fixture."""
+not depend on it being installed), the type of the ``write`` fixture, and hand-moved clocks and a webhook
+receiver for driving vendor emulators."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, HttpUrl, SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from omnibridge.sdk.metadata import Capability, ConnectorKind, ConnectorSpec
 from omnibridge.sdk.registry import ConnectorRegistry, LoadFailure, RegisteredConnector
 
 WriteFile = Callable[[str, str], Path]
 """``write(relative_path, text)`` from the ``write`` fixture in tests/conftest.py."""
+
+
+class ManualClock:
+    """Wall clock that only moves when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+class ManualMonotonic:
+    """Monotonic seconds (for rate-limit buckets), moved by hand."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@dataclass
+class WebhookReceiver:
+    """An ASGI endpoint that records every POST (headers, raw body), whatever its path, and answers ``statuses``
+    in turn (then 200)."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def hook(request: Request) -> Response:
+            self.received.append((dict(request.headers), await request.body()))
+            return Response(status_code=self.statuses.pop(0) if self.statuses else 200)
+
+        return Starlette(routes=[Route("/{path:path}", hook, methods=["POST"])])
 
 
 class AcmeSettings(BaseModel):

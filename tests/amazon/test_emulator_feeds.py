@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import jsonschema  # type: ignore[import-untyped]
+from support import WebhookReceiver
 
 from connectors.amazon.emulator import AmazonEmulator, AmazonEmulatorConfig
 from connectors.amazon.spec_check import load_spec, validate_recorded
@@ -20,7 +21,6 @@ from .test_emulator_support import (
     MARKETPLACE,
     SELLER,
     SKU,
-    Receiver,
     Seller,
     feed_message,
     make_seller,
@@ -213,7 +213,7 @@ def test_with_no_processing_delay_the_feed_is_done_at_the_first_poll() -> None:
 
 
 def test_on_the_real_clock_feeds_finish_in_the_background_and_notify() -> None:
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     emu = AmazonEmulator(
         AmazonEmulatorConfig(feed_processing_s=0.05, notification_url=HOOK_URL),
         webhook_transport=httpx.ASGITransport(app=receiver.app()),

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from support import ManualClock, ManualMonotonic, WebhookReceiver
 
 from connectors.amazon.emulator import AmazonEmulator, AmazonEmulatorConfig
 from omnibridge.sdk.emulator import RequestRecorder, WebhookKnobs
@@ -31,45 +28,6 @@ SKU = "TENT-2P-GRN"
 BASE = "https://sellingpartnerapi-na.amazon.test"
 
 
-class ManualClock:
-    """Wall clock that only moves when told."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-class ManualMonotonic:
-    """Monotonic seconds for the rate-limit buckets, moved by hand."""
-
-    def __init__(self) -> None:
-        self.value = 0.0
-
-    def __call__(self) -> float:
-        return self.value
-
-
-@dataclass
-class Receiver:
-    """An ASGI endpoint that records notification deliveries and answers ``statuses`` in turn (then 200)."""
-
-    statuses: list[int] = field(default_factory=list)
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        async def hook(request: Request) -> Response:
-            self.received.append((dict(request.headers), await request.body()))
-            return Response(status_code=self.statuses.pop(0) if self.statuses else 200)
-
-        return Starlette(routes=[Route("/omnibridge/amazon", hook, methods=["POST"])])
-
-
 @dataclass
 class Seller:
     """A seeded emulator (one listing, 10 in stock) with manual clocks and an access token."""
@@ -77,7 +35,7 @@ class Seller:
     emu: AmazonEmulator
     clock: ManualClock
     mono: ManualMonotonic
-    receiver: Receiver
+    receiver: WebhookReceiver
     token: str
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
@@ -98,7 +56,7 @@ class Seller:
 def make_seller(
     *, notification_url: str | None = HOOK_URL, recorder: RequestRecorder | None = None, **overrides: Any
 ) -> Seller:
-    clock, mono, receiver = ManualClock(), ManualMonotonic(), Receiver()
+    clock, mono, receiver = ManualClock(START), ManualMonotonic(), WebhookReceiver()
     config = AmazonEmulatorConfig(
         seller_id=SELLER,
         client_id=CLIENT_ID,

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from support import ManualMonotonic
 
 from connectors.easypost.client import EasyPostConnector
 from connectors.easypost.emulator import EasyPostEmulator, EasyPostEmulatorConfig
@@ -29,16 +30,6 @@ class SteppingClock:
     def __call__(self) -> datetime:
         self.now += timedelta(minutes=1)
         return self.now
-
-
-class ManualMonotonic:
-    """Monotonic seconds for the emulator's rate-limit buckets, moved by hand."""
-
-    def __init__(self) -> None:
-        self.value = 0.0
-
-    def __call__(self) -> float:
-        return self.value
 
 
 @dataclass

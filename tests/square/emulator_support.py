@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from support import ManualClock, ManualMonotonic, WebhookReceiver
 
 from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from omnibridge.sdk.emulator import WebhookKnobs
@@ -26,45 +23,6 @@ HOOK_URL = "https://hooks.example.com/omnibridge/square?profile=shop-1"
 SKU = "TENT-2P-GRN"
 
 
-class ManualClock:
-    """Wall clock that only moves when told."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-class ManualMonotonic:
-    """Monotonic seconds for the rate-limit bucket, moved by hand."""
-
-    def __init__(self) -> None:
-        self.value = 0.0
-
-    def __call__(self) -> float:
-        return self.value
-
-
-@dataclass
-class Receiver:
-    """An ASGI webhook endpoint that records deliveries and answers ``statuses`` in turn (then 200)."""
-
-    statuses: list[int] = field(default_factory=list)
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        async def hook(request: Request) -> Response:
-            self.received.append((dict(request.headers), await request.body()))
-            return Response(status_code=self.statuses.pop(0) if self.statuses else 200)
-
-        return Starlette(routes=[Route("/omnibridge/square", hook, methods=["POST"])])
-
-
 @dataclass
 class Shop:
     """A seeded emulator: one location, one variation with 10 in stock (counted an hour ago)."""
@@ -72,7 +30,7 @@ class Shop:
     emu: SquareEmulator
     clock: ManualClock
     mono: ManualMonotonic
-    receiver: Receiver
+    receiver: WebhookReceiver
     location_id: str
     variation_id: str
 
@@ -88,7 +46,7 @@ class Shop:
 
 
 def make_shop(*, notification_url: str | None = HOOK_URL, **overrides: Any) -> Shop:
-    clock, mono, receiver = ManualClock(), ManualMonotonic(), Receiver()
+    clock, mono, receiver = ManualClock(START), ManualMonotonic(), WebhookReceiver()
     config = SquareEmulatorConfig(
         access_token=TOKEN, signature_key=SIGNATURE_KEY, notification_url=notification_url, **overrides
     )
