@@ -52,6 +52,10 @@ CLIENT_SECRET = "conformance-secret"  # noqa: S105 - the emulator's test credent
 _references = itertools.count(1)
 
 
+SAMPLE_PARCEL = Parcel(weight_oz=Decimal("20"), length_in=Decimal("10"), width_in=Decimal("6"), height_in=Decimal("4"))
+"""20 oz, 10x6x4 in: every emulated carrier rates it with all its services."""
+
+
 def sample_request(reference: str = "conformance-shipment") -> ShipmentRequest:
     """A domestic US parcel (20 oz, 10x6x4 in) every emulated carrier rates with all its services."""
     return ShipmentRequest(
@@ -74,7 +78,7 @@ def sample_request(reference: str = "conformance-shipment") -> ShipmentRequest:
             state="CA",
             phone="3105551234",
         ),
-        parcel=Parcel(weight_oz=Decimal("20"), length_in=Decimal("10"), width_in=Decimal("6"), height_in=Decimal("4")),
+        parcel=SAMPLE_PARCEL,
     )
 
 
@@ -100,7 +104,7 @@ def sample_request_gb(reference: str = "conformance-shipment") -> ShipmentReques
             phone="+441611234567",
             email="ada@example.org",
         ),
-        parcel=Parcel(weight_oz=Decimal("20"), length_in=Decimal("10"), width_in=Decimal("6"), height_in=Decimal("4")),
+        parcel=SAMPLE_PARCEL,
     )
 
 
