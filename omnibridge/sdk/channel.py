@@ -43,6 +43,8 @@ __all__ = [
     "ChannelConnector",
     "ChannelEvent",
     "ChannelLocation",
+    "FulfilmentEvent",
+    "FulfilmentLineEvent",
     "OrderEvent",
     "OrderEventKind",
     "OrderLineEvent",
@@ -212,6 +214,36 @@ class RefundEvent:
         _require_aware("occurred_at", self.occurred_at)
 
 
+@dataclass(frozen=True, slots=True)
+class FulfilmentLineEvent:
+    """Units of one order line that left. ``line_ref`` is the order line's own ref (as in :class:`OrderLineEvent`)."""
+
+    line_ref: str
+    sku: str | None
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentEvent:
+    """Units of an order shipped or handed over from ``location_ref`` (a Shopify fulfillment, a partial shipment).
+
+    ``ref`` is the vendor's id of the fulfilment, stable across deliveries; ``order_ref`` the order's. The engine
+    turns each line into a shipment of the order line's commitment at that location, once per fulfilment line.
+    A channel whose orders simply complete (a POS sale) keeps sending :attr:`OrderEventKind.COMPLETED` instead.
+    """
+
+    ref: str
+    order_ref: str
+    occurred_at: datetime
+    lines: tuple[FulfilmentLineEvent, ...]
+    location_ref: str | None = None
+    tracking_number: str | None = None
+    carrier: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("occurred_at", self.occurred_at)
+
+
 class StockChangeKind(StrEnum):
     """A stock change people made on the channel itself (not an order, not omnibridge)."""
 
@@ -253,7 +285,7 @@ class StockObservedEvent:
         _require_aware("observed_at", self.observed_at)
 
 
-ChannelEvent = OrderEvent | RefundEvent | StockChangeEvent | StockObservedEvent
+ChannelEvent = OrderEvent | RefundEvent | FulfilmentEvent | StockChangeEvent | StockObservedEvent
 
 
 @dataclass(frozen=True, slots=True)
