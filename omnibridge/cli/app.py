@@ -32,6 +32,7 @@ from omnibridge.cli.listings import listings_app
 from omnibridge.cli.run import run as _run_command
 from omnibridge.cli.shipments import shipments_app
 from omnibridge.cli.sync import sync as _sync_command
+from omnibridge.cli.verify import verify as _verify_command
 from omnibridge.config import (
     DEFAULT_PROFILE,
     PROFILE_ENV,
@@ -96,6 +97,7 @@ app.add_typer(db_app, name="db")
 app.command(name="sync")(_sync_command)
 app.command(name="explain")(_explain_command)
 app.command(name="incidents")(_incidents_command)
+app.command(name="verify")(_verify_command)
 app.command(name="run")(_run_command)
 app.command(name="demo")(_demo_command)
 app.add_typer(emulator_app, name="emulator")

@@ -37,6 +37,10 @@ def run(
         float,
         typer.Option("--tracking-minutes", help="Refresh carrier tracking of shipments not yet delivered this often."),
     ] = 30.0,
+    verify_minutes: Annotated[
+        float,
+        typer.Option("--verify-minutes", help="Check the ledger's consistency (omnibridge verify) this often."),
+    ] = 60.0,
     stop_timeout: Annotated[
         float,
         typer.Option("--stop-timeout", help="On SIGTERM, wait this long for the pass in flight, then cancel it."),
@@ -64,6 +68,7 @@ def run(
         poll_seconds=poll_seconds,
         readback_minutes=readback_minutes,
         tracking_minutes=tracking_minutes,
+        verify_minutes=verify_minutes,
         stop_timeout_seconds=stop_timeout,
     )
     asyncio.run(run_daemon(profile, options))

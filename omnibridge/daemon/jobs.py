@@ -17,6 +17,7 @@ from omnibridge.daemon.schedule import (
     READBACK,
     RESOLVE_LOCATIONS,
     TRACKING_REFRESH,
+    VERIFY,
     Job,
 )
 from omnibridge.daemon.state import DaemonState
@@ -24,7 +25,7 @@ from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import get_logger
 from omnibridge.shipping.runtime import CarrierRuntime
-from omnibridge.store import Store
+from omnibridge.store import Incident, Store
 from omnibridge.sync import SyncEngine
 from omnibridge.sync.file_exports import ExportSink, export_changes
 
@@ -45,6 +46,29 @@ def expire_reservations(store: Store) -> int:
     """
     del store
     return 0
+
+
+def verify_ledger(store: Store) -> str:
+    """Run the ledger's consistency check; each inconsistency is logged and recorded once as an incident (kind
+    ``verify``, keyed by what was found, so a changed finding is a new incident). ``ok`` or ``inconsistent``."""
+    found = store.verify()
+    for inconsistency in found:
+        log().error(
+            "verify.inconsistent",
+            check=inconsistency.check,
+            subject=inconsistency.subject,
+            detail=inconsistency.detail,
+        )
+        store.add_incident(
+            Incident(
+                kind="verify",
+                decision="inconsistent",
+                summary=f"{inconsistency.check}: {inconsistency.subject}: {inconsistency.detail}",
+                dedupe_key=f"verify:{inconsistency.check}:{inconsistency.subject}:{inconsistency.found}",
+                data=inconsistency.as_dict(),
+            )
+        )
+    return "inconsistent" if found else "ok"
 
 
 class JobRunner:
@@ -99,6 +123,8 @@ class JobRunner:
             return self._export(job.channel)
         if job.kind == TRACKING_REFRESH:
             return await self._refresh_tracking(job.channel)
+        if job.kind == VERIFY:
+            return verify_ledger(self.engine.store)
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
 
     async def resolve(self) -> str:

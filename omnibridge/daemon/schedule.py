@@ -15,6 +15,8 @@ Jobs (see docs/operations.md):
   shipments changed since its last export (:mod:`omnibridge.sync.file_exports`);
 * ``expire_reservations`` every minute — release holds whose time ran out (the ledger has no hold expiry yet,
   so this always counts 0; see :func:`omnibridge.daemon.jobs.expire_reservations`);
+* ``verify`` every ``verify_minutes`` — the ledger's consistency check (:mod:`omnibridge.ledger.verify`); each
+  inconsistency is logged and recorded once as an incident (kind ``verify``);
 * ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
   not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`).
 
@@ -44,6 +46,7 @@ __all__ = [
     "READBACK",
     "RESOLVE_LOCATIONS",
     "TRACKING_REFRESH",
+    "VERIFY",
     "Job",
     "JobQueue",
     "ScheduleOptions",
@@ -58,6 +61,7 @@ EXPIRE_RESERVATIONS = "expire_reservations"
 RESOLVE_LOCATIONS = "resolve_locations"
 TRACKING_REFRESH = "tracking_refresh"
 EXPORT = "export"
+VERIFY = "verify"
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class ScheduleOptions:
     readback_minutes: float = 15.0
     expire_seconds: float = 60.0
     tracking_minutes: float = 30.0
+    verify_minutes: float = 60.0
 
 
 def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
@@ -180,6 +185,7 @@ def build_scheduler(
     for channel_id in exported_channels(live):
         add(Job(EXPORT, channel_id), options.poll_seconds)
     add(Job(EXPIRE_RESERVATIONS), options.expire_seconds)
+    add(Job(VERIFY), timedelta(minutes=options.verify_minutes).total_seconds())
     for channel_id in sorted(carriers):
         add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
     return scheduler

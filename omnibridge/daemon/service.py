@@ -66,6 +66,8 @@ class DaemonOptions:
     readback_minutes: float = 15.0
     tracking_minutes: float = 30.0
     """Refresh the tracking of carrier channels' shipments not yet delivered or cancelled this often."""
+    verify_minutes: float = 60.0
+    """Run the ledger's consistency check (``omnibridge verify``) this often; inconsistencies become incidents."""
     idle_seconds: float = 1.0
     """The worker looks at the inbox at least this often, even when no delivery woke it."""
     graceful_seconds: int = 10
@@ -78,8 +80,10 @@ class DaemonOptions:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise OmnibridgeError(f"--port {self.port}: expected a TCP port between 1 and 65535")
-        if self.poll_seconds <= 0 or self.readback_minutes <= 0 or self.tracking_minutes <= 0:
-            raise OmnibridgeError("--poll-seconds, --readback-minutes and --tracking-minutes must be greater than 0")
+        if min(self.poll_seconds, self.readback_minutes, self.tracking_minutes, self.verify_minutes) <= 0:
+            raise OmnibridgeError(
+                "--poll-seconds, --readback-minutes, --tracking-minutes and --verify-minutes must be greater than 0"
+            )
 
 
 class _Server(uvicorn.Server):
@@ -183,6 +187,7 @@ class Daemon:
                 poll_seconds=self.options.poll_seconds,
                 readback_minutes=self.options.readback_minutes,
                 tracking_minutes=self.options.tracking_minutes,
+                verify_minutes=self.options.verify_minutes,
             ),
             carriers=self.carriers.channels,
         )

@@ -19,7 +19,7 @@ from omnibridge.models.inventory import (
 )
 from omnibridge.models.listings import Listing, ListingStatus
 from omnibridge.models.locations import WEEKDAYS, Location, LocationCapability, LocationType
-from omnibridge.models.orders import FulfilmentMethod, Order, OrderLine, OrderStatus
+from omnibridge.models.orders import FulfilmentMethod, LineStatus, Order, OrderLine, OrderLineRecord, OrderStatus
 from omnibridge.models.shipments import (
     Return,
     ReturnLine,
@@ -45,6 +45,7 @@ __all__ = [
     "FulfilmentMethod",
     "GeoPoint",
     "InventoryPosition",
+    "LineStatus",
     "Listing",
     "ListingStatus",
     "Location",
@@ -56,6 +57,7 @@ __all__ = [
     "MovementStatus",
     "Order",
     "OrderLine",
+    "OrderLineRecord",
     "OrderStatus",
     "Product",
     "RecordedMovement",

@@ -95,3 +95,64 @@ class Order(CanonicalModel):
     updated_at: datetime
     """When the channel last changed it."""
     priority: int = Field(default=0, description="Higher wins when two orders compete for the last unit")
+
+
+class LineStatus(StrEnum):
+    """Where an order line stands as far as stock is concerned (:class:`OrderLineRecord`)."""
+
+    OPEN = "open"
+    """Units still to leave; its open units are committed at ``location_id``."""
+    ON_HOLD = "on_hold"
+    """Open, but its commitment was released (the oversell resolver held it); nothing is committed."""
+    SHIPPED = "shipped"
+    """Every unit left (shipped, collected, sold at the till), some perhaps cancelled."""
+    CANCELLED = "cancelled"
+    """Cancelled before any unit left."""
+    RETURNED = "returned"
+    """Every unit that left came back."""
+
+
+class OrderLineRecord(CanonicalModel):
+    """One order line as the ledger tracks it: the record every commitment, release, move, shipment and return
+    of the line refers to (``StockMovement.reference == id``).
+
+    ``location_id`` is where its open units are allocated (and committed, ``committed`` of them);
+    ``channel_location_id`` is the location the channel last named for it (a channel moving the line is a
+    change of this; omnibridge moving it, e.g. the oversell resolver, changes only ``location_id``). ``version``
+    grows with every change that moves stock, and the idempotency keys of those movements carry it, so a
+    legitimate change is a new movement and the same fact arriving twice is one.
+    """
+
+    id: str
+    """``<channel>:order:<order ref>:<line ref>``"""
+    channel: str
+    order_ref: str
+    line_ref: str
+    sku: Sku
+    quantity: int = Field(ge=0)
+    """Units ordered."""
+    location_id: str | None = None
+    channel_location_id: str | None = None
+    status: LineStatus = LineStatus.OPEN
+    committed: int = Field(default=0, ge=0)
+    """Units of this line committed at ``location_id`` now."""
+    shipped: int = Field(default=0, ge=0)
+    cancelled: int = Field(default=0, ge=0)
+    returned: int = Field(default=0, ge=0)
+    version: int = Field(default=0, ge=0)
+    placed_at: datetime
+    updated_at: datetime
+
+    @property
+    def order_id(self) -> str:
+        """omnibridge's id of the order (``<channel>:<order ref>``)."""
+        return f"{self.channel}:{self.order_ref}"
+
+    @property
+    def open_quantity(self) -> int:
+        """Units neither shipped nor cancelled."""
+        return max(0, self.quantity - self.shipped - self.cancelled)
+
+    @staticmethod
+    def key(channel: str, order_ref: str, line_ref: str) -> str:
+        return f"{channel}:order:{order_ref}:{line_ref}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -13,11 +15,13 @@ from omnibridge.models import (
     ChannelBinding,
     Customer,
     InventoryPosition,
+    LineStatus,
     Listing,
     Location,
     MovementResult,
     MovementStatus,
     Order,
+    OrderLineRecord,
     Product,
     RecordedMovement,
     Return,
@@ -33,7 +37,9 @@ from omnibridge.store import (
     customers,
     listings,
     locations,
+    order_lines,
     orders,
+    pending_work,
     propagation,
     shipments,
     sync_state,
@@ -42,6 +48,10 @@ from omnibridge.store.engine import check_reachable, create_store_engine, read_s
 from omnibridge.store.migrate import ensure_head
 from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, LevelNote, OutboxItem
 from omnibridge.store.sync_state import InboxEntry, InboxStatus
+from omnibridge.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from omnibridge.ledger.verify import Inconsistency
 
 Clock = Callable[[], datetime]
 
@@ -77,6 +87,16 @@ class Store:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    # -- units of work ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """One write transaction for a decision that changes several rows (see
+        :mod:`omnibridge.store.unit_of_work`): committed when the block exits normally, rolled back whole if it
+        raises."""
+        with write_session(self.engine) as session:
+            yield UnitOfWork(session, self._clock)
 
     # -- catalog -----------------------------------------------------------------------------------------
 
@@ -304,6 +324,50 @@ class Store:
     def find_order(self, channel: str, external_id: str) -> Order | None:
         with read_session(self.engine) as session:
             return orders.find_order(session, channel, external_id)
+
+    def order_line(self, line_id: str) -> OrderLineRecord | None:
+        """The order line record ``line_id`` (``<channel>:order:<order ref>:<line ref>``), or None."""
+        with read_session(self.engine) as session:
+            return order_lines.get_line(session, line_id)
+
+    def order_lines(self, channel: str, order_ref: str) -> list[OrderLineRecord]:
+        """The line records of one channel order, by id."""
+        with read_session(self.engine) as session:
+            return order_lines.lines_of_order(session, channel, order_ref)
+
+    def open_lines_at(self, sku: str, location_id: str) -> list[OrderLineRecord]:
+        """Open lines with units committed at ``(sku, location_id)``, oldest first."""
+        with read_session(self.engine) as session:
+            return order_lines.open_lines_at(session, sku, location_id)
+
+    def all_order_lines(self, *, statuses: Iterable[LineStatus] | None = None) -> list[OrderLineRecord]:
+        with read_session(self.engine) as session:
+            return order_lines.all_lines(session, statuses=statuses)
+
+    def verify(self, window: timedelta | None = None) -> list[Inconsistency]:
+        """The ledger's consistency check (:mod:`omnibridge.ledger.verify`): empty when everything agrees.
+        ``window`` is the idempotency window a pending outbox write may not outlive (default 24 h)."""
+        from omnibridge.ledger.verify import IDEMPOTENCY_WINDOW, verify
+
+        with read_session(self.engine) as session:
+            return verify(session, now=self._clock(), window=window or IDEMPOTENCY_WINDOW)
+
+    # -- pending work ------------------------------------------------------------------------------------
+
+    def mark_work(self, channels: Iterable[str], skus: Iterable[str]) -> None:
+        """Record that ``skus`` must be reconciled on ``channels``; kept until :meth:`finish_work`."""
+        with write_session(self.engine) as session:
+            pending_work.mark_work(session, channels, pending_work.PUSH, skus, self._clock())
+
+    def pending_work(self, channel: str | None = None) -> dict[tuple[str, str], int]:
+        """``(channel, sku) -> seq`` still to reconcile (of one channel, or all)."""
+        with read_session(self.engine) as session:
+            return pending_work.pending_work(session, channel, pending_work.PUSH)
+
+    def finish_work(self, done: Mapping[tuple[str, str], int]) -> None:
+        """Remove the work in ``done`` (as read by :meth:`pending_work`) unless it was marked again since."""
+        with write_session(self.engine) as session:
+            pending_work.finish_work(session, pending_work.PUSH, done)
 
     def save_shipment(self, shipment: Shipment) -> None:
         """Upsert by id; tracking history is append-only (known events are kept, new ones added)."""

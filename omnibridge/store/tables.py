@@ -326,6 +326,44 @@ class IncidentRow(StoreModel, table=True):
     created_at: datetime = _ts(nullable=False)
 
 
+class OrderLineRow(StoreModel, table=True):
+    """An order line as the ledger tracks it (``0006_order_lines``); movements reference it by ``id``."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (sa.Index("ix_order_lines_position_status", "sku", "location_id", "status"),)
+
+    id: str = Field(primary_key=True, max_length=512)
+    channel: str = Field(max_length=128)
+    order_ref: str = Field(max_length=255, index=True)
+    line_ref: str = Field(max_length=255)
+    sku: str = Field(max_length=255)
+    quantity: int
+    location_id: str | None = Field(default=None, max_length=255)
+    channel_location_id: str | None = Field(default=None, max_length=255)
+    status: str = Field(max_length=16)
+    committed: int = 0
+    shipped: int = 0
+    cancelled: int = 0
+    returned: int = 0
+    version: int = 0
+    placed_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class PendingWorkRow(StoreModel, table=True):
+    """What the engine still has to do, kept across errors and restarts (``0006_order_lines``): a SKU to
+    reconcile on a channel (``kind`` ``push``). ``seq`` grows with every mark, so finishing a pass removes only
+    what was marked before it read the work."""
+
+    __tablename__ = "pending_work"
+
+    channel: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(primary_key=True, max_length=16)
+    key: str = Field(primary_key=True, max_length=255)
+    seq: int = 0
+    marked_at: datetime = _ts(nullable=False)
+
+
 def table(row: type[StoreModel]) -> sa.Table:
     """The Core ``Table`` behind a row class (for dialect inserts and bulk updates)."""
     result = row.__table__  # type: ignore[attr-defined]
@@ -351,6 +389,8 @@ INBOX = table(InboxRow)
 CHANNEL_LEVELS = table(ChannelLevelRow)
 OUTBOX = table(OutboxRow)
 INCIDENTS = table(IncidentRow)
+ORDER_LINES = table(OrderLineRow)
+PENDING_WORK = table(PendingWorkRow)
 
 
 class CarrierShipmentRow(StoreModel, table=True):

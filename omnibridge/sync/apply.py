@@ -1,18 +1,18 @@
-"""Channel events into ledger movements, exactly once.
+"""Channel events into ledger movements, exactly once, through order line records.
 
-Every movement's idempotency key is built from the vendor's own ids, so an event applied again — a duplicate
-webhook, an overlapping poll window, a replay — is a DUPLICATE in the ledger and changes nothing (orders are
-also kept as canonical order records, see :mod:`omnibridge.sync.orders`):
+Every event is applied in one unit of work (:meth:`omnibridge.store.Store.unit_of_work`): the order record, its
+line records (:mod:`omnibridge.sync.lines`) and the movements they cause commit together or not at all. A caller
+that must commit more with them (the inbox entry that carried them, the SKUs left to push) passes its own unit.
 
 =====================================  ==================================================================
-event                                  movement (key)
+event                                  effect (see :mod:`omnibridge.sync.lines` for the keys)
 =====================================  ==================================================================
-order PLACED, per line                 commitment   ``<channel>:order:<order>:<line>:commit``
-order COMPLETED, per line              sale         ``<channel>:order:<order>:<line>:sale`` — or fulfilment of
-                                                    the open commitment when the order was seen PLACED first
-order CANCELLED, per line              commitment_release of what is still committed
-                                                    ``<channel>:order:<order>:<line>:cancel``
-refund line, restock ``return``        return       ``<channel>:refund:<refund>:<line>:return``
+order PLACED, per line                 the line is open: committed where the channel says; a change of
+                                       location or quantity moves or resizes the commitment
+order COMPLETED, per line              every open unit left: the commitment is fulfilled, the rest sold
+order CANCELLED, per line              the commitment is released
+fulfilment, per line                   the units left from the fulfilment's location, once per fulfilment
+refund line, restock ``return``        return ``<channel>:refund:<refund>:<line>:return``
 refund line, restock ``cancel``        commitment_release ``<channel>:refund:<refund>:<line>:release``
 stock change (receipt/adjust/count)    receipt / adjustment / count ``<channel>:stock:<change>``
 stock observed                         none (the engine re-reads and reconciles that SKU)
@@ -20,21 +20,23 @@ stock observed                         none (the engine re-reads and reconciles 
 
 Orders and stock changes are facts that already happened on the channel, so they are applied with
 ``allow_shortfall``: the ledger records them even when they take available below zero, and the shortfall is
-reported (the oversell resolver, :mod:`omnibridge.sync.oversell`, acts on it; completions and cancellations
-of a line it moved to another location are applied there). Lines without a SKU, SKUs outside the catalog and unmapped
-locations are skipped with a message; they never fail the rest of the event.
+reported (the oversell resolver, :mod:`omnibridge.sync.oversell`, acts on it). Lines without a SKU, SKUs outside
+the catalog and unmapped locations are skipped with a message (the engine logs and counts every message); they
+never fail the rest of the event. A refusal of one line (``ConflictError``) undoes that line alone, with a
+message. An idempotency key that already recorded a different movement (:class:`IdempotencyKeyReusedError`) fails
+the whole event, so its delivery goes to the dead letters instead of being marked done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
-from omnibridge.errors import ConflictError
+from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
 from omnibridge.models import MovementKind, MovementStatus, StockMovement
 from omnibridge.sdk.channel import (
     ChannelEvent,
+    FulfilmentEvent,
     OrderEvent,
     OrderEventKind,
     RefundEvent,
@@ -44,34 +46,13 @@ from omnibridge.sdk.channel import (
     StockObservedEvent,
 )
 from omnibridge.store import Store
-from omnibridge.sync.orders import record_order
+from omnibridge.store.unit_of_work import UnitOfWork
+from omnibridge.sync.lines import LineBook, LineFact
+from omnibridge.sync.orders import is_stale, record_order, refresh_fulfilment
+from omnibridge.sync.outcome import ApplyOutcome, Position
 from omnibridge.sync.runtime import ChannelRuntime
 
-Position = tuple[str, str]
-"""(master SKU, location id)."""
-
-
-@dataclass
-class ApplyOutcome:
-    """What applying a batch of events did."""
-
-    applied: int = 0
-    duplicates: int = 0
-    orders: int = 0
-    """Order records created or updated."""
-    touched: set[Position] = field(default_factory=set)
-    observed: list[tuple[Position, int | None, datetime]] = field(default_factory=list)
-    shortfalls: list[tuple[Position, int]] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-
-    def merge(self, other: ApplyOutcome) -> None:
-        self.applied += other.applied
-        self.duplicates += other.duplicates
-        self.orders += other.orders
-        self.touched |= other.touched
-        self.observed.extend(other.observed)
-        self.shortfalls.extend(other.shortfalls)
-        self.messages.extend(other.messages)
+__all__ = ["ApplyOutcome", "EventApplier", "Position"]
 
 
 class EventApplier:
@@ -82,124 +63,95 @@ class EventApplier:
         self.channel = channel
         self._known_skus: set[str] | None = None
 
-    def apply_all(self, events: Iterable[ChannelEvent]) -> ApplyOutcome:
+    def apply_all(self, events: Iterable[ChannelEvent], *, uow: UnitOfWork | None = None) -> ApplyOutcome:
+        """Apply ``events`` in order: each in its own unit of work, or all in ``uow`` when one is given (it then
+        commits with whatever else the caller does in it). Raises :class:`IdempotencyKeyReusedError` (nothing of
+        the failing event is kept) and store errors; everything else becomes a message in the outcome."""
         outcome = ApplyOutcome()
         for event in events:
-            if isinstance(event, OrderEvent):
-                self._order(event, outcome)
-            elif isinstance(event, RefundEvent):
-                self._refund(event, outcome)
-            elif isinstance(event, StockChangeEvent):
-                self._stock_change(event, outcome)
-            elif isinstance(event, StockObservedEvent):
+            if isinstance(event, StockObservedEvent):
                 self._observed(event, outcome)
+                continue
+            unit: AbstractContextManager[UnitOfWork] = (
+                nullcontext(uow) if uow is not None else self.store.unit_of_work()
+            )
+            with unit as work:
+                if isinstance(event, OrderEvent):
+                    self._order(work, event, outcome)
+                elif isinstance(event, FulfilmentEvent):
+                    self._fulfilment(work, event, outcome)
+                elif isinstance(event, RefundEvent):
+                    self._refund(work, event, outcome)
+                elif isinstance(event, StockChangeEvent):
+                    self._stock_change(work, event, outcome)
         return outcome
 
     # -- events ------------------------------------------------------------------------------------------
 
-    def _order(self, event: OrderEvent, outcome: ApplyOutcome) -> None:
+    def _order(self, uow: UnitOfWork, event: OrderEvent, outcome: ApplyOutcome) -> None:
+        stale = is_stale(uow, self.channel, event)
+        if event.kind is not OrderEventKind.UPDATED and not (stale and event.kind is OrderEventKind.PLACED):
+            facts = [
+                fact
+                for fact in (
+                    self._fact(event.ref, line.line_ref, line.sku, line.location_ref, line.quantity, event, outcome)
+                    for line in event.lines
+                    if line.quantity > 0
+                )
+                if fact is not None
+            ]
+            self._lock(uow, facts)
+            book = LineBook(uow, outcome)
+            operation = {
+                OrderEventKind.PLACED: book.placed,
+                OrderEventKind.COMPLETED: book.completed,
+                OrderEventKind.CANCELLED: book.cancelled,
+            }[event.kind]
+            for fact in facts:
+                self._guarded(uow, outcome, f"order {event.ref} line {fact.line_ref}", operation, fact)
         try:
-            if record_order(self.store, self.channel, event, self._catalog()) is not None:
-                outcome.orders += 1
+            with uow.savepoint():
+                if record_order(uow, self.channel, event, self._catalog()) is not None:
+                    outcome.orders += 1
         except ConflictError as exc:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
-        if event.kind is OrderEventKind.UPDATED:
-            return
-        for line in event.lines:
-            where = self._position(line.sku, line.location_ref, f"order {event.ref} line {line.line_ref}", outcome)
-            if where is None or line.quantity <= 0:
-                continue
-            reference = f"{self.channel.id}:order:{event.ref}:{line.line_ref}"
-            if event.kind is not OrderEventKind.PLACED:
-                where = self._commitment_location(where, reference)
-            if event.kind is OrderEventKind.PLACED:
-                self._move(
-                    MovementKind.COMMITMENT,
-                    where,
-                    line.quantity,
-                    f"{reference}:commit",
-                    event.occurred_at,
-                    reference,
-                    outcome,
-                )
-            elif event.kind is OrderEventKind.COMPLETED:
-                if self.store.find_movement(f"{reference}:fulfil") is not None:
-                    outcome.duplicates += 1
-                    continue
-                open_commitment = self._outstanding_commitment(where, reference)
-                if self.store.find_movement(f"{reference}:sale") is None and open_commitment > 0:
-                    self._move(
-                        MovementKind.FULFILMENT,
-                        where,
-                        min(open_commitment, line.quantity),
-                        f"{reference}:fulfil",
-                        event.occurred_at,
-                        reference,
-                        outcome,
-                    )
-                else:
-                    self._move(
-                        MovementKind.SALE,
-                        where,
-                        line.quantity,
-                        f"{reference}:sale",
-                        event.occurred_at,
-                        reference,
-                        outcome,
-                    )
-            elif event.kind is OrderEventKind.CANCELLED:
-                key = f"{reference}:cancel"
-                if self.store.find_movement(key) is not None:
-                    outcome.duplicates += 1
-                    continue
-                open_commitment = self._outstanding_commitment(where, reference)
-                if open_commitment > 0:
-                    self._move(
-                        MovementKind.COMMITMENT_RELEASE,
-                        where,
-                        min(open_commitment, line.quantity),
-                        key,
-                        event.occurred_at,
-                        reference,
-                        outcome,
-                    )
 
-    def _refund(self, event: RefundEvent, outcome: ApplyOutcome) -> None:
+    def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
+        facts = [
+            fact
+            for fact in (
+                self._fact(
+                    event.order_ref, line.line_ref, line.sku, event.location_ref, line.quantity, event, outcome
+                )
+                for line in event.lines
+                if line.quantity > 0
+            )
+            if fact is not None
+        ]
+        self._lock(uow, facts)
+        book = LineBook(uow, outcome)
+        for fact in facts:
+            what = f"fulfilment {event.ref} line {fact.line_ref}"
+            self._guarded(uow, outcome, what, lambda f: book.shipped(f, event.ref), fact)
+        refresh_fulfilment(uow, self.channel.id, event.order_ref)
+
+    def _refund(self, uow: UnitOfWork, event: RefundEvent, outcome: ApplyOutcome) -> None:
+        book = LineBook(uow, outcome)
         for line in event.lines:
             if line.restock_type is RestockType.NO_RESTOCK or line.quantity <= 0:
                 continue
-            where = self._position(line.sku, line.location_ref, f"refund {event.ref} line {line.line_ref}", outcome)
-            if where is None:
+            fact = self._fact(
+                event.order_ref, line.line_ref, line.sku, line.location_ref, line.quantity, event, outcome
+            )
+            if fact is None:
                 continue
-            order_reference = f"{self.channel.id}:order:{event.order_ref}:{line.line_ref}"
-            key = f"{self.channel.id}:refund:{event.ref}:{line.line_ref}"
+            what = f"refund {event.ref} line {line.line_ref}"
             if line.restock_type is RestockType.RETURN:
-                self._move(
-                    MovementKind.RETURN,
-                    where,
-                    line.quantity,
-                    f"{key}:return",
-                    event.occurred_at,
-                    order_reference,
-                    outcome,
-                )
-                continue
-            if self.store.find_movement(f"{key}:release") is not None:
-                outcome.duplicates += 1
-                continue
-            open_commitment = self._outstanding_commitment(where, order_reference)
-            if open_commitment > 0:
-                self._move(
-                    MovementKind.COMMITMENT_RELEASE,
-                    where,
-                    min(open_commitment, line.quantity),
-                    f"{key}:release",
-                    event.occurred_at,
-                    order_reference,
-                    outcome,
-                )
+                self._guarded(uow, outcome, what, lambda f: book.returned(f, event.ref), fact)
+            else:
+                self._guarded(uow, outcome, what, lambda f: book.refund_cancelled(f, event.ref), fact)
 
-    def _stock_change(self, event: StockChangeEvent, outcome: ApplyOutcome) -> None:
+    def _stock_change(self, uow: UnitOfWork, event: StockChangeEvent, outcome: ApplyOutcome) -> None:
         where = self._position(event.sku, event.location_ref, f"stock change {event.ref}", outcome)
         if where is None:
             return
@@ -213,7 +165,30 @@ class EventApplier:
         quantity = event.quantity
         if kind is MovementKind.RECEIPT and quantity < 0:
             kind = MovementKind.ADJUSTMENT
-        self._move(kind, where, quantity, f"{self.channel.id}:stock:{event.ref}", event.occurred_at, None, outcome)
+        movement = StockMovement(
+            idempotency_key=f"{self.channel.id}:stock:{event.ref}",
+            source=self.channel.id,
+            kind=kind,
+            sku=where[0],
+            location_id=where[1],
+            quantity=quantity,
+            occurred_at=event.occurred_at,
+            reference=None,
+        )
+        try:
+            result = uow.apply(movement, allow_shortfall=True, shown_on=self.channel.id)
+        except IdempotencyKeyReusedError:
+            raise
+        except ConflictError as exc:
+            outcome.messages.append(f"{self.channel.id}: {movement.idempotency_key}: {exc}")
+            return
+        if result.status is MovementStatus.DUPLICATE:
+            outcome.duplicates += 1
+            return
+        outcome.applied += 1
+        outcome.touched.add(where)
+        if result.shortfall:
+            outcome.shortfalls.append((where, result.shortfall))
 
     def _observed(self, event: StockObservedEvent, outcome: ApplyOutcome) -> None:
         location_id = self.channel.location_id(event.location_ref)
@@ -223,6 +198,50 @@ class EventApplier:
         outcome.observed.append((position, event.available, event.observed_at))
 
     # -- helpers -----------------------------------------------------------------------------------------
+
+    def _fact(
+        self,
+        order_ref: str,
+        line_ref: str,
+        sku: str | None,
+        location_ref: str | None,
+        quantity: int,
+        event: OrderEvent | FulfilmentEvent | RefundEvent,
+        outcome: ApplyOutcome,
+    ) -> LineFact | None:
+        kind = type(event).__name__.removesuffix("Event").lower()
+        where = self._position(sku, location_ref, f"{kind} {event.ref} line {line_ref}", outcome)
+        if where is None:
+            return None
+        return LineFact(self.channel.id, order_ref, line_ref, where[0], quantity, where[1], event.occurred_at)
+
+    @staticmethod
+    def _lock(uow: UnitOfWork, facts: list[LineFact]) -> None:
+        """Lock every position the facts can touch (where the channel says, where each line is now), in the
+        fixed order, before any line is changed."""
+        positions: set[Position] = {(fact.sku, fact.location_id) for fact in facts}
+        for fact in facts:
+            line = uow.peek_line(fact.line_id)
+            if line is not None and line.location_id is not None:
+                positions.add((line.sku, line.location_id))
+        uow.lock_positions(positions)
+
+    def _guarded(
+        self,
+        uow: UnitOfWork,
+        outcome: ApplyOutcome,
+        what: str,
+        operation: Callable[[LineFact], None],
+        fact: LineFact,
+    ) -> None:
+        """Run one line operation in a savepoint: a refusal undoes that line alone and becomes a message."""
+        try:
+            with uow.savepoint():
+                operation(fact)
+        except IdempotencyKeyReusedError:
+            raise
+        except ConflictError as exc:
+            outcome.messages.append(f"{self.channel.id}: {what}: {exc}")
 
     def _position(
         self, channel_sku: str | None, location_ref: str | None, what: str, outcome: ApplyOutcome
@@ -246,49 +265,3 @@ class EventApplier:
         if self._known_skus is None:
             self._known_skus = {variant.sku for variant in self.store.list_variants()}
         return self._known_skus
-
-    def _commitment_location(self, where: Position, reference: str) -> Position:
-        """Where the line's commitment is now: the location the oversell resolver moved it to, if it did."""
-        moved = self.store.find_movement(f"{reference}:realloc")
-        return where if moved is None else (where[0], moved.movement.location_id)
-
-    def _outstanding_commitment(self, where: Position, reference: str) -> int:
-        """Units still committed for one order line: commitments minus releases and fulfilments."""
-        total = 0
-        for recorded in self.store.movements(where[0], where[1]):
-            if recorded.movement.reference == reference:
-                total += recorded.delta_committed
-        return total
-
-    def _move(
-        self,
-        kind: MovementKind,
-        where: Position,
-        quantity: int,
-        key: str,
-        occurred_at: datetime,
-        reference: str | None,
-        outcome: ApplyOutcome,
-    ) -> None:
-        movement = StockMovement(
-            idempotency_key=key,
-            source=self.channel.id,
-            kind=kind,
-            sku=where[0],
-            location_id=where[1],
-            quantity=quantity,
-            occurred_at=occurred_at,
-            reference=reference,
-        )
-        try:
-            result = self.store.apply(movement, allow_shortfall=True, shown_on=self.channel.id)
-        except ConflictError as exc:
-            outcome.messages.append(f"{self.channel.id}: {key}: {exc}")
-            return
-        if result.status is MovementStatus.DUPLICATE:
-            outcome.duplicates += 1
-            return
-        outcome.applied += 1
-        outcome.touched.add(where)
-        if result.shortfall:
-            outcome.shortfalls.append((where, result.shortfall))

@@ -32,12 +32,20 @@ from structlog.stdlib import BoundLogger
 
 from omnibridge.config import LoadedProfile
 from omnibridge.config.availability import AvailabilityPolicy
-from omnibridge.errors import ConnectorError, OmnibridgeError, RetriableConnectorError, StoreError, WebhookError
+from omnibridge.errors import (
+    ConflictError,
+    ConnectorError,
+    OmnibridgeError,
+    RetriableConnectorError,
+    StoreError,
+    WebhookError,
+)
 from omnibridge.logs import get_logger
 from omnibridge.policy import AvailabilityPlanner, ChannelFeed
 from omnibridge.sdk.channel import ChannelEvent, OrderCanceller, PushResult, PushStatus
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
+from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.apply import ApplyOutcome, EventApplier
 from omnibridge.sync.oversell import OversellDecision, resolve_oversell
 from omnibridge.sync.reconcile import (
@@ -129,6 +137,8 @@ class EngineCounters:
     reconcile_failures: int = 0
     drift_incidents: int = 0
     oversell_incidents: int = 0
+    skipped: int = 0
+    """Event lines skipped or refused (each one logged as ``apply.skipped`` with its reason)."""
 
 
 @dataclass
@@ -173,7 +183,6 @@ class SyncEngine:
         self.counters = EngineCounters()
         self.backoff: dict[str, Backoff] = {}
         self._clock = clock
-        self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._resolved: set[str] = set()
         self._planner: AvailabilityPlanner | None = None
@@ -272,14 +281,23 @@ class SyncEngine:
     async def pull(self, channel: ChannelRuntime) -> tuple[int, ApplyOutcome]:
         """Pull ``channel``'s events since its bookmark, apply them, then move the bookmark."""
         result = await channel.connector.pull_events(self.store.get_bookmark(channel.id))
-        outcome = EventApplier(self.store, channel).apply_all(result.events)
+        outcome = ApplyOutcome()
+        applier = EventApplier(self.store, channel)
+        for event in result.events:
+            try:
+                outcome.merge(applier.apply_all([event]))
+            except ConflictError as exc:  # a reused idempotency key: nothing of this event was kept
+                outcome.messages.append(f"{channel.id}: {type(event).__name__} {getattr(event, 'ref', '')}: {exc}")
         outcome.messages.extend(
             f"{channel.id}: {m.record_id or 'record'}: {m.field_path or '-'}: {m.message}" for m in result.messages
         )
-        if result.bookmark is not None:
-            self.store.set_bookmark(channel.id, result.bookmark)
-        await self._resolve_oversells(outcome)
-        self._dirty |= {sku for sku, _ in outcome.touched}
+        with self.store.unit_of_work() as uow:
+            decisions = self._resolve_oversells(uow, outcome)
+            uow.mark_work(self._writable(), {sku for sku, _ in outcome.touched})
+            if result.bookmark is not None:
+                uow.set_bookmark(channel.id, result.bookmark)
+        await self._after_oversells(decisions)
+        self._report_messages(channel.id, outcome)
         return len(result.events), outcome
 
     async def sync_once(self) -> SyncReport:
@@ -295,6 +313,7 @@ class SyncEngine:
             except ConnectorError as exc:
                 reports[channel.id].error = f"pull failed: {exc}"
         skus = [variant.sku for variant in self.store.list_variants() if variant.tracked]
+        work_before = self.store.pending_work()
         for channel in (channel for channel in live if not channel.stock_source):  # stock sources: pull only
             try:
                 await self._resume(channel)
@@ -312,7 +331,10 @@ class SyncEngine:
                 if report.reconcile is not None
                 for decision in report.reconcile.drift
             }
-            self._dirty = (self._dirty - set(skus)) | followers
+            self.store.finish_work(
+                {(channel, sku): seq for (channel, sku), seq in work_before.items() if sku in set(skus)}
+            )
+            self.mark_dirty(followers)
         await self.flush()
         return SyncReport(list(reports.values()))
 
@@ -332,7 +354,7 @@ class SyncEngine:
         self.counters.drift_incidents += len(report.drift)
         # a drift decision changes what others (a channel that won changed the ledger) or the channel itself
         # (its own unexplained decrease no longer counts) should show: one more pass on those SKUs
-        self._dirty |= {d.position[0] for d in report.drift}
+        self.mark_dirty({d.position[0] for d in report.drift})
         # re-read when the short grace of an increase ends (a decrease that is still waiting is simply re-read
         # again later, until its own grace ends)
         due = self._clock() + min(self.drift_grace.total_seconds(), 3 * self.observe_grace)
@@ -349,7 +371,7 @@ class SyncEngine:
         if results:
             self.counters.pushes_resumed += len(results)
             log().info("outbox.resumed", channel=channel.id, writes=len(results))
-            self._dirty |= {channel.master_sku(result.target.sku) for result in results}
+            self.mark_dirty({channel.master_sku(result.target.sku) for result in results})
 
     def _count_pushes(self, results: list[PushResult]) -> None:
         for result in results:
@@ -362,30 +384,55 @@ class SyncEngine:
             elif result.status is PushStatus.FAILED:
                 self.counters.pushes_failed += 1
 
-    async def _resolve_oversells(self, outcome: ApplyOutcome) -> list[OversellDecision]:
-        """Run the oversell resolver on every position applied events touched (it does nothing where the
-        location is not oversold)."""
+    def _resolve_oversells(self, uow: UnitOfWork, outcome: ApplyOutcome) -> list[OversellDecision]:
+        """Run the oversell resolver, inside ``uow``, on every position applied events touched (it does nothing
+        where the location is not oversold)."""
         decisions: list[OversellDecision] = []
         priorities = {channel.id: channel.channel.priority for channel in self.channels.values()}
         # backorderable SKUs report no shortfall, so every position an event touched is checked
         for sku, location_id in sorted(set(outcome.touched) | {position for position, _ in outcome.shortfalls}):
-            for decision in resolve_oversell(self.store, sku, location_id, priorities):
+            for decision in resolve_oversell(uow, sku, location_id, priorities):
                 decisions.append(decision)
                 outcome.touched.add((sku, location_id))
                 if decision.moved_to:
                     outcome.touched.add((sku, decision.moved_to))
-                if decision.decision == "held":
-                    await self._ask_to_cancel(decision)
                 log().warning(
                     "oversell.decided",
                     sku=sku,
                     location=location_id,
-                    order=decision.line.reference,
+                    order=decision.line.order_id,
+                    line=decision.line.id,
                     decision=decision.decision,
                     moved_to=decision.moved_to,
                 )
         self.counters.oversell_incidents += len(decisions)
         return decisions
+
+    async def _after_oversells(self, decisions: list[OversellDecision]) -> None:
+        """What follows a committed decision outside the database: ask the channel to cancel a held order."""
+        for decision in decisions:
+            if decision.decision == "held":
+                await self._ask_to_cancel(decision)
+
+    def _report_messages(self, channel_id: str, outcome: ApplyOutcome) -> None:
+        """Log and count every line that was skipped or refused: nothing is dropped silently."""
+        for message in outcome.messages:
+            log().warning("apply.skipped", channel=channel_id, reason=message)
+        self.counters.skipped += len(outcome.messages)
+
+    def _writable(self) -> list[str]:
+        """The channels omnibridge writes stock to (pending work is kept for these)."""
+        return [channel.id for channel in self.channels.values() if not channel.stock_source]
+
+    def mark_dirty(self, skus: Collection[str], channels: Collection[str] | None = None) -> None:
+        """Record, durably, that ``skus`` must be reconciled on ``channels`` (default: every writable one)."""
+        if skus:
+            self.store.mark_work(self._writable() if channels is None else channels, skus)
+
+    @property
+    def dirty(self) -> set[str]:
+        """SKUs still to reconcile on some channel (kept in the store across errors and restarts)."""
+        return {sku for _, sku in self.store.pending_work()}
 
     async def _ask_to_cancel(self, decision: OversellDecision) -> None:
         """Ask the held order's channel to cancel it, where its connector can; the incident says what happened."""
@@ -394,7 +441,7 @@ class SyncEngine:
         connector = channel.connector if channel is not None else None
         if channel is None or not channel.can(Capability.ORDERS_CANCEL) or not isinstance(connector, OrderCanceller):
             return
-        reason = f"omnibridge: {line.quantity} of the items are no longer in stock at {decision.location_id}"
+        reason = f"omnibridge: {line.committed} of the items are no longer in stock at {decision.location_id}"
         try:
             await connector.cancel_order(line.order_ref, reason)
             outcome = f"cancel requested on {line.channel}"
@@ -405,9 +452,9 @@ class SyncEngine:
                 kind="oversell",
                 decision="cancel_requested" if outcome.startswith("cancel requested") else "cancel_failed",
                 summary=f"{line.channel} order {line.order_ref} was held: {outcome}",
-                dedupe_key=f"oversell-cancel:{line.reference}",
+                dedupe_key=f"oversell-cancel:{line.id}",
                 channel=line.channel,
-                order_id=f"{line.channel}:{line.order_ref}",
+                order_id=line.order_id,
                 location_id=decision.location_id,
             )
         )
@@ -450,12 +497,10 @@ class SyncEngine:
             return await self._process_pending()
 
     async def _process_pending(self) -> int:
-        outcome = ApplyOutcome()
         await self.resolve_locations(respect_backoff=True)
         for entry in self.store.inbox(status=InboxStatus.PENDING, limit=100):
             if entry.channel not in self.channels and entry.channel not in self.foreign_channels:
-                self.store.finish_delivery(entry.id, InboxStatus.DEAD, f"channel {entry.channel!r} is not configured")
-                self.counters.dead += 1
+                self._dead(entry, f"channel {entry.channel!r} is not configured")
         # A channel whose locations are not resolved (it is down) keeps its deliveries pending, and never holds
         # up the others' deliveries.
         live: list[tuple[InboxEntry, ChannelRuntime]] = [
@@ -485,33 +530,57 @@ class SyncEngine:
                 if error is not None:
                     raise error
                 events = task.result()
-                applied = EventApplier(self.store, channel).apply_all(events)
-                await self._resolve_oversells(applied)
-                unexplained = self._observe(channel, applied)
-                if unexplained:
-                    self._pull_due.setdefault(channel.id, self._clock() + self.observe_grace)
-                    applied.touched |= unexplained
+                applied, decisions = self._apply_delivery(entry, channel, events)
             except RetriableConnectorError as exc:
                 log().warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
                 continue
-            except (ConnectorError, WebhookError) as exc:
-                self.store.finish_delivery(entry.id, InboxStatus.DEAD, str(exc))
-                self.counters.dead += 1
+            except (ConnectorError, WebhookError, ConflictError) as exc:
+                self._dead(entry, str(exc))
                 continue
             except StoreError:
                 raise  # the database is down: the entry stays pending, the worker tries again later
             except Exception as exc:  # a bug in a connector must not wedge the inbox: keep it dead, with why
                 log().exception("webhook.internal_error", channel=channel.id, entry=entry.id)
-                self.store.finish_delivery(entry.id, InboxStatus.DEAD, f"internal error: {type(exc).__name__}: {exc}")
-                self.counters.dead += 1
+                self._dead(entry, f"internal error: {type(exc).__name__}: {exc}")
                 continue
-            self.store.finish_delivery(entry.id, InboxStatus.DONE)
             self.counters.processed += 1
-            outcome.merge(applied)
+            self._report_messages(channel.id, applied)
+            await self._after_oversells(decisions)
             done += 1
-        self._dirty |= {sku for sku, _ in outcome.touched}
         await self.flush()
         return done
+
+    def _apply_delivery(
+        self, entry: InboxEntry, channel: ChannelRuntime, events: list[ChannelEvent]
+    ) -> tuple[ApplyOutcome, list[OversellDecision]]:
+        """One unit of work: apply what the delivery carries, decide any oversell it caused, record the levels it
+        reported, keep the SKUs it touched as pending work, and mark it done. Nothing of it is kept if any part
+        fails (a reused idempotency key raises ``ConflictError``: the caller dead-letters the delivery)."""
+        with self.store.unit_of_work() as uow:
+            applied = EventApplier(self.store, channel).apply_all(events, uow=uow)
+            decisions = self._resolve_oversells(uow, applied)
+            # A reported level never makes a movement. Equal to what the channel is known to show: our own write
+            # coming back, or its own sale already imported. Lower: most often a sale whose order notification is
+            # still on its way; the difference is subtracted from every other channel at once (see
+            # reconcile.available_by_location). If the channel's events have not explained it within
+            # ``observe_grace``, the channel is pulled (a receipt or count made on the channel).
+            unexplained = {
+                position
+                for position, available, observed_at in applied.observed
+                if available is None or not uow.observe_level(channel.id, position, available, observed_at)
+            }
+            if unexplained:
+                self._pull_due.setdefault(channel.id, self._clock() + self.observe_grace)
+                applied.touched |= unexplained
+            uow.mark_work(self._writable(), {sku for sku, _ in applied.touched})
+            uow.finish_delivery(entry.id, InboxStatus.DONE)
+        return applied, decisions
+
+    def _dead(self, entry: InboxEntry, reason: str) -> None:
+        """Dead-letter ``entry`` with ``reason`` (kept for replay), logged and counted."""
+        self.store.finish_delivery(entry.id, InboxStatus.DEAD, reason)
+        self.counters.dead += 1
+        log().warning("webhook.dead", channel=entry.channel, entry=entry.id, reason=reason)
 
     def _fetch(self, entry: InboxEntry, channel: ChannelRuntime) -> asyncio.Task[list[ChannelEvent]]:
         """The (possibly already running) fetch of what ``entry`` names; wakes the worker when it finishes."""
@@ -522,20 +591,6 @@ class SyncEngine:
         task.add_done_callback(lambda _: self._wake.set())
         self._fetching[entry.id] = (channel.id, task)
         return task
-
-    def _observe(self, channel: ChannelRuntime, applied: ApplyOutcome) -> set[Position]:
-        """Record the levels the channel reported; those that differ from what it is known to show.
-
-        A reported level never makes a movement. Equal to what the channel is known to show: our own write
-        coming back, or its own sale already imported — nothing to do. Lower: most often a sale whose order
-        notification is still on its way; the difference is subtracted from every other channel at once (see
-        :func:`omnibridge.sync.reconcile.available_by_location`). Either way, if the channel's events have not
-        explained it within ``observe_grace``, the channel is pulled (a receipt or count made on the channel)."""
-        unexplained: set[Position] = set()
-        for position, available, observed_at in applied.observed:
-            if available is None or not self.store.observe_level(channel.id, position, available, observed_at):
-                unexplained.add(position)
-        return unexplained
 
     async def _pull_when_due(self) -> None:
         """Pull the channels whose unexplained levels have waited ``observe_grace``: once per channel. A channel
@@ -557,31 +612,48 @@ class SyncEngine:
                 self._failed(channel_id, str(exc))
 
     async def flush(self) -> None:
-        """Reconcile every dirty SKU on every channel; SKUs stay dirty for channels that failed."""
+        """Reconcile every SKU with pending work on every channel. The work is kept in the store and removed per
+        channel only once that channel's reconcile succeeded, so a failing channel, a database error or a restart
+        loses none of it."""
         await self._pull_when_due()
         now = self._clock()
-        for sku, due in list(self._recheck.items()):
-            if due <= now:
-                del self._recheck[sku]
-                self._dirty.add(sku)
-        if not self._dirty:
+        due = [sku for sku, when in self._recheck.items() if when <= now]
+        for sku in due:
+            del self._recheck[sku]
+        self.mark_dirty(due)
+        if not self.store.pending_work():
             return
         await self.resolve_locations(respect_backoff=True)
+        ready = {channel_id for channel_id in self.channels if self.available(channel_id)}
         for _ in range(3):  # a read on one channel can change what the others should show: follow up at once
-            skus, self._dirty = self._dirty, set()
-            # channels are independent (each its own API and limits): they are written at the same time
-            reports = await asyncio.gather(*(self._flush_channel(channel, skus) for channel in self.channels.values()))
-            followups = {sku for report in reports if report is not None for sku, _ in report.settled}
-            if not followups:
+            work = {key: seq for key, seq in self.store.pending_work().items() if key[0] in ready}
+            if not work:
                 return
-            self._dirty |= followups
+            by_channel: dict[str, dict[tuple[str, str], int]] = {}
+            for (channel_id, sku), seq in work.items():
+                by_channel.setdefault(channel_id, {})[(channel_id, sku)] = seq
+            # channels are independent (each its own API and limits): they are written at the same time; the task
+            # group waits for every one of them, and cancels the others if one fails outside the connector
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(self._flush_channel(self.channels[channel_id], channel_work))
+                    for channel_id, channel_work in by_channel.items()
+                    if channel_id in self.channels
+                ]
+            followups = {sku for task in tasks if (report := task.result()) is not None for sku, _ in report.settled}
+            self.mark_dirty(followups)
+            # channels that failed in this pass wait for their back-off; what was marked meanwhile goes now
+            ready = {channel_id for channel_id in ready if self.available(channel_id)}
 
-    async def _flush_channel(self, channel: ChannelRuntime, skus: set[str]) -> ReconcileReport | None:
+    async def _flush_channel(
+        self, channel: ChannelRuntime, work: dict[tuple[str, str], int]
+    ) -> ReconcileReport | None:
         if channel.stock_source:  # an ERP/WMS feed is pulled into the ledger, never written to
+            self.store.finish_work(work)
             return None
         if channel.id not in self._resolved or not self.available(channel.id):
-            self._dirty |= skus
-            return None
+            return None  # the work stays pending for a later pass
+        skus = {sku for _, sku in work}
         try:
             await self._resume(channel)
             report = await self._reconcile(channel, skus, trust_known=True)
@@ -589,12 +661,13 @@ class SyncEngine:
             log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
             self.counters.reconcile_failures += 1
             self._failed(channel.id, str(exc))
-            self._dirty |= skus
             return None
         self._succeeded(channel.id)
-        self._dirty |= {
+        self.store.finish_work(work)
+        stale = {
             channel.master_sku(result.target.sku) for result in report.results if result.status is PushStatus.STALE
         }
+        self.mark_dirty(stale, [channel.id])
         return report
 
     async def run_worker(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:

@@ -2,16 +2,18 @@
 
 An order is stored under its channel identity ``(channel, ref)`` with the id ``<channel>:<ref>``. The status comes
 from the channel's ``status_map`` when it maps the vendor's status, else from the event kind. An event older than
-what is stored (a late webhook, an overlapping poll) never overwrites a newer state.
+what is stored (a late webhook, an overlapping poll) never overwrites a newer state. Each line's allocation and
+fulfilled and cancelled units come from its line record (:mod:`omnibridge.sync.lines`), which the same unit of
+work has just brought up to date.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from omnibridge.models import Money, Order, OrderLine, OrderStatus
+from omnibridge.models import LineStatus, Money, Order, OrderLine, OrderLineRecord, OrderStatus
 from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent
-from omnibridge.store import Store
+from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.runtime import ChannelRuntime
 
 _STATUS_BY_KIND = {
@@ -21,17 +23,30 @@ _STATUS_BY_KIND = {
 }
 
 
-def record_order(store: Store, channel: ChannelRuntime, event: OrderEvent, known_skus: set[str]) -> Order | None:
+def is_stale(uow: UnitOfWork, channel: ChannelRuntime, event: OrderEvent) -> bool:
+    """Whether the stored order is newer than ``event`` (a late delivery that must not undo a later state)."""
+    existing = uow.find_order(channel.id, event.ref)
+    return existing is not None and existing.updated_at > event.occurred_at
+
+
+def record_order(uow: UnitOfWork, channel: ChannelRuntime, event: OrderEvent, known_skus: set[str]) -> Order | None:
     """Save ``event`` as the channel's order; None when it has no line to keep or is older than what is stored."""
-    existing = store.find_order(channel.id, event.ref)
+    existing = uow.find_order(channel.id, event.ref)
     if existing is not None and existing.updated_at > event.occurred_at:
         return None
-    lines = [line for line in (_line(channel, raw, event.currency, known_skus) for raw in event.lines) if line]
+    records = {record.line_ref: record for record in uow.lines_of_order(channel.id, event.ref)}
+    lines = [
+        line
+        for line in (_line(channel, raw, event.currency, known_skus, records.get(raw.line_ref)) for raw in event.lines)
+        if line
+    ]
     if not lines:
         return None
     status = channel.channel.mappings.status_map.get(event.status) if event.status else None
     if status is None:
         status = _STATUS_BY_KIND.get(event.kind) or (existing.status if existing else OrderStatus.ACCEPTED)
+    if existing is not None and existing.status is OrderStatus.ON_HOLD and status is OrderStatus.ACCEPTED:
+        status = OrderStatus.ON_HOLD  # held by the resolver until the channel cancels or completes it
     order = Order(
         id=existing.id if existing else f"{channel.id}:{event.ref}",
         channel=channel.id,
@@ -44,21 +59,60 @@ def record_order(store: Store, channel: ChannelRuntime, event: OrderEvent, known
         updated_at=event.occurred_at,
         priority=channel.channel.priority,
     )
-    return store.save_order(order)
+    return uow.save_order(order)
 
 
-def _line(channel: ChannelRuntime, raw: OrderLineEvent, currency: str | None, known_skus: set[str]) -> OrderLine | None:
+def refresh_fulfilment(uow: UnitOfWork, channel_id: str, order_ref: str) -> None:
+    """Bring a stored order's lines and status in line with its line records after a shipment."""
+    order = uow.find_order(channel_id, order_ref)
+    if order is None:
+        return
+    records = {record.line_ref: record for record in uow.lines_of_order(channel_id, order_ref)}
+    lines = [_from_record(line, records.get(line.line_id)) for line in order.lines]
+    status = order.status
+    if status not in (OrderStatus.CANCELLED, OrderStatus.COMPLETED):
+        if all(line.open_quantity == 0 for line in lines) and any(line.fulfilled_quantity for line in lines):
+            status = OrderStatus.FULFILLED
+        elif any(line.fulfilled_quantity for line in lines):
+            status = OrderStatus.PARTIALLY_FULFILLED
+    uow.save_order(order.model_copy(update={"lines": lines, "status": status}))
+
+
+def _line(
+    channel: ChannelRuntime,
+    raw: OrderLineEvent,
+    currency: str | None,
+    known_skus: set[str],
+    record: OrderLineRecord | None,
+) -> OrderLine | None:
     if not raw.sku or raw.quantity <= 0:
         return None
     sku = channel.master_sku(raw.sku)
     if sku not in known_skus:
         return None
-    return OrderLine(
+    line = OrderLine(
         line_id=raw.line_ref,
         sku=sku,
         quantity=raw.quantity,
         unit_price=_money(raw.unit_price, currency),
         location_id=channel.location_id(raw.location_ref),
+    )
+    return _from_record(line, record)
+
+
+def _from_record(line: OrderLine, record: OrderLineRecord | None) -> OrderLine:
+    if record is None:
+        return line
+    shipped = min(record.shipped, line.quantity)
+    cancelled = min(record.cancelled, line.quantity - shipped)
+    if record.status is LineStatus.CANCELLED:
+        cancelled = line.quantity - shipped
+    return line.model_copy(
+        update={
+            "location_id": record.location_id or line.location_id,
+            "fulfilled_quantity": shipped,
+            "cancelled_quantity": cancelled,
+        }
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -128,10 +130,16 @@ async def test_schedule_has_the_documented_jobs_and_their_ticks_only_enqueue() -
     queue = JobQueue()
     scheduler = build_scheduler(queue, engine.channels.values(), ScheduleOptions(poll_seconds=30, readback_minutes=5))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["expire_reservations", "poll:feed", "poll:market", "readback"]
+    assert sorted(jobs) == ["expire_reservations", "poll:feed", "poll:market", "readback", "verify"]
     assert polled_channels(engine.channels.values()) == ["feed", "market"]  # "web" has webhooks: not polled
     intervals = {job_id: job.trigger.interval.total_seconds() for job_id, job in jobs.items()}
-    assert intervals == {"readback": 300, "poll:feed": 30, "poll:market": 30, "expire_reservations": 60}
+    assert intervals == {
+        "readback": 300,
+        "poll:feed": 30,
+        "poll:market": 30,
+        "expire_reservations": 60,
+        "verify": 3600,
+    }
     for job in jobs.values():
         assert (job.coalesce, job.max_instances) == (True, 1)
 
@@ -139,7 +147,7 @@ async def test_schedule_has_the_documented_jobs_and_their_ticks_only_enqueue() -
         for job in jobs.values():
             await job.func(*job.args, **job.kwargs)
 
-    assert queue.waiting() == ["readback", "poll:feed", "poll:market", "expire_reservations"]
+    assert queue.waiting() == ["readback", "poll:feed", "poll:market", "expire_reservations", "verify"]
     assert engine.calls == []  # a tick never runs sync itself
 
 
@@ -208,3 +216,30 @@ async def test_poll_of_an_unknown_channel_fails_without_stopping_the_worker() ->
 
 def test_reservations_have_no_expiry_yet() -> None:
     assert expire_reservations(cast(Store, None)) == 0
+
+
+def test_the_verify_job_records_each_inconsistency_once_as_an_incident(tmp_path: Path) -> None:
+    from omnibridge.daemon.jobs import verify_ledger
+    from omnibridge.models import MovementKind, StockMovement
+    from omnibridge.store import open_store
+    from omnibridge.store.tables import POSITIONS
+
+    with open_store(f"sqlite:///{tmp_path / 'v.db'}") as store:
+        store.apply(
+            StockMovement(
+                idempotency_key="r-1",
+                source="manual",
+                kind=MovementKind.RECEIPT,
+                sku="A",
+                location_id="wh",
+                quantity=3,
+                occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
+        assert verify_ledger(store) == "ok"
+        with store.unit_of_work() as uow:
+            uow.session.execute(POSITIONS.update().values(on_hand=5))
+        assert verify_ledger(store) == "inconsistent"
+        assert verify_ledger(store) == "inconsistent"
+        [incident] = store.incidents(kind="verify")
+        assert "on_hand is 5 but its movements sum to 3" in incident.summary

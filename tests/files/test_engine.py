@@ -13,6 +13,7 @@ from connectors.files.client import FilesConnector
 from omnibridge.models import MovementKind, StockMovement
 from omnibridge.sdk.channel import PushResult, StockLevel, StockTarget
 from omnibridge.store import Store, open_store
+from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync import SyncEngine, build_channels
 
 from .world import drop, load, seed, write_profile
@@ -149,12 +150,12 @@ async def test_a_crash_between_processing_and_the_bookmark_loses_nothing_and_app
         assert len((await erp(read_only).pull_events(store.get_bookmark("erp"))).events) == 2
 
         # 2. read and applied, then the process dies before the bookmark is stored
-        def crash(channel: str, value: str) -> None:
+        def crash(_: UnitOfWork, channel: str, value: str) -> None:
             raise Crash(channel)
 
         dying = SyncEngine.for_profile(store, profile)
         with monkeypatch.context() as patch:
-            patch.setattr(store, "set_bookmark", crash)
+            patch.setattr(UnitOfWork, "set_bookmark", crash)
             with pytest.raises(Crash):
                 await dying.sync_once()
         assert counts(store) == [("LAMP", "shop", 4), ("TENT", "wh", 12)]
@@ -206,7 +207,7 @@ async def test_the_engine_never_pushes_to_or_plans_for_a_file_feed(
         erp_row = next(row for row in report.as_dict()["channels"] if row["channel"] == "erp")
         assert (erp_row["levels_checked"], erp_row["pushed"]) == (0, {})
 
-        engine._dirty |= {"TENT", "LAMP"}  # a worker pass after webhooks: every channel is flushed
+        engine.mark_dirty({"TENT", "LAMP"})  # a worker pass after webhooks: every channel is flushed
         await engine.flush()
         await engine.sync_once()
         assert calls == []

@@ -138,8 +138,8 @@ class LocalWorld:
     async def converge(self, timeout: float = 60.0) -> None:
         """Let the engine flush SKUs left dirty by a throttled or failed channel once its back-off ends."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while self.engine._dirty:
-            assert asyncio.get_running_loop().time() < deadline, f"still dirty: {sorted(self.engine._dirty)[:5]}"
+        while self.engine.dirty:
+            assert asyncio.get_running_loop().time() < deadline, f"still dirty: {sorted(self.engine.dirty)[:5]}"
             await asyncio.sleep(0.2)
             await self.engine.flush()
         await self.settle()

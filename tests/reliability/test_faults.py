@@ -174,7 +174,7 @@ async def test_a_channel_down_for_the_whole_run_does_not_stop_the_other(tmp_path
         assert world.store.inbox(status=InboxStatus.PENDING) == []
         assert disagreements(world.store, world.emulators, (WEB,)) == []
         # The POS could not be told: the SKUs sold at its store stay dirty, to be pushed when it is back.
-        assert {"LAMP-RED", "STOVE-DUO"} <= world.engine._dirty
+        assert {("pos", "LAMP-RED"), ("pos", "STOVE-DUO")} <= set(world.store.pending_work())
 
 
 @pytest.mark.slow

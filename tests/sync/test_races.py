@@ -55,7 +55,8 @@ def sell(
         event = OrderEvent(ref, OrderEventKind.PLACED, NOW, (OrderLineEvent("1", sku, 1, location_ref),))
         outcome = EventApplier(store, channel).apply_all([event])
         for (short_sku, location_id), _ in outcome.shortfalls:
-            resolve_oversell(store, short_sku, location_id, {"web": 10, "pos": 20})
+            with store.unit_of_work() as uow:
+                resolve_oversell(uow, short_sku, location_id, {"web": 10, "pos": 20})
     except BaseException as exc:  # reported by the test thread
         errors.append(exc)
 
@@ -99,6 +100,10 @@ def test_the_last_unit_sold_twice_at_the_same_instant_is_decided_once(store: Sto
         assert (position.on_hand, position.committed) == (1, 1), sku
         held = store.incidents(kind="oversell", sku=sku)
         assert [(i.decision, i.order_id) for i in held] == [("held", f"web:o-{sku}")]
-        pos_line = store.find_movement(f"pos:order:p-{sku}:1:commit")
-        assert pos_line is not None  # the POS order was never touched
-        assert store.find_movement(f"pos:order:p-{sku}:1:hold") is None
+        pos_line = store.order_line(f"pos:order:p-{sku}:1")
+        assert pos_line is not None
+        assert (pos_line.status, pos_line.committed, pos_line.version) == ("open", 1, 1)
+        assert store.find_movement(f"pos:order:p-{sku}:1:v1:commit") is not None  # the POS order was never touched
+        web_line = store.order_line(f"web:order:o-{sku}:1")
+        assert web_line is not None
+        assert (web_line.status, web_line.committed) == ("on_hold", 0)
