@@ -87,12 +87,19 @@ def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> i
 
 
 def entries(
-    session: Session, *, status: InboxStatus | None = None, channel: str | None = None, limit: int = 500
+    session: Session,
+    *,
+    status: InboxStatus | None = None,
+    channel: str | None = None,
+    retrying: bool = False,
+    limit: int = 500,
 ) -> list[InboxEntry]:
-    """Stored deliveries, oldest first, optionally filtered."""
+    """Stored deliveries, oldest first, optionally filtered (``retrying``: only those with a next try set)."""
     query = sa.select(INBOX).order_by(INBOX.c.id).limit(limit)
     if status is not None:
         query = query.where(INBOX.c.status == status.value)
+    if retrying:
+        query = query.where(INBOX.c.next_attempt_at.is_not(None))
     if channel is not None:
         query = query.where(INBOX.c.channel == channel)
     return [_entry(row) for row in session.execute(query).mappings()]

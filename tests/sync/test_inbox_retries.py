@@ -123,7 +123,8 @@ async def test_an_entry_not_yet_due_is_not_fetched_again(store: Store, clock: Ti
     assert (waiting.status, waiting.attempts) == (InboxStatus.PENDING, 1)
     assert engine.counters.retried == 1
 
-    clock.now = waiting.next_attempt_at - timedelta(seconds=1)  # type: ignore[operator]
+    assert waiting.next_attempt_at is not None
+    clock.now = waiting.next_attempt_at - timedelta(seconds=1)
     assert await engine.process_pending() == 0
     assert web.fetches["placed"] == 1
     until_due(clock, waiting)
