@@ -123,7 +123,10 @@ async def replay_entries(profile: Path, entry_ids: list[int] | None) -> dict[str
             if entry is None:  # pragma: no cover - entries are never deleted
                 continue
             row = entry_row(entry)
-            if entry.status is InboxStatus.PENDING:
+            if entry.status is InboxStatus.PENDING and entry.next_attempt_at is not None:
+                retry_at = row["next_attempt_at"]
+                row["error"] = f"not applied yet ({entry.last_error}); the worker tries again from {retry_at}"
+            elif entry.status is InboxStatus.PENDING:
                 row["error"] = "not applied yet (a channel was unavailable); the worker will try again"
             outcomes.append(row)
     return {

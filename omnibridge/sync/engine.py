@@ -7,7 +7,8 @@ Two ways in, one way out:
 * :meth:`SyncEngine.receive` + :meth:`SyncEngine.process_pending` — a webhook delivery is verified, stored in
   the inbox (deduplicated by the database) and acknowledged; a worker then applies it and reconciles the
   SKUs it touched on every channel. A delivery is acknowledged only after it is committed, so nothing
-  acknowledged is lost; an entry that cannot be applied is marked dead with its reason, never dropped.
+  acknowledged is lost; an entry that cannot be applied is marked dead with its reason, never dropped; one whose
+  fetch failed retriably waits for its next try, its stream behind it (:mod:`omnibridge.sync.inbox_retry`).
 
 One channel failing never stops the others: every channel's pull and reconcile is isolated, SKUs whose
 reconcile failed stay dirty until a later pass succeeds, and a channel that keeps failing is backed off on its
