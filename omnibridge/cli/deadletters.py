@@ -1,9 +1,12 @@
-"""``omnibridge deadletters list|replay``: the webhook deliveries that could not be applied, and their replay.
+"""``omnibridge deadletters list|retrying|replay``: the webhook deliveries that could not be applied, those
+waiting for a retry, and their replay.
 
 A dead letter is an inbox entry the worker could not apply, kept with the reason. ``replay`` puts entries back
 in the queue and runs one worker pass over the whole inbox with the profile's channels, then says for each
 replayed entry whether it is now done or dead again (and why). Replaying is safe while a daemon runs on the
-same store: every movement is keyed by the vendor's ids, so an entry applied by both is applied once.
+same store: every movement is keyed by the vendor's ids, so an entry applied by both is applied once. A
+replayed entry starts with a fresh attempt count. ``retrying`` lists the deliveries whose fetch failed retriably
+and that wait for their next try (the worker dead-letters one after its last allowed attempt).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import configure_logging
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import InboxEntry, InboxStatus, Store
-from omnibridge.store.deadletters import ALL, dead_letters, requeue
+from omnibridge.store.deadletters import ALL, dead_letters, requeue, retrying
 from omnibridge.sync import SyncEngine
 
 deadletters_app = typer.Typer(
@@ -41,6 +44,8 @@ def entry_row(entry: InboxEntry) -> dict[str, Any]:
         "attempts": entry.attempts,
         "status": entry.status.value,
         "error": entry.error,
+        "next_attempt_at": entry.next_attempt_at.isoformat() if entry.next_attempt_at else None,
+        "last_error": entry.last_error,
     }
 
 
@@ -73,6 +78,27 @@ def list_command(
         typer.echo(_table(rows, ("id", "channel", "topic", "received_at", "attempts", "error")))
 
 
+@deadletters_app.command("retrying")
+def retrying_command(
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
+    channel: Annotated[str | None, typer.Option("--channel", help="Only this channel's deliveries.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List deliveries waiting for a retry, oldest first: id, channel, topic, attempts, next try and last error."""
+    with profile_store(profile) as (_, store):
+        rows = [entry_row(entry) for entry in retrying(store, channel=channel)]
+    if as_json:
+        typer.echo(json.dumps({"retrying": rows}, indent=2))
+    elif not rows:
+        typer.echo("no deliveries waiting for a retry" + (f" for channel {channel!r}" if channel else ""))
+    else:
+        for row in rows:  # whole seconds are enough to read; --json keeps the exact time
+            for column in ("received_at", "next_attempt_at"):
+                row[column] = row[column][:19].replace("T", " ")
+        columns = ("id", "channel", "topic", "received_at", "attempts", "next_attempt_at", "last_error")
+        typer.echo(_table(rows, columns))
+
+
 async def replay_entries(profile: Path, entry_ids: list[int] | None) -> dict[str, Any]:
     """Requeue ``entry_ids`` (None: every dead letter), run one worker pass, and report each entry's outcome."""
     with profile_store(profile) as (loaded, store):
@@ -97,7 +123,10 @@ async def replay_entries(profile: Path, entry_ids: list[int] | None) -> dict[str
             if entry is None:  # pragma: no cover - entries are never deleted
                 continue
             row = entry_row(entry)
-            if entry.status is InboxStatus.PENDING:
+            if entry.status is InboxStatus.PENDING and entry.next_attempt_at is not None:
+                retry_at = row["next_attempt_at"]
+                row["error"] = f"not applied yet ({entry.last_error}); the worker tries again from {retry_at}"
+            elif entry.status is InboxStatus.PENDING:
                 row["error"] = "not applied yet (a channel was unavailable); the worker will try again"
             outcomes.append(row)
     return {

@@ -33,11 +33,13 @@ ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
 
 @dataclasses.dataclass(frozen=True)
 class InboxStats:
-    """Per channel: pending entries, the oldest pending entry's receive time, dead entries."""
+    """Per channel: pending entries, the oldest pending entry's receive time, dead entries, and the pending
+    entries waiting for a retry after a retriable failure."""
 
     pending: dict[str, int]
     oldest_pending: dict[str, datetime]
     dead: dict[str, int]
+    retrying: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def inbox_stats(store: Store) -> InboxStats:
@@ -45,20 +47,29 @@ def inbox_stats(store: Store) -> InboxStats:
     pending: dict[str, int] = {}
     oldest: dict[str, datetime] = {}
     dead: dict[str, int] = {}
+    retrying: dict[str, int] = {}
     query = (
-        sa.select(INBOX.c.channel, INBOX.c.status, sa.func.count(), sa.func.min(INBOX.c.received_at))
+        sa.select(
+            INBOX.c.channel,
+            INBOX.c.status,
+            sa.func.count(),
+            sa.func.min(INBOX.c.received_at),
+            sa.func.count(INBOX.c.next_attempt_at),
+        )
         .where(INBOX.c.status.in_([InboxStatus.PENDING.value, InboxStatus.DEAD.value]))
         .group_by(INBOX.c.channel, INBOX.c.status)
     )
     with read_session(store.engine) as session:
-        for channel, status, count, first in session.execute(query):
+        for channel, status, count, first, waiting in session.execute(query):
             if status == InboxStatus.PENDING.value:
                 pending[channel] = int(count)
                 if first is not None:
                     oldest[channel] = _aware(first)
+                if waiting:
+                    retrying[channel] = int(waiting)
             else:
                 dead[channel] = int(count)
-    return InboxStats(pending, oldest, dead)
+    return InboxStats(pending, oldest, dead, retrying)
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -100,6 +111,11 @@ class DaemonMetrics:
             ACK_BUCKETS,
         )
         self.inbox_pending = r.gauge(PREFIX + "inbox_pending", "Inbox entries stored but not yet applied", ["channel"])
+        self.inbox_retrying = r.gauge(
+            PREFIX + "inbox_retrying",
+            "Pending inbox entries waiting for a retry after a retriable failure ('omnibridge deadletters retrying')",
+            ["channel"],
+        )
         self.inbox_dead = r.gauge(
             PREFIX + "inbox_dead", "Dead inbox entries waiting for 'omnibridge deadletters replay'", ["channel"]
         )
@@ -199,6 +215,7 @@ class DaemonMetrics:
             ):
                 counter.inc(0, channel=channel_id)  # every channel's series exists from the first scrape
             self.inbox_pending.set(stats.pending.get(channel_id, 0), channel=channel_id)
+            self.inbox_retrying.set(stats.retrying.get(channel_id, 0), channel=channel_id)
             oldest = stats.oldest_pending.get(channel_id)
             self.sync_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, channel=channel_id)
             bucket = getattr(connector, "bucket", None)

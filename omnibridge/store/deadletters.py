@@ -4,7 +4,9 @@ An entry is marked ``dead`` by the sync worker with the reason it could not be a
 record the channel no longer has, a connector bug). Nothing is dropped: once the cause is fixed (a mapping
 added, a connector upgraded), :func:`requeue` sets the entries back to ``pending`` and the next worker pass
 applies them exactly once, like any other delivery — movements are keyed by the vendor's ids, so an entry that
-was partly applied before it died changes nothing twice.
+was partly applied before it died changes nothing twice. A requeued entry starts with a fresh retry budget.
+
+:func:`retrying` lists the entries on their way there: pending, waiting for a retry after a retriable failure.
 """
 
 from __future__ import annotations
@@ -41,8 +43,16 @@ def dead_letters(store: Store, *, channel: str | None = None, limit: int = DEFAU
         return entries(session, status=InboxStatus.DEAD, channel=channel, limit=limit)
 
 
+def retrying(store: Store, *, channel: str | None = None, limit: int = DEFAULT_LIMIT) -> list[InboxEntry]:
+    """Pending inbox entries that failed retriably and wait for their next try, oldest first, optionally of one
+    channel (each with its attempts, ``next_attempt_at`` and ``last_error``)."""
+    with read_session(store.engine) as session:
+        return entries(session, status=InboxStatus.PENDING, channel=channel, retrying=True, limit=limit)
+
+
 def requeue(store: Store, entry_ids: Collection[int] | Literal["all"], *, channel: str | None = None) -> RequeueResult:
-    """Set dead entries back to ``pending`` (error cleared, ``attempts`` kept) in one write transaction.
+    """Set dead entries back to ``pending`` in one write transaction, as if just received: error, attempts, next
+    try and last error cleared, so a replayed entry gets the whole retry budget again.
 
     ``entry_ids`` is a collection of inbox ids, or :data:`ALL` for every dead entry (of ``channel`` when given;
     ``channel`` is ignored with explicit ids). An id that does not exist or is not dead is not touched and is
@@ -75,6 +85,13 @@ def requeue(store: Store, entry_ids: Collection[int] | Literal["all"], *, channe
             session.execute(
                 sa.update(INBOX)
                 .where(INBOX.c.id.in_(result.requeued), INBOX.c.status == InboxStatus.DEAD.value)
-                .values(status=InboxStatus.PENDING.value, error=None, processed_at=None)
+                .values(
+                    status=InboxStatus.PENDING.value,
+                    error=None,
+                    processed_at=None,
+                    attempts=0,
+                    next_attempt_at=None,
+                    last_error=None,
+                )
             )
     return result

@@ -184,6 +184,17 @@ class Store:
         with write_session(self.engine) as session:
             sync_state.finish(session, entry_id, status, self._clock(), error)
 
+    def retry_delivery(self, entry_id: int, error: str, next_attempt_at: datetime) -> int | None:
+        """Count a retriable failure of a pending inbox entry: it stays pending, waiting until
+        ``next_attempt_at`` (on :meth:`now`'s clock), with ``error`` as its last error. Returns its attempts so
+        far, or None when the entry is not pending (nothing is changed)."""
+        with write_session(self.engine) as session:
+            return sync_state.retry_later(session, entry_id, error, next_attempt_at)
+
+    def now(self) -> datetime:
+        """The store's clock: the time it stamps on what it records (and that inbox retry times are on)."""
+        return self._clock()
+
     # -- propagation --------------------------------------------------------------------------------------
 
     def known_levels(self, channel: str, skus: Iterable[str]) -> dict[LevelKey, KnownLevel]:

@@ -4,6 +4,10 @@ The inbox is what makes webhook handling exactly-once: a delivery is inserted (`
 NOTHING`` on ``(channel, dedupe_key)``) and committed *before* it is acknowledged, so a re-delivery of the same
 event is recognised by the database, and a crash after the acknowledgement loses nothing — the entry stays
 ``pending`` until it is processed.
+
+A pending entry whose fetch failed retriably stays pending with its attempts counted, the reason
+(``last_error``) and when it may be tried again (``next_attempt_at``, see :func:`retry_later`); the sync engine
+decides the schedule and the order (:mod:`omnibridge.sync.inbox_retry`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from omnibridge.store.tables import INBOX, SYNC_BOOKMARKS
 
 class InboxStatus(StrEnum):
     PENDING = "pending"
-    """Stored and acknowledged; not yet applied."""
+    """Stored and acknowledged; not yet applied (due now, or waiting for its retry until ``next_attempt_at``)."""
     DONE = "done"
     """Applied."""
     DEAD = "dead"
@@ -31,7 +35,12 @@ class InboxStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class InboxEntry:
-    """One stored webhook delivery."""
+    """One stored webhook delivery.
+
+    ``attempts`` counts the tries to apply it (each retriable failure, and the final done or dead); ``error`` is
+    why it is dead; ``next_attempt_at`` is set while a pending entry waits for its retry (None: due now) and
+    ``last_error`` is why its latest try failed.
+    """
 
     id: int
     channel: str
@@ -39,6 +48,12 @@ class InboxEntry:
     status: InboxStatus
     attempts: int
     error: str | None
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+
+    def waiting(self, now: datetime) -> bool:
+        """True while this entry waits for its retry: it must not be tried before ``next_attempt_at``."""
+        return self.status is InboxStatus.PENDING and self.next_attempt_at is not None and self.next_attempt_at > now
 
 
 def get_bookmark(session: Session, channel: str) -> str | None:
@@ -72,12 +87,19 @@ def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> i
 
 
 def entries(
-    session: Session, *, status: InboxStatus | None = None, channel: str | None = None, limit: int = 500
+    session: Session,
+    *,
+    status: InboxStatus | None = None,
+    channel: str | None = None,
+    retrying: bool = False,
+    limit: int = 500,
 ) -> list[InboxEntry]:
-    """Stored deliveries, oldest first, optionally filtered."""
+    """Stored deliveries, oldest first, optionally filtered (``retrying``: only those with a next try set)."""
     query = sa.select(INBOX).order_by(INBOX.c.id).limit(limit)
     if status is not None:
         query = query.where(INBOX.c.status == status.value)
+    if retrying:
+        query = query.where(INBOX.c.next_attempt_at.is_not(None))
     if channel is not None:
         query = query.where(INBOX.c.channel == channel)
     return [_entry(row) for row in session.execute(query).mappings()]
@@ -89,12 +111,29 @@ def get_entry(session: Session, entry_id: int) -> InboxEntry | None:
 
 
 def finish(session: Session, entry_id: int, status: InboxStatus, now: datetime, error: str | None = None) -> None:
-    """Mark an entry done or dead (with the reason), counting the attempt."""
-    session.execute(
+    """Mark an entry done or dead (with the reason), counting the attempt; it no longer waits for a retry."""
+    values: dict[str, object] = {
+        "status": status.value,
+        "error": error,
+        "processed_at": now,
+        "attempts": INBOX.c.attempts + 1,
+        "next_attempt_at": None,
+    }
+    if error is not None:
+        values["last_error"] = error
+    session.execute(sa.update(INBOX).where(INBOX.c.id == entry_id).values(**values))
+
+
+def retry_later(session: Session, entry_id: int, error: str, next_attempt_at: datetime) -> int | None:
+    """Count a failed try of a pending entry and keep it pending until ``next_attempt_at``, with ``error`` as its
+    ``last_error``; its attempts so far, or None when the entry is not pending (left untouched)."""
+    attempts = session.execute(
         sa.update(INBOX)
-        .where(INBOX.c.id == entry_id)
-        .values(status=status.value, error=error, processed_at=now, attempts=INBOX.c.attempts + 1)
-    )
+        .where(INBOX.c.id == entry_id, INBOX.c.status == InboxStatus.PENDING.value)
+        .values(attempts=INBOX.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
+        .returning(INBOX.c.attempts)
+    ).scalar()
+    return None if attempts is None else int(attempts)
 
 
 def _entry(row: sa.RowMapping) -> InboxEntry:
@@ -106,4 +145,13 @@ def _entry(row: sa.RowMapping) -> InboxEntry:
         headers=dict(row["headers"]),
         received_at=row["received_at"],
     )
-    return InboxEntry(row["id"], row["channel"], delivery, InboxStatus(row["status"]), row["attempts"], row["error"])
+    return InboxEntry(
+        row["id"],
+        row["channel"],
+        delivery,
+        InboxStatus(row["status"]),
+        row["attempts"],
+        row["error"],
+        row["next_attempt_at"],
+        row["last_error"],
+    )

@@ -248,7 +248,9 @@ class SyncBookmarkRow(StoreModel, table=True):
 
 
 class InboxRow(StoreModel, table=True):
-    """Webhook deliveries, stored before they are acknowledged; the unique key makes a re-delivery a no-op."""
+    """Webhook deliveries, stored before they are acknowledged; the unique key makes a re-delivery a no-op.
+    ``next_attempt_at`` and ``last_error`` (``0007_inbox_retries``): a pending entry whose fetch failed retriably
+    waits until then, with the reason."""
 
     __tablename__ = "webhook_inbox"
     __table_args__ = (sa.UniqueConstraint("channel", "dedupe_key"),)
@@ -266,6 +268,8 @@ class InboxRow(StoreModel, table=True):
     attempts: int = 0
     error: str | None = None
     processed_at: datetime | None = _ts(nullable=True)
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = None
 
 
 class ChannelLevelRow(StoreModel, table=True):

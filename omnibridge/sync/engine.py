@@ -7,7 +7,8 @@ Two ways in, one way out:
 * :meth:`SyncEngine.receive` + :meth:`SyncEngine.process_pending` — a webhook delivery is verified, stored in
   the inbox (deduplicated by the database) and acknowledged; a worker then applies it and reconciles the
   SKUs it touched on every channel. A delivery is acknowledged only after it is committed, so nothing
-  acknowledged is lost; an entry that cannot be applied is marked dead with its reason, never dropped.
+  acknowledged is lost; an entry that cannot be applied is marked dead with its reason, never dropped; one whose
+  fetch failed retriably waits for its next try, its stream behind it (:mod:`omnibridge.sync.inbox_retry`).
 
 One channel failing never stops the others: every channel's pull and reconcile is isolated, SKUs whose
 reconcile failed stay dirty until a later pass succeeds, and a channel that keeps failing is backed off on its
@@ -47,6 +48,7 @@ from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.apply import ApplyOutcome, EventApplier
+from omnibridge.sync.inbox_retry import DEFAULT_INBOX_RETRY, InboxPlan, InboxRetry, plan
 from omnibridge.sync.oversell import OversellDecision, resolve_oversell
 from omnibridge.sync.reconcile import (
     DEFAULT_DRIFT_GRACE,
@@ -129,6 +131,7 @@ class EngineCounters:
     rejected: int = 0
     processed: int = 0
     dead: int = 0
+    retried: int = 0
     pushes_applied: int = 0
     pushes_unchanged: int = 0
     pushes_stale: int = 0
@@ -160,6 +163,8 @@ class SyncEngine:
     name (None: until every fetch is done — tests and ``deadletters replay`` use that; the daemon a fraction of a
     second). ``foreign_channels`` are inbox channels another consumer applies (carrier channels, see
     :mod:`omnibridge.shipping.runtime`): their pending deliveries are left alone instead of dead-lettered.
+    ``inbox_retry`` says how a delivery whose fetch failed retriably is tried again (see
+    :mod:`omnibridge.sync.inbox_retry`).
     """
 
     def __init__(
@@ -173,8 +178,10 @@ class SyncEngine:
         fetch_wait: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         foreign_channels: Collection[str] = (),
+        inbox_retry: InboxRetry = DEFAULT_INBOX_RETRY,
     ) -> None:
         self.store = store
+        self.inbox_retry = inbox_retry
         self.foreign_channels = frozenset(foreign_channels)
         self.channels: dict[str, ChannelRuntime] = {channel.id: channel for channel in channels}
         self.policy = policy or AvailabilityPolicy()
@@ -502,13 +509,15 @@ class SyncEngine:
             if entry.channel not in self.channels and entry.channel not in self.foreign_channels:
                 self._dead(entry, f"channel {entry.channel!r} is not configured")
         # A channel whose locations are not resolved (it is down) keeps its deliveries pending, and never holds
-        # up the others' deliveries.
-        live: list[tuple[InboxEntry, ChannelRuntime]] = [
-            (entry, channel)
-            for channel in self.channels.values()
-            if channel.id in self._resolved
-            for entry in self.store.inbox(status=InboxStatus.PENDING, channel=channel.id)
-        ]
+        # up the others' deliveries. An entry waiting for its retry is not fetched before it is due, and the
+        # later entries of its stream wait behind it (see omnibridge.sync.inbox_retry).
+        live: list[tuple[InboxEntry, ChannelRuntime]] = []
+        for channel in self.channels.values():
+            if channel.id in self._resolved:
+                queue = self._inbox_plan(channel.id)
+                live.extend((entry, channel) for entry in queue.due)
+                for entry in queue.held:
+                    self._forget_fetch(entry.id)
         # What the deliveries name is fetched for all of them at once, so a connector can batch the calls (a rush
         # of POS sales is one Square order fetch). A pass waits at most ``fetch_wait`` for them: a channel whose
         # fetches are slow (waiting on its rate limit) never holds up the others; its fetches go on in the
@@ -519,10 +528,13 @@ class SyncEngine:
             await asyncio.wait(tasks, timeout=self.fetch_wait)
         done = 0
         blocked: set[tuple[str, str]] = set()
+        retrying: set[tuple[str, str]] = set()
         for (entry, channel), task in zip(live, tasks, strict=True):
             stream = (channel.id, _stream(entry))
             if stream in blocked or not task.done():
                 blocked.add(stream)
+                if stream in retrying:
+                    self._forget_fetch(entry.id)
                 continue
             del self._fetching[entry.id]
             try:
@@ -532,7 +544,9 @@ class SyncEngine:
                 events = task.result()
                 applied, decisions = self._apply_delivery(entry, channel, events)
             except RetriableConnectorError as exc:
-                log().warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
+                if self._retry_later(entry, exc):
+                    blocked.add(stream)
+                    retrying.add(stream)
                 continue
             except (ConnectorError, WebhookError, ConflictError) as exc:
                 self._dead(entry, str(exc))
@@ -576,11 +590,43 @@ class SyncEngine:
             uow.finish_delivery(entry.id, InboxStatus.DONE)
         return applied, decisions
 
+    def _inbox_plan(self, channel_id: str) -> InboxPlan:
+        """``channel_id``'s pending entries sorted into due now, waiting for their retry, and held behind one."""
+        return plan(self.store.inbox(status=InboxStatus.PENDING, channel=channel_id), self.store.now(), _stream)
+
+    def _retry_later(self, entry: InboxEntry, exc: RetriableConnectorError) -> bool:
+        """Record a retriable failure of ``entry``: True when it waits for its next try, False when that was its
+        last allowed attempt and it is dead-lettered."""
+        attempts = entry.attempts + 1
+        if self.inbox_retry.exhausted(attempts):
+            self._dead(entry, f"gave up after {attempts} attempts: {exc}")
+            return False
+        next_attempt_at = self.store.now() + self.inbox_retry.delay(attempts, exc.retry_after)
+        self.store.retry_delivery(entry.id, str(exc), next_attempt_at)
+        self.counters.retried += 1
+        log().warning(
+            "webhook.retry_later",
+            channel=entry.channel,
+            entry=entry.id,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at.isoformat(),
+            reason=str(exc),
+        )
+        return True
+
     def _dead(self, entry: InboxEntry, reason: str) -> None:
-        """Dead-letter ``entry`` with ``reason`` (kept for replay), logged and counted."""
+        """Dead-letter ``entry`` with ``reason`` (kept with its payload for ``omnibridge deadletters replay``)."""
         self.store.finish_delivery(entry.id, InboxStatus.DEAD, reason)
         self.counters.dead += 1
-        log().warning("webhook.dead", channel=entry.channel, entry=entry.id, reason=reason)
+        log().warning("webhook.dead", channel=entry.channel, entry=entry.id, attempts=entry.attempts + 1, reason=reason)
+
+    def _forget_fetch(self, entry_id: int) -> None:
+        """Drop the finished fetch of an entry held behind a retry: it is fetched afresh when its turn comes."""
+        running = self._fetching.get(entry_id)
+        if running is not None and running[1].done():
+            del self._fetching[entry_id]
+            if not running[1].cancelled():
+                running[1].exception()  # retrieved: a failure here is tried again with the fetch, not reported
 
     def _fetch(self, entry: InboxEntry, channel: ChannelRuntime) -> asyncio.Task[list[ChannelEvent]]:
         """The (possibly already running) fetch of what ``entry`` names; wakes the worker when it finishes."""
@@ -594,14 +640,14 @@ class SyncEngine:
 
     async def _pull_when_due(self) -> None:
         """Pull the channels whose unexplained levels have waited ``observe_grace``: once per channel. A channel
-        with deliveries still pending or being fetched is not pulled yet: the events that explain its levels are
-        most likely among them (a pull is the most expensive call there is on a rate-limited API)."""
+        with deliveries due now (being fetched, or to be fetched by the next pass) is not pulled yet: the events
+        that explain its levels are most likely among them (a pull is the most expensive call there is on a
+        rate-limited API). Deliveries waiting for a retry, and those held behind them, do not hold up the pull."""
         now = self._clock()
-        busy = {channel_id for channel_id, _ in self._fetching.values()}
         for channel_id, due in list(self._pull_due.items()):
             if due > now or not self.available(channel_id):
                 continue
-            if channel_id in busy or self.store.inbox(status=InboxStatus.PENDING, channel=channel_id, limit=1):
+            if self._inbox_plan(channel_id).due:
                 self._pull_due[channel_id] = now + self.observe_grace
                 continue
             del self._pull_due[channel_id]

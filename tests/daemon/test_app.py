@@ -125,9 +125,18 @@ async def test_webhooks_are_stored_counted_and_wake_the_worker(served: Served) -
     assert parsed.value("omnibridge_last_sync_age_seconds", channel="web") >= 0
     assert parsed.value("omnibridge_webhook_ack_seconds_count", channel="web") == 2
 
+    assert parsed.value("omnibridge_inbox_retrying", channel="web") == 0
+
+    [pending] = served.engine.store.inbox(status=InboxStatus.PENDING)
+    served.engine.store.retry_delivery(pending.id, "fake answered 503", served.engine.store.now())
+    waiting = parse((await served.client.get("/metrics")).text)
+    assert waiting.value("omnibridge_inbox_retrying", channel="web") == 1
+    assert waiting.value("omnibridge_inbox_retrying", channel="pos") == 0
+
     await served.engine.process_pending()
     after = parse((await served.client.get("/metrics")).text)
     assert after.value("omnibridge_inbox_pending", channel="web") == 0
+    assert after.value("omnibridge_inbox_retrying", channel="web") == 0
     assert after.value("omnibridge_sync_lag_seconds", channel="web") == 0
     assert after.value("omnibridge_engine_processed_total") == 1
 

@@ -17,7 +17,7 @@ from omnibridge.config import load_profile
 from omnibridge.demo import world
 from omnibridge.sdk import WebhookDelivery
 from omnibridge.store import InboxStatus, Store, open_store
-from omnibridge.store.deadletters import ALL, dead_letters, requeue
+from omnibridge.store.deadletters import ALL, dead_letters, requeue, retrying
 from omnibridge.sync import SyncEngine, build_channels
 
 from .harness import POS, emulator_thread, order_movements, write_profile
@@ -34,20 +34,21 @@ def deliver(store: Store, channel: str, number: int) -> int:
     return entry_id
 
 
-def test_dead_letters_are_listed_and_requeued_with_attempts_kept(store: Store) -> None:
+def test_dead_letters_are_listed_and_requeued_with_a_fresh_retry_budget(store: Store) -> None:
     web_dead, pos_dead, web_done, web_pending = (
         deliver(store, "web", 1),
         deliver(store, "pos", 2),
         deliver(store, "web", 3),
         deliver(store, "web", 4),
     )
+    store.retry_delivery(web_dead, "shopify: 503", datetime(2026, 5, 1, 9, 1, tzinfo=UTC))
     store.finish_delivery(web_dead, InboxStatus.DEAD, "shopify: orders/cancelled payload has no valid cancelled_at")
     store.finish_delivery(pos_dead, InboxStatus.DEAD, "square: order X not returned by Square")
     store.finish_delivery(web_done, InboxStatus.DONE)
 
     assert [entry.id for entry in dead_letters(store)] == [web_dead, pos_dead]
     [only_web] = dead_letters(store, channel="web")
-    assert (only_web.id, only_web.attempts, only_web.delivery.topic) == (web_dead, 1, "orders/create")
+    assert (only_web.id, only_web.attempts, only_web.delivery.topic) == (web_dead, 2, "orders/create")
     assert only_web.error is not None
     assert "cancelled_at" in only_web.error
 
@@ -60,11 +61,31 @@ def test_dead_letters_are_listed_and_requeued_with_attempts_kept(store: Store) -
     }
     again = store.inbox_entry(web_dead)
     assert again is not None
-    assert (again.status, again.attempts, again.error) == (InboxStatus.PENDING, 1, None)
+    assert (again.status, again.attempts, again.error) == (InboxStatus.PENDING, 0, None)
+    assert (again.next_attempt_at, again.last_error) == (None, None)
     done = store.inbox_entry(web_done)
     assert done is not None
     assert done.status is InboxStatus.DONE  # refused ids are left exactly as they were
     assert [entry.id for entry in dead_letters(store)] == [pos_dead]
+
+
+def test_entries_waiting_for_a_retry_are_listed_with_their_next_try_and_last_error(store: Store) -> None:
+    waiting, due, other = deliver(store, "web", 1), deliver(store, "web", 2), deliver(store, "pos", 3)
+    next_try = datetime(2026, 5, 1, 9, 5, tzinfo=UTC)
+    store.retry_delivery(waiting, "shopify: 503", next_try)
+    store.retry_delivery(other, "square: 429", next_try)
+
+    [listed] = retrying(store, channel="web")
+    assert (listed.id, listed.attempts, listed.next_attempt_at, listed.last_error) == (
+        waiting,
+        1,
+        next_try,
+        "shopify: 503",
+    )
+    assert [entry.id for entry in retrying(store)] == [waiting, other]
+    store.finish_delivery(waiting, InboxStatus.DONE)
+    assert [entry.id for entry in retrying(store)] == [other]
+    assert due not in [entry.id for entry in retrying(store)]
 
 
 def test_requeue_all_takes_every_dead_entry_or_one_channels(store: Store) -> None:
@@ -156,7 +177,7 @@ def test_cli_lists_a_dead_letter_and_replay_applies_it_once_fixed(tmp_path: Path
         assert (sale.movement.kind.value, sale.movement.quantity, sale.movement.location_id) == ("sale", 2, "boulder")
         entry = store.inbox_entry(dead["id"])
         assert entry is not None
-        assert (entry.status, entry.attempts, entry.error) == (InboxStatus.DONE, 2, None)
+        assert (entry.status, entry.attempts, entry.error) == (InboxStatus.DONE, 1, None)  # replay: a fresh count
 
 
 def test_cli_replay_needs_ids_or_all_and_says_when_there_is_nothing(tmp_path: Path) -> None:
@@ -179,3 +200,29 @@ def test_cli_replay_needs_ids_or_all_and_says_when_there_is_nothing(tmp_path: Pa
     assert (empty.exit_code, empty.stdout.strip()) == (0, "no dead letters")
     for result in (neither, both, nothing, unknown, empty):
         assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_cli_lists_deliveries_waiting_for_a_retry_with_attempts_next_try_and_last_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    profile = write_profile(
+        tmp_path, shopify_url="http://127.0.0.1:9", square_url="http://127.0.0.1:9", receiver_url="http://127.0.0.1:9"
+    )
+    empty = runner.invoke(app, ["deadletters", "retrying", "--profile", str(profile)])
+    assert (empty.exit_code, empty.stdout.strip()) == (0, "no deliveries waiting for a retry")
+    next_try = datetime(2026, 5, 1, 9, 0, 40, tzinfo=UTC)
+    with open_store(load_profile(profile).store_url) as store:
+        entry_id = deliver(store, POS, 1)
+        deliver(store, POS, 2)  # pending, never tried: not listed
+        store.retry_delivery(entry_id, "square: 503 Service Unavailable", next_try)
+
+    listed = runner.invoke(app, ["deadletters", "retrying", "--profile", str(profile), "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    [row] = json.loads(listed.stdout)["retrying"]
+    assert (row["id"], row["channel"], row["status"], row["attempts"]) == (entry_id, POS, "pending", 1)
+    assert (row["next_attempt_at"], row["last_error"]) == (next_try.isoformat(), "square: 503 Service Unavailable")
+    table = runner.invoke(app, ["deadletters", "retrying", "--profile", str(profile), "--channel", POS])
+    assert table.exit_code == 0
+    header, line = table.stdout.splitlines()
+    assert header.split() == ["ID", "CHANNEL", "TOPIC", "RECEIVED_AT", "ATTEMPTS", "NEXT_ATTEMPT_AT", "LAST_ERROR"]
+    assert "2026-05-01 09:00:40" in line
+    assert line.endswith("square: 503 Service Unavailable")

@@ -304,7 +304,7 @@ async def test_a_malformed_payload_is_dead_lettered_with_its_reason_then_replaye
 
         replayed = world.store.inbox_entry(dead.id)
         assert replayed is not None
-        assert (replayed.status, replayed.attempts, replayed.error) == (InboxStatus.DONE, 2, None)
+        assert (replayed.status, replayed.attempts, replayed.error) == (InboxStatus.DONE, 1, None)
         after = world.store.position("JKT-RAIN-M", "den-wh")
         assert (after.on_hand, after.committed) == (before.on_hand + 1, 2)
         returns = [m for m in all_movements(world.store) if m.movement.kind is MovementKind.RETURN]

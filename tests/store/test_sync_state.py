@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from omnibridge.sdk.webhooks import WebhookDelivery
 from omnibridge.store import InboxStatus, Store
@@ -59,3 +59,48 @@ def test_finishing_an_entry_records_status_reason_and_attempt(store: Store) -> N
     done = store.inbox_entry(done_id)
     assert done is not None
     assert done.status is InboxStatus.DONE
+
+
+def test_a_retriable_failure_keeps_the_entry_pending_with_its_attempts_error_and_next_try(store: Store) -> None:
+    entry_id = store.add_delivery("web", delivery("w-1", "e-1"))
+    assert entry_id is not None
+    fresh = store.inbox_entry(entry_id)
+    assert fresh is not None
+    assert (fresh.attempts, fresh.next_attempt_at, fresh.last_error) == (0, None, None)
+    first_try = datetime(2026, 11, 23, 12, 0, 10, tzinfo=UTC)
+    second_try = datetime(2026, 11, 23, 12, 0, 30, 500_000, tzinfo=UTC)
+
+    assert store.retry_delivery(entry_id, "shopify: 503", first_try) == 1
+    assert store.retry_delivery(entry_id, "shopify: 429", second_try) == 2
+
+    [waiting] = store.inbox(status=InboxStatus.PENDING)
+    assert (waiting.attempts, waiting.last_error, waiting.error) == (2, "shopify: 429", None)
+    assert waiting.next_attempt_at == second_try  # exact and timezone-aware on every backend
+    assert waiting.waiting(second_try - timedelta(microseconds=1))
+    assert not waiting.waiting(second_try)
+
+    store.finish_delivery(entry_id, InboxStatus.DONE)
+    done = store.inbox_entry(entry_id)
+    assert done is not None
+    assert (done.status, done.attempts, done.next_attempt_at, done.last_error) == (
+        InboxStatus.DONE,
+        3,
+        None,
+        "shopify: 429",
+    )
+    assert not done.waiting(first_try)
+    # only a pending entry can wait for a retry
+    assert store.retry_delivery(entry_id, "late failure", second_try) is None
+    assert store.inbox_entry(entry_id) == done
+    assert store.retry_delivery(9999, "no such entry", second_try) is None
+
+
+def test_a_dead_entry_keeps_its_reason_as_its_last_error_and_waits_no_more(store: Store) -> None:
+    entry_id = store.add_delivery("web", delivery("w-1", "e-1"))
+    assert entry_id is not None
+    store.retry_delivery(entry_id, "shopify: 503", datetime(2026, 11, 23, 12, 1, tzinfo=UTC))
+    store.finish_delivery(entry_id, InboxStatus.DEAD, "gave up after 2 attempts: shopify: 503")
+    dead = store.inbox_entry(entry_id)
+    assert dead is not None
+    assert (dead.status, dead.attempts, dead.next_attempt_at) == (InboxStatus.DEAD, 2, None)
+    assert dead.error == dead.last_error == "gave up after 2 attempts: shopify: 503"

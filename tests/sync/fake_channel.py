@@ -51,6 +51,10 @@ class FakeChannel:
         self.webhook_payloads: dict[str, list[ChannelEvent]] = {}
         self.calls: Counter[str] = Counter()
         self.fail_reads = False
+        self.fetches: Counter[str] = Counter()
+        """Delivery id -> how often what it names was fetched."""
+        self.webhook_failures: Counter[str] = Counter()
+        """Delivery id -> how many more fetches of what it names fail retriably (then it answers)."""
         self.change_before_push: dict[tuple[str, str], int] = {}
 
     async def list_locations(self) -> list[ChannelLocation]:
@@ -97,10 +101,15 @@ class FakeChannel:
             body = json.loads(raw_body)
         except ValueError as exc:
             raise WebhookError(f"fake: body is not JSON: {exc}") from None
-        return WebhookDelivery(body["delivery"], body.get("event"), "fake/topic", raw_body, dict(headers), NOW)
+        topic = body.get("topic", "fake/topic")
+        return WebhookDelivery(body["delivery"], body.get("event"), topic, raw_body, dict(headers), NOW)
 
     async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
         self.calls["webhook_events"] += 1
+        self.fetches[delivery.delivery_id] += 1
+        if self.webhook_failures[delivery.delivery_id] > 0:
+            self.webhook_failures[delivery.delivery_id] -= 1
+            raise RetriableConnectorError("fake answered 503", connector="fake", op="webhook_events")
         return list(self.webhook_payloads.get(delivery.delivery_id, []))
 
     async def aclose(self) -> None:
