@@ -10,7 +10,7 @@ import pytest
 from omnibridge.config.availability import AvailabilityPolicy
 from omnibridge.models import MovementKind, StockMovement
 from omnibridge.policy import AvailabilityPlanner, ChannelFeed
-from omnibridge.store import Store
+from omnibridge.store import KnownLevel, LevelNote, Store
 from omnibridge.sync import ChannelRuntime, SyncEngine, reconcile_channel
 
 from .fake_channel import NOW, FakeChannel, receive, runtime, seed_store
@@ -107,10 +107,7 @@ async def test_deciding_again_after_a_stop_records_the_change_once(store: Store)
     assert len(store.incidents(kind="drift")) == 1
 
 
-def _note(level: object) -> object:
-    from omnibridge.store import KnownLevel, LevelNote
-
-    assert isinstance(level, KnownLevel)
+def _note(level: KnownLevel) -> LevelNote:
     assert level.shown is not None
     return LevelNote(level.quantity, level.source, level.unexplained_since, level.shown, level.shown_at)
 
