@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from omnibridge.models import MovementKind, StockMovement
+from omnibridge.models import MovementKind, RecordedMovement, StockMovement
 from omnibridge.store import Incident, Store
 from omnibridge.sync.runtime import ChannelRuntime
 
@@ -66,17 +66,22 @@ def decide_drift(
         f"{target}; nothing explained the change within the grace period"
     )
     if policy == "channel":
-        adjustment = _record_channel_change(store, channel, position, f"{key}:adjustment", shown - last_known, since)
+        recorded = _record_channel_change(store, channel, position, f"{key}:adjustment", shown - last_known, since)
+        adjustment = recorded.movement.quantity if recorded is not None else 0
+        seen = recorded is not None and recorded.superseded_by_count
+        done = f"on hand adjusted by {adjustment:+d} as of {since.isoformat()}"
+        if seen:
+            done += ", which a later count had already seen (on hand unchanged)"
         store.add_incident(
             Incident(
                 "drift",
                 "channel_wins",
-                f"{story}: the channel wins, on hand adjusted by {adjustment:+d} as of {since.isoformat()}",
+                f"{story}: the channel wins, {done}",
                 key,
                 channel.id,
                 sku,
                 location_id,
-                data={**facts, "adjustment": adjustment},
+                data={**facts, "adjustment": adjustment, "superseded_by_count": seen},
             )
         )
         return DriftDecision(position, policy, shown, last_known, target, None, None)
@@ -111,19 +116,19 @@ def decide_drift(
 
 def _record_channel_change(
     store: Store, channel: ChannelRuntime, position: Position, key: str, change: int, since: datetime
-) -> int:
-    """Record ``change`` as an adjustment under ``key``; the quantity recorded (0: nothing to record).
+) -> RecordedMovement | None:
+    """Record ``change`` as an adjustment under ``key``; the recorded movement (None: a change of 0).
 
     A decision already recorded under ``key`` (the process stopped before the channel's level was remembered, and
     the channel moved again meanwhile) stands as recorded: the key is never reused for another quantity.
     """
     earlier = store.find_movement(key)
     if earlier is not None:
-        return earlier.movement.quantity
+        return earlier
     if change == 0:
-        return 0
+        return None
     sku, location_id = position
-    store.apply(
+    result = store.apply(
         StockMovement(
             idempotency_key=key,
             source=channel.id,
@@ -137,4 +142,4 @@ def _record_channel_change(
         ),
         allow_shortfall=True,
     )
-    return change
+    return result.recorded

@@ -90,6 +90,33 @@ async def test_a_sale_recorded_while_the_change_waited_keeps_its_effect(store: S
     assert "on hand adjusted by +2" in incident.summary
 
 
+async def test_a_stock_take_after_the_change_was_seen_has_seen_it_too(store: Store) -> None:
+    pos, fake = await pos_world(store, on_hand=10)
+    await reconcile(store, pos, NOW)
+    fake.levels[("A", "P-SHOP")] = 12
+    seen = NOW + timedelta(minutes=1)
+    await reconcile(store, pos, seen)
+    count = StockMovement(
+        idempotency_key="stock-take",
+        source="manual",
+        kind=MovementKind.COUNT,
+        sku="A",
+        location_id="shop",
+        quantity=11,
+        occurred_at=seen + timedelta(seconds=20),
+    )
+    store.apply(count, allow_shortfall=True)  # the shelf, counted after the POS change: 11
+
+    decided = seen + timedelta(seconds=90)
+    await reconcile(store, pos, decided)
+    assert store.position("A", "shop").on_hand == 11  # the count stands; the POS's change is in it
+    (incident,) = store.incidents(kind="drift")
+    assert (incident.data["adjustment"], incident.data["superseded_by_count"]) == (2, True)
+    assert "a later count had already seen" in incident.summary
+    await reconcile(store, pos, decided + timedelta(seconds=1))
+    assert fake.levels[("A", "P-SHOP")] == 11
+
+
 async def test_deciding_again_after_a_stop_records_the_change_once(store: Store) -> None:
     pos, fake = await pos_world(store, on_hand=10)
     await reconcile(store, pos, NOW)
