@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import os
 import textwrap
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
-from sqlalchemy.engine import make_url
-from support import WriteFile
+from support import TickingClock, WriteFile, postgres_schema_url
 
 from omnibridge.store import Store, open_store
-
-POSTGRES_ENV = "OMNIBRIDGE_TEST_POSTGRES_URL"
 
 settings.register_profile(
     "dev", max_examples=200, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -34,43 +27,6 @@ settings.register_profile(
     "ci", max_examples=2000, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
-
-
-class TickingClock:
-    """A clock for tests: starts at a fixed instant and moves 1 ms forward on every reading."""
-
-    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
-def postgres_base_url() -> str:
-    """The test server's URL; skips the test when unset (fails in CI, where PostgreSQL is required)."""
-    url = os.environ.get(POSTGRES_ENV)
-    if url:
-        return url
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL is required in CI: set {POSTGRES_ENV} (scripts/start-postgres.sh starts one)")
-    pytest.skip(f"no PostgreSQL: set {POSTGRES_ENV} to run the PostgreSQL half of the store tests")
-
-
-@contextmanager
-def postgres_schema_url() -> Iterator[str]:
-    """A URL whose connections use a fresh, empty schema; the schema is dropped on exit."""
-    base = make_url(postgres_base_url())
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(base, poolclass=sa.NullPool)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        admin.dispose()
 
 
 def sqlite_url(directory: Path) -> str:

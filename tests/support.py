@@ -1,15 +1,21 @@
 """Test helpers shared across folders: a stand-in for the third-party ``acme-wms`` connector (for tests that must
 not depend on it being installed), the type of the ``write`` fixture, and hand-moved clocks and a webhook
-receiver for driving vendor emulators."""
+receiver for driving vendor emulators, the ticking clock of the ``clock`` fixture, and PostgreSQL schemas for tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, HttpUrl, SecretStr
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -91,3 +97,43 @@ def acme_registry(*, broken: str = "brokenconn") -> ConnectorRegistry:
             LoadFailure(broken, f"{broken}_pkg:spec", "broken-dist", f"ImportError: No module named '{broken}_pkg'")
         ],
     )
+
+
+POSTGRES_ENV = "OMNIBRIDGE_TEST_POSTGRES_URL"
+
+
+class TickingClock:
+    """A clock for tests: starts at a fixed instant and moves 1 ms forward on every reading."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+
+def postgres_base_url() -> str:
+    """The test server's URL; skips the test when unset (fails in CI, where PostgreSQL is required)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL is required in CI: set {POSTGRES_ENV} (scripts/start-postgres.sh starts one)")
+    pytest.skip(f"no PostgreSQL: set {POSTGRES_ENV} to run the PostgreSQL half of the store tests")
+
+
+@contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose connections use a fresh, empty schema; the schema is dropped on exit."""
+    base = make_url(postgres_base_url())
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base, poolclass=sa.NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        admin.dispose()

@@ -9,6 +9,10 @@ it is read again; its events' refs (``<sha256[:16]>:<row>``) are the same, so th
 the repeat a no-op. The same holds for a file dropped again with identical content. A file with any bad row is
 applied not at all: it moves to ``failed/`` at once, next to ``<name>.errors.txt`` naming every row and field.
 
+A row is dated by its ``counted_at``; a row without one, when omnibridge first read that content (recorded in
+``processed/.read-times``, so a file read again is dated the same, see :mod:`connectors.files.read_times`), never
+by the file's modification time.
+
 A file is read only when complete: names starting with '.' or ending with ``.tmp``, ``.part`` or ``.partial``
 are skipped (the ERP writes under such a name and renames), and a file must have been unchanged for
 ``stable_seconds`` (by its modification time, checked against the connector's clock) and must not change while
@@ -34,6 +38,7 @@ from typing import Any, TypeVar
 
 from connectors.files.exports import render_export
 from connectors.files.parsing import CountRow, ParsedFile, Problem, parse_counts, render_problems
+from connectors.files.read_times import first_read_at, recorded_read_at
 from connectors.files.settings import TEMP_SUFFIXES, FilesSettings
 from omnibridge.sdk import (
     FatalConnectorError,
@@ -212,7 +217,7 @@ class FilesConnector:
             taken = self._read(path)
             if taken is None:
                 continue
-            content, digest, mtime = taken
+            content, digest = taken
             parsed = parse_counts(
                 path.name,
                 content,
@@ -226,7 +231,7 @@ class FilesConnector:
                 messages.append(self._reject(path, digest, parsed))
                 continue
             read[path.name] = digest
-            for row in parsed.rows:
+            for row, counted_at in zip(parsed.rows, self._count_times(digest, parsed.rows), strict=True):
                 self._seen_locations.add(row.location)
                 events.append(
                     StockChangeEvent(
@@ -235,7 +240,7 @@ class FilesConnector:
                         row.sku,
                         row.location,
                         row.quantity,
-                        row.counted_at or mtime,
+                        counted_at,
                     )
                 )
         get_logger("connectors.files").info("files.pulled", files=len(read), events=len(events), failed=len(messages))
@@ -269,8 +274,23 @@ class FilesConnector:
             found.append((stat.st_mtime_ns, entry.name, Path(entry.path)))
         return [path for _, _, path in sorted(found)]
 
-    def _read(self, path: Path) -> tuple[bytes, str, datetime] | None:
-        """The file's bytes, sha256 and modification time, or None if it vanished or changed while read."""
+    def _count_times(self, digest: str, rows: Sequence[CountRow]) -> list[datetime]:
+        """Each row's count time: its ``counted_at``, else when omnibridge first read the content ``digest`` (never
+        the file's modification time, see :mod:`connectors.files.read_times`)."""
+        read_at: datetime | None = None
+        times: list[datetime] = []
+        for row in rows:
+            if row.counted_at is not None:
+                times.append(row.counted_at)
+                continue
+            if read_at is None:
+                now = datetime.fromtimestamp(self.clock(), UTC)
+                read_at = first_read_at(self.settings.processed_dir, digest, now)
+            times.append(read_at)
+        return times
+
+    def _read(self, path: Path) -> tuple[bytes, str] | None:
+        """The file's bytes and sha256, or None if it vanished or changed while read."""
         try:
             before = _snapshot(path)
             content = path.read_bytes()
@@ -279,7 +299,7 @@ class FilesConnector:
             return None
         if before != after:
             return None
-        return content, hashlib.sha256(content).hexdigest(), datetime.fromtimestamp(after.mtime_ns / 1e9, UTC)
+        return content, hashlib.sha256(content).hexdigest()
 
     def _reject(self, path: Path, digest: str, parsed: ParsedFile) -> MapMessage:
         """Move a bad file to ``failed/`` with its error report (report first: a crash leaves the file to redo)."""
@@ -321,7 +341,9 @@ class FilesConnector:
             cached = self._processed_cache.get(entry.name)
             if cached is None or cached[0] != snapshot:
                 content = path.read_bytes()
-                mtime = datetime.fromtimestamp(snapshot.mtime_ns / 1e9, UTC)
+                read_at = recorded_read_at(folder, hashlib.sha256(content).hexdigest())
+                # a file processed before first reads were recorded: its modification time is all there is
+                undated_at = read_at or datetime.fromtimestamp(snapshot.mtime_ns / 1e9, UTC)
                 parsed = parse_counts(
                     entry.name,
                     content,
@@ -330,7 +352,7 @@ class FilesConnector:
                     delimiter=self.settings.csv_delimiter,
                     encoding=self.settings.csv_encoding,
                 )
-                cached = (snapshot, [(row.counted_at or mtime, row) for row in parsed.rows] if parsed.ok else [])
+                cached = (snapshot, [(row.counted_at or undated_at, row) for row in parsed.rows] if parsed.ok else [])
                 self._processed_cache[entry.name] = cached
             for at, row in cached[1]:
                 key = (row.sku, row.location)

@@ -9,7 +9,8 @@ header is row 1, the first count row 2). JSON: ``{"counts": [{"sku", "location",
 or the bare list; row numbers are the 1-based positions in the list.
 
 ``quantity`` is the absolute count: a whole number >= 0. ``counted_at`` is ISO 8601; without an offset it is read
-in the configured time zone. Each SKU may be counted once per location per file.
+in the configured time zone; a row without it is dated by the connector when it first reads the file
+(:mod:`connectors.files.read_times`). Each SKU may be counted once per location per file.
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ class LoadedChannel:
     ``settings`` is an instance of ``spec.settings_model`` (credentials are ``SecretStr``); ``profile_path`` is
     the absolute path of the connector profile it came from. Disabled channels are loaded and validated too.
     ``drift`` says who wins when the channel shows a quantity the ledger does not explain: ``ledger`` (overwrite
-    the channel), ``channel`` (record the channel's quantity as a count) or ``alert`` (only report it).
+    the channel), ``channel`` (record the change the channel made as an adjustment; only where its availability
+    policy passes the ledger's number through unchanged) or ``alert`` (only report it).
     """
 
     id: str

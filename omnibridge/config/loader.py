@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from omnibridge.config.channels import check_channel_references, load_channel
 from omnibridge.config.checks import check_availability, check_pickup_hours, check_unique_ids
 from omnibridge.config.context import LoadContext
+from omnibridge.config.drift import check_drift_pass_through
 from omnibridge.config.errors import ProfileErrors
 from omnibridge.config.loaded import LoadedChannel, LoadedProfile
 from omnibridge.config.schema import AvailabilityPolicy, ChannelSection, LocationSection, ProfileFile
@@ -94,6 +95,8 @@ def load_profile(
     availability = profile.availability if profile is not None else _salvage_availability(raw)
     if availability is not None:
         check_availability(ctx, source, availability, location_ids, _declared_ids(raw.get("channels")))
+        active = [location.id for _, location in locations if location.active]
+        check_drift_pass_through(ctx, source, channels, loaded_channels, availability, active)
 
     canonical: list[Location] = []
     for index, location_section in locations:

@@ -181,7 +181,7 @@ class ChannelSection(Section):
     drift: Literal["ledger", "channel", "alert"] = Field(
         default="ledger",
         description="what to do when the channel shows a quantity the ledger does not explain: 'ledger' "
-        "(overwrite it), 'channel' (record it as a count) or 'alert' (only report it)",
+        "(overwrite it), 'channel' (record the change it made in the ledger) or 'alert' (only report it)",
     )
 
 

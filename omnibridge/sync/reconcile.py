@@ -20,8 +20,9 @@ what we last knew it to show (K, from ``channel_levels``: our last write or read
   notification triggers to import a receipt made on the channel): showing more than the ledger has is the risk.
   On a channel that may win or that only alerts it is held as it is for the whole grace period. When the grace
   period ends and the ledger still does not explain S, it is drift, and the channel's drift policy decides
-  (:mod:`omnibridge.sync.drift`): the ledger wins (T is written), the channel wins (the ledger records a count so
-  that the target becomes S), or alert only (nothing is written). Each decision is an incident.
+  (:mod:`omnibridge.sync.drift`): the ledger wins (T is written), the channel wins (the ledger records S - K as an
+  adjustment dated when the change was first seen), or alert only (nothing is written). Each decision is an
+  incident.
 
 Every write is recorded in the outbox before it is sent and finished after (see
 :mod:`omnibridge.store.propagation`); its batch key is sent as ``StockTarget.reference``, which connectors use to

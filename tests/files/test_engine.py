@@ -49,7 +49,7 @@ def erp(engine: SyncEngine) -> FilesConnector:
 
 def outcome(root: Path, folder: str) -> list[str]:
     path = root / "inbox" / folder
-    return sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    return sorted(p.name for p in path.iterdir() if not p.name.startswith(".")) if path.is_dir() else []
 
 
 async def test_csv_and_json_drops_become_count_movements_and_the_files_move_once_applied(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ locations:
   - {id: old, name: Old shop, type: store, active: false}
 channels:
   - {id: web, connector: acme-shop, profile: shop.yaml, mappings: [web-map.yaml], priority: 10}
-  - {id: pos, connector: acme-shop, profile: shop.yaml, priority: 20, drift: channel}
+  - {id: pos, connector: acme-shop, profile: shop.yaml, priority: 20, drift: alert}
   - {id: wms, connector: acme-wms, profile: wms.yaml}
   - {id: spare, connector: acme-shop, profile: shop.yaml, enabled: false}
 """

@@ -30,7 +30,7 @@ def problems(write: WriteFile, tmp_path: Path, availability: str) -> list[Config
 def test_no_section_is_the_default_policy(write: WriteFile, tmp_path: Path) -> None:
     profile = load_profile(_written(write, tmp_path, ""), registry=sales_registry(), env={})
     assert profile.availability == AvailabilityPolicy()
-    assert [channel.drift for channel in profile.channels] == ["ledger", "channel", "ledger", "ledger"]
+    assert [channel.drift for channel in profile.channels] == ["ledger", "alert", "ledger", "ledger"]
 
 
 def test_the_full_section_loads(write: WriteFile, tmp_path: Path) -> None:

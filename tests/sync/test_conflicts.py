@@ -120,11 +120,11 @@ async def test_the_channel_wins_where_its_drift_policy_says_so(store: Store) -> 
 
     await engine.sync_once()
     assert pos.levels[("A", "P-SHOP")] == 2
-    assert store.position("A", "shop").on_hand == 2  # recorded as a count
+    assert store.position("A", "shop").on_hand == 2  # the change it made, recorded as an adjustment
     assert web.levels[("A", "W-SHOP")] == 2  # and every other channel follows in the same pass
     (incident,) = store.incidents(kind="drift")
     assert incident.decision == "channel_wins"
-    assert incident.data["counted_on_hand"] == 2
+    assert incident.data["adjustment"] == -3
 
 
 async def test_alert_only_writes_nothing_and_reports_once(store: Store) -> None:

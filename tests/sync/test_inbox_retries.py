@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import TickingClock
 from structlog.testing import capture_logs
+from support import TickingClock
 
 from omnibridge.models import MovementKind
 from omnibridge.sdk.channel import (

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from support import postgres_schema_url
 
 from omnibridge.errors import RetriableConnectorError
 from omnibridge.sdk.channel import (
@@ -267,8 +268,6 @@ def test_order_lines_stay_consistent_through_every_kind_of_change_sqlite(tmp_pat
 
 @pytest.mark.postgres
 def test_order_lines_stay_consistent_through_every_kind_of_change_postgresql() -> None:
-    from conftest import postgres_schema_url
-
     class PerExample(OrderLines):
         def __init__(self) -> None:
             self._schema = contextlib.ExitStack()
