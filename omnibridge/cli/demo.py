@@ -97,6 +97,12 @@ def _print_summary(report: object) -> None:
         typer.echo(
             f"RESULT      all {report.levels_checked} levels on every sales channel ({channels}) agree with the ledger"
         )
+    if report.inconsistencies:
+        typer.echo(f"RESULT      omnibridge verify found {len(report.inconsistencies)} inconsistencies in the ledger:")
+        for line in report.inconsistencies[:20]:
+            typer.echo(f"            {line}")
+    else:
+        typer.echo("RESULT      omnibridge verify: the ledger is consistent (positions, commitments, lines, outbox)")
     failed = [event for event in report.events if not report.event_ok(event)]
     for event in failed:
         typer.echo(f"FAILED      {event.kind} ({event.source}): {event.outcome}")

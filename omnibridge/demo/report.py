@@ -41,10 +41,16 @@ class DemoReport:
     amazon_feeds: list[dict[str, Any]] = field(default_factory=list)
     carriers: dict[str, dict[str, int]] = field(default_factory=dict)
     channels_checked: list[str] = field(default_factory=list)
+    inconsistencies: list[str] = field(default_factory=list)
+    """What ``omnibridge verify`` found wrong in the demo's store at the end (empty: the ledger is consistent)."""
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches and all(self.event_ok(event) for event in self.events)
+        return (
+            not self.mismatches
+            and not self.inconsistencies
+            and all(self.event_ok(event) for event in self.events)
+        )
 
     @staticmethod
     def event_ok(event: script.EventRecord) -> bool:
@@ -71,6 +77,8 @@ class DemoReport:
             "final_read_back": self.final_read_back,
             "levels_checked": self.levels_checked,
             "mismatches": [vars(m) for m in self.mismatches],
+            "ledger_consistent": not self.inconsistencies,
+            "inconsistencies": self.inconsistencies,
             "api_calls": self.api_calls,
             "webhooks": self.webhooks,
             "inbox": self.engine,

@@ -211,6 +211,7 @@ async def play(world: DemoWorld, emit: Emit) -> DemoReport:
         amazon_feeds=amazon_feeds(amazon),
         carriers={channel: dict(vars(counters)) for channel, counters in world.carriers.counters.items()},
         channels_checked=list(SALES_CHANNELS),
+        inconsistencies=[f"{i.check}: {i.subject}: {i.detail}" for i in world.store.verify()],
     )
 
 
