@@ -125,7 +125,9 @@ class EngineCounters:
     pushes_unchanged: int = 0
     pushes_stale: int = 0
     pushes_failed: int = 0
+    pushes_unknown: int = 0
     pushes_resumed: int = 0
+    """Writes a previous process left pending, found at start: abandoned (never sent again) and re-planned."""
     reconcile_failures: int = 0
     drift_incidents: int = 0
     oversell_incidents: int = 0
@@ -297,7 +299,7 @@ class SyncEngine:
         skus = [variant.sku for variant in self.store.list_variants() if variant.tracked]
         for channel in (channel for channel in live if not channel.stock_source):  # stock sources: pull only
             try:
-                await self._resume(channel)
+                self._dirty |= self._resume(channel)
                 report = await self._reconcile(channel, skus)
                 reports[channel.id].reconcile = report
                 self._succeeded(channel.id)
@@ -305,12 +307,13 @@ class SyncEngine:
                 reports[channel.id].error = f"push failed: {exc}"
                 self._failed(channel.id, str(exc))
         if all(reports[channel.id].error is None for channel in self.channels.values()):
-            # every channel was just reconciled on every SKU; only SKUs with a drift decision need another pass
+            # every channel was just reconciled on every SKU; only SKUs with a drift decision or a write of unknown
+            # outcome need another pass
             followers = {
-                decision.position[0]
+                position[0]
                 for report in reports.values()
                 if report.reconcile is not None
-                for decision in report.reconcile.drift
+                for position in (*(decision.position for decision in report.reconcile.drift), *report.reconcile.unknown)
             }
             self._dirty = (self._dirty - set(skus)) | followers
         await self.flush()
@@ -340,16 +343,17 @@ class SyncEngine:
             self._recheck.setdefault(sku, due)
         return report
 
-    async def _resume(self, channel: ChannelRuntime) -> None:
-        """Once per process and channel: send again what a previous process recorded but never finished."""
+    def _resume(self, channel: ChannelRuntime) -> set[str]:
+        """Once per process and channel: abandon what a previous process recorded but never finished (never sent
+        again) and return its SKUs, to be re-planned from the ledger after a read."""
         if channel.id in self._resumed:
-            return
-        results = await resume_pushes(self.store, channel)
+            return set()
+        skus = resume_pushes(self.store, channel)
         self._resumed.add(channel.id)
-        if results:
-            self.counters.pushes_resumed += len(results)
-            log().info("outbox.resumed", channel=channel.id, writes=len(results))
-            self._dirty |= {channel.master_sku(result.target.sku) for result in results}
+        if skus:
+            self.counters.pushes_resumed += len(skus)
+            log().info("outbox.abandoned", channel=channel.id, skus=len(skus))
+        return skus
 
     def _count_pushes(self, results: list[PushResult]) -> None:
         for result in results:
@@ -361,6 +365,8 @@ class SyncEngine:
                 self.counters.pushes_stale += 1
             elif result.status is PushStatus.FAILED:
                 self.counters.pushes_failed += 1
+            elif result.status is PushStatus.UNKNOWN:
+                self.counters.pushes_unknown += 1
 
     async def _resolve_oversells(self, outcome: ApplyOutcome) -> list[OversellDecision]:
         """Run the oversell resolver on every position applied events touched (it does nothing where the
@@ -583,7 +589,7 @@ class SyncEngine:
             self._dirty |= skus
             return None
         try:
-            await self._resume(channel)
+            skus = skus | self._resume(channel)
             report = await self._reconcile(channel, skus, trust_known=True)
         except ConnectorError as exc:
             log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
@@ -591,7 +597,11 @@ class SyncEngine:
             self._failed(channel.id, str(exc))
             self._dirty |= skus
             return None
-        self._succeeded(channel.id)
+        if report.unknown:  # writes whose outcome is unknown: backed off like a failure, re-read after it
+            self._failed(channel.id, f"{len(report.unknown)} writes of unknown outcome")
+            self._dirty |= {sku for sku, _ in report.unknown}
+        else:
+            self._succeeded(channel.id)
         self._dirty |= {
             channel.master_sku(result.target.sku) for result in report.results if result.status is PushStatus.STALE
         }
