@@ -356,7 +356,7 @@ class ShopifyClient:
 
     def _key_for(self, entries: Sequence[_Entry], variables: Mapping[str, Any]) -> str:
         """The ``@idempotent`` key: derived from the engine's batch reference and the exact input when the
-        entries share one (so a write resent after a restart is recognised), else fresh."""
+        entries share one (so the same write sent again is recognised), else fresh."""
         reference = shared_reference(entry.target.reference for entry in entries)
         return derived_key(reference, variables) if reference else self._new_key()
 

@@ -104,10 +104,10 @@ class SquareConnector:
       still apply on top of the count; otherwise now. Square has no compare-and-set: a target always writes
       (the engine only sends targets that differ) and ``UNCHANGED`` is never returned.
     * Each batch of ≤100 changes carries an ``idempotency_key`` derived from the engine's batch reference and
-      the exact changes (fresh when targets share no reference), so a batch the engine resends after a restart
-      is recognised by Square; the HTTP client re-sends the same
-      body with the same key after a transport error or 429. A 400 naming ``changes[i]`` fails that target and
-      re-sends the others as a new batch with a new key (Square rejects a reused key with another body).
+      the exact changes (fresh when targets share no reference), so the same batch sent again is recognised
+      by Square; the HTTP client re-sends the same body with the same key after a transport error or 429. A 400
+      naming ``changes[i]`` fails that target and re-sends the others as a new batch with a new key (Square
+      rejects a reused key with another body).
     * ``pull_events`` polls orders (SearchOrders, ``UPDATED_AT`` ascending) and inventory changes; the bookmark
       is JSON with both high-water marks, each query starting ``poll_overlap_seconds`` before its mark.
 
