@@ -348,12 +348,12 @@ class SyncEngine:
         again) and return its SKUs, to be re-planned from the ledger after a read."""
         if channel.id in self._resumed:
             return set()
-        skus = resume_pushes(self.store, channel)
+        abandoned = resume_pushes(self.store, channel)
         self._resumed.add(channel.id)
-        if skus:
-            self.counters.pushes_resumed += len(skus)
-            log().info("outbox.abandoned", channel=channel.id, skus=len(skus))
-        return skus
+        if abandoned:
+            self.counters.pushes_resumed += len(abandoned)
+            log().info("outbox.abandoned", channel=channel.id, writes=len(abandoned))
+        return {item.sku for item in abandoned}
 
     def _count_pushes(self, results: list[PushResult]) -> None:
         for result in results:

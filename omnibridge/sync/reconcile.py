@@ -446,9 +446,9 @@ async def push_recorded(
     return results
 
 
-def resume_pushes(store: Store, channel: ChannelRuntime) -> set[str]:
+def resume_pushes(store: Store, channel: ChannelRuntime) -> list[OutboxItem]:
     """Re-plan, never replay, the writes a previous process recorded but never finished: each is finished
     ``abandoned`` (not sent: an absolute quantity recorded before a stop may be wrong by now) and its position
-    forgotten, so the next reconcile there reads first. Returns their master SKUs, to reconcile from the ledger as
-    it is now."""
-    return {item.sku for item in store.abandon_pushes(channel.id)}
+    forgotten, so the next reconcile there reads first. Returns them; their SKUs (``OutboxItem.sku``, master SKUs)
+    are to be reconciled from the ledger as it is now."""
+    return store.abandon_pushes(channel.id)
