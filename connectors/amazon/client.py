@@ -262,7 +262,8 @@ class AmazonConnector:
 
         A location other than ``DEFAULT`` or a negative quantity is ``FAILED`` without a call. ``APPLIED`` means
         Amazon accepted the write (it shows it within minutes); an ERROR issue for the SKU is ``FAILED``, or
-        ``UNKNOWN_SKU`` when Amazon has no listing with it.
+        ``UNKNOWN_SKU`` when Amazon has no listing with it. A call that fails after another write of the batch
+        landed is ``UNKNOWN`` (``FAILED`` when refused); when none landed the batch raises.
         """
         results: list[PushResult | None] = [None] * len(targets)
         writes: list[tuple[int, str, list[dict[str, Any]]]] = []

@@ -57,10 +57,14 @@ class FeedSubmitter:
 
     async def submit(self, items: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> list[mapper.WriteOutcome]:
         """Apply each ``(sku, patches)`` through feeds of at most 25,000 messages; one outcome per item, in
-        order."""
+        order. A feed that fails while another one landed gives its items ``UNKNOWN`` (``FAILED`` when refused as
+        a whole); when none landed, the first failure is raised (see :func:`mapper.settled`)."""
         chunks = [items[start : start + MAX_FEED_MESSAGES] for start in range(0, len(items), MAX_FEED_MESSAGES)]
-        results = await asyncio.gather(*(self._one_feed(chunk) for chunk in chunks))
-        return [outcome for chunk_outcomes in results for outcome in chunk_outcomes]
+        results = await asyncio.gather(*(self._one_feed(chunk) for chunk in chunks), return_exceptions=True)
+        outcomes: list[mapper.WriteOutcome | BaseException] = []
+        for chunk, result in zip(chunks, results, strict=True):
+            outcomes += result if isinstance(result, list) else [result] * len(chunk)
+        return mapper.settled(outcomes)
 
     async def _one_feed(self, items: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> list[mapper.WriteOutcome]:
         settings = self._settings

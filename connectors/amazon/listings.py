@@ -142,9 +142,11 @@ class Listings:
     async def write(self, items: Sequence[tuple[str, Sequence[Patch]]]) -> list[mapper.WriteOutcome]:
         """Apply each ``(sku, patches)``; one outcome per item, in order. Fewer than ``feed_threshold`` items go
         through ``patchListingsItem`` (up to ``concurrency`` at a time, paced by its bucket), more through
-        feeds."""
+        feeds. A call that fails after another write of the batch landed is that item's outcome (``UNKNOWN``, or
+        ``FAILED`` when refused); when none landed, the first failure is raised (see :func:`mapper.settled`)."""
         if not items:
             return []
         if len(items) >= self._settings.feed_threshold:
             return await self._feeds.submit(items)
-        return list(await asyncio.gather(*(self._gated(self.patch(sku, patches)) for sku, patches in items)))
+        calls = (self._gated(self.patch(sku, patches)) for sku, patches in items)
+        return mapper.settled(await asyncio.gather(*calls, return_exceptions=True))

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from omnibridge.sdk import MapResult, ok, skip, warning
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushStatus
+from omnibridge.sdk import ConnectorError, MapResult, ok, skip, warning
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushStatus, unsettled_status
 from omnibridge.sdk.listings import ListingUpdate
 
 MFN_CHANNEL = "DEFAULT"
@@ -266,10 +266,28 @@ def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WriteOutcome:
-    """What became of one SKU's patches: ``APPLIED``, ``FAILED`` or ``UNKNOWN_SKU``, with Amazon's reason."""
+    """What became of one SKU's patches: ``APPLIED``, ``FAILED``, ``UNKNOWN_SKU`` or ``UNKNOWN`` (the call failed
+    after other writes of its batch landed; see :func:`settled`), with Amazon's reason."""
 
     status: PushStatus
     message: str = ""
+
+
+def settled(outcomes: Sequence[WriteOutcome | BaseException]) -> list[WriteOutcome]:
+    """One outcome per write of a batch whose writes ran concurrently and some raised. Once one write landed
+    (APPLIED), a write that raised a :class:`ConnectorError` gets an outcome of its own: ``FAILED`` when Amazon
+    refused it, ``UNKNOWN`` when it may have landed (see :func:`omnibridge.sdk.channel.unsettled`). When none
+    landed, the first error is raised: the batch failed as a whole."""
+    landed = any(isinstance(outcome, WriteOutcome) and outcome.status is PushStatus.APPLIED for outcome in outcomes)
+    results: list[WriteOutcome] = []
+    for outcome in outcomes:
+        if isinstance(outcome, WriteOutcome):
+            results.append(outcome)
+        elif landed and isinstance(outcome, ConnectorError):
+            results.append(WriteOutcome(unsettled_status(outcome), str(outcome)))
+        else:
+            raise outcome
+    return results
 
 
 def outcome_of_issues(errors: Sequence[Mapping[str, Any]]) -> WriteOutcome:

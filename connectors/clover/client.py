@@ -21,6 +21,7 @@ from connectors.clover.settings import CloverSettings
 from connectors.clover.webhooks import INVENTORY_PREFIXES, ORDER_PREFIX, notifications, parse_payload, verify_delivery
 from omnibridge.sdk import (
     Clock,
+    ConnectorError,
     ConnectorHttpClient,
     FatalConnectorError,
     HttpFatalError,
@@ -43,6 +44,7 @@ from omnibridge.sdk.channel import (
     StockLevel,
     StockTarget,
     unique_skus,
+    unsettled,
 )
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
 
@@ -300,8 +302,10 @@ class CloverConnector:
 
         Unknown SKUs are ``UNKNOWN_SKU``; SKUs several items carry, a location other than the merchant and
         negative quantities are ``FAILED``, all without a write. ``shown`` is the quantity Clover answers with,
-        rounded down. Writes run concurrently within the connector's slots; a transient failure that outlasts
-        the retries fails the whole batch (``RetriableConnectorError``) after every other write has finished.
+        rounded down. Writes run concurrently within the connector's slots. A refused write (a permanent 4xx) is
+        ``FAILED``; one that failed otherwise (a transient failure that outlasted the retries) is ``UNKNOWN`` when
+        another write of the batch landed, and fails the whole batch (``RetriableConnectorError``, after every
+        other write has finished) when none did.
         """
         ids = await self.resolve_skus([t.sku for t in targets])
 
@@ -337,13 +341,14 @@ class CloverConnector:
             return PushResult(target, PushStatus.APPLIED, shown=shown)
 
         outcomes = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
+        landed = any(isinstance(o, PushResult) and o.status is PushStatus.APPLIED for o in outcomes)
         results: list[PushResult] = []
         for target, outcome in zip(targets, outcomes, strict=True):
             if isinstance(outcome, PushResult):
                 results.append(outcome)
-            elif isinstance(outcome, HttpFatalError):
-                results.append(PushResult(target, PushStatus.FAILED, message=str(outcome)))
-            elif isinstance(outcome, BaseException):
+            elif isinstance(outcome, HttpFatalError) or (landed and isinstance(outcome, ConnectorError)):
+                results.append(unsettled(target, outcome))
+            else:
                 raise outcome
         return results
 

@@ -24,6 +24,7 @@ from connectors.shopify.mapper import map_inventory_item, map_location, map_orde
 from connectors.shopify.settings import ShopifySettings
 from omnibridge.sdk import (
     Clock,
+    ConnectorError,
     ConnectorHttpClient,
     CostBucket,
     FatalConnectorError,
@@ -46,6 +47,7 @@ from omnibridge.sdk.channel import (
     StockObservedEvent,
     StockTarget,
     unique_skus,
+    unsettled,
 )
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
@@ -283,7 +285,9 @@ class ShopifyClient:
 
         SKUs Shopify lacks (or not stocked at the location) are UNKNOWN_SKU; a target without ``expected`` is
         compared against a fresh read (UNCHANGED when already right). Writes go in chunks of 250 through
-        ``inventorySetQuantities``; see :meth:`_push_chunk` for stale compares and per-item errors.
+        ``inventorySetQuantities``; see :meth:`_push_chunk` for stale compares and per-item errors. A call that
+        fails once part of the batch has landed does not raise: what landed is APPLIED, the rest of the failed
+        chunk and the chunks not sent yet get :func:`~omnibridge.sdk.channel.unsettled` results.
         """
         results: list[PushResult | None] = [None] * len(targets)
         missing = [t.sku for t in targets if t.sku not in self._item_by_sku]
@@ -318,9 +322,24 @@ class ShopifyClient:
                     continue
                 compare = current
             entries.append(_Entry(index, target, item_id, compare))
+        done: list[tuple[int, PushResult]] = []
         for start in range(0, len(entries), queries.SET_QUANTITIES_BATCH):
-            for result_index, result in await self._push_chunk(entries[start : start + queries.SET_QUANTITIES_BATCH]):
-                results[result_index] = result
+            chunk = entries[start : start + queries.SET_QUANTITIES_BATCH]
+            try:
+                await self._push_chunk(chunk, done)
+            except ConnectorError as exc:
+                if not any(result.status is PushStatus.APPLIED for _, result in done):
+                    raise
+                finished = {index for index, _ in done}
+                sent = {entry.index for entry in chunk}
+                done += [
+                    (entry.index, unsettled(entry.target, exc, sent=entry.index in sent))
+                    for entry in entries[start:]
+                    if entry.index not in finished
+                ]
+                break
+        for result_index, result in done:
+            results[result_index] = result
         return [
             r if r is not None else PushResult(t, PushStatus.FAILED, message="no outcome")
             for r, t in zip(results, targets, strict=True)
@@ -337,7 +356,7 @@ class ShopifyClient:
 
     def _key_for(self, entries: Sequence[_Entry], variables: Mapping[str, Any]) -> str:
         """The ``@idempotent`` key: derived from the engine's batch reference and the exact input when the
-        entries share one (so a write resent after a restart is recognised), else fresh."""
+        entries share one (so the same write sent again is recognised), else fresh."""
         reference = shared_reference(entry.target.reference for entry in entries)
         return derived_key(reference, variables) if reference else self._new_key()
 
@@ -357,8 +376,9 @@ class ShopifyClient:
             rows.append(row)
         return rows
 
-    async def _push_chunk(self, entries: list[_Entry]) -> list[tuple[int, PushResult]]:
-        """Send ≤250 entries until each has an outcome.
+    async def _push_chunk(self, entries: list[_Entry], done: list[tuple[int, PushResult]]) -> None:
+        """Send ≤250 entries until each has an outcome, appended to ``done`` as it is known (so a call that raises
+        halfway leaves the outcomes already known there).
 
         Shopify rejects the whole call on any userError, so after one: entries named by a per-item error
         (``field: ["input","quantities","<i>",…]``) get their outcome, stale ones are re-read (UNCHANGED if
@@ -367,7 +387,6 @@ class ShopifyClient:
         distinct batch gets its own ``@idempotent`` key (derived from the batch reference and content, see
         :mod:`omnibridge.sdk.idempotency`); the HTTP client re-sends one batch with its own key.
         """
-        done: list[tuple[int, PushResult]] = []
         pending = list(entries)
         stale: set[int] = set()
         attempts = 0
@@ -392,13 +411,12 @@ class ShopifyClient:
                 for entry in pending:
                     shown = applied.get((entry.item_id, entry.target.location_ref), entry.target.quantity)
                     done.append((entry.index, PushResult(entry.target, PushStatus.APPLIED, shown=shown)))
-                return done
+                return
             pending, stale = await self._after_errors(pending, errors, applied, done)
         reason = "the quantity kept changing on Shopify" if stale else "not applied after repeated batch errors"
         for entry in pending:
             status = PushStatus.STALE if entry.index in stale else PushStatus.FAILED
             done.append((entry.index, PushResult(entry.target, status, message=reason)))
-        return done
 
     @staticmethod
     def _applied_changes(payload: Mapping[str, Any]) -> dict[tuple[str, str], int]:

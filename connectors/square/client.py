@@ -34,6 +34,7 @@ from connectors.square.webhooks import (
 )
 from omnibridge.sdk import (
     Clock,
+    ConnectorError,
     ConnectorHttpClient,
     FatalConnectorError,
     HttpFatalError,
@@ -56,6 +57,7 @@ from omnibridge.sdk.channel import (
     StockLevel,
     StockTarget,
     unique_skus,
+    unsettled,
 )
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
@@ -102,10 +104,10 @@ class SquareConnector:
       still apply on top of the count; otherwise now. Square has no compare-and-set: a target always writes
       (the engine only sends targets that differ) and ``UNCHANGED`` is never returned.
     * Each batch of ≤100 changes carries an ``idempotency_key`` derived from the engine's batch reference and
-      the exact changes (fresh when targets share no reference), so a batch the engine resends after a restart
-      is recognised by Square; the HTTP client re-sends the same
-      body with the same key after a transport error or 429. A 400 naming ``changes[i]`` fails that target and
-      re-sends the others as a new batch with a new key (Square rejects a reused key with another body).
+      the exact changes (fresh when targets share no reference), so the same batch sent again is recognised
+      by Square; the HTTP client re-sends the same body with the same key after a transport error or 429. A 400
+      naming ``changes[i]`` fails that target and re-sends the others as a new batch with a new key (Square
+      rejects a reused key with another body).
     * ``pull_events`` polls orders (SearchOrders, ``UPDATED_AT`` ascending) and inventory changes; the bookmark
       is JSON with both high-water marks, each query starting ``poll_overlap_seconds`` before its mark.
 
@@ -351,7 +353,9 @@ class SquareConnector:
 
         Unknown SKUs are ``UNKNOWN_SKU`` and SKUs carried by several variations, negative quantities and
         locations outside ``location_ids`` are ``FAILED``, all without a call. ``shown`` is Square's resulting
-        IN_STOCK count from the response. See the class docstring for batching and idempotency keys.
+        IN_STOCK count from the response. See the class docstring for batching and idempotency keys. A batch call
+        that fails once an earlier batch has landed does not raise: its changes and those not sent yet get
+        :func:`~omnibridge.sdk.channel.unsettled` results.
         """
         results: list[PushResult | None] = [None] * len(targets)
         ids = await self.resolve_skus([t.sku for t in targets])
@@ -375,8 +379,18 @@ class SquareConnector:
                     target, variation_id, occurred_at=self._occurred_at(target, now), reference_id=reference
                 )
                 pending.append(_Pending(index, variation_id, change))
-        for chunk in _chunks(pending, MAX_CHANGES_PER_BATCH):
-            await self._push_batch(targets, list(chunk), results)
+        chunks = list(_chunks(pending, MAX_CHANGES_PER_BATCH))
+        for position, chunk in enumerate(chunks):
+            try:
+                await self._push_batch(targets, list(chunk), results)
+            except ConnectorError as exc:
+                if not any(result is not None and result.status is PushStatus.APPLIED for result in results):
+                    raise
+                for sent, items in [(True, chunk), *((False, later) for later in chunks[position + 1 :])]:
+                    for item in items:
+                        if results[item.index] is None:
+                            results[item.index] = unsettled(targets[item.index], exc, sent=sent)
+                break
         return [result for result in results if result is not None]
 
     async def _push_batch(

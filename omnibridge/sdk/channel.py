@@ -22,7 +22,12 @@ Contracts every implementation keeps:
 * Stock changes made *by omnibridge* (its own pushes, recognisable by the reference the connector attached) are
   never reported as :class:`StockChangeEvent`: no echo.
 * ``push_levels`` returns exactly one :class:`PushResult` per target, in order. One bad target never fails the
-  others; a whole-batch failure after retries raises a :class:`~omnibridge.errors.ConnectorError`.
+  others. A failure that ends the batch before anything of it was written raises a
+  :class:`~omnibridge.errors.ConnectorError` (the engine then treats every target of the batch as ``UNKNOWN`` and
+  backs the channel off). Once part of the batch has landed the connector never raises for the rest: the landed
+  targets are ``APPLIED`` and the others get a result each — ``FAILED`` only for a definite refusal,
+  ``UNKNOWN`` when the write may or may not have landed (a timeout, a 5xx after the request was sent) or was
+  never sent because the batch broke off before it (:func:`unsettled` builds both from the error).
 * ``verify_webhook`` is pure and raises :class:`~omnibridge.errors.WebhookError` for a forged, unsigned or
   malformed delivery; it never does I/O. ``webhook_events`` may call the vendor (e.g. to fetch the order a
   notification points at).
@@ -36,6 +41,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from omnibridge.errors import FatalConnectorError
 from omnibridge.sdk.mapping import MapMessage
 from omnibridge.sdk.webhooks import WebhookDelivery
 
@@ -59,6 +65,8 @@ __all__ = [
     "StockLevel",
     "StockObservedEvent",
     "StockTarget",
+    "unsettled",
+    "unsettled_status",
 ]
 
 
@@ -128,7 +136,11 @@ class PushStatus(StrEnum):
     UNKNOWN_SKU = "unknown_sku"
     """The channel has no item with this SKU (or it is not stocked at that location)."""
     FAILED = "failed"
-    """The channel refused this target; ``message`` says why."""
+    """The channel refused this target (a definite refusal: nothing was written); ``message`` says why."""
+    UNKNOWN = "unknown"
+    """The write may or may not have landed — a timeout or a failure after sending (or it was never sent because
+    its batch broke off before it); ``message`` says why. The engine forgets what the channel is known to show
+    there and re-reads it before writing again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +151,24 @@ class PushResult:
     status: PushStatus
     shown: int | None = None
     message: str = ""
+
+
+def unsettled(target: StockTarget, error: Exception, *, sent: bool = True) -> PushResult:
+    """The result of ``target`` when its part of a batch failed with ``error`` after other parts had landed.
+
+    Sent: ``FAILED`` when the vendor refused it (a :class:`~omnibridge.errors.FatalConnectorError`: auth, a
+    permanent 4xx — nothing was written), else ``UNKNOWN`` (a timeout, a 5xx or a 429 that outlasted the retries:
+    it may have landed). Not ``sent`` (the batch broke off before it): ``UNKNOWN``, so the engine re-reads the
+    position before it writes there again.
+    """
+    if not sent:
+        return PushResult(target, PushStatus.UNKNOWN, message=f"not sent: an earlier part of the batch failed: {error}")
+    return PushResult(target, unsettled_status(error), message=str(error))
+
+
+def unsettled_status(error: Exception) -> PushStatus:
+    """``FAILED`` for a definite refusal (:class:`~omnibridge.errors.FatalConnectorError`), else ``UNKNOWN``."""
+    return PushStatus.FAILED if isinstance(error, FatalConnectorError) else PushStatus.UNKNOWN
 
 
 class OrderEventKind(StrEnum):

@@ -1,10 +1,12 @@
-"""Idempotency keys that survive a restart.
+"""Idempotency keys derived from the engine's batch reference.
 
 The sync engine records every write in its outbox before sending it and sends it with a batch reference
 (``StockTarget.reference``). A connector that derives its vendor idempotency key from that reference *and the
-exact content sent* gets the same key when the engine resends the same write after a crash — so the vendor
-recognises the repeat — and a different key whenever the content differs, so a key is never reused for another
-request (vendors reject that).
+exact content sent* gets the same key whenever the same write is sent again — the HTTP client retrying a call
+whose answer was lost, or a caller repeating the call — so the vendor recognises the repeat, and a different key
+whenever the content differs, so a key is never reused for another request (vendors reject that). The engine
+itself never sends a write again after a restart: a write a stopped process left pending is abandoned and its
+SKU re-planned after a read (see :mod:`omnibridge.store.propagation`).
 """
 
 from __future__ import annotations

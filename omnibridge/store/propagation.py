@@ -1,10 +1,20 @@
 """Propagation state: what each channel shows, the push outbox and the incident log.
 
 * ``channel_levels`` is the engine's memory of each channel: the quantity it was last seen showing (``read``) or
-  made to show (``pushed``). A read that differs from it is a change the channel made by itself.
-* ``push_outbox`` makes writes resumable: a write is recorded (``pending``) in its own transaction *before* it is
-  sent, with the batch key it is sent under; the outcome is recorded after. A crash in between leaves it
-  ``pending``, and the engine sends it again under the same key, so the vendor can recognise the repeat.
+  made to show (``pushed``). A read that differs from it is a change the channel made by itself. After a write
+  whose outcome is not known (a batch that failed halfway, a write a stopped process left pending) the position
+  is *forgotten* (source ``unknown``, :func:`forget_levels`): its numbers are kept — an unexplained decrease
+  the channel made before still counts in :func:`pending_decreases` — but they are not trusted until a read.
+  ``vendor_seen_at`` is the latest time the *vendor* stamped on a level it reported there (stock
+  notifications); ``shown_at`` may be our own clock (a write, a read), so only ``vendor_seen_at`` decides that a
+  notification is older than what is known (:func:`observe_level`).
+* ``push_outbox`` records every write (``pending``) in its own transaction *before* it is sent, with the batch key
+  it is sent under (connectors derive their vendor idempotency keys from it, so the HTTP client's retries of a
+  call are recognised); the outcome is recorded after: ``applied``, ``unchanged``, ``stale``, ``unknown_sku``,
+  ``failed``, ``unknown`` (it may or may not have landed) or ``abandoned``. A process that stops in between
+  leaves it ``pending``; the next process never sends it again (an absolute quantity recorded minutes ago may be
+  wrong now): :func:`abandon_pushes` finishes it ``abandoned`` and forgets its position, and the engine
+  re-plans that SKU from the ledger after a read.
 * ``incidents`` records every decision of the conflict resolver, once (unique ``dedupe_key``).
 """
 
@@ -12,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +33,12 @@ from omnibridge.store.tables import CHANNEL_LEVELS, INCIDENTS, OUTBOX
 
 LevelKey = tuple[str, str]
 """(master SKU, profile location id)."""
+
+UNKNOWN_SOURCE = "unknown"
+"""The ``source`` of a known level that is not trusted until a read (see :func:`forget_levels`)."""
+VENDOR_TIE = timedelta(seconds=2)
+"""Two vendor times closer than this are a near-tie: which level came last is not known (second-precision
+stamps, several vendor servers), so neither supersedes the other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +51,20 @@ class KnownLevel:
     unexplained_since: datetime | None = None
     shown: int | None = None
     shown_at: datetime | None = None
+    vendor_seen_at: datetime | None = None
+    """The latest vendor time of a level the channel reported here (None: none reported)."""
+
+    @property
+    def certain(self) -> bool:
+        """False once forgotten (a write of unknown outcome since): only a read says what the channel shows."""
+        return self.source != UNKNOWN_SOURCE
+
+    @property
+    def pending_decrease(self) -> int:
+        """Units the channel took by itself that nothing explains yet (``quantity - shown`` while unexplained)."""
+        if self.unexplained_since is None or self.shown is None or self.shown >= self.quantity:
+            return 0
+        return self.quantity - self.shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +135,7 @@ def known_levels(session: Session, channel: str, skus: Iterable[str]) -> dict[Le
                 row["unexplained_since"],
                 row["shown"],
                 row["shown_at"],
+                row["vendor_seen_at"],
             )
     return found
 
@@ -154,29 +185,90 @@ def remember_levels(session: Session, channel: str, levels: Mapping[LevelKey, Le
 
 
 def observe_level(
-    session: Session, channel: str, key: LevelKey, shown: int, observed_at: datetime, now: datetime
+    session: Session,
+    channel: str,
+    key: LevelKey,
+    shown: int,
+    observed_at: datetime,
+    now: datetime,
+    *,
+    tie: timedelta = VENDOR_TIE,
 ) -> bool:
-    """Record that ``channel`` showed ``shown`` at ``key`` at ``observed_at``; True when that is what it is
-    known to show (or nothing was known: first sight) or when a fresher level is already recorded (a late
-    notification), False when the difference is unexplained (from now, if not already)."""
+    """Record that ``channel`` showed ``shown`` at ``key`` at ``observed_at`` (the vendor's time of a stock
+    notification); True when that is what it is known to show (or nothing was known: first sight), False when
+    the difference is unexplained (from now, if not already).
+
+    ``observed_at`` is compared only with vendor times (``vendor_seen_at``), never with our clock: a notification
+    stamped more than ``tie`` before the latest vendor time recorded is superseded (True, nothing changes). One
+    within ``tie`` of it either way is a near-tie — which came last is not known — and is never trusted as
+    explained: unless it and the row both agree with what the channel is known to show, the position is marked
+    unexplained (False) so that a read settles it. A position forgotten after a write of unknown outcome is not
+    compared at all: False, a read settles it.
+    """
     where = (
         CHANNEL_LEVELS.c.channel == channel,
         CHANNEL_LEVELS.c.sku == key[0],
         CHANNEL_LEVELS.c.location_id == key[1],
     )
-    row = session.execute(sa.select(CHANNEL_LEVELS.c.quantity, CHANNEL_LEVELS.c.shown_at).where(*where)).first()
+    row = session.execute(
+        sa.select(
+            CHANNEL_LEVELS.c.quantity,
+            CHANNEL_LEVELS.c.source,
+            CHANNEL_LEVELS.c.unexplained_since,
+            CHANNEL_LEVELS.c.vendor_seen_at,
+        ).where(*where)
+    ).first()
     if row is None:
         note = LevelNote(shown, "read", None, shown, observed_at)
-        session.execute(sa.insert(CHANNEL_LEVELS), [_level_row(channel, key, note, now)])
+        session.execute(
+            sa.insert(CHANNEL_LEVELS), [{**_level_row(channel, key, note, now), "vendor_seen_at": observed_at}]
+        )
         return True
-    if row.shown_at is not None and observed_at < _aware(row.shown_at):
-        return True  # superseded by what a later read, write or notification established
+    if row.source == UNKNOWN_SOURCE:
+        return False
+    seen = _aware(row.vendor_seen_at) if row.vendor_seen_at is not None else None
+    if seen is not None and observed_at < seen - tie:
+        return True  # superseded: the vendor itself reported a later level
     explained = bool(row.quantity == shown)
-    since = None if explained else sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now)
+    unexplained = sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now)
+    if seen is not None and abs(observed_at - seen) <= tie:
+        if explained and row.unexplained_since is None:
+            return True
+        values: dict[str, Any] = {"unexplained_since": unexplained}
+        if observed_at >= seen:
+            values |= {"shown": shown, "shown_at": observed_at, "vendor_seen_at": observed_at}
+        session.execute(sa.update(CHANNEL_LEVELS).where(*where).values(**values))
+        return False
     session.execute(
-        sa.update(CHANNEL_LEVELS).where(*where).values(shown=shown, shown_at=observed_at, unexplained_since=since)
+        sa.update(CHANNEL_LEVELS)
+        .where(*where)
+        .values(
+            shown=shown,
+            shown_at=observed_at,
+            vendor_seen_at=observed_at,
+            unexplained_since=None if explained else unexplained,
+        )
     )
     return explained
+
+
+def forget_levels(session: Session, channel: str, keys: Iterable[LevelKey], now: datetime) -> None:
+    """Stop trusting what ``channel`` is known to show at ``keys`` (a write there may or may not have landed):
+    their rows keep their numbers but read as not :attr:`KnownLevel.certain` until the next read replaces them.
+    A position with no row is unknown already."""
+    by_sku: dict[str, set[str]] = {}
+    for sku, location_id in keys:
+        by_sku.setdefault(sku, set()).add(location_id)
+    for sku, location_ids in sorted(by_sku.items()):
+        session.execute(
+            sa.update(CHANNEL_LEVELS)
+            .where(
+                CHANNEL_LEVELS.c.channel == channel,
+                CHANNEL_LEVELS.c.sku == sku,
+                CHANNEL_LEVELS.c.location_id.in_(sorted(location_ids)),
+            )
+            .values(source=UNKNOWN_SOURCE, updated_at=now)
+        )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -284,6 +376,17 @@ def finish_pushes(session: Session, outcomes: Mapping[int, tuple[str, str | None
     session.connection().execute(
         statement, [{"k_id": key, "status": status, "message": message} for key, (status, message) in outcomes.items()]
     )
+
+
+def abandon_pushes(session: Session, channel: str, now: datetime) -> list[OutboxItem]:
+    """Finish every ``pending`` write of ``channel`` as ``abandoned`` (never to be sent again) and forget what the
+    channel is known to show at their positions; the writes, as they were recorded."""
+    items = pending_pushes(session, channel)
+    if items:
+        message = "left pending by a process that stopped; not sent again: the position is re-read and re-planned"
+        finish_pushes(session, {item.id: ("abandoned", message) for item in items}, now)
+        forget_levels(session, channel, {(item.sku, item.location_id) for item in items}, now)
+    return items
 
 
 def pending_pushes(session: Session, channel: str | None = None) -> list[OutboxItem]:

@@ -46,7 +46,7 @@ from omnibridge.store import (
 )
 from omnibridge.store.engine import check_reachable, create_store_engine, read_session, write_session
 from omnibridge.store.migrate import ensure_head
-from omnibridge.store.propagation import Incident, KnownLevel, LevelKey, LevelNote, OutboxItem
+from omnibridge.store.propagation import VENDOR_TIE, Incident, KnownLevel, LevelKey, LevelNote, OutboxItem
 from omnibridge.store.sync_state import InboxEntry, InboxStatus
 from omnibridge.store.unit_of_work import UnitOfWork
 
@@ -207,11 +207,21 @@ class Store:
         with write_session(self.engine) as session:
             propagation.remember_levels(session, channel, levels, self._clock())
 
-    def observe_level(self, channel: str, key: LevelKey, shown: int, observed_at: datetime) -> bool:
-        """Record that ``channel`` showed ``shown`` at ``key`` at ``observed_at`` (a stock notification); True
-        when that is what it is known to show (or a later level is already known), False when unexplained."""
+    def observe_level(
+        self, channel: str, key: LevelKey, shown: int, observed_at: datetime, *, tie: timedelta = VENDOR_TIE
+    ) -> bool:
+        """Record that ``channel`` showed ``shown`` at ``key`` at ``observed_at`` (a stock notification, in the
+        vendor's time); True when that is what it is known to show (or the vendor already reported a later
+        level), False when unexplained — a near-tie with the latest vendor time (within ``tie``) is never
+        trusted as explained (see :func:`omnibridge.store.propagation.observe_level`)."""
         with write_session(self.engine) as session:
-            return propagation.observe_level(session, channel, key, shown, observed_at, self._clock())
+            return propagation.observe_level(session, channel, key, shown, observed_at, self._clock(), tie=tie)
+
+    def forget_levels(self, channel: str, keys: Iterable[LevelKey]) -> None:
+        """Stop trusting what ``channel`` is known to show at ``keys`` until the next read (a write there may or
+        may not have landed)."""
+        with write_session(self.engine) as session:
+            propagation.forget_levels(session, channel, keys, self._clock())
 
     def pending_decreases(self, skus: Iterable[str]) -> dict[LevelKey, int]:
         """Units channels took by themselves that omnibridge has not imported yet, per (sku, location)."""
@@ -227,6 +237,29 @@ class Store:
         """Record the outcome of sent writes: ``outbox id -> (status, message)``."""
         with write_session(self.engine) as session:
             propagation.finish_pushes(session, outcomes, self._clock())
+
+    def settle_pushes(
+        self,
+        channel: str,
+        outcomes: Mapping[int, tuple[str, str | None]],
+        *,
+        remember: Mapping[LevelKey, LevelNote] | None = None,
+        forget: Iterable[LevelKey] = (),
+    ) -> None:
+        """In one transaction: record the outcome of sent writes (``outbox id -> (status, message)``), what
+        ``channel`` now shows where they landed (``remember``) and the positions whose outcome is unknown
+        (``forget``)."""
+        with write_session(self.engine) as session:
+            now = self._clock()
+            propagation.finish_pushes(session, outcomes, now)
+            propagation.remember_levels(session, channel, remember or {}, now)
+            propagation.forget_levels(session, channel, forget, now)
+
+    def abandon_pushes(self, channel: str) -> list[OutboxItem]:
+        """Finish the writes a stopped process left pending for ``channel`` as ``abandoned`` (never sent again) and
+        forget their positions, in one transaction; the writes as they were recorded (oldest first)."""
+        with write_session(self.engine) as session:
+            return propagation.abandon_pushes(session, channel, self._clock())
 
     def pending_pushes(self, channel: str | None = None) -> list[OutboxItem]:
         """Writes recorded but never finished (the process stopped while sending them), oldest first."""

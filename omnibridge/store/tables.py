@@ -274,9 +274,11 @@ class InboxRow(StoreModel, table=True):
 
 class ChannelLevelRow(StoreModel, table=True):
     """What each channel is known (expected) to show, per master SKU and profile location: ``quantity``, from
-    our last write or read and the channel's own imported activity. ``shown`` is what it was last seen showing
-    (as of ``shown_at``: an older notification arriving late is ignored);
-    ``unexplained_since`` is set while the two differ and nothing explains it (see :mod:`omnibridge.sync.reconcile`)."""
+    our last write or read and the channel's own imported activity (``source``; ``unknown`` after a write of
+    unknown outcome: not trusted until a read). ``shown`` is what it was last seen showing (as of ``shown_at``, in
+    our clock or the vendor's); ``vendor_seen_at`` is the latest vendor time of a level the channel reported
+    (a notification stamped before it is ignored); ``unexplained_since`` is set while the two differ and nothing
+    explains it (see :mod:`omnibridge.sync.reconcile`)."""
 
     __tablename__ = "channel_levels"
 
@@ -289,6 +291,7 @@ class ChannelLevelRow(StoreModel, table=True):
     shown: int | None = None
     shown_at: datetime | None = _ts(nullable=True)
     unexplained_since: datetime | None = _ts(nullable=True)
+    vendor_seen_at: datetime | None = _ts(nullable=True)
 
 
 class OutboxRow(StoreModel, table=True):

@@ -136,7 +136,9 @@ class EngineCounters:
     pushes_unchanged: int = 0
     pushes_stale: int = 0
     pushes_failed: int = 0
+    pushes_unknown: int = 0
     pushes_resumed: int = 0
+    """Writes a previous process left pending, found at start: abandoned (never sent again) and re-planned."""
     reconcile_failures: int = 0
     drift_incidents: int = 0
     oversell_incidents: int = 0
@@ -323,7 +325,7 @@ class SyncEngine:
         work_before = self.store.pending_work()
         for channel in (channel for channel in live if not channel.stock_source):  # stock sources: pull only
             try:
-                await self._resume(channel)
+                self.mark_dirty(self._resume(channel))
                 report = await self._reconcile(channel, skus)
                 reports[channel.id].reconcile = report
                 self._succeeded(channel.id)
@@ -331,12 +333,13 @@ class SyncEngine:
                 reports[channel.id].error = f"push failed: {exc}"
                 self._failed(channel.id, str(exc))
         if all(reports[channel.id].error is None for channel in self.channels.values()):
-            # every channel was just reconciled on every SKU; only SKUs with a drift decision need another pass
+            # every channel was just reconciled on every SKU; only SKUs with a drift decision or a write of unknown
+            # outcome need another pass
             followers = {
-                decision.position[0]
+                position[0]
                 for report in reports.values()
                 if report.reconcile is not None
-                for decision in report.reconcile.drift
+                for position in (*(decision.position for decision in report.reconcile.drift), *report.reconcile.unknown)
             }
             self.store.finish_work(
                 {(channel, sku): seq for (channel, sku), seq in work_before.items() if sku in set(skus)}
@@ -369,16 +372,17 @@ class SyncEngine:
             self._recheck.setdefault(sku, due)
         return report
 
-    async def _resume(self, channel: ChannelRuntime) -> None:
-        """Once per process and channel: send again what a previous process recorded but never finished."""
+    def _resume(self, channel: ChannelRuntime) -> set[str]:
+        """Once per process and channel: abandon what a previous process recorded but never finished (never sent
+        again) and return its SKUs, to be re-planned from the ledger after a read."""
         if channel.id in self._resumed:
-            return
-        results = await resume_pushes(self.store, channel)
+            return set()
+        abandoned = resume_pushes(self.store, channel)
         self._resumed.add(channel.id)
-        if results:
-            self.counters.pushes_resumed += len(results)
-            log().info("outbox.resumed", channel=channel.id, writes=len(results))
-            self.mark_dirty({channel.master_sku(result.target.sku) for result in results})
+        if abandoned:
+            self.counters.pushes_resumed += len(abandoned)
+            log().info("outbox.abandoned", channel=channel.id, writes=len(abandoned))
+        return {item.sku for item in abandoned}
 
     def _count_pushes(self, results: list[PushResult]) -> None:
         for result in results:
@@ -390,6 +394,8 @@ class SyncEngine:
                 self.counters.pushes_stale += 1
             elif result.status is PushStatus.FAILED:
                 self.counters.pushes_failed += 1
+            elif result.status is PushStatus.UNKNOWN:
+                self.counters.pushes_unknown += 1
 
     def _resolve_oversells(self, uow: UnitOfWork, outcome: ApplyOutcome) -> list[OversellDecision]:
         """Run the oversell resolver, inside ``uow``, on every position applied events touched (it does nothing
@@ -701,15 +707,19 @@ class SyncEngine:
             return None  # the work stays pending for a later pass
         skus = {sku for _, sku in work}
         try:
-            await self._resume(channel)
+            skus = skus | self._resume(channel)
             report = await self._reconcile(channel, skus, trust_known=True)
         except ConnectorError as exc:
             log().warning("reconcile.failed", channel=channel.id, reason=str(exc))
             self.counters.reconcile_failures += 1
             self._failed(channel.id, str(exc))
             return None
-        self._succeeded(channel.id)
         self.store.finish_work(work)
+        if report.unknown:  # writes whose outcome is unknown: backed off like a failure, re-read after it
+            self._failed(channel.id, f"{len(report.unknown)} writes of unknown outcome")
+            self.mark_dirty({sku for sku, _ in report.unknown}, [channel.id])
+        else:
+            self._succeeded(channel.id)
         stale = {
             channel.master_sku(result.target.sku) for result in report.results if result.status is PushStatus.STALE
         }

@@ -26,8 +26,15 @@ what we last knew it to show (K, from ``channel_levels``: our last write or read
 
 Every write is recorded in the outbox before it is sent and finished after (see
 :mod:`omnibridge.store.propagation`); its batch key is sent as ``StockTarget.reference``, which connectors use to
-derive their idempotency keys, so a write resumed after a crash is recognised by the vendor. The compare value of
-every write is what the channel showed moments ago (compare-and-set where the channel supports it).
+derive their idempotency keys, so a call the HTTP client sends again is recognised by the vendor. The compare
+value of every write is what the channel showed moments ago (compare-and-set where the channel supports it).
+
+A write whose outcome is not known — the connector raised for the batch, or reported ``UNKNOWN`` for it — is
+finished ``unknown`` and its position is forgotten: the next reconcile there reads before it writes, and takes
+what it reads as what the channel is known to show (plus any decrease the channel made that was still
+unexplained). So a write that landed without our knowing is never mistaken for a change made on the channel. A
+write a stopped process left pending is never sent again (:func:`resume_pushes`): it is abandoned, its position
+forgotten, and its SKU re-planned from the ledger as it is now.
 """
 
 from __future__ import annotations
@@ -75,6 +82,8 @@ class ReconcileReport:
     drift: list[DriftDecision] = field(default_factory=list)
     settled: list[Position] = field(default_factory=list)
     """Positions whose unexplained level the read settled: what other channels should show there may change."""
+    unknown: list[Position] = field(default_factory=list)
+    """Positions written with an outcome that is not known (``UNKNOWN``): forgotten, to be re-read."""
 
     def count(self, status: PushStatus) -> int:
         return sum(1 for result in self.results if result.status is status)
@@ -131,14 +140,14 @@ async def reconcile_channel(
         return report
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
     moment = now or datetime.now(UTC)
-    known = store.known_levels(channel.id, masters)
+    known = _trust_read(channel, levels, store.known_levels(channel.id, masters))
     # A read is fresher than any notification: where the channel shows what it is known to show, an earlier
     # unexplained level (a notification that arrived out of order) is settled before targets are planned.
     settled = _settled_by_read(channel, levels, known)
     if settled:
         report.settled.extend(settled)
         store.remember_levels(channel.id, settled)
-        known = store.known_levels(channel.id, masters)
+        known = _trust_read(channel, levels, store.known_levels(channel.id, masters))
     targets_by_sku = {sku: planner.quantities(sku, available_by_location(store, sku)) for sku in masters}
     batch_key = uuid.uuid4().hex
     remember: dict[Position, LevelNote] = {}
@@ -162,8 +171,37 @@ async def reconcile_channel(
     report.differing += len(plan)
     store.remember_levels(channel.id, remember)
     if plan:
-        report.results += await push_recorded(store, channel, plan, batch_key)
+        results = await push_recorded(store, channel, plan, batch_key)
+        report.results += results
+        report.unknown += _unknown(plan, results)
     return report
+
+
+def _trust_read(
+    channel: ChannelRuntime, levels: list[StockLevel], known: dict[Position, KnownLevel]
+) -> dict[Position, KnownLevel]:
+    """``known`` with every forgotten position (a write of unknown outcome since) replaced by what the read shows,
+    plus the decrease the channel made there that nothing had explained yet (it still waits for its events)."""
+    trusted = dict(known)
+    for level in levels:
+        location_id = channel.location_id(level.location_ref)
+        if location_id is None:
+            continue
+        position = (channel.master_sku(level.sku), location_id)
+        note = known.get(position)
+        if note is None or note.certain:
+            continue
+        pending = note.pending_decrease
+        trusted[position] = KnownLevel(
+            level.available + pending,
+            "read",
+            note.updated_at,
+            note.unexplained_since if pending else None,
+            level.available,
+            level.observed_at,
+            note.vendor_seen_at,
+        )
+    return trusted
 
 
 def _settled_by_read(
@@ -204,8 +242,8 @@ def _needing_a_read(
     """On a channel without compare-and-set, the SKUs worth a read: those where some target differs from what the
     channel is known to show, or where that is unknown or unexplained. A SKU whose every position is known,
     explained and already at its target is left alone (no read, no write): a change at a location this channel
-    does not show, or one that leaves its quantity where it was, costs it no API call. Drift is still found by
-    the read-back, which always reads."""
+    does not show, or one that leaves its quantity where it was, costs it no API call. A forgotten position (a
+    write of unknown outcome since) counts as unknown. Drift is still found by the read-back, which always reads."""
     known = store.known_levels(channel.id, masters)
     shown_here = set(channel.location_ids.values())
     needs_read: list[str] = []
@@ -219,7 +257,10 @@ def _needing_a_read(
         }
         levels = {location_id: known.get((sku, location_id)) for location_id in wanted}
         if not wanted or any(
-            level is None or level.unexplained_since is not None or level.quantity != wanted[location_id]
+            level is None
+            or not level.certain
+            or level.unexplained_since is not None
+            or level.quantity != wanted[location_id]
             for location_id, level in levels.items()
         ):
             needs_read.append(sku)
@@ -237,7 +278,8 @@ async def _write_from_known(
     horizon: tuple[datetime, datetime],
 ) -> list[str]:
     """Write, without reading, every target that differs from what the channel is known to show; the SKUs
-    that need the read path (something unknown or unexplained, or a write the channel refused)."""
+    that need the read path (something unknown — never known, or forgotten after a write of unknown outcome — or
+    unexplained, or a write the channel refused)."""
     known = store.known_levels(channel.id, masters)
     refs: dict[str, str] = {}
     for ref, location_id in channel.location_ids.items():
@@ -254,7 +296,9 @@ async def _write_from_known(
             if channel_id == channel.id and location_id in refs
         }
         levels = [known.get((sku, location_id)) for location_id in wanted]
-        if not wanted or any(level is None or not _decidable_unread(level, *horizon) for level in levels):
+        if not wanted or any(
+            level is None or not level.certain or not _decidable_unread(level, *horizon) for level in levels
+        ):
             needs_read.append(sku)
             continue
         report.checked += len(wanted)
@@ -283,6 +327,7 @@ async def _write_from_known(
     if plan:
         results = await push_recorded(store, channel, plan, batch_key)
         report.results += [result for result in results if result.status is not PushStatus.STALE]
+        report.unknown += _unknown(plan, results)
         refused = {
             write.position[0] for write, result in zip(plan, results, strict=True) if result.status is PushStatus.STALE
         }
@@ -339,6 +384,10 @@ def _decide(
     return Decision(drift.write, shown, None)
 
 
+def _unknown(plan: list[PlannedWrite], results: list[PushResult]) -> list[Position]:
+    return [write.position for write, result in zip(plan, results, strict=True) if result.status is PushStatus.UNKNOWN]
+
+
 def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
     return StockTarget(
         sku=level.sku,
@@ -353,7 +402,12 @@ def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
 async def push_recorded(
     store: Store, channel: ChannelRuntime, plan: list[PlannedWrite], batch_key: str
 ) -> list[PushResult]:
-    """Record ``plan`` in the outbox, send it, then record each outcome and what the channel now shows."""
+    """Record ``plan`` in the outbox, send it, then record each outcome and what the channel now shows.
+
+    A write whose outcome is not known — every write of the batch when ``push_levels`` raises, and each result
+    ``UNKNOWN`` — is finished ``unknown`` and its position forgotten (the next reconcile there reads first); the
+    error is then raised again, for the caller to back the channel off.
+    """
     ids = store.record_pushes(
         [
             OutboxItem(
@@ -372,48 +426,30 @@ async def push_recorded(
             for write in plan
         ]
     )
-    results = await channel.connector.push_levels([write.target for write in plan])
+    try:
+        results = await channel.connector.push_levels([write.target for write in plan])
+    except Exception as exc:
+        outcome = (PushStatus.UNKNOWN.value, f"the batch failed, part of it may have landed: {exc}")
+        store.settle_pushes(channel.id, dict.fromkeys(ids, outcome), forget=[write.position for write in plan])
+        raise
     outcomes: dict[int, tuple[str, str | None]] = {}
     shown: dict[Position, LevelNote] = {}
+    unknown: list[Position] = []
     for outbox_id, write, result in zip(ids, plan, results, strict=True):
         outcomes[outbox_id] = (result.status.value, result.message or None)
         if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
             landed = result.shown if result.shown is not None else write.target.quantity
             known = landed + write.known_after - write.target.quantity
             shown[write.position] = LevelNote(known, "pushed", write.since, landed)
-    store.finish_pushes(outcomes)
-    store.remember_levels(channel.id, shown)
+        elif result.status is PushStatus.UNKNOWN:
+            unknown.append(write.position)
+    store.settle_pushes(channel.id, outcomes, remember=shown, forget=unknown)
     return results
 
 
-async def resume_pushes(store: Store, channel: ChannelRuntime) -> list[PushResult]:
-    """Send again, under their original batch keys, the writes a previous process recorded but never finished."""
-    results: list[PushResult] = []
-    pending = store.pending_pushes(channel.id)
-    batches: dict[str, list[OutboxItem]] = {}
-    for item in pending:
-        batches.setdefault(item.batch_key, []).append(item)
-    for batch_key, items in batches.items():
-        targets = [
-            StockTarget(
-                sku=item.channel_sku,
-                location_ref=item.location_ref,
-                quantity=item.quantity,
-                expected=item.expected,
-                expected_at=item.expected_at,
-                reference=batch_key,
-            )
-            for item in items
-        ]
-        batch_results = await channel.connector.push_levels(targets)
-        outcomes: dict[int, tuple[str, str | None]] = {}
-        shown: dict[Position, LevelNote] = {}
-        for item, result in zip(items, batch_results, strict=True):
-            outcomes[item.id] = (result.status.value, result.message or None)
-            if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
-                quantity = result.shown if result.shown is not None else item.quantity
-                shown[(item.sku, item.location_id)] = LevelNote(quantity, "pushed", None, quantity)
-        store.finish_pushes(outcomes)
-        store.remember_levels(channel.id, shown)
-        results.extend(batch_results)
-    return results
+def resume_pushes(store: Store, channel: ChannelRuntime) -> list[OutboxItem]:
+    """Re-plan, never replay, the writes a previous process recorded but never finished: each is finished
+    ``abandoned`` (not sent: an absolute quantity recorded before a stop may be wrong by now) and its position
+    forgotten, so the next reconcile there reads first. Returns them; their SKUs (``OutboxItem.sku``, master SKUs)
+    are to be reconciled from the ledger as it is now."""
+    return store.abandon_pushes(channel.id)

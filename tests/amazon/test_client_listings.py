@@ -259,6 +259,24 @@ async def test_quota_exceeded_after_every_retry_is_retriable_not_fatal(amazon: r
 
 
 @pytest.mark.anyio
+async def test_a_patch_failing_while_another_landed_is_unknown_or_failed_not_raised(amazon: respx.MockRouter) -> None:
+    amazon.patch(f"{ITEMS}/SKU-A").mock(return_value=accepted("SKU-A"))
+    amazon.patch(f"{ITEMS}/SKU-B").mock(return_value=amazon_error(503, "ServiceUnavailable"))
+    amazon.patch(f"{ITEMS}/SKU-C").mock(return_value=amazon_error(403, "Unauthorized"))
+    targets = [StockTarget(sku, "DEFAULT", 3) for sku in ("SKU-A", "SKU-B", "SKU-C")]
+    client, _ = connector()
+    try:
+        results = await client.push_levels(targets)
+    finally:
+        await client.aclose()
+    assert [r.target for r in results] == targets
+    # B's answer never came (it may have landed); C was refused.
+    assert [r.status for r in results] == [PushStatus.APPLIED, PushStatus.UNKNOWN, PushStatus.FAILED]
+    assert "503" in results[1].message
+    assert "403" in results[2].message
+
+
+@pytest.mark.anyio
 async def test_rate_header_adjusts_the_operation_bucket(amazon: respx.MockRouter) -> None:
     amazon.get(f"{ITEMS}/SKU-A").respond(
         json={"sku": "SKU-A", "fulfillmentAvailability": []}, headers={"x-amzn-RateLimit-Limit": "10.0"}

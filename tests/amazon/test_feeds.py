@@ -205,6 +205,24 @@ async def test_more_than_one_feed_worth_is_split(amazon: respx.MockRouter, monke
 
 
 @pytest.mark.anyio
+async def test_a_feed_failing_while_another_landed_gives_its_items_a_result_instead_of_raising(
+    amazon: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds, "MAX_FEED_MESSAGES", 3)
+    FakeAmazonFeeds(amazon, ["DONE", "CANCELLED"], report([], 3))  # the first feed polled is done, the other not
+    targets = [StockTarget(f"SKU-{i}", "DEFAULT", i) for i in range(6)]
+    client, _ = connector(feed_threshold=2)
+    try:
+        results = await client.push_levels(targets)
+    finally:
+        await client.aclose()
+    assert [r.target for r in results] == targets
+    by_feed = [{r.status for r in results[:3]}, {r.status for r in results[3:]}]
+    assert sorted(status for (status,) in by_feed) == [PushStatus.APPLIED, PushStatus.UNKNOWN]
+    assert any("cancelled" in r.message for r in results if r.status is PushStatus.UNKNOWN)
+
+
+@pytest.mark.anyio
 async def test_many_prices_go_as_a_feed(amazon: respx.MockRouter) -> None:
     fake = FakeAmazonFeeds(amazon, ["DONE"], report([], 2))
     client, _ = connector(feed_threshold=2)

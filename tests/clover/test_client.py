@@ -123,6 +123,26 @@ async def test_a_lost_response_is_retried_and_the_absolute_write_lands_once() ->
 
 
 @pytest.mark.anyio
+async def test_a_write_failing_after_another_landed_is_unknown_and_one_failing_alone_raises() -> None:
+    world = World()
+    world.emu.add_item("TEE-1", "Tee", 2500, 10)
+    world.emu.add_item("MUG-1", "Mug", 1200, 3)
+    client = world.connector(max_concurrent=1)  # one write at a time: the tee's goes first
+    await client.read_levels(["TEE-1", "MUG-1"])
+    world.emu.fail_next(503, 4)  # every attempt of the tee's write
+
+    results = await client.push_levels([target("TEE-1", 4), target("MUG-1", 7)])
+
+    assert [r.status for r in results] == [PushStatus.UNKNOWN, PushStatus.APPLIED]
+    assert "503" in results[0].message
+    assert world.emu.quantity("MUG-1") == 7
+    world.emu.fail_next(503, 4)
+    with pytest.raises(HttpRetriableError):
+        await client.push_levels([target("TEE-1", 4)])
+    await client.aclose()
+
+
+@pytest.mark.anyio
 async def test_listings_set_name_and_price_in_cents() -> None:
     world = World()
     world.emu.add_item("TEE-1", "Tee", 2500, 10)

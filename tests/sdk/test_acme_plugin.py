@@ -128,6 +128,31 @@ def test_without_the_key_the_same_failure_is_ambiguous(router: respx.MockRouter,
         asyncio.run(run())
 
 
+def test_a_push_failing_after_a_target_landed_reports_each_target(router: respx.MockRouter, clock: FakeClock) -> None:
+    from omnibridge_acme.client import AcmeClient
+
+    from omnibridge.sdk.channel import PushResult, PushStatus, StockTarget
+
+    router.put("/v1/warehouses/WH1/stock/A").respond(201, json={"item_code": "A", "location": "L1", "qty_on_hand": 4})
+    router.put("/v1/warehouses/WH1/stock/B").respond(503)
+    targets = [StockTarget(sku, "L1", 4) for sku in ("A", "B", "C")]
+
+    async def run() -> list[PushResult]:
+        client = AcmeClient(settings(), clock=clock, sleep=clock.sleep, retry_policy=RetryPolicy(rng=lambda: 0))
+        try:
+            return await client.push_levels(targets)
+        finally:
+            await client.aclose()
+
+    results = asyncio.run(run())
+    assert [(r.target, r.status) for r in results] == [
+        (targets[0], PushStatus.APPLIED),
+        (targets[1], PushStatus.UNKNOWN),  # the PUT may have landed before its answer was lost
+        (targets[2], PushStatus.UNKNOWN),  # never sent
+    ]
+    assert results[2].message.startswith("not sent")
+
+
 def test_the_factory_builds_a_client() -> None:
     from omnibridge_acme import connector
     from omnibridge_acme.client import AcmeClient

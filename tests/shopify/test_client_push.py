@@ -9,7 +9,7 @@ import pytest
 
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient
-from omnibridge.sdk import AmbiguousWriteError
+from omnibridge.sdk import AmbiguousWriteError, RetriableConnectorError
 from omnibridge.sdk.channel import PushResult, PushStatus, StockTarget
 from omnibridge.sdk.idempotency import derived_key
 
@@ -320,6 +320,58 @@ def test_more_than_250_targets_are_split_into_several_calls() -> None:
     assert [len(batch) for batch in quantities(shop)] == [250, 10]
     keys = {idempotency_key(sent.query) for sent in shop.of("SetAvailable")}
     assert len(keys) == 2
+
+
+def _many_targets(shop: ScriptedShop, count: int) -> list[StockTarget]:
+    skus = [f"SKU-{n:03d}" for n in range(count)]
+
+    def items_for(variables: dict[str, Any]) -> dict[str, Any]:
+        asked = [term.split("'")[1] for term in variables["query"].split(" OR ")]
+        return items_reply(*[(sku, item_gid(int(sku[4:])), {WAREHOUSE: 1, STORE: 1}) for sku in asked])
+
+    shop.reply("InventoryItemsBySku", *[items_for] * (-(-len(skus) // queries.inventory_items_page_size())))
+    return [StockTarget(sku, location, 5, expected=1) for sku in skus for location in (WAREHOUSE, STORE)]
+
+
+def _applied(variables: dict[str, Any]) -> dict[str, Any]:
+    rows = variables["input"]["quantities"]
+    return set_reply([(row["inventoryItemId"], row["locationId"], row["quantity"]) for row in rows])
+
+
+@pytest.mark.parametrize(
+    ("version", "failure", "status"),
+    [
+        ("2026-04", [httpx.Response(503)] * 4, PushStatus.UNKNOWN),  # resent under its key, then given up
+        ("2025-01", [httpx.Response(503)], PushStatus.UNKNOWN),  # no key: not resent, it may have landed
+        ("2026-04", [httpx.Response(401)], PushStatus.FAILED),  # refused: nothing was written
+    ],
+)
+def test_a_chunk_failing_after_an_earlier_one_landed_reports_each_target_instead_of_raising(
+    version: str, failure: list[httpx.Response], status: PushStatus
+) -> None:
+    shop = ScriptedShop(version)
+    targets = _many_targets(shop, 260)  # 520 targets: chunks of 250, 250 and 20
+    shop.reply("SetAvailable", _applied, *failure)
+
+    results = push(version, targets, shop)
+
+    assert [r.target for r in results] == targets
+    assert [len(batch) for batch in quantities(shop)] == [250] + [250] * len(failure)  # the third is not sent
+    assert {(r.status, r.shown) for r in results[:250]} == {(PushStatus.APPLIED, 5)}
+    assert {r.status for r in results[250:500]} == {status}
+    assert all(r.message and not r.message.startswith("not sent") for r in results[250:500])
+    assert {r.status for r in results[500:]} == {PushStatus.UNKNOWN}
+    assert all(r.message.startswith("not sent: an earlier part of the batch failed") for r in results[500:])
+
+
+def test_a_chunk_failing_before_anything_landed_raises() -> None:
+    shop = ScriptedShop("2026-04")
+    targets = _many_targets(shop, 130)
+    shop.reply("SetAvailable", *[httpx.Response(503)] * 4)
+
+    with pytest.raises(RetriableConnectorError):
+        push("2026-04", targets, shop)
+    assert [len(batch) for batch in quantities(shop)] == [250] * 4  # the second chunk was never sent
 
 
 def test_a_write_with_an_idempotency_key_is_resent_with_the_same_key_after_a_server_error() -> None:

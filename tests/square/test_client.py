@@ -18,7 +18,7 @@ from connectors.square import connector as square_spec
 from connectors.square.client import SquareConnector
 from connectors.square.emulator.openapi import validate_request
 from connectors.square.settings import SquareSettings
-from omnibridge.sdk import Capability, ConnectorKind, HttpFatalError
+from omnibridge.sdk import Capability, ConnectorKind, HttpFatalError, RetriableConnectorError
 from omnibridge.sdk.channel import ChannelConnector, OrderEvent, PushStatus, StockChangeEvent, StockTarget
 
 from .fixtures import BASE_URL, NOW, connector, load
@@ -221,6 +221,38 @@ def test_push_splits_batches_of_100_with_fresh_keys(square: respx.MockRouter) ->
     assert all(r.status is PushStatus.APPLIED for r in results)
     sent = [c["physical_count"]["quantity"] for call in write.calls for c in body_of(call)["changes"]]
     assert sent == [str(n) for n in range(250)]
+
+
+def test_a_batch_failing_after_an_earlier_one_landed_reports_each_target_instead_of_raising(
+    square: respx.MockRouter,
+) -> None:
+    objects = [
+        {"type": "ITEM_VARIATION", "id": f"VAR-{n}", "item_variation_data": {"item_id": "I", "sku": f"SKU-{n}"}}
+        for n in range(250)
+    ]
+    square.post("/v2/catalog/search").respond(json={"objects": objects})
+    write = square.post("/v2/inventory/changes/batch-create")
+    write.side_effect = [httpx.Response(200, json={"counts": []}), *[httpx.ReadTimeout("read timed out")] * 4]
+    targets = [StockTarget(f"SKU-{n}", L1, n) for n in range(250)]
+    client, _, _ = connector()
+
+    results = run(lambda c: c.push_levels(targets), client)
+
+    assert write.call_count == 5  # the first batch, then the second one sent four times under its key
+    assert [r.target for r in results] == targets
+    assert {r.status for r in results[:100]} == {PushStatus.APPLIED}
+    # The second batch may have landed (its answer never came); the third was never sent.
+    assert {r.status for r in results[100:]} == {PushStatus.UNKNOWN}
+    assert "timed out" in results[100].message
+    assert results[200].message.startswith("not sent: an earlier part of the batch failed")
+
+
+def test_a_batch_failing_before_anything_landed_raises(square: respx.MockRouter) -> None:
+    catalog_route(square)
+    square.post("/v2/inventory/changes/batch-create").mock(side_effect=httpx.ReadTimeout("read timed out"))
+    client, _, _ = connector()
+    with pytest.raises(RetriableConnectorError):
+        run(lambda c: c.push_levels([StockTarget("TEE-RED-M", L1, 7)]), client)
 
 
 def test_partial_failure_resends_only_good_items_with_a_new_key(square: respx.MockRouter) -> None:

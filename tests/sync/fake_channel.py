@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -126,6 +127,7 @@ SPEC = ConnectorSpec(
     settings_model=FakeSettings,
     capabilities=frozenset({Capability.INVENTORY_READ, Capability.INVENTORY_WRITE, Capability.ORDERS_READ}),
 )
+CAS_SPEC = replace(SPEC, capabilities=SPEC.capabilities | {Capability.INVENTORY_COMPARE_AND_SET})
 
 
 def runtime(
@@ -135,11 +137,14 @@ def runtime(
     *,
     priority: int = 0,
     drift: Literal["ledger", "channel", "alert"] = "ledger",
+    compare_and_set: bool = False,
 ) -> ChannelRuntime:
+    """The fake as a channel of the profile; ``compare_and_set`` declares it (the engine then writes from what it
+    knows without reading first)."""
     loaded = LoadedChannel(
         id=channel_id,
         connector="fake",
-        spec=SPEC,
+        spec=CAS_SPEC if compare_and_set else SPEC,
         settings=FakeSettings(),
         profile_path=Path("fake.yaml"),
         mappings=MappingTables(location_map=MappingProxyType(dict(location_map))),

@@ -18,6 +18,7 @@ import httpx
 
 from omnibridge.sdk import (
     Clock,
+    ConnectorError,
     ConnectorHttpClient,
     FatalConnectorError,
     MapMessage,
@@ -40,6 +41,7 @@ from omnibridge.sdk.channel import (
     StockLevel,
     StockTarget,
     unique_skus,
+    unsettled,
 )
 from omnibridge.sdk.idempotency import derived_key
 from omnibridge_acme import mapper
@@ -186,11 +188,19 @@ class AcmeClient:
     async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
         """One request per target: an absolute ``PUT`` (``write_mode: set``) or, in ``adjust`` mode, an
         adjustment by ``quantity - expected`` (read first when ``expected`` is unknown) whose idempotency key is
-        derived from the target's reference and content. A 404 is ``UNKNOWN_SKU``, a 400/422 ``FAILED``; other
-        failures raise after the client's retries (the targets already written stay written)."""
+        derived from the target's reference and content. A 404 is ``UNKNOWN_SKU``, a 400/422 ``FAILED``; another
+        failure (after the client's retries) raises when nothing was written yet, and otherwise ends the batch
+        with :func:`~omnibridge.sdk.channel.unsettled` results for that target and the ones not sent."""
         results: list[PushResult] = []
-        for target in targets:
-            results.append(await self._push_one(target))
+        for position, target in enumerate(targets):
+            try:
+                results.append(await self._push_one(target))
+            except ConnectorError as exc:
+                if not any(result.status is PushStatus.APPLIED for result in results):
+                    raise
+                results.append(unsettled(target, exc))
+                results += [unsettled(later, exc, sent=False) for later in targets[position + 1 :]]
+                break
         return results
 
     async def _push_one(self, target: StockTarget) -> PushResult:

@@ -1,0 +1,101 @@
+"""What each channel is known to show: vendor times compared only with vendor times, positions forgotten after a
+write of unknown outcome, and writes a stopped process left pending, abandoned; on every backend."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from omnibridge.store import LevelNote, OutboxItem, Store
+
+KEY = ("A", "shop")
+VENDOR = datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
+"""A vendor's stamp on a stock notification (the store's clock starts at 2026-01-01 00:00:00 and ticks 1 ms)."""
+
+
+def pushed(store: Store, quantity: int) -> datetime:
+    """Remember that our write made the channel show ``quantity`` at KEY; when (our clock) it was recorded."""
+    store.remember_levels("web", {KEY: LevelNote(quantity, "pushed", None, quantity)})  # as a push records it
+    level = store.known_levels("web", ["A"])[KEY]
+    assert level.shown_at is not None
+    return level.shown_at
+
+
+def test_a_notification_half_a_second_before_our_write_with_another_level_is_unexplained(store: Store) -> None:
+    ours = pushed(store, 5)
+    # The vendor's clock runs a little behind ours: its notification of a sale made after our write is stamped
+    # before our write's local time. It says 4 where we know 5: that needs a read, it is not "older".
+    assert store.observe_level("web", KEY, 4, ours - timedelta(seconds=0.5)) is False
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.quantity, level.shown, level.unexplained_since is not None) == (5, 4, True)
+    assert store.pending_decreases(["A"]) == {KEY: 1}
+
+
+def test_our_own_write_coming_back_is_explained_whatever_its_stamp(store: Store) -> None:
+    ours = pushed(store, 5)
+    assert store.observe_level("web", KEY, 5, ours - timedelta(seconds=0.5)) is True
+    assert store.known_levels("web", ["A"])[KEY].unexplained_since is None
+
+
+def test_a_notification_older_than_a_vendor_time_already_seen_is_superseded(store: Store) -> None:
+    pushed(store, 5)
+    assert store.observe_level("web", KEY, 4, VENDOR) is False  # a sale the vendor reported at VENDOR
+    # A notification the vendor stamped well before that one arrives late: the later level stands.
+    assert store.observe_level("web", KEY, 9, VENDOR - timedelta(seconds=3)) is True
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.shown, level.shown_at, level.vendor_seen_at) == (4, VENDOR, VENDOR)
+
+
+def test_a_near_tie_between_vendor_times_is_never_trusted_as_explained(store: Store) -> None:
+    pushed(store, 5)
+    assert store.observe_level("web", KEY, 4, VENDOR) is False
+    # Same second, other order (second-precision stamps): it says what we know, but which came last is not
+    # known, so the difference stays unexplained until a read settles it.
+    assert store.observe_level("web", KEY, 5, VENDOR) is False
+    assert store.observe_level("web", KEY, 5, VENDOR - timedelta(seconds=1)) is False
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.shown, level.unexplained_since is not None) == (5, True)
+    # A later vendor time beyond the tolerance is simply the latest level.
+    assert store.observe_level("web", KEY, 5, VENDOR + timedelta(seconds=3)) is True
+    assert store.known_levels("web", ["A"])[KEY].unexplained_since is None
+
+
+def test_the_tolerance_is_configurable(store: Store) -> None:
+    pushed(store, 5)
+    assert store.observe_level("web", KEY, 4, VENDOR) is False
+    assert store.observe_level("web", KEY, 9, VENDOR - timedelta(seconds=1), tie=timedelta(0)) is True
+
+
+def test_a_forgotten_level_keeps_its_numbers_but_is_not_trusted_until_a_read(store: Store) -> None:
+    pushed(store, 5)
+    store.observe_level("web", KEY, 3, VENDOR)  # the channel sold 2 we have not imported yet
+    store.forget_levels("web", [KEY, ("B", "shop")])
+    level = store.known_levels("web", ["A", "B"])[KEY]
+    assert not level.certain
+    assert (level.quantity, level.shown, level.pending_decrease) == (5, 3, 2)
+    assert store.pending_decreases(["A"]) == {KEY: 2}  # the unimported sale still counts for the other channels
+    assert store.known_levels("web", ["B"]) == {}  # nothing was known there: nothing to forget
+    # A notification is not compared with a level that is not trusted: a read settles it.
+    assert store.observe_level("web", KEY, 3, VENDOR + timedelta(seconds=5)) is False
+    store.remember_levels("web", {KEY: LevelNote(3, "read", None, 3)})
+    assert store.known_levels("web", ["A"])[KEY].certain
+
+
+def item(sku: str, quantity: int, batch_key: str = "b-1") -> OutboxItem:
+    return OutboxItem(0, "web", batch_key, sku, sku, "shop", "W-SHOP", quantity, 0, None, "pending")
+
+
+def test_abandoning_pending_writes_finishes_them_and_forgets_their_positions(store: Store) -> None:
+    store.remember_levels(
+        "web", {("A", "shop"): LevelNote(0, "read", None, 0), ("C", "shop"): LevelNote(1, "read", None, 1)}
+    )
+    store.record_pushes([item("A", 7), item("B", 3), replace(item("A", 2, "b-2"), channel="pos")])
+
+    abandoned = store.abandon_pushes("web")
+
+    assert [(write.sku, write.quantity) for write in abandoned] == [("A", 7), ("B", 3)]
+    assert store.pending_pushes("web") == []
+    assert store.push_counts() == {("web", "abandoned"): 2, ("pos", "pending"): 1}
+    known = store.known_levels("web", ["A", "C"])
+    assert (known[("A", "shop")].certain, known[("C", "shop")].certain) == (False, True)
+    assert store.abandon_pushes("web") == []
