@@ -501,7 +501,7 @@ class ShopifyClient:
 
     async def pull_events(self, bookmark: str | None) -> PullResult:
         """Orders updated at or after ``bookmark`` minus ``poll_overlap_seconds`` (first call: the last
-        ``order_lookback_minutes``), oldest update first, as order and refund events.
+        ``order_lookback_minutes``), oldest update first, as order, fulfilment and refund events.
 
         The new bookmark is the latest ``updatedAt`` seen (ISO 8601), never earlier than ``bookmark``. Orders
         whose lean page lacks refund lines or lines are re-read whole with ``order(id:)``.
@@ -608,7 +608,8 @@ class ShopifyClient:
 
     async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
         """Events of a verified delivery: orders/create|updated (the order re-read by GraphQL for its assigned
-        locations), orders/cancelled, refunds/create, inventory_levels/update; other topics give none.
+        locations), orders/cancelled, refunds/create, fulfillments/create (see :meth:`_fulfillment_events`),
+        inventory_levels/update; other topics give none.
 
         A payload that cannot be mapped raises :class:`SkippableRecordError` with the reason.
         """
@@ -619,14 +620,12 @@ class ShopifyClient:
             order_id = webhooks.order_gid(body)
             if order_id is None:
                 raise SkippableRecordError("order payload has no id", connector=CONNECTOR_ID, op=op)
-            # a background fetch: it leaves the bucket room for stock writes, which carry a sale to the others
-            await self.bucket.wait_for_spare(queries.estimate_cost(queries.ORDER_LEAN_QUERY, {}), WEBHOOK_FETCH_SPARE)
-            order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
-            if order is not None and needs_full_order(order):
-                order = await self._fetch_order(order_id, op)
+            order = await self._read_order(order_id, op)
             if order is None:
                 return []
             return self._unwrap(map_order(order), op, order_id)
+        if topic == webhooks.FULFILLMENT_TOPIC:
+            return await self._fulfillment_events(body, op)
         if topic == "orders/cancelled":
             return [self._unwrap(webhooks.parse_cancelled_order(body), op, webhooks.order_gid(body))]
         if topic == "refunds/create":
@@ -644,6 +643,34 @@ class ShopifyClient:
                 )
             ]
         return []
+
+    async def _read_order(self, order_id: str, op: str) -> Mapping[str, Any] | None:
+        """The order a notification names, lean, or whole when the lean read lacks something (None: no order)."""
+        # a background fetch: it leaves the bucket room for stock writes, which carry a sale to the others
+        await self.bucket.wait_for_spare(queries.estimate_cost(queries.ORDER_LEAN_QUERY, {}), WEBHOOK_FETCH_SPARE)
+        order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
+        if order is not None and needs_full_order(order):
+            order = await self._fetch_order(order_id, op)
+        return order
+
+    async def _fulfillment_events(self, body: Mapping[str, Any], op: str) -> list[ChannelEvent]:
+        """fulfillments/create: the events of the fulfillment's order, re-read (its shipments among them).
+
+        A fulfillment that is not ``success`` gives nothing and costs no read. The payload has the lines and the
+        location, but not whether Shopify split a line across locations, which changes the line's ref (see
+        :func:`~connectors.shopify.mapper.map_order`): the order re-read gives every path (poll, orders/updated,
+        this) the same refs, and its PLACED event comes first should orders/create have been missed. Only when the
+        order cannot be read (deleted) is the shipment mapped from the payload alone.
+        """
+        if not webhooks.fulfillment_shipped(body):
+            return []
+        order_id = webhooks.fulfillment_order_gid(body)
+        if order_id is None:
+            raise SkippableRecordError("fulfillment payload has no order_id", connector=CONNECTOR_ID, op=op)
+        order = await self._read_order(order_id, op)
+        if order is not None:
+            return self._unwrap(map_order(order), op, order_id)
+        return [self._unwrap(webhooks.parse_fulfillment(body), op, order_id)]
 
     async def _sku_of(self, item_id: str, op: str) -> str | None:
         if item_id in self._sku_by_item:

@@ -14,6 +14,8 @@ from omnibridge.sdk import MapMessage, MapResult, ok, skip, warning
 from omnibridge.sdk.channel import (
     ChannelEvent,
     ChannelLocation,
+    FulfilmentEvent,
+    FulfilmentLineEvent,
     OrderEvent,
     OrderEventKind,
     OrderLineEvent,
@@ -24,8 +26,11 @@ from omnibridge.sdk.channel import (
 )
 
 __all__ = [
+    "FULFILLED",
     "InventoryItemLevels",
+    "fulfilment_line_ref",
     "gid",
+    "map_fulfillment",
     "map_inventory_item",
     "map_location",
     "map_order",
@@ -33,6 +38,7 @@ __all__ = [
     "needs_full_order",
     "parse_time",
     "restock_type",
+    "split_lines",
 ]
 
 
@@ -152,7 +158,8 @@ def restock_type(value: object) -> RestockType | None:
 
 
 def needs_full_order(node: Mapping[str, Any]) -> bool:
-    """True when a lean poll node lacks data the mapping needs: refund lines, or lines past the lean page."""
+    """True when a lean poll node lacks data the mapping needs: refund lines, or lines (of the order, of a
+    fulfillment order or of a fulfillment) past the lean page."""
     refunds = node.get("refunds")
     if isinstance(refunds, list) and any(
         isinstance(refund, Mapping) and "refundLineItems" not in refund for refund in refunds
@@ -160,7 +167,14 @@ def needs_full_order(node: Mapping[str, Any]) -> bool:
         return True
     if _truncated(node.get("lineItems")) or _truncated(node.get("fulfillmentOrders")):
         return True
-    return any(_truncated(fo.get("lineItems")) for fo in _nodes(node.get("fulfillmentOrders")))
+    if any(_truncated(fo.get("lineItems")) for fo in _nodes(node.get("fulfillmentOrders"))):
+        return True
+    return any(_truncated(f.get("fulfillmentLineItems")) for f in _fulfillments(node))
+
+
+def _fulfillments(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    fulfillments = node.get("fulfillments")
+    return [f for f in fulfillments if isinstance(f, Mapping)] if isinstance(fulfillments, list) else []
 
 
 def _line_locations(node: Mapping[str, Any]) -> dict[str, list[tuple[str | None, int]]]:
@@ -173,6 +187,14 @@ def _line_locations(node: Mapping[str, Any]) -> dict[str, list[tuple[str | None,
             if isinstance(line, Mapping) and isinstance(line.get("id"), str) and isinstance(quantity, int):
                 placed.setdefault(str(line["id"]), []).append((location, quantity))
     return placed
+
+
+def split_lines(node: Mapping[str, Any]) -> frozenset[str]:
+    """Gids of the order's line items that Shopify split across fulfillment orders at several locations: their
+    :class:`OrderLineEvent` refs (and so the refs of their fulfilment lines) are ``"<line gid>@<location gid>"``."""
+    return frozenset(
+        line_id for line_id, placed in _line_locations(node).items() if len({loc for loc, _ in placed}) > 1
+    )
 
 
 def _order_lines(node: Mapping[str, Any], order_id: str) -> tuple[list[OrderLineEvent], list[MapMessage]]:
@@ -235,13 +257,93 @@ def map_refund(node: Mapping[str, Any], order_id: str) -> MapResult[RefundEvent]
     return MapResult(RefundEvent(refund_id, order_id, created, tuple(lines)), messages)
 
 
-def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
-    """An ``Order`` node (the fields of :data:`~connectors.shopify.queries.ORDER_QUERY`) → its events.
+FULFILLED = "SUCCESS"
+"""The ``FulfillmentStatus`` of a fulfillment that shipped (REST ``"success"``); the others (``CANCELLED``,
+``PENDING``, ``OPEN``, ``ERROR``, ``FAILURE``) moved nothing."""
 
-    A PLACED :class:`OrderEvent` at ``createdAt`` (each line's ``location_ref`` from the assigned location of
+
+def fulfilment_line_ref(line_id: str, location: str | None, split: frozenset[str]) -> str | None:
+    """The ``line_ref`` of a fulfilled line: the line gid, or ``"<line gid>@<location gid>"`` for a line split over
+    several locations (as its :class:`OrderLineEvent`); ``None`` for a split line shipped from an unknown place."""
+    if line_id not in split:
+        return line_id
+    return f"{line_id}@{location}" if location is not None else None
+
+
+def map_fulfillment(
+    node: Mapping[str, Any], order_id: str, split: frozenset[str] = frozenset()
+) -> MapResult[FulfilmentEvent]:
+    """A GraphQL ``Fulfillment`` node (``id status createdAt location{id} trackingInfo{number company}
+    fulfillmentLineItems{nodes{quantity lineItem{id sku}}}``) of order ``order_id`` → :class:`FulfilmentEvent`.
+
+    Only a ``SUCCESS`` fulfillment shipped anything: any other status is skipped. ``split`` holds the line gids
+    Shopify split across locations (:func:`split_lines`), whose refs carry the location. A fulfillment whose lines
+    do not fit one page is skipped with the reason rather than reported short.
+    """
+    fulfillment_id = node.get("id")
+    if not isinstance(fulfillment_id, str) or not fulfillment_id:
+        return skip("fulfillment has no id", field_path="id", record_id=order_id)
+    status = node.get("status")
+    if status != FULFILLED:
+        return skip(f"fulfillment status {status} is not a shipment", field_path="status", record_id=fulfillment_id)
+    created = parse_time(node.get("createdAt"))
+    if created is None:
+        return skip("fulfillment has no valid createdAt", field_path="createdAt", record_id=fulfillment_id)
+    if _truncated(node.get("fulfillmentLineItems")):
+        return skip(
+            "fulfillment has more lines than one page holds",
+            field_path="fulfillmentLineItems",
+            record_id=fulfillment_id,
+        )
+    location = _location_id(node)
+    lines: list[FulfilmentLineEvent] = []
+    messages: list[MapMessage] = []
+    for index, item in enumerate(_nodes(node.get("fulfillmentLineItems"))):
+        line = item.get("lineItem")
+        if not isinstance(line, Mapping):
+            line = {}
+        line_id, quantity = line.get("id"), item.get("quantity")
+        ref = fulfilment_line_ref(line_id, location, split) if isinstance(line_id, str) and line_id else None
+        if ref is None or not isinstance(quantity, int):
+            messages.append(
+                warning(
+                    "fulfillment line without line item, quantity or (for a split line) location",
+                    field_path=f"fulfillmentLineItems.nodes.{index}",
+                    record_id=fulfillment_id,
+                )
+            )
+            continue
+        sku = line.get("sku") if isinstance(line.get("sku"), str) and line.get("sku") else None
+        lines.append(FulfilmentLineEvent(ref, sku, quantity))
+    if not lines:
+        reason = skip("fulfillment has no usable lines", field_path="fulfillmentLineItems", record_id=fulfillment_id)
+        return MapResult(None, [*messages, *reason.messages])
+    number, carrier = _tracking(node.get("trackingInfo"))
+    event = FulfilmentEvent(fulfillment_id, order_id, created, tuple(lines), location, number, carrier)
+    return MapResult(event, messages)
+
+
+def _tracking(info: object) -> tuple[str | None, str | None]:
+    """The first tracking number and company of ``trackingInfo`` (a list; Shopify allows several numbers)."""
+    for entry in info if isinstance(info, list) else []:
+        if isinstance(entry, Mapping):
+            number, company = entry.get("number"), entry.get("company")
+            return (
+                number if isinstance(number, str) and number else None,
+                company if isinstance(company, str) and company else None,
+            )
+    return None, None
+
+
+def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
+    """An ``Order`` node (the fields of :data:`~connectors.shopify.queries.ORDER_QUERY`) → its events, in this order:
+
+    a PLACED :class:`OrderEvent` at ``createdAt`` (each line's ``location_ref`` from the assigned location of
     its fulfillment order; a line split over several locations becomes one line per location with ``line_ref``
-    ``"<line gid>@<location gid>"``), a CANCELLED one at ``cancelledAt`` when cancelled, and one
-    :class:`RefundEvent` per refund. An order without id or times is skipped with the reason.
+    ``"<line gid>@<location gid>"``); one :class:`FulfilmentEvent` per ``SUCCESS`` fulfillment, oldest first
+    (see :func:`map_fulfillment`; cancelled, pending or failed ones are left out silently); a CANCELLED
+    :class:`OrderEvent` at ``cancelledAt`` when cancelled (after the shipments, so it releases only what did not
+    ship); one :class:`RefundEvent` per refund. An order without id or times is skipped with the reason.
     """
     order_id = node.get("id")
     if not isinstance(order_id, str) or not order_id:
@@ -264,10 +366,24 @@ def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
     events: list[ChannelEvent] = [
         OrderEvent(order_id, OrderEventKind.PLACED, created, tuple(lines), status="open", **common)
     ]
-    if node.get("cancelledAt") is not None:
-        cancelled = parse_time(node.get("cancelledAt"))
-        if cancelled is None:
-            return skip("order has an invalid cancelledAt", field_path="cancelledAt", record_id=order_id)
+    cancelled = parse_time(node.get("cancelledAt"))
+    if cancelled is None and node.get("cancelledAt") is not None:
+        return skip("order has an invalid cancelledAt", field_path="cancelledAt", record_id=order_id)
+    split = split_lines(node)
+    shipped: list[FulfilmentEvent] = []
+    for index, fulfillment in enumerate(_fulfillments(node)):
+        if fulfillment.get("status") != FULFILLED:
+            continue
+        shipment = map_fulfillment(fulfillment, order_id, split)
+        messages.extend(
+            MapMessage(m.level, f"fulfillments.{index}.{m.field_path}".rstrip("."), m.message, m.record_id)
+            for m in shipment.messages
+        )
+        if shipment.value is not None:
+            shipped.append(shipment.value)
+    shipped.sort(key=lambda shipment: shipment.occurred_at)
+    events.extend(shipped)
+    if cancelled is not None:
         events.append(
             OrderEvent(order_id, OrderEventKind.CANCELLED, cancelled, tuple(lines), status="cancelled", **common)
         )

@@ -88,7 +88,9 @@ query InventoryItem($id: ID!, $levels: Int!, $levelsAfter: String) {{
 }}"""
 
 
-def _order_fields(lines: int, fulfillment_orders: int, fo_lines: int, refund_lines: int | None) -> str:
+def _order_fields(
+    lines: int, fulfillment_orders: int, fo_lines: int, refund_lines: int | None, fulfillment_lines: int
+) -> str:
     if refund_lines is None:
         refunds = "    refunds { id }"
     else:
@@ -123,16 +125,30 @@ def _order_fields(lines: int, fulfillment_orders: int, fo_lines: int, refund_lin
       }}
       pageInfo {{ hasNextPage }}
     }}
+    fulfillments {{
+      id
+      status
+      createdAt
+      location {{ id }}
+      trackingInfo {{ number company }}
+      fulfillmentLineItems(first: {fulfillment_lines}) {{
+        nodes {{ quantity lineItem {{ id sku }} }}
+        pageInfo {{ hasNextPage }}
+      }}
+    }}
 {refunds}"""
 
 
 # The poll reads a lean page (refund ids only, small nested pages) so many orders fit under the cost cap; an
-# order with refunds or more lines than the lean page holds is then read whole with ORDER_QUERY.
+# order with refunds or more lines than the lean page holds is then read whole with ORDER_QUERY. Order.fulfillments
+# is a plain list asked without a size, so every fulfillment comes (estimate_cost, like the emulator, counts an
+# unsized list as one object); each fulfillment's lines page like the order's own (10 lean, so a lean order that
+# is not truncated has no truncated fulfillment; 30 whole, which keeps ORDER_QUERY at 982 of the 1,000 points).
 ORDERS_QUERY = f"""\
 query OrdersSince($first: Int!, $after: String, $query: String!) {{
   orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
     nodes {{
-{_order_fields(10, 2, 10, None)}
+{_order_fields(10, 2, 10, None, 10)}
     }}
     pageInfo {{ hasNextPage endCursor }}
   }}
@@ -142,14 +158,14 @@ query OrdersSince($first: Int!, $after: String, $query: String!) {{
 ORDER_LEAN_QUERY = f"""\
 query OrderLean($id: ID!) {{
   order(id: $id) {{
-{_order_fields(10, 2, 10, None)}
+{_order_fields(10, 2, 10, None, 10)}
   }}
 }}"""
 
 ORDER_QUERY = f"""\
 query Order($id: ID!) {{
   order(id: $id) {{
-{_order_fields(100, 4, 50, 25)}
+{_order_fields(100, 4, 50, 25, 30)}
   }}
 }}"""
 

@@ -16,17 +16,30 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from connectors.shopify.mapper import gid, parse_time, restock_type
+from connectors.shopify.mapper import FULFILLED, gid, parse_time, restock_type
 from omnibridge.sdk import MapMessage, MapResult, WebhookDelivery, WebhookError, skip, verify_hmac_base64, warning
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, RefundEvent, RefundLineEvent
+from omnibridge.sdk.channel import (
+    FulfilmentEvent,
+    FulfilmentLineEvent,
+    OrderEvent,
+    OrderEventKind,
+    OrderLineEvent,
+    RefundEvent,
+    RefundLineEvent,
+)
 
 __all__ = [
+    "FULFILLMENT_TOPIC",
     "HMAC_HEADER",
     "ORDER_TOPICS",
+    "TOPICS",
     "InventoryLevelUpdate",
+    "fulfillment_order_gid",
+    "fulfillment_shipped",
     "order_gid",
     "parse_body",
     "parse_cancelled_order",
+    "parse_fulfillment",
     "parse_inventory_level",
     "parse_refund",
     "verify",
@@ -34,6 +47,16 @@ __all__ = [
 
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
+FULFILLMENT_TOPIC = "fulfillments/create"
+TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "refunds/create",
+    FULFILLMENT_TOPIC,
+    "inventory_levels/update",
+)
+"""Every topic the connector reads, in the order the docs list them for the app's subscriptions."""
 
 
 def verify(
@@ -161,6 +184,73 @@ def parse_refund(body: Mapping[str, Any]) -> MapResult[RefundEvent]:
             )
         )
     return MapResult(RefundEvent(refund_id, gid("Order", body["order_id"]), created, tuple(lines)), messages)
+
+
+def fulfillment_shipped(body: Mapping[str, Any]) -> bool:
+    """True when a REST fulfillment payload's ``status`` is ``success``: a cancelled, pending, open, failed or
+    errored fulfillment moved nothing."""
+    status = body.get("status")
+    return isinstance(status, str) and status.upper() == FULFILLED
+
+
+def fulfillment_order_gid(body: Mapping[str, Any]) -> str | None:
+    """The gid of the order a REST fulfillment payload belongs to (``order_id``)."""
+    value = body.get("order_id")
+    return gid("Order", value) if value not in (None, "") else None
+
+
+def parse_fulfillment(body: Mapping[str, Any]) -> MapResult[FulfilmentEvent]:
+    """A ``fulfillments/create`` REST payload (``id, order_id, status, created_at, location_id,
+    line_items[{id, sku, quantity}], tracking_number, tracking_company``) → :class:`FulfilmentEvent` with gids.
+
+    Each line's ``quantity`` is the units of that line in this fulfillment. Only a ``success`` fulfillment is a
+    shipment; any other status is skipped. The payload does not say whether Shopify split a line across locations
+    (the order's fulfillment orders do), so line refs are the plain line gids: the client maps a shipment from the
+    order it re-reads and uses this only when that order cannot be read.
+    """
+    value = body.get("admin_graphql_api_id") or body.get("id")
+    if value in (None, ""):
+        return skip("fulfillment payload has no id", field_path="id")
+    fulfillment_id = gid("Fulfillment", value)
+    order_id = fulfillment_order_gid(body)
+    if order_id is None:
+        return skip("fulfillment payload has no order_id", field_path="order_id", record_id=fulfillment_id)
+    if not fulfillment_shipped(body):
+        return skip(
+            f"fulfillment status {body.get('status')} is not a shipment", field_path="status", record_id=fulfillment_id
+        )
+    created = parse_time(body.get("created_at"))
+    if created is None:
+        return skip("fulfillment payload has no valid created_at", field_path="created_at", record_id=fulfillment_id)
+    location = body.get("location_id")
+    location_id = gid("Location", location) if location not in (None, "") else None
+    lines: list[FulfilmentLineEvent] = []
+    messages: list[MapMessage] = []
+    items = body.get("line_items")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, Mapping) or item.get("id") in (None, "") or not isinstance(item.get("quantity"), int):
+            messages.append(
+                warning("line item without id or quantity", field_path=f"line_items.{index}", record_id=fulfillment_id)
+            )
+            continue
+        line_id = gid("LineItem", item.get("admin_graphql_api_id") or item["id"])
+        sku = item.get("sku") if isinstance(item.get("sku"), str) and item.get("sku") else None
+        lines.append(FulfilmentLineEvent(line_id, sku, int(item["quantity"])))
+    if not lines:
+        return skip("fulfillment payload has no usable line_items", field_path="line_items", record_id=fulfillment_id)
+    numbers = body.get("tracking_numbers")
+    number = body.get("tracking_number") or (numbers[0] if isinstance(numbers, list) and numbers else None)
+    company = body.get("tracking_company")
+    event = FulfilmentEvent(
+        fulfillment_id,
+        order_id,
+        created,
+        tuple(lines),
+        location_id,
+        number if isinstance(number, str) and number else None,
+        company if isinstance(company, str) and company else None,
+    )
+    return MapResult(event, messages)
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,14 +167,24 @@ def _schema(version: str) -> GraphQLSchema:
     return build_client_schema(introspection.get("data", introspection), assume_valid=True)
 
 
+OFFICIAL_SCHEMAS = ("2024-10", "2025-01", "2026-04")
+"""API versions whose official Admin schema is in ``connectors/shopify/specs``."""
+
+
+def official_schema(version: str) -> GraphQLSchema:
+    """Shopify's own schema of ``version`` (one of :data:`OFFICIAL_SCHEMAS`)."""
+    assert version in OFFICIAL_SCHEMAS, version
+    return _schema(version)
+
+
 def schema_errors(version: str, query: str, variables: dict[str, Any]) -> list[str]:
-    """Why Shopify ``version`` would reject this document: the official 2024-10/2025-01 schemas for those
-    versions (2025-04 … 2025-10 use 2025-01's), the emulator's derived schemas from 2026-01."""
-    if version >= "2026-01":
+    """Why Shopify ``version`` would reject this document: the official 2024-10, 2025-01 and 2026-04 schemas for
+    those versions (2025-04 … 2025-10 use 2025-01's), the emulator's derived schemas for 2026-01 and later ones."""
+    if version >= "2026-01" and version not in OFFICIAL_SCHEMAS:
         from connectors.shopify.emulator.schema import validate_document
 
         return validate_document(version, query, variables)
-    schema = _schema("2024-10" if version == "2024-10" else "2025-01")
+    schema = _schema(version if version in OFFICIAL_SCHEMAS else "2025-01")
     document = parse(query)
     problems = [error.message for error in validate(schema, document)]
     if problems:

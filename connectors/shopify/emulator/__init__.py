@@ -8,6 +8,7 @@ Python use::
     emu.add_product(sku="TENT-2P-GRN", title="Trail tent", price="199.00")
     emu.set_available("TENT-2P-GRN", loc, 10)
     order = emu.place_order([("TENT-2P-GRN", 2)], location_id=loc)   # fires orders/create + inventory_levels/update
+    emu.fulfill(order["id"], tracking_number="1Z999", tracking_company="UPS")   # fires fulfillments/create
     # serve emu.app (ASGI) with uvicorn, or call it through httpx.ASGITransport
 
 Vendor API (what a connector talks to):
@@ -16,11 +17,14 @@ Vendor API (what a connector talks to):
   Every document is validated against the official schema of the version (:func:`validate_document`); cost
   is computed and charged to a leaky bucket; ``inventorySetQuantities`` / ``inventoryAdjustQuantities`` follow
   the version's compare-and-set and ``@idempotent`` rules; ``orderCancel`` cancels (and restocks) an order and
-  sends ``orders/cancelled`` (see :mod:`~connectors.shopify.emulator.order_mutations`); ``productUpdate`` (title)
+  sends ``orders/cancelled`` (see :mod:`~connectors.shopify.emulator.order_mutations`); ``fulfillmentCreate`` ships
+  units of an order's fulfillment order and sends ``fulfillments/create``
+  (:mod:`~connectors.shopify.emulator.fulfillment_mutations`); ``productUpdate`` (title)
   and ``productVariantsBulkUpdate`` (price) change listings (:mod:`~connectors.shopify.emulator.product_mutations`).
   Queries: ``shop``,
   ``locations``, ``location``, ``inventoryItems``, ``inventoryItem``, ``inventoryLevel``, ``productVariants``,
-  ``productVariant``, ``orders``, ``order``, ``node``, ``nodes``.
+  ``productVariant``, ``orders``, ``order`` (with ``fulfillmentOrders`` and ``fulfillments``), ``fulfillment``,
+  ``fulfillmentOrder``, ``node``, ``nodes``.
 
 Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid or number)::
 
@@ -35,7 +39,9 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
     POST /_emulator/orders/{id}/cancel   {"restock": true, "reason": "customer"}  -> REST order (orders/cancelled)
     POST /_emulator/orders/{id}/refunds  {"lines": [["A", 1]], "restock_type": "return", "location_id": loc}
                                          -> REST refund (refunds/create)
-    POST /_emulator/orders/{id}/fulfill  {}  (no webhook)
+    POST /_emulator/orders/{id}/fulfill  {"lines": [["A", 1]], "tracking_number": "1Z…", "tracking_company": "UPS",
+                                          "tracking_url": "https://…"}  (all optional; default every open unit)
+                                         -> REST fulfillment (fulfillments/create), as staff "Mark as fulfilled"
     GET  /_emulator/state                -> locations, products, levels, orders, calls, throttle status, webhooks
     GET  /_emulator/listing?sku=A        -> {"sku", "title", "price", "currency"}  (also emu.listing(sku))
     GET|PUT /_emulator/webhook_url       {"url": "http://127.0.0.1:8080/webhooks/shopify"}

@@ -17,14 +17,21 @@ from starlette.routing import Route
 from connectors.shopify.emulator.config import ShopifyEmulatorConfig
 from connectors.shopify.emulator.control import control_routes
 from connectors.shopify.emulator.cost import CostBucket, throttle_status
+from connectors.shopify.emulator.fulfillment_mutations import FulfillmentMutations
 from connectors.shopify.emulator.graphql_api import GraphQLEndpoint
 from connectors.shopify.emulator.mutations import InventoryMutations
 from connectors.shopify.emulator.order_mutations import OrderMutations
 from connectors.shopify.emulator.product_mutations import ProductMutations
 from connectors.shopify.emulator.resolvers import QueryResolvers, parse_gid
-from connectors.shopify.emulator.rest_payloads import gid, inventory_level_payload, order_payload, refund_payload
+from connectors.shopify.emulator.rest_payloads import (
+    fulfillment_payload,
+    gid,
+    inventory_level_payload,
+    order_payload,
+    refund_payload,
+)
 from connectors.shopify.emulator.schema import flavor_for
-from connectors.shopify.emulator.state import Level, ShopError, ShopState
+from connectors.shopify.emulator.state import Fulfillment, Level, Order, ShopError, ShopState
 from omnibridge.sdk import hmac_sha256_base64
 from omnibridge.sdk.emulator import DeliveryRecord, EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
@@ -48,7 +55,8 @@ class ShopifyEmulator:
     """An emulated Shopify shop speaking the Admin GraphQL API (see the package docstring for endpoints).
 
     Seeding (:meth:`add_location`, :meth:`add_product`, :meth:`set_available`) fires no webhooks. Scripted actions
-    (:meth:`place_order`, :meth:`cancel_order`, :meth:`refund`, :meth:`admin_adjust`) change state as Shopify would
+    (:meth:`place_order`, :meth:`cancel_order`, :meth:`refund`, :meth:`fulfill`, :meth:`admin_adjust`) change state
+    as Shopify would
     and queue the webhooks Shopify would send, signed with ``config.api_secret``; deliveries run in the event loop
     (call ``await emu.webhooks.drain()`` to wait for them). ``clock`` (aware UTC datetimes) drives timestamps and
     the cost bucket; ``webhook_transport`` lets tests deliver webhooks into an ASGI app without a socket.
@@ -88,6 +96,7 @@ class ShopifyEmulator:
             self.state, self._order_cancelled, lambda: f"gid://shopify/Job/{self._uuid()}"
         )
         self.product_mutations = ProductMutations(self.state, self.resolvers)
+        self.fulfillment_mutations = FulfillmentMutations(self.state, self.resolvers, self._fulfilled)
         endpoint = GraphQLEndpoint(
             self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
         )
@@ -105,6 +114,7 @@ class ShopifyEmulator:
             **self.mutations.root(),
             **self.order_mutations.root(),
             **self.product_mutations.root(),
+            **self.fulfillment_mutations.root(),
         }
 
     def _set_version(self, version: str) -> None:
@@ -235,9 +245,42 @@ class ShopifyEmulator:
         self._levels_changed(changed)
         return payload
 
-    def fulfill(self, order_id: str | int) -> None:
-        """Ship every open unit of an order (committed and on_hand go down). Fires no webhook in this emulator."""
-        self.state.fulfill(self._order_id(order_id))
+    def fulfill(
+        self,
+        order_id: str | int,
+        lines: LineSpec | None = None,
+        *,
+        tracking_number: str | None = None,
+        tracking_company: str | None = None,
+        tracking_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Staff fulfil an order in the Shopify admin ("Mark as fulfilled", optionally with tracking): ``lines``
+        are ``(sku, quantity)`` (default: every open unit). Committed and on_hand go down at the order's location,
+        available does not move. Fires fulfillments/create; returns the REST fulfillment."""
+        order = self.state.order(self._order_id(order_id))
+        quantities: dict[int, int] | None = None
+        if lines is not None:
+            quantities = {}
+            for sku, quantity in lines:
+                li = next((x for x in order.line_items if x.sku == sku), None)
+                if li is None:
+                    raise ShopError(f"order {order.id} has no line with SKU {sku!r}")
+                quantities[li.id] = quantities.get(li.id, 0) + quantity
+        fulfillment = self.state.fulfill(
+            order.id,
+            quantities,
+            tracking_number=tracking_number,
+            tracking_company=tracking_company,
+            tracking_url=tracking_url,
+        )
+        return self._fulfilled(order, fulfillment)
+
+    def _fulfilled(self, order: Order, fulfillment: Fulfillment) -> dict[str, Any]:
+        """What Shopify sends after a fulfillment (control API or ``fulfillmentCreate``): fulfillments/create (no
+        inventory_levels/update: available did not change). Returns the REST fulfillment."""
+        payload = fulfillment_payload(order, fulfillment, self.config.rest_utc_offset_minutes, self.config.currency)
+        self._emit("fulfillments/create", payload)
+        return payload
 
     def admin_adjust(self, sku: str, location_id: str | int, delta: int) -> int:
         """A staff edit of ``available`` in the Shopify admin; fires inventory_levels/update. Returns the new value."""

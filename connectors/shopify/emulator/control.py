@@ -114,8 +114,13 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
         return {"sku": sku, "title": title, "price": price, "currency": emu.config.currency}
 
     def fulfill(data: dict[str, Any], request: Request) -> dict[str, Any]:
-        emu.fulfill(order_id(request))
-        return {"ok": True}
+        return emu.fulfill(
+            order_id(request),
+            _lines(data["lines"]) if data.get("lines") is not None else None,
+            tracking_number=data.get("tracking_number"),
+            tracking_company=data.get("tracking_company"),
+            tracking_url=data.get("tracking_url"),
+        )
 
     routes: dict[str, tuple[Callable[[dict[str, Any], Request], Any], list[str]]] = {
         "/_emulator/locations": (lambda d, r: {"id": emu.add_location(str(d["name"]))}, ["POST"]),

@@ -18,6 +18,8 @@ from connectors.shopify.emulator.rest_payloads import gid, graphql_time, level_g
 from connectors.shopify.emulator.state import (
     QUANTITY_NAMES,
     AdjustmentGroup,
+    Fulfillment,
+    FulfillmentLine,
     InventoryItem,
     Level,
     LineItem,
@@ -76,6 +78,8 @@ class QueryResolvers:
             "productVariant": lambda info, id: self._by_gid(id, "ProductVariant", self.state.variants, self.variant),
             "orders": self._orders,
             "order": lambda info, id: self._by_gid(id, "Order", self.state.orders, self.order),
+            "fulfillment": lambda info, id: self._fulfillment_by_gid(id),
+            "fulfillmentOrder": lambda info, id: self._fulfillment_order_by_gid(id),
             "node": lambda info, id: self._node(id),
             "nodes": lambda info, ids: [self._node(i) for i in ids],
         }
@@ -92,10 +96,24 @@ class QueryResolvers:
         level = self.state.levels.get((int(match["item"]), int(match["id"])))
         return self.level(level) if level else None
 
+    def _fulfillment_by_gid(self, value: Any) -> Node | None:
+        numeric = parse_gid(value, "Fulfillment")
+        found = self.state.fulfillment(numeric) if numeric is not None else None
+        return self.fulfillment(*found) if found is not None else None
+
+    def _fulfillment_order_by_gid(self, value: Any) -> Node | None:
+        numeric = parse_gid(value, "FulfillmentOrder")
+        order = self.state.order_of_fulfillment_order(numeric) if numeric is not None else None
+        return self.fulfillment_order(order) if order is not None else None
+
     def _node(self, value: Any) -> Node | None:
         match = _GID.match(str(value))
         if match is None:
             return None
+        if match["kind"] == "Fulfillment":
+            return self._fulfillment_by_gid(value)
+        if match["kind"] == "FulfillmentOrder":
+            return self._fulfillment_order_by_gid(value)
         builders: dict[str, tuple[dict[int, Any], Callable[[Any], Node]]] = {
             "Location": (self.state.locations, self.location),
             "InventoryItem": (self.state.items, self.item),
@@ -331,7 +349,9 @@ class QueryResolvers:
             "refunds": lambda info, first=None: [self.refund(o, r) for r in o.refunds][
                 : first if first is not None else None
             ],
-            "fulfillments": lambda info, first=None: [],
+            "fulfillments": lambda info, first=None, **a: [self.fulfillment(o, f) for f in o.fulfillments][
+                : first if first is not None else None
+            ],
         }
 
     @staticmethod
@@ -366,7 +386,7 @@ class QueryResolvers:
     def fulfillment_order(self, o: Order) -> Node:
         open_units = sum(li.open_quantity for li in o.line_items)
         fulfilled = sum(li.fulfilled for li in o.line_items)
-        status = "OPEN" if open_units else ("CLOSED" if fulfilled else "CANCELLED")
+        status = ("IN_PROGRESS" if fulfilled else "OPEN") if open_units else ("CLOSED" if fulfilled else "CANCELLED")
         location = self.state.locations[o.location_id]
         return {
             "__typename": "FulfillmentOrder",
@@ -389,6 +409,58 @@ class QueryResolvers:
             "lineItems": lambda info, **a: connection(
                 o.line_items, self.fo_line_item, lambda li: (li.fulfillment_order_line_item_id,), a
             ),
+            "fulfillments": lambda info, **a: connection(
+                o.fulfillments, lambda f: self.fulfillment(o, f), lambda f: (f.id,), a
+            ),
+        }
+
+    def fulfillment(self, o: Order, f: Fulfillment) -> Node:
+        location = self.state.locations[f.location_id]
+        tracking = (
+            [{"number": f.tracking_number, "company": f.tracking_company, "url": f.tracking_url}]
+            if f.tracking_number or f.tracking_company or f.tracking_url
+            else []
+        )
+        return {
+            "__typename": "Fulfillment",
+            "id": gid("Fulfillment", f.id),
+            "legacyResourceId": str(f.id),
+            "name": f"{o.name}.{f.number}",
+            "status": f.status.upper(),
+            "displayStatus": "FULFILLED",
+            "createdAt": graphql_time(f.created_at),
+            "updatedAt": graphql_time(f.created_at),
+            "deliveredAt": None,
+            "inTransitAt": None,
+            "estimatedDeliveryAt": None,
+            "requiresShipping": True,
+            "totalQuantity": sum(line.quantity for line in f.lines),
+            "service": None,
+            "originAddress": None,
+            "location": lambda info: self.location(location),
+            "order": lambda info: self.order(o),
+            "trackingInfo": lambda info, first=None: tracking[: first if first is not None else None],
+            "fulfillmentLineItems": lambda info, **a: connection(
+                f.lines, lambda line: self.fulfillment_line(o, line), lambda line: (line.id,), a
+            ),
+            "fulfillmentOrders": lambda info, **a: connection(
+                [o], self.fulfillment_order, lambda x: (x.fulfillment_order_id,), a
+            ),
+            "events": lambda info, **a: connection([], lambda x: x, lambda x: (0,), a),
+        }
+
+    def fulfillment_line(self, o: Order, line: FulfillmentLine) -> Node:
+        li = self._line(o, line.line_item_id)
+        total = self.money(Decimal(li.price) * line.quantity)
+        return {
+            "__typename": "FulfillmentLineItem",
+            "id": gid("FulfillmentLineItem", line.id),
+            "quantity": line.quantity,
+            "originalTotalSet": total,
+            "discountedTotalSet": total,
+            "originalTotal": total["shopMoney"]["amount"],
+            "discountedTotal": total["shopMoney"]["amount"],
+            "lineItem": lambda info: self.line_item(li, o.cancelled_at is not None),
         }
 
     def fo_line_item(self, li: LineItem) -> Node:

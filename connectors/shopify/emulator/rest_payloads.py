@@ -6,9 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from connectors.shopify.emulator.state import Level, LineItem, Order, Refund, ShopState
+from connectors.shopify.emulator.state import Fulfillment, Level, LineItem, Order, Refund, ShopState
 
-__all__ = ["gid", "graphql_time", "inventory_level_payload", "order_payload", "refund_payload", "rest_time"]
+__all__ = [
+    "fulfillment_payload",
+    "gid",
+    "graphql_time",
+    "inventory_level_payload",
+    "order_payload",
+    "refund_payload",
+    "rest_time",
+]
 
 
 def gid(kind: str, numeric: int) -> str:
@@ -64,7 +72,7 @@ def _line_item(li: LineItem, currency: str, cancelled: bool) -> dict[str, Any]:
         "price": li.price,
         "price_set": _money_set(li.price, currency),
         "fulfillable_quantity": fulfillable,
-        "fulfillment_status": "fulfilled" if li.fulfilled == li.quantity else None,
+        "fulfillment_status": ("fulfilled" if li.fulfilled == li.quantity else ("partial" if li.fulfilled else None)),
         "fulfillment_service": "manual",
         "requires_shipping": True,
         "taxable": True,
@@ -110,7 +118,7 @@ def order_payload(state: ShopState, order: Order, offset_minutes: int, currency:
         "location_id": None,
         "line_items": [_line_item(li, currency, cancelled) for li in order.line_items],
         "refunds": [refund_payload(state, order, r, offset_minutes, currency) for r in order.refunds],
-        "fulfillments": [],
+        "fulfillments": [fulfillment_payload(order, f, offset_minutes, currency) for f in order.fulfillments],
         "shipping_address": {
             "first_name": "Ada",
             "last_name": "Lovelace",
@@ -165,4 +173,36 @@ def refund_payload(
         "order_adjustments": [],
         "transactions": [],
         "refund_line_items": lines,
+    }
+
+
+def fulfillment_payload(order: Order, fulfillment: Fulfillment, offset_minutes: int, currency: str) -> dict[str, Any]:
+    """The REST Fulfillment (``fulfillments/create``, and each of an order's ``fulfillments``): its ``line_items``
+    are the order's line items with ``quantity`` the units of this fulfillment."""
+    by_id = {li.id: li for li in order.line_items}
+    lines = []
+    for line in fulfillment.lines:
+        item = _line_item(by_id[line.line_item_id], currency, order.cancelled_at is not None)
+        item["quantity"] = line.quantity
+        lines.append(item)
+    created = rest_time(fulfillment.created_at, offset_minutes)
+    return {
+        "id": fulfillment.id,
+        "admin_graphql_api_id": gid("Fulfillment", fulfillment.id),
+        "order_id": order.id,
+        "name": f"{order.name}.{fulfillment.number}",
+        "status": fulfillment.status,
+        "created_at": created,
+        "updated_at": created,
+        "service": "manual",
+        "location_id": fulfillment.location_id,
+        "origin_address": None,
+        "shipment_status": None,
+        "tracking_company": fulfillment.tracking_company,
+        "tracking_number": fulfillment.tracking_number,
+        "tracking_numbers": [fulfillment.tracking_number] if fulfillment.tracking_number else [],
+        "tracking_url": fulfillment.tracking_url,
+        "tracking_urls": [fulfillment.tracking_url] if fulfillment.tracking_url else [],
+        "receipt": {},
+        "line_items": lines,
     }

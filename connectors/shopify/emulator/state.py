@@ -3,6 +3,8 @@
 Pure in-memory model, no I/O: every action returns what changed so the emulator can fire the webhooks Shopify
 would fire. Quantities follow Shopify's inventory model (api-contracts §1.2): ``on_hand`` is derived as
 ``available + committed + damaged + quality_control + reserved + safety_stock``; ``incoming`` is separate.
+An order commits its units at its location (available -q, committed +q); a fulfillment ships committed units
+(committed -q, so on_hand -q) and leaves ``available`` as it was.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ __all__ = [
     "QUANTITY_NAMES",
     "AdjustmentGroup",
     "Change",
+    "Fulfillment",
+    "FulfillmentLine",
     "InventoryItem",
     "Level",
     "LineItem",
@@ -124,6 +128,29 @@ class Refund:
 
 
 @dataclass
+class FulfillmentLine:
+    id: int
+    line_item_id: int
+    quantity: int
+
+
+@dataclass
+class Fulfillment:
+    """A shipment of units of an order's lines from one location (always ``success`` in this emulator)."""
+
+    id: int
+    order_id: int
+    number: int  # 1, 2 ... within the order: its name is "#1001.1"
+    location_id: int
+    created_at: datetime
+    lines: list[FulfillmentLine]
+    tracking_number: str | None = None
+    tracking_company: str | None = None
+    tracking_url: str | None = None
+    status: str = "success"  # REST spelling; GraphQL SUCCESS
+
+
+@dataclass
 class Order:
     id: int
     number: int
@@ -140,6 +167,7 @@ class Order:
     cancel_note: str | None = None  # orderCancel's staffNote (staff-facing, not in REST payloads)
     closed_at: datetime | None = None
     refunds: list[Refund] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -199,6 +227,8 @@ class ShopState:
             "FulfillmentOrderLineItem": 14_100_000_000_001,
             "Refund": 920_000_000_001,
             "RefundLineItem": 510_000_000_001,
+            "Fulfillment": 5_900_000_000_001,
+            "FulfillmentLineItem": 12_700_000_000_001,
             "InventoryAdjustmentGroup": 27_000_000_001,
         }
         counter = self._ids.setdefault(kind, itertools.count(bases.get(kind, 1)))
@@ -231,6 +261,17 @@ class ShopState:
             return self.orders[order_id]
         except KeyError:
             raise ShopError(f"no order {order_id}") from None
+
+    def order_of_fulfillment_order(self, fulfillment_order_id: int) -> Order | None:
+        """The order whose (single) fulfillment order has this id."""
+        return next((o for o in self.orders.values() if o.fulfillment_order_id == fulfillment_order_id), None)
+
+    def fulfillment(self, fulfillment_id: int) -> tuple[Order, Fulfillment] | None:
+        for order in self.orders.values():
+            for fulfillment in order.fulfillments:
+                if fulfillment.id == fulfillment_id:
+                    return order, fulfillment
+        return None
 
     # --- seeding -------------------------------------------------------------------------------------------
     def add_location(self, name: str) -> Location:
@@ -398,17 +439,59 @@ class ShopState:
         order.financial_status = "refunded" if fully else "partially_refunded"
         return refund, list({id(level): level for level in changed}.values())
 
-    def fulfill(self, order_id: int) -> None:
-        """Ship every open unit: committed and on_hand go down, available is unchanged."""
+    def fulfill(
+        self,
+        order_id: int,
+        quantities: dict[int, int] | None = None,
+        *,
+        tracking_number: str | None = None,
+        tracking_company: str | None = None,
+        tracking_url: str | None = None,
+    ) -> Fulfillment:
+        """Ship units from the order's location: ``quantities`` maps line item ids to units (default: every open
+        unit). Committed and on_hand go down, available is unchanged. Returns the new (successful) fulfillment.
+
+        Refused (:class:`ShopError`, nothing changed) for a cancelled order, an unknown line, a quantity that is
+        not positive or above the line's open units, or nothing left to ship.
+        """
         order = self.order(order_id)
+        if order.cancelled_at is not None:
+            raise ShopError(f"order {order_id} is cancelled")
+        by_id = {li.id: li for li in order.line_items}
+        wanted = quantities if quantities is not None else {li.id: li.open_quantity for li in order.line_items}
+        for line_id, quantity in wanted.items():
+            li = by_id.get(line_id)
+            if li is None:
+                raise ShopError(f"order {order_id} has no line item {line_id}")
+            if quantity < 0 or (quantities is not None and quantity == 0) or quantity > li.open_quantity:
+                raise ShopError(f"cannot fulfil {quantity} of line item {line_id}: {li.open_quantity} open")
+        shipped = {line_id: quantity for line_id, quantity in wanted.items() if quantity > 0}
+        if not shipped:
+            raise ShopError(f"order {order_id} has nothing left to fulfil")
         now = self.clock()
+        lines: list[FulfillmentLine] = []
         for li in order.line_items:
-            if li.open_quantity:
+            quantity = shipped.get(li.id, 0)
+            if quantity:
                 level = self.levels[(li.inventory_item_id, order.location_id)]
-                self.change(level, "committed", -li.open_quantity)
-                li.fulfilled += li.open_quantity
-                li.open_quantity = 0
+                self.change(level, "committed", -quantity)
+                li.fulfilled += quantity
+                li.open_quantity -= quantity
+                lines.append(FulfillmentLine(self.next_id("FulfillmentLineItem"), li.id, quantity))
+        fulfillment = Fulfillment(
+            self.next_id("Fulfillment"),
+            order.id,
+            len(order.fulfillments) + 1,
+            order.location_id,
+            now,
+            lines,
+            tracking_number=tracking_number,
+            tracking_company=tracking_company,
+            tracking_url=tracking_url,
+        )
+        order.fulfillments.append(fulfillment)
         order.updated_at = now
+        return fulfillment
 
     def record_group(self, reason: str, reference: str | None, changes: list[Change]) -> AdjustmentGroup:
         group = AdjustmentGroup(self.next_id("InventoryAdjustmentGroup"), self.clock(), reason, reference, changes)
