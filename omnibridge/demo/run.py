@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from omnibridge.demo import scenes, script
+from omnibridge.demo import fulfilment, scenes, script
 from omnibridge.demo.catalog import demo_products
 from omnibridge.demo.report import (
     REFUSED_KEYS,
@@ -99,6 +99,13 @@ def _describe(record: script.EventRecord) -> str:
             f"{d['pos_requests_paced']} + {d['web_requests_paced']} requests "
             f"({d['pos_seconds_waiting_for_rate_limit']:.2f} s + {d['web_seconds_waiting_for_rate_limit']:.2f} s)"
         )
+    if record.kind == "web_fulfilment":
+        on_hand, committed, available = d["on_hand"], d["committed"], d["available"]
+        return (
+            f"{record.outcome}: fulfillments/create -> {d['shipped_units']} shipped at the store after "
+            f"{record.ms_until_all_channels or 0:.0f} ms: on hand {on_hand[0]} -> {on_hand[1]}, committed "
+            f"{committed[0]} -> {committed[1]}, available {available[0]} -> {available[1]} (nothing left committed)"
+        )
     if record.kind == "erp_bad_file":
         errors = "".join(f"\n{INDENT}  {line}" for line in d.get("errors", []) if line.strip())
         return f"{record.outcome}: moved to {d.get('moved_to')} with its report{errors}"
@@ -161,7 +168,9 @@ async def play(world: DemoWorld, emit: Emit) -> DemoReport:
         show(await script.in_store_sale(world, "TENT-2P-GRN", "boulder", 1))
         order_record, order = await script.online_order(world, "JKT-RAIN-M", "boulder", 2)
         show(order_record)
+        show(await fulfilment.web_fulfilment(world, order, "JKT-RAIN-M", "boulder"))
         show(await script.online_return(world, order, "JKT-RAIN-M", "boulder", 1))
+        show(await fulfilment.store_count(world, "JKT-RAIN-M", "boulder", -1))
         show(await script.stock_receipt(world, "BOOT-HIKE-42", "fort-collins", 12))
         show(await script.duplicate_webhook(world, "TENT-2P-GRN", "boulder"))
         burst = _pick_burst_skus(world, "fort-collins", 20, {"BOOT-HIKE-42"})
