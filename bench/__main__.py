@@ -16,6 +16,7 @@ BENCHMARKS = {
     "propagation": "bench.propagation",
     "oversell": "bench.oversell",
     "amazon_feed": "bench.amazon_feed",
+    "order_lines": "bench.order_lines",
 }
 
 

@@ -98,6 +98,9 @@ class MovementRow(StoreModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("idempotency_key"),
         sa.Index("ix_stock_movements_position_time", "sku", "location_id", "occurred_at"),
+        # the latest count at a position, looked up by every movement (0006)
+        sa.Index("ix_stock_movements_position_kind_time", "sku", "location_id", "kind", "occurred_at"),
+        sa.Index("ix_stock_movements_reference", "reference"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

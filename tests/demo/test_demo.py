@@ -37,7 +37,9 @@ def check_events(result: dict[str, Any]) -> None:
     assert kinds == [
         "in_store_sale",
         "online_order",
+        "web_fulfilment",
         "return",
+        "store_count",
         "stock_receipt",
         "duplicate_webhook",
         "throttled_burst",
@@ -48,6 +50,14 @@ def check_events(result: dict[str, Any]) -> None:
         "erp_bad_file",
     ]
     events = {event["kind"]: event for event in result["events"]}
+    # the web order shipped through a Shopify fulfillment leaves nothing committed; the count that follows moves
+    # the web store by exactly the shelf's difference; and the ledger agrees with itself at the end
+    shipped = events["web_fulfilment"]
+    assert shipped["outcome"] == "propagated"
+    assert shipped["committed"][1] == shipped["committed"][0] - shipped["shipped_units"]
+    assert shipped["available"][0] == shipped["available"][1]
+    assert events["store_count"]["outcome"] == "propagated"
+    assert result["ledger_consistent"], result["inconsistencies"]
     for event in result["events"]:
         if event["channels"]:
             assert event["outcome"] == "propagated", event

@@ -1,7 +1,8 @@
 """Order lines as records (every commitment, release, move, shipment and return refers to one), and the engine's
 pending work kept across errors and restarts.
 
-Existing stores are backfilled from what they already hold: one line record per line of a stored order, with its
+Two indexes on the movements: the latest count at a position (read by every movement) and the movements of one
+order line (``verify``, the backfill). Existing stores are backfilled from what they already hold: one line record per line of a stored order, with its
 commitment, shipments and cancellations summed from the movements that reference it.
 
 Revision ID: 0006
@@ -57,6 +58,10 @@ def upgrade() -> None:
         sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", "kind", "key", name="pk_pending_work"),
     )
+    op.create_index(
+        "ix_stock_movements_position_kind_time", "stock_movements", ["sku", "location_id", "kind", "occurred_at"]
+    )
+    op.create_index("ix_stock_movements_reference", "stock_movements", ["reference"])
     _backfill(op.get_bind())
 
 
@@ -135,6 +140,8 @@ def _line_row(
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stock_movements_reference", table_name="stock_movements")
+    op.drop_index("ix_stock_movements_position_kind_time", table_name="stock_movements")
     op.drop_table("pending_work")
     op.drop_index("ix_order_lines_position_status", table_name="order_lines")
     op.drop_index("ix_order_lines_order_ref", table_name="order_lines")
