@@ -238,3 +238,25 @@ def test_verify_names_each_inconsistency(store: Store) -> None:
         uow.save_line(line.model_copy(update={"status": LineStatus.SHIPPED}))
     found = {(i.check, i.subject) for i in store.verify()}
     assert found == {("position", f"{SKU} at wh"), ("closed_line", "web:order:o1:1")}
+
+
+@pytest.mark.parametrize("how", ["fulfilment", "completed", "pos_sale"])
+def test_placed_shipped_then_counted_keeps_available_right_for_every_kind_of_channel(store: Store, how: str) -> None:
+    # 10 units; two orders of 3 leave (a web store's fulfilment, a marketplace's shipped order, a POS sale);
+    # the shelf is counted at 4: available is 4, nothing is left committed.
+    apply = web_applier(store)
+    for ref in ("o1", "o2"):
+        if how == "pos_sale":
+            done = OrderEvent(ref, OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 3, "L-WH"),))
+            apply.apply_all([done])
+            continue
+        apply.apply_all([placed(ref, 3)])
+        if how == "fulfilment":
+            apply.apply_all([shipped(ref, f"f-{ref}", 3)])
+        else:
+            line = OrderLineEvent("1", SKU, 3, "L-WH")
+            apply.apply_all([OrderEvent(ref, OrderEventKind.COMPLETED, NOW + timedelta(seconds=60), (line,))])
+    apply.apply_all([count(4)])
+    position = store.position(SKU, "wh")
+    assert (position.on_hand, position.committed, position.available) == (4, 0, 4)
+    assert store.verify() == []
