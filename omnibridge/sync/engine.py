@@ -95,6 +95,7 @@ class ChannelSyncReport:
             "levels_checked": rec.checked if rec else 0,
             "levels_differing": rec.differing if rec else 0,
             "pushed": {status.value: rec.count(status) for status in PushStatus} if rec else {},
+            "not_listed": list(rec.not_listed) if rec else [],
             "messages": list(self.outcome.messages),
             "error": self.error,
         }
