@@ -56,7 +56,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
 ) -> None:
     """Show the quantity each sales channel should show for a SKU at each location, and the rule that decided it."""
-    with profile_store(profile) as (loaded, store):
+    with profile_store(profile, read_only=True) as (loaded, store):
         variant = store.get_variant(sku)
         if variant is None:
             typer.echo(f"error: unknown SKU '{sku}': it is not in the store at {loaded.store_url_masked}", err=True)

@@ -29,7 +29,7 @@ def incidents(
     """List what the conflict resolver decided and why: drift on a channel, oversold locations."""
     if kind is not None and kind not in KINDS:
         raise OmnibridgeError(f"--kind {kind!r} is not a kind of incident; expected one of: {', '.join(KINDS)}")
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         found = store.incidents(kind=kind, sku=sku, limit=limit)
         counts = store.incident_counts()
     if as_json:
