@@ -5,8 +5,10 @@ through :func:`redact_event` before it is rendered:
 
 * by key name: any key matching :data:`SECRET_KEY_PATTERN` (``token``, ``password``, ``api_key``,
   ``authorization``, ``signature``, ...) has its value replaced by ``***``, at any nesting depth;
-* by value: every value registered with :func:`register_secret` is replaced by ``***`` wherever it appears in a
-  string, as are ``Bearer <token>`` credentials and ``key=value`` pairs whose key looks secret.
+* by value: every value registered with :func:`register_secret` (credentials: settings declared ``SecretStr``, a
+  store password, tokens a connector obtains) is replaced by ``***`` wherever it appears in a string, as are
+  ``Bearer <token>`` credentials, ``key=value`` and ``"key": "value"`` pairs whose key names a credential, and the
+  value of credential headers. Nothing else: ordinary words, URLs and paths are never masked.
 
 :func:`get_logger` configures defaults on first use if nobody called :func:`configure_logging`, so a script that
 forgets to configure logging still gets redaction.
@@ -43,9 +45,28 @@ SECRET_KEY_PATTERN = re.compile(
     r"(?i)(secret|token|password|passwd|api[_-]?key|apikey|auth|signature|credential|cookie|hmac"
     r"|private[_-]?key|session)"
 )
-_KEY_WORDS = "(?:" + SECRET_KEY_PATTERN.pattern.removeprefix("(?i)(")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=|-]{4,}")
-_INLINE_PAIR = re.compile(r"(?i)\b([\w.-]*" + _KEY_WORDS + r"[\w.-]*)([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}\]]+)")
+# Free text is masked only where its shape says a credential follows, never by a word that merely contains "auth"
+# or "token" ("HTTP 401 Unauthorized: This ...", "session.db: unable to open" stay as they are).
+_CREDENTIAL_NAME = (
+    r"[\w.-]*?(?:token|secret|password|passwd|api[_-]?key|apikey|signature|credentials?|cookie|private[_-]?key"
+    r"|session[_-]?(?:id|key|token)|auth|authorization|sig)"
+)
+_VALUE = r"([^\s\"'&,;}\]]+)"
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=(?-i:[A-Za-z0-9._~+/=|-]*[0-9A-Z._~+/=|-]))[A-Za-z0-9._~+/=|-]{8,}")
+_INLINE_PAIR = re.compile(
+    # key=value (query strings, forms, env lines), "key": "value" / 'key': 'value' (JSON, reprs), and the value of a
+    # credential header (Authorization, Cookie, X-Api-Key, X-...-Token/-Key/-Secret/-Signature)
+    r"(?i)(?<![\w.-])("
+    + _CREDENTIAL_NAME
+    + r")(=[\"']?)"
+    + _VALUE
+    + r"|([\"'])("
+    + _CREDENTIAL_NAME
+    + r")(\4\s*[:=]\s*[\"']?)"
+    + _VALUE
+    + r"|(?<![\w.-])((?:proxy-)?authorization|(?:set-)?cookie|x-api-key|x-[\w-]*?(?:token|key|secret|signature))"
+    r"(\s*:\s*)(?!bearer\b|basic\b)" + _VALUE
+)
 
 _HANDLER_NAME = "omnibridge"
 _secrets_lock = threading.Lock()
@@ -84,12 +105,22 @@ def is_secret_key(name: str) -> bool:
 
 
 def mask_secrets(text: str) -> str:
-    """Return ``text`` with registered secrets, bearer credentials and secret-looking ``key=value`` masked."""
+    """Return ``text`` with registered secrets masked, and credentials where the text's shape says one follows:
+    ``Bearer``/``Basic`` credentials, ``key=value`` and quoted ``"key": "value"`` pairs whose key names a credential,
+    and the value of credential headers. Ordinary words, URLs and paths are left as they are."""
     pattern = _secrets_pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    return _INLINE_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _INLINE_PAIR.sub(_mask_pair, text)
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        return f"{match.group(1)}{match.group(2)}{MASK}"
+    if match.group(5) is not None:
+        return f"{match.group(4)}{match.group(5)}{match.group(6)}{MASK}"
+    return f"{match.group(8)}{match.group(9)}{MASK}"
 
 
 def redact_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:

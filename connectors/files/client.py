@@ -116,8 +116,15 @@ class FilesConnector:
         self._processed_cache: dict[str, tuple[_Snapshot, list[tuple[datetime, CountRow]]]] = {}
         self._cache_lock = threading.Lock()
         self.before_io: Callable[[str], None] | None = None
+        self._known_sku: Callable[[str], bool] | None = None
+        self._known_location: Callable[[str], bool] | None = None
 
     # -- the channel contract ----------------------------------------------------------------------------
+
+    def use_catalog(self, known_sku: Callable[[str], bool], known_location: Callable[[str], bool]) -> None:
+        """The engine's catalog (:class:`~omnibridge.sdk.channel.CatalogAware`): a file naming a SKU or a location
+        code omnibridge does not know fails whole, like any other bad row."""
+        self._known_sku, self._known_location = known_sku, known_location
 
     async def list_locations(self) -> list[ChannelLocation]:
         """The configured ``locations``, then every location code seen in processed or pulled files."""
@@ -227,6 +234,7 @@ class FilesConnector:
                 encoding=self.settings.csv_encoding,
             )
             self._check_locations(parsed)
+            self._check_catalog(parsed)
             if not parsed.ok:
                 messages.append(self._reject(path, digest, parsed))
                 continue
@@ -258,6 +266,24 @@ class FilesConnector:
                 expected = ", ".join(known)
                 message = f"expected one of the configured locations ({expected}), got {row.location!r}"
                 parsed.problems.append(Problem(message, row=row.row, field=header))
+
+    def _check_catalog(self, parsed: ParsedFile) -> None:
+        """With the engine's catalog (:meth:`use_catalog`), a row naming a SKU outside it, or a location code the
+        channel's ``location_map`` does not map, is a bad row: the whole file fails instead of that row being
+        skipped while the rest applies."""
+        columns = self.settings.columns
+        flagged = {problem.row for problem in parsed.problems}
+        for row in parsed.rows:
+            if self._known_sku is not None and not self._known_sku(row.sku):
+                message = (
+                    f"SKU {row.sku!r} is not in the omnibridge catalog; expected a catalog SKU (see 'omnibridge "
+                    "catalog list') or an alias of one in the channel's mappings.sku_aliases"
+                )
+                parsed.problems.append(Problem(message, row=row.row, field=columns.sku))
+            if row.row in flagged or self._known_location is None or self._known_location(row.location):
+                continue
+            message = f"location {row.location!r} is not mapped; expected a code listed in the channel's location_map"
+            parsed.problems.append(Problem(message, row=row.row, field=columns.location))
 
     def _complete_files(self) -> list[Path]:
         """Inbox files matching the patterns, not temporary and unchanged for ``stable_seconds``; oldest first."""

@@ -31,7 +31,7 @@ def import_catalog(
 @catalog_app.command("list")
 def list_catalog(profile: ProfileOption = Path(DEFAULT_PROFILE)) -> None:
     """List every variant: SKU, product, title and whether it allows backorders."""
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         variants = store.list_variants()
     if not variants:
         typer.echo("the catalog is empty: import one with 'omnibridge catalog import FILE'")

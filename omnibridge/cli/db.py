@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from omnibridge.config import DEFAULT_PROFILE, PROFILE_ENV, load_profile
-from omnibridge.store.engine import check_reachable, create_store_engine, safe_url
+from omnibridge.store.engine import check_reachable, create_store_engine, require_existing, safe_url
 from omnibridge.store.migrate import current_revision, head_revision, known_revisions, upgrade
 
 db_app = typer.Typer(help="Database schema: upgrade and inspect.", no_args_is_help=True)
@@ -55,8 +55,10 @@ def upgrade_command(url: UrlOption = None, profile: ProfileOption = Path(DEFAULT
 
 @db_app.command("current")
 def current_command(url: UrlOption = None, profile: ProfileOption = Path(DEFAULT_PROFILE)) -> None:
-    """Print the store's schema revision and whether it is up to date; changes nothing."""
-    engine = create_store_engine(store_url(url, profile))
+    """Print the store's schema revision and whether it is up to date; changes nothing (never creates a database)."""
+    target = store_url(url, profile)
+    require_existing(target)
+    engine = create_store_engine(target)
     try:
         check_reachable(engine)
         revision = current_revision(engine)

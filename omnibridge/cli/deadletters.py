@@ -66,7 +66,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List dead letters, oldest first: id, channel, topic, when received, attempts and why it failed."""
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         rows = [entry_row(entry) for entry in dead_letters(store, channel=channel)]
     if as_json:
         typer.echo(json.dumps({"dead_letters": rows}, indent=2))
@@ -85,7 +85,7 @@ def retrying_command(
     as_json: JsonOption = False,
 ) -> None:
     """List deliveries waiting for a retry, oldest first: id, channel, topic, attempts, next try and last error."""
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         rows = [entry_row(entry) for entry in retrying(store, channel=channel)]
     if as_json:
         typer.echo(json.dumps({"retrying": rows}, indent=2))

@@ -11,6 +11,8 @@ import typer
 from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.policy import Allocation, AvailabilityPlanner, feeds_for_profile
+from omnibridge.store import Store
+from omnibridge.sync.listed import NOT_LISTED
 from omnibridge.sync.reconcile import available_by_location
 
 
@@ -35,19 +37,33 @@ def render_allocations(title: str, allocations: list[Allocation], available: dic
     return "\n".join([title, fmt(headers), *(fmt(line) for line in rows)])
 
 
+def unlisted_channels(store: Store, sku: str) -> dict[str, str]:
+    """Channels whose last read found no item with ``sku`` (channel -> the incident's summary): a ``not_listed``
+    incident with no level read from that channel since."""
+    found: dict[str, str] = {}
+    for incident in store.incidents(kind=NOT_LISTED, sku=sku):
+        if incident.channel is None or incident.created_at is None:
+            continue
+        levels = store.known_levels(incident.channel, [sku]).values()
+        if not any(level.updated_at >= incident.created_at for level in levels):
+            found[incident.channel] = incident.summary
+    return found
+
+
 def explain(
     sku: Annotated[str, typer.Argument(help="The master SKU.")],
     profile: ProfileOption = Path(DEFAULT_PROFILE),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
 ) -> None:
     """Show the quantity each sales channel should show for a SKU at each location, and the rule that decided it."""
-    with profile_store(profile) as (loaded, store):
+    with profile_store(profile, read_only=True) as (loaded, store):
         variant = store.get_variant(sku)
         if variant is None:
             typer.echo(f"error: unknown SKU '{sku}': it is not in the store at {loaded.store_url_masked}", err=True)
             raise typer.Exit(1)
         # what the sync engine plans from: the ledger's available minus channels' committed counts
         available = available_by_location(store, sku)
+        not_listed = unlisted_channels(store, sku)
     planner = AvailabilityPlanner(loaded.availability, feeds_for_profile(loaded))
     allocations = planner.explain(sku, available)
     group = planner.group(sku)
@@ -58,6 +74,7 @@ def explain(
             "mode": loaded.availability.mode,
             "group": group,
             "available": available,
+            "not_listed": not_listed,
             "allocations": [
                 {
                     "channel": a.channel,
@@ -73,3 +90,5 @@ def explain(
         return
     title = f"{sku}: {loaded.availability.mode} mode, SKU group '{group}'"
     typer.echo(render_allocations(title, allocations, available))
+    for channel, summary in not_listed.items():
+        typer.echo(f"not listed on {channel}: {summary}")

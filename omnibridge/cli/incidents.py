@@ -1,4 +1,5 @@
-"""``omnibridge incidents``: the conflict resolver's decisions (drift and oversell), newest last."""
+"""``omnibridge incidents``: the conflict resolver's decisions (drift and oversell) and catalog SKUs a channel does
+not list (not_listed), oldest first."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.errors import OmnibridgeError
 from omnibridge.store import Incident
 
-KINDS = ("drift", "oversell")
+KINDS = ("drift", "oversell", "not_listed", "verify")
 
 
 def incidents(
-    kind: Annotated[str | None, typer.Option("--kind", help="Only 'drift' or 'oversell' incidents.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only 'drift', 'oversell', 'not_listed' or 'verify' incidents.")
+    ] = None,
     sku: Annotated[str | None, typer.Option("--sku", help="Only incidents about this SKU.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many (oldest first).")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -26,7 +29,7 @@ def incidents(
     """List what the conflict resolver decided and why: drift on a channel, oversold locations."""
     if kind is not None and kind not in KINDS:
         raise OmnibridgeError(f"--kind {kind!r} is not a kind of incident; expected one of: {', '.join(KINDS)}")
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         found = store.incidents(kind=kind, sku=sku, limit=limit)
         counts = store.incident_counts()
     if as_json:

@@ -61,7 +61,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show a SKU's stock at every location: on hand, committed, reserved, safety stock, incoming, available."""
-    with profile_store(profile) as (loaded, store):
+    with profile_store(profile, read_only=True) as (loaded, store):
         variant = store.get_variant(sku)
         if variant is None:
             typer.echo(f"error: unknown SKU '{sku}': it is not in the store at {loaded.store_url_masked}", err=True)

@@ -1,7 +1,8 @@
 """``omnibridge listings push``: set titles and prices of master SKUs on every sales channel selling them.
 
-Exit codes: 0 when every channel took every change (or already showed it) and each SKU is on at least one channel;
-1 when a channel or SKU failed, a SKU is on no channel, or the input is wrong (``error: ...`` says what).
+Exit codes: 0 when every channel took every change it was sent (or already showed it) and each SKU is on at least
+one channel; 1 when any row was not applied (a channel failed, refused a SKU or has no item with it), a SKU is on no
+channel, or the input is wrong (``error: ...`` says what). The last line says which.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.errors import ConfigError
 from omnibridge.listings.changes import ListingChange, parse_price, read_changes_csv
-from omnibridge.listings.service import ListingReport, push_listing_changes
+from omnibridge.listings.service import ListingReport, OutcomeStatus, push_listing_changes
 from omnibridge.logs import configure_logging
 
 listings_app = typer.Typer(help="Titles and prices on every sales channel, from one place.", no_args_is_help=True)
@@ -82,7 +83,26 @@ def _print_report(report: ListingReport) -> None:
     unplaced = report.unplaced()
     if unplaced:
         typer.echo(f"not on any channel: {', '.join(unplaced)} (no channel sells it, or every channel failed)")
-    typer.echo("done: every channel shows the changes" if report.ok else "not everything was applied (see above)")
+    typer.echo(_summary(report))
+
+
+def _summary(report: ListingReport) -> str:
+    """The last line: what was and was not applied, never more than happened."""
+    rows = sum(len(channel.outcomes) for channel in report.channels)
+    missed = report.not_applied()
+    if missed:
+        kinds = ", ".join(
+            f"{count} {status}"
+            for status in (OutcomeStatus.UNKNOWN_SKU, OutcomeStatus.FAILED)
+            if (count := sum(1 for o in missed if o.status is status))
+        )
+        return f"partial failure: {len(missed)} of {rows} row(s) not applied ({kinds}); see above"
+    if not report.ok:
+        return "not everything was applied (see above)"
+    skipped = report.skipped()
+    if skipped:
+        return f"done: applied everywhere it could be; {skipped} skipped (the channel cannot take it, see above)"
+    return "done: every channel shows the changes"
 
 
 @listings_app.command("push")

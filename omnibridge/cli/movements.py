@@ -192,7 +192,7 @@ def history(
     profile: ProfileOption = Path(DEFAULT_PROFILE),
 ) -> None:
     """Every movement recorded for a SKU, oldest first, with the exact change it made."""
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         recorded = store.movements(sku, location)
     if as_json:
         typer.echo(json.dumps([entry.model_dump(mode="json") for entry in recorded], indent=2))

@@ -228,7 +228,7 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show a stored shipment: label, cost, status and tracking history (no carrier call)."""
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         shipment = store.get_shipment(shipment_id)
     if shipment is None:
         raise ShippingError(f"unknown shipment {shipment_id!r}")

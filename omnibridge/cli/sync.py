@@ -48,10 +48,17 @@ def _print_report(report: SyncReport) -> None:
         )
         for message in row["messages"]:
             typer.echo(f"  note: {message}")
+        if row["not_listed"]:
+            typer.echo(
+                f"  not listed: {', '.join(row['not_listed'])} (the channel has no item with these SKUs: nothing was "
+                "shown or written for them; see 'omnibridge incidents --kind not_listed')"
+            )
 
 
 def sync(
-    once: Annotated[bool, typer.Option("--once", help="Run one pass and exit (the daemon arrives later).")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one pass and exit (to keep syncing, run 'omnibridge run').")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "WARNING",
@@ -59,7 +66,11 @@ def sync(
     """Pull orders and stock changes from every channel, then push each channel the quantity it should show."""
     configure_logging(level=log_level)
     if not once:
-        raise OmnibridgeError("only 'omnibridge sync --once' exists so far: pass --once")
+        typer.echo(
+            "error: 'omnibridge sync' runs one pass: pass --once; to keep syncing, run the daemon: 'omnibridge run'",
+            err=True,
+        )
+        raise typer.Exit(2)
     report = asyncio.run(run_sync_once(profile))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))

@@ -18,7 +18,7 @@ def verify(
 ) -> None:
     """Check the ledger: positions equal their movements, committed equals the open order lines, no closed line
     holds stock, no stock write is stuck in the outbox. Exit 1 and name each inconsistency."""
-    with profile_store(profile) as (_, store):
+    with profile_store(profile, read_only=True) as (_, store):
         found = store.verify()
     if as_json:
         typer.echo(json.dumps({"ok": not found, "inconsistencies": [i.as_dict() for i in found]}, indent=2))

@@ -18,7 +18,7 @@ from omnibridge.config.loaded import LoadedChannel
 from omnibridge.config.located import FieldPath
 from omnibridge.config.mappings import load_mappings
 from omnibridge.config.schema import ChannelSection, ConnectorProfileFile
-from omnibridge.config.secret_values import register_secrets, secret_values
+from omnibridge.config.secret_values import empty_secrets, register_secrets, secret_values
 from omnibridge.config.yaml_source import YamlFile
 from omnibridge.sdk.metadata import ConnectorSpec
 from omnibridge.sdk.registry import ConnectorRegistry
@@ -78,6 +78,16 @@ def load_channel(
         )
         return None
     if settings is None:
+        return None
+    empty = list(empty_secrets(settings)) if section.enabled else []
+    for field_path in (p for p in empty if ("settings", *p) not in source.failed_paths):  # unset: reported already
+        ctx.problem(
+            source,
+            ("settings", *field_path),
+            "this credential is empty (an environment variable that is unset or set to nothing?)",
+            "a non-empty value",
+        )
+    if empty:
         return None
     register_secrets(secret_values(settings))
     return LoadedChannel(

@@ -10,7 +10,6 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from omnibridge.config.located import FieldPath
-from omnibridge.config.secret_values import register_secrets
 from omnibridge.config.validation_errors import errors_from_validation
 from omnibridge.config.yaml_source import YamlFile, read_yaml
 from omnibridge.errors import ConfigError
@@ -33,9 +32,10 @@ class LoadContext:
         return (self.base_dir / relative).resolve(), str(self.display_dir / relative)
 
     def read(self, path: Path, display_name: str) -> YamlFile:
-        """Read a YAML file, record its problems and register the environment values it used as secrets."""
+        """Read a YAML file and record its problems. Values from the environment are not registered as secrets
+        here: only credentials are (settings declared ``SecretStr``, the store password), so a URL or a path taken
+        from the environment still prints."""
         source = read_yaml(path, self.env, display_name=display_name)
-        register_secrets(source.env_values)
         self.errors.extend(source.errors)
         return source
 

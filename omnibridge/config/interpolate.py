@@ -8,8 +8,9 @@ Rules (the same for every profile, connector profile and mapping file):
 * ``NAME`` is letters, digits and ``_``, not starting with a digit. Anything else inside ``${...}``, or a ``${``
   that is never closed, is a problem to report.
 
-Values read from the environment are returned in :attr:`Interpolated.env_values` so the caller can register them
-as secrets: a profile usually takes credentials from the environment, and none of them may reach a log.
+Values read from the environment are returned in :attr:`Interpolated.env_values`; messages about a field whose
+value came from the environment never echo it. Which of them are credentials is decided by the settings models
+(``SecretStr``), which are registered as secrets after validation.
 """
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ def load_profile(
     """Load the merchant profile at ``path`` and every connector profile and mapping file it references.
 
     * ``${VAR}`` / ``${VAR:-default}`` in string values are substituted from ``env`` (default: ``os.environ``)
-      before validation; every value taken from the environment, every ``SecretStr`` in connector settings and
-      the store URL's password are registered with :func:`omnibridge.logs.register_secret`.
+      before validation; every ``SecretStr`` in connector settings (wherever its value came from) and the store
+      URL's password are registered with :func:`omnibridge.logs.register_secret`; other values are not secrets.
     * Relative paths (connector profiles, mapping files, a SQLite database file) are resolved against the
       directory of ``path``.
     * Connectors are looked up in ``registry``; when it is ``None`` and the profile has channels, installed

@@ -27,6 +27,23 @@ def secret_values(value: Any) -> Iterator[str]:
             yield from secret_values(item)
 
 
+def empty_secrets(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """The path of every ``SecretStr``/``SecretBytes`` inside ``value`` whose value is empty (a credential that
+    resolved to "", e.g. ``${VAR}`` with ``VAR`` set to nothing)."""
+    if isinstance(value, SecretStr | SecretBytes):
+        if not value.get_secret_value():
+            yield path
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from empty_secrets(getattr(value, name), (*path, name))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from empty_secrets(item, (*path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from empty_secrets(item, (*path, index))
+
+
 def register_secrets(values: Iterable[str]) -> None:
     """Register every value with :func:`omnibridge.logs.register_secret` so no log line can show it."""
     for value in values:

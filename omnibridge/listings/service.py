@@ -64,6 +64,7 @@ class OutcomeStatus(StrEnum):
 
 
 _GOOD = frozenset({OutcomeStatus.APPLIED, OutcomeStatus.UNCHANGED})
+_NOT_APPLIED = frozenset({OutcomeStatus.UNKNOWN_SKU, OutcomeStatus.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +92,12 @@ class ChannelListingReport:
 
     @property
     def status(self) -> str:
-        """``skipped``, ``failed`` (batch error), ``partial`` (some SKUs failed) or ``ok``."""
+        """``skipped``, ``failed`` (batch error), ``partial`` (some SKUs failed or are unknown there) or ``ok``."""
         if self.skipped is not None:
             return "skipped"
         if self.error is not None:
             return "failed"
-        return "partial" if any(o.status is OutcomeStatus.FAILED for o in self.outcomes) else "ok"
+        return "partial" if any(o.status in _NOT_APPLIED for o in self.outcomes) else "ok"
 
     def counts(self) -> dict[str, int]:
         return {status.value: sum(1 for o in self.outcomes if o.status is status) for status in OutcomeStatus}
@@ -117,10 +118,21 @@ class ListingReport:
         placed = {o.master_sku for c in self.channels for o in c.outcomes if o.status in _GOOD}
         return [change.master_sku for change in self.changes if change.master_sku not in placed]
 
+    def not_applied(self) -> list[SkuOutcome]:
+        """Every row a channel was sent but did not apply: ``unknown_sku`` (the channel has no such item) and
+        ``failed`` (refused, or the whole channel failed)."""
+        return [o for c in self.channels for o in c.outcomes if o.status in _NOT_APPLIED]
+
+    def skipped(self) -> int:
+        """Rows not sent because the channel cannot change what was asked, plus channels skipped as a whole."""
+        rows = sum(1 for c in self.channels for o in c.outcomes if o.status is OutcomeStatus.SKIPPED)
+        return rows + sum(1 for c in self.channels if c.skipped is not None)
+
     @property
     def ok(self) -> bool:
-        """True when no channel or SKU failed and every SKU is shown as asked on at least one channel."""
-        failed = any(c.error is not None or c.status == "partial" for c in self.channels)
+        """True when every row sent was applied (or already shown) and every SKU is shown as asked on at least one
+        channel; a row a channel cannot take (``skipped``) is not a failure."""
+        failed = any(c.error is not None for c in self.channels) or bool(self.not_applied())
         return not failed and not self.unplaced()
 
     def as_dict(self) -> dict[str, Any]:
@@ -130,6 +142,7 @@ class ListingReport:
             "reference": self.reference,
             "currency": self.currency,
             "unplaced": self.unplaced(),
+            "not_applied": len(self.not_applied()),
             "notes": list(self.notes),
             "channels": [
                 {

@@ -35,7 +35,7 @@ Contracts every implementation keeps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -372,6 +372,17 @@ class OrderCanceller(Protocol):
 
     async def cancel_order(self, order_ref: str, reason: str) -> None:
         """Cancel the order ``order_ref`` (the ref of its events) on the channel, restocking its items."""
+        ...
+
+
+@runtime_checkable
+class CatalogAware(Protocol):
+    """Optional, for a stock source that applies a batch whole or not at all (an ERP/WMS file): before each pull the
+    engine tells it which SKUs (in the channel's spelling, after ``sku_aliases``) and location refs omnibridge knows,
+    so a batch naming any other is refused whole with the reason, instead of its rows being skipped one by one."""
+
+    def use_catalog(self, known_sku: Callable[[str], bool], known_location: Callable[[str], bool]) -> None:
+        """Remember the predicates for the following pulls."""
         ...
 
 

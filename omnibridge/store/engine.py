@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +44,17 @@ def parse_url(url: str) -> URL:
     if parsed.drivername == "postgresql+psycopg":
         return parsed
     raise StoreError(f"unsupported database URL scheme {parsed.drivername!r}: expected {SUPPORTED_URLS}")
+
+
+def require_existing(url: str) -> None:
+    """For commands that only read: raise :class:`StoreError` naming the path when ``url`` is a SQLite file that
+    does not exist (opening it would create an empty database, hiding a mistyped path)."""
+    parsed = parse_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).is_file():
+        raise StoreError(
+            f"no database at {parsed.database}: check store.url in the profile (a command that only reads never "
+            "creates one; 'omnibridge db upgrade' or 'omnibridge catalog import' does)"
+        )
 
 
 def safe_url(url: URL) -> str:

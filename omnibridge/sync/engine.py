@@ -43,7 +43,8 @@ from omnibridge.errors import (
 )
 from omnibridge.logs import get_logger
 from omnibridge.policy import AvailabilityPlanner, ChannelFeed
-from omnibridge.sdk.channel import ChannelEvent, OrderCanceller, PushResult, PushStatus
+from omnibridge.sdk.channel import CatalogAware, ChannelEvent, OrderCanceller, PushResult, PushStatus
+from omnibridge.sdk.mapping import MapLevel
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
 from omnibridge.store.unit_of_work import UnitOfWork
@@ -95,7 +96,9 @@ class ChannelSyncReport:
             "levels_checked": rec.checked if rec else 0,
             "levels_differing": rec.differing if rec else 0,
             "pushed": {status.value: rec.count(status) for status in PushStatus} if rec else {},
+            "not_listed": list(rec.not_listed) if rec else [],
             "messages": list(self.outcome.messages),
+            "rejected": list(self.outcome.rejected),
             "error": self.error,
         }
 
@@ -106,7 +109,8 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        return all(channel.error is None for channel in self.channels)
+        """No channel failed and no batch (an ERP/WMS file) was refused."""
+        return all(channel.error is None and not channel.outcome.rejected for channel in self.channels)
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "channels": [channel.as_dict() for channel in self.channels]}
@@ -289,6 +293,10 @@ class SyncEngine:
 
     async def pull(self, channel: ChannelRuntime) -> tuple[int, ApplyOutcome]:
         """Pull ``channel``'s events since its bookmark, apply them, then move the bookmark."""
+        if isinstance(channel.connector, CatalogAware):
+            catalog = {variant.sku for variant in self.store.list_variants()}
+            mapped = channel.channel.mappings.location_map
+            channel.connector.use_catalog(lambda sku: channel.master_sku(sku) in catalog, lambda ref: ref in mapped)
         result = await channel.connector.pull_events(self.store.get_bookmark(channel.id))
         outcome = ApplyOutcome()
         applier = EventApplier(self.store, channel)
@@ -297,9 +305,11 @@ class SyncEngine:
                 outcome.merge(applier.apply_all([event]))
             except ConflictError as exc:  # a reused idempotency key: nothing of this event was kept
                 outcome.messages.append(f"{channel.id}: {type(event).__name__} {getattr(event, 'ref', '')}: {exc}")
-        outcome.messages.extend(
-            f"{channel.id}: {m.record_id or 'record'}: {m.field_path or '-'}: {m.message}" for m in result.messages
-        )
+        for message in result.messages:
+            where = ": ".join(part for part in (channel.id, message.record_id or "record", message.field_path) if part)
+            outcome.messages.append(f"{where}: {message.message}")
+            if message.level is MapLevel.ERROR:
+                outcome.rejected.append(outcome.messages[-1])
         with self.store.unit_of_work() as uow:
             decisions = self._resolve_oversells(uow, outcome)
             uow.mark_work(self._writable(), {sku for sku, _ in outcome.touched})

@@ -22,6 +22,8 @@ class ApplyOutcome:
     shortfalls: list[tuple[Position, int]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     """Lines skipped or refused, one sentence each (the engine logs and counts every one)."""
+    rejected: list[str] = field(default_factory=list)
+    """Batches the connector refused whole (a bad ERP/WMS file), one sentence each; also in ``messages``."""
 
     def merge(self, other: ApplyOutcome) -> None:
         self.applied += other.applied
@@ -31,3 +33,4 @@ class ApplyOutcome:
         self.observed.extend(other.observed)
         self.shortfalls.extend(other.shortfalls)
         self.messages.extend(other.messages)
+        self.rejected.extend(other.rejected)

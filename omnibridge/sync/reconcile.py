@@ -49,6 +49,7 @@ from omnibridge.sdk.channel import PushResult, PushStatus, StockLevel, StockTarg
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store import KnownLevel, LevelNote, OutboxItem, Store
 from omnibridge.sync.drift import DriftDecision, decide_drift
+from omnibridge.sync.listed import report_unlisted, unlisted
 from omnibridge.sync.runtime import ChannelRuntime
 
 Position = tuple[str, str]
@@ -76,7 +77,8 @@ class ReconcileReport:
     checked: int = 0
     differing: int = 0
     results: list[PushResult] = field(default_factory=list)
-    not_listed: list[Position] = field(default_factory=list)
+    not_listed: list[str] = field(default_factory=list)
+    """Master SKUs the channel's read returned nothing for: the channel does not list them (:mod:`.listed`)."""
     waiting: list[Position] = field(default_factory=list)
     """Positions with a change the ledger does not explain yet, inside the grace period."""
     drift: list[DriftDecision] = field(default_factory=list)
@@ -139,6 +141,8 @@ async def reconcile_channel(
     if not masters:
         return report
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
+    report.not_listed = unlisted(channel, masters, levels)
+    report_unlisted(store, channel, report.not_listed)
     moment = now or datetime.now(UTC)
     known = _trust_read(channel, levels, store.known_levels(channel.id, masters))
     # A read is fresher than any notification: where the channel shows what it is known to show, an earlier

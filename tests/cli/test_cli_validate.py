@@ -127,3 +127,20 @@ def test_missing_profile(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         f"{tmp_path / 'none.yaml'}: profile not found (expected an existing profile; create one with 'omnibridge init')"
     )
+
+
+def test_an_empty_credential_is_refused(write: WriteFile, base_profile: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACME_KEY", "")
+    acme = write(
+        "acme.yaml",
+        "connector: acme-wms\nsettings:\n  base_url: https://wms.example\n  api_key: ${ACME_KEY}\n"
+        "  warehouse_code: W\n",
+    )
+    path = write(
+        "omnibridge.yaml", base_profile + "channels:\n  - {id: wms, connector: acme-wms, profile: acme.yaml}\n"
+    )
+    line = _single_error(path)
+    assert line == (
+        f"{acme}:4: settings.api_key: this credential is empty (an environment variable that is unset or set to "
+        "nothing?) (expected a non-empty value)"
+    )

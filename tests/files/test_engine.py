@@ -124,7 +124,7 @@ async def test_a_file_with_a_bad_row_goes_to_failed_with_a_report_and_nothing_is
         [row] = (await engine.sync_once()).as_dict()["channels"]
         assert (row["events_pulled"], row["movements_applied"]) == (0, 0)
         [message] = row["messages"]
-        assert message.startswith("erp: bad.csv: -: moved to failed/ with 3 problem(s), nothing applied; first: ")
+        assert message.startswith("erp: bad.csv: moved to failed/ with 3 problem(s), nothing applied; first: ")
         assert counts(store) == []
         assert outcome(tmp_path, "failed") == ["bad.csv", "bad.csv.errors.txt"]
         report = (tmp_path / "inbox" / "failed" / "bad.csv.errors.txt").read_text()
@@ -134,6 +134,28 @@ async def test_a_file_with_a_bad_row_goes_to_failed_with_a_report_and_nothing_is
             "- row 5, field 'location': expected one of the configured locations (WH-01, SHOP-01), got 'WH-99'"
             in report
         )
+
+
+async def test_an_unknown_sku_fails_the_whole_file_and_sync_says_so_with_file_and_row(tmp_path: Path) -> None:
+    write_profile(tmp_path)
+    profile = load(tmp_path)
+    with open_store(profile.store_url) as store:
+        seed(store, profile)
+        engine = SyncEngine.for_profile(store, profile)
+        drop(tmp_path, "counts.csv", "sku,location,quantity\nTENT,WH-01,5\nTENTT,WH-01,2\n")
+
+        report = await engine.sync_once()
+        [row] = report.as_dict()["channels"]
+        assert (row["events_pulled"], row["movements_applied"]) == (0, 0)
+        assert counts(store) == []  # TENT's good row is not applied either
+        expected = (
+            "erp: counts.csv: moved to failed/ with 1 problem(s), nothing applied; first: row 3, field 'sku': SKU "
+            "'TENTT' is not in the omnibridge catalog; expected a catalog SKU (see 'omnibridge catalog list') or an "
+            "alias of one in the channel's mappings.sku_aliases (see counts.csv.errors.txt)"
+        )
+        assert (row["messages"], row["rejected"]) == ([expected], [expected])
+        assert not report.ok
+        assert outcome(tmp_path, "failed") == ["counts.csv", "counts.csv.errors.txt"]
 
 
 async def test_a_crash_between_processing_and_the_bookmark_loses_nothing_and_applies_once(

@@ -12,7 +12,7 @@ from omnibridge.config import load_profile
 from omnibridge.demo import world
 from omnibridge.store import open_store
 
-from .support import POS_STOVE, STOVE, TENT, served_channels
+from .support import LAMP, POS_STOVE, STOVE, TENT, served_channels
 
 runner = CliRunner()
 
@@ -72,7 +72,7 @@ def test_failures_exit_1_and_say_what_happened(tmp_path: Path) -> None:
         assert "HTTP 401" in rows[0][4]
         assert rows[1][:4] == ["pos", "square", "NOPE-1", "unknown_sku"]
         assert "not on any channel: NOPE-1 (no channel sells it, or every channel failed)" in out
-        assert out.splitlines()[-1] == "not everything was applied (see above)"
+        assert out.splitlines()[-1] == "partial failure: 2 of 2 row(s) not applied (1 unknown_sku, 1 failed); see above"
 
 
 def test_bad_input_gets_a_clear_error_and_sends_nothing(tmp_path: Path) -> None:
@@ -103,3 +103,19 @@ def test_bad_input_gets_a_clear_error_and_sends_nothing(tmp_path: Path) -> None:
         f"error: {bad_csv}:2: row: SKU 'A': nothing to change: give a title, a price or both",
         f"error: {bad_csv}:3: price: invalid price '1.2.3': expected a decimal amount such as 19.99",
     ]
+
+
+def test_a_sku_one_channel_lacks_is_a_partial_failure_not_done(tmp_path: Path) -> None:
+    with served_channels(tmp_path) as served:  # only the web store sells LAMP-RED
+        code, out, _ = push(served.profile, "--sku", LAMP, "--title", "Red lamp")
+        assert code == 1, out
+        rows = [line.split(maxsplit=4) for line in out.splitlines()[1:3]]
+        assert [row[:4] for row in rows] == [
+            ["web", "shopify", LAMP, "applied"],
+            ["pos", "square", LAMP, "unknown_sku"],
+        ]
+        assert out.splitlines()[-1] == "partial failure: 1 of 2 row(s) not applied (1 unknown_sku); see above"
+        assert "every channel shows the changes" not in out
+        code, out, _ = push(served.profile, "--sku", LAMP, "--title", "Red lamp", "--json")
+        report = json.loads(out)
+        assert (code, report["ok"], report["not_applied"]) == (1, False, 1)

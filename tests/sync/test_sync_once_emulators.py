@@ -78,8 +78,11 @@ def test_sync_needs_once_and_a_channel(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     without_once = runner.invoke(app, ["sync", "--profile", str(profile)])
-    assert without_once.exit_code == 1
-    assert "pass --once" in without_once.stderr
+    assert without_once.exit_code == 2  # a usage error
+    assert "pass --once; to keep syncing, run the daemon: 'omnibridge run'" in without_once.stderr
+    help_text = " ".join(runner.invoke(app, ["sync", "--help"]).stdout.split())
+    assert "arrives later" not in help_text
+    assert "omnibridge run" in help_text
     no_channel = runner.invoke(app, ["sync", "--once", "--profile", str(profile)])
     assert no_channel.exit_code == 1
     assert "no enabled sales channel to sync" in no_channel.stderr
