@@ -128,7 +128,7 @@ class Daemon:
         self.engine = engine
         self.options = options
         self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
-        self.state = DaemonState(tuple(engine.channels))
+        self.state = DaemonState(tuple(engine.channels), carriers=tuple(self.carriers.channels))
         self.metrics = DaemonMetrics()
         self.worker: Worker
         self.queue = JobQueue(
