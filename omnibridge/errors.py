@@ -13,6 +13,7 @@
     │  └─ IdempotencyKeyReusedError      one key, two different events
     ├─ WebhookError                      bad signature, replay, duplicate
     └─ StoreError                        the database is unreachable or its schema is not ours
+       └─ StoreInUseError                another daemon holds the store's daemon lock
 
 Every message is written for the person who has to act on it: it names what is wrong and what was expected.
 """
@@ -150,3 +151,7 @@ class WebhookError(OmnibridgeError):
 
 class StoreError(OmnibridgeError):
     """The store cannot be used: unreachable database, unsupported URL, or a schema from a newer version."""
+
+
+class StoreInUseError(StoreError):
+    """Another daemon holds the store's daemon lock (see :mod:`omnibridge.store.daemon_lock`): stop it first."""

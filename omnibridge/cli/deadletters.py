@@ -1,12 +1,14 @@
-"""``omnibridge deadletters list|retrying|replay``: the webhook deliveries that could not be applied, those
-waiting for a retry, and their replay.
+"""``omnibridge deadletters list|retrying|replay|discard``: the webhook deliveries that could not be applied,
+those waiting for a retry, their replay, and setting aside for good those that never will apply.
 
 A dead letter is an inbox entry the worker could not apply, kept with the reason. ``replay`` puts entries back
 in the queue and runs one worker pass over the whole inbox with the profile's channels, then says for each
 replayed entry whether it is now done or dead again (and why). Replaying is safe while a daemon runs on the
 same store: every movement is keyed by the vendor's ids, so an entry applied by both is applied once. A
 replayed entry starts with a fresh attempt count. ``retrying`` lists the deliveries whose fetch failed retriably
-and that wait for their next try (the worker dead-letters one after its last allowed attempt).
+and that wait for their next try (the worker dead-letters one after its last allowed attempt). ``discard`` sets
+dead letters aside with a reason (status ``discarded``, kept for audit and listed by ``list --all``): they no
+longer count as dead letters in the metrics, so an alert on them stops firing, and are never replayed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import configure_logging
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import InboxEntry, InboxStatus, Store
-from omnibridge.store.deadletters import ALL, dead_letters, requeue, retrying
+from omnibridge.store.deadletters import ALL, dead_letters, discard, requeue, retrying
 from omnibridge.sync import SyncEngine
 
 deadletters_app = typer.Typer(
@@ -46,6 +48,8 @@ def entry_row(entry: InboxEntry) -> dict[str, Any]:
         "error": entry.error,
         "next_attempt_at": entry.next_attempt_at.isoformat() if entry.next_attempt_at else None,
         "last_error": entry.last_error,
+        "discarded_at": entry.discarded_at.isoformat() if entry.discarded_at else None,
+        "discard_reason": entry.discard_reason,
     }
 
 
@@ -63,19 +67,26 @@ def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 def list_command(
     profile: ProfileOption = Path(DEFAULT_PROFILE),
     channel: Annotated[str | None, typer.Option("--channel", help="Only this channel's dead letters.")] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also the discarded ones, with when and why they were discarded.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List dead letters, oldest first: id, channel, topic, when received, attempts and why it failed."""
     with profile_store(profile, read_only=True) as (_, store):
-        rows = [entry_row(entry) for entry in dead_letters(store, channel=channel)]
+        rows = [entry_row(entry) for entry in dead_letters(store, channel=channel, discarded=show_all)]
     if as_json:
         typer.echo(json.dumps({"dead_letters": rows}, indent=2))
     elif not rows:
         typer.echo("no dead letters" + (f" for channel {channel!r}" if channel else ""))
     else:
         for row in rows:  # whole seconds are enough to read; --json keeps the exact time
-            row["received_at"] = row["received_at"][:19].replace("T", " ")
-        typer.echo(_table(rows, ("id", "channel", "topic", "received_at", "attempts", "error")))
+            for column in ("received_at", "discarded_at"):
+                row[column] = row[column][:19].replace("T", " ") if row[column] else None
+        columns: tuple[str, ...] = ("id", "channel", "topic", "received_at", "attempts", "error")
+        if show_all:
+            columns = ("id", "channel", "topic", "received_at", "status", "error", "discarded_at", "discard_reason")
+        typer.echo(_table(rows, columns))
 
 
 @deadletters_app.command("retrying")
@@ -171,4 +182,31 @@ def replay_command(
         for refused in report["refused"]:
             typer.echo(f"#{refused['id']}: not replayed: {refused['reason']}")
     if report["refused"] or any(row["status"] != InboxStatus.DONE.value for row in report["replayed"]):
+        raise typer.Exit(1)
+
+
+@deadletters_app.command("discard")
+def discard_command(
+    entry_ids: Annotated[list[int], typer.Argument(metavar="ID...", help="Inbox ids of the dead letters to discard.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why they will never be applied (kept for audit).", show_default=False)
+    ],
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
+    as_json: JsonOption = False,
+) -> None:
+    """Set dead letters aside for good, with a reason: kept for audit ('list --all'), no longer counted as dead
+    letters, never replayed. Exits 1 if any id is refused."""
+    if not reason.strip():
+        raise OmnibridgeError("--reason: say why these dead letters will never be applied (it is kept for audit)")
+    with profile_store(profile) as (_, store):
+        result = discard(store, entry_ids, reason)
+    refused = [{"id": entry_id, "reason": why} for entry_id, why in result.refused.items()]
+    if as_json:
+        typer.echo(json.dumps({"discarded": result.discarded, "refused": refused}, indent=2))
+    else:
+        for entry_id in result.discarded:
+            typer.echo(f"#{entry_id}: discarded")
+        for row in refused:
+            typer.echo(f"#{row['id']}: not discarded: {row['reason']}")
+    if result.refused:
         raise typer.Exit(1)

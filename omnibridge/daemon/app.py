@@ -5,8 +5,10 @@
   one by the engine). The daemon only watches the answers, to count them and to wake its worker when a delivery
   was stored.
 * ``GET /healthz`` — 200 while the process serves requests (liveness).
-* ``GET /readyz`` — 200 when the store answers and every channel's locations are resolved; otherwise 503 with a
-  JSON body whose ``reasons`` say what is missing.
+* ``GET /readyz`` — 200 when the store answers, every channel's locations are resolved and no channel's webhooks
+  are all being rejected (:data:`~omnibridge.daemon.state.WEBHOOK_REJECT_LIMIT` in a row, none accepted since: a
+  wrong signing secret); otherwise 503. The JSON body gives each channel's state (``not_tried``, ``ok`` or
+  ``failed: <why>``) and ``reasons`` say what is missing.
 * ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric).
 """
 
@@ -35,31 +37,47 @@ _BODY_LIMIT = 4096
 _STATUS_BY_CODE = {401: "rejected", 404: "unknown_channel", 503: "unavailable"}
 
 
-def receipt_status(http_status: int, body: bytes) -> str:
-    """The receiver's receipt status (``stored``, ``duplicate``, ``rejected``...) from its answer."""
+def _answer(body: bytes) -> dict[str, object]:
     try:
         data = json.loads(body)
     except ValueError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("status"), str):
-        return str(data["status"])
-    return _STATUS_BY_CODE.get(http_status, f"http_{http_status}")
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def receipt_status(http_status: int, body: bytes) -> str:
+    """The receiver's receipt status (``stored``, ``duplicate``, ``rejected``...) from its answer."""
+    status = _answer(body).get("status")
+    return status if isinstance(status, str) else _STATUS_BY_CODE.get(http_status, f"http_{http_status}")
+
+
+def receipt_message(body: bytes) -> str:
+    """The receiver's message (why a delivery was rejected), or an empty string."""
+    message = _answer(body).get("message")
+    return message if isinstance(message, str) else ""
 
 
 class WebhookObserver:
-    """ASGI middleware around the receiver: counts each answer and calls ``on_stored`` after a stored delivery.
+    """ASGI middleware around the receiver: counts each answer, tells ``state`` (when given) which channel's
+    delivery was accepted or rejected, and calls ``on_stored`` after a stored delivery.
 
     The channel label is the path's channel when the profile has it, else ``unknown`` (so forged paths cannot
     create unbounded metric series).
     """
 
     def __init__(
-        self, app: ASGIApp, metrics: DaemonMetrics, channels: frozenset[str], on_stored: Callable[[], None]
+        self,
+        app: ASGIApp,
+        metrics: DaemonMetrics,
+        channels: frozenset[str],
+        on_stored: Callable[[], None],
+        state: DaemonState | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.channels = channels
         self.on_stored = on_stored
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
@@ -83,6 +101,8 @@ class WebhookObserver:
         await self.app(scope, receive, capture)
         status = receipt_status(status_code, bytes(body))
         self.metrics.record_webhook(channel, status, time.perf_counter() - started)
+        if self.state is not None:
+            self.state.webhook_answered(channel, status, receipt_message(bytes(body)))
         if status == "stored":
             self.on_stored()
 
@@ -136,7 +156,7 @@ def daemon_app(
     carrier channels."""
     ops = ops_app(engine, state, metrics, queue_depth, carriers)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
-    webhooks = WebhookObserver(receiver_app(engine, carriers), metrics, channels, on_stored)
+    webhooks = WebhookObserver(receiver_app(engine, carriers), metrics, channels, on_stored, state)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") in OPS_PATHS:

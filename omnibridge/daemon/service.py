@@ -1,5 +1,8 @@
 """The daemon: one process, one event loop — the HTTP server, the schedule and the single worker.
 
+Before anything else, :func:`run_daemon` takes the store's daemon lock (:mod:`omnibridge.store.daemon_lock`): one
+daemon per store, and a second one is refused before it opens the store.
+
 Lifecycle (:meth:`Daemon.serve`):
 
 1. bind the listening socket (a port in use is a clear error, before anything else starts);
@@ -48,6 +51,7 @@ from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import get_logger
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import open_store
+from omnibridge.store.daemon_lock import daemon_lock
 from omnibridge.sync import SyncEngine, build_channels
 from omnibridge.sync.engine import DAEMON_FETCH_WAIT
 
@@ -124,7 +128,7 @@ class Daemon:
         self.engine = engine
         self.options = options
         self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
-        self.state = DaemonState(tuple(engine.channels))
+        self.state = DaemonState(tuple(engine.channels), carriers=tuple(self.carriers.channels))
         self.metrics = DaemonMetrics()
         self.worker: Worker
         self.queue = JobQueue(
@@ -251,9 +255,11 @@ class Daemon:
 
 
 async def run_daemon(profile: Path, options: DaemonOptions) -> None:
-    """Load ``profile``, open its store, build its channels and serve until stopped; closes everything after."""
+    """Load ``profile``, take the store's daemon lock (a second daemon on the same store is refused with
+    :class:`~omnibridge.errors.StoreInUseError`), open the store, build its channels and serve until stopped;
+    closes everything after."""
     loaded = load_profile(profile)
-    with open_store(loaded.store_url) as store:
+    with daemon_lock(loaded.store_url), open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)
         channels = build_channels(loaded)

@@ -117,7 +117,9 @@ class DaemonMetrics:
             ["channel"],
         )
         self.inbox_dead = r.gauge(
-            PREFIX + "inbox_dead", "Dead inbox entries waiting for 'omnibridge deadletters replay'", ["channel"]
+            PREFIX + "inbox_dead",
+            "Dead inbox entries waiting for 'omnibridge deadletters replay' (discarded ones are not counted)",
+            ["channel"],
         )
         self.dead_letters = r.counter(
             PREFIX + "dead_letters_total",

@@ -6,6 +6,10 @@ added, a connector upgraded), :func:`requeue` sets the entries back to ``pending
 applies them exactly once, like any other delivery — movements are keyed by the vendor's ids, so an entry that
 was partly applied before it died changes nothing twice. A requeued entry starts with a fresh retry budget.
 
+A dead letter that will never apply (an order deleted at the vendor, a test notification) is set aside with
+:func:`discard`: status ``discarded``, with when and why, kept for audit. A discarded entry is no longer dead: it
+is not counted (metrics, alerts), not listed by :func:`dead_letters` and never requeued.
+
 :func:`retrying` lists the entries on their way there: pending, waiting for a retry after a retriable failure.
 """
 
@@ -37,10 +41,51 @@ class RequeueResult:
     """Entry id -> why it was not requeued (``no such inbox entry`` or ``status is done``/``pending``)."""
 
 
-def dead_letters(store: Store, *, channel: str | None = None, limit: int = DEFAULT_LIMIT) -> list[InboxEntry]:
-    """Dead inbox entries, oldest first, optionally of one channel."""
+@dataclass
+class DiscardResult:
+    """What :func:`discard` did: the entries set aside, and the ids it refused with the reason."""
+
+    discarded: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    """Entry id -> why it was not discarded (``no such inbox entry`` or ``status is done``/``pending``...)."""
+
+
+def dead_letters(
+    store: Store, *, channel: str | None = None, limit: int = DEFAULT_LIMIT, discarded: bool = False
+) -> list[InboxEntry]:
+    """Dead inbox entries, oldest first, optionally of one channel; with ``discarded``, the discarded ones too."""
+    statuses = (InboxStatus.DEAD, InboxStatus.DISCARDED) if discarded else (InboxStatus.DEAD,)
     with read_session(store.engine) as session:
-        return entries(session, status=InboxStatus.DEAD, channel=channel, limit=limit)
+        return entries(session, status=statuses, channel=channel, limit=limit)
+
+
+def discard(store: Store, entry_ids: Collection[int], reason: str) -> DiscardResult:
+    """Set dead entries aside for good in one write transaction: status ``discarded``, ``discarded_at`` now (the
+    store's clock) and ``discard_reason``; why each died (``error``) is kept.
+
+    ``reason`` must say why (it is what an auditor reads). An id that does not exist or is not dead is not
+    touched and is reported in :attr:`DiscardResult.refused`.
+    """
+    why = " ".join(reason.split())
+    if not why:
+        raise ValueError("a discard needs a reason")
+    result = DiscardResult()
+    wanted = sorted(set(entry_ids))
+    with write_session(store.engine) as session:
+        changed = session.execute(
+            sa.update(INBOX)
+            .where(INBOX.c.id.in_(wanted), INBOX.c.status == InboxStatus.DEAD.value)
+            .values(status=InboxStatus.DISCARDED.value, discarded_at=store.now(), discard_reason=why)
+            .returning(INBOX.c.id)
+        )
+        result.discarded = sorted(int(entry_id) for entry_id in changed.scalars())
+        others = sa.select(INBOX.c.id, INBOX.c.status).where(INBOX.c.id.in_(set(wanted) - set(result.discarded)))
+        statuses = {int(row.id): str(row.status) for row in session.execute(others)}
+        for entry_id in wanted:
+            if entry_id not in result.discarded:
+                status = statuses.get(entry_id)
+                result.refused[entry_id] = "no such inbox entry" if status is None else f"status is {status}, not dead"
+    return result
 
 
 def retrying(store: Store, *, channel: str | None = None, limit: int = DEFAULT_LIMIT) -> list[InboxEntry]:

@@ -12,6 +12,7 @@ decides the schedule and the order (:mod:`omnibridge.sync.inbox_retry`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +32,9 @@ class InboxStatus(StrEnum):
     """Applied."""
     DEAD = "dead"
     """Could not be applied (malformed payload, unknown record...); kept with its reason for replay."""
+    DISCARDED = "discarded"
+    """A dead entry a person set aside for good, with when and why (``discarded_at``, ``discard_reason``); kept
+    for audit, never replayed, not counted as dead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,8 @@ class InboxEntry:
 
     ``attempts`` counts the tries to apply it (each retriable failure, and the final done or dead); ``error`` is
     why it is dead; ``next_attempt_at`` is set while a pending entry waits for its retry (None: due now) and
-    ``last_error`` is why its latest try failed.
+    ``last_error`` is why its latest try failed; ``discarded_at`` and ``discard_reason`` say when and why a
+    discarded entry was set aside (``error`` still says why it died).
     """
 
     id: int
@@ -50,6 +55,8 @@ class InboxEntry:
     error: str | None
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    discarded_at: datetime | None = None
+    discard_reason: str | None = None
 
     def waiting(self, now: datetime) -> bool:
         """True while this entry waits for its retry: it must not be tried before ``next_attempt_at``."""
@@ -89,15 +96,17 @@ def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> i
 def entries(
     session: Session,
     *,
-    status: InboxStatus | None = None,
+    status: InboxStatus | Collection[InboxStatus] | None = None,
     channel: str | None = None,
     retrying: bool = False,
     limit: int = 500,
 ) -> list[InboxEntry]:
     """Stored deliveries, oldest first, optionally filtered (``retrying``: only those with a next try set)."""
     query = sa.select(INBOX).order_by(INBOX.c.id).limit(limit)
-    if status is not None:
+    if isinstance(status, InboxStatus):
         query = query.where(INBOX.c.status == status.value)
+    elif status is not None:
+        query = query.where(INBOX.c.status.in_([one.value for one in status]))
     if retrying:
         query = query.where(INBOX.c.next_attempt_at.is_not(None))
     if channel is not None:
@@ -154,4 +163,6 @@ def _entry(row: sa.RowMapping) -> InboxEntry:
         row["error"],
         row["next_attempt_at"],
         row["last_error"],
+        row["discarded_at"],
+        row["discard_reason"],
     )

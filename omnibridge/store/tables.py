@@ -253,7 +253,8 @@ class SyncBookmarkRow(StoreModel, table=True):
 class InboxRow(StoreModel, table=True):
     """Webhook deliveries, stored before they are acknowledged; the unique key makes a re-delivery a no-op.
     ``next_attempt_at`` and ``last_error`` (``0007_inbox_retries``): a pending entry whose fetch failed retriably
-    waits until then, with the reason."""
+    waits until then, with the reason. ``discarded_at`` and ``discard_reason`` (``0009_discarded``): when and why a
+    person set a dead entry aside (status ``discarded``)."""
 
     __tablename__ = "webhook_inbox"
     __table_args__ = (sa.UniqueConstraint("channel", "dedupe_key"),)
@@ -273,6 +274,8 @@ class InboxRow(StoreModel, table=True):
     processed_at: datetime | None = _ts(nullable=True)
     next_attempt_at: datetime | None = _ts(nullable=True)
     last_error: str | None = None
+    discarded_at: datetime | None = _ts(nullable=True)
+    discard_reason: str | None = None
 
 
 class ChannelLevelRow(StoreModel, table=True):

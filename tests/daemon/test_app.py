@@ -66,14 +66,20 @@ async def test_healthz_answers_while_the_process_serves(served: Served) -> None:
 async def test_readyz_names_what_is_missing_until_every_channel_resolved(served: Served) -> None:
     before = await served.client.get("/readyz")
     assert before.status_code == 503
-    assert before.json()["channels"] == {"web": "not_resolved", "pos": "not_resolved"}
+    assert before.json()["channels"] == {"web": "not_tried", "pos": "not_tried"}
+    assert before.json()["reasons"] == [
+        "channel pos: not tried yet: locations not resolved",
+        "channel web: not tried yet: locations not resolved",
+    ]
 
     served.pos.locations_down = True
     assert await served.runner.resolve() == "partial"
     one_down = await served.client.get("/readyz")
     assert one_down.status_code == 503
     body = one_down.json()
-    assert body["channels"] == {"web": "ok", "pos": "not_resolved"}
+    assert body["channels"]["web"] == "ok"
+    assert body["channels"]["pos"].startswith("failed: locations not resolved:")  # tried and failed, not "not tried"
+    assert "fake is down" in body["channels"]["pos"]
     assert body["store"] == "ok"
     [reason] = body["reasons"]
     assert reason.startswith("channel pos: locations not resolved:")
@@ -83,10 +89,43 @@ async def test_readyz_names_what_is_missing_until_every_channel_resolved(served:
     assert await served.runner.resolve() == "ok"
     ready = await served.client.get("/readyz")
     assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    assert ready.json()["channels"] == {"web": "ok", "pos": "ok"}
     assert served.web.calls["list_locations"] == 1  # a resolved channel is not asked again
 
     served.state.stopping = True
     assert (await served.client.get("/readyz")).json()["reasons"] == ["shutting down"]
+
+
+async def test_a_channel_whose_webhooks_are_all_rejected_is_not_ready(served: Served) -> None:
+    assert await served.runner.resolve() == "ok"
+    good = {"x-token": TOKEN, "content-type": "application/json"}
+    forged = {"x-token": "an-old-secret", "content-type": "application/json"}
+    limit = served.state.webhook_reject_limit
+
+    async def post(channel: str, delivery_id: str, headers: dict[str, str]) -> int:
+        response = await served.client.post(f"/webhooks/{channel}", content=delivery(delivery_id), headers=headers)
+        return response.status_code
+
+    for n in range(limit - 1):
+        assert await post("pos", f"bad-{n}", forged) == 401
+    assert await post("nope", "elsewhere", forged) == 404  # an unknown channel counts for no channel
+    assert (await served.client.get("/readyz")).status_code == 200  # a few forged deliveries are not a wrong secret
+
+    assert await post("pos", "bad-last", forged) == 401
+    rejected = await served.client.get("/readyz")
+    assert rejected.status_code == 503
+    body = rejected.json()
+    assert body["channels"]["web"] == "ok"
+    assert body["channels"]["pos"].startswith(f"failed: webhooks rejected: the last {limit} deliveries")
+    assert "missing or wrong x-token header" in body["channels"]["pos"]
+    [reason] = body["reasons"]
+    assert reason.startswith("channel pos: webhooks rejected:")
+    assert "signing secret" in reason
+
+    assert await post("pos", "good-1", good) == 200  # the secret was fixed: one accepted delivery ends the run
+    assert (await served.client.get("/readyz")).status_code == 200
+    assert await post("pos", "bad-again", forged) == 401
+    assert (await served.client.get("/readyz")).status_code == 200
 
 
 def test_a_store_that_does_not_answer_is_named(tmp_path: Path) -> None:
@@ -146,3 +185,19 @@ def test_receipt_status_reads_the_receivers_answer() -> None:
     assert receipt_status(200, b'{"status": "duplicate"}') == "duplicate"
     assert receipt_status(401, b"not json") == "rejected"
     assert receipt_status(500, b"") == "http_500"
+
+
+def test_carrier_channels_webhooks_count_and_unknown_channels_do_not() -> None:
+    state = DaemonState(("web",), carriers=("parcels",), webhook_reject_limit=2)
+    state.resolved({})
+    assert state.channel_status("parcels") == "ok"  # a carrier has no locations to resolve
+    for _ in range(2):
+        state.webhook_answered("parcels", "rejected", "easypost: bad X-Hmac-Signature")
+        state.webhook_answered("unknown", "rejected", "no such channel")
+    assert state.channel_status("parcels") == (
+        "failed: webhooks rejected: the last 2 deliveries, none accepted since (easypost: bad X-Hmac-Signature);"
+        " check the channel's webhook signing secret"
+    )
+    assert set(state.rejections) == {"parcels"}
+    state.webhook_answered("parcels", "unavailable")  # the store could not keep it: nothing about the secret
+    assert state.webhooks_failing("parcels") is not None

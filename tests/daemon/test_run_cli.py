@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+import pytest
 
 from omnibridge.demo import world
 from omnibridge.sdk.emulator import free_port
@@ -80,3 +85,38 @@ def test_an_unknown_log_level_exits_1(tmp_path: Path) -> None:
     assert level.returncode == 1
     assert "--log-level" in level.stderr
     assert "Traceback" not in level.stderr
+
+
+@pytest.mark.slow
+def test_a_second_daemon_on_the_same_store_is_refused(tmp_path: Path) -> None:
+    nowhere = "http://127.0.0.1:9"
+    profile = world.write_profile(
+        tmp_path, shopify_url=nowhere, square_url=nowhere, receiver_url=nowhere, settings=world.DemoSettings()
+    )
+    port = free_port()
+    with (tmp_path / "first.log").open("wb") as log_file:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "omnibridge", "run", "--profile", str(profile), "--port", str(port),
+             "--stop-timeout", "0.5", "--log-format", "json"],
+            stdout=log_file, stderr=log_file, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + GUARD_S
+            while True:
+                assert first.poll() is None, (tmp_path / "first.log").read_text()
+                assert time.monotonic() < deadline, "the first daemon never answered /healthz"
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            second = run("--profile", str(profile), "--port", str(free_port()), cwd=tmp_path)
+            assert second.returncode == 1
+            assert "Traceback" not in second.stderr
+            [line] = second.stderr.splitlines()
+            assert line.startswith("error: another omnibridge daemon is already running on the store sqlite:///")
+            assert f"omnibridge.db (pid {first.pid} on {socket.gethostname()}" in line
+            assert first.poll() is None  # the first one goes on
+        finally:
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(GUARD_S) == 0

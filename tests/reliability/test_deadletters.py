@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 from connectors.square.emulator.events import signer
 from omnibridge.cli.app import app
 from omnibridge.config import load_profile
+from omnibridge.daemon.telemetry import inbox_stats
 from omnibridge.demo import world
 from omnibridge.sdk import WebhookDelivery
 from omnibridge.store import InboxStatus, Store, open_store
-from omnibridge.store.deadletters import ALL, dead_letters, requeue, retrying
+from omnibridge.store.deadletters import ALL, dead_letters, discard, requeue, retrying
 from omnibridge.sync import SyncEngine, build_channels
 
 from .harness import POS, emulator_thread, order_movements, write_profile
@@ -104,6 +105,77 @@ def test_requeue_all_takes_every_dead_entry_or_one_channels(store: Store) -> Non
 def test_requeue_refuses_a_word_other_than_all(store: Store) -> None:
     with pytest.raises(ValueError, match="inbox ids or 'all'"):
         requeue(store, "everything")  # type: ignore[arg-type]
+
+
+def test_a_discarded_dead_letter_is_kept_for_audit_and_no_longer_dead(store: Store) -> None:
+    gone, other, done = deliver(store, "web", 1), deliver(store, "pos", 2), deliver(store, "web", 3)
+    store.finish_delivery(gone, InboxStatus.DEAD, "shopify: order 1001 not found")
+    store.finish_delivery(other, InboxStatus.DEAD, "square: order X not returned by Square")
+    store.finish_delivery(done, InboxStatus.DONE)
+    assert inbox_stats(store).dead == {"web": 1, "pos": 1}
+
+    with pytest.raises(ValueError, match="needs a reason"):
+        discard(store, [gone], "  ")
+    result = discard(store, [gone, done, 999], "order deleted in Shopify before it was applied")
+    assert result.discarded == [gone]
+    assert result.refused == {done: "status is done, not dead", 999: "no such inbox entry"}
+
+    entry = store.inbox_entry(gone)
+    assert entry is not None
+    assert (entry.status, entry.discard_reason) == (
+        InboxStatus.DISCARDED,
+        "order deleted in Shopify before it was applied",
+    )
+    assert entry.discarded_at is not None
+    assert entry.error == "shopify: order 1001 not found"  # why it died is kept too
+    assert [e.id for e in dead_letters(store)] == [other]
+    assert [e.id for e in dead_letters(store, discarded=True)] == [gone, other]
+    assert inbox_stats(store).dead == {"pos": 1}  # what omnibridge_inbox_dead (and an alert on it) reads
+
+    assert requeue(store, [gone]).refused == {gone: "status is discarded, not dead"}
+    assert requeue(store, ALL).requeued == [other]
+    assert discard(store, [gone], "again").refused == {gone: "status is discarded, not dead"}
+    after = store.inbox_entry(gone)
+    assert after is not None
+    assert (after.status, after.discard_reason) == (InboxStatus.DISCARDED, entry.discard_reason)
+
+
+def test_cli_discards_a_dead_letter_with_a_reason_and_lists_it_with_all(tmp_path: Path) -> None:
+    runner = CliRunner()
+    profile = write_profile(
+        tmp_path, shopify_url="http://127.0.0.1:9", square_url="http://127.0.0.1:9", receiver_url="http://127.0.0.1:9"
+    )
+    with open_store(load_profile(profile).store_url) as store:
+        entry_id = deliver(store, POS, 1)
+        store.finish_delivery(entry_id, InboxStatus.DEAD, "square: order X not returned by Square")
+    where = ["--profile", str(profile)]
+
+    no_reason = runner.invoke(app, ["deadletters", "discard", str(entry_id), *where])
+    assert no_reason.exit_code == 2  # a usage error: --reason is required
+    blank = runner.invoke(app, ["deadletters", "discard", str(entry_id), "--reason", " ", *where])
+    assert blank.exit_code == 1
+    assert "--reason" in blank.stderr
+    reason = "test order from the Square sandbox"
+    discarded = runner.invoke(app, ["deadletters", "discard", str(entry_id), "--reason", reason, *where])
+    assert (discarded.exit_code, discarded.stdout.strip()) == (0, f"#{entry_id}: discarded")
+
+    assert dead_letters_json(runner, profile) == []
+    every = runner.invoke(app, ["deadletters", "list", "--all", "--json", *where])
+    [row] = json.loads(every.stdout)["dead_letters"]
+    assert (row["id"], row["status"], row["discard_reason"]) == (entry_id, "discarded", reason)
+    assert row["discarded_at"] is not None
+    table = runner.invoke(app, ["deadletters", "list", "--all", *where])
+    header, line = table.stdout.splitlines()
+    assert header.split()[-3:] == ["ERROR", "DISCARDED_AT", "DISCARD_REASON"]
+    assert line.endswith(reason)
+
+    replay = runner.invoke(app, ["deadletters", "replay", "--all", *where])
+    assert (replay.exit_code, replay.stdout.strip()) == (0, "no dead letters to replay")
+    again = runner.invoke(app, ["deadletters", "discard", str(entry_id), "--reason", reason, *where])
+    assert again.exit_code == 1
+    assert f"#{entry_id}: not discarded: status is discarded, not dead" in again.stdout
+    for result in (no_reason, blank, discarded, every, table, replay, again):
+        assert "Traceback" not in result.stdout + result.stderr
 
 
 def dead_letters_json(runner: CliRunner, profile: Path) -> list[dict[str, Any]]:
