@@ -10,9 +10,13 @@ Two ways in, one way out:
   acknowledged is lost; an entry that cannot be applied is marked dead with its reason, never dropped; one whose
   fetch failed retriably waits for its next try, its stream behind it (:mod:`omnibridge.sync.inbox_retry`).
 
-One channel failing never stops the others: every channel's pull and reconcile is isolated, SKUs whose
-reconcile failed stay dirty until a later pass succeeds, and a channel that keeps failing is backed off on its
-own (exponentially, up to :data:`MAX_BACKOFF`) while the others go on.
+Each delivery is applied in one unit of work (:meth:`omnibridge.store.Store.unit_of_work`) with everything it
+decides: the order line records and movements (:mod:`omnibridge.sync.lines`), the oversell decision, the levels it
+reported, the SKUs it leaves to push (kept in the store as pending work) and its ``done`` mark.
+
+One channel failing never stops the others: every channel's pull and reconcile is isolated, a channel's pending
+work stays in the store until its reconcile succeeds (across database errors and restarts), and a channel that keeps
+failing is backed off on its own (exponentially, up to :data:`MAX_BACKOFF`) while the others go on.
 
 What each channel should show comes from the profile's availability policy (:mod:`omnibridge.policy`); changes
 the channel made by itself are waited for, then treated as drift (:mod:`omnibridge.sync.drift`); orders for more

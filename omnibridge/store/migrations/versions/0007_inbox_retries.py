@@ -5,7 +5,7 @@ retriable failure (NULL: due now), ``last_error`` keeps that failure's reason.
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations

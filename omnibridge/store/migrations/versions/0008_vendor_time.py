@@ -4,7 +4,7 @@ times (issue 12, defect 8).
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations

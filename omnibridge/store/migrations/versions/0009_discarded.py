@@ -5,7 +5,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-08
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations
