@@ -39,6 +39,7 @@ from omnibridge.store.carrier_shipments import CarrierShipmentState
 from omnibridge.store.engine import read_session
 from omnibridge.store.tables import CarrierShipmentRow, ShipmentRow
 from omnibridge.sync.engine import Receipt
+from omnibridge.sync.inbox_retry import DEFAULT_INBOX_RETRY, InboxRetry
 
 __all__ = [
     "FINAL_STATUSES",
@@ -126,9 +127,13 @@ def open_shipments(store: Store, connector: str, since: datetime) -> list[str]:
 class CarrierRuntime:
     """Every enabled carrier channel of a profile against one store (see the module docstring). One event loop."""
 
-    def __init__(self, store: Store, channels: Iterable[CarrierChannel]) -> None:
+    def __init__(
+        self, store: Store, channels: Iterable[CarrierChannel], *, retry: InboxRetry = DEFAULT_INBOX_RETRY
+    ) -> None:
         self.store = store
         self.channels: dict[str, CarrierChannel] = {channel.id: channel for channel in channels}
+        self.retry = retry
+        """When a delivery whose fetch failed retriably is tried again, and after how many attempts it is dead."""
 
     @classmethod
     def for_profile(
@@ -201,12 +206,15 @@ class CarrierRuntime:
         done = 0
         for channel in self.channels.values():
             for entry in self.store.inbox(status=InboxStatus.PENDING, channel=channel.id):
+                if entry.waiting(self.store.now()):
+                    break  # waiting for its retry; later deliveries wait behind it (arrival order)
                 try:
                     updates = await channel.connector.webhook_events(entry.delivery)
                     applied = await channel.service.apply_tracking(updates)
                 except RetriableConnectorError as exc:
-                    log().warning("webhook.retry_later", channel=channel.id, entry=entry.id, reason=str(exc))
-                    break  # later deliveries wait: tracking is applied in arrival order
+                    if self._retry_later(channel, entry.id, entry.attempts + 1, exc):
+                        break  # later deliveries wait: tracking is applied in arrival order
+                    continue
                 except (ConnectorError, WebhookError) as exc:
                     self._dead(channel, entry.id, str(exc))
                     continue
@@ -232,6 +240,24 @@ class CarrierRuntime:
                     shipments=sorted(applied.shipments),
                 )
         return done
+
+    def _retry_later(self, channel: CarrierChannel, entry_id: int, attempts: int, exc: RetriableConnectorError) -> bool:
+        """Count a retriable failure (same policy as the sales channels' inbox, :mod:`omnibridge.sync.inbox_retry`):
+        True when the entry waits for its next try, False when it was its last attempt and it is dead-lettered."""
+        if self.retry.exhausted(attempts):
+            self._dead(channel, entry_id, f"gave up after {attempts} attempts: {exc}")
+            return False
+        next_attempt_at = self.store.now() + self.retry.delay(attempts, exc.retry_after)
+        self.store.retry_delivery(entry_id, str(exc), next_attempt_at)
+        log().warning(
+            "webhook.retry_later",
+            channel=channel.id,
+            entry=entry_id,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at.isoformat(),
+            reason=str(exc),
+        )
+        return True
 
     def _dead(self, channel: CarrierChannel, entry_id: int, reason: str) -> None:
         log().warning("webhook.dead", channel=channel.id, entry=entry_id, reason=reason)

@@ -224,3 +224,42 @@ async def test_unknown_channels_are_still_404_and_health_lists_the_carrier(route
     assert answer.status_code == 404
     health = await route.client.get("/health")
     assert health.json()["channels"] == [CHANNEL]
+
+
+async def test_a_carrier_delivery_failing_retriably_waits_its_turn_and_is_dead_after_the_cap(
+    route: Route, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omnibridge.errors import RetriableConnectorError
+    from omnibridge.sync.inbox_retry import InboxRetry
+
+    shipment = await route.ship()
+    assert shipment.tracking_number is not None
+    route.emu.advance_tracking(shipment.tracking_number)
+    route.emu.advance_tracking(shipment.tracking_number)
+    for headers, body in signed_deliveries(route.emu)[-2:]:
+        assert (await route.post(headers, body)).status_code == 200
+    runtime = route.worker.carriers
+    assert runtime is not None
+    runtime.retry = InboxRetry(max_attempts=2, first_delay=3600, max_delay=3600)
+    channel = runtime.channels[CHANNEL]
+    fetched: list[int] = []
+
+    async def down(delivery: object) -> list[object]:
+        fetched.append(1)
+        raise RetriableConnectorError("easypost is down", connector="easypost", op="webhook_events")
+
+    monkeypatch.setattr(channel.connector, "webhook_events", down)
+    assert await runtime.process_pending() == 0
+    first, second = route.store.inbox()
+    assert (first.status, first.attempts) == (InboxStatus.PENDING, 1)
+    assert "easypost is down" in (first.last_error or "")
+    assert second.attempts == 0  # held behind the first: tracking is applied in arrival order
+    assert await runtime.process_pending() == 0
+    assert len(fetched) == 1  # not fetched again before its next try
+
+    monkeypatch.setattr(route.store, "now", lambda: datetime.now(UTC) + timedelta(hours=2))
+    assert await runtime.process_pending() == 0
+    first, second = route.store.inbox()
+    assert first.status is InboxStatus.DEAD
+    assert "gave up after 2 attempts" in (first.error or "")
+    assert (second.status, second.attempts) == (InboxStatus.PENDING, 1)  # its turn came, and it failed once
