@@ -179,7 +179,8 @@ class KarrioCarrierConnector:
                     self._gateway = await asyncio.to_thread(self._build_gateway)
                 except ImportError as exc:
                     raise error(
-                        f"karrio's {self.profile.id} package is not installed ({exc}); install omnibridge[carriers]",
+                        f"karrio's {self.profile.id} package is not installed ({exc}); "
+                        "install the carriers extra: pip install -e '.[carriers]' in the omnibridge checkout",
                         connector=self.profile.id,
                         op=op,
                     ) from exc

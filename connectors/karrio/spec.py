@@ -31,7 +31,8 @@ def carrier_spec(
     package = karrio_name or carrier
     if not karrio_available(package):
         raise ImportError(
-            f"karrio's {label} package is not installed: pip install 'omnibridge[carriers]' (or karrio.{package})"
+            f"karrio's {label} package is not installed: pip install -e '.[carriers]' in the omnibridge checkout"
+            f" (or karrio.{package})"
         )
 
     def create_client(settings: KarrioCarrierSettings) -> KarrioCarrierConnector:

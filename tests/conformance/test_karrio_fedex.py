@@ -6,7 +6,7 @@ import pytest
 
 from omnibridge.testing import conformance_suite
 
-pytest.importorskip("karrio.mappers.fedex", reason="karrio.fedex is not installed (pip install 'omnibridge[carriers]')")
+pytest.importorskip("karrio.mappers.fedex", reason="karrio.fedex is not installed (./dev setup installs it)")
 harness = pytest.importorskip("connectors.karrio.conformance")
 
 TestFedexConformance = conformance_suite(harness.FedexHarness)

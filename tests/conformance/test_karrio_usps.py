@@ -6,7 +6,7 @@ import pytest
 
 from omnibridge.testing import conformance_suite
 
-pytest.importorskip("karrio.mappers.usps", reason="karrio.usps is not installed (pip install 'omnibridge[carriers]')")
+pytest.importorskip("karrio.mappers.usps", reason="karrio.usps is not installed (./dev setup installs it)")
 harness = pytest.importorskip("connectors.karrio.conformance")
 
 TestUspsConformance = conformance_suite(harness.UspsHarness)

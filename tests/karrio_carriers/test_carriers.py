@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-pytest.importorskip("karrio.mappers.ups", reason="karrio.ups is not installed (pip install 'omnibridge[carriers]')")
-pytest.importorskip("karrio.mappers.fedex", reason="karrio.fedex is not installed (pip install 'omnibridge[carriers]')")
-pytest.importorskip("karrio.mappers.usps", reason="karrio.usps is not installed (pip install 'omnibridge[carriers]')")
-pytest.importorskip("karrio.mappers.mydhl", reason="karrio.mydhl is not installed (pip install 'omnibridge[carriers]')")
+pytest.importorskip("karrio.mappers.ups", reason="karrio.ups is not installed (./dev setup installs it)")
+pytest.importorskip("karrio.mappers.fedex", reason="karrio.fedex is not installed (./dev setup installs it)")
+pytest.importorskip("karrio.mappers.usps", reason="karrio.usps is not installed (./dev setup installs it)")
+pytest.importorskip("karrio.mappers.mydhl", reason="karrio.mydhl is not installed (./dev setup installs it)")
 
 from connectors.karrio.client import KarrioCarrierConnector
 from connectors.karrio.conformance import (

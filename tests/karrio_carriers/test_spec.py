@@ -26,7 +26,8 @@ def _request(**parcel: Decimal | None) -> ShipmentRequest:
 def test_a_carrier_whose_karrio_package_is_missing_fails_to_load_by_name() -> None:
     assert not karrio_available("no_such_carrier")
     with pytest.raises(
-        ImportError, match=r"karrio's Nowhere package is not installed: pip install 'omnibridge\[carriers\]'"
+        ImportError,
+        match=r"karrio's Nowhere package is not installed: pip install -e '\.\[carriers\]' in the omnibridge checkout",
     ):
         carrier_spec("no_such_carrier", "Nowhere", UpsSettings, "", "https://example.invalid")
 
@@ -80,5 +81,5 @@ def test_discovery_reports_each_carrier_as_a_load_failure_without_karrio(monkeyp
     failures = {failure.name: failure.error for failure in registry.failures}
     for carrier in ("ups", "fedex", "usps", "dhl_express"):
         assert registry.get(carrier) is None
-        assert "pip install 'omnibridge[carriers]'" in failures[carrier]
+        assert "pip install -e '.[carriers]' in the omnibridge checkout" in failures[carrier]
     assert registry.get("square") is not None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("karrio.mappers.ups", reason="karrio.ups is not installed (pip install 'omnibridge[carriers]')")
+pytest.importorskip("karrio.mappers.ups", reason="karrio.ups is not installed (./dev setup installs it)")
 
 import uvicorn
 from support import WriteFile

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-pytest.importorskip("karrio.mappers.ups", reason="karrio.ups is not installed (pip install 'omnibridge[carriers]')")
+pytest.importorskip("karrio.mappers.ups", reason="karrio.ups is not installed (./dev setup installs it)")
 
 from connectors.karrio.client import KarrioCarrierConnector
 from connectors.karrio.conformance import CLIENT_ID, CLIENT_SECRET, UpsHarness
