@@ -78,7 +78,7 @@ class DaemonOptions:
     """How long the server waits for requests in flight when stopping."""
     stop_timeout_seconds: float = 30.0
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
-    start, exactly as after a crash: deliveries stay pending, recorded pushes are resent with the same key)."""
+    start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
 
     def __post_init__(self) -> None:
