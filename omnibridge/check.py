@@ -13,6 +13,7 @@ Every failure is caught per channel, so one broken channel never hides the other
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -69,10 +70,8 @@ async def check_channel(channel: LoadedChannel, *, timeout: float = CHECK_TIMEOU
     finally:
         close = getattr(connector, "aclose", None)
         if close is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a failed connection must not mask its reason
                 await close()
-            except Exception:  # noqa: S110  (closing a connection that failed must not mask its reason)
-                pass
     if detail is None:
         return result("skipped", "the connector offers no read-only check")
     return result("ok", detail)

@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     # movements registers inventory receive/adjust/count/history on inventory_app
     "inventory": ("omnibridge.cli.movements", "inventory_app", "Stock positions from the ledger."),
     "db": ("omnibridge.cli.db", "db_app", "Database schema: upgrade and inspect."),
-    "sync": ("omnibridge.cli.sync", "sync", "Pull orders and stock changes from every channel, then push each channel."),
+    "sync": ("omnibridge.cli.sync", "sync", "Pull every channel into the ledger, then push each what it should show."),
     "explain": ("omnibridge.cli.explain", "explain", "Show what each sales channel should show for a SKU, and why."),
     "incidents": ("omnibridge.cli.incidents", "incidents", "List what the conflict resolver decided and why."),
     "verify": ("omnibridge.cli.verify", "verify", "Check the ledger against itself, read-only."),
@@ -56,7 +56,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "deadletters_app",
         "Webhook deliveries that could not be applied: list, replay, discard.",
     ),
-    "listings": ("omnibridge.cli.listings", "listings_app", "Titles and prices on every sales channel, from one place."),
+    "listings": ("omnibridge.cli.listings", "listings_app", "Titles and prices on every sales channel."),
     "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
 }

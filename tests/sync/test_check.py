@@ -17,6 +17,7 @@ from omnibridge.demo import world
 from omnibridge.demo.vendors import VendorUrls, build_emulators
 from omnibridge.sdk.emulator import free_port, run_server
 
+
 @pytest.fixture
 def demo_profile(tmp_path: Path) -> Iterator[Path]:
     """The demo's full profile (Shopify, Square, Amazon, Clover, an ERP folder, EasyPost), every emulator served
@@ -76,8 +77,9 @@ def test_a_wrong_token_fails_naming_the_channel_and_the_reason(demo_profile: Pat
     result = CliRunner().invoke(app, ["check", "--profile", str(demo_profile)])
     assert result.exit_code == 1
     rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:-1]}
-    assert rows["web"].split()[2] == "failed" and "401" in rows["web"]
-    assert rows["parcels"].split()[2] == "failed" and "401" in rows["parcels"]
+    assert [rows["web"].split()[2], rows["parcels"].split()[2]] == ["failed", "failed"]
+    assert "401" in rows["web"]
+    assert "401" in rows["parcels"]
     assert rows["pos"].split()[2] == "ok"  # one broken channel never hides the others
     assert result.stdout.splitlines()[-1] == "2 of 6 channel(s) failed"
     assert "shpat_wrong" not in result.stdout + result.stderr
@@ -91,4 +93,3 @@ def test_a_missing_erp_inbox_fails_with_the_fix(demo_profile: Path) -> None:
     [erp] = [row for row in json.loads(result.stdout)["channels"] if row["channel"] == "erp"]
     assert erp["status"] == "failed"
     assert "no-such-inbox does not exist: create it" in erp["detail"]
-
