@@ -91,6 +91,7 @@ def load_command(name: str) -> Any:
     """The click command for ``name`` from :data:`COMMANDS`, importing its module now."""
     module_name, attribute, _ = COMMANDS[name]
     target = getattr(importlib.import_module(module_name), attribute)
+    command: Any
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:

@@ -32,7 +32,8 @@ def demo_profile(tmp_path: Path) -> Iterator[Path]:
     world.seed_shopify(shopify)
     world.seed_square(square, drifted_every=7)
     ports = [free_port() for _ in range(5)]
-    urls = VendorUrls(*(f"http://127.0.0.1:{port}" for port in ports[2:]), receiver="http://127.0.0.1:9")
+    amazon, clover, easypost = (f"http://127.0.0.1:{port}" for port in ports[2:])
+    urls = VendorUrls(amazon=amazon, clover=clover, easypost=easypost, receiver="http://127.0.0.1:9")
     vendors = build_emulators(urls, latency_ms=(0, 0), feed_processing_s=0, clover_drifted_every=7)
     profile = world.write_profile(
         tmp_path,
