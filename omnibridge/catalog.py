@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from omnibridge.errors import ConfigError, ConfigErrors
 from omnibridge.models import Money, Product, Variant
+from omnibridge.sdk.text import TextEncodingError, decode_spreadsheet
 
 KNOWN_COLUMNS = (
     "sku",
@@ -109,9 +110,11 @@ def read_catalog_csv(path: str | Path) -> list[Product]:
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        text = decode_spreadsheet(source.read_bytes())
     except OSError as exc:
         raise ConfigError(f"cannot read the catalog: {exc.strerror}", file=str(source)) from None
+    except TextEncodingError as exc:
+        raise ConfigError(str(exc), file=str(source)) from None
     reader = csv.DictReader(text.splitlines())
     columns = [name.strip() for name in reader.fieldnames or []]
     if "sku" not in columns:

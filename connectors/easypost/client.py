@@ -166,6 +166,11 @@ class EasyPostConnector:
             )
         return quote
 
+    async def check(self) -> str:
+        """``omnibridge check``: ``GET /v2/shipments?page_size=1``, a read that proves the key and the URL."""
+        await self._call("GET", "/shipments?page_size=1", "check", idempotent=True)
+        return "API key accepted (shipments readable)"
+
     async def shipment(self, shipment_ref: str) -> dict[str, Any]:
         """``GET /v2/shipments/{id}``: the Shipment as EasyPost has it now."""
         _, body = await self._call("GET", f"/shipments/{shipment_ref}", "get_shipment", idempotent=True)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from connectors.files.exports import render_export
+from connectors.files.folders import check_folders
 from connectors.files.parsing import CountRow, ParsedFile, Problem, parse_counts, render_problems
 from connectors.files.read_times import first_read_at, recorded_read_at
 from connectors.files.settings import TEMP_SUFFIXES, FilesSettings
@@ -160,6 +161,10 @@ class FilesConnector:
 
     async def aclose(self) -> None:
         return None
+
+    async def check(self) -> str:
+        """``omnibridge check``: the folders exist (or can be created) and are writable; reads no file."""
+        return await asyncio.to_thread(check_folders, self.settings, CONNECTOR)
 
     # -- exports -----------------------------------------------------------------------------------------
 

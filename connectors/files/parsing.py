@@ -24,6 +24,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from connectors.files.settings import CsvColumns
+from omnibridge.sdk import TextEncodingError, decode_spreadsheet
 
 _WHOLE = re.compile(r"\d+")
 
@@ -76,7 +77,7 @@ def parse_counts(
     zone: tzinfo,
     columns: CsvColumns | None = None,
     delimiter: str = ",",
-    encoding: str = "utf-8-sig",
+    encoding: str = "auto",
 ) -> ParsedFile:
     """Parse a count file; the format follows the name's extension (``.json``, anything else is CSV)."""
     if not content.strip():
@@ -87,13 +88,13 @@ def parse_counts(
 
 
 def parse_csv(
-    content: bytes, *, zone: tzinfo, columns: CsvColumns, delimiter: str = ",", encoding: str = "utf-8-sig"
+    content: bytes, *, zone: tzinfo, columns: CsvColumns, delimiter: str = ",", encoding: str = "auto"
 ) -> ParsedFile:
     result = ParsedFile()
     try:
-        text = content.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        result.problems.append(Problem(f"the file is not {encoding} text ({exc}); expected CSV text in {encoding}"))
+        text = decode_spreadsheet(content, encoding)
+    except TextEncodingError as exc:
+        result.problems.append(Problem(str(exc)))
         return result
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:

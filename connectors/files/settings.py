@@ -48,7 +48,7 @@ class FilesSettings(BaseModel):
     outbox: Path | None = None
     patterns: list[str] = Field(default_factory=lambda: ["*.csv", "*.json"], min_length=1)
     csv_delimiter: str = Field(default=",", min_length=1, max_length=1)
-    csv_encoding: str = "utf-8-sig"
+    csv_encoding: str = "auto"
     columns: CsvColumns = Field(default_factory=CsvColumns)
     timezone: str = "UTC"
     stable_seconds: float = Field(default=5.0, ge=0)

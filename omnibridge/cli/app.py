@@ -1,54 +1,72 @@
 """The ``omnibridge`` command line.
 
+Exit codes, for every command: **0** done; **1** an error or a partial failure (something was not done: the
+message says what); **2** a usage error (unknown command or option, a missing or malformed argument).
+
 No command ever shows a traceback to a merchant: an :class:`~omnibridge.errors.OmnibridgeError` prints
 ``error: <message>`` on stderr and exits 1 (a bad profile prints one line per problem); anything else prints
-``internal error: <type>: <message>`` and exits 2, with the traceback only when ``OMNIBRIDGE_DEBUG=1``.
+``internal error: <type>: <message>`` and exits 1, with the traceback only when ``OMNIBRIDGE_DEBUG=1``.
+
+Commands are imported lazily: :data:`COMMANDS` names the module and attribute of each, so ``--version`` and
+``--help`` import neither the store nor any HTTP or web framework. Add a command there, with its one-line help.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from omnibridge import __version__
-from omnibridge.cli import movements as _movements  # noqa: F401  (registers inventory receive/adjust/count/history)
-from omnibridge.cli.catalog import catalog_app
-from omnibridge.cli.connectors import connectors_app
-from omnibridge.cli.db import db_app
-from omnibridge.cli.deadletters import deadletters_app
-from omnibridge.cli.demo import demo as _demo_command
-from omnibridge.cli.demo import emulator_app
-from omnibridge.cli.explain import explain as _explain_command
-from omnibridge.cli.files import files_app
-from omnibridge.cli.incidents import incidents as _incidents_command
-from omnibridge.cli.inventory import inventory_app
-from omnibridge.cli.listings import listings_app
-from omnibridge.cli.run import run as _run_command
-from omnibridge.cli.shipments import shipments_app
-from omnibridge.cli.sync import sync as _sync_command
-from omnibridge.cli.verify import verify as _verify_command
-from omnibridge.config import (
-    DEFAULT_PROFILE,
-    PROFILE_ENV,
-    ProfileErrors,
-    load_profile,
-    profile_summary,
-    write_starter_profile,
-)
-from omnibridge.errors import ConfigError, ConfigErrors, OmnibridgeError
-from omnibridge.logs import mask_secrets
 
 DEBUG_ENV = "OMNIBRIDGE_DEBUG"
 
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    # name: (module, attribute: a Typer app or a command function, one-line help shown by 'omnibridge --help')
+    "init": ("omnibridge.cli.profile_commands", "init", "Write a starter merchant profile that validates as written."),
+    "validate": (
+        "omnibridge.cli.profile_commands",
+        "validate",
+        "Check a merchant profile and every file it references; print each problem with its file and line.",
+    ),
+    "check": (
+        "omnibridge.cli.check",
+        "check",
+        "Check each enabled channel's credentials and reachability with read-only calls.",
+    ),
+    "connectors": ("omnibridge.cli.connectors", "connectors_app", "Installed connector plugins."),
+    "catalog": ("omnibridge.cli.catalog", "catalog_app", "The master catalog: products, variants, SKUs."),
+    # movements registers inventory receive/adjust/count/history on inventory_app
+    "inventory": ("omnibridge.cli.movements", "inventory_app", "Stock positions from the ledger."),
+    "db": ("omnibridge.cli.db", "db_app", "Database schema: upgrade and inspect."),
+    "sync": ("omnibridge.cli.sync", "sync", "Pull every channel into the ledger, then push each what it should show."),
+    "explain": ("omnibridge.cli.explain", "explain", "Show what each sales channel should show for a SKU, and why."),
+    "incidents": ("omnibridge.cli.incidents", "incidents", "List what the conflict resolver decided and why."),
+    "verify": ("omnibridge.cli.verify", "verify", "Check the ledger against itself, read-only."),
+    "run": ("omnibridge.cli.run", "run", "Run omnibridge as a service: webhooks in, polls and read-backs."),
+    "demo": ("omnibridge.cli.demo", "demo", "Play a merchant's day on local emulators of every built-in connector."),
+    "emulator": ("omnibridge.cli.demo", "emulator_app", "Run a vendor emulator on its own, to point a profile at it."),
+    "deadletters": (
+        "omnibridge.cli.deadletters",
+        "deadletters_app",
+        "Webhook deliveries that could not be applied: list, replay, discard.",
+    ),
+    "listings": ("omnibridge.cli.listings", "listings_app", "Titles and prices on every sales channel."),
+    "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
+    "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
+}
+
 
 def report_error(exc: BaseException) -> int:
-    """Print ``exc`` for a person on stderr and return the exit code (1 for our errors, 2 for bugs)."""
+    """Print ``exc`` for a person on stderr and return the exit code (1: ours or a bug, never a traceback)."""
+    from omnibridge.errors import ConfigError, ConfigErrors, OmnibridgeError
+    from omnibridge.logs import mask_secrets
+
     if isinstance(exc, ConfigErrors):
         for error in exc.errors:
             typer.echo(f"error: {error.render()}", err=True)
@@ -66,11 +84,41 @@ def report_error(exc: BaseException) -> int:
         f"internal error: {type(exc).__name__}: {detail} — set {DEBUG_ENV}=1 for the traceback",
         err=True,
     )
-    return 2
+    return 1
 
 
-class _GuardedGroup(TyperGroup):
-    """The root group: turns every exception a command raises into a one-line message and an exit code."""
+def load_command(name: str) -> Any:
+    """The click command for ``name`` from :data:`COMMANDS`, importing its module now."""
+    module_name, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module_name), attribute)
+    command: Any
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+        single.command(name=name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class _LazyGuardedGroup(TyperGroup):
+    """The root group: loads a command's module only when that command runs (or shows its own help), and turns
+    every exception a command raises into a one-line message and an exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name in COMMANDS]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: Any) -> Any:  # ctx: Typer's vendored click Context
         try:
@@ -83,28 +131,14 @@ class _GuardedGroup(TyperGroup):
 
 app = typer.Typer(
     name="omnibridge",
-    cls=_GuardedGroup,
+    cls=_LazyGuardedGroup,
     help="omnibridge: one stock, every sales channel, no oversell.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(connectors_app, name="connectors")
-app.add_typer(catalog_app, name="catalog")
-app.add_typer(inventory_app, name="inventory")
-app.add_typer(db_app, name="db")
-app.command(name="sync")(_sync_command)
-app.command(name="explain")(_explain_command)
-app.command(name="incidents")(_incidents_command)
-app.command(name="verify")(_verify_command)
-app.command(name="run")(_run_command)
-app.command(name="demo")(_demo_command)
-app.add_typer(emulator_app, name="emulator")
-app.add_typer(deadletters_app, name="deadletters")
-app.add_typer(listings_app, name="listings")
-app.add_typer(files_app, name="files")
-app.add_typer(shipments_app, name="shipments")
 
 
 def _print_version(value: bool) -> None:
@@ -121,36 +155,6 @@ def _root(
     ] = False,
 ) -> None:
     """omnibridge: one stock, every sales channel, no oversell."""
-
-
-@app.command()
-def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the profile.")] = Path(DEFAULT_PROFILE),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-) -> None:
-    """Write a starter merchant profile that validates as written."""
-    target = write_starter_profile(path, force=force)
-    typer.echo(f"wrote {target}")
-    typer.echo(f"next: edit it, then run 'omnibridge validate {target}'")
-
-
-@app.command()
-def validate(
-    profile: Annotated[
-        Path,
-        typer.Argument(
-            help=f"The merchant profile (default: ${PROFILE_ENV} or ./{DEFAULT_PROFILE}).", envvar=PROFILE_ENV
-        ),
-    ] = Path(DEFAULT_PROFILE),
-) -> None:
-    """Check a merchant profile and every file it references; print each problem with its file and line."""
-    try:
-        loaded = load_profile(profile)
-    except ProfileErrors as exc:
-        for error in exc.errors:
-            typer.echo(error.render(), err=True)
-        raise typer.Exit(1) from None
-    typer.echo(profile_summary(loaded))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,7 @@ Problems (bad URL, unreachable database, a schema newer than this omnibridge) ar
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ UrlOption = Annotated[
     str | None,
     typer.Option("--url", help="Database URL (sqlite:///PATH or postgresql+psycopg://...); overrides the profile."),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ProfileOption = Annotated[
     Path,
     typer.Option("--profile", "-p", help="The merchant profile whose store to use.", envvar=PROFILE_ENV),
@@ -37,7 +39,9 @@ def store_url(url: str | None, profile: Path) -> str:
 
 
 @db_app.command("upgrade")
-def upgrade_command(url: UrlOption = None, profile: ProfileOption = Path(DEFAULT_PROFILE)) -> None:
+def upgrade_command(
+    url: UrlOption = None, profile: ProfileOption = Path(DEFAULT_PROFILE), as_json: JsonOption = False
+) -> None:
     """Migrate the store's schema to the newest revision (a no-op when it is already there)."""
     engine = create_store_engine(store_url(url, profile))
     try:
@@ -47,6 +51,9 @@ def upgrade_command(url: UrlOption = None, profile: ProfileOption = Path(DEFAULT
     finally:
         engine.dispose()
     where = safe_url(engine.url)
+    if as_json:
+        typer.echo(json.dumps({"store": where, "before": before, "after": after, "changed": before != after}))
+        return
     if before == after:
         typer.echo(f"{where}: already at the newest schema ({after})")
     else:
@@ -54,7 +61,9 @@ def upgrade_command(url: UrlOption = None, profile: ProfileOption = Path(DEFAULT
 
 
 @db_app.command("current")
-def current_command(url: UrlOption = None, profile: ProfileOption = Path(DEFAULT_PROFILE)) -> None:
+def current_command(
+    url: UrlOption = None, profile: ProfileOption = Path(DEFAULT_PROFILE), as_json: JsonOption = False
+) -> None:
     """Print the store's schema revision and whether it is up to date; changes nothing (never creates a database)."""
     target = store_url(url, profile)
     require_existing(target)
@@ -73,4 +82,8 @@ def current_command(url: UrlOption = None, profile: ProfileOption = Path(DEFAULT
         state = f"behind {head}: run 'omnibridge db upgrade'"
     else:
         state = f"newer than this omnibridge ({head}): upgrade omnibridge"
+    if as_json:
+        document = {"store": safe_url(engine.url), "revision": revision, "head": head, "up_to_date": revision == head}
+        typer.echo(json.dumps(document))
+        return
     typer.echo(f"{safe_url(engine.url)}: schema {revision or 'none'} ({state})")

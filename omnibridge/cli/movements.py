@@ -58,6 +58,7 @@ def _record(
     key: str | None,
     note: str | None,
     occurred_at: str | None,
+    as_json: bool = False,
 ) -> None:
     when = _when(occurred_at)
     with profile_store(profile) as (loaded, store):
@@ -86,7 +87,32 @@ def _record(
         # shortfall is reported rather than the fact refused. An adjustment that would do so is more likely a
         # typo, and is refused with the numbers.
         result = store.apply(movement, allow_shortfall=kind is MovementKind.COUNT)
-    _report(result)
+    if as_json:
+        typer.echo(json.dumps(result_record(result), indent=2))
+    else:
+        _report(result)
+
+
+def result_record(result: MovementResult) -> dict[str, object]:
+    """The JSON form of a recorded movement: what was recorded (or found already recorded) and the position now."""
+    recorded, position = result.recorded, result.position
+    return {
+        "duplicate": result.duplicate,
+        "key": recorded.movement.idempotency_key,
+        "kind": recorded.movement.kind.value,
+        "sku": recorded.movement.sku,
+        "location_id": recorded.movement.location_id,
+        "quantity": recorded.movement.quantity,
+        "delta_on_hand": recorded.delta_on_hand,
+        "recorded_at": recorded.recorded_at.isoformat(),
+        "position": {
+            "on_hand": position.on_hand,
+            "committed": position.committed,
+            "reserved": position.reserved,
+            "available": position.available,
+        },
+        "shortfall": result.shortfall,
+    }
 
 
 def _report(result: MovementResult) -> None:
@@ -122,6 +148,7 @@ def receive(
     note: NoteOption = None,
     occurred_at: WhenOption = None,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Record goods received at a location."""
     _record(
@@ -133,6 +160,7 @@ def receive(
         key=key,
         note=note,
         occurred_at=occurred_at,
+        as_json=as_json,
     )
 
 
@@ -145,6 +173,7 @@ def adjust(
     note: NoteOption = None,
     occurred_at: WhenOption = None,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Correct on-hand stock by a signed amount (damage, shrinkage, found stock)."""
     if by == 0:
@@ -158,6 +187,7 @@ def adjust(
         key=key,
         note=note,
         occurred_at=occurred_at,
+        as_json=as_json,
     )
 
 
@@ -170,6 +200,7 @@ def count(
     note: NoteOption = None,
     occurred_at: WhenOption = None,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Record a stock take: on hand becomes the counted quantity as of the count's time."""
     _record(
@@ -181,6 +212,7 @@ def count(
         key=key,
         note=note,
         occurred_at=occurred_at,
+        as_json=as_json,
     )
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from omnibridge.errors import ConfigError, ConfigErrors
+from omnibridge.sdk.text import TextEncodingError, decode_spreadsheet
 
 __all__ = ["CSV_COLUMNS", "ListingChange", "parse_price", "read_changes_csv"]
 
@@ -67,9 +68,11 @@ def read_changes_csv(path: str | Path) -> list[ListingChange]:
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        text = decode_spreadsheet(source.read_bytes())
     except OSError as exc:
         raise ConfigError(f"cannot read the changes file: {exc.strerror}", file=str(source)) from None
+    except TextEncodingError as exc:
+        raise ConfigError(str(exc), file=str(source)) from None
     reader = csv.DictReader(text.splitlines())
     columns = [(name or "").strip() for name in reader.fieldnames or []]
     if "sku" not in columns:

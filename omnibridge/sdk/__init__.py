@@ -59,6 +59,7 @@ from omnibridge.sdk.registry import (
     discover_connectors,
 )
 from omnibridge.sdk.retry import RetryPolicy, parse_retry_after
+from omnibridge.sdk.text import TextEncodingError, decode_spreadsheet
 from omnibridge.sdk.webhooks import (
     WebhookDelivery,
     WebhookHeaders,
@@ -102,6 +103,7 @@ __all__ = [
     "SkippableRecordError",
     "Sleeper",
     "StaleCompareError",
+    "TextEncodingError",
     "TokenBucket",
     "WebhookDelivery",
     "WebhookError",
@@ -111,6 +113,7 @@ __all__ = [
     "collect",
     "constant_time_equals",
     "decimals",
+    "decode_spreadsheet",
     "discover_connectors",
     "from_minor_units",
     "get_logger",

@@ -18,9 +18,7 @@ def test_incidents_lists_decisions_and_filters_by_kind(write: WriteFile, base_pr
     profile = write("omnibridge.yaml", base_profile)
     with open_store(load_profile(profile).store_url) as store:
         store.add_incident(
-            Incident(
-                "drift", "ledger_wins", "web shows 9 of A at wh; ledger wins, wrote 5", "d-1", "web", "A", "wh"
-            )
+            Incident("drift", "ledger_wins", "web shows 9 of A at wh; ledger wins, wrote 5", "d-1", "web", "A", "wh")
         )
         store.add_incident(
             Incident("oversell", "held", "web order o-1 is on hold", "o-1", "web", "A", "wh", order_id="web:o-1")

@@ -1,4 +1,4 @@
-"""The console script never shows a traceback: our errors exit 1, bugs exit 2 with one line."""
+"""The console script never shows a traceback: our errors and bugs exit 1 with one line, usage errors exit 2."""
 
 from __future__ import annotations
 
@@ -35,19 +35,19 @@ def test_main_exits_with_the_command_code(capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().out == "omnibridge 0.1.0\n"
 
 
-def test_unexpected_exception_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("omnibridge.cli.app.load_profile", _boom)
+def test_unexpected_exception_is_one_line_exit_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("omnibridge.cli.profile_commands.load_profile", _boom)
     result = runner.invoke(app, ["validate", str(tmp_path / "x.yaml")])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.stderr == (
         "internal error: RuntimeError: boom at the bottom — set OMNIBRIDGE_DEBUG=1 for the traceback\n"
     )
 
 
 def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("omnibridge.cli.app.load_profile", _boom)
+    monkeypatch.setattr("omnibridge.cli.profile_commands.load_profile", _boom)
     result = runner.invoke(app, ["validate", str(tmp_path / "x.yaml")], env={"OMNIBRIDGE_DEBUG": "1"})
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "Traceback" in result.stderr
     assert result.stderr.rstrip().endswith("set OMNIBRIDGE_DEBUG=1 for the traceback")
 
@@ -65,10 +65,10 @@ def test_omnibridge_error_prints_error_line_exit_1(monkeypatch: pytest.MonkeyPat
 def test_main_handles_errors_outside_commands(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("omnibridge.cli.app.load_profile", _boom)
+    monkeypatch.setattr("omnibridge.cli.profile_commands.load_profile", _boom)
     with pytest.raises(SystemExit) as caught:
         main(["validate", "x.yaml"])
-    assert caught.value.code == 2
+    assert caught.value.code == 1
     assert "internal error: RuntimeError" in capsys.readouterr().err
 
 

@@ -43,8 +43,16 @@ def available(profile: Path, sku: str) -> int:
 def test_catalog_list(profile: Path) -> None:
     code, out, _ = ob(profile, "catalog", "list")
     assert code == 0
-    assert "TENT-4P-GRN  TENT-4P  Green  backorders allowed" in out
-    assert len(out.splitlines()) == 12
+    lines = out.splitlines()
+    assert lines[0].split() == ["SKU", "PRODUCT", "TITLE", "BACKORDERS"]
+    column = max(len(line.split()[0]) for line in lines) + 2  # the PRODUCT column starts at the same place
+    assert all(line[column - 2 : column] == "  " and line[column] != " " for line in lines)
+    assert any(line.split() == ["TENT-4P-GRN", "TENT-4P", "Green", "yes"] for line in lines)
+    assert len(lines) == 13  # the header and 12 variants
+    document = json.loads(ob(profile, "catalog", "list", "--json")[1])
+    assert {"sku": "TENT-4P-GRN", "product_id": "TENT-4P", "title": "Green", "allow_backorder": True} in document[
+        "variants"
+    ]
 
 
 def test_bad_catalog_imports_nothing_and_names_each_problem(write: WriteFile, base_profile: str) -> None:
