@@ -29,6 +29,7 @@ from omnibridge.cli.files import files_app
 from omnibridge.cli.incidents import incidents as _incidents_command
 from omnibridge.cli.inventory import inventory_app
 from omnibridge.cli.listings import listings_app
+from omnibridge.cli.orders import orders_app
 from omnibridge.cli.run import run as _run_command
 from omnibridge.cli.shipments import shipments_app
 from omnibridge.cli.sync import sync as _sync_command
@@ -104,6 +105,7 @@ app.add_typer(emulator_app, name="emulator")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(listings_app, name="listings")
 app.add_typer(files_app, name="files")
+app.add_typer(orders_app, name="orders")
 app.add_typer(shipments_app, name="shipments")
 
 
