@@ -129,15 +129,19 @@ class AmazonApi:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         expected: Collection[int] = (),
+        restricted_token: str | None = None,
     ) -> tuple[int, Any]:
         """Send ``operation``; returns ``(status, parsed JSON body)`` for a 2xx or a status in ``expected``.
+
+        ``restricted_token``: send this Restricted Data Token instead of the LWA token (see
+        :mod:`connectors.amazon.rdt`); a 403 then is fatal at once (a fresh LWA token cannot help).
 
         Other 4xx raise :class:`HttpFatalError` with Amazon's ``errors`` described; retries exhausted raise
         :class:`~omnibridge.sdk.HttpRetriableError`; LWA refusing the credentials raises
         :class:`FatalConnectorError`.
         """
         for attempt in (1, 2):
-            token = await self.tokens.token()
+            token = restricted_token or await self.tokens.token()
             self.calls[operation] = self.calls.get(operation, 0) + 1
             response = await self.http.request(
                 method,
@@ -152,7 +156,7 @@ class AmazonApi:
             )
             status = response.status_code
             body = _json(response)
-            if status == 403 and attempt == 1:
+            if status == 403 and attempt == 1 and restricted_token is None:
                 self.tokens.invalidate(token)
                 continue
             if status in expected or status < 400:

@@ -15,7 +15,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from omnibridge.sdk import ConnectorError, MapResult, ok, skip, warning
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushStatus, unsettled_status
+from omnibridge.sdk.channel import (
+    OrderEvent,
+    OrderEventKind,
+    OrderLineEvent,
+    PushStatus,
+    ShipTo,
+    unsettled_status,
+)
 from omnibridge.sdk.listings import ListingUpdate
 
 MFN_CHANNEL = "DEFAULT"
@@ -121,8 +128,34 @@ def map_order(order: Any, items: Sequence[Any]) -> MapResult[OrderEvent]:
             currency=currency,
             total=str(total) if total is not None else None,
             status=str(status),
+            ship_to=map_shipping_address(order.get("ShippingAddress")),
         ),
         *notes,
+    )
+
+
+def map_shipping_address(raw: Any) -> ShipTo | None:
+    """An Orders v0 ``Address`` → :class:`ShipTo` (None without a ``CountryCode``). Without a Restricted Data Token
+    Amazon sends only City, StateOrRegion, PostalCode and CountryCode: the ship-to then has no name or street."""
+    if not isinstance(raw, dict):
+        return None
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return value.strip() or None if isinstance(value, str) else None
+
+    country = text("CountryCode")
+    if country is None:
+        return None
+    return ShipTo(
+        country=country,
+        name=text("Name"),
+        line1=text("AddressLine1"),
+        line2=" ".join(part for part in (text("AddressLine2"), text("AddressLine3")) if part) or None,
+        city=text("City"),
+        region=text("StateOrRegion"),
+        postal_code=text("PostalCode"),
+        phone=text("Phone"),
     )
 
 

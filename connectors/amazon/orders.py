@@ -8,6 +8,10 @@ absorb the repeats. Only merchant-fulfilled orders are asked for (``FulfillmentC
 
 Each order's items come from ``getOrderItems`` (0.5/s): they are cached per ``(AmazonOrderId, LastUpdateDate)``, so
 an unchanged order seen again in the overlap costs no call.
+
+getOrders and getOrder are sent with a Restricted Data Token for ``shippingAddress`` (:mod:`connectors.amazon.rdt`),
+so each order carries the buyer's whole ship-to address; without the Restricted role they go with the LWA token and
+the address holds only city, region, postal code and country.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectors.amazon import mapper
+from connectors.amazon.rdt import RestrictedTokens
 from connectors.amazon.settings import AmazonSettings
 from omnibridge.sdk import FatalConnectorError, MapMessage, MapResult
 from omnibridge.sdk.channel import ChannelEvent, OrderEvent, PullResult
@@ -43,6 +48,7 @@ class OrdersPoller:
         self._now = now
         self._items: OrderedDict[tuple[str, str], list[Any]] = OrderedDict()
         self._gate = asyncio.Semaphore(settings.concurrency)
+        self.restricted = RestrictedTokens(api)
 
     async def pull(self, bookmark: str | None) -> PullResult:
         """Orders updated at or after the bookmark minus the overlap (``None``: ``order_lookback_minutes`` ago).
@@ -58,8 +64,9 @@ class OrdersPoller:
         }
         orders: list[Any] = []
         window_end: datetime | None = None
+        rdt = await self.restricted.shipping_address(ORDERS_PATH)
         while True:
-            _, body = await self._api.call("getOrders", "GET", ORDERS_PATH, params=params)
+            _, body = await self._api.call("getOrders", "GET", ORDERS_PATH, params=params, restricted_token=rdt)
             payload = body.get("payload") if isinstance(body, dict) else None
             if not isinstance(payload, dict):
                 raise FatalConnectorError("getOrders answered without payload", connector=CONNECTOR_ID, op="getOrders")
@@ -87,9 +94,9 @@ class OrdersPoller:
     async def fetch(self, order_id: str) -> tuple[Any, MapResult[OrderEvent] | None]:
         """``getOrder`` + ``getOrderItems``: ``(raw order or None if Amazon has none, mapped result or None for
         an Amazon-fulfilled order)``."""
-        status, body = await self._api.call(
-            "getOrder", "GET", f"{ORDERS_PATH}/{quote(order_id, safe='')}", expected=(404,)
-        )
+        path = f"{ORDERS_PATH}/{quote(order_id, safe='')}"
+        rdt = await self.restricted.shipping_address(path)
+        status, body = await self._api.call("getOrder", "GET", path, expected=(404,), restricted_token=rdt)
         order = body.get("payload") if isinstance(body, dict) and status == 200 else None
         if not isinstance(order, dict):
             return None, None

@@ -22,6 +22,7 @@ from omnibridge.sdk.channel import (
     RefundEvent,
     RefundLineEvent,
     RestockType,
+    ShipTo,
     StockLevel,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "map_location",
     "map_order",
     "map_refund",
+    "map_shipping_address",
     "needs_full_order",
     "parse_time",
     "restock_type",
@@ -335,6 +337,30 @@ def _tracking(info: object) -> tuple[str | None, str | None]:
     return None, None
 
 
+def map_shipping_address(raw: object) -> ShipTo | None:
+    """An order's ``shippingAddress`` (``MailingAddress``) → :class:`ShipTo`; None without one or its country."""
+    if not isinstance(raw, Mapping):
+        return None
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return value.strip() or None if isinstance(value, str) else None
+
+    country = text("countryCodeV2")
+    if country is None:
+        return None
+    return ShipTo(
+        country=country,
+        name=text("name"),
+        line1=text("address1"),
+        line2=text("address2"),
+        city=text("city"),
+        region=text("provinceCode"),
+        postal_code=text("zip"),
+        phone=text("phone"),
+    )
+
+
 def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
     """An ``Order`` node (the fields of :data:`~connectors.shopify.queries.ORDER_QUERY`) → its events, in this order:
 
@@ -362,6 +388,7 @@ def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
         "name": str(node.get("name") or ""),
         "currency": currency if isinstance(currency, str) else None,
         "total": str(total) if total is not None else None,
+        "ship_to": map_shipping_address(node.get("shippingAddress")),
     }
     events: list[ChannelEvent] = [
         OrderEvent(order_id, OrderEventKind.PLACED, created, tuple(lines), status="open", **common)

@@ -58,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "listings": ("omnibridge.cli.listings", "listings_app", "Titles and prices on every sales channel."),
     "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
+    "orders": ("omnibridge.cli.orders", "orders_app", "Orders from every channel: list them, show one with its lines."),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
 }
 

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from omnibridge.cli.order_names import find_named_order
 from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE, LoadedProfile
 from omnibridge.config.loaded import LoadedChannel
@@ -109,11 +110,13 @@ async def _ship(
     profile: Path, order_id: str, location: str, parcel: Parcel, carrier: str | None, service: str | None
 ) -> Shipment:
     with profile_store(profile) as (loaded, store):
-        order = store.get_order(order_id)
-        if order is None:
-            raise ShippingError(f"unknown order {order_id!r}")
+        order = find_named_order(store, order_id)
         if order.ship_to is None:
-            raise ShippingError(f"order {order_id!r} has no ship_to address")
+            raise ShippingError(
+                f"order {order.id} has no ship-to address: {order.channel} gave none (a counter sale, or a "
+                "channel that does not share buyer addresses); `omnibridge orders show` shows what is known"
+            )
+        order_id = order.id
         lines = [
             ShipmentLine(sku=line.sku, quantity=line.open_quantity, order_line_id=line.line_id)
             for line in order.lines
@@ -190,7 +193,13 @@ def _dimension(value: float | None) -> Decimal | None:
 
 @shipments_app.command("ship")
 def ship_command(
-    order_id: Annotated[str, typer.Argument(help="The order to ship (its open lines, to its ship_to address).")],
+    order_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ORDER",
+            help="The order to ship (its open lines, to its ship-to address): web:1001, amazon:<order id> or its id.",
+        ),
+    ],
     location: Annotated[str, typer.Option("--from", help="The location the parcel ships from.")],
     weight_oz: Annotated[float, typer.Option("--weight-oz", min=0.1, help="Parcel weight in ounces.")],
     length_in: Annotated[float | None, typer.Option("--length-in", min=0.1)] = None,

@@ -60,6 +60,7 @@ __all__ = [
     "RefundEvent",
     "RefundLineEvent",
     "RestockType",
+    "ShipTo",
     "StockChangeEvent",
     "StockChangeKind",
     "StockLevel",
@@ -196,8 +197,29 @@ class OrderLineEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ShipTo:
+    """Where an order ships, as the channel gives it: only what a carrier label needs (personal data kept minimal).
+
+    ``country`` is the ISO 3166-1 alpha-2 code (``US``); ``region`` the state or province code; every other field
+    may be missing (a channel that withholds the street, Amazon without a Restricted Data Token, sends only
+    city, region, postal code and country). ``phone`` only when the channel gives one.
+    """
+
+    country: str
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEvent:
-    """An order created or changed on the channel. ``ref`` is the vendor's order id."""
+    """An order created or changed on the channel. ``ref`` is the vendor's order id; ``name`` the number or name
+    merchants see (Shopify ``#1001``), which ``omnibridge orders`` and ``shipments ship`` accept too. ``ship_to``
+    is the address the order ships to, when the channel gives one (None: not given, or a counter sale)."""
 
     ref: str
     kind: OrderEventKind
@@ -207,6 +229,7 @@ class OrderEvent:
     currency: str | None = None
     total: str | None = None
     status: str = ""
+    ship_to: ShipTo | None = None
 
     def __post_init__(self) -> None:
         _require_aware("occurred_at", self.occurred_at)

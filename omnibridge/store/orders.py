@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from omnibridge.errors import ConflictError
 from omnibridge.models import Address, FulfilmentMethod, Money, Order, OrderLine, OrderStatus
@@ -58,6 +60,40 @@ def get_order(session: Session, order_id: str) -> Order | None:
 def find_order(session: Session, channel: str, external_id: str) -> Order | None:
     row = session.exec(select(OrderRow).where(OrderRow.channel == channel, OrderRow.external_id == external_id)).first()
     return None if row is None else _order(row)
+
+
+def list_orders(
+    session: Session,
+    *,
+    channel: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[Order]:
+    """Orders newest first (by ``placed_at``), of one channel and status if given, placed at or after ``since``."""
+    query = select(OrderRow)
+    if channel is not None:
+        query = query.where(OrderRow.channel == channel)
+    if status is not None:
+        query = query.where(OrderRow.status == status)
+    if since is not None:
+        query = query.where(col(OrderRow.placed_at) >= since)
+    query = query.order_by(col(OrderRow.placed_at).desc(), col(OrderRow.id).desc()).limit(limit)
+    return [_order(row) for row in session.exec(query).all()]
+
+
+def find_orders_by_number(session: Session, channel: str, number: str) -> list[Order]:
+    """Orders of ``channel`` whose number as merchants see it is ``number``: ``1001`` and ``#1001`` both find
+    Shopify's ``#1001``. Several when a channel reuses numbers (the caller reports the ambiguity)."""
+    bare = number.strip().lstrip("#").strip()
+    if not bare:
+        return []
+    rows = session.exec(
+        select(OrderRow)
+        .where(OrderRow.channel == channel, col(OrderRow.number).in_([bare, f"#{bare}"]))
+        .order_by(col(OrderRow.placed_at), col(OrderRow.id))
+    ).all()
+    return [_order(row) for row in rows]
 
 
 def _order(row: OrderRow) -> Order:

@@ -443,8 +443,17 @@ def add_incident(session: Session, incident: Incident, now: datetime) -> bool:
     )
 
 
-def incidents(session: Session, *, kind: str | None = None, sku: str | None = None, limit: int = 500) -> list[Incident]:
+def incidents(
+    session: Session,
+    *,
+    kind: str | None = None,
+    sku: str | None = None,
+    order_id: str | None = None,
+    limit: int = 500,
+) -> list[Incident]:
     query = sa.select(INCIDENTS).order_by(INCIDENTS.c.id).limit(limit)
+    if order_id is not None:
+        query = query.where(INCIDENTS.c.order_id == order_id)
     if kind is not None:
         query = query.where(INCIDENTS.c.kind == kind)
     if sku is not None:

@@ -104,6 +104,14 @@ def get_shipment(session: Session, shipment_id: str) -> Shipment | None:
     )
 
 
+def shipments_of_order(session: Session, order_id: str) -> list[Shipment]:
+    """The shipments of ``order_id``, oldest first."""
+    ids = session.exec(
+        select(ShipmentRow.id).where(ShipmentRow.order_id == order_id).order_by(col(ShipmentRow.created_at))
+    ).all()
+    return [shipment for shipment in (get_shipment(session, sid) for sid in ids) if shipment is not None]
+
+
 def _insert_event(session: Session, shipment_id: str, event: TrackingEvent) -> None:
     insert_ignore(
         session,

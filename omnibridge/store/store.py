@@ -275,9 +275,11 @@ class Store:
         with write_session(self.engine) as session:
             return propagation.add_incident(session, incident, self._clock())
 
-    def incidents(self, *, kind: str | None = None, sku: str | None = None, limit: int = 500) -> list[Incident]:
+    def incidents(
+        self, *, kind: str | None = None, sku: str | None = None, order_id: str | None = None, limit: int = 500
+    ) -> list[Incident]:
         with read_session(self.engine) as session:
-            return propagation.incidents(session, kind=kind, sku=sku, limit=limit)
+            return propagation.incidents(session, kind=kind, sku=sku, order_id=order_id, limit=limit)
 
     def incident_counts(self) -> dict[str, int]:
         with read_session(self.engine) as session:
@@ -368,6 +370,27 @@ class Store:
     def find_order(self, channel: str, external_id: str) -> Order | None:
         with read_session(self.engine) as session:
             return orders.find_order(session, channel, external_id)
+
+    def list_orders(
+        self,
+        channel: str | None = None,
+        status: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Order]:
+        """Orders newest first (``placed_at``), filtered by channel, status value and placed at or after ``since``."""
+        with read_session(self.engine) as session:
+            return orders.list_orders(session, channel=channel, status=status, since=since, limit=limit)
+
+    def find_orders_by_number(self, channel: str, number: str) -> list[Order]:
+        """Orders of ``channel`` numbered ``number`` as merchants see it (``1001`` or ``#1001``), oldest first."""
+        with read_session(self.engine) as session:
+            return orders.find_orders_by_number(session, channel, number)
+
+    def shipments_of_order(self, order_id: str) -> list[Shipment]:
+        """The shipments of ``order_id``, oldest first, with their tracking history."""
+        with read_session(self.engine) as session:
+            return shipments.shipments_of_order(session, order_id)
 
     def order_line(self, line_id: str) -> OrderLineRecord | None:
         """The order line record ``line_id`` (``<channel>:order:<order ref>:<line ref>``), or None."""

@@ -140,7 +140,10 @@ class BindingRow(StoreModel, table=True):
 
 class OrderRow(StoreModel, table=True):
     __tablename__ = "orders"
-    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_id"),
+        sa.Index("ix_orders_channel_number", "channel", "number"),  # 0010_orders_number
+    )
 
     id: str = Field(primary_key=True, max_length=255)
     channel: str = Field(max_length=128)

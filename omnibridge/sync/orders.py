@@ -4,15 +4,18 @@ An order is stored under its channel identity ``(channel, ref)`` with the id ``<
 from the channel's ``status_map`` when it maps the vendor's status, else from the event kind. An event older than
 what is stored (a late webhook, an overlapping poll) never overwrites a newer state. Each line's allocation and
 fulfilled and cancelled units come from its line record (:mod:`omnibridge.sync.lines`), which the same unit of
-work has just brought up to date.
+work has just brought up to date. The ship-to address is the event's (:class:`~omnibridge.sdk.channel.ShipTo`);
+an event without one keeps the address already stored.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from omnibridge.models import LineStatus, Money, Order, OrderLine, OrderLineRecord, OrderStatus
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent
+from pydantic import ValidationError
+
+from omnibridge.models import Address, LineStatus, Money, Order, OrderLine, OrderLineRecord, OrderStatus
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, ShipTo
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.runtime import ChannelRuntime
 
@@ -55,11 +58,32 @@ def record_order(uow: UnitOfWork, channel: ChannelRuntime, event: OrderEvent, kn
         status=status,
         lines=lines,
         total=_money(event.total, event.currency),
+        ship_to=ship_to_address(event.ship_to) or (existing.ship_to if existing else None),
         placed_at=existing.placed_at if existing else event.occurred_at,
         updated_at=event.occurred_at,
         priority=channel.channel.priority,
     )
     return uow.save_order(order)
+
+
+def ship_to_address(ship_to: ShipTo | None) -> Address | None:
+    """The canonical :class:`Address` of a channel's ship-to; None when there is none or its country is not an
+    ISO 3166-1 alpha-2 code."""
+    if ship_to is None:
+        return None
+    try:
+        return Address(
+            name=ship_to.name or None,
+            line1=ship_to.line1 or None,
+            line2=ship_to.line2 or None,
+            city=ship_to.city or None,
+            region=ship_to.region or None,
+            postal_code=ship_to.postal_code or None,
+            country=(ship_to.country or "").strip().upper(),
+            phone=ship_to.phone or None,
+        )
+    except ValidationError:
+        return None
 
 
 def refresh_fulfilment(uow: UnitOfWork, channel_id: str, order_ref: str) -> None:

@@ -69,8 +69,22 @@ def connector(time: FakeTime | None = None, **overrides: Any) -> tuple[AmazonCon
     return client, clock
 
 
+def rdt_route(router: respx.MockRouter) -> respx.Route:
+    """The Tokens API answering each createRestrictedDataToken with a new RDT ``Atz.sprdt|1``, ..."""
+    issued = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal issued
+        issued += 1
+        return httpx.Response(200, json={"restrictedDataToken": f"Atz.sprdt|{issued}", "expiresIn": 3600})
+
+    return router.post(f"{ENDPOINT}/tokens/2021-03-01/restrictedDataToken").mock(side_effect=answer)
+
+
 def lwa_route(router: respx.MockRouter, lifetime: int = 3600) -> respx.Route:
-    """LWA answering each exchange with a new token ``Atza|1``, ``Atza|2``, ..."""
+    """LWA answering each exchange with a new token ``Atza|1``, ``Atza|2``, ... (and the Tokens API its RDTs,
+    :func:`rdt_route`)."""
+    rdt_route(router)
     issued = 0
 
     def answer(request: httpx.Request) -> httpx.Response:

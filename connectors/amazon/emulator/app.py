@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -42,9 +42,10 @@ from connectors.amazon.emulator.notifications import (
     mfn_quantity_change,
     order_change,
 )
-from connectors.amazon.emulator.orders import OrderBook, StoredOrder
+from connectors.amazon.emulator.orders import DEFAULT_SHIPPING_ADDRESS, OrderBook, StoredOrder
 from connectors.amazon.emulator.ratelimit import OperationBuckets
 from connectors.amazon.emulator.search import ListingSearch
+from connectors.amazon.emulator.tokens import RestrictedTokens
 from omnibridge.sdk.emulator import EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
 __all__ = ["AmazonEmulator"]
@@ -122,6 +123,7 @@ class AmazonEmulator:
         self.injected: list[int] = []
         self.lose_next = 0
         self.tokens: dict[str, _Token] = {}
+        self.restricted = RestrictedTokens()
         self.listings: dict[str, Listing] = {}
         self.search = ListingSearch(self.listings)
         self.orders = OrderBook(cfg.marketplace_id, cfg.currency, self.clock, self.rng)
@@ -154,7 +156,12 @@ class AmazonEmulator:
         self.tokens[token] = _Token(self.now() + timedelta(seconds=self.config.token_lifetime_s), grantless)
         return token
 
-    def create_order(self, lines: list[tuple[str, int, Decimal | None]], status: str) -> StoredOrder:
+    def create_order(
+        self,
+        lines: list[tuple[str, int, Decimal | None]],
+        status: str,
+        address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
+    ) -> StoredOrder:
         """Place an order for existing listings; the quantities leave the DEFAULT fulfillment_availability.
         Sends ORDER_CHANGE, then LISTINGS_ITEM_MFN_QUANTITY_CHANGE per SKU whose quantity changed."""
         resolved: list[tuple[str, int, Decimal]] = []
@@ -166,7 +173,7 @@ class AmazonEmulator:
                 raise ValueError(f"quantity must be >= 1, got {quantity}")
             unit = price if price is not None else Decimal(listing.price or "10.00")
             resolved.append((sku, quantity, unit))
-        stored = self.orders.create(resolved, status)
+        stored = self.orders.create(resolved, status, address)
         before = {sku: self.listings[sku].quantity for sku, _, _ in resolved}
         for item in stored.items:
             stored_listing = self.listings[item["SellerSKU"]]
@@ -276,6 +283,8 @@ class AmazonEmulator:
             ("GET", "/orders/v0/orders", "getOrders", self._get_orders, False),
             ("GET", "/orders/v0/orders/{orderId}", "getOrder", self._get_order, False),
             ("GET", "/orders/v0/orders/{orderId}/orderItems", "getOrderItems", self._get_order_items, False),
+            ("GET", "/orders/v0/orders/{orderId}/address", "getOrderAddress", self._get_order_address, False),
+            ("POST", "/tokens/2021-03-01/restrictedDataToken", "createRestrictedDataToken", self._create_rdt, True),
             ("GET", "/listings/2021-08-01/items/{sellerId}", "searchListingsItems", self._search_listings, False),
             ("GET", "/listings/2021-08-01/items/{sellerId}/{sku:path}", "getListingsItem", self._get_listing, False),
             (
@@ -348,6 +357,10 @@ class AmazonEmulator:
 
     def _authorize(self, request: Request) -> None:
         token = request.headers.get("x-amz-access-token", "")
+        if self.restricted.is_restricted(token):
+            if not self.restricted.allows(token, request.method, _raw_path(request), None, self.now()):
+                raise ApiError(403, "Unauthorized", _DENIED, "The restricted data token does not cover this request.")
+            return
         found = self.tokens.get(token)
         if found is None:
             raise ApiError(
@@ -459,11 +472,25 @@ class AmazonEmulator:
     def _params(request: Request) -> dict[str, list[str]]:
         return {key: request.query_params.getlist(key) for key in request.query_params}
 
+    def _full_address(self, request: Request) -> bool:
+        """Whether the request's token is an RDT opening this path's shippingAddress (else PII is withheld)."""
+        token = request.headers.get("x-amz-access-token", "")
+        return self.restricted.allows(token, request.method, _raw_path(request), "shippingAddress", self.now())
+
     def _get_orders(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
-        return 200, self.orders.get_orders(self._params(request), self.config.orders_lag_s)
+        full = self._full_address(request)
+        return 200, self.orders.get_orders(self._params(request), self.config.orders_lag_s, full)
 
     def _get_order(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
-        return 200, self.orders.get_order(request.path_params["orderId"])
+        return 200, self.orders.get_order(request.path_params["orderId"], self._full_address(request))
+
+    def _get_order_address(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        return 200, self.orders.get_order_address(request.path_params["orderId"], self._full_address(request))
+
+    def _create_rdt(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        if self.restricted.is_restricted(request.headers.get("x-amz-access-token", "")):
+            raise ApiError(403, "Unauthorized", _DENIED, "A restricted data token cannot create another one.")
+        return 200, self.restricted.create(self._json_body(raw), self.now())
 
     def _get_order_items(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
         return 200, self.orders.get_order_items(request.path_params["orderId"], self._params(request))

@@ -5,10 +5,11 @@ inject failures. It is also the :class:`omnibridge.testing.harness.EmulatorContr
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from connectors.amazon.emulator.orders import DEFAULT_SHIPPING_ADDRESS
 from omnibridge.testing.harness import EmulatorControl
 
 if TYPE_CHECKING:
@@ -108,14 +109,18 @@ class AmazonControl(EmulatorControl):
         status: str = "Unshipped",
         price: Decimal | float | int | str | None = None,
         lines: Sequence[tuple[str, int]] | None = None,
+        shipping_address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
     ) -> str:
         """A buyer orders ``quantity`` of ``sku`` (or several ``lines`` of ``(sku, quantity)``) at ``price`` per
-        unit (default: the listing's price). Sends ORDER_CHANGE. Returns the AmazonOrderId."""
+        unit (default: the listing's price), shipping to ``shipping_address`` (Orders v0 ``Address`` fields;
+        default a sample buyer's, None: none). Sends ORDER_CHANGE. Returns the AmazonOrderId."""
         wanted = list(lines) if lines is not None else ([(sku, quantity)] if sku is not None else [])
         if not wanted:
             raise ValueError("create_order needs a sku or lines")
         unit = _money(price)
-        return self._emu.create_order([(s, int(q), unit) for s, q in wanted], status).order_id
+        if shipping_address is not None and not isinstance(shipping_address.get("CountryCode"), str):
+            raise ValueError("shipping_address needs a CountryCode")
+        return self._emu.create_order([(s, int(q), unit) for s, q in wanted], status, shipping_address).order_id
 
     def set_order_status(self, order_id: str, status: str) -> dict[str, Any]:
         """Move the order to ``status`` (sends ORDER_CHANGE when it changes); returns the Order."""

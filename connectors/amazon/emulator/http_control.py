@@ -115,6 +115,7 @@ def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
             int(body.get("quantity", 1)),
             status=str(body.get("status", "Unshipped")),
             price=body.get("price"),
+            **({"shipping_address": body["shipping_address"]} if "shipping_address" in body else {}),
         )
         return {"AmazonOrderId": order_id}
 

@@ -2,7 +2,8 @@
 
 Orders are merchant-fulfilled (``FulfillmentChannel`` MFN). ``NextToken`` is opaque, stored server side and
 bound to the snapshot of matching order ids taken by the first page (later pages ignore other filters, as
-Amazon documents). Answers are wrapped as ``{"payload": ...}``.
+Amazon documents). Answers are wrapped as ``{"payload": ...}``. An order's ``ShippingAddress`` is whole only for a
+request made with a Restricted Data Token (``full``, see :mod:`connectors.amazon.emulator.tokens`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,21 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.amazon.emulator.common import ApiError, format_time, invalid_input, parse_time, query_list
+from connectors.amazon.emulator.tokens import shipping_address
 
-__all__ = ["ORDER_STATUSES", "OrderBook", "StoredOrder"]
+__all__ = ["DEFAULT_SHIPPING_ADDRESS", "ORDER_STATUSES", "OrderBook", "StoredOrder"]
+
+DEFAULT_SHIPPING_ADDRESS: Mapping[str, str] = {
+    "Name": "Jordan Rivera",
+    "AddressLine1": "1200 Pearl St",
+    "City": "Boulder",
+    "StateOrRegion": "CO",
+    "PostalCode": "80302",
+    "CountryCode": "US",
+    "Phone": "+1 303-555-0100",
+    "AddressType": "Residential",
+}
+"""The buyer's address of an order created without one (Orders v0 ``Address`` field names)."""
 
 ORDER_STATUSES = (
     "PendingAvailability",
@@ -39,6 +53,15 @@ class StoredOrder:
 
     order: dict[str, Any]
     items: list[dict[str, Any]] = field(default_factory=list)
+    shipping_address: dict[str, Any] | None = None
+
+    def view(self, full: bool) -> dict[str, Any]:
+        """The ``Order`` object as sent: the whole ShippingAddress only when ``full`` (an RDT)."""
+        order = dict(self.order)
+        address = shipping_address(self.shipping_address, full)
+        if address is not None:
+            order["ShippingAddress"] = address
+        return order
 
     @property
     def order_id(self) -> str:
@@ -73,8 +96,14 @@ class OrderBook:
     def new_order_id(self) -> str:
         return f"{self.rng.randint(111, 999)}-{self.rng.randint(0, 9999999):07d}-{self.rng.randint(0, 9999999):07d}"
 
-    def create(self, lines: Sequence[tuple[str, int, Decimal]], status: str) -> StoredOrder:
-        """A new MFN order with ``lines`` of ``(sku, quantity, unit price)`` in ``status``."""
+    def create(
+        self,
+        lines: Sequence[tuple[str, int, Decimal]],
+        status: str,
+        address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
+    ) -> StoredOrder:
+        """A new MFN order with ``lines`` of ``(sku, quantity, unit price)`` in ``status``, shipping to
+        ``address`` (Orders v0 ``Address`` fields; None: no address)."""
         if status not in ORDER_STATUSES:
             raise ValueError(f"unknown order status {status!r}; expected one of {', '.join(ORDER_STATUSES)}")
         now = self.clock()
@@ -132,7 +161,7 @@ class OrderBook:
             "IsAccessPointOrder": False,
             "HasRegulatedItems": False,
         }
-        stored = StoredOrder(order, items)
+        stored = StoredOrder(order, items, None if address is None else dict(address))
         self._apply_status(stored, status)
         self.orders[order_id] = stored
         return stored
@@ -181,12 +210,12 @@ class OrderBook:
         except ValueError:
             raise invalid_input(f"Invalid ISO 8601 date for '{name}': {values[-1]!r}.", name) from None
 
-    def get_orders(self, params: Mapping[str, Sequence[str]], lag_s: float) -> dict[str, Any]:
+    def get_orders(self, params: Mapping[str, Sequence[str]], lag_s: float, full: bool = False) -> dict[str, Any]:
         """getOrders: filters on the first page, ``NextToken`` (+ MarketplaceIds) on the following ones."""
         marketplaces = self._marketplaces(params)
         token = params.get("NextToken", [""])[-1]
         if token:
-            return self._next_page(token, marketplaces)
+            return self._next_page(token, marketplaces, full)
         now = self.clock()
         created_after = self._time(params, "CreatedAfter")
         created_before = self._time(params, "CreatedBefore")
@@ -251,7 +280,7 @@ class OrderBook:
             format_time(high),
             size,
         )
-        return self._page(cursor)
+        return self._page(cursor, full)
 
     def _page_size(self, params: Mapping[str, Sequence[str]]) -> int:
         raw = params.get("MaxResultsPerPage", [""])[-1]
@@ -265,10 +294,10 @@ class OrderBook:
             raise invalid_input(f"'MaxResultsPerPage' must be between 1 and 100, got {raw!r}.", "MaxResultsPerPage")
         return size
 
-    def _page(self, cursor: _Cursor) -> dict[str, Any]:
+    def _page(self, cursor: _Cursor, full: bool) -> dict[str, Any]:
         end = cursor.offset + cursor.size
         chunk = cursor.ids[cursor.offset : end]
-        payload: dict[str, Any] = {"Orders": [dict(self.orders[i].order) for i in chunk]}
+        payload: dict[str, Any] = {"Orders": [self.orders[i].view(full) for i in chunk]}
         if end < len(cursor.ids):
             token = secrets.token_urlsafe(24)
             self._order_cursors[token] = replace(cursor, offset=end)
@@ -276,15 +305,24 @@ class OrderBook:
         payload[cursor.bound_name] = cursor.bound
         return {"payload": payload}
 
-    def _next_page(self, token: str, marketplaces: frozenset[str]) -> dict[str, Any]:
+    def _next_page(self, token: str, marketplaces: frozenset[str], full: bool) -> dict[str, Any]:
         cursor = self._order_cursors.get(token)
         if cursor is None or not marketplaces & cursor.marketplaces:
             raise invalid_input("Invalid NextToken.", "NextToken")
-        return self._page(cursor)
+        return self._page(cursor, full)
 
-    def get_order(self, order_id: str) -> dict[str, Any]:
+    def get_order(self, order_id: str, full: bool = False) -> dict[str, Any]:
         stored = self._find(order_id)
-        return {"payload": dict(stored.order)}
+        return {"payload": stored.view(full)}
+
+    def get_order_address(self, order_id: str, full: bool = False) -> dict[str, Any]:
+        """getOrderAddress: ``{"AmazonOrderId", "ShippingAddress"}`` (whole only with an RDT)."""
+        stored = self._find(order_id)
+        payload: dict[str, Any] = {"AmazonOrderId": order_id}
+        address = shipping_address(stored.shipping_address, full)
+        if address is not None:
+            payload["ShippingAddress"] = address
+        return {"payload": payload}
 
     def get_order_items(self, order_id: str, params: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         """getOrderItems, ``_ITEMS_PAGE`` items a page with an opaque ``NextToken``."""

@@ -31,7 +31,7 @@ from connectors.shopify.emulator.rest_payloads import (
     refund_payload,
 )
 from connectors.shopify.emulator.schema import flavor_for
-from connectors.shopify.emulator.state import Fulfillment, Level, Order, ShopError, ShopState
+from connectors.shopify.emulator.state import Fulfillment, Level, Order, ShippingAddress, ShopError, ShopState
 from omnibridge.sdk import hmac_sha256_base64
 from omnibridge.sdk.emulator import DeliveryRecord, EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
@@ -192,9 +192,12 @@ class ShopifyEmulator:
         self.state.change(level, "available", quantity - level.get("available"))
 
     # --- scripted actions (webhooks like Shopify) ----------------------------------------------------------
-    def place_order(self, lines: LineSpec, location_id: str | int) -> dict[str, Any]:
-        """A customer checkout fulfilled from ``location_id``; fires orders/create then inventory_levels/update."""
-        order = self.state.place_order(list(lines), self._location_id(location_id))
+    def place_order(
+        self, lines: LineSpec, location_id: str | int, shipping_address: ShippingAddress | None = ShippingAddress()
+    ) -> dict[str, Any]:
+        """A customer checkout fulfilled from ``location_id``; fires orders/create then inventory_levels/update.
+        ``shipping_address`` defaults to a sample buyer's; None: the order ships nowhere."""
+        order = self.state.place_order(list(lines), self._location_id(location_id), shipping_address)
         payload = order_payload(self.state, order, self.config.rest_utc_offset_minutes, self.config.currency)
         self._emit("orders/create", payload)
         self._levels_changed(self._order_levels(order.id))

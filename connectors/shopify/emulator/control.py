@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.shopify.emulator.state import ShopError
+from connectors.shopify.emulator.state import ShippingAddress, ShopError
 
 if TYPE_CHECKING:
     from connectors.shopify.emulator.app import ShopifyEmulator
@@ -42,6 +42,19 @@ def _lines(raw: Any) -> list[tuple[str, int]]:
             sku, quantity = line
             out.append((str(sku), int(quantity)))
     return out
+
+
+def _shipping_address(body: dict[str, Any]) -> tuple[ShippingAddress | None, ...]:
+    """``shipping_address`` of a placed order: absent → the sample buyer's; null → none; an object (REST field
+    names, ``country_code`` required) → that address."""
+    if "shipping_address" not in body:
+        return ()
+    raw = body["shipping_address"]
+    if raw is None:
+        return (None,)
+    if not isinstance(raw, dict):
+        raise ShopError("shipping_address must be an object or null")
+    return (ShippingAddress.from_rest(raw),)
 
 
 def control_routes(emu: ShopifyEmulator) -> list[Route]:
@@ -135,7 +148,10 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
             lambda d, r: {"available": emu.admin_adjust(str(d["sku"]), d["location_id"], int(d["delta"]))},
             ["POST"],
         ),
-        "/_emulator/orders": (lambda d, r: emu.place_order(_lines(d["lines"]), d["location_id"]), ["POST"]),
+        "/_emulator/orders": (
+            lambda d, r: emu.place_order(_lines(d["lines"]), d["location_id"], *_shipping_address(d)),
+            ["POST"],
+        ),
         "/_emulator/orders/{order_id:path}/cancel": (
             lambda d, r: emu.cancel_order(order_id(r), bool(d.get("restock", True)), str(d.get("reason", "customer"))),
             ["POST"],

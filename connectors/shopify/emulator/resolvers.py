@@ -340,6 +340,7 @@ class QueryResolvers:
             "subtotalLineItemsQuantity": total,
             "currentSubtotalLineItemsQuantity": sum(li.quantity - li.refunded for li in o.line_items),
             "requiresShipping": True,
+            "shippingAddress": self.mailing_address(o),
             "lineItems": lambda info, **a: connection(
                 o.line_items, lambda li: self.line_item(li, cancelled), lambda li: (li.id,), a
             ),
@@ -352,6 +353,28 @@ class QueryResolvers:
             "fulfillments": lambda info, first=None, **a: [self.fulfillment(o, f) for f in o.fulfillments][
                 : first if first is not None else None
             ],
+        }
+
+    @staticmethod
+    def mailing_address(o: Order) -> Node | None:
+        """The order's ``shippingAddress`` (``MailingAddress``), None when it ships nowhere."""
+        a = o.shipping_address
+        if a is None:
+            return None
+        return {
+            "__typename": "MailingAddress",
+            "id": gid("MailingAddress", o.id),
+            "name": a.name,
+            "firstName": a.first_name,
+            "lastName": a.last_name,
+            "company": None,
+            "address1": a.address1,
+            "address2": a.address2,
+            "city": a.city,
+            "provinceCode": a.province_code,
+            "zip": a.zip,
+            "countryCodeV2": a.country_code,
+            "phone": a.phone,
         }
 
     @staticmethod

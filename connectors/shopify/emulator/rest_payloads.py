@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from connectors.shopify.emulator.state import Fulfillment, Level, LineItem, Order, Refund, ShopState
+from connectors.shopify.emulator.state import (
+    Fulfillment,
+    Level,
+    LineItem,
+    Order,
+    Refund,
+    ShippingAddress,
+    ShopState,
+)
 
 __all__ = [
     "fulfillment_payload",
@@ -119,20 +127,30 @@ def order_payload(state: ShopState, order: Order, offset_minutes: int, currency:
         "line_items": [_line_item(li, currency, cancelled) for li in order.line_items],
         "refunds": [refund_payload(state, order, r, offset_minutes, currency) for r in order.refunds],
         "fulfillments": [fulfillment_payload(order, f, offset_minutes, currency) for f in order.fulfillments],
-        "shipping_address": {
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-            "address1": "1 Market St",
-            "city": "San Francisco",
-            "province_code": "CA",
-            "country_code": "US",
-            "zip": "94105",
-        },
+        "shipping_address": shipping_address_payload(order.shipping_address),
         "customer": {
             "id": 7_300_000_000_001,
             "email": order.email,
             "admin_graphql_api_id": gid("Customer", 7_300_000_000_001),
         },
+    }
+
+
+def shipping_address_payload(address: ShippingAddress | None) -> dict[str, Any] | None:
+    """The REST ``shipping_address`` object (None when the order ships nowhere)."""
+    if address is None:
+        return None
+    return {
+        "first_name": address.first_name,
+        "last_name": address.last_name,
+        "name": address.name,
+        "address1": address.address1,
+        "address2": address.address2,
+        "city": address.city,
+        "province_code": address.province_code,
+        "zip": address.zip,
+        "country_code": address.country_code,
+        "phone": address.phone,
     }
 
 

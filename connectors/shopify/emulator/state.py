@@ -10,10 +10,11 @@ An order commits its units at its location (available -q, committed +q); a fulfi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 __all__ = [
     "ON_HAND_PARTS",
@@ -150,6 +151,38 @@ class Fulfillment:
     status: str = "success"  # REST spelling; GraphQL SUCCESS
 
 
+@dataclass(frozen=True)
+class ShippingAddress:
+    """An order's ``shippingAddress`` (REST ``shipping_address``), in Shopify's field names."""
+
+    first_name: str | None = "Ada"
+    last_name: str | None = "Lovelace"
+    address1: str | None = "1 Market St"
+    address2: str | None = None
+    city: str | None = "San Francisco"
+    province_code: str | None = "CA"
+    zip: str | None = "94105"
+    country_code: str = "US"
+    phone: str | None = None
+
+    @classmethod
+    def from_rest(cls, data: Mapping[str, Any]) -> ShippingAddress:
+        """From a REST-style ``shipping_address`` object; missing fields are empty, ``country_code`` is required."""
+        names = ("first_name", "last_name", "address1", "address2", "city", "province_code", "zip", "phone")
+        unknown = sorted(set(data) - {*names, "country_code"})
+        if unknown:
+            raise ShopError(f"unknown shipping_address field(s): {', '.join(unknown)}")
+        country = data.get("country_code")
+        if not isinstance(country, str) or len(country) != 2:
+            raise ShopError("shipping_address.country_code must be a two-letter country code")
+        values = {name: (str(data[name]) if data.get(name) is not None else None) for name in names}
+        return cls(country_code=country.upper(), **values)
+
+    @property
+    def name(self) -> str | None:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or None
+
+
 @dataclass
 class Order:
     id: int
@@ -168,6 +201,7 @@ class Order:
     closed_at: datetime | None = None
     refunds: list[Refund] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    shipping_address: ShippingAddress | None = field(default_factory=ShippingAddress)
 
     @property
     def name(self) -> str:
@@ -313,8 +347,14 @@ class ShopState:
         return level.get(name)
 
     # --- orders --------------------------------------------------------------------------------------------
-    def place_order(self, lines: list[tuple[str, int]], location_id: int) -> Order:
-        """A checkout: commits stock at the assigned fulfillment location (available -= q, committed += q)."""
+    def place_order(
+        self,
+        lines: list[tuple[str, int]],
+        location_id: int,
+        shipping_address: ShippingAddress | None = ShippingAddress(),
+    ) -> Order:
+        """A checkout: commits stock at the assigned fulfillment location (available -= q, committed += q).
+        ``shipping_address`` None models an order that ships nowhere (a digital good, a pickup)."""
         self.location(location_id)
         if not lines:
             raise ShopError("an order needs at least one line")
@@ -347,6 +387,7 @@ class ShopState:
             now,
             now,
             line_items,
+            shipping_address=shipping_address,
         )
         for li in line_items:
             level = self.levels[(li.inventory_item_id, location_id)]
