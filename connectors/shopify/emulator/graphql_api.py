@@ -49,7 +49,7 @@ RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 _STRICT_TYPES = frozenset({"Order"})
 
 
-def _field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+def _field_resolver(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
     """graphql-core's default resolver, except that an unmodelled field of a strict type is a field error."""
     if isinstance(source, dict) and info.field_name not in source:
         typename = info.parent_type.name
