@@ -35,6 +35,7 @@ from omnibridge.sdk import (
     SkippableRecordError,
     Sleeper,
     WebhookDelivery,
+    get_logger,
     shopify_graphql_throttle_status,
 )
 from omnibridge.sdk.channel import (
@@ -140,6 +141,7 @@ class ShopifyClient:
         self._max_push_attempts = max(1, max_push_attempts)
         self._item_by_sku: dict[str, str] = {}
         self._sku_by_item: dict[str, str] = {}
+        self._served_version: str | None = None
 
     async def aclose(self) -> None:
         """Release connections."""
@@ -173,6 +175,7 @@ class ShopifyClient:
         if idempotency_key:
             options["idempotency_key"] = idempotency_key
         response = await self.http.post(self.endpoint, **options)
+        self._check_served_version(response.headers.get("x-shopify-api-version"))
         try:
             body = response.json()
         except ValueError:
@@ -191,6 +194,20 @@ class ShopifyClient:
         if not isinstance(data, dict):
             raise FatalConnectorError("response has no 'data' object", connector=CONNECTOR_ID, op=op)
         return data
+
+    def _check_served_version(self, served: str | None) -> None:
+        # Shopify serves a retired or unknown version as its oldest supported one and names the version that
+        # answered in X-Shopify-API-Version: warn once, since our documents were written for the configured one.
+        if not served or served == self.settings.api_version or served == self._served_version:
+            return
+        self._served_version = served
+        get_logger("connectors.shopify").warning(
+            "shopify.api_version_served",
+            configured=self.settings.api_version,
+            served=served,
+            hint=f"Shopify answers with API version {served}; set api_version in the Shopify profile to a "
+            "supported version",
+        )
 
     # -- locations and levels ------------------------------------------------------------------------------
 

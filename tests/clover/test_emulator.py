@@ -185,3 +185,39 @@ async def test_control_api_drives_the_merchant() -> None:
         await ctl.post("/_emulator/drain", json={})
         hooks = (await ctl.get("/_emulator/webhooks")).json()
         assert [h["delivered"] for h in hooks] == [True, True, True]
+
+
+@pytest.mark.anyio
+async def test_item_update_takes_the_documented_item_fields() -> None:
+    world = World()
+    item_id = world.emu.add_item("TEE-1", "Tee", 2500, 10)
+    async with world.http() as http:
+        item = (await http.get(f"/items/{item_id}")).json()
+        # A client posting back what it read (read-only id and modifiedTime included), with documented changes.
+        changed = item | {
+            "name": "Tee (organic)",
+            "price": 2700,
+            "priceType": "PER_UNIT",
+            "unitName": "each",
+            "cost": 900,
+            "hidden": True,
+            "available": False,
+            "alternateName": "Organic tee",
+            "isRevenue": False,
+            "defaultTaxRates": False,
+        }
+        reply = await http.post(f"/items/{item_id}", json=changed)
+        assert reply.status_code == 200, reply.text
+        stored = (await http.get(f"/items/{item_id}")).json()
+        bad = await http.post(f"/items/{item_id}", json={"priceType": "PER_POUND"})
+    assert {k: stored[k] for k in ("name", "price", "priceType", "unitName", "cost", "hidden", "available")} == {
+        "name": "Tee (organic)",
+        "price": 2700,
+        "priceType": "PER_UNIT",
+        "unitName": "each",
+        "cost": 900,
+        "hidden": True,
+        "available": False,
+    }
+    assert bad.status_code == 400
+    assert "priceType" in bad.json()["message"]

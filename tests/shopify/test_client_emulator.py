@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from structlog.testing import capture_logs
 
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
@@ -174,3 +175,21 @@ def test_orders_refunds_and_webhooks_round_trip(version: str) -> None:
         assert (event.ref, event.kind) == (order_ref, OrderEventKind.CANCELLED)
 
     world.run(scenario)
+
+
+@pytest.mark.parametrize(("configured", "warnings"), [("2024-07", [("2024-07", "2024-10")]), ("2025-01", [])])
+def test_a_version_served_other_than_configured_is_warned_about_once(
+    configured: str, warnings: list[tuple[str, str]]
+) -> None:
+    world = World(configured)
+
+    async def twice(client: ShopifyClient) -> int:
+        first = await client.list_locations()
+        await client.list_locations()
+        return len(first)
+
+    with capture_logs() as logs:
+        assert world.run(twice) == 2
+    served = [e for e in logs if e["event"] == "shopify.api_version_served"]
+    assert [(e["configured"], e["served"]) for e in served] == warnings
+    assert all(e["log_level"] == "warning" for e in served)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig, validate_document
+from connectors.shopify.emulator.config import SUPPORTED_VERSIONS
 from omnibridge.sdk.emulator import RECORD_ENV, read_recorded
 
 from .emulator_support import SKU, SKU2, client, gql, make_shop
@@ -36,12 +37,17 @@ def test_missing_or_wrong_token_is_http_401() -> None:
     run(go())
 
 
-def test_unknown_version_is_404_and_served_version_is_echoed() -> None:
+def test_retired_or_unknown_version_falls_forward_to_the_oldest_and_served_version_is_echoed() -> None:
     shop = make_shop()
 
     async def go() -> None:
         async with client(shop.emu) as http:
-            assert (await gql(http, "{ shop { name } }", version="2023-13")).status_code == 404
+            for retired in ("2023-01", "2023-13"):
+                old = await gql(http, "{ shop { name } }", version=retired)
+                assert old.status_code == 200
+                assert old.headers["x-shopify-api-version"] == SUPPORTED_VERSIONS[0]
+                assert old.json()["data"]["shop"]["name"]
+            assert (await gql(http, "{ shop { name } }", version="latest")).status_code == 404
             response = await gql(http, "{ shop { name myshopifyDomain } }", version="2026-04")
             assert response.status_code == 200
             assert response.headers["x-shopify-api-version"] == "2026-04"
@@ -236,3 +242,20 @@ def test_recording_writes_json_lines(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert rows[0]["body"]["query"] == "{ shop { name } }"
     assert rows[0]["headers"]["x-shopify-access-token"] == "***"
     assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+def test_an_order_field_the_emulator_does_not_model_is_an_error_naming_it() -> None:
+    shop = make_shop()
+    placed = shop.emu.place_order([(SKU, 1)], shop.location)
+
+    async def go() -> dict[str, Any]:
+        async with client(shop.emu) as http:
+            query = "query($id: ID!) { order(id: $id) { id name poNumber } }"
+            response = await gql(http, query, {"id": placed["admin_graphql_api_id"]})
+            return dict(response.json())
+
+    body = asyncio.run(go())
+    assert body["data"]["order"] == {"id": placed["admin_graphql_api_id"], "name": placed["name"], "poNumber": None}
+    assert [(e["message"], e["path"]) for e in body["errors"]] == [
+        ("Field 'poNumber' on type 'Order' is not modelled by the emulator.", ["order", "poNumber"])
+    ]

@@ -19,7 +19,8 @@ Served API (``emu.app``, ASGI), every call with ``Authorization: Bearer <access_
                                                    itemStock.quantity...; repeated = AND), ``expand=itemStock``,
                                                    ``limit`` (1..1000, default 100), ``offset``
 ``GET  /v3/merchants/{mId}/items/{itemId}``        one item (``expand=itemStock``)
-``POST /v3/merchants/{mId}/items/{itemId}``        update ``name``, ``price`` (cents), ``sku``, ``code``, ...
+``POST /v3/merchants/{mId}/items/{itemId}``        update the documented Item fields (``name``, ``price``,
+                                                   ``priceType``, ``sku``, ``code``, ``hidden``, ``cost``...)
 ``GET|POST /v3/merchants/{mId}/item_stocks/{id}``  read / set ``{"quantity": n}`` (absolute); notifies ``I:``
 ``GET  /v3/merchants/{mId}/orders``                ``filter=modifiedTime>=<ms>`` etc., ``expand=lineItems``,
                                                    ``limit``/``offset``; newest ``createdTime`` first

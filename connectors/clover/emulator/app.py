@@ -29,6 +29,7 @@ from connectors.clover.emulator.api import (
 )
 from connectors.clover.emulator.config import CloverEmulatorConfig
 from connectors.clover.emulator.control import control_routes
+from connectors.clover.emulator.items import item_changes
 from connectors.clover.emulator.state import MerchantState
 from omnibridge.sdk.emulator import EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
@@ -227,23 +228,7 @@ class CloverEmulator:
 
     def _update_item(self, request: Request, body: Any) -> dict[str, Any]:
         item_id = self._item(request)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Request body must be a JSON object")
-        changes: dict[str, Any] = {}
-        for name, value in body.items():
-            if name in ("name", "sku", "code", "alternateName"):
-                if not isinstance(value, str) or (name == "name" and not value.strip()):
-                    raise ApiError(400, f"Invalid value for {name}: expected a non-empty string")
-            elif name == "price":
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise ApiError(400, "Invalid value for price: expected a non-negative integer (cents)")
-            elif name in ("hidden", "available", "autoManage"):
-                if not isinstance(value, bool):
-                    raise ApiError(400, f"Invalid value for {name}: expected true or false")
-            elif name != "id":
-                raise ApiError(400, f"Unknown field: {name}")
-            changes[name] = value
-        self.state.update_item(item_id, changes)
+        self.state.update_item(item_id, item_changes(body))
         return self.state.item_json(item_id)
 
     def _get_stock(self, request: Request, body: Any) -> dict[str, Any]:

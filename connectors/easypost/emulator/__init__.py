@@ -9,7 +9,7 @@ Usage::
     emu.advance_tracking("EZ1000000001")       # one tracking step on + a signed tracker.updated Event
     await emu.webhooks.drain()
 
-Served API (``emu.app``), every call with HTTP Basic auth (API key as user, empty password):
+Served API (``emu.app``), every call with the API key as a Bearer token or as the HTTP Basic user (empty password):
 
 ==================================  =====================================================================
 ``POST /v2/shipments``              create a Shipment with rates from the carrier accounts (USPS, UPS,

@@ -241,10 +241,13 @@ class EasyPostEmulator:
         return endpoint
 
     def _admit(self, request: Request, raw: bytes, template: str) -> dict[str, Any]:
-        """Auth (HTTP Basic, key as user), rate limits and call counting; returns the parsed body."""
-        key = self._basic_user(request.headers.get("authorization", ""))
+        """Auth (HTTP Basic with the key as user, or Bearer key), rate limits and call counting; returns the
+        parsed body."""
+        key = self._api_key(request.headers.get("authorization", ""))
         if key is None:
-            raise ApiError(401, "APIKEY.REQUIRED", "No API key provided; use HTTP Basic auth with the key as user.")
+            raise ApiError(
+                401, "APIKEY.REQUIRED", "No API key provided; use Bearer auth or HTTP Basic auth with the key as user."
+            )
         if key != self.config.api_key:
             raise ApiError(401, "APIKEY.INACTIVE", "The API key is invalid or inactive.")
         now = self.monotonic()
@@ -270,8 +273,11 @@ class EasyPostEmulator:
         return parsed
 
     @staticmethod
-    def _basic_user(header: str) -> str | None:
+    def _api_key(header: str) -> str | None:
+        # EasyPost takes the key as a Bearer token (its client libraries) or as the Basic user (its curl examples).
         scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
         if scheme.lower() != "basic" or not token:
             return None
         try:

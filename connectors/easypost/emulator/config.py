@@ -18,7 +18,8 @@ DEFAULT_ACCOUNTS: dict[str, str] = {
 class EasyPostEmulatorConfig:
     """How an :class:`~connectors.easypost.emulator.EasyPostEmulator` behaves.
 
-    * ``api_key``: the only key accepted (HTTP Basic user, empty password); anything else is 401.
+    * ``api_key``: the only key accepted (``Bearer`` token, or HTTP Basic user with an empty password); anything
+      else is 401.
     * ``webhook_secret`` / ``webhook_url``: the webhook subscription; Events are signed with
       ``X-Hmac-Signature``. With no URL, events are still built and kept (``EasyPostEmulator.events``).
     * ``carrier_accounts``: carrier account id -> EasyPost carrier name (USPS, UPS, FedEx, DHLExpress).

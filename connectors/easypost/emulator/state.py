@@ -140,6 +140,25 @@ class TrackerPlan:
     position: int
 
 
+def _measure(value: Any, key: str, unit: str) -> float:
+    """A parcel dimension or weight as a float: a JSON number or a decimal string (``"10.5"``, as EasyPost's docs
+    send form fields); anything else, or ≤ 0, is 422 ``PARCEL.INVALID_PARAMS`` naming the field."""
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number) or number <= 0:
+        field = f"shipment.parcel.{key}"
+        raise invalid(
+            "PARCEL.INVALID_PARAMS", "Invalid parcel.", field, f"must be a number of {unit} > 0, got {value!r}"
+        )
+    return number
+
+
 class EasyPostState:
     """One EasyPost user's shipments and trackers. ``clock`` gives aware UTC times; ids come from ``rng``."""
 
@@ -182,19 +201,12 @@ class EasyPostState:
     def _parcel(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise invalid("PARAMETER.REQUIRED", "Missing required parameter.", "shipment.parcel", "is required")
-        weight = body.get("weight")
-        if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
-            raise invalid(
-                "PARCEL.INVALID_PARAMS",
-                "Invalid parcel.",
-                "shipment.parcel.weight",
-                f"must be a number of ounces > 0, got {weight!r}",
-            )
         parcel: dict[str, Any] = example("shipments-buy.json")["parcel"]
         now = self.now()
         parcel.update(id=self.new_id("prcl"), created_at=now, updated_at=now, predefined_package=None)
-        for key in ("length", "width", "height", "weight"):
-            parcel[key] = body.get(key)
+        for key, unit in (("length", "inches"), ("width", "inches"), ("height", "inches"), ("weight", "ounces")):
+            value = body.get(key)
+            parcel[key] = None if value is None and key != "weight" else _measure(value, key, unit)
         return parcel
 
     def _rates(self, shipment_id: str, accounts: list[str], weight_oz: float) -> list[dict[str, Any]]:

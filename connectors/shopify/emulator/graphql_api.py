@@ -2,7 +2,9 @@
 
 Answers the way Shopify does (api-contracts §1.1, §1.7, §1.9):
 
-* unknown version → HTTP 404; missing or wrong ``X-Shopify-Access-Token`` → HTTP 401
+* a retired or unknown ``YYYY-MM`` version is served as the oldest supported one, and ``X-Shopify-API-Version``
+  says which version answered (Shopify's "fall forward"); a path segment that is no version at all → HTTP 404;
+  missing or wrong ``X-Shopify-Access-Token`` → HTTP 401
   ``{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}``;
 * invalid JSON body or no ``query`` → HTTP 400 ``{"errors": {"query": "Required parameter missing or invalid"}}``;
 * invalid documents and variables → HTTP 200 with top-level ``errors`` and no ``data``;
@@ -20,7 +22,10 @@ from typing import Any
 from graphql import (
     ExecutionResult,
     FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLResolveInfo,
     OperationDefinitionNode,
+    default_field_resolver,
     execute,
     get_operation_ast,
 )
@@ -30,13 +35,27 @@ from starlette.responses import JSONResponse, Response
 from connectors.shopify.emulator.config import ShopifyEmulatorConfig
 from connectors.shopify.emulator.cost import CostBucket, actual_cost, requested_cost, throttle_status
 from connectors.shopify.emulator.mutations import RequestLevelError
-from connectors.shopify.emulator.schema import is_supported_version, schema_for, shopify_errors
+from connectors.shopify.emulator.schema import schema_for, served_version, shopify_errors
 from omnibridge.sdk.emulator import EmulatorKnobs, RequestRecorder
 
 __all__ = ["GraphQLEndpoint"]
 
 UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+
+
+# Types whose every schema field a client may ask for must be modelled: a field the emulator leaves out is an
+# error naming it, never a null a client would take for Shopify's answer.
+_STRICT_TYPES = frozenset({"Order"})
+
+
+def _field_resolver(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    """graphql-core's default resolver, except that an unmodelled field of a strict type is a field error."""
+    if isinstance(source, dict) and info.field_name not in source:
+        typename = info.parent_type.name
+        if typename in _STRICT_TYPES:
+            raise GraphQLError(f"Field '{info.field_name}' on type '{typename}' is not modelled by the emulator.")
+    return default_field_resolver(source, info, **args)
 
 
 class GraphQLEndpoint:
@@ -67,8 +86,8 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         body = await request.body()
         self.recorder.record(request.method, request.url.path, request.url.query, dict(request.headers), body)
-        version = str(request.path_params["version"])
-        if not is_supported_version(version):
+        version = served_version(str(request.path_params["version"]))
+        if version is None:
             return JSONResponse({"errors": "Not Found"}, status_code=404)
         if request.headers.get("x-shopify-access-token") != self.config.access_token:
             return JSONResponse({"errors": UNAUTHORIZED}, status_code=401)
@@ -142,6 +161,7 @@ class GraphQLEndpoint:
             root_value=self._root_value(),
             variable_values=variables,
             operation_name=operation_name,
+            field_resolver=_field_resolver,
         )
         assert isinstance(result, ExecutionResult)
         actual = actual_cost(schema, operation, fragments, variables, result.data)

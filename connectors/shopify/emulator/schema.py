@@ -45,6 +45,7 @@ __all__ = [
     "flavor_for",
     "is_supported_version",
     "schema_for",
+    "served_version",
     "shopify_errors",
     "validate_document",
 ]
@@ -81,6 +82,18 @@ _lock = threading.Lock()
 
 def is_supported_version(version: str) -> bool:
     return version in SUPPORTED_VERSIONS
+
+
+_VERSION_FORMAT = re.compile(r"\d{4}-\d{2}")
+
+
+def served_version(requested: str) -> str | None:
+    """The version that answers a request for ``requested``: itself when supported; the oldest supported one for
+    a retired or unknown ``YYYY-MM`` version (Shopify falls forward and says so in ``X-Shopify-API-Version``);
+    None (HTTP 404) for a path segment that is no version."""
+    if is_supported_version(requested):
+        return requested
+    return SUPPORTED_VERSIONS[0] if _VERSION_FORMAT.fullmatch(requested) else None
 
 
 def flavor_for(version: str) -> SchemaFlavor:

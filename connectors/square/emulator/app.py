@@ -242,6 +242,7 @@ class SquareEmulator:
             ("POST", "/v2/catalog/search", lambda body, req: catalog.search(state, body)),
             ("POST", "/v2/catalog/batch-retrieve", lambda body, req: catalog.batch_retrieve(state, body)),
             ("POST", "/v2/catalog/object", lambda body, req: catalog.upsert(state, self.catalog_idempotency, body)),
+            ("GET", "/v2/catalog/object/{object_id}", self._retrieve_object),
             ("POST", "/v2/inventory/changes/batch-create", self._batch_change),
             ("POST", "/v2/inventory/counts/batch-retrieve", lambda body, req: inventory.retrieve_counts(state, body)),
             ("POST", "/v2/inventory/changes/batch-retrieve", lambda body, req: inventory.retrieve_changes(state, body)),
@@ -253,6 +254,10 @@ class SquareEmulator:
             Route(path, self._endpoint(method, path, handler), methods=[method]) for method, path, handler in api
         ]
         return routes + control_routes(self)
+
+    def _retrieve_object(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        related = request.query_params.get("include_related_objects", "false").lower() == "true"
+        return catalog.retrieve(self.state, request.path_params["object_id"], related)
 
     def _batch_change(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         outcome = inventory.batch_change(self.state, self.idempotency, body)

@@ -1,5 +1,5 @@
-"""Catalog API of the Square emulator: SearchCatalogObjects (sku queries), BatchRetrieveCatalogObjects and
-UpsertCatalogObject (item names and variation prices, version-checked)."""
+"""Catalog API of the Square emulator: SearchCatalogObjects (attribute queries), RetrieveCatalogObject,
+BatchRetrieveCatalogObjects and UpsertCatalogObject (item names and variation prices, version-checked)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from connectors.square.emulator.inventory import IdempotencyCache
 from connectors.square.emulator.state import MerchantState, format_time, parse_time
 from omnibridge.sdk.money import from_minor_units
 
-__all__ = ["batch_retrieve", "listing", "search", "upsert"]
+__all__ = ["batch_retrieve", "listing", "retrieve", "search", "upsert"]
 
 _SEARCHABLE = ("sku", "name", "item_id", "upc")
 
@@ -25,8 +25,9 @@ def _attribute(obj: dict[str, Any], name: str) -> str | None:
 def search(state: MerchantState, body: dict[str, Any]) -> dict[str, Any]:
     """SearchCatalogObjects with ``object_types`` and an ``exact_query``/``set_query``/``prefix_query``.
 
-    Attribute matching is case-insensitive (Square matches SKUs that way). Other query kinds are 400
-    ``INVALID_VALUE``: this emulator only needs lookups by attribute.
+    Attribute matching is case-insensitive (Square matches SKUs that way); an ``exact_query`` value also matches
+    partially, as Square documents it (``"sma"`` finds ``"Small"``), so a client wanting one SKU filters the
+    answer itself. Other query kinds are 400 ``INVALID_VALUE``: this emulator only needs lookups by attribute.
     """
     types = set(body.get("object_types") or ["ITEM"])
     begin = time_field(body.get("begin_time"), "begin_time")
@@ -37,7 +38,7 @@ def search(state: MerchantState, body: dict[str, Any]) -> dict[str, Any]:
         raise invalid("INVALID_VALUE", f"The emulator does not support {others[0]}.", f"query.{others[0]}")
     attribute: str | None = None
     wanted: set[str] = set()
-    starts = ""
+    starts = contains = ""
     for kind, part in (("exact_query", exact), ("set_query", values), ("prefix_query", prefix)):
         if part is None:
             continue
@@ -45,7 +46,7 @@ def search(state: MerchantState, body: dict[str, Any]) -> dict[str, Any]:
         if attribute not in _SEARCHABLE:
             raise invalid("INVALID_VALUE", f"Unsupported attribute {attribute!r}.", f"query.{kind}.attribute_name")
         if kind == "exact_query":
-            wanted = {str(part["attribute_value"]).lower()}
+            contains = str(part["attribute_value"]).lower()
         elif kind == "set_query":
             wanted = {str(v).lower() for v in part["attribute_values"]}
         else:
@@ -58,13 +59,33 @@ def search(state: MerchantState, body: dict[str, Any]) -> dict[str, Any]:
             continue
         if attribute is not None:
             value = (_attribute(obj, attribute) or "").lower()
-            if (wanted and value not in wanted) or (starts and not value.startswith(starts)):
+            if (wanted and value not in wanted) or (starts and not value.startswith(starts)) or contains not in value:
                 continue
         found.append(obj)
     chunk, cursor = page(found, body, default_limit=100, max_limit=1000)
     out: dict[str, Any] = {"objects": chunk}
     if cursor:
         out["cursor"] = cursor
+    return out
+
+
+def _parents(state: MerchantState, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ITEMs the variations among ``objects`` belong to, not already in ``objects``."""
+    parents = {o["item_variation_data"]["item_id"] for o in objects if o["type"] == "ITEM_VARIATION"} - {
+        o["id"] for o in objects
+    }
+    return [state.catalog[i] for i in sorted(parents) if i in state.catalog]
+
+
+def retrieve(state: MerchantState, object_id: str, include_related: bool) -> dict[str, Any]:
+    """RetrieveCatalogObject (``GET /v2/catalog/object/{object_id}``): one object, 404 ``NOT_FOUND`` if unknown
+    or deleted. With ``include_related_objects`` a variation brings its parent ITEM in ``related_objects``."""
+    obj = state.catalog.get(object_id)
+    if obj is None or obj.get("is_deleted"):
+        raise invalid("NOT_FOUND", f"Object with id {object_id} not found.", "object_id", status=404)
+    out: dict[str, Any] = {"object": obj}
+    if include_related:
+        out["related_objects"] = _parents(state, [obj])
     return out
 
 
@@ -76,10 +97,7 @@ def batch_retrieve(state: MerchantState, body: dict[str, Any]) -> dict[str, Any]
     objects = [state.catalog[i] for i in body["object_ids"] if i in state.catalog]
     out: dict[str, Any] = {"objects": objects}
     if body.get("include_related_objects"):
-        parents = {o["item_variation_data"]["item_id"] for o in objects if o["type"] == "ITEM_VARIATION"} - {
-            o["id"] for o in objects
-        }
-        out["related_objects"] = [state.catalog[i] for i in sorted(parents) if i in state.catalog]
+        out["related_objects"] = _parents(state, objects)
     return out
 
 

@@ -1,0 +1,102 @@
+"""Driver for tests/square/test_official_client.py: Square's ``squareup`` SDK, run in a child process.
+
+Usage: ``python -P official_client_driver.py SCENARIO JSON_ARGS``; prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from typing import Any
+
+from square import Square
+from square.core.api_error import ApiError
+
+
+def locations_and_search(client: Square, args: dict[str, Any]) -> Any:
+    locations = client.locations.list()
+    exact = client.catalog.search(
+        object_types=["ITEM_VARIATION"],
+        query={"set_query": {"attribute_name": "sku", "attribute_values": [args["sku"]]}},
+    )
+    partial = client.catalog.search(
+        object_types=["ITEM_VARIATION"],
+        query={"exact_query": {"attribute_name": "sku", "attribute_value": args["partial"]}},
+    )
+    return {
+        "locations": [loc.id for loc in locations.locations or []],
+        "exact": [o.id for o in exact.objects or []],
+        "partial": sorted(o.item_variation_data.sku for o in partial.objects or [] if o.type == "ITEM_VARIATION"),
+    }
+
+
+def retrieve(client: Square, args: dict[str, Any]) -> Any:
+    try:
+        got = client.catalog.object.get(args["object_id"], include_related_objects=True)
+    except ApiError as error:
+        return {"status": error.status_code, "body": error.body}
+    obj = got.object
+    return {
+        "id": obj.id,
+        "type": obj.type,
+        "sku": obj.item_variation_data.sku if obj.type == "ITEM_VARIATION" else None,
+        "related": [o.type for o in got.related_objects or []],
+    }
+
+
+def set_price(client: Square, args: dict[str, Any]) -> Any:
+    variation = client.catalog.object.get(args["object_id"]).object
+    data = variation.item_variation_data.model_dump(exclude_none=True)
+    data["price_money"] = {"amount": args["amount"], "currency": "USD"}
+    client.catalog.object.upsert(
+        idempotency_key=str(uuid.uuid4()),
+        object={
+            "type": "ITEM_VARIATION",
+            "id": variation.id,
+            "version": variation.version,
+            "item_variation_data": data,
+        },
+    )
+    again = client.catalog.object.get(args["object_id"]).object
+    return {"amount": again.item_variation_data.price_money.amount}
+
+
+def count(client: Square, args: dict[str, Any]) -> Any:
+    client.inventory.batch_create_changes(
+        idempotency_key=str(uuid.uuid4()),
+        changes=[
+            {
+                "type": "PHYSICAL_COUNT",
+                "physical_count": {
+                    "catalog_object_id": args["object_id"],
+                    "location_id": args["location_id"],
+                    "state": "IN_STOCK",
+                    "quantity": args["quantity"],
+                    "occurred_at": args["occurred_at"],
+                },
+            }
+        ],
+    )
+    pager = client.inventory.batch_get_counts(
+        catalog_object_ids=[args["object_id"]], location_ids=[args["location_id"]]
+    )
+    return {"counts": [(c.state, c.quantity) for c in pager]}
+
+
+def orders(client: Square, args: dict[str, Any]) -> Any:
+    found = client.orders.search(location_ids=[args["location_id"]])
+    got = client.orders.get(args["order_id"]).order
+    return {
+        "found": [o.id for o in found.orders or []],
+        "state": got.state,
+        "quantities": [line.quantity for line in got.line_items or []],
+    }
+
+
+SCENARIOS = {f.__name__: f for f in (locations_and_search, retrieve, set_price, count, orders)}
+
+if __name__ == "__main__":
+    scenario, raw = sys.argv[1], json.loads(sys.argv[2])
+    client = Square(token=raw.pop("token"), base_url=raw.pop("base_url"))
+    print(json.dumps(SCENARIOS[scenario](client, raw)))
