@@ -23,7 +23,7 @@ from omnibridge.cli.connectors import connectors_app
 from omnibridge.cli.db import db_app
 from omnibridge.cli.deadletters import deadletters_app
 from omnibridge.cli.demo import demo as _demo_command
-from omnibridge.cli.demo import emulator_app
+from omnibridge.cli.emulator import emulator as _emulator_command
 from omnibridge.cli.explain import explain as _explain_command
 from omnibridge.cli.files import files_app
 from omnibridge.cli.incidents import incidents as _incidents_command
@@ -100,7 +100,7 @@ app.command(name="incidents")(_incidents_command)
 app.command(name="verify")(_verify_command)
 app.command(name="run")(_run_command)
 app.command(name="demo")(_demo_command)
-app.add_typer(emulator_app, name="emulator")
+app.command(name="emulator")(_emulator_command)
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(listings_app, name="listings")
 app.add_typer(files_app, name="files")
