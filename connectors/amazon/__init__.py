@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.amazon.settings import AmazonSettings
-from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, EmulatorHook, EmulatorOptions, EmulatorServer
 
 if TYPE_CHECKING:
     from connectors.amazon.client import AmazonConnector
@@ -45,6 +45,13 @@ def create_client(settings: AmazonSettings) -> AmazonConnector:
     from connectors.amazon.client import AmazonConnector
 
     return AmazonConnector(settings)
+
+
+def serve_emulator(options: EmulatorOptions) -> EmulatorServer:
+    """The spec's emulator hook: ``omnibridge emulator amazon`` (imports the emulator only when called)."""
+    from connectors.amazon.emulator.serve import build
+
+    return build(options)
 
 
 connector = ConnectorSpec(
@@ -71,4 +78,10 @@ connector = ConnectorSpec(
         "through a signing SQS forwarder."
     ),
     docs_url="https://developer-docs.amazon.com/sp-api/",
+    emulator=EmulatorHook(
+        build=serve_emulator,
+        default_port=8803,
+        description="Amazon SP-API with LWA: every SKU listed at 0",
+        settings={"feed_processing_s": "seconds a JSON_LISTINGS_FEED stays IN_PROGRESS (default 0.5)"},
+    ),
 )

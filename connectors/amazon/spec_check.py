@@ -428,13 +428,13 @@ def validate_request(method: str, path: str, query: Query, headers: Mapping[str,
 
 def validate_recorded(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """Problems of recorded requests (rows of ``read_recorded``; only service ``"amazon"``), each prefixed with
-    the row number, method and path. Control-API rows (``/_control/...``) and downloads are skipped."""
+    the row number, method and path. Control-API rows (``/_emulator/...``) and downloads are skipped."""
     problems: list[str] = []
     for number, row in enumerate(records, start=1):
         if row.get("service", "amazon") != "amazon":
             continue
         method, path = str(row.get("method", "GET")), str(row.get("path", ""))
-        if path.startswith("/_control"):
+        if path.startswith("/_emulator"):
             continue
         found = validate_request(method, path, row.get("query") or {}, row.get("headers") or {}, row.get("body"))
         problems.extend(f"#{number} {method} {path}: {p}" for p in found)

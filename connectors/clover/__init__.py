@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.clover.settings import CloverSettings
-from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, EmulatorHook, EmulatorOptions, EmulatorServer
 
 if TYPE_CHECKING:
     from connectors.clover.client import CloverConnector
@@ -19,6 +19,13 @@ def create_client(settings: CloverSettings) -> CloverConnector:
     from connectors.clover.client import CloverConnector
 
     return CloverConnector(settings)
+
+
+def serve_emulator(options: EmulatorOptions) -> EmulatorServer:
+    """The spec's emulator hook: ``omnibridge emulator clover`` (imports the emulator only when called)."""
+    from connectors.clover.emulator.serve import build
+
+    return build(options)
 
 
 connector = ConnectorSpec(
@@ -44,4 +51,10 @@ connector = ConnectorSpec(
         "and prices. Respects Clover's 16 requests/s and 5 concurrent requests per token."
     ),
     docs_url="https://docs.clover.com/dev/reference/api-reference-overview",
+    emulator=EmulatorHook(
+        build=serve_emulator,
+        default_port=8804,
+        description="Clover REST v3: one merchant, the catalog at zero",
+        settings={},
+    ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.easypost.settings import EasyPostSettings
-from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, EmulatorHook, EmulatorOptions, EmulatorServer
 
 if TYPE_CHECKING:
     from connectors.easypost.client import EasyPostConnector
@@ -19,6 +19,13 @@ def create_client(settings: EasyPostSettings) -> EasyPostConnector:
     from connectors.easypost.client import EasyPostConnector
 
     return EasyPostConnector(settings)
+
+
+def serve_emulator(options: EmulatorOptions) -> EmulatorServer:
+    """The spec's emulator hook: ``omnibridge emulator easypost`` (imports the emulator only when called)."""
+    from connectors.easypost.emulator.serve import build
+
+    return build(options)
 
 
 connector = ConnectorSpec(
@@ -35,4 +42,10 @@ connector = ConnectorSpec(
         "trackers or by verified tracker.updated webhooks."
     ),
     docs_url="https://docs.easypost.com/docs",
+    emulator=EmulatorHook(
+        build=serve_emulator,
+        default_port=8805,
+        description="EasyPost v2: four carrier accounts, labels, trackers",
+        settings={},
+    ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.files.settings import FilesSettings
-from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, EmulatorHook, EmulatorOptions, EmulatorServer
 
 if TYPE_CHECKING:
     from connectors.files.client import FilesConnector
@@ -21,6 +21,13 @@ def create_client(settings: FilesSettings) -> FilesConnector:
     return FilesConnector(settings)
 
 
+def serve_emulator(options: EmulatorOptions) -> EmulatorServer:
+    """The spec's emulator hook: ``omnibridge emulator files`` (imports the emulator only when called)."""
+    from connectors.files.emulator import build
+
+    return build(options)
+
+
 connector = ConnectorSpec(
     id="files",
     label="ERP/WMS file feed",
@@ -34,4 +41,13 @@ connector = ConnectorSpec(
         "(a stock source, never written to); orders and shipments are exported to an outbox folder."
     ),
     docs_url=None,
+    emulator=EmulatorHook(
+        build=serve_emulator,
+        default_port=8806,
+        description="an ERP dropping count files in the profile's inbox",
+        settings={
+            "inbox": "count files are written here (default ${ERP_INBOX:-/srv/erp/inbox})",
+            "outbox": "omnibridge exports here (default ${ERP_OUTBOX:-/srv/erp/outbox})",
+        },
+    ),
 )

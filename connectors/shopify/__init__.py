@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.shopify.settings import ShopifySettings
-from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, EmulatorHook, EmulatorOptions, EmulatorServer
 
 if TYPE_CHECKING:
     from connectors.shopify.client import ShopifyClient
@@ -19,6 +19,13 @@ def create_client(settings: ShopifySettings) -> ShopifyClient:
     from connectors.shopify.client import ShopifyClient
 
     return ShopifyClient(settings)
+
+
+def serve_emulator(options: EmulatorOptions) -> EmulatorServer:
+    """The spec's emulator hook: ``omnibridge emulator shopify`` (imports the emulator only when called)."""
+    from connectors.shopify.emulator.serve import build
+
+    return build(options)
 
 
 connector = ConnectorSpec(
@@ -43,4 +50,10 @@ connector = ConnectorSpec(
     description="Shopify Admin GraphQL: available quantities per location (compare-and-set), orders, refunds, "
     "order cancellation (restocked, not refunded), product titles and variant prices, signed webhooks.",
     docs_url="https://shopify.dev/docs/api/admin-graphql",
+    emulator=EmulatorHook(
+        build=serve_emulator,
+        default_port=8801,
+        description="Shopify Admin GraphQL: three locations, the catalog at zero",
+        settings={},
+    ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.square.settings import SquareSettings
-from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, EmulatorHook, EmulatorOptions, EmulatorServer
 
 if TYPE_CHECKING:
     from connectors.square.client import SquareConnector
@@ -19,6 +19,13 @@ def create_client(settings: SquareSettings) -> SquareConnector:
     from connectors.square.client import SquareConnector
 
     return SquareConnector(settings)
+
+
+def serve_emulator(options: EmulatorOptions) -> EmulatorServer:
+    """The spec's emulator hook: ``omnibridge emulator square`` (imports the emulator only when called)."""
+    from connectors.square.emulator.serve import build
+
+    return build(options)
 
 
 connector = ConnectorSpec(
@@ -44,4 +51,10 @@ connector = ConnectorSpec(
         "webhooks."
     ),
     docs_url="https://developer.squareup.com/reference/square",
+    emulator=EmulatorHook(
+        build=serve_emulator,
+        default_port=8802,
+        description="Square: two stores, the catalog at zero",
+        settings={},
+    ),
 )

@@ -50,7 +50,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": ("omnibridge.cli.verify", "verify", "Check the ledger against itself, read-only."),
     "run": ("omnibridge.cli.run", "run", "Run omnibridge as a service: webhooks in, polls and read-backs."),
     "demo": ("omnibridge.cli.demo", "demo", "Play a merchant's day on local emulators of every built-in connector."),
-    "emulator": ("omnibridge.cli.demo", "emulator_app", "Run a vendor emulator on its own, to point a profile at it."),
+    "emulator": (
+        "omnibridge.cli.emulator",
+        "emulator",
+        "Run an installed connector's emulator on its own, to point a profile at it.",
+    ),
     "deadletters": (
         "omnibridge.cli.deadletters",
         "deadletters_app",

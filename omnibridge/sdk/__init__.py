@@ -27,6 +27,7 @@ from omnibridge.errors import (
     WebhookError,
 )
 from omnibridge.logs import get_logger, register_secret
+from omnibridge.sdk.emulator_hook import EmulatorHook, EmulatorOptions, EmulatorServer, EmulatorSettingError
 from omnibridge.sdk.http import (
     AmbiguousWriteError,
     ConnectorHttpClient,
@@ -85,6 +86,10 @@ __all__ = [
     "ConnectorRegistry",
     "ConnectorSpec",
     "CostBucket",
+    "EmulatorHook",
+    "EmulatorOptions",
+    "EmulatorServer",
+    "EmulatorSettingError",
     "FatalConnectorError",
     "HttpFatalError",
     "HttpRetriableError",

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from omnibridge.sdk.emulator_hook import EmulatorHook
 
 
 class ConnectorKind(StrEnum):
@@ -49,7 +52,8 @@ class ConnectorSpec:
     ``id`` is the name merchants write in their profile (``connector: shopify``); lowercase letters, digits,
     ``-`` and ``_``. ``settings_model`` is the pydantic model of the connector's profile section: every
     credential in it must be a ``SecretStr`` so it never reaches output. ``factory`` builds a live connector
-    from validated settings; its return type is connector-specific.
+    from validated settings; its return type is connector-specific. ``emulator`` says how ``omnibridge emulator
+    ID`` starts the connector's local fake of its vendor (``None``: the connector ships none).
     """
 
     id: str
@@ -62,6 +66,7 @@ class ConnectorSpec:
     description: str = ""
     docs_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    emulator: EmulatorHook | None = None
 
     def __post_init__(self) -> None:
         import re

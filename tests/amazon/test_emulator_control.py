@@ -1,4 +1,4 @@
-"""Amazon emulator, the control back door over HTTP (``/_control/``) and as the conformance EmulatorControl."""
+"""Amazon emulator, the control back door over HTTP (``/_emulator/``) and as the conformance EmulatorControl."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ def _control(seller: Seller, method: str, path: str, body: dict[str, Any] | None
 def test_http_control_seeds_listings_places_orders_and_reports_calls() -> None:
     seller = make_seller()
     seeded = _control(
-        seller, "POST", "/_control/listings", {"sku": "MUG-1", "title": "Mug", "price": "8.5", "quantity": 4}
+        seller, "POST", "/_emulator/listings", {"sku": "MUG-1", "title": "Mug", "price": "8.5", "quantity": 4}
     )
     assert seeded.json() == {"sku": "MUG-1", "title": "Mug", "price": "8.50", "quantity": 4}
-    order = _control(seller, "POST", "/_control/orders", {"sku": "MUG-1", "quantity": 3}).json()
+    order = _control(seller, "POST", "/_emulator/orders", {"sku": "MUG-1", "quantity": 3}).json()
     order_id = order["AmazonOrderId"]
-    assert _control(seller, "GET", "/_control/listings/MUG-1").json()["quantity"] == 1
-    shipped = _control(seller, "POST", f"/_control/orders/{order_id}/status", {"status": "Shipped"}).json()
+    assert _control(seller, "GET", "/_emulator/listings/MUG-1").json()["quantity"] == 1
+    shipped = _control(seller, "POST", f"/_emulator/orders/{order_id}/status", {"status": "Shipped"}).json()
     assert shipped["OrderStatus"] == "Shipped"
 
     async def api() -> None:
@@ -37,11 +37,11 @@ def test_http_control_seeds_listings_places_orders_and_reports_calls() -> None:
             await client.get(listing_path(), params={"marketplaceIds": MARKETPLACE})
 
     run(api)
-    calls = _control(seller, "GET", "/_control/calls").json()
+    calls = _control(seller, "GET", "/_emulator/calls").json()
     assert calls == {"calls": {"getListingsItem": 1}, "refused_requests": 0, "api_requests": 1}
-    state = _control(seller, "GET", "/_control/state").json()
+    state = _control(seller, "GET", "/_emulator/state").json()
     assert {listing["sku"] for listing in state["listings"]} == {SKU, "MUG-1"}
-    assert [n["NotificationType"] for n in _control(seller, "GET", "/_control/notifications").json()] == [
+    assert [n["NotificationType"] for n in _control(seller, "GET", "/_emulator/notifications").json()] == [
         "ORDER_CHANGE",
         "LISTINGS_ITEM_MFN_QUANTITY_CHANGE",
         "ORDER_CHANGE",
@@ -50,8 +50,8 @@ def test_http_control_seeds_listings_places_orders_and_reports_calls() -> None:
 
 def test_http_control_injects_failures_and_explains_bad_input() -> None:
     seller = make_seller()
-    assert _control(seller, "POST", "/_control/fail-next", {"status": 503, "count": 2}).status_code == 200
-    assert _control(seller, "POST", "/_control/lose-next-response", {}).json() == {"lose_next": 1}
+    assert _control(seller, "POST", "/_emulator/fail-next", {"status": 503, "count": 2}).status_code == 200
+    assert _control(seller, "POST", "/_emulator/lose-next", {}).json() == {"lose_next": 1}
 
     async def api() -> list[int]:
         async with seller.client() as client:
@@ -60,15 +60,15 @@ def test_http_control_injects_failures_and_explains_bad_input() -> None:
             ]
 
     assert run(api) == [503, 503, 200]
-    missing = _control(seller, "POST", "/_control/orders", {"quantity": 1})
+    missing = _control(seller, "POST", "/_emulator/orders", {"quantity": 1})
     assert (missing.status_code, missing.json()) == (400, {"error": "missing field 'sku'"})
-    unknown = _control(seller, "GET", "/_control/listings/NOPE")
+    unknown = _control(seller, "GET", "/_emulator/listings/NOPE")
     assert unknown.status_code == 404
-    knobs = _control(seller, "POST", "/_control/knobs", {"webhooks": {"duplicate_next": 2}}).json()
+    knobs = _control(seller, "POST", "/_emulator/knobs", {"webhooks": {"duplicate_next": 2}}).json()
     assert knobs["webhooks"]["duplicate_next"] == 2
     assert seller.emu.webhooks.knobs.duplicate_next == 2
-    assert _control(seller, "POST", "/_control/knobs", {"webhooks": {"nope": 1}}).status_code == 400
-    bad_status = _control(seller, "POST", "/_control/orders", {"sku": SKU, "status": "Lost"})
+    assert _control(seller, "POST", "/_emulator/knobs", {"webhooks": {"nope": 1}}).status_code == 400
+    bad_status = _control(seller, "POST", "/_emulator/orders", {"sku": SKU, "status": "Lost"})
     assert bad_status.status_code == 400
     assert "Lost" in bad_status.json()["error"]
 

@@ -216,7 +216,7 @@ def test_feed_message_problems_name_the_message_and_field() -> None:
 
 def test_validate_recorded_prefixes_rows_and_skips_control_and_other_services() -> None:
     rows: list[dict[str, Any]] = [
-        {"service": "amazon", "method": "GET", "path": "/_control/state", "query": {}, "headers": {}, "body": None},
+        {"service": "amazon", "method": "GET", "path": "/_emulator/state", "query": {}, "headers": {}, "body": None},
         {"service": "square", "method": "GET", "path": "/v2/locations", "query": {}, "headers": {}, "body": None},
         {
             "service": "amazon",

@@ -120,7 +120,7 @@ def test_example_new_channels_load_with_the_emulator_defaults() -> None:
     channels = {channel.id: channel for channel in load_profile(EXAMPLE, env={}).channels}
     amazon = channels["amazon"].settings
     assert isinstance(amazon, AmazonSettings)
-    assert str(amazon.endpoint) == "http://127.0.0.1:8805/"
+    assert str(amazon.endpoint) == "http://127.0.0.1:8803/"
     assert amazon.feed_threshold == 50
     assert channels["amazon"].mappings.location_map["DEFAULT"] == "den-wh"
     clover = channels["clover"].settings
@@ -137,7 +137,7 @@ def test_example_new_channels_load_with_the_emulator_defaults() -> None:
     assert channels["erp"].mappings.location_map["DEN"] == "den-wh"
     parcels = channels["parcels"].settings
     assert isinstance(parcels, EasyPostSettings)
-    assert str(parcels.base_url) == "http://127.0.0.1:8804/v2"
+    assert str(parcels.base_url) == "http://127.0.0.1:8805/v2"
 
 
 def test_example_new_channels_take_credentials_from_the_environment() -> None:

@@ -67,8 +67,34 @@ def test_json_is_one_object_with_latency_per_event(monkeypatch: pytest.MonkeyPat
     assert event["channels"][0]["ms"] == 42.0
 
 
-def test_emulator_commands_cover_every_built_in_connector() -> None:
-    result = CliRunner().invoke(app, ["emulator", "--help"])
+def test_emulator_lists_every_built_in_connector_from_the_registry() -> None:
+    result = CliRunner().invoke(app, ["emulator"])
     assert result.exit_code == 0
-    for name in ("shopify", "square", "amazon", "clover", "easypost"):
+    for name in ("shopify", "square", "amazon", "clover", "easypost", "files", "acme-wms"):
         assert name in result.stdout
+
+
+def test_emulator_names_an_unknown_connector_and_an_unknown_setting() -> None:
+    unknown = CliRunner().invoke(app, ["emulator", "nope"])
+    assert unknown.exit_code == 1
+    assert "no connector 'nope' is installed; connectors with an emulator: " in unknown.stderr
+    bad = CliRunner().invoke(app, ["emulator", "shopify", "--set", "latency=3"])
+    assert bad.exit_code == 1
+    assert "unknown emulator setting 'latency'" in bad.stderr
+    assert "Traceback" not in unknown.stderr + bad.stderr
+
+
+@pytest.mark.anyio
+async def test_a_third_party_connector_emulator_runs_through_its_spec() -> None:
+    import httpx
+
+    from omnibridge.cli.emulator import build_emulator
+    from omnibridge.sdk.emulator import free_port, run_server
+
+    port = free_port()
+    server, chosen = build_emulator("acme-wms", port=port, settings={"warehouse": "WH7"})
+    assert chosen == port
+    async with run_server(server.app, port=port), httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        answer = await http.get("/v1/warehouses/WH7/locations", headers={"X-Api-Key": "acme-emulator-key"})
+    assert answer.status_code == 200
+    assert answer.json()["locations"]

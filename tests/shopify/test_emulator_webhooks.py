@@ -169,13 +169,13 @@ def test_control_endpoints_drive_the_shop() -> None:
             assert bad.status_code == 422
             assert "NOPE" in bad.json()["error"]
             knobs = (
-                await http.put(
+                await http.post(
                     "/_emulator/knobs", json={"error_rate": 0.0, "fail_next": 1, "webhooks": {"duplicate_next": 1}}
                 )
             ).json()
             assert knobs["fail_next"] == 1
             assert knobs["webhooks"]["duplicate_next"] == 1
-            assert (await http.put("/_emulator/webhook_url", json={"url": "http://elsewhere.test/hooks"})).json() == {
+            assert (await http.post("/_emulator/webhook-url", json={"url": "http://elsewhere.test/hooks"})).json() == {
                 "url": "http://elsewhere.test/hooks"
             }
             redelivered = (await http.post("/_emulator/webhooks/redeliver", json={"topic": "orders/create"})).json()

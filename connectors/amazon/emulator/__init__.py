@@ -140,22 +140,22 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
 
 Control API over HTTP (no auth, JSON in/out; 400 ``{"error": "..."}`` on bad input)::
 
-    GET  /_control/state                         listings, orders, feeds, calls, refused_requests
-    GET  /_control/calls                         {"calls": {...}, "refused_requests": n, "api_requests": n}
-    GET  /_control/listings/{sku}                {"sku","title","price","quantity"} (404 when unknown)
-    POST /_control/listings                      {"sku","title"?,"price"?,"quantity"?}
-    POST /_control/orders                        {"sku","quantity"?,"status"?,"price"?} → {"AmazonOrderId"}
-    POST /_control/orders/{orderId}/status       {"status"} → the Order
-    GET  /_control/feeds                         [Feed]
-    POST /_control/feeds/process                 finish pending feeds now
-    GET  /_control/notifications                 [notification bodies]
-    POST /_control/fail-next                     {"status", "count"?}
-    POST /_control/lose-next-response            {"count"?}
-    POST /_control/notification-url              {"url"}
-    POST /_control/knobs                         any of latency_ms [lo, hi], error_rate, webhooks{duplicate_next,
+    GET  /_emulator/state                         listings, orders, feeds, calls, refused_requests
+    GET  /_emulator/calls                         {"calls": {...}, "refused_requests": n, "api_requests": n}
+    GET  /_emulator/listings/{sku}                {"sku","title","price","quantity"} (404 when unknown)
+    POST /_emulator/listings                      {"sku","title"?,"price"?,"quantity"?}
+    POST /_emulator/orders                        {"sku","quantity"?,"status"?,"price"?} → {"AmazonOrderId"}
+    POST /_emulator/orders/{orderId}/status       {"status"} → the Order
+    GET  /_emulator/feeds                         [Feed]
+    POST /_emulator/feeds/process                 finish pending feeds now
+    GET  /_emulator/notifications                 [notification bodies]
+    POST /_emulator/fail-next                     {"status", "count"?}
+    POST /_emulator/lose-next                     {"count"?}
+    POST /_emulator/webhook-url                   {"url"}
+    POST /_emulator/knobs                         any of latency_ms [lo, hi], error_rate, webhooks{duplicate_next,
                                                  duplicate_rate, delay_s, fail_first_attempts, max_attempts,
                                                  retry_backoff_s} → the current knobs
-    POST /_control/drain                         wait for queued deliveries
+    POST /_emulator/drain                         wait for queued deliveries
 
 With ``OMNIBRIDGE_RECORD_REQUESTS`` set every request (LWA, SP-API and the S3 PUT with the uploaded document
 as body) is appended to that file with service ``"amazon"`` and the path as sent (still percent-encoded, so a SKU

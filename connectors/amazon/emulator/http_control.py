@@ -1,4 +1,4 @@
-"""HTTP control API of the Amazon emulator under ``/_control/`` (no auth; JSON in, JSON out).
+"""HTTP control API of the Amazon emulator under ``/_emulator/`` (no auth; JSON in, JSON out).
 
 Mirrors :class:`~connectors.amazon.emulator.AmazonControl` so the demo and a person with curl can drive a running
 emulator (routes listed in the package docstring). A bad request is 400 ``{"error": "..."}``; an unknown SKU or
@@ -96,7 +96,7 @@ def _wrap(action: _Action) -> Callable[[Request], Awaitable[Response]]:
 
 
 def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
-    """The ``/_control/`` routes bound to ``emu``."""
+    """The ``/_emulator/`` routes bound to ``emu``."""
     control = emu.control
 
     def seed(body: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -140,31 +140,31 @@ def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
         return {"deliveries": len(emu.webhooks.deliveries)}
 
     actions: list[tuple[str, str, _Action]] = [
-        ("GET", "/_control/state", lambda body, req: _snapshot(emu)),
+        ("GET", "/_emulator/state", lambda body, req: _snapshot(emu)),
         (
             "GET",
-            "/_control/calls",
+            "/_emulator/calls",
             lambda body, req: {
                 "calls": control.calls(),
                 "refused_requests": control.refused_requests(),
                 "api_requests": control.api_requests(),
             },
         ),
-        ("GET", "/_control/listings/{sku:path}", lambda body, req: _listing(emu, str(req.path_params["sku"]))),
-        ("POST", "/_control/listings", seed),
-        ("POST", "/_control/orders", order),
+        ("GET", "/_emulator/listings/{sku:path}", lambda body, req: _listing(emu, str(req.path_params["sku"]))),
+        ("POST", "/_emulator/listings", seed),
+        ("POST", "/_emulator/orders", order),
         (
             "POST",
-            "/_control/orders/{order_id}/status",
+            "/_emulator/orders/{order_id}/status",
             lambda body, req: control.set_order_status(str(req.path_params["order_id"]), str(body["status"])),
         ),
-        ("GET", "/_control/feeds", lambda body, req: control.feeds()),
-        ("POST", "/_control/feeds/process", process),
-        ("GET", "/_control/notifications", lambda body, req: control.notifications()),
-        ("POST", "/_control/fail-next", fail_next),
-        ("POST", "/_control/lose-next-response", lose),
-        ("POST", "/_control/notification-url", notification_url),
-        ("POST", "/_control/knobs", lambda body, req: _knobs(emu, body)),
-        ("POST", "/_control/drain", drain),
+        ("GET", "/_emulator/feeds", lambda body, req: control.feeds()),
+        ("POST", "/_emulator/feeds/process", process),
+        ("GET", "/_emulator/notifications", lambda body, req: control.notifications()),
+        ("POST", "/_emulator/fail-next", fail_next),
+        ("POST", "/_emulator/lose-next", lose),
+        ("POST", "/_emulator/webhook-url", notification_url),
+        ("POST", "/_emulator/knobs", lambda body, req: _knobs(emu, body)),
+        ("POST", "/_emulator/drain", drain),
     ]
     return [Route(path, _wrap(action), methods=[method]) for method, path, action in actions]

@@ -49,7 +49,7 @@ Control API (no auth, JSON):
                                            unless ``notify`` is false: seeding)
 ``POST /_emulator/sale``                   ``{"lines":[{"sku","quantity"}]}`` → ``{"order"}``: POS sale
 ``POST /_emulator/orders/{id}/refund``     ``{"line_id"}`` → ``{"order"}``: refund one line, notifies ``O:``
-``POST /_emulator/notification-url``       ``{"url"}``
+``POST /_emulator/webhook-url``            ``{"url"}``
 ``POST /_emulator/knobs``                  any of ``latency_ms``, ``error_rate``, ``fail_next{status,count}``,
                                            ``lose_next_response`` (count), ``requests_per_second``,
                                            ``concurrent_limit`` → the current knobs

@@ -1,4 +1,4 @@
-"""Serve the Clover emulator: ``python -m connectors.clover.emulator [--port 8803] [--notification-url URL]``.
+"""Serve the Clover emulator: ``python -m connectors.clover.emulator [--port 8804] [--notification-url URL]``.
 
 Prints the connector settings that point at it. ``--seed`` adds three demo items with stock.
 """
@@ -21,7 +21,7 @@ DEMO_ITEMS = (
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m connectors.clover.emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8803)
+    parser.add_argument("--port", type=int, default=8804)
     parser.add_argument("--notification-url", default=None, help="where notifications are POSTed (X-Clover-Auth)")
     parser.add_argument("--seed", action="store_true", help="add demo items with stock")
     args = parser.parse_args(argv)

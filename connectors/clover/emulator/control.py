@@ -146,7 +146,7 @@ def control_routes(emu: CloverEmulator) -> list[BaseRoute]:
             "/_emulator/orders/{order_id}/refund",
             lambda body, req: {"order": emu.refund_line(req.path_params["order_id"], str(body["line_id"]))},
         ),
-        ("POST", "/_emulator/notification-url", notification_url),
+        ("POST", "/_emulator/webhook-url", notification_url),
         ("POST", "/_emulator/knobs", lambda body, req: _knobs(emu, body)),
         ("POST", "/_emulator/drain", drain),
     ]

@@ -1,6 +1,6 @@
-"""Serve the EasyPost emulator: ``python -m connectors.easypost.emulator --port 8804 [--webhook-url URL]``.
+"""Serve the EasyPost emulator: ``python -m connectors.easypost.emulator --port 8805 [--webhook-url URL]``.
 
-Point a profile at it with ``base_url: http://127.0.0.1:8804/v2`` and the printed key and webhook secret;
+Point a profile at it with ``base_url: http://127.0.0.1:8805/v2`` and the printed key and webhook secret;
 drive it through ``/_emulator/...`` (see :mod:`connectors.easypost.emulator`). Ctrl-C stops it.
 """
 
@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     defaults = EasyPostEmulatorConfig()
     parser = argparse.ArgumentParser(prog="python -m connectors.easypost.emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8804)
+    parser.add_argument("--port", type=int, default=8805)
     parser.add_argument("--api-key", default=defaults.api_key)
     parser.add_argument("--webhook-secret", default=defaults.webhook_secret)
     parser.add_argument("--webhook-url", default=None, help="where tracker.* Events are POSTed (default: kept only)")

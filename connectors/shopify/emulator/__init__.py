@@ -44,8 +44,8 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
                                          -> REST fulfillment (fulfillments/create), as staff "Mark as fulfilled"
     GET  /_emulator/state                -> locations, products, levels, orders, calls, throttle status, webhooks
     GET  /_emulator/listing?sku=A        -> {"sku", "title", "price", "currency"}  (also emu.listing(sku))
-    GET|PUT /_emulator/webhook_url       {"url": "http://127.0.0.1:8080/webhooks/shopify"}
-    GET|PUT /_emulator/knobs             {"latency_ms": [0, 50], "error_rate": 0.1, "fail_next": 2,
+    GET|POST /_emulator/webhook-url      {"url": "http://127.0.0.1:8080/webhooks/shopify"}
+    GET|POST /_emulator/knobs            {"latency_ms": [0, 50], "error_rate": 0.1, "fail_next": 2,
                                           "bucket_size": 100, "restore_rate": 10,
                                           "webhooks": {"duplicate_next": 1, "duplicate_rate": 0.0, "delay_s": [0, 2],
                                                        "fail_first_attempts": 2, "max_attempts": 8,

@@ -81,7 +81,7 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
         return str(request.path_params["order_id"])
 
     def knobs(data: dict[str, Any], request: Request) -> dict[str, Any]:
-        if request.method == "PUT":
+        if request.method == "POST":
             if "latency_ms" in data:
                 low, high = data["latency_ms"]
                 emu.knobs.latency_ms = (float(low), float(high))
@@ -109,7 +109,7 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
         }
 
     def webhook_url(data: dict[str, Any], request: Request) -> dict[str, Any]:
-        if request.method == "PUT":
+        if request.method == "POST":
             emu.set_webhook_url(data.get("url"))
         return {"url": emu.webhooks.url}
 
@@ -169,8 +169,8 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
         "/_emulator/orders/{order_id:path}/fulfill": (fulfill, ["POST"]),
         "/_emulator/state": (lambda d, r: emu.snapshot(), ["GET"]),
         "/_emulator/listing": (listing, ["GET"]),
-        "/_emulator/webhook_url": (webhook_url, ["GET", "PUT"]),
-        "/_emulator/knobs": (knobs, ["GET", "PUT"]),
+        "/_emulator/webhook-url": (webhook_url, ["GET", "POST"]),
+        "/_emulator/knobs": (knobs, ["GET", "POST"]),
         "/_emulator/webhooks/redeliver": (redeliver, ["POST"]),
     }
     return [Route(path, endpoint(action), methods=methods) for path, (action, methods) in routes.items()]

@@ -48,7 +48,7 @@ Control API (no auth, JSON):
 ``POST /_emulator/receive``                ``{"location_id","sku","quantity"}``: NONE→IN_STOCK adjustment
 ``POST /_emulator/physical-count``         ``{"location_id","sku","quantity"}``: a stock take
 ``POST /_emulator/orders/{id}/state``      ``{"state"}`` (e.g. CANCELED) → ``{"order"}``, fires order.updated
-``POST /_emulator/notification-url``       ``{"url"}``: the subscribed webhook URL
+``POST /_emulator/webhook-url``            ``{"url"}``: the subscribed webhook URL
 ``POST /_emulator/redeliver``              ``{"event_type"?}``: resend the last delivery (same event_id)
 ``POST /_emulator/knobs``                  any of ``latency_ms``, ``error_rate``, ``fail_next``,
                                            ``requests_per_second``, ``burst``, ``webhooks{duplicate_next,

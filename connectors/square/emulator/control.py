@@ -182,7 +182,7 @@ def control_routes(emu: SquareEmulator) -> list[BaseRoute]:
             "/_emulator/orders/{order_id}/state",
             lambda body, req: {"order": emu.set_order_state(req.path_params["order_id"], str(body["state"]))},
         ),
-        ("POST", "/_emulator/notification-url", notification_url),
+        ("POST", "/_emulator/webhook-url", notification_url),
         ("POST", "/_emulator/redeliver", redeliver),
         ("POST", "/_emulator/knobs", lambda body, req: _knobs(emu, body)),
         ("POST", "/_emulator/drain", drain),
