@@ -16,7 +16,6 @@ from omnibridge.store import Store
 from omnibridge.sync.listed import NOT_LISTED
 from omnibridge.sync.reconcile import available_by_location
 
-
 UNKNOWN = "unknown (never counted)"
 UNKNOWN_WHY = "the ledger has never counted or received stock here: nothing is written (see 'omnibridge onboard')"
 

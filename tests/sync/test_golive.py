@@ -130,7 +130,8 @@ async def test_ordinary_lowering_and_small_channels_are_not_held(store: Store) -
     for sku in names[:2]:
         count(store, sku, "wh", 4)  # 2 of 10 lowered: 20 %, the limit, not above it
     report = await engine.sync_once()
-    assert report.ok and [web.levels[(sku, "W")] for sku in names[:3]] == [4, 4, 10]
+    assert report.ok
+    assert [web.levels[(sku, "W")] for sku in names[:3]] == [4, 4, 10]
 
     tiny = FakeChannel(["T"])
     tiny.levels = {(sku, "T"): 10 for sku in names[5:9]}
@@ -154,5 +155,7 @@ async def test_the_dry_run_lists_every_write_and_writes_nothing(store: Store) ->
     assert [(w.sku, w.location_id, w.shown, w.target, w.rule) for w in planned.writes] == [("A", "wh", 10, 4, "pool")]
     assert "available 4 at wh" in planned.writes[0].why
     assert planned.never_counted == [("C", "wh")]
-    assert web.calls["push_levels"] == 0 and web.calls["pull_events"] == 0
-    assert store.known_levels("web", SKUS) == {} and store.pending_pushes() == []
+    assert web.calls["push_levels"] == 0
+    assert web.calls["pull_events"] == 0
+    assert store.known_levels("web", SKUS) == {}
+    assert store.pending_pushes() == []
