@@ -29,6 +29,7 @@ from omnibridge.cli.files import files_app
 from omnibridge.cli.incidents import incidents as _incidents_command
 from omnibridge.cli.inventory import inventory_app
 from omnibridge.cli.listings import listings_app
+from omnibridge.cli.onboard import onboard as _onboard_command
 from omnibridge.cli.run import run as _run_command
 from omnibridge.cli.shipments import shipments_app
 from omnibridge.cli.sync import sync as _sync_command
@@ -96,6 +97,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(db_app, name="db")
 app.command(name="sync")(_sync_command)
 app.command(name="explain")(_explain_command)
+app.command(name="onboard")(_onboard_command)
 app.command(name="incidents")(_incidents_command)
 app.command(name="verify")(_verify_command)
 app.command(name="run")(_run_command)
