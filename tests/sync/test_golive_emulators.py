@@ -14,6 +14,7 @@ from omnibridge.cli.onboard import _channel_openings
 from omnibridge.cli.sync import run_dry_run, run_sync_once
 from omnibridge.config import load_profile
 from omnibridge.demo import world
+from omnibridge.demo.catalog import DEMO_LOCATIONS, demo_products
 from omnibridge.onboard import apply_onboarding, plan_onboarding
 from omnibridge.sdk.emulator import free_port, run_server
 from omnibridge.store import open_store
@@ -56,9 +57,9 @@ async def test_first_sync_dry_run_and_onboarding_on_emulators(tmp_path: Path, mo
         settings=world.DemoSettings(),
     )
     with open_store(load_profile(profile).store_url) as store:  # a new database with the catalog, no stock yet
-        for location in world.DEMO_LOCATIONS:
+        for location in DEMO_LOCATIONS:
             store.upsert_location(location)
-        for product in world.demo_products():
+        for product in demo_products():
             store.upsert_product(product)
 
     async with run_server(shopify.app, port=ports[0]), run_server(square.app, port=ports[1]):
