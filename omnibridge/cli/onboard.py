@@ -12,6 +12,7 @@ import typer
 from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE, LoadedProfile
 from omnibridge.errors import OmnibridgeError
+from omnibridge.logs import configure_logging
 from omnibridge.onboard import (
     OnboardInputError,
     OnboardPlan,
@@ -104,6 +105,7 @@ def onboard(
 ) -> None:
     """Take the opening stock of every position the ledger has never counted from files or channels; record it
     as counts with --apply (running it again changes nothing). Count files win over channels; see docs/go-live.md."""
+    configure_logging(level="WARNING")
     if not from_channel and not from_file:
         typer.echo("error: name a source: --from-file PATH (a count CSV) or --from-channel CHANNEL", err=True)
         raise typer.Exit(2)

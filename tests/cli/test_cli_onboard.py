@@ -79,3 +79,18 @@ def test_the_cli_plans_then_applies_then_finds_everything_already_there(write: W
     assert (again["counts"]["applied"], again["counts"]["already_there"]) == (0, 2)
     explained = runner.invoke(app, ["inventory", "show", "A", "--json", "--profile", str(profile)])
     assert json.loads(explained.stdout)["totals"]["available"] == 10
+
+
+def test_explain_shows_a_never_counted_location_as_unknown() -> None:
+    from omnibridge.cli.explain import render_allocations
+    from omnibridge.policy import Allocation
+
+    allocations = [
+        Allocation("web", "wh", 0, "pool", "available 0 at wh: nothing to show"),
+        Allocation("web", "shop", 4, "pool", "available 4 at shop"),
+    ]
+    text = render_allocations("A", allocations, {"shop": 4}, unknown=["wh"])
+    wh, shop = text.splitlines()[2:]
+    assert "unknown (never counted)" in wh
+    assert "nothing is written" in wh
+    assert "unknown" not in shop
