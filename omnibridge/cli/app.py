@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "validate",
         "Check a merchant profile and every file it references; print each problem with its file and line.",
     ),
+    "onboard": (
+        "omnibridge.cli.onboard",
+        "onboard",
+        "Take each location's opening stock from a count file or a channel: plan, then --apply.",
+    ),
     "check": (
         "omnibridge.cli.check",
         "check",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,14 +16,22 @@ from omnibridge.store import Store
 from omnibridge.sync.listed import NOT_LISTED
 from omnibridge.sync.reconcile import available_by_location
 
+UNKNOWN = "unknown (never counted)"
+UNKNOWN_WHY = "the ledger has never counted or received stock here: nothing is written (see 'omnibridge onboard')"
 
-def render_allocations(title: str, allocations: list[Allocation], available: dict[str, int]) -> str:
-    """A plain-text table: one line per (channel, location) with the quantity, the rule and the reason."""
+
+def render_allocations(
+    title: str, allocations: list[Allocation], available: dict[str, int], unknown: Collection[str] = ()
+) -> str:
+    """A plain-text table: one line per (channel, location) with the quantity, the rule and the reason; a location
+    in ``unknown`` (never counted) shows ``unknown (never counted)`` instead of a quantity."""
     if not allocations:
         return f"{title}\nno enabled sales channel in the profile: nothing to show"
     headers = ("CHANNEL", "LOCATION", "AVAILABLE", "SHOW", "RULE", "WHY")
     rows = [
         (a.channel, a.location_id, str(available.get(a.location_id, 0)), str(a.quantity), a.rule, a.explanation)
+        if a.location_id not in unknown
+        else (a.channel, a.location_id, UNKNOWN, "-", "unknown", UNKNOWN_WHY)
         for a in allocations
     ]
     widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers) - 1)]
@@ -64,6 +73,8 @@ def explain(
         # what the sync engine plans from: the ledger's available minus channels' committed counts
         available = available_by_location(store, sku)
         not_listed = unlisted_channels(store, sku)
+        counted = {location_id for _, location_id in store.known_positions([sku])}
+    unknown = sorted({location.id for location in loaded.locations} - counted)
     planner = AvailabilityPlanner(loaded.availability, feeds_for_profile(loaded))
     allocations = planner.explain(sku, available)
     group = planner.group(sku)
@@ -75,6 +86,7 @@ def explain(
             "group": group,
             "available": available,
             "not_listed": not_listed,
+            "unknown_locations": unknown,
             "allocations": [
                 {
                     "channel": a.channel,
@@ -82,6 +94,7 @@ def explain(
                     "quantity": a.quantity,
                     "rule": a.rule,
                     "explanation": a.explanation,
+                    "unknown": a.location_id in unknown,
                 }
                 for a in allocations
             ],
@@ -89,6 +102,6 @@ def explain(
         typer.echo(json.dumps(document, indent=2))
         return
     title = f"{sku}: {loaded.availability.mode} mode, SKU group '{group}'"
-    typer.echo(render_allocations(title, allocations, available))
+    typer.echo(render_allocations(title, allocations, available, unknown))
     for channel, summary in not_listed.items():
         typer.echo(f"not listed on {channel}: {summary}")

@@ -14,12 +14,13 @@ from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.errors import OmnibridgeError
 from omnibridge.store import Incident
 
-KINDS = ("drift", "oversell", "not_listed", "verify")
+KINDS = ("drift", "oversell", "not_listed", "verify", "mass_change")
 
 
 def incidents(
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only 'drift', 'oversell', 'not_listed' or 'verify' incidents.")
+        str | None,
+        typer.Option("--kind", help="Only 'drift', 'oversell', 'not_listed', 'verify' or 'mass_change' incidents."),
     ] = None,
     sku: Annotated[str | None, typer.Option("--sku", help="Only incidents about this SKU.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many (oldest first).")] = 200,

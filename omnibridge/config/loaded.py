@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 # AvailabilityPolicy through schema: schema must load before omnibridge.config.availability (which builds on it).
-from omnibridge.config.schema import AvailabilityPolicy, MerchantSection
+from omnibridge.config.schema import AvailabilityPolicy, GuardSection, MerchantSection
 from omnibridge.config.store_url import mask_store_url
 from omnibridge.models import Location, OrderStatus
 from omnibridge.sdk.metadata import ConnectorSpec
@@ -64,6 +64,8 @@ class LoadedChannel:
     enabled: bool = True
     priority: int = 0
     drift: Literal["ledger", "channel", "alert"] = "ledger"
+    guard: GuardSection = field(default_factory=GuardSection)
+    """The mass-change guard's thresholds (:mod:`omnibridge.sync.guard`)."""
 
 
 @dataclass(frozen=True)

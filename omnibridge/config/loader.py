@@ -90,7 +90,7 @@ def load_profile(
             continue
         channel = load_channel(ctx, source, index, section, discover, location_ids)
         if channel is not None:
-            loaded_channels.append(replace(channel, drift=section.drift))
+            loaded_channels.append(replace(channel, drift=section.drift, guard=section.guard))
 
     availability = profile.availability if profile is not None else _salvage_availability(raw)
     if availability is not None:

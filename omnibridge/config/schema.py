@@ -169,6 +169,23 @@ class LocationSection(Section):
     active: bool = True
 
 
+class GuardSection(Section):
+    """``channels[].guard:`` -- the mass-change guard (see docs/go-live.md): a sync pass that would lower more
+    than ``max_lowered_share`` of the positions the channel shows in stock, or set more than
+    ``max_zeroed_share`` of them to 0, is held for that channel until approved. A channel showing fewer than
+    ``min_stocked_positions`` positions in stock is never held."""
+
+    max_lowered_share: float = Field(
+        default=0.2, ge=0, le=1, description="a share between 0 and 1 of the positions in stock (default 0.2)"
+    )
+    max_zeroed_share: float = Field(
+        default=0.2, ge=0, le=1, description="a share between 0 and 1 of the positions in stock (default 0.2)"
+    )
+    min_stocked_positions: int = Field(
+        default=5, ge=0, description="a whole number of positions, 0 or more (default 5)"
+    )
+
+
 class ChannelSection(Section):
     """One entry of ``channels:``: a sales channel served by one connector."""
 
@@ -182,6 +199,10 @@ class ChannelSection(Section):
         default="ledger",
         description="what to do when the channel shows a quantity the ledger does not explain: 'ledger' "
         "(overwrite it), 'channel' (record the change it made in the ledger) or 'alert' (only report it)",
+    )
+    guard: Annotated[GuardSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=GuardSection,
+        description="a 'guard:' mapping with max_lowered_share, max_zeroed_share, min_stocked_positions",
     )
 
 

@@ -61,6 +61,28 @@ def positions(session: Session, sku: str) -> list[InventoryPosition]:
     return [position_from_row(row) for row in rows]
 
 
+ESTABLISHING_KINDS: frozenset[MovementKind] = frozenset(
+    {MovementKind.COUNT, MovementKind.RECEIPT, MovementKind.ADJUSTMENT, MovementKind.TRANSFER_IN}
+)
+"""The movements that make a position *known*: a person or a stock source said what is there (a count) or put
+stock there on purpose (a receipt, an adjustment, a transfer in). A position with none of them is *unknown*, not
+zero: a sale, an order's commitment, a return or a reservation there says nothing about what is on the shelf."""
+
+
+def established_positions(session: Session, skus: list[str]) -> set[tuple[str, str]]:
+    """The ``(sku, location_id)`` positions among ``skus`` that have an :data:`ESTABLISHING_KINDS` movement."""
+    found: set[tuple[str, str]] = set()
+    kinds = sorted(kind.value for kind in ESTABLISHING_KINDS)
+    for start in range(0, len(skus), 500):
+        query = (
+            sa.select(MOVEMENTS.c.sku, MOVEMENTS.c.location_id)
+            .where(MOVEMENTS.c.sku.in_(skus[start : start + 500]), MOVEMENTS.c.kind.in_(kinds))
+            .distinct()
+        )
+        found.update((row.sku, row.location_id) for row in session.execute(query))
+    return found
+
+
 def movements(session: Session, sku: str, location_id: str | None = None) -> list[RecordedMovement]:
     """The movements recorded for ``sku`` (at one location if given), in the order they were recorded."""
     query = sa.select(MOVEMENTS).where(MOVEMENTS.c.sku == sku)

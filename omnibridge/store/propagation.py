@@ -140,6 +140,13 @@ def known_levels(session: Session, channel: str, skus: Iterable[str]) -> dict[Le
     return found
 
 
+def stocked_positions(session: Session, channel: str) -> int:
+    """How many positions ``channel`` was last seen showing above 0 (what it is known to show where never seen)."""
+    shown = sa.func.coalesce(CHANNEL_LEVELS.c.shown, CHANNEL_LEVELS.c.quantity)
+    query = sa.select(sa.func.count()).where(CHANNEL_LEVELS.c.channel == channel, shown > 0)
+    return int(session.execute(query).scalar_one())
+
+
 def remember_levels(session: Session, channel: str, levels: Mapping[LevelKey, LevelNote], now: datetime) -> None:
     """Upsert what ``channel`` is known to show and was seen showing at each position."""
     if not levels:

@@ -223,6 +223,11 @@ class Store:
         with write_session(self.engine) as session:
             propagation.forget_levels(session, channel, keys, self._clock())
 
+    def stocked_positions(self, channel: str) -> int:
+        """How many positions ``channel`` was last seen showing in stock (above 0): the mass-change guard's base."""
+        with read_session(self.engine) as session:
+            return propagation.stocked_positions(session, channel)
+
     def pending_decreases(self, skus: Iterable[str]) -> dict[LevelKey, int]:
         """Units channels took by themselves that omnibridge has not imported yet, per (sku, location)."""
         with read_session(self.engine) as session:
@@ -325,6 +330,15 @@ class Store:
 
         with read_session(self.engine) as session:
             return records.positions(session, sku)
+
+    def known_positions(self, skus: Iterable[str]) -> set[tuple[str, str]]:
+        """The ``(sku, location_id)`` positions among ``skus`` the ledger knows: counted, received, adjusted or
+        transferred into at least once (:data:`omnibridge.ledger.records.ESTABLISHING_KINDS`). Any other position
+        is *unknown*, never zero: nothing derived from it is written to a channel."""
+        from omnibridge.ledger import records
+
+        with read_session(self.engine) as session:
+            return records.established_positions(session, sorted(set(skus)))
 
     def position(self, sku: str, location_id: str) -> InventoryPosition:
         """The position of ``sku`` at ``location_id`` (all zeros if nothing was recorded there)."""

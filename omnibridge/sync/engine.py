@@ -53,6 +53,7 @@ from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.apply import ApplyOutcome, EventApplier
+from omnibridge.sync.guard import MassChangeGuard
 from omnibridge.sync.inbox_retry import DEFAULT_INBOX_RETRY, InboxPlan, InboxRetry, plan
 from omnibridge.sync.oversell import OversellDecision, resolve_oversell
 from omnibridge.sync.reconcile import (
@@ -101,6 +102,8 @@ class ChannelSyncReport:
             "levels_differing": rec.differing if rec else 0,
             "pushed": {status.value: rec.count(status) for status in PushStatus} if rec else {},
             "not_listed": list(rec.not_listed) if rec else [],
+            "never_counted": [{"sku": sku, "location_id": loc} for sku, loc in rec.never_counted] if rec else [],
+            "held": [{"sku": sku, "location_id": loc} for sku, loc in rec.held] if rec else [],
             "messages": list(self.outcome.messages),
             "rejected": list(self.outcome.rejected),
             "error": self.error,
@@ -113,8 +116,13 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        """No channel failed and no batch (an ERP/WMS file) was refused."""
-        return all(channel.error is None and not channel.outcome.rejected for channel in self.channels)
+        """No channel failed, no batch (an ERP/WMS file) was refused and no mass change was held."""
+        return all(
+            channel.error is None
+            and not channel.outcome.rejected
+            and not (channel.reconcile is not None and channel.reconcile.held)
+            for channel in self.channels
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "channels": [channel.as_dict() for channel in self.channels]}
@@ -174,7 +182,8 @@ class SyncEngine:
     second). ``foreign_channels`` are inbox channels another consumer applies (carrier channels, see
     :mod:`omnibridge.shipping.runtime`): their pending deliveries are left alone instead of dead-lettered.
     ``inbox_retry`` says how a delivery whose fetch failed retriably is tried again (see
-    :mod:`omnibridge.sync.inbox_retry`).
+    :mod:`omnibridge.sync.inbox_retry`). ``approve_mass_change`` names the channels whose mass change
+    (:mod:`omnibridge.sync.guard`) this engine may write.
     """
 
     def __init__(
@@ -189,8 +198,10 @@ class SyncEngine:
         clock: Callable[[], float] = time.monotonic,
         foreign_channels: Collection[str] = (),
         inbox_retry: InboxRetry = DEFAULT_INBOX_RETRY,
+        approve_mass_change: Collection[str] = (),
     ) -> None:
         self.store = store
+        self.guard = MassChangeGuard(approve_mass_change)
         self.inbox_retry = inbox_retry
         self.foreign_channels = frozenset(foreign_channels)
         self.channels: dict[str, ChannelRuntime] = {channel.id: channel for channel in channels}
@@ -373,6 +384,7 @@ class SyncEngine:
             drift_grace=self.drift_grace,
             increase_grace=timedelta(seconds=3 * self.observe_grace),
             trust_known=trust_known,
+            gate=self.guard,
         )
         self._count_pushes(report.results)
         self.counters.drift_incidents += len(report.drift)

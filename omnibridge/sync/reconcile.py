@@ -35,6 +35,15 @@ what it reads as what the channel is known to show (plus any decrease the channe
 unexplained). So a write that landed without our knowing is never mistaken for a change made on the channel. A
 write a stopped process left pending is never sent again (:func:`resume_pushes`): it is abandoned, its position
 forgotten, and its SKU re-planned from the ledger as it is now.
+
+A position the ledger has never counted or received into (:meth:`Store.known_positions`) is *unknown*, not zero:
+no write whose target derives from it is ever planned (its available of 0 means "never counted", not "sold
+out"), and the report names it (:attr:`ReconcileReport.never_counted`). What the channel shows there is still
+read and remembered, so once a count arrives (``omnibridge onboard``) the next pass writes the target.
+
+A ``gate`` (:class:`PushGate`, the mass-change guard of :mod:`omnibridge.sync.guard`) sees each batch before it
+is recorded: a batch it holds is neither recorded nor sent, and its positions are listed in
+:attr:`ReconcileReport.held`.
 """
 
 from __future__ import annotations
@@ -59,6 +68,14 @@ DEFAULT_DRIFT_GRACE = timedelta(seconds=60)
 DEFAULT_INCREASE_GRACE = timedelta(seconds=3)
 VERIFY_AFTER = timedelta(seconds=10)
 """An unexplained decrease a notification reported is checked by a read once it is this old."""
+
+
+class PushGate(Protocol):
+    """Decides whether a batch of planned writes to one channel is sent (see :mod:`omnibridge.sync.guard`)."""
+
+    def admit(self, store: Store, channel: ChannelRuntime, plan: list[PlannedWrite]) -> bool:
+        """True to record and send ``plan``; False to hold it (nothing is recorded or sent)."""
+        ...
 
 
 class TargetPlanner(Protocol):
@@ -86,6 +103,14 @@ class ReconcileReport:
     """Positions whose unexplained level the read settled: what other channels should show there may change."""
     unknown: list[Position] = field(default_factory=list)
     """Positions written with an outcome that is not known (``UNKNOWN``): forgotten, to be re-read."""
+    never_counted: list[Position] = field(default_factory=list)
+    """Positions of this channel whose ledger position is unknown (never counted or received): not written."""
+    held: list[Position] = field(default_factory=list)
+    """Positions whose planned write the gate held (a mass change waiting for approval): not written."""
+
+    def skip_unknown(self, position: Position) -> None:
+        if position not in self.never_counted:
+            self.never_counted.append(position)
 
     def count(self, status: PushStatus) -> int:
         return sum(1 for result in self.results if result.status is status)
@@ -122,6 +147,7 @@ async def reconcile_channel(
     increase_grace: timedelta = DEFAULT_INCREASE_GRACE,
     now: datetime | None = None,
     trust_known: bool = False,
+    gate: PushGate | None = None,
 ) -> ReconcileReport:
     """Read ``skus`` on ``channel`` and write its target wherever the channel shows something else (see the
     module docstring for how changes made on the channel are treated).
@@ -132,12 +158,13 @@ async def reconcile_channel(
     """
     report = ReconcileReport(channel.id)
     masters = sorted(set(skus))
+    counted = store.known_positions(masters)
     if trust_known and masters and channel.can(Capability.INVENTORY_COMPARE_AND_SET):
         moment = now or datetime.now(UTC)
         horizon = (moment - drift_grace, moment - VERIFY_AFTER)
-        masters = await _write_from_known(store, channel, masters, planner, report, horizon)
+        masters = await _write_from_known(store, channel, masters, planner, report, horizon, counted, gate)
     elif trust_known and masters:
-        masters = _needing_a_read(store, channel, masters, planner, report)
+        masters = _needing_a_read(store, channel, masters, planner, report, counted)
     if not masters:
         return report
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
@@ -162,6 +189,10 @@ async def reconcile_channel(
             continue
         position = (channel.master_sku(level.sku), location_id)
         report.checked += 1
+        if position not in counted:
+            report.skip_unknown(position)
+            remember[position] = LevelNote(level.available, "read", None, level.available, level.observed_at)
+            continue
         target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
         grace = (drift_grace, increase_grace)
         decision = _decide(store, channel, report, position, level, known.get(position), target, grace, moment)
@@ -174,6 +205,9 @@ async def reconcile_channel(
             plan.append(PlannedWrite(position, _target(level, decision.write, batch_key), *after))
     report.differing += len(plan)
     store.remember_levels(channel.id, remember)
+    if plan and gate is not None and not gate.admit(store, channel, plan):
+        report.held.extend(write.position for write in plan)
+        plan = []
     if plan:
         results = await push_recorded(store, channel, plan, batch_key)
         report.results += results
@@ -241,7 +275,12 @@ def _decidable_unread(level: KnownLevel, expires: datetime, fresh_after: datetim
 
 
 def _needing_a_read(
-    store: Store, channel: ChannelRuntime, masters: list[str], planner: TargetPlanner, report: ReconcileReport
+    store: Store,
+    channel: ChannelRuntime,
+    masters: list[str],
+    planner: TargetPlanner,
+    report: ReconcileReport,
+    counted: set[Position],
 ) -> list[str]:
     """On a channel without compare-and-set, the SKUs worth a read: those where some target differs from what the
     channel is known to show, or where that is unknown or unexplained. A SKU whose every position is known,
@@ -259,6 +298,8 @@ def _needing_a_read(
             ).items()
             if channel_id == channel.id and location_id in shown_here
         }
+        if _drop_unknown(sku, wanted, counted, report):
+            continue
         levels = {location_id: known.get((sku, location_id)) for location_id in wanted}
         if not wanted or any(
             level is None
@@ -280,6 +321,8 @@ async def _write_from_known(
     planner: TargetPlanner,
     report: ReconcileReport,
     horizon: tuple[datetime, datetime],
+    counted: set[Position],
+    gate: PushGate | None,
 ) -> list[str]:
     """Write, without reading, every target that differs from what the channel is known to show; the SKUs
     that need the read path (something unknown — never known, or forgotten after a write of unknown outcome — or
@@ -299,6 +342,8 @@ async def _write_from_known(
             ).items()
             if channel_id == channel.id and location_id in refs
         }
+        if _drop_unknown(sku, wanted, counted, report):
+            continue
         levels = [known.get((sku, location_id)) for location_id in wanted]
         if not wanted or any(
             level is None or not level.certain or not _decidable_unread(level, *horizon) for level in levels
@@ -328,6 +373,9 @@ async def _write_from_known(
             )
             plan.append(PlannedWrite((sku, location_id), target, after, level.unexplained_since))
     report.differing += len(plan)
+    if plan and gate is not None and not gate.admit(store, channel, plan):
+        report.held.extend(write.position for write in plan)
+        plan = []
     if plan:
         results = await push_recorded(store, channel, plan, batch_key)
         report.results += [result for result in results if result.status is not PushStatus.STALE]
@@ -337,6 +385,16 @@ async def _write_from_known(
         }
         needs_read.extend(sorted(refused - set(needs_read)))
     return needs_read
+
+
+def _drop_unknown(sku: str, wanted: dict[str, int], counted: set[Position], report: ReconcileReport) -> bool:
+    """Remove the never-counted locations from ``wanted`` (reported); True when nothing is left to write and
+    there was something (the SKU needs no read: every target there derives from an unknown position)."""
+    unknown = [location_id for location_id in wanted if (sku, location_id) not in counted]
+    for location_id in unknown:
+        report.skip_unknown((sku, location_id))
+        del wanted[location_id]
+    return bool(unknown) and not wanted
 
 
 @dataclass(frozen=True)

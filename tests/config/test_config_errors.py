@@ -296,3 +296,24 @@ def test_a_crashing_settings_model_is_reported_not_raised(write: WriteFile, base
     assert (error.line, error.field) == (2, "settings")
     assert error.message == "connector 'crashy' failed while checking its settings: KeyError"
     assert "sensitive-value" not in error.render()
+
+
+def test_a_mass_change_guard_share_above_one_is_named(
+    write: WriteFile, base_profile: str, registry: ConnectorRegistry
+) -> None:
+    write("c.yaml", "connector: acme-wms\nsettings: {base_url: 'https://a.example', api_key: k, warehouse_code: W}\n")
+    path = write(
+        "omnibridge.yaml",
+        base_profile + "channels:\n  - id: a\n    connector: acme-wms\n    profile: c.yaml\n"
+        "    guard: {max_lowered_share: 1.5}\n",
+    )
+    error = _one(path, registry)
+    assert (error.line, error.field) == (20, "channels[0].guard.max_lowered_share")
+    assert "a share between 0 and 1" in error.render()
+    good = write(
+        "good.yaml",
+        base_profile + "channels:\n  - id: a\n    connector: acme-wms\n    profile: c.yaml\n"
+        "    guard: {max_zeroed_share: 0.5}\n",
+    )
+    (channel,) = load_profile(good, registry=registry, env={}).channels
+    assert (channel.guard.max_zeroed_share, channel.guard.max_lowered_share) == (0.5, 0.2)
