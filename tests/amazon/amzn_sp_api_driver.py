@@ -1,4 +1,5 @@
-"""Driver for tests/amazon/test_official_client.py: Amazon's ``amzn-sp-api`` SDK (package ``spapi``), in a child process.
+"""Driver for tests/amazon/test_official_client.py: Amazon's ``amzn-sp-api`` SDK (package ``spapi``), run in a
+child process.
 
 ``SPAPIClient(config, oauth_endpoint=..., endpoint=...)`` takes both URLs. The SDK puts its LWA token into
 ``x-amz-access-token`` on every call (from ``configuration.access_token_cache``), so a restricted data token is
@@ -118,7 +119,10 @@ def feed(args: dict[str, Any]) -> Any:
     api = FeedsApi(_client(args))
     created = api.create_feed_document({"contentType": "application/json"})
     upload = requests.put(
-        created.url, data=json.dumps(args["document"]).encode(), headers={"Content-Type": "application/json"}
+        created.url,
+        data=json.dumps(args["document"]).encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
     )
     upload.raise_for_status()
     body = {
@@ -132,7 +136,7 @@ def feed(args: dict[str, Any]) -> Any:
         time.sleep(0.05)
         status = api.get_feed(feed_id)
     document = api.get_feed_document(status.result_feed_document_id)
-    report = requests.get(document.url)
+    report = requests.get(document.url, timeout=30)
     report.raise_for_status()
     return {
         "document_id": created.feed_document_id[:14],
@@ -150,8 +154,8 @@ def restricted(args: dict[str, Any]) -> Any:
     configuration.host = lwa_client.configuration.host
     configuration.access_token_cache = _Fixed(rdt.restricted_data_token)
     address = OrdersV0Api(ApiClient(configuration)).get_order_address(order_id).payload
-    resources = [{"method": "GET", "path": f"/orders/v0/orders/{order_id}", "dataElements": ["shippingAddress"]}]
-    rdt_order = TokensApi(lwa_client).create_restricted_data_token({"restrictedResources": resources})
+    order_resource = {"method": "GET", "path": f"/orders/v0/orders/{order_id}", "dataElements": ["shippingAddress"]}
+    rdt_order = TokensApi(lwa_client).create_restricted_data_token({"restrictedResources": [order_resource]})
     configuration.access_token_cache = _Fixed(rdt_order.restricted_data_token)
     order = OrdersV0Api(ApiClient(configuration)).get_order(order_id).payload
     return {

@@ -24,7 +24,7 @@ from sp_api.base import Client, Marketplaces, SellingApiException
 def _auth_class(base_url: str) -> type[AccessTokenClient]:
     parts = urlsplit(base_url)
 
-    class EmulatorLwa(AccessTokenClient):
+    class EmulatorLwa(AccessTokenClient):  # type: ignore[misc]  # sp_api ships no type hints
         scheme = f"{parts.scheme}://"
         host = parts.netloc
 
@@ -112,9 +112,7 @@ def product_type(args: dict[str, Any]) -> Any:
 def feed(args: dict[str, Any]) -> Any:
     client = _client(Feeds, args)
     document = json.dumps(args["document"]).encode("utf-8")
-    created, submitted = client.submit_feed(
-        "JSON_LISTINGS_FEED", io.BytesIO(document), content_type="application/json"
-    )
+    created, submitted = client.submit_feed("JSON_LISTINGS_FEED", io.BytesIO(document), content_type="application/json")
     feed_id = submitted.payload["feedId"]
     status = client.get_feed(feed_id).payload
     while status["processingStatus"] not in ("DONE", "FATAL", "CANCELLED"):

@@ -44,7 +44,14 @@ class Served:
 
 @pytest.fixture
 def amazon() -> Iterator[Served]:
-    config = AmazonEmulatorConfig(seller_id=SELLER, rate_scale=1000.0, feed_processing_s=0.1, **CREDENTIALS)
+    config = AmazonEmulatorConfig(
+        seller_id=SELLER,
+        client_id=CREDENTIALS["client_id"],
+        client_secret=CREDENTIALS["client_secret"],
+        refresh_token=CREDENTIALS["refresh_token"],
+        rate_scale=1000.0,
+        feed_processing_s=0.1,
+    )
     emu = AmazonEmulator(config, recorder=RequestRecorder("amazon", None))
     emu.control.seed_listing(SKU, title="Trail tent", price="199.00", quantity=10)
     emu.control.seed_listing("STOVE-1", title="Camp stove", price="49.00", quantity=4)
