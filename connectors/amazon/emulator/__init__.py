@@ -61,8 +61,8 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
                                                           (or the reverse), pageSize out of range, a foreign
                                                           pageToken (see connectors.amazon.emulator.search)
     GET  /listings/2021-08-01/items/{sellerId}/{sku}      getListingsItem (marketplaceIds, includedData=summaries,
-                                                          attributes,issues,offers,fulfillmentAvailability); 404
-                                                          for an unknown SKU
+                                                          attributes,issues,offers,fulfillmentAvailability,
+                                                          productTypes,relationships); 404 for an unknown SKU
     PATCH /listings/2021-08-01/items/{sellerId}/{sku}     patchListingsItem → ListingsItemSubmissionResponse; an
                                                           unknown SKU or bad patch → 200 status INVALID + issues;
                                                           mode=VALIDATION_PREVIEW → VALID, nothing applied;

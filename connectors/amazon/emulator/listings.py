@@ -222,4 +222,10 @@ def listing_view(listing: Listing, marketplace_id: str, included: list[str]) -> 
             for e in listing.attributes.get("fulfillment_availability", [])
             if isinstance(e.get("fulfillment_channel_code"), str)
         ]
+    if "productTypes" in sections:
+        view["productTypes"] = [{"marketplaceId": marketplace_id, "productType": listing.product_type}]
+    if "relationships" in sections:
+        # The emulator models no variation families: every listing stands alone.
+        view["relationships"] = [{"marketplaceId": marketplace_id, "relationships": []}]
+    # ``procurement`` is vendor-only; Amazon sends none for a seller's listing.
     return view

@@ -1,0 +1,179 @@
+"""Driver for tests/amazon/test_official_client.py: Amazon's ``amzn-sp-api`` SDK (package ``spapi``), run in a
+child process.
+
+``SPAPIClient(config, oauth_endpoint=..., endpoint=...)`` takes both URLs. The SDK puts its LWA token into
+``x-amz-access-token`` on every call (from ``configuration.access_token_cache``), so a restricted data token is
+used the way Amazon's SDK allows: an ``ApiClient`` whose token cache hands out the RDT.
+The SDK leaves the upload to (and download from) a pre-signed feed document URL to the caller (``requests``).
+Usage: ``python -P amzn_sp_api_driver.py SCENARIO JSON_ARGS``; prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import requests
+from spapi import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    FeedsApi,
+    ListingsApi,
+    OrdersV0Api,
+    SPAPIClient,
+    SPAPIConfig,
+    TokensApi,
+)
+
+MARKETPLACES = ["ATVPDKIKX0DER"]
+
+
+def _client(args: dict[str, Any]) -> ApiClient:
+    config = SPAPIConfig(args["client_id"], args["client_secret"], args["refresh_token"], region="NA")
+    base = args["base_url"]
+    return SPAPIClient(config, oauth_endpoint=f"{base}/auth/o2/token", endpoint=base).api_client
+
+
+class _Fixed:
+    """An ``access_token_cache`` that always hands out one token (here: a restricted data token)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def get_lwa_access_token(self) -> str:
+        return self.token
+
+
+def lwa(args: dict[str, Any]) -> Any:
+    cache = _client(args).configuration.access_token_cache
+    token = cache.get_lwa_access_token()
+    return {"access_token": token[:5], "expires_in": cache.token_info["expires_in"]}
+
+
+def orders(args: dict[str, Any]) -> Any:
+    api = OrdersV0Api(_client(args))
+    pages: list[list[str]] = []
+    page = api.get_orders(MARKETPLACES, created_after=args["created_after"], max_results_per_page=1).payload
+    pages.append([o.amazon_order_id for o in page.orders])
+    while page.next_token:
+        page = api.get_orders(MARKETPLACES, next_token=page.next_token).payload
+        pages.append([o.amazon_order_id for o in page.orders])
+    order = api.get_order(args["order_id"]).payload
+    items = api.get_order_items(args["order_id"]).payload
+    return {
+        "pages": pages,
+        "status": order.order_status,
+        "city": order.shipping_address.city,
+        "name": order.shipping_address.name,
+        "items": [[i.seller_sku, i.quantity_ordered] for i in items.order_items],
+    }
+
+
+def missing_order(args: dict[str, Any]) -> Any:
+    try:
+        OrdersV0Api(_client(args)).get_order("999-0000000-0000000")
+    except ApiException as error:
+        return {"kind": type(error).__name__, "code": error.status, "errors": json.loads(error.body)["errors"]}
+    return {"kind": None}
+
+
+def listings(args: dict[str, Any]) -> Any:
+    api = ListingsApi(_client(args))
+    seller, sku = args["seller_id"], args["sku"]
+    got = api.get_listings_item(seller, sku, MARKETPLACES, included_data=["summaries", "fulfillmentAvailability"])
+    body = {
+        "productType": "PRODUCT",
+        "patches": [
+            {
+                "op": "replace",
+                "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": args["quantity"]}],
+            }
+        ],
+    }
+    patched = api.patch_listings_item(seller, sku, MARKETPLACES, body)
+    found = api.search_listings_items(seller, MARKETPLACES, identifiers=[sku], identifiers_type="SKU")
+    return {
+        "sku": got.sku,
+        "quantity": got.fulfillment_availability[0].quantity,
+        "patch": patched.status,
+        "search": [item.sku for item in found.items],
+    }
+
+
+def product_type(args: dict[str, Any]) -> Any:
+    sections = ["productTypes", "relationships"]
+    got = ListingsApi(_client(args)).get_listings_item(
+        args["seller_id"], args["sku"], MARKETPLACES, included_data=sections
+    )
+    return {
+        "product_types": [[t.marketplace_id, t.product_type] for t in got.product_types],
+        "relationships": [[r.marketplace_id, r.relationships] for r in got.relationships],
+    }
+
+
+def feed(args: dict[str, Any]) -> Any:
+    api = FeedsApi(_client(args))
+    created = api.create_feed_document({"contentType": "application/json"})
+    upload = requests.put(
+        created.url,
+        data=json.dumps(args["document"]).encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    upload.raise_for_status()
+    body = {
+        "feedType": "JSON_LISTINGS_FEED",
+        "marketplaceIds": MARKETPLACES,
+        "inputFeedDocumentId": created.feed_document_id,
+    }
+    feed_id = api.create_feed(body).feed_id
+    status = api.get_feed(feed_id)
+    while status.processing_status not in ("DONE", "FATAL", "CANCELLED"):
+        time.sleep(0.05)
+        status = api.get_feed(feed_id)
+    document = api.get_feed_document(status.result_feed_document_id)
+    report = requests.get(document.url, timeout=30)
+    report.raise_for_status()
+    return {
+        "document_id": created.feed_document_id[:14],
+        "status": status.processing_status,
+        "report": report.json(),
+    }
+
+
+def restricted(args: dict[str, Any]) -> Any:
+    order_id = args["order_id"]
+    lwa_client = _client(args)
+    resources = [{"method": "GET", "path": f"/orders/v0/orders/{order_id}/address"}]
+    rdt = TokensApi(lwa_client).create_restricted_data_token({"restrictedResources": resources})
+    configuration = Configuration()
+    configuration.host = lwa_client.configuration.host
+    configuration.access_token_cache = _Fixed(rdt.restricted_data_token)
+    address = OrdersV0Api(ApiClient(configuration)).get_order_address(order_id).payload
+    order_resource = {"method": "GET", "path": f"/orders/v0/orders/{order_id}", "dataElements": ["shippingAddress"]}
+    rdt_order = TokensApi(lwa_client).create_restricted_data_token({"restrictedResources": [order_resource]})
+    configuration.access_token_cache = _Fixed(rdt_order.restricted_data_token)
+    order = OrdersV0Api(ApiClient(configuration)).get_order(order_id).payload
+    return {
+        "expires_in": rdt.expires_in,
+        "address_name": address.shipping_address.name,
+        "order_name": order.shipping_address.name,
+    }
+
+
+SCENARIOS = {
+    "lwa": lwa,
+    "orders": orders,
+    "missing_order": missing_order,
+    "listings": listings,
+    "product_type": product_type,
+    "feed": feed,
+    "restricted": restricted,
+}
+
+if __name__ == "__main__":
+    print(json.dumps(SCENARIOS[sys.argv[1]](json.loads(sys.argv[2])), default=str))
