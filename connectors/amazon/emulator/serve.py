@@ -15,6 +15,9 @@ def build(options: EmulatorOptions) -> EmulatorServer:
     emulator = AmazonEmulator(
         AmazonEmulatorConfig(
             notification_url=options.webhook_url,
+            # pre-signed feed URLs from the address it serves on, not from the request's Host header (a client that
+            # assumes https:// sends a Host one character short over http://)
+            public_url=options.base_url,
             feed_processing_s=options.number("feed_processing_s", AmazonEmulatorConfig.feed_processing_s),
         )
     )
