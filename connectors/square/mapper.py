@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connectors.square import fulfillments
 from omnibridge.sdk import MapResult, ok, skip, warning
 from omnibridge.sdk.channel import (
     ChannelLocation,
@@ -248,22 +249,27 @@ def _money(raw: Any) -> tuple[str | None, str | None]:
 
 
 def map_order(raw: Any, sku_by_id: Mapping[str, str]) -> MapResult[OrderEvent]:
-    """An ``Order`` to an :class:`OrderEvent`: OPEN → PLACED, COMPLETED → COMPLETED, CANCELED → CANCELLED,
-    DRAFT → UPDATED. Each line: ``line_ref`` = line ``uid``, SKU from ``catalog_object_id`` (``None`` for custom
-    amounts or unknown variations, with a warning), ``location_ref`` = the order's ``location_id``. Money is in
-    minor units as Square sends it (``total`` "1050" with currency "USD" is $10.50)."""
+    """An ``Order`` to an :class:`OrderEvent`: OPEN → PLACED (an online order with a SHIPMENT or DELIVERY
+    fulfillment: committed at its location), but OPEN with every live fulfillment COMPLETED → COMPLETED;
+    COMPLETED → COMPLETED, CANCELED → CANCELLED, DRAFT → UPDATED. ``ship_to`` is the fulfillment recipient
+    (:func:`connectors.square.fulfillments.ship_to`). Each line: ``line_ref`` = line ``uid``, SKU from
+    ``catalog_object_id`` (``None`` for custom amounts or unknown variations, with a warning), ``location_ref`` =
+    the order's ``location_id``. Money is in minor units as Square sends it (``total`` "1050" with currency "USD"
+    is $10.50)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         return skip("order without an id")
     order_id: str = raw["id"]
     kind = _ORDER_KINDS.get(str(raw.get("state")))
     if kind is None:
         return skip(f"unknown order state {raw.get('state')!r}", field_path="state", record_id=order_id)
+    if kind is OrderEventKind.PLACED and fulfillments.all_completed(raw):
+        kind = OrderEventKind.COMPLETED
     occurred_at = parse_time(raw.get("updated_at")) or parse_time(raw.get("created_at"))
     if occurred_at is None:
         return skip("order without updated_at", field_path="updated_at", record_id=order_id)
     location = raw.get("location_id") if isinstance(raw.get("location_id"), str) else None
     lines: list[OrderLineEvent] = []
-    notes = []
+    ship_to, notes = fulfillments.ship_to(raw)
     for index, line in enumerate(raw.get("line_items") or []):
         path = f"line_items.{index}"
         if not isinstance(line, dict) or not isinstance(line.get("uid"), str):
@@ -299,6 +305,7 @@ def map_order(raw: Any, sku_by_id: Mapping[str, str]) -> MapResult[OrderEvent]:
             currency=currency,
             total=total,
             status=str(raw.get("state")),
+            ship_to=ship_to,
         ),
         *notes,
     )

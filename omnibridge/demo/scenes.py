@@ -18,10 +18,6 @@ from omnibridge.models import Address, Shipment, ShipmentLine, TrackingStatus
 from omnibridge.sdk.carrier import Parcel
 
 WAREHOUSE = "den-wh"
-BUYER = Address(
-    name="Jordan Rivera", line1="1200 Pearl St", city="Boulder", region="CO", postal_code="80302", country="US"
-)
-"""Amazon hands out the buyer's address only through a restricted data token; the demo ships to this one."""
 PARCEL = Parcel(weight_oz=Decimal("56"), length_in=Decimal("20"), width_in=Decimal("14"), height_in=Decimal("8"))
 MAX_TRACKING_STEPS = 8
 
@@ -136,19 +132,26 @@ async def _tracked(world: DemoWorld, shipment_id: str, expected: TrackingStatus,
 
 
 async def shipment(world: DemoWorld, order_ref: str) -> EventRecord:
-    """Ship the Amazon order from the warehouse with EasyPost: rate, buy the label once, then follow the parcel
-    to the door. Each ``tracker.updated`` webhook goes to the receiver's ``/webhooks/parcels``, into the inbox, and
-    is applied by the carrier runtime, mapped to omnibridge's canonical tracking status."""
+    """Ship the Amazon order from the warehouse with EasyPost to the ship-to the ledger holds for it (Amazon's
+    buyer address, read with a Restricted Data Token; none is a failure of the scene): rate, buy the label once,
+    then follow the parcel to the door. Each ``tracker.updated`` webhook goes to the receiver's
+    ``/webhooks/parcels``, into the inbox, and is applied by the carrier runtime, mapped to omnibridge's canonical
+    tracking status."""
     order = world.store.find_order(AMAZON, order_ref)
     record = EventRecord("shipment", PARCELS, f"ship Amazon order {order_ref} from {WAREHOUSE} with EasyPost")
     if order is None:
         record.outcome = "order not in the ledger"
         return record
+    if order.ship_to is None:
+        record.outcome = f"order {order.id} has no ship-to address in the ledger"
+        return record
+    ship_to: Address = order.ship_to
+    record.detail["ship_to"] = {"city": ship_to.city, "region": ship_to.region, "postal_code": ship_to.postal_code}
     lines = [ShipmentLine(sku=line.sku, quantity=line.quantity, order_line_id=line.line_id) for line in order.lines]
     record.description += f" ({', '.join(f'{line.quantity} x {line.sku}' for line in lines)})"
     started = time.perf_counter()
     try:
-        shipped = await world.shipping.ship(order.id, WAREHOUSE, lines, BUYER, PARCEL)
+        shipped = await world.shipping.ship(order.id, WAREHOUSE, lines, ship_to, PARCEL)
     except OmnibridgeError as exc:  # a carrier or address problem: the report says what, the demo fails
         record.outcome = f"label not bought: {exc}"
         return record

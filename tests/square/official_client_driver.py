@@ -94,7 +94,27 @@ def orders(client: Square, args: dict[str, Any]) -> Any:
     }
 
 
-SCENARIOS = {f.__name__: f for f in (locations_and_search, retrieve, set_price, count, orders)}
+def create_order(client: Square, args: dict[str, Any]) -> Any:
+    recipient = {
+        "display_name": "Jaiden Urie",
+        "address": {"address_line_1": "1955 Broadway", "locality": "Boulder", "postal_code": "80302", "country": "US"},
+    }
+    created = client.orders.create(
+        idempotency_key=str(uuid.uuid4()),
+        order={
+            "location_id": args["location_id"],
+            "line_items": [{"catalog_object_id": args["object_id"], "quantity": "1"}],
+            "fulfillments": [{"type": "SHIPMENT", "shipment_details": {"recipient": recipient}}],
+        },
+    ).order
+    assert created is not None
+    assert created.fulfillments
+    details = created.fulfillments[0].shipment_details
+    address = details.recipient.address if details and details.recipient else None
+    return {"state": created.state, "fulfillment": created.fulfillments[0].state, "city": address and address.locality}
+
+
+SCENARIOS = {f.__name__: f for f in (locations_and_search, retrieve, set_price, count, orders, create_order)}
 
 if __name__ == "__main__":
     scenario, raw = sys.argv[1], json.loads(sys.argv[2])

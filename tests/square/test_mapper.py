@@ -11,7 +11,7 @@ import pytest
 from connectors.square import mapper
 from connectors.square.emulator.openapi import validate_request
 from omnibridge.sdk import MapLevel
-from omnibridge.sdk.channel import OrderEventKind, StockChangeKind, StockTarget
+from omnibridge.sdk.channel import OrderEventKind, ShipTo, StockChangeKind, StockTarget
 
 from .fixtures import NOW, load, schema_errors
 
@@ -30,6 +30,7 @@ def change_id(change: dict[str, Any]) -> str:
         ("catalog_search", "SearchCatalogObjectsResponse"),
         ("counts", "BatchRetrieveInventoryCountsResponse"),
         ("orders_search", "SearchOrdersResponse"),
+        ("orders_shipped", "SearchOrdersResponse"),
         ("changes", "BatchRetrieveInventoryChangesResponse"),
         ("webhook_inventory_count_updated", "InventoryCountUpdatedEvent"),
         ("webhook_order_updated", "OrderUpdatedEvent"),
@@ -105,6 +106,39 @@ def test_orders_map_by_state_with_lines() -> None:
     assert results[1].messages[0].level is MapLevel.WARNING
     assert placed.kind is OrderEventKind.PLACED
     assert placed.name == "Pickup #7"
+
+
+def test_shipped_orders_carry_the_fulfillment_recipient_and_complete_with_their_fulfillment() -> None:
+    results = [mapper.map_order(raw, SKU_BY_ID) for raw in load("orders_shipped")["orders"]]
+    shipment, delivered, no_country = (r.value for r in results)
+    assert shipment is not None
+    assert delivered is not None
+    assert no_country is not None
+    assert (shipment.kind, shipment.name, shipment.lines[0].location_ref) == (
+        OrderEventKind.PLACED,
+        "WEB-3001",
+        "L1MAIN0000001",
+    )
+    assert shipment.ship_to == ShipTo(  # the live fulfillment, not the cancelled one
+        country="US",
+        name="Jaiden Urie",
+        line1="1955 Broadway",
+        line2="Suite 600",
+        city="Boulder",
+        region="CO",
+        postal_code="80302",
+        phone="1-303-555-0182",
+    )
+    assert delivered.kind is OrderEventKind.COMPLETED  # OPEN, but its only fulfillment is COMPLETED
+    assert delivered.ship_to == ShipTo(
+        country="US", name="Ana Silva", line1="500 Market St", city="San Francisco", region="CA", postal_code="94105"
+    )
+    assert (no_country.kind, no_country.ship_to) == (OrderEventKind.PLACED, None)
+    [note] = results[2].messages
+    assert (note.level, note.field_path) == (MapLevel.WARNING, "fulfillments.0.shipment_details.recipient.address")
+    placed = mapper.map_order(load("orders_search")["orders"][2], SKU_BY_ID).value
+    assert placed is not None
+    assert placed.ship_to is None  # a pickup ships nowhere
 
 
 def test_order_with_fractional_line_or_no_id_is_skipped_not_raised() -> None:

@@ -1,9 +1,9 @@
 """Square's official Python SDK (``squareup``) against the Square emulator on a loopback port.
 
 The calls our connector and a merchant's own scripts make: list locations, search and retrieve the catalog,
-update a variation's price, write and read inventory counts, read orders. Whatever the SDK sends must be
-accepted (the emulator validates it against Square's OpenAPI spec) and whatever the emulator answers must parse
-into the SDK's models. The SDK runs in a child process (see tests/official_clients.py).
+update a variation's price, write and read inventory counts, read orders, create an order to ship. Whatever the
+SDK sends must be accepted (the emulator validates it against Square's OpenAPI spec) and whatever the emulator
+answers must parse into the SDK's models. The SDK runs in a child process (see tests/official_clients.py).
 """
 
 from __future__ import annotations
@@ -78,3 +78,10 @@ def test_orders_search_and_get(shop: tuple[Shop, str]) -> None:
     sale = emulated.emu.pos_sale(emulated.location_id, [(SKU, 2)])
     got = _drive(shop, "orders", location_id=emulated.location_id, order_id=sale["id"])
     assert got == {"found": [sale["id"]], "state": "COMPLETED", "quantities": ["2"]}
+
+
+def test_create_order_with_a_shipment(shop: tuple[Shop, str]) -> None:
+    emulated, _ = shop
+    got = _drive(shop, "create_order", location_id=emulated.location_id, object_id=emulated.variation_id)
+    assert got == {"state": "OPEN", "fulfillment": "PROPOSED", "city": "Boulder"}
+    assert [e["type"] for e in emulated.emu.events] == ["order.created"]

@@ -9,6 +9,7 @@ Usage::
     emu.add_variation(sku="TENT-2P-GRN", name="Trail tent", price_cents=19900, currency="USD")
     emu.set_count("TENT-2P-GRN", loc, 10)
     emu.pos_sale(loc, [("TENT-2P-GRN", 1)])      # order.updated + inventory.count.updated
+    emu.online_order(loc, [("TENT-2P-GRN", 1)], {"display_name": "Jaiden Urie", "address": {...}})  # order.created
     await emu.webhooks.drain()
 
 Served API (``emu.app``, ASGI), every call with ``Authorization: Bearer <access_token>``:
@@ -21,6 +22,7 @@ Served API (``emu.app``, ASGI), every call with ``Authorization: Bearer <access_
 ``POST /v2/inventory/changes/batch-create`` BatchChangeInventory (≤100 changes, idempotency_key, 24 h window)
 ``POST /v2/inventory/counts/batch-retrieve`` BatchRetrieveInventoryCounts (newest calculated_at first)
 ``POST /v2/inventory/changes/batch-retrieve`` BatchRetrieveInventoryChanges (oldest occurred_at first)
+``POST /v2/orders``                         CreateOrder (catalog or custom lines, fulfillments, idempotency_key)
 ``POST /v2/orders/search``                  SearchOrders (≤10 locations, sort field = filtered time field)
 ``POST /v2/orders/batch-retrieve``          BatchRetrieveOrders
 ``GET  /v2/orders/{order_id}``              RetrieveOrder
@@ -45,9 +47,14 @@ Control API (no auth, JSON):
 ``POST /_emulator/variations``             ``{"sku","name","price_cents","currency"?}`` → ``{"id"}``
 ``POST /_emulator/counts``                 ``{"sku","location_id","quantity"}``: seed, no webhook
 ``POST /_emulator/pos-sale``               ``{"location_id","lines":[{"sku","quantity"}]}`` → ``{"order"}``
+``POST /_emulator/orders``                 ``{"location_id","lines":[{"sku","quantity"}],"recipient",
+                                           "fulfillment_type"?,"reference_id"?}``: an online order to ship (OPEN,
+                                           SHIPMENT fulfillment PROPOSED), fires order.created → ``{"order"}``
 ``POST /_emulator/receive``                ``{"location_id","sku","quantity"}``: NONE→IN_STOCK adjustment
 ``POST /_emulator/physical-count``         ``{"location_id","sku","quantity"}``: a stock take
 ``POST /_emulator/orders/{id}/state``      ``{"state"}`` (e.g. CANCELED) → ``{"order"}``, fires order.updated
+``POST /_emulator/orders/{id}/fulfillment-state``  ``{"state"}`` (e.g. COMPLETED) of its fulfillments, order
+                                           stays OPEN → ``{"order"}``, fires order.updated
 ``POST /_emulator/webhook-url``            ``{"url"}``: the subscribed webhook URL
 ``POST /_emulator/redeliver``              ``{"event_type"?}``: resend the last delivery (same event_id)
 ``POST /_emulator/knobs``                  any of ``latency_ms``, ``error_rate``, ``fail_next``,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -90,6 +90,7 @@ class SquareEmulator:
         self.events: list[dict[str, Any]] = []
         self.idempotency = inventory.IdempotencyCache()
         self.catalog_idempotency = inventory.IdempotencyCache()
+        self.order_idempotency = inventory.IdempotencyCache()
         self._buckets: dict[str, _Bucket] = {}
         self.app = Starlette(routes=self._routes(), exception_handlers={404: _not_found, 405: _not_found})
 
@@ -143,6 +144,36 @@ class SquareEmulator:
         ]
         self._emit_order(order, "updated")
         self._emit_inventory(records)
+        return order
+
+    def online_order(
+        self,
+        location_id: str,
+        lines: Sequence[tuple[str, Quantity]],
+        recipient: Mapping[str, Any],
+        *,
+        fulfillment_type: str = "SHIPMENT",
+        reference_id: str | None = None,
+    ) -> dict[str, Any]:
+        """An online order to ship: OPEN, source Square Online, one SHIPMENT (or DELIVERY) fulfillment PROPOSED to
+        ``recipient`` (a ``FulfillmentRecipient``: ``display_name``, ``phone_number``, ``address{address_line_1,
+        locality, administrative_district_level_1, postal_code, country, ...}``). Fires ``order.created``.
+
+        Unpaid, as CreateOrder leaves it: no inventory change (Square adjusts stock when an order is paid).
+        """
+        self._location(location_id)
+        resolved = [(self.state.variation_for_sku(sku), Decimal(str(qty))) for sku, qty in lines]
+        sent = orders.fulfillment(fulfillment_type, dict(recipient), self.state.now())
+        names = {"reference_id": reference_id} if reference_id else None
+        order = self.state.new_order(location_id, resolved, "Square Online", fulfillments=[sent], names=names)
+        self._emit_order(order, "created")
+        return order
+
+    def set_fulfillment_state(self, order_id: str, state: str) -> dict[str, Any]:
+        """Move the order's live fulfillments to ``state`` (COMPLETED: shipped) and fire ``order.updated``; the
+        order stays OPEN, as when an integration completes only the fulfillment."""
+        order = self.state.set_fulfillment_state(order_id, state)
+        self._emit_order(order, "updated")
         return order
 
     def set_order_state(self, order_id: str, state: str) -> dict[str, Any]:
@@ -246,6 +277,7 @@ class SquareEmulator:
             ("POST", "/v2/inventory/changes/batch-create", self._batch_change),
             ("POST", "/v2/inventory/counts/batch-retrieve", lambda body, req: inventory.retrieve_counts(state, body)),
             ("POST", "/v2/inventory/changes/batch-retrieve", lambda body, req: inventory.retrieve_changes(state, body)),
+            ("POST", "/v2/orders", self._create_order),
             ("POST", "/v2/orders/search", lambda body, req: orders.search(state, body)),
             ("POST", "/v2/orders/batch-retrieve", lambda body, req: orders.batch_retrieve(state, body)),
             ("GET", "/v2/orders/{order_id}", lambda body, req: orders.retrieve(state, req.path_params["order_id"])),
@@ -258,6 +290,12 @@ class SquareEmulator:
     def _retrieve_object(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         related = request.query_params.get("include_related_objects", "false").lower() == "true"
         return catalog.retrieve(self.state, request.path_params["object_id"], related)
+
+    def _create_order(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        response, created = orders.create(self.state, self.order_idempotency, body)
+        if created:
+            self._emit_order(self.state.orders[response["order"]["id"]], "created")
+        return response
 
     def _batch_change(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         outcome = inventory.batch_change(self.state, self.idempotency, body)

@@ -141,6 +141,22 @@ def control_routes(emu: SquareEmulator) -> list[BaseRoute]:
         lines = [(str(line["sku"]), str(line["quantity"])) for line in body["lines"]]
         return {"order": emu.pos_sale(body["location_id"], lines)}
 
+    def online_order(body: dict[str, Any], request: Request) -> dict[str, Any]:
+        lines = [(str(line["sku"]), str(line["quantity"])) for line in body["lines"]]
+        recipient = body["recipient"]
+        if not isinstance(recipient, dict):
+            raise ValueError("recipient must be a FulfillmentRecipient object")
+        kind = str(body.get("fulfillment_type", "SHIPMENT"))
+        reference = body.get("reference_id")
+        order = emu.online_order(
+            str(body["location_id"]),
+            lines,
+            recipient,
+            fulfillment_type=kind,
+            reference_id=str(reference) if reference else None,
+        )
+        return {"order": order}
+
     actions: list[tuple[str, str, _Action]] = [
         ("GET", "/_emulator/state", lambda body, req: _snapshot(emu)),
         ("GET", "/_emulator/calls", lambda body, req: dict(emu.calls)),
@@ -175,12 +191,18 @@ def control_routes(emu: SquareEmulator) -> list[BaseRoute]:
         ),
         ("POST", "/_emulator/counts", seed),
         ("POST", "/_emulator/pos-sale", sale),
+        ("POST", "/_emulator/orders", online_order),
         ("POST", "/_emulator/receive", receive),
         ("POST", "/_emulator/physical-count", stock_take),
         (
             "POST",
             "/_emulator/orders/{order_id}/state",
             lambda body, req: {"order": emu.set_order_state(req.path_params["order_id"], str(body["state"]))},
+        ),
+        (
+            "POST",
+            "/_emulator/orders/{order_id}/fulfillment-state",
+            lambda body, req: {"order": emu.set_fulfillment_state(req.path_params["order_id"], str(body["state"]))},
         ),
         ("POST", "/_emulator/webhook-url", notification_url),
         ("POST", "/_emulator/redeliver", redeliver),

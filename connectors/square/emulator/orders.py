@@ -1,20 +1,24 @@
-"""Orders API of the Square emulator: SearchOrders, BatchRetrieveOrders and RetrieveOrder."""
+"""Orders API of the Square emulator: CreateOrder, SearchOrders, BatchRetrieveOrders and RetrieveOrder."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.square.emulator.common import invalid, page, time_field
-from connectors.square.emulator.state import MerchantState, parse_time
+from connectors.square.emulator.inventory import IdempotencyCache
+from connectors.square.emulator.state import MerchantState, format_quantity, format_time, parse_time
 
-__all__ = ["MAX_LOCATIONS", "batch_retrieve", "retrieve", "search"]
+__all__ = ["MAX_LOCATIONS", "batch_retrieve", "create", "fulfillment", "retrieve", "search"]
 
 MAX_LOCATIONS = 10
 _MAX_LIMIT = 1000
 _MAX_BATCH = 100
 _TIME_FIELDS = {"created_at": "CREATED_AT", "updated_at": "UPDATED_AT", "closed_at": "CLOSED_AT"}
 _CLOSED_STATES = {"COMPLETED", "CANCELED"}
+_DETAILS = {"SHIPMENT": "shipment_details", "DELIVERY": "delivery_details"}
 
 
 def _locations(state: MerchantState, body: dict[str, Any]) -> set[str]:
@@ -122,3 +126,102 @@ def retrieve(state: MerchantState, order_id: str) -> dict[str, Any]:
     if order is None:
         raise invalid("NOT_FOUND", f"Order {order_id} not found.", "order_id", status=404)
     return {"order": order}
+
+
+def fulfillment(kind: str, recipient: dict[str, Any], placed_at: datetime, state: str = "PROPOSED") -> dict[str, Any]:
+    """A SHIPMENT or DELIVERY ``Fulfillment`` to ``recipient`` (a ``FulfillmentRecipient``), without its uid."""
+    if kind not in _DETAILS:
+        raise ValueError(f"fulfillment type must be SHIPMENT or DELIVERY, got {kind!r}")
+    details: dict[str, Any] = {"recipient": dict(recipient), "placed_at": format_time(placed_at)}
+    if kind == "DELIVERY":
+        details["schedule_type"] = "ASAP"
+    return {"type": kind, "state": state, _DETAILS[kind]: details}
+
+
+def _quantity(raw: Any, where: str) -> Decimal:
+    try:
+        quantity = Decimal(str(raw))
+    except InvalidOperation:
+        raise invalid("INVALID_VALUE", f"Quantity {raw!r} is not a decimal number.", where) from None
+    if not quantity.is_finite() or quantity <= 0:
+        raise invalid("INVALID_VALUE", f"Quantity {raw!r} must be positive.", where)
+    return quantity
+
+
+def _check_fulfillments(sent: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    out = []
+    for index, raw in enumerate(sent):
+        kind = raw.get("type")
+        where = f"order.fulfillments[{index}]"
+        if kind is None:
+            raise invalid("MISSING_REQUIRED_PARAMETER", "type is required.", f"{where}.type")
+        out_fulfillment = copy.deepcopy(raw)
+        out_fulfillment.pop("uid", None)
+        out_fulfillment.setdefault("state", "PROPOSED")
+        if kind in _DETAILS:
+            details = out_fulfillment.setdefault(_DETAILS[kind], {})
+            if not isinstance(details.get("recipient"), dict):
+                field = f"{where}.{_DETAILS[kind]}.recipient"
+                raise invalid("MISSING_REQUIRED_PARAMETER", "A recipient is required.", field)
+            details.setdefault("placed_at", format_time(now))
+        out.append(out_fulfillment)
+    return out
+
+
+def create(state: MerchantState, cache: IdempotencyCache, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """CreateOrder: an OPEN order at a known location, catalog lines priced from the catalog (``catalog_object_id``
+    and ``quantity``) or custom lines (``name``, ``quantity``, ``base_price_money``), fulfillments kept (a SHIPMENT
+    or DELIVERY one needs a recipient). The ``idempotency_key`` replays the first response for the same body and
+    is 400 ``IDEMPOTENCY_KEY_REUSED`` for another. Returns the response and whether an order was created.
+    """
+    key = body.get("idempotency_key")
+    fingerprint = IdempotencyCache.fingerprint(body)
+    if key is not None and key in cache.entries:
+        previous, response = cache.entries[key]
+        if previous != fingerprint:
+            raise invalid(
+                "IDEMPOTENCY_KEY_REUSED",
+                "The idempotency key was already used with a different request body.",
+                "idempotency_key",
+            )
+        return copy.deepcopy(response), False
+    sent = body.get("order") or {}
+    location_id = sent.get("location_id")
+    if location_id not in state.locations:
+        raise invalid("NOT_FOUND", f"Location {location_id} not found.", "order.location_id", status=404)
+    lines: list[tuple[str, Decimal]] = []
+    custom: list[dict[str, Any]] = []
+    for index, line in enumerate(sent.get("line_items") or []):
+        where = f"order.line_items[{index}]"
+        quantity = _quantity(line.get("quantity"), f"{where}.quantity")
+        variation_id = line.get("catalog_object_id")
+        if variation_id is not None:
+            if state.catalog.get(variation_id, {}).get("type") != "ITEM_VARIATION":
+                detail = f"Item variation with catalog object ID `{variation_id}` not found."
+                raise invalid("NOT_FOUND", detail, f"{where}.catalog_object_id", status=404)
+            lines.append((variation_id, quantity))
+        elif isinstance(line.get("name"), str) and isinstance(line.get("base_price_money"), dict):
+            custom.append(
+                {
+                    "name": line["name"],
+                    "quantity": format_quantity(quantity),
+                    "base_price_money": dict(line["base_price_money"]),
+                }
+            )
+        else:
+            detail = "A line item needs a catalog_object_id, or a name and base_price_money."
+            raise invalid("MISSING_REQUIRED_PARAMETER", detail, f"{where}.catalog_object_id")
+    names = {name: str(sent[name]) for name in ("reference_id", "ticket_name") if isinstance(sent.get(name), str)}
+    source = (sent.get("source") or {}).get("name") or "omnibridge emulator"
+    order = state.new_order(
+        str(location_id),
+        lines,
+        str(source),
+        fulfillments=_check_fulfillments(sent.get("fulfillments") or [], state.now()),
+        custom_lines=custom,
+        names=names,
+    )
+    response = {"order": order}
+    if key is not None:
+        cache.entries[key] = (fingerprint, copy.deepcopy(response))
+    return copy.deepcopy(response), True

@@ -256,16 +256,36 @@ class MerchantState:
     # -- orders ------------------------------------------------------------------------------------------------
 
     def new_order(
-        self, location_id: str, lines: list[tuple[str, Decimal]], source: str, created_at: datetime | None = None
+        self,
+        location_id: str,
+        lines: list[tuple[str, Decimal]],
+        source: str,
+        created_at: datetime | None = None,
+        *,
+        fulfillments: list[dict[str, Any]] | None = None,
+        custom_lines: list[dict[str, Any]] | None = None,
+        names: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """An OPEN order (version 1) of ``(variation_id, quantity)`` lines, priced from the catalog.
 
         ``created_at`` in the past models a POS order taken offline and uploaded late (``updated_at`` is now).
+        ``fulfillments`` are stored as given, each with a ``uid`` added; ``custom_lines`` are priced line items
+        without a catalog object (``name``, ``quantity``, ``base_price_money``); ``names`` may carry
+        ``reference_id`` and ``ticket_name``.
         """
         now = format_time(self.now())
         line_items: list[dict[str, Any]] = []
         total = 0
         currency = "USD"
+        for custom in custom_lines or []:
+            price = custom["base_price_money"]
+            currency = str(price["currency"])
+            line_total = int(Decimal(price["amount"]) * Decimal(custom["quantity"]))
+            total += line_total
+            money = {"amount": line_total, "currency": currency}
+            line_items.append(
+                {"uid": self.new_id(22, _BASE62), **custom, "item_type": "CUSTOM_AMOUNT", "total_money": money}
+            )
         for variation_id, quantity in lines:
             data = self.catalog[variation_id]["item_variation_data"]
             price = data["price_money"]
@@ -299,7 +319,26 @@ class MerchantState:
             "total_money": {"amount": total, "currency": currency},
             "net_amount_due_money": {"amount": total, "currency": currency},
         }
+        order.update(names or {})
+        if fulfillments:
+            order["fulfillments"] = [{"uid": self.new_id(22, _BASE62), **f} for f in fulfillments]
         self.orders[order_id] = order
+        return order
+
+    def set_fulfillment_state(self, order_id: str, state: str) -> dict[str, Any]:
+        """Move every fulfillment of the order that is not CANCELED or FAILED to ``state``; bumps the version."""
+        order = self.orders[order_id]
+        if not order.get("fulfillments"):
+            raise ValueError(f"order {order_id} has no fulfillment")
+        now = format_time(self.now())
+        for fulfillment in order["fulfillments"]:
+            if fulfillment.get("state") not in ("CANCELED", "FAILED"):
+                fulfillment["state"] = state
+                details = fulfillment.get("shipment_details")
+                if state == "COMPLETED" and isinstance(details, dict):
+                    details.setdefault("shipped_at", now)
+        order["version"] = int(order["version"]) + 1
+        order["updated_at"] = now
         return order
 
     def set_order_state(self, order_id: str, state: str) -> dict[str, Any]:

@@ -1,0 +1,136 @@
+"""End to end on the emulators: orders placed on Shopify, Amazon and Square are pulled by ``omnibridge sync
+--once`` with their ship-to, ``orders list --json`` shows them, and ``shipments ship web:1001 --from den-wh`` (and
+the Amazon order by its id) buys exactly one label from the EasyPost emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from anyio.from_thread import start_blocking_portal
+from typer.testing import CliRunner
+
+from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
+from connectors.shopify.emulator.state import ShippingAddress
+from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
+from omnibridge.cli.app import app
+from omnibridge.config import load_profile
+from omnibridge.demo import world
+from omnibridge.demo.vendors import VendorEmulators, VendorUrls, build_emulators
+from omnibridge.sdk.emulator import free_port, run_server
+from omnibridge.store import open_store
+
+runner = CliRunner()
+SKU = "TENT-2P-GRN"
+SQUARE_RECIPIENT = {
+    "display_name": "Jaiden Urie",
+    "phone_number": "1-303-555-0182",
+    "address": {
+        "address_line_1": "1955 Broadway",
+        "locality": "Boulder",
+        "administrative_district_level_1": "CO",
+        "postal_code": "80302",
+        "country": "US",
+    },
+}
+
+
+@dataclass
+class Shop:
+    profile: Path
+    shopify: ShopifyEmulator
+    square: SquareEmulator
+    vendors: VendorEmulators
+    web_locations: dict[str, str]
+    pos_locations: dict[str, str]
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    """The demo's full profile with its ledger seeded, every emulator served from a background event loop (the CLI
+    runs its own)."""
+    shopify = ShopifyEmulator(ShopifyEmulatorConfig(access_token=world.SHOPIFY_TOKEN, api_secret=world.SHOPIFY_SECRET))
+    square = SquareEmulator(
+        SquareEmulatorConfig(access_token=world.SQUARE_TOKEN, signature_key=world.SQUARE_SIGNATURE_KEY)
+    )
+    web_locations = world.seed_shopify(shopify)
+    pos_locations = world.seed_square(square, drifted_every=7)
+    ports = [free_port() for _ in range(5)]
+    amazon, clover, easypost = (f"http://127.0.0.1:{port}" for port in ports[2:])
+    urls = VendorUrls(amazon=amazon, clover=clover, easypost=easypost, receiver="http://127.0.0.1:9")
+    vendors = build_emulators(urls, latency_ms=(0, 0), feed_processing_s=0, clover_drifted_every=7)
+    profile = world.write_profile(
+        tmp_path,
+        shopify_url=f"http://127.0.0.1:{ports[0]}",
+        square_url=f"http://127.0.0.1:{ports[1]}",
+        receiver_url="http://127.0.0.1:9",
+        settings=world.DemoSettings(),
+        vendors=urls,
+    )
+    with open_store(load_profile(profile).store_url) as store:
+        world.seed_ledger(store, golden=True)
+    apps = [shopify.app, square.app, vendors.amazon.app, vendors.clover.app, vendors.easypost.app]
+    with start_blocking_portal() as portal, ExitStack() as servers:
+        for served, port in zip(apps, ports, strict=True):
+            servers.enter_context(portal.wrap_async_context_manager(run_server(served, port=port)))
+        yield Shop(profile, shopify, square, vendors, web_locations, pos_locations)
+
+
+def _cli(shop: Shop, *args: str) -> Any:
+    result = runner.invoke(app, [*args, "--profile", str(shop.profile)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout) if "--json" in args else result.output
+
+
+def test_orders_pulled_from_three_channels_carry_their_ship_to_and_ship_once(shop: Shop) -> None:
+    placed = shop.shopify.place_order(
+        [(SKU, 1)],
+        shop.web_locations["den-wh"],
+        ShippingAddress(
+            first_name="Ada",
+            last_name="Lovelace",
+            address1="1 Market St",
+            city="Denver",
+            province_code="CO",
+            zip="80202",
+            country_code="US",
+        ),
+    )
+    assert placed["order_number"] == 1001
+    amazon_id = shop.vendors.amazon.control.create_order(SKU, 1)
+    square_order = shop.square.online_order(shop.pos_locations["boulder"], [(SKU, 1)], SQUARE_RECIPIENT)
+
+    _cli(shop, "sync", "--once", "--json")
+    listed = {o["id"]: o for o in _cli(shop, "orders", "list", "--json")["orders"]}
+    web = next(o for o in listed.values() if o["channel"] == "web" and o["number"] == "#1001")
+    assert (web["ship_to"]["name"], web["ship_to"]["city"], web["ship_to"]["postal_code"]) == (
+        "Ada Lovelace",
+        "Denver",
+        "80202",
+    )
+    assert listed[f"amazon:{amazon_id}"]["ship_to"]["line1"] == "1200 Pearl St"  # read with a restricted data token
+    square = listed[f"pos:{square_order['id']}"]
+    assert (square["ship_to"]["name"], square["ship_to"]["line1"], square["ship_to"]["region"]) == (
+        "Jaiden Urie",
+        "1955 Broadway",
+        "CO",
+    )
+
+    ship = ["shipments", "ship", "web:1001", "--from", "den-wh", "--weight-oz", "40", "--json"]
+    first = _cli(shop, *ship)
+    assert first["order_id"] == web["id"]
+    assert first["ship_to"]["city"] == "Denver"
+    again = _cli(shop, *ship)
+    assert again["id"] == first["id"]
+    easypost = shop.vendors.easypost
+    assert sum(easypost.state.labels_bought.values()) == 1  # a second run buys no second label
+
+    amazon = _cli(shop, "shipments", "ship", f"amazon:{amazon_id}", "--from", "den-wh", "--weight-oz", "24", "--json")
+    assert amazon["ship_to"]["postal_code"] == "80302"
+    _cli(shop, "shipments", "ship", f"amazon:{amazon_id}", "--from", "den-wh", "--weight-oz", "24", "--json")
+    assert sum(easypost.state.labels_bought.values()) == 2
