@@ -107,3 +107,28 @@ def test_version_and_help_import_no_command_module() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
+    # `omnibridge ... | head`: the reader has gone before the command prints (its end of the pipe is closed)
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "omnibridge", "connectors", "list"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    errors = run.stderr.decode()
+    assert "internal error" not in errors
+    assert "Traceback" not in errors
+    assert "BrokenPipe" not in errors
+    assert run.returncode == 1
