@@ -176,3 +176,15 @@ def test_an_invalid_patch_is_refused_at_once_and_never_applied_later() -> None:
     assert answer.json()["status"] == "INVALID"
     seller.clock.advance(61)
     assert seller.emu.control.listing_quantity(SKU) == 10
+
+
+def test_an_unknown_sku_can_be_answered_as_amazon_documents_accepted_with_missing_attributes() -> None:
+    seller = make_seller(unknown_sku_patch="ACCEPTED")
+    answer = _patch(seller, patch_body(3), sku="GHOST")
+    body = answer.json()
+    _check("ListingsItemSubmissionResponse", body)
+    assert body["status"] == "ACCEPTED"
+    [found] = body["issues"]
+    assert (found["code"], found["severity"], found["categories"]) == ("18448", "WARNING", ["MISSING_ATTRIBUTE"])
+    assert {"condition_type", "purchasable_offer"} <= set(found["attributeNames"])
+    assert _get(seller, sku="GHOST").status_code == 404

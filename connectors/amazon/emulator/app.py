@@ -35,7 +35,7 @@ from connectors.amazon.emulator.feeds import (
     s3_error,
 )
 from connectors.amazon.emulator.http_control import control_routes
-from connectors.amazon.emulator.listings import Listing, apply_patches, issue, listing_view
+from connectors.amazon.emulator.listings import Listing, apply_patches, incomplete_issue, issue, listing_view
 from connectors.amazon.emulator.notifications import (
     NOTIFICATION_ID_HEADER,
     feed_processing_finished,
@@ -551,6 +551,8 @@ class AmazonEmulator:
         submission = new_uuid(self.rng)
         listing = self.listings.get(sku)
         preview = request.query_params.get("mode") == "VALIDATION_PREVIEW"
+        if listing is None and self.config.unknown_sku_patch == "ACCEPTED":
+            return 200, {"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": [incomplete_issue()]}
         if listing is None:
             problems = [
                 issue("4000004", f"SKU '{sku}' does not exist for this seller; PATCH needs an existing listing.")

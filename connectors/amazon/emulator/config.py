@@ -19,6 +19,9 @@ class AmazonEmulatorConfig:
     * ``listing_delay_s``: time from an ACCEPTED patchListingsItem (or a DONE JSON_LISTINGS_FEED) until
       getListingsItem/searchListingsItems show its change; until then they show the listing as it was (Amazon:
       "changes can take up to minutes"). Default 0: visible at once.
+    * ``unknown_sku_patch``: how patchListingsItem answers for a SKU without a listing: ``"INVALID"`` (an ERROR
+      issue 4000004, the default) or ``"ACCEPTED"`` (what Amazon documents: accepted, with a MISSING_ATTRIBUTE issue
+      18448 naming the offer's missing attributes; the incomplete listing is not shown by reads).
     * ``upload_url_ttl_s``: life of a pre-signed upload/download URL (Amazon: 5 minutes).
     * ``report_compression``: ``None`` or ``"GZIP"`` for processing reports.
     * ``orders_lag_s``: getOrders' default upper bound is ``now - orders_lag_s``.
@@ -41,6 +44,7 @@ class AmazonEmulatorConfig:
     rate_limits: dict[str, tuple[float, int]] = field(default_factory=dict)
     feed_processing_s: float = 0.5
     listing_delay_s: float = 0.0
+    unknown_sku_patch: str = "INVALID"
     upload_url_ttl_s: float = 300.0
     report_compression: str | None = None
     orders_lag_s: float = 0.0
@@ -61,6 +65,8 @@ class AmazonEmulatorConfig:
             raise ValueError(f"feed_processing_s must be >= 0, got {self.feed_processing_s!r}")
         if self.listing_delay_s < 0:
             raise ValueError(f"listing_delay_s must be >= 0, got {self.listing_delay_s!r}")
+        if self.unknown_sku_patch not in ("INVALID", "ACCEPTED"):
+            raise ValueError(f"unknown_sku_patch must be 'INVALID' or 'ACCEPTED', got {self.unknown_sku_patch!r}")
         if self.report_compression not in (None, "GZIP"):
             raise ValueError(f"report_compression must be None or 'GZIP', got {self.report_compression!r}")
         for name, (rate, burst) in self.rate_limits.items():
