@@ -188,3 +188,12 @@ def test_an_unknown_sku_can_be_answered_as_amazon_documents_accepted_with_missin
     assert (found["code"], found["severity"], found["categories"]) == ("18448", "WARNING", ["MISSING_ATTRIBUTE"])
     assert {"condition_type", "purchasable_offer"} <= set(found["attributeNames"])
     assert _get(seller, sku="GHOST").status_code == 404
+
+
+def test_the_cli_emulator_delays_listing_changes_as_amazon_does_unless_set() -> None:
+    from omnibridge.cli.emulator import build_emulator
+
+    served, _ = build_emulator("amazon", port=8803, settings={})
+    quick, _ = build_emulator("amazon", port=8803, settings={"listing_delay_s": "0"})
+    assert served.emulator.config.listing_delay_s == 120.0
+    assert quick.emulator.config.listing_delay_s == 0.0
