@@ -82,6 +82,9 @@ connector = ConnectorSpec(
         build=serve_emulator,
         default_port=8803,
         description="Amazon SP-API with LWA: every SKU listed at 0",
-        settings={"feed_processing_s": "seconds a JSON_LISTINGS_FEED stays IN_PROGRESS (default 0.5)"},
+        settings={
+            "feed_processing_s": "seconds a JSON_LISTINGS_FEED stays IN_PROGRESS (default 0.5)",
+            "listing_delay_s": "seconds until an accepted listings change shows in reads (default 120)",
+        },
     ),
 )

@@ -258,7 +258,9 @@ class AmazonConnector:
 
     async def read_levels(self, skus: Sequence[str]) -> list[StockLevel]:
         """The merchant-fulfilled quantity of each SKU; SKUs without a listing (or without an MFN offer) are
-        left out."""
+        left out. For ``listing_visibility_seconds`` after Amazon accepted a quantity from this connector, that
+        quantity is reported instead of the older one Amazon still shows (it shows accepted changes minutes
+        later; see :mod:`connectors.amazon.listings`)."""
         return await self.listings.read_levels(skus)
 
     async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
@@ -283,6 +285,8 @@ class AmazonConnector:
         for (index, _, _), outcome in zip(writes, outcomes, strict=True):
             target = targets[index]
             shown = target.quantity if outcome.status is PushStatus.APPLIED else None
+            if outcome.status is PushStatus.APPLIED:
+                self.listings.accepted(target.sku, target.quantity)
             results[index] = PushResult(target, outcome.status, shown=shown, message=outcome.message)
         return [result for result in results if result is not None]
 

@@ -8,6 +8,14 @@ call would take 2,000 s. A read of one SKU (the engine's re-read after a notific
 ``patchListingsItem`` (5/s, burst 5) takes one SKU, so writing many SKUs one by one is slow (10,000 SKUs take
 2,000 s). From ``feed_threshold`` SKUs on, writes go as ``JSON_LISTINGS_FEED`` instead
 (:mod:`connectors.amazon.feeds`): a handful of calls whatever the count.
+
+Amazon shows an ACCEPTED change some minutes after accepting it ("changes can take up to 15 minutes"). Meanwhile a
+read gets the quantity from before the write, which the engine would take for a change made on Amazon (drift, or
+a sale to pass on to other channels). So :class:`Listings` remembers the quantities Amazon accepted from this
+connector and, for ``listing_visibility_seconds`` after each, reports the accepted quantity instead of a different
+one it reads: it is what Amazon will show. A read that shows the accepted quantity ends the overlay for that SKU
+early (the change is visible; later changes are Amazon's own). The memory is per connector instance: a new
+process (``sync --once`` run again) starts without it.
 """
 
 from __future__ import annotations
@@ -45,6 +53,25 @@ class Listings:
         self._feeds = feeds
         self._now = now
         self._gate = asyncio.Semaphore(settings.concurrency)
+        self._accepted: dict[str, tuple[int, datetime]] = {}
+
+    def accepted(self, sku: str, quantity: int) -> None:
+        """Amazon ACCEPTED ``quantity`` for ``sku`` just now: report it until Amazon shows it (see the module
+        docstring)."""
+        if self._settings.listing_visibility_seconds > 0:
+            self._accepted[sku] = (quantity, self._now())
+
+    def _shown(self, sku: str, read: int | None, now: datetime) -> int | None:
+        """What Amazon will show for ``sku`` given the ``read`` quantity: an accepted write still in its window,
+        otherwise ``read``."""
+        written = self._accepted.get(sku)
+        if written is None:
+            return read
+        quantity, at = written
+        if read == quantity or (now - at).total_seconds() >= self._settings.listing_visibility_seconds:
+            del self._accepted[sku]
+            return read
+        return quantity
 
     def _path(self, sku: str) -> str:
         # SKUs may hold "/", "#", spaces...: Amazon requires the path segment URL-encoded.
@@ -117,7 +144,7 @@ class Listings:
         return [
             StockLevel(sku, mapper.MFN_CHANNEL, quantity, observed_at)
             for sku in wanted
-            if (quantity := quantities.get(sku)) is not None
+            if sku in quantities and (quantity := self._shown(sku, quantities[sku], observed_at)) is not None
         ]
 
     async def patch(self, sku: str, patches: Sequence[Patch]) -> mapper.WriteOutcome:

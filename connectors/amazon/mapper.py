@@ -31,8 +31,12 @@ LOCATION_NAME = "Amazon (merchant fulfilled)"
 FULFILLMENT_PATH = "/attributes/fulfillment_availability"
 UNKNOWN_SKU_CODES = frozenset({"4000004"})
 """Issue codes meaning "the seller has no listing with this SKU" (a PATCH needs one). Amazon documents no code for
-it; this is the emulator's. Beware: live Amazon often *accepts* a patch for an unknown SKU and keeps an incomplete
-listing, so there an unknown SKU may come back ``APPLIED``; ``read_levels`` leaves such SKUs out (no MFN offer)."""
+it; this is the emulator's. Live Amazon often *accepts* a patch for an unknown SKU and keeps an incomplete
+listing instead: see :data:`OFFER_ATTRIBUTES`."""
+OFFER_ATTRIBUTES = frozenset({"condition_type", "purchasable_offer"})
+"""Attributes every listing Amazon sells has. An ACCEPTED patch whose issues report one of them missing
+(``categories: ["MISSING_ATTRIBUTE"]``, e.g. code 18448 "Attributes tagged as relevant_attributes are incomplete")
+left an incomplete listing: the seller had no listing with this SKU, so the write is ``UNKNOWN_SKU``."""
 
 ORDER_KINDS: Mapping[str, OrderEventKind] = {
     "PendingAvailability": OrderEventKind.PLACED,  # pre-order: sold, not yet released
@@ -333,11 +337,27 @@ def outcome_of_issues(errors: Sequence[Mapping[str, Any]]) -> WriteOutcome:
 
 def outcome_of_submission(response: Any) -> WriteOutcome:
     """The outcome of a ``ListingsItemSubmissionResponse``: ACCEPTED (or VALID) → APPLIED unless an ERROR issue
-    came with it; INVALID → FAILED or UNKNOWN_SKU by issue code."""
+    came with it, or ``UNKNOWN_SKU`` when its issues say the offer's attributes are missing (an incomplete listing,
+    see :data:`OFFER_ATTRIBUTES`); INVALID → FAILED or UNKNOWN_SKU by issue code."""
     if not isinstance(response, dict) or response.get("status") not in ("ACCEPTED", "VALID", "INVALID"):
         status = response.get("status") if isinstance(response, dict) else None
         return WriteOutcome(PushStatus.FAILED, f"unexpected submission status {status!r}")
     errors = error_issues(response.get("issues"))
     if response["status"] == "INVALID" and not errors:
         return WriteOutcome(PushStatus.FAILED, "submission INVALID without an ERROR issue")
+    incomplete = missing_offer_issues(response.get("issues"))
+    if not errors and incomplete:
+        return WriteOutcome(PushStatus.UNKNOWN_SKU, f"no complete listing on Amazon: {describe_issues(incomplete)}")
     return outcome_of_issues(errors)
+
+
+def missing_offer_issues(issues: Any) -> list[dict[str, Any]]:
+    """The issues (any severity) saying one of :data:`OFFER_ATTRIBUTES` is missing."""
+    found = issues if isinstance(issues, list) else []
+    return [
+        i
+        for i in found
+        if isinstance(i, dict)
+        and "MISSING_ATTRIBUTE" in (i.get("categories") or [])
+        and OFFER_ATTRIBUTES & set(i.get("attributeNames") or [])
+    ]

@@ -36,7 +36,9 @@ class AmazonSettings(BaseModel):
     first order poll reaches; every later poll starts ``poll_overlap_seconds`` before the bookmark.
     ``rate_limits`` overrides Amazon's default usage plan per operation (``{"getOrders": {"rate": 0.05, "burst":
     20}}``); the limits are also corrected from ``x-amzn-RateLimit-Limit`` on every response.
-    ``max_attempts``/``max_retry_seconds`` bound the retries of one request (429s included).
+    ``listing_visibility_seconds`` is how long after Amazon ACCEPTED a quantity write the connector reports that
+    quantity instead of the older one Amazon still shows (Amazon shows accepted changes minutes later; 0 turns it
+    off). ``max_attempts``/``max_retry_seconds`` bound the retries of one request (429s included).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,6 +64,7 @@ class AmazonSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1)
     max_retry_seconds: float = Field(default=300.0, gt=0)
     concurrency: int = Field(default=5, ge=1)
+    listing_visibility_seconds: float = Field(default=300.0, ge=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("rate_limits")

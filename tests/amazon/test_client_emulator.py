@@ -96,6 +96,37 @@ async def test_a_few_skus_are_patched_and_read_back(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
+async def test_an_accepted_quantity_is_reported_until_the_visibility_window_ends(
+    tmp_path: Path,
+) -> None:
+    config = AmazonEmulatorConfig(listing_delay_s=600.0)
+    async with world(tmp_path, config, listing_visibility_seconds=300.0) as w:
+        for sku in ("TENT-1", "STOVE-2"):
+            w.emu.control.seed_listing(sku, title="x", price="10.00", quantity=1)
+        await w.client.push_levels([StockTarget("TENT-1", "DEFAULT", 7), StockTarget("STOVE-2", "DEFAULT", 4)])
+        levels = await w.client.read_levels(["TENT-1", "STOVE-2"])
+        assert [lvl.available for lvl in levels] == [7, 4]  # Amazon still shows 1 and 1
+        w.time.t += 300  # the window is over and Amazon has still not shown it: report what it shows
+        levels = await w.client.read_levels(["TENT-1", "STOVE-2"])
+        assert [lvl.available for lvl in levels] == [1, 1]
+
+
+@pytest.mark.anyio
+async def test_a_patch_amazon_accepts_for_an_unknown_sku_leaving_an_incomplete_listing_is_unknown_sku(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path, AmazonEmulatorConfig(unknown_sku_patch="ACCEPTED")) as w:
+        w.emu.control.seed_listing("TENT-1", title="x", price="10.00", quantity=1)
+        results = await w.client.push_levels([StockTarget("TENT-1", "DEFAULT", 7), StockTarget("GHOST", "DEFAULT", 3)])
+        levels = await w.client.read_levels(["TENT-1", "GHOST"])
+    assert [r.status for r in results] == [PushStatus.APPLIED, PushStatus.UNKNOWN_SKU]
+    assert results[1].shown is None
+    assert "18448: Attributes tagged as relevant_attributes are incomplete" in (results[1].message or "")
+    assert [(lvl.sku, lvl.available) for lvl in levels] == [("TENT-1", 7)]
+    assert w.spec_problems() == []
+
+
+@pytest.mark.anyio
 async def test_many_skus_go_as_one_feed_and_each_gets_its_result(tmp_path: Path) -> None:
     config = AmazonEmulatorConfig(report_compression="GZIP", feed_processing_s=3.0)
     async with world(tmp_path, config, feed_threshold=50) as w:

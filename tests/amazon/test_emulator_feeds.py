@@ -243,3 +243,22 @@ def test_on_the_real_clock_feeds_finish_in_the_background_and_notify() -> None:
 
     assert run(flow) == ["DONE"]
     assert emu.control.listing_quantity(SKU) == 8
+
+
+def test_a_done_feed_shows_its_changes_only_after_the_listing_delay() -> None:
+    seller = make_seller(rate_scale=1000.0, feed_processing_s=0.0, listing_delay_s=90.0)
+    body = _document([feed_message(1, SKU, 4), feed_message(2, "NOT-LISTED", 1)])
+
+    async def flow() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with seller.client() as client:
+            feed_id = await _submit(client, body)
+            feed = (await client.get(f"/feeds/2021-06-30/feeds/{feed_id}")).json()
+            return feed, await _report(client, feed)
+
+    feed, report = run(flow)
+    assert feed["processingStatus"] == "DONE"
+    assert report["summary"]["messagesAccepted"] == 1  # the report is final at once...
+    assert seller.emu.control.listing_quantity(SKU) == 10  # ...the listing shows it later
+    seller.clock.advance(90)
+    assert seller.emu.control.listing_quantity(SKU) == 4
+    assert not seller.emu.control.has_listing("NOT-LISTED")

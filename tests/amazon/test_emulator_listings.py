@@ -152,3 +152,48 @@ def test_skus_with_slashes_and_spaces_round_trip_url_encoded() -> None:
     response = run(call)
     assert response.status_code == 200
     assert response.json()["sku"] == sku
+
+
+def test_an_accepted_patch_shows_only_after_the_listing_delay() -> None:
+    seller = make_seller(listing_delay_s=120.0)
+
+    def shown() -> int:
+        [entry] = _get(seller, included="fulfillmentAvailability").json()["fulfillmentAvailability"]
+        return int(entry["quantity"])
+
+    answer = _patch(seller, patch_body(7))
+    assert answer.json()["status"] == "ACCEPTED"
+    assert shown() == 10  # Amazon still shows the listing as it was
+    seller.clock.advance(119)
+    assert (shown(), seller.emu.control.listing_quantity(SKU)) == (10, 10)
+    seller.clock.advance(1)
+    assert (shown(), seller.emu.control.listing_quantity(SKU)) == (7, 7)
+
+
+def test_an_invalid_patch_is_refused_at_once_and_never_applied_later() -> None:
+    seller = make_seller(listing_delay_s=60.0)
+    answer = _patch(seller, patch_body(-1))
+    assert answer.json()["status"] == "INVALID"
+    seller.clock.advance(61)
+    assert seller.emu.control.listing_quantity(SKU) == 10
+
+
+def test_an_unknown_sku_can_be_answered_as_amazon_documents_accepted_with_missing_attributes() -> None:
+    seller = make_seller(unknown_sku_patch="ACCEPTED")
+    answer = _patch(seller, patch_body(3), sku="GHOST")
+    body = answer.json()
+    _check("ListingsItemSubmissionResponse", body)
+    assert body["status"] == "ACCEPTED"
+    [found] = body["issues"]
+    assert (found["code"], found["severity"], found["categories"]) == ("18448", "WARNING", ["MISSING_ATTRIBUTE"])
+    assert {"condition_type", "purchasable_offer"} <= set(found["attributeNames"])
+    assert _get(seller, sku="GHOST").status_code == 404
+
+
+def test_the_cli_emulator_delays_listing_changes_as_amazon_does_unless_set() -> None:
+    from omnibridge.cli.emulator import build_emulator
+
+    served, _ = build_emulator("amazon", port=8803, settings={})
+    quick, _ = build_emulator("amazon", port=8803, settings={"listing_delay_s": "0"})
+    assert served.emulator.config.listing_delay_s == 120.0
+    assert quick.emulator.config.listing_delay_s == 0.0

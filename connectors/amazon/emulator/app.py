@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import secrets
 import time
@@ -34,7 +35,7 @@ from connectors.amazon.emulator.feeds import (
     s3_error,
 )
 from connectors.amazon.emulator.http_control import control_routes
-from connectors.amazon.emulator.listings import Listing, apply_patches, issue, listing_view
+from connectors.amazon.emulator.listings import Listing, apply_patches, incomplete_issue, issue, listing_view
 from connectors.amazon.emulator.notifications import (
     NOTIFICATION_ID_HEADER,
     feed_processing_finished,
@@ -132,6 +133,7 @@ class AmazonEmulator:
         self.notifications: list[dict[str, Any]] = []
         self.presigner = Presigner(secrets.token_bytes(32), cfg.upload_url_ttl_s)
         self.processor = FeedProcessor(cfg.seller_id, self.listings, self.new_listing)
+        self._pending: list[tuple[datetime, Callable[[], object]]] = []
         self._subscription_ids = {
             kind: f"subscription-{new_uuid(self.rng)}"
             for kind in ("ORDER_CHANGE", "FEED_PROCESSING_FINISHED", "LISTINGS_ITEM_MFN_QUANTITY_CHANGE")
@@ -143,6 +145,20 @@ class AmazonEmulator:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def _defer(self, apply: Callable[[], object]) -> datetime:
+        """Run ``apply`` (an accepted listings change) ``listing_delay_s`` from now; returns when."""
+        due = self.now() + timedelta(seconds=self.config.listing_delay_s)
+        self._pending.append((due, apply))
+        return due
+
+    def settle_listings(self) -> None:
+        """Make the accepted listings changes whose ``listing_delay_s`` has passed visible, oldest first."""
+        now = self.now()
+        due = [apply for at, apply in self._pending if at <= now]
+        self._pending = [(at, apply) for at, apply in self._pending if at > now]
+        for apply in due:
+            apply()
 
     def new_listing(self, sku: str, product_type: str = "PRODUCT") -> Listing:
         """A listing object for ``sku`` (not stored; the caller stores it)."""
@@ -164,6 +180,7 @@ class AmazonEmulator:
     ) -> StoredOrder:
         """Place an order for existing listings; the quantities leave the DEFAULT fulfillment_availability.
         Sends ORDER_CHANGE, then LISTINGS_ITEM_MFN_QUANTITY_CHANGE per SKU whose quantity changed."""
+        self.settle_listings()
         resolved: list[tuple[str, int, Decimal]] = []
         for sku, quantity, price in lines:
             listing = self.listings.get(sku)
@@ -186,6 +203,7 @@ class AmazonEmulator:
 
     def set_order_status(self, order_id: str, status: str) -> StoredOrder:
         """Move an order on; cancelling an order that had not shipped puts its quantities back."""
+        self.settle_listings()
         before = self.orders.get(order_id).status
         stored = self.orders.set_status(order_id, status)
         quantities: dict[str, int | None] = {}
@@ -213,7 +231,14 @@ class AmazonEmulator:
                 self._finish(feed, max(feed.started or now, min(now, feed.created + delay)))
 
     def _finish(self, feed: StoredFeed, at: datetime) -> None:
-        status, report = self.processor.run(feed.feed_id, feed.body, at)
+        if self.config.listing_delay_s > 0:
+            # Amazon reports the feed DONE, then shows its listing changes some minutes later.
+            scratch = FeedProcessor(self.config.seller_id, copy.deepcopy(self.listings), self.new_listing)
+            status, report = scratch.run(feed.feed_id, feed.body, at)
+            if status == "DONE":
+                self._defer(lambda: self.processor.run(feed.feed_id, feed.body, self.now()))
+        else:
+            status, report = self.processor.run(feed.feed_id, feed.body, at)
         compression = self.config.report_compression
         document = Document(self._document_id(), "application/json", at, "result", report_bytes(report, compression))
         document.compression = compression
@@ -328,6 +353,7 @@ class AmazonEmulator:
             self.api_requests += 1
             headers = {"x-amzn-RequestId": new_uuid(self.rng)}
             self.advance_feeds()
+            self.settle_listings()
             try:
                 self._authorize(request)
                 headers["x-amzn-RateLimit-Limit"] = self.buckets.advertised(operation)
@@ -525,6 +551,8 @@ class AmazonEmulator:
         submission = new_uuid(self.rng)
         listing = self.listings.get(sku)
         preview = request.query_params.get("mode") == "VALIDATION_PREVIEW"
+        if listing is None and self.config.unknown_sku_patch == "ACCEPTED":
+            return 200, {"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": [incomplete_issue()]}
         if listing is None:
             problems = [
                 issue("4000004", f"SKU '{sku}' does not exist for this seller; PATCH needs an existing listing.")
@@ -533,11 +561,21 @@ class AmazonEmulator:
             target = listing if not preview else self.new_listing(sku, listing.product_type)
             if preview:
                 target.attributes = dict(listing.attributes)
+            delayed = not preview and self.config.listing_delay_s > 0
+            if delayed:
+                target = copy.deepcopy(listing)
             problems = apply_patches(target, patches)
-            if not problems and not preview:
+            if not problems and delayed:
+                self._defer(lambda: self._apply_later(sku, patches))
+            elif not problems and not preview:
                 listing.updated = self.now()
         status = "INVALID" if problems else ("VALID" if preview else "ACCEPTED")
         return 200, {"sku": sku, "status": status, "submissionId": submission, "issues": problems}
+
+    def _apply_later(self, sku: str, patches: list[Any]) -> None:
+        listing = self.listings.get(sku)
+        if listing is not None and not apply_patches(listing, patches):
+            listing.updated = self.now()
 
     def _create_document(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
         body = self._json_body(raw)

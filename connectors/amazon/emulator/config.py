@@ -16,6 +16,12 @@ class AmazonEmulatorConfig:
     * ``rate_scale``: multiplies every operation's refill rate (1.0 = Amazon's defaults; bursts are unchanged);
       ``rate_limits``: per-operation ``(rate, burst)`` overrides, e.g. ``{"getOrders": (1.0, 2)}``.
     * ``feed_processing_s``: time from createFeed to DONE/FATAL (IN_QUEUE for the first half).
+    * ``listing_delay_s``: time from an ACCEPTED patchListingsItem (or a DONE JSON_LISTINGS_FEED) until
+      getListingsItem/searchListingsItems show its change; until then they show the listing as it was (Amazon:
+      "changes can take up to minutes"). Default 0: visible at once.
+    * ``unknown_sku_patch``: how patchListingsItem answers for a SKU without a listing: ``"INVALID"`` (an ERROR
+      issue 4000004, the default) or ``"ACCEPTED"`` (what Amazon documents: accepted, with a MISSING_ATTRIBUTE issue
+      18448 naming the offer's missing attributes; the incomplete listing is not shown by reads).
     * ``upload_url_ttl_s``: life of a pre-signed upload/download URL (Amazon: 5 minutes).
     * ``report_compression``: ``None`` or ``"GZIP"`` for processing reports.
     * ``orders_lag_s``: getOrders' default upper bound is ``now - orders_lag_s``.
@@ -37,6 +43,8 @@ class AmazonEmulatorConfig:
     rate_scale: float = 1.0
     rate_limits: dict[str, tuple[float, int]] = field(default_factory=dict)
     feed_processing_s: float = 0.5
+    listing_delay_s: float = 0.0
+    unknown_sku_patch: str = "INVALID"
     upload_url_ttl_s: float = 300.0
     report_compression: str | None = None
     orders_lag_s: float = 0.0
@@ -55,6 +63,10 @@ class AmazonEmulatorConfig:
             raise ValueError(f"token_lifetime_s must be >= 1, got {self.token_lifetime_s!r}")
         if self.feed_processing_s < 0:
             raise ValueError(f"feed_processing_s must be >= 0, got {self.feed_processing_s!r}")
+        if self.listing_delay_s < 0:
+            raise ValueError(f"listing_delay_s must be >= 0, got {self.listing_delay_s!r}")
+        if self.unknown_sku_patch not in ("INVALID", "ACCEPTED"):
+            raise ValueError(f"unknown_sku_patch must be 'INVALID' or 'ACCEPTED', got {self.unknown_sku_patch!r}")
         if self.report_compression not in (None, "GZIP"):
             raise ValueError(f"report_compression must be None or 'GZIP', got {self.report_compression!r}")
         for name, (rate, burst) in self.rate_limits.items():

@@ -80,23 +80,27 @@ class AmazonControl(EmulatorControl):
     def listing_quantity(self, sku: str) -> int | None:
         """The DEFAULT (merchant-fulfilled) quantity Amazon shows, None when unknown or unset."""
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         listing = self._emu.listings.get(sku)
         return None if listing is None else listing.quantity
 
     def listing_title(self, sku: str) -> str | None:
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         listing = self._emu.listings.get(sku)
         return None if listing is None else listing.title
 
     def listing_price(self, sku: str) -> str | None:
         """``our_price`` as a decimal string (``"19.99"``), None when unknown or unset."""
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         listing = self._emu.listings.get(sku)
         return None if listing is None else listing.price
 
     def listing_attributes(self, sku: str) -> dict[str, Any]:
         """A copy of the stored attributes (Amazon's shape)."""
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         return copy.deepcopy(self._emu.listings[sku].attributes)
 
     # -- orders ------------------------------------------------------------------------------------------------
@@ -153,11 +157,13 @@ class AmazonControl(EmulatorControl):
     def feeds(self) -> list[dict[str, Any]]:
         """Every feed as getFeed shows it, oldest first."""
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         return [feed.to_json() for feed in self._emu.feeds.values()]
 
     def report(self, feed_id: str) -> dict[str, Any] | None:
         """The processing report of a finished feed (uncompressed), None while it runs."""
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         report = self._emu.feeds[feed_id].report
         return None if report is None else copy.deepcopy(report)
 
@@ -180,6 +186,7 @@ class AmazonControl(EmulatorControl):
     def notifications(self) -> list[dict[str, Any]]:
         """Every notification body published so far (the queue), oldest first."""
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         return copy.deepcopy(self._emu.notifications)
 
     def set_notification_url(self, url: str | None) -> None:
@@ -189,6 +196,7 @@ class AmazonControl(EmulatorControl):
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until queued notification deliveries are delivered or given up."""
         self._emu.advance_feeds()
+        self._emu.settle_listings()
         await self._emu.webhooks.drain(timeout=timeout)
 
     # -- tokens and failures -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 from connectors.amazon.emulator.common import format_time
 
-__all__ = ["Listing", "apply_patches", "issue", "listing_status", "listing_view"]
+__all__ = ["Listing", "apply_patches", "incomplete_issue", "issue", "listing_status", "listing_view"]
 
 _OPS = ("add", "replace", "merge", "delete")
 _SELECTORS = {
@@ -91,6 +91,20 @@ def issue(code: str, message: str, attribute: str | None = None, severity: str =
         found["attributeNames"] = [attribute]
     found["categories"] = ["INVALID_ATTRIBUTE"] if attribute else []
     return found
+
+
+def incomplete_issue() -> dict[str, Any]:
+    """The issue Amazon documents for a listing that lacks required attributes (listings feed processing report
+    example, code 18448), as it answers a patch that created no complete listing."""
+    missing = ["condition_type", "item_name", "purchasable_offer"]
+    return {
+        "code": "18448",
+        "message": "Attributes tagged as relevant_attributes are incomplete. Provide values for the following "
+        f"attribute(s): {', '.join(missing)}",
+        "severity": "WARNING",
+        "attributeNames": missing,
+        "categories": ["MISSING_ATTRIBUTE"],
+    }
 
 
 def _check_value(name: str, value: Any) -> str | None:

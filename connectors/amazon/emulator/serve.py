@@ -6,6 +6,7 @@ from __future__ import annotations
 from omnibridge.sdk.emulator import EmulatorOptions, EmulatorServer
 
 DEFAULT_PORT = 8803
+DEFAULT_LISTING_DELAY_S = 120.0
 
 
 def build(options: EmulatorOptions) -> EmulatorServer:
@@ -19,6 +20,8 @@ def build(options: EmulatorOptions) -> EmulatorServer:
             # assumes https:// sends a Host one character short over http://)
             public_url=options.base_url,
             feed_processing_s=options.number("feed_processing_s", AmazonEmulatorConfig.feed_processing_s),
+            # Amazon shows an accepted listings change minutes later: serve it that way unless told otherwise.
+            listing_delay_s=options.number("listing_delay_s", DEFAULT_LISTING_DELAY_S),
         )
     )
     for sku, title, price in options.items():
