@@ -89,6 +89,7 @@ def test_json(profile: Path) -> None:
         "quantity": 3,
         "rule": "cap",
         "explanation": "available 7 at shop - safety 2 - buffer 1 = 4, capped at 3",
+        "unknown": False,
     }
 
 
