@@ -6,15 +6,33 @@ from typing import TYPE_CHECKING
 
 from connectors.karrio.gateway import karrio_available
 from connectors.karrio.settings import KarrioCarrierSettings
-from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec
+from omnibridge.sdk import Capability, ConnectorKind, ConnectorSpec, EmulatorHook, EmulatorOptions, EmulatorServer
 
 if TYPE_CHECKING:
     from connectors.karrio.client import KarrioCarrierConnector
 
-__all__ = ["carrier_spec"]
+__all__ = ["EMULATOR_PORTS", "carrier_spec", "emulator_hook"]
 __version__ = "0.1.0"
 
 _CAPABILITIES = frozenset({Capability.RATES, Capability.LABELS, Capability.TRACKING})
+# The port each carrier's shipped profile (config/connectors/<carrier>.yaml) points its server_url at.
+EMULATOR_PORTS: dict[str, int] = {"ups": 8807, "fedex": 8808, "usps": 8809, "dhl_express": 8810}
+
+
+def emulator_hook(carrier: str, label: str) -> EmulatorHook:
+    """``omnibridge emulator <carrier>``: the carrier's emulator, imported only when built."""
+
+    def build(options: EmulatorOptions) -> EmulatorServer:
+        from connectors.karrio.emulators.serve import build as build_carrier
+
+        return build_carrier(carrier, options)
+
+    return EmulatorHook(
+        build=build,
+        default_port=EMULATOR_PORTS[carrier],
+        description=f"{label}: one account, rates, labels, tracking",
+        settings={},
+    )
 
 
 def carrier_spec(
@@ -52,4 +70,5 @@ def carrier_spec(
         description=description,
         docs_url=docs_url,
         extra={"driver": "karrio"},
+        emulator=emulator_hook(carrier, label),
     )

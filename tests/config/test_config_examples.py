@@ -15,7 +15,7 @@ from connectors.files.settings import FilesSettings
 from connectors.karrio.gateway import karrio_available
 from connectors.shopify.settings import ShopifySettings
 from connectors.square.settings import SquareSettings
-from omnibridge.config import ProfileErrors, load_profile, starter_profile_text
+from omnibridge.config import load_profile, starter_profile_text
 from omnibridge.config.schema import ConnectorProfileFile
 from omnibridge.models import LocationCapability, OrderStatus
 from omnibridge.sdk.registry import ConnectorRegistry
@@ -178,19 +178,23 @@ def _ups_profile(tmp_path: Path) -> Path:
 
 @pytest.mark.skipif(not karrio_available("ups"), reason="karrio.ups is not installed (extra 'carriers')")
 def test_example_ups_profile_loads_with_credentials_from_the_environment(tmp_path: Path) -> None:
-    env = {"UPS_CLIENT_ID": "ups-client", "UPS_CLIENT_SECRET": "ups-secret", "UPS_ACCOUNT_NUMBER": "A1B2C3"}
+    env = {
+        "UPS_CLIENT_ID": "ups-client",
+        "UPS_CLIENT_SECRET": "ups-secret",
+        "UPS_ACCOUNT_NUMBER": "Z9Y8X7",
+        "UPS_SERVER_URL": "https://wwwcie.ups.com",
+    }
     [channel] = load_profile(_ups_profile(tmp_path), env=env).channels
     settings = channel.settings
     assert type(settings).__name__ == "UpsSettings"
-    assert settings.model_dump()["account_number"] == "A1B2C3"
+    assert settings.model_dump()["account_number"] == "Z9Y8X7"
     assert settings.model_dump()["test_mode"] is True
-    assert settings.model_dump()["server_url"] is None
+    assert str(settings.model_dump()["server_url"]).rstrip("/") == "https://wwwcie.ups.com"
 
 
 @pytest.mark.skipif(not karrio_available("ups"), reason="karrio.ups is not installed (extra 'carriers')")
-def test_example_ups_profile_names_each_missing_credential(tmp_path: Path) -> None:
-    with pytest.raises(ProfileErrors) as caught:
-        load_profile(_ups_profile(tmp_path), env={})
-    fields = sorted(error.field or "" for error in caught.value.errors)
-    assert fields == ["settings.account_number", "settings.client_id", "settings.client_secret"]
-    assert all("ups.yaml" in (error.file or "") for error in caught.value.errors)
+def test_example_ups_profile_defaults_to_the_emulator(tmp_path: Path) -> None:
+    [channel] = load_profile(_ups_profile(tmp_path), env={}).channels
+    dumped = channel.settings.model_dump()
+    assert dumped["account_number"] == "A1B2C3"
+    assert str(dumped["server_url"]).rstrip("/") == "http://127.0.0.1:8807"

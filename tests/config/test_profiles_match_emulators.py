@@ -42,6 +42,9 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "files": ("erp", {}),
 }
 URL_FIELDS = {"shopify": "shop_url", "square": "base_url", "amazon": "endpoint", "clover": "base_url"}
+# karrio carriers (not in the example profile): connector -> the karrio package it needs
+CARRIERS: dict[str, str] = {"ups": "ups", "fedex": "fedex", "usps": "usps", "dhl_express": "mydhl"}
+CARRIER_VARIABLE_PREFIXES = ("UPS_", "FEDEX_", "USPS_", "DHL_EXPRESS_")
 
 
 def test_every_built_in_connector_ships_an_emulator_and_a_profile() -> None:
@@ -50,6 +53,9 @@ def test_every_built_in_connector_ships_an_emulator_and_a_profile() -> None:
     with_emulator = {cid for cid in built_in if registry.connectors[cid].spec.emulator is not None}
     assert set(CASES) <= with_emulator
     for connector in CASES:
+        assert (CONFIG / "connectors" / f"{connector}.yaml").is_file()
+    for connector in set(CARRIERS) & set(registry.ids()):  # the karrio carriers load only with the 'carriers' extra
+        assert connector in with_emulator
         assert (CONFIG / "connectors" / f"{connector}.yaml").is_file()
 
 
@@ -130,3 +136,56 @@ async def test_shipped_profile_syncs_against_the_cli_emulator(
         hooks_webhooks = getattr(server.emulator, "webhooks", None)
         if hooks_webhooks is not None:
             await hooks_webhooks.aclose()
+
+
+def _carrier_profile(tmp_path: Path, connector: str) -> Path:
+    path, profile = tmp_path / "omnibridge.yaml", CONFIG / "connectors" / f"{connector}.yaml"
+    path.write_text(
+        "version: 1\n"
+        "merchant: {name: Alpine Outfitters, currency: USD, timezone: America/Denver}\n"
+        "locations: [{id: den-wh, name: Denver warehouse, type: warehouse}]\n"
+        f"channels: [{{id: {connector}, connector: {connector}, profile: '{profile}'}}]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _carrier_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith(CARRIER_VARIABLE_PREFIXES)]:
+        monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize("connector", sorted(CARRIERS))
+def test_carrier_profile_default_url_is_the_emulator_default_port(
+    connector: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip(f"karrio.mappers.{CARRIERS[connector]}", reason="karrio is not installed (extra 'carriers')")
+    _carrier_env(monkeypatch)
+    hook = discover_connectors().connectors[connector].spec.emulator
+    assert hook is not None
+    [channel] = load_profile(_carrier_profile(tmp_path, connector)).channels
+    url = str(channel.settings.server_url)  # type: ignore[attr-defined]
+    assert (urlsplit(url).hostname, urlsplit(url).port) == ("127.0.0.1", hook.default_port)
+
+
+@pytest.mark.parametrize("connector", sorted(CARRIERS))
+async def test_shipped_carrier_profile_rates_against_the_cli_emulator(
+    connector: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip(f"karrio.mappers.{CARRIERS[connector]}", reason="karrio is not installed (extra 'carriers')")
+    from connectors.karrio.conformance import sample_request, sample_request_gb
+
+    _carrier_env(monkeypatch)
+    port = free_port()
+    monkeypatch.setenv(f"{connector.upper()}_SERVER_URL", f"http://127.0.0.1:{port}")  # the only edit: a free port
+    server, _ = build_emulator(connector, port=port, settings={})
+    [channel] = load_profile(_carrier_profile(tmp_path, connector)).channels
+    sample = sample_request_gb if connector == "dhl_express" else sample_request  # DHL rates within one country
+    async with run_server(server.app, port=port):
+        carrier = discover_connectors().connectors[connector].spec.factory(channel.settings)  # type: ignore[misc]
+        try:
+            quote = await carrier.quote(sample("profile-check"))
+        finally:
+            await carrier.aclose()
+    assert quote.rates
+    assert server.emulator.calls["rate"] == 1

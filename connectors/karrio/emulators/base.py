@@ -213,8 +213,14 @@ class CarrierEmulator(ABC):
             self.fail_next(int(payload["status"]), int(payload.get("count", 1)))
             return JSONResponse({"pending_failures": len(self._fail)})
 
+        async def lose(request: Request) -> Response:
+            payload = await request.json() if await request.body() else {}
+            self.lose_next_response(int(payload.get("count", 1)))
+            return JSONResponse({"pending_losses": self.lose_next})
+
         return [
             Route("/_emulator/state", state, methods=["GET"]),
             Route("/_emulator/advance", advance, methods=["POST"]),
-            Route("/_emulator/fail", fail, methods=["POST"]),
+            Route("/_emulator/fail-next", fail, methods=["POST"]),
+            Route("/_emulator/lose-next", lose, methods=["POST"]),
         ]
