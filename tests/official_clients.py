@@ -9,17 +9,15 @@ arguments and prints one JSON document: what the library returned, reduced to pl
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from omnibridge.sdk.emulator import run_server
+from support import serve_in_thread
 
 __all__ = ["drive", "served"]
 
@@ -27,34 +25,8 @@ __all__ = ["drive", "served"]
 @contextmanager
 def served(app: Any) -> Iterator[str]:
     """Serve ``app`` on a free loopback port for the block; yields its base URL (no trailing slash)."""
-    started, stop = threading.Event(), threading.Event()
-    url: list[str] = []
-    failure: list[BaseException] = []
-
-    async def serve() -> None:
-        async with run_server(app) as running:
-            url.append(running.url)
-            started.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.01)
-
-    def main() -> None:
-        try:
-            asyncio.run(serve())
-        except BaseException as exc:  # reported to the test thread below
-            failure.append(exc)
-            started.set()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    started.wait(timeout=30)
-    if failure:
-        raise failure[0]
-    try:
-        yield url[0]
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    with serve_in_thread(app) as urls:
+        yield urls[0]
 
 
 def drive(script: Path, scenario: str, **arguments: Any) -> Any:

@@ -4,9 +4,10 @@ receiver for driving vendor emulators, the ticking clock of the ``clock`` fixtur
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -137,3 +138,46 @@ def postgres_schema_url() -> Iterator[str]:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     finally:
         admin.dispose()
+
+
+@contextmanager
+def serve_in_thread(*apps: object, ports: Sequence[int] = ()) -> Iterator[list[str]]:
+    """Serve ``apps`` over HTTP on loopback ports (``ports`` in order, free ones otherwise) from one background
+    thread's event loop, for a test process that is not async itself; yields their base URLs."""
+    import asyncio
+    import threading
+
+    from omnibridge.sdk.emulator import run_server
+
+    started, stop = threading.Event(), threading.Event()
+    urls: list[str] = []
+    failure: list[BaseException] = []
+
+    async def serve() -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            for index, app in enumerate(apps):
+                running = await stack.enter_async_context(
+                    run_server(app, port=ports[index] if index < len(ports) else 0)
+                )
+                urls.append(running.url)
+            started.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.01)
+
+    def main() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # reported to the test thread below
+            failure.append(exc)
+            started.set()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    started.wait(timeout=30)
+    if failure:
+        raise failure[0]
+    try:
+        yield urls
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from support import serve_in_thread
 
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
@@ -20,7 +19,7 @@ from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from connectors.square.settings import SquareSettings
 from omnibridge.demo import world
 from omnibridge.sdk import RetryPolicy
-from omnibridge.sdk.emulator import free_port, run_server
+from omnibridge.sdk.emulator import free_port
 
 START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 TENT, STOVE, LAMP = "TENT-2P", "STOVE-1B", "LAMP-RED"
@@ -153,29 +152,5 @@ def served_channels(workdir: Path, *, shopify_token: str | None = None) -> Itera
     )
     with (workdir / "mappings" / "square.yaml").open("a", encoding="utf-8") as mapping:
         mapping.write(f"sku_aliases:\n  {POS_STOVE}: {STOVE}\n")
-    started, stop = threading.Event(), threading.Event()
-    failure: list[BaseException] = []
-
-    async def serve() -> None:
-        async with run_server(shopify.app, port=ports[0]), run_server(square.app, port=ports[1]):
-            started.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.01)
-
-    def main() -> None:
-        try:
-            asyncio.run(serve())
-        except BaseException as exc:  # reported to the test thread below
-            failure.append(exc)
-            started.set()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    started.wait(timeout=30)
-    if failure:
-        raise failure[0]
-    try:
+    with serve_in_thread(shopify.app, square.app, ports=ports):
         yield Served(shopify, square, profile)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
