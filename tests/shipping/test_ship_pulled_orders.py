@@ -6,23 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from anyio.from_thread import start_blocking_portal
+from demo_emulators import DemoEmulators, served_demo_emulators
 from typer.testing import CliRunner
 
-from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
 from connectors.shopify.emulator.state import ShippingAddress
-from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from omnibridge.cli.app import app
 from omnibridge.config import load_profile
 from omnibridge.demo import world
-from omnibridge.demo.vendors import VendorEmulators, VendorUrls, build_emulators
-from omnibridge.sdk.emulator import free_port, run_server
 from omnibridge.store import open_store
 
 runner = CliRunner()
@@ -40,45 +34,17 @@ SQUARE_RECIPIENT = {
 }
 
 
-@dataclass
-class Shop:
-    profile: Path
-    shopify: ShopifyEmulator
-    square: SquareEmulator
-    vendors: VendorEmulators
-    web_locations: dict[str, str]
-    pos_locations: dict[str, str]
+Shop = DemoEmulators
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Shop]:
     """The demo's full profile with its ledger seeded, every emulator served from a background event loop (the CLI
     runs its own)."""
-    shopify = ShopifyEmulator(ShopifyEmulatorConfig(access_token=world.SHOPIFY_TOKEN, api_secret=world.SHOPIFY_SECRET))
-    square = SquareEmulator(
-        SquareEmulatorConfig(access_token=world.SQUARE_TOKEN, signature_key=world.SQUARE_SIGNATURE_KEY)
-    )
-    web_locations = world.seed_shopify(shopify)
-    pos_locations = world.seed_square(square, drifted_every=7)
-    ports = [free_port() for _ in range(5)]
-    amazon, clover, easypost = (f"http://127.0.0.1:{port}" for port in ports[2:])
-    urls = VendorUrls(amazon=amazon, clover=clover, easypost=easypost, receiver="http://127.0.0.1:9")
-    vendors = build_emulators(urls, latency_ms=(0, 0), feed_processing_s=0, clover_drifted_every=7)
-    profile = world.write_profile(
-        tmp_path,
-        shopify_url=f"http://127.0.0.1:{ports[0]}",
-        square_url=f"http://127.0.0.1:{ports[1]}",
-        receiver_url="http://127.0.0.1:9",
-        settings=world.DemoSettings(),
-        vendors=urls,
-    )
-    with open_store(load_profile(profile).store_url) as store:
-        world.seed_ledger(store, golden=True)
-    apps = [shopify.app, square.app, vendors.amazon.app, vendors.clover.app, vendors.easypost.app]
-    with start_blocking_portal() as portal, ExitStack() as servers:
-        for served, port in zip(apps, ports, strict=True):
-            servers.enter_context(portal.wrap_async_context_manager(run_server(served, port=port)))
-        yield Shop(profile, shopify, square, vendors, web_locations, pos_locations)
+    with served_demo_emulators(tmp_path) as served:
+        with open_store(load_profile(served.profile).store_url) as store:
+            world.seed_ledger(store, golden=True)
+        yield served
 
 
 def _cli(shop: Shop, *args: str) -> Any:

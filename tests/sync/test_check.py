@@ -4,50 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import yaml
-from anyio.from_thread import start_blocking_portal
+from demo_emulators import served_demo_emulators
 from typer.testing import CliRunner
 
 from omnibridge.cli.app import app
-from omnibridge.demo import world
-from omnibridge.demo.vendors import VendorUrls, build_emulators
-from omnibridge.sdk.emulator import free_port, run_server
 
 
 @pytest.fixture
 def demo_profile(tmp_path: Path) -> Iterator[Path]:
     """The demo's full profile (Shopify, Square, Amazon, Clover, an ERP folder, EasyPost), every emulator served
     from a background event loop (the CLI runs its own)."""
-    from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
-    from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
-
-    shopify = ShopifyEmulator(ShopifyEmulatorConfig(access_token=world.SHOPIFY_TOKEN, api_secret=world.SHOPIFY_SECRET))
-    square = SquareEmulator(
-        SquareEmulatorConfig(access_token=world.SQUARE_TOKEN, signature_key=world.SQUARE_SIGNATURE_KEY)
-    )
-    world.seed_shopify(shopify)
-    world.seed_square(square, drifted_every=7)
-    ports = [free_port() for _ in range(5)]
-    amazon, clover, easypost = (f"http://127.0.0.1:{port}" for port in ports[2:])
-    urls = VendorUrls(amazon=amazon, clover=clover, easypost=easypost, receiver="http://127.0.0.1:9")
-    vendors = build_emulators(urls, latency_ms=(0, 0), feed_processing_s=0, clover_drifted_every=7)
-    profile = world.write_profile(
-        tmp_path,
-        shopify_url=f"http://127.0.0.1:{ports[0]}",
-        square_url=f"http://127.0.0.1:{ports[1]}",
-        receiver_url="http://127.0.0.1:9",
-        settings=world.DemoSettings(),
-        vendors=urls,
-    )
-    apps = [shopify.app, square.app, vendors.amazon.app, vendors.clover.app, vendors.easypost.app]
-    with start_blocking_portal() as portal, ExitStack() as servers:
-        for served, port in zip(apps, ports, strict=True):
-            servers.enter_context(portal.wrap_async_context_manager(run_server(served, port=port)))
-        yield profile
+    with served_demo_emulators(tmp_path) as served:
+        yield served.profile
 
 
 def _set(path: Path, key: str, value: object) -> None:
