@@ -89,7 +89,8 @@ class EventApplier:
     # -- events ------------------------------------------------------------------------------------------
 
     def _order(self, uow: UnitOfWork, event: OrderEvent, outcome: ApplyOutcome) -> None:
-        stale = is_stale(uow, self.channel, event)
+        existing = uow.find_order(self.channel.id, event.ref)
+        stale = is_stale(existing, event)
         if event.kind is not OrderEventKind.UPDATED and not (stale and event.kind is OrderEventKind.PLACED):
             facts = [
                 fact
@@ -111,7 +112,7 @@ class EventApplier:
                 self._guarded(uow, outcome, f"order {event.ref} line {fact.line_ref}", operation, fact)
         try:
             with uow.savepoint():
-                if record_order(uow, self.channel, event, self._catalog()) is not None:
+                if record_order(uow, self.channel, event, self._catalog(), existing) is not None:
                     outcome.orders += 1
         except ConflictError as exc:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")

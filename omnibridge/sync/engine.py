@@ -699,12 +699,15 @@ class SyncEngine:
         for sku in due:
             del self._recheck[sku]
         self.mark_dirty(due)
-        if not self.store.pending_work():
+        pending = self.store.pending_work()
+        if not pending:
             return
         await self.resolve_locations(respect_backoff=True)
         ready = {channel_id for channel_id in self.channels if self.available(channel_id)}
-        for _ in range(3):  # a read on one channel can change what the others should show: follow up at once
-            work = {key: seq for key, seq in self.store.pending_work().items() if key[0] in ready}
+        for round_ in range(3):  # a read on one channel can change what the others should show: follow up at once
+            if round_:
+                pending = self.store.pending_work()
+            work = {key: seq for key, seq in pending.items() if key[0] in ready}
             if not work:
                 return
             by_channel: dict[str, dict[tuple[str, str], int]] = {}

@@ -26,16 +26,18 @@ _STATUS_BY_KIND = {
 }
 
 
-def is_stale(uow: UnitOfWork, channel: ChannelRuntime, event: OrderEvent) -> bool:
-    """Whether the stored order is newer than ``event`` (a late delivery that must not undo a later state)."""
-    existing = uow.find_order(channel.id, event.ref)
+def is_stale(existing: Order | None, event: OrderEvent) -> bool:
+    """Whether the stored order ``existing`` is newer than ``event`` (a late delivery that must not undo a later
+    state)."""
     return existing is not None and existing.updated_at > event.occurred_at
 
 
-def record_order(uow: UnitOfWork, channel: ChannelRuntime, event: OrderEvent, known_skus: set[str]) -> Order | None:
-    """Save ``event`` as the channel's order; None when it has no line to keep or is older than what is stored."""
-    existing = uow.find_order(channel.id, event.ref)
-    if existing is not None and existing.updated_at > event.occurred_at:
+def record_order(
+    uow: UnitOfWork, channel: ChannelRuntime, event: OrderEvent, known_skus: set[str], existing: Order | None
+) -> Order | None:
+    """Save ``event`` as the channel's order (``existing``: what is stored under its identity, read once by the
+    caller in the same unit of work); None when it has no line to keep or is older than what is stored."""
+    if is_stale(existing, event):
         return None
     records = {record.line_ref: record for record in uow.lines_of_order(channel.id, event.ref)}
     lines = [

@@ -46,8 +46,7 @@ def test_an_unknown_kind_is_named_with_the_choices(write: WriteFile, base_profil
 
 def test_no_incidents_says_so(write: WriteFile, base_profile: str) -> None:
     profile = write("omnibridge.yaml", base_profile)
-    with open_store(load_profile(profile).store_url):
-        pass  # an empty store (a read-only command never creates one)
+    open_store(load_profile(profile).store_url).close()  # an empty store: a read-only command never creates one
     result = runner.invoke(app, ["incidents", "--profile", str(profile)])
     assert result.exit_code == 0
     assert result.stdout.strip() == "no incidents"
