@@ -34,6 +34,24 @@ class Money(CanonicalModel):
     """ISO 4217 code, e.g. `USD`."""
 
 
+class GeoPoint(CanonicalModel):
+    """WGS84 coordinates in decimal degrees."""
+
+    lat: float = Field(ge=-90, le=90)
+    """Latitude in degrees."""
+    lon: float = Field(ge=-180, le=180)
+    """Longitude in degrees."""
+
+    def distance_km(self, other: GeoPoint) -> float:
+        """Great-circle distance (haversine) to ``other`` in kilometres."""
+        from math import asin, cos, radians, sin, sqrt
+
+        dlat = radians(other.lat - self.lat)
+        dlon = radians(other.lon - self.lon)
+        a = sin(dlat / 2) ** 2 + cos(radians(self.lat)) * cos(radians(other.lat)) * sin(dlon / 2) ** 2
+        return 2 * 6371.0088 * asin(sqrt(a))
+
+
 class Address(CanonicalModel):
     """A postal address. Only ``country`` is required: channels often send partial addresses."""
 
@@ -54,21 +72,5 @@ class Address(CanonicalModel):
     """ISO 3166-1 alpha-2 code, e.g. `US`."""
     phone: str | None = None
     """Phone number as given, for carriers."""
-
-
-class GeoPoint(CanonicalModel):
-    """WGS84 coordinates in decimal degrees."""
-
-    lat: float = Field(ge=-90, le=90)
-    """Latitude in degrees."""
-    lon: float = Field(ge=-180, le=180)
-    """Longitude in degrees."""
-
-    def distance_km(self, other: GeoPoint) -> float:
-        """Great-circle distance (haversine) to ``other`` in kilometres."""
-        from math import asin, cos, radians, sin, sqrt
-
-        dlat = radians(other.lat - self.lat)
-        dlon = radians(other.lon - self.lon)
-        a = sin(dlat / 2) ** 2 + cos(radians(self.lat)) * cos(radians(other.lat)) * sin(dlon / 2) ** 2
-        return 2 * 6371.0088 * asin(sqrt(a))
+    coordinates: GeoPoint | None = None
+    """Where the address is, when the channel geocoded it (for nearest-location routing)."""

@@ -51,6 +51,8 @@ __all__ = [
     "ChannelLocation",
     "FulfilmentEvent",
     "FulfilmentLineEvent",
+    "FulfilmentStatus",
+    "FulfilmentStatusEvent",
     "OrderEvent",
     "OrderEventKind",
     "OrderLineEvent",
@@ -213,6 +215,10 @@ class ShipTo:
     region: str | None = None
     postal_code: str | None = None
     phone: str | None = None
+    latitude: float | None = None
+    """WGS84 latitude of the address when the channel geocodes it (Shopify does), for nearest-location routing."""
+    longitude: float | None = None
+    """WGS84 longitude, given together with ``latitude``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +303,32 @@ class FulfilmentEvent:
         _require_aware("occurred_at", self.occurred_at)
 
 
+class FulfilmentStatus(StrEnum):
+    """What a provider said about a request, after taking it."""
+
+    ACKNOWLEDGED = "acknowledged"
+    """It will ship it (a supplier's acknowledgement)."""
+    REJECTED = "rejected"
+    """It will not (out of stock, cannot reach the address): omnibridge re-routes without it."""
+    CANCELLED = "cancelled"
+    """It cancelled what it had accepted: omnibridge re-routes what did not ship."""
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentStatusEvent:
+    """A provider's word on the request ``reference`` (``ref``: the vendor's id of this message, stable across
+    deliveries)."""
+
+    ref: str
+    reference: str
+    status: FulfilmentStatus
+    occurred_at: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _require_aware("occurred_at", self.occurred_at)
+
+
 class StockChangeKind(StrEnum):
     """A stock change people made on the channel itself (not an order, not omnibridge)."""
 
@@ -338,7 +370,9 @@ class StockObservedEvent:
         _require_aware("observed_at", self.observed_at)
 
 
-ChannelEvent = OrderEvent | RefundEvent | FulfilmentEvent | StockChangeEvent | StockObservedEvent
+ChannelEvent = (
+    OrderEvent | RefundEvent | FulfilmentEvent | FulfilmentStatusEvent | StockChangeEvent | StockObservedEvent
+)
 
 
 @dataclass(frozen=True, slots=True)

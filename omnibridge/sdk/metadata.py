@@ -25,6 +25,8 @@ class ConnectorKind(StrEnum):
     POS = "pos"
     CARRIER = "carrier"
     ERP_WMS = "erp/wms"
+    THIRD_PARTY_LOGISTICS = "3pl"
+    """A third-party logistics provider (ShipBob): holds the merchant's stock and ships orders handed to it."""
 
 
 class Capability(StrEnum):

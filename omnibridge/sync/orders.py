@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from omnibridge.models import Address, LineStatus, Money, Order, OrderLine, OrderLineRecord, OrderStatus
+from omnibridge.models import Address, GeoPoint, LineStatus, Money, Order, OrderLine, OrderLineRecord, OrderStatus
 from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, ShipTo
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.runtime import ChannelRuntime
@@ -83,7 +83,17 @@ def ship_to_address(ship_to: ShipTo | None) -> Address | None:
             postal_code=ship_to.postal_code or None,
             country=(ship_to.country or "").strip().upper(),
             phone=ship_to.phone or None,
+            coordinates=_coordinates(ship_to),
         )
+    except ValidationError:
+        return None
+
+
+def _coordinates(ship_to: ShipTo) -> GeoPoint | None:
+    if ship_to.latitude is None or ship_to.longitude is None:
+        return None
+    try:
+        return GeoPoint(lat=ship_to.latitude, lon=ship_to.longitude)
     except ValidationError:
         return None
 
