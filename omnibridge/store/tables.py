@@ -441,3 +441,68 @@ class CarrierTrackingRefRow(StoreModel, table=True):
 
 CARRIER_SHIPMENTS = table(CarrierShipmentRow)
 CARRIER_TRACKING_REFS = table(CarrierTrackingRefRow)
+
+
+class RoutingDecisionRow(StoreModel, table=True):
+    """Every routing decision, with each candidate location and the rule that ranked or eliminated it
+    (``0011_routing``). ``attempt`` counts the decisions of one order (1 = first routing, then re-routes)."""
+
+    __tablename__ = "routing_decisions"
+    __table_args__ = (sa.UniqueConstraint("order_id", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(max_length=512, index=True)
+    attempt: int
+    decided_at: datetime = _ts(nullable=False)
+    outcome: str = Field(max_length=16)
+    strategy: str = Field(max_length=64)
+    trigger: str = Field(max_length=255)
+    """What caused it: ``placed``, ``rejected at <location>: <reason>``, ``manual``."""
+    decision: JsonObject = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    """Allocations, verdicts, unallocated units, excluded locations and the reason, as recorded."""
+
+
+class FulfilmentAssignmentRow(StoreModel, table=True):
+    """Units of an order handed to one location by a routing decision (``0011_routing``): a warehouse, a store
+    that accepts or rejects it, a dropship supplier or a 3PL. ``id`` is ``<order id>@<location>#<attempt>``."""
+
+    __tablename__ = "fulfilment_assignments"
+    __table_args__ = (sa.Index("ix_fulfilment_assignments_location_status", "location_id", "status"),)
+
+    id: str = Field(primary_key=True, max_length=800)
+    order_id: str = Field(max_length=512, index=True)
+    attempt: int
+    location_id: str = Field(max_length=255)
+    status: str = Field(max_length=16)
+    lines: list[JsonObject] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    reason: str | None = None
+    provider_ref: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class FulfilmentTaskRow(StoreModel, table=True):
+    """A call to a vendor that carries a fulfilment decision out (``0011_routing``), recorded in the same
+    transaction as the decision and done later by the dispatcher, like the stock outbox: assign lines on the
+    sales channel, submit to a provider, confirm a shipment. ``id`` is the idempotency key."""
+
+    __tablename__ = "fulfilment_tasks"
+    __table_args__ = (sa.Index("ix_fulfilment_tasks_status_next_at", "status", "next_at"),)
+
+    id: str = Field(primary_key=True, max_length=800)
+    kind: str = Field(max_length=16)
+    order_id: str = Field(max_length=512, index=True)
+    channel: str = Field(max_length=128)
+    payload: JsonObject = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_at: datetime = _ts(nullable=False)
+    last_error: str | None = None
+    result: JsonObject | None = Field(default=None, sa_type=sa.JSON, nullable=True)
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+ROUTING_DECISIONS = table(RoutingDecisionRow)
+FULFILMENT_ASSIGNMENTS = table(FulfilmentAssignmentRow)
+FULFILMENT_TASKS = table(FulfilmentTaskRow)

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from omnibridge.models import InventoryPosition, MovementResult, MovementStatus, Order, OrderLineRecord, StockMovement
-from omnibridge.store import order_lines, orders, pending_work, propagation, sync_state
+from omnibridge.store import fulfilment_tasks, order_lines, orders, pending_work, propagation, sync_state
 from omnibridge.store.propagation import Incident
 from omnibridge.store.sync_state import InboxStatus
 
@@ -132,3 +132,10 @@ class UnitOfWork:
     def mark_work(self, channels: Iterable[str], skus: Iterable[str]) -> None:
         """Record that ``skus`` must be reconciled on ``channels`` (durable with the rest of this unit)."""
         pending_work.mark_work(self.session, channels, pending_work.PUSH, skus, self._clock())
+
+    # -- fulfilment ----------------------------------------------------------------------------------------
+
+    def enqueue_task(self, task: fulfilment_tasks.FulfilmentTask) -> bool:
+        """Record a vendor call that carries this unit's decision out (see :mod:`omnibridge.store.fulfilment_tasks`);
+        False when a task with its id is already recorded."""
+        return fulfilment_tasks.enqueue(self.session, task, self.now())
