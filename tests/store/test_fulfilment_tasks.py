@@ -10,10 +10,10 @@ from omnibridge.store.fulfilment_tasks import PENDING, FulfilmentTask
 from omnibridge.store.tables import FULFILMENT_TASKS
 
 
-def _rows(store: Store) -> list[sa.Row[tuple[str, str, str]]]:
+def _rows(store: Store) -> list[tuple[str, str, str]]:
     with store.unit_of_work() as uow:
         query = sa.select(FULFILMENT_TASKS.c.id, FULFILMENT_TASKS.c.status, FULFILMENT_TASKS.c.channel)
-        return list(uow.session.execute(query))
+        return [(row.id, row.status, row.channel) for row in uow.session.execute(query)]
 
 
 def test_a_task_is_recorded_once_per_id(store: Store) -> None:
@@ -23,7 +23,7 @@ def test_a_task_is_recorded_once_per_id(store: Store) -> None:
         assert uow.enqueue_task(task) is False
     with store.unit_of_work() as uow:
         assert uow.enqueue_task(task) is False
-    assert [tuple(row) for row in _rows(store)] == [("submit:web:1@3pl#1", PENDING, "shipbob")]
+    assert _rows(store) == [("submit:web:1@3pl#1", PENDING, "shipbob")]
 
 
 def test_a_task_goes_with_its_unit_of_work(store: Store) -> None:
