@@ -39,8 +39,16 @@ from typing import Any, TypeVar
 from connectors.files.exports import render_export
 from connectors.files.folders import check_folders
 from connectors.files.parsing import CountRow, ParsedFile, Problem, parse_counts, render_problems
+from connectors.files.purchase_orders import (
+    SENT_FOLDER,
+    po_file_name,
+    render_purchase_order,
+    request_problem,
+    write_once,
+)
 from connectors.files.read_times import first_read_at, recorded_read_at
 from connectors.files.settings import TEMP_SUFFIXES, FilesSettings
+from connectors.files.supplier_files import SupplierFileKind, parse_supplier_file, supplier_events, supplier_file_kind
 from omnibridge.sdk import (
     FatalConnectorError,
     MapLevel,
@@ -61,6 +69,7 @@ from omnibridge.sdk.channel import (
     StockLevel,
     StockTarget,
 )
+from omnibridge.sdk.fulfilment import FulfilmentRequest, Submission
 
 CONNECTOR = "files"
 PUSH_REFUSED = "file feeds are a stock source; omnibridge never writes stock to them"
@@ -182,6 +191,37 @@ class FilesConnector:
         _write_atomic(folder / name, render_export(kind, records, fmt, self.settings.csv_delimiter))
         return str(folder / name)
 
+    # -- dropship purchase orders -----------------------------------------------------------------------
+
+    async def submit_fulfilment(self, request: FulfilmentRequest) -> Submission:
+        """Write ``request`` as a purchase-order file (see :mod:`connectors.files.purchase_orders`) into the
+        purchase-order folder, once: a repeat answers ``duplicate=True`` and rewrites nothing, even after the
+        supplier took the file away. A request that cannot be a purchase order (no lines, another location) is
+        ``accepted=False`` with the reason; folder errors raise like a pull's (the caller retries the same
+        request). Raises :class:`FatalConnectorError` when the profile has no ``purchase_orders``."""
+        orders = self.settings.purchase_orders
+        if orders is None:
+            raise FatalConnectorError(
+                "this file feed takes no purchase orders; add purchase_orders (format, folder, location) to its "
+                "connector profile to make it a dropship supplier",
+                connector=CONNECTOR,
+                op="submit_fulfilment",
+            )
+        problem = request_problem(request, self.settings.supplier_location)
+        if problem is not None:
+            return Submission(request.reference, accepted=False, message=problem)
+        name = po_file_name(request.reference, orders.format)
+        content = render_purchase_order(request, orders.format, self.settings.csv_delimiter)
+        folder, sent = self.settings.purchase_order_dir, self.settings.processed_dir / SENT_FOLDER
+
+        def write() -> bool:
+            self.operations += 1
+            return write_once(folder, sent, name, content)
+
+        written = await asyncio.to_thread(self._guarded, "submit_fulfilment", write)
+        get_logger("connectors.files").info("files.purchase_order", file=name, duplicate=not written)
+        return Submission(request.reference, accepted=True, provider_ref=name, duplicate=not written)
+
     # -- pulling -----------------------------------------------------------------------------------------
 
     def _guarded(self, op: str, work: Callable[[], T]) -> T:
@@ -230,6 +270,14 @@ class FilesConnector:
             if taken is None:
                 continue
             content, digest = taken
+            supplier = self._supplier_file(path, content, digest)
+            if isinstance(supplier, MapMessage):
+                messages.append(supplier)
+                continue
+            if supplier is not None:
+                read[path.name] = digest
+                events.extend(supplier)
+                continue
             parsed = parse_counts(
                 path.name,
                 content,
@@ -258,6 +306,31 @@ class FilesConnector:
                 )
         get_logger("connectors.files").info("files.pulled", files=len(read), events=len(events), failed=len(messages))
         return PullResult(events, json.dumps({"v": BOOKMARK_VERSION, "applied": read}, sort_keys=True), messages)
+
+    def _supplier_file(self, path: Path, content: bytes, digest: str) -> list[ChannelEvent] | MapMessage | None:
+        """A supplier's acknowledgement or ship-confirmation file (only when purchase orders are enabled): its
+        events, or the message of its move to ``failed/``; None for a count file."""
+        location = self.settings.supplier_location
+        if location is None:
+            return None
+        delimiter, encoding = self.settings.csv_delimiter, self.settings.csv_encoding
+        kind: SupplierFileKind | None = supplier_file_kind(path.name, content, delimiter, encoding)
+        if kind is None:
+            return None
+        parsed = parse_supplier_file(
+            path.name, content, kind, zone=self.settings.zone, delimiter=delimiter, encoding=encoding
+        )
+        if not parsed.ok:
+            return self._reject(path, digest, ParsedFile(problems=parsed.problems))
+        read_at: list[datetime] = []
+
+        def first_read() -> datetime:
+            if not read_at:
+                now = datetime.fromtimestamp(self.clock(), UTC)
+                read_at.append(first_read_at(self.settings.processed_dir, digest, now))
+            return read_at[0]
+
+        return supplier_events(parsed, lambda row: file_ref(digest, row), location, first_read)
 
     def _check_locations(self, parsed: ParsedFile) -> None:
         """With ``locations`` configured, a row at any other location code is a bad row (a typo would otherwise

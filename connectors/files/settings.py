@@ -24,6 +24,22 @@ class CsvColumns(BaseModel):
     counted_at: str = "counted_at"
 
 
+class PurchaseOrderSettings(BaseModel):
+    """Dropship purchase orders (``purchase_orders`` in the ``files`` section): when set, the feed is a supplier's.
+
+    omnibridge writes one purchase-order file per fulfilment request into ``folder`` (default ``<outbox>/po``) in
+    ``format``; the supplier's acknowledgement and ship-confirmation files come back through the inbox (see
+    :mod:`connectors.files.supplier_files`). ``location`` is the supplier's location code, as its stock files
+    and the channel's ``location_map`` name it (default: the only entry of ``locations``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["csv", "json"] = "csv"
+    folder: Path | None = None
+    location: str | None = Field(default=None, min_length=1)
+
+
 class FilesSettings(BaseModel):
     """One ERP/WMS exchanging files with omnibridge through folders.
 
@@ -35,7 +51,8 @@ class FilesSettings(BaseModel):
     ``export_format``. ``locations`` are the location codes the ERP uses (map them with ``mappings.location_map``);
     when set, a row naming any other code fails its file; when empty, codes seen in files are offered to the
     location map (configure them: the engine maps a channel's locations once, at start-up). ``timezone`` is how
-    a ``counted_at`` without an offset is read.
+    a ``counted_at`` without an offset is read. ``purchase_orders`` makes the feed a dropship supplier's (see
+    :class:`PurchaseOrderSettings`).
     A transient folder error (a network share hiccuping) is retried ``io_retries`` times, ``io_retry_seconds``
     apart (growing linearly).
     """
@@ -57,6 +74,7 @@ class FilesSettings(BaseModel):
     io_retry_seconds: float = Field(default=0.5, ge=0)
     locations: list[str] = Field(default_factory=list)
     export_format: Literal["csv", "json"] = "csv"
+    purchase_orders: PurchaseOrderSettings | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -79,6 +97,12 @@ class FilesSettings(BaseModel):
         headers = [self.columns.sku, self.columns.location, self.columns.quantity, self.columns.counted_at]
         if len({header.strip().lower() for header in headers}) != len(headers):
             raise ValueError("columns: each field needs its own header name")
+        orders = self.purchase_orders
+        if orders is not None and orders.location is None and len(self.locations) != 1:
+            raise ValueError(
+                "purchase_orders: set 'location' to the supplier's location code (or list exactly one code in "
+                "'locations')"
+            )
         return self
 
     @property
@@ -96,3 +120,16 @@ class FilesSettings(BaseModel):
     @property
     def outbox_dir(self) -> Path:
         return self.outbox or self.inbox.parent / "outbox"
+
+    @property
+    def supplier_location(self) -> str | None:
+        """The supplier's location code when purchase orders are enabled, else None."""
+        if self.purchase_orders is None:
+            return None
+        return self.purchase_orders.location or self.locations[0]
+
+    @property
+    def purchase_order_dir(self) -> Path:
+        """Where purchase-order files go: ``purchase_orders.folder``, default ``<outbox>/po``."""
+        folder = self.purchase_orders.folder if self.purchase_orders is not None else None
+        return folder or self.outbox_dir / "po"
