@@ -38,16 +38,19 @@ connector = ConnectorSpec(
     version=__version__,
     description=(
         "Folder exchange with an ERP or WMS: stock-count files (CSV/JSON) dropped in an inbox become ledger counts "
-        "(a stock source, never written to); orders and shipments are exported to an outbox folder."
+        "(a stock source, never written to); orders and shipments are exported to an outbox folder. With "
+        "purchase_orders set it is a dropship supplier: purchase orders out, acknowledgements and ship "
+        "confirmations in."
     ),
     docs_url=None,
     emulator=EmulatorHook(
         build=serve_emulator,
         default_port=8806,
-        description="an ERP dropping count files in the profile's inbox",
+        description="an ERP dropping count files in the profile's inbox, or a dropship supplier answering POs",
         settings={
             "inbox": "count files are written here (default ${ERP_INBOX:-/srv/erp/inbox})",
             "outbox": "omnibridge exports here (default ${ERP_OUTBOX:-/srv/erp/outbox})",
+            "po_folder": "as a dropship supplier, purchase orders are read here (default <outbox>/po)",
         },
     ),
 )

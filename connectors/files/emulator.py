@@ -8,6 +8,10 @@ Control routes (no auth; JSON in, JSON out):
 
 ``GET  /_emulator/state``    inbox, outbox, files waiting in the inbox, processed, failed, exports
 ``POST /_emulator/counts``   ``{"rows": [{"sku", "location", "quantity", "counted_at"?}], "name"?}`` → ``{"file"}``
+
+It is also a dropship supplier (:mod:`connectors.files.supplier_emulator`): it reads the purchase orders omnibridge
+writes to ``po_folder`` (default ``<outbox>/po``, ``--set po_folder=DIR``) and answers them on
+``/_emulator/ship-purchase-order`` and ``/_emulator/reject-purchase-order``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from connectors.files.supplier_emulator import Supplier
 from omnibridge.sdk.emulator import EmulatorOptions, EmulatorServer, EmulatorSettingError
 
 __all__ = ["DEFAULT_PORT", "FilesErp", "build"]
@@ -35,9 +40,10 @@ DEFAULT_PORT = 8806
 class FilesErp:
     """The ERP side of a folder exchange."""
 
-    def __init__(self, inbox: Path, outbox: Path) -> None:
+    def __init__(self, inbox: Path, outbox: Path, po_folder: Path | None = None) -> None:
         self.inbox, self.outbox = inbox, outbox
         self.written = 0
+        self.supplier = Supplier(inbox, po_folder or outbox / "po")
 
     def write_counts(self, rows: list[dict[str, Any]], name: str | None = None) -> Path:
         """Write ``rows`` as a count CSV (sku, location, quantity, counted_at), atomically; the file's path."""
@@ -68,6 +74,7 @@ class FilesErp:
             "processed": names(self.inbox / "processed"),
             "failed": names(self.inbox / "failed"),
             "exports": names(self.outbox),
+            "purchase_orders": names(self.supplier.po_folder),
         }
 
     @property
@@ -89,6 +96,7 @@ class FilesErp:
             routes=[
                 Route("/_emulator/state", state, methods=["GET"]),
                 Route("/_emulator/counts", counts, methods=["POST"]),
+                *self.supplier.routes(),
             ]
         )
 
@@ -105,7 +113,8 @@ def build(options: EmulatorOptions) -> EmulatorServer:
                 f"cannot create {folder} ({exc.strerror}); set ERP_INBOX and ERP_OUTBOX (or --set inbox=DIR "
                 "--set outbox=DIR) to folders you can write"
             ) from None
-    erp = FilesErp(inbox, outbox)
+    po_folder = Path(options.text("po_folder", str(outbox / "po")))
+    erp = FilesErp(inbox, outbox, po_folder)
     return EmulatorServer(
         app=erp.app,
         emulator=erp,
@@ -113,5 +122,6 @@ def build(options: EmulatorOptions) -> EmulatorServer:
             f"ERP file-exchange emulator on {options.base_url}: inbox {inbox}, outbox {outbox}",
             f"  connector settings: inbox: {inbox}, outbox: {outbox}",
             '  drop counts: POST /_emulator/counts {"rows": [{"sku", "location", "quantity"}]} (docs/emulators.md)',
+            f'  as a supplier: reads POs in {po_folder}; POST /_emulator/ship-purchase-order {{"po_reference"}}',
         ],
     )

@@ -193,6 +193,9 @@ def _csv_records(
     except csv.Error as exc:
         result.problems.append(Problem(f"row {reader.line_num}: the CSV is malformed ({exc})"))
         return []
+    if not lines:
+        result.problems.append(Problem(f"the file is empty; expected a header row ({', '.join(allowed)})"))
+        return []
     header = [cell.strip().lower() for cell in lines[0]]
     for position, cell in enumerate(header):
         if cell not in allowed:

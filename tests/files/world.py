@@ -61,3 +61,30 @@ def drop(root: Path, name: str, content: str) -> Path:
 
 def load(root: Path) -> LoadedProfile:
     return load_profile(root / "omnibridge.yaml")
+
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def write_supplier_profile(root: Path) -> Path:
+    """A profile whose only channel is the shipped sample supplier (config/connectors/supplier-acme.yaml and
+    config/mappings/supplier-acme.yaml, channel ``acme``) at the location ``acme-dropship`` (type supplier).
+    Load it with :func:`supplier_env` so its folders are under ``root``."""
+    (root / "inbox").mkdir(parents=True, exist_ok=True)
+    profile = root / "omnibridge.yaml"
+    profile.write_text(
+        "version: 1\n"
+        "merchant: {name: Dropship test, currency: USD, timezone: UTC}\n"
+        "store: {url: 'sqlite:///omnibridge.db'}\n"
+        "locations:\n"
+        "  - {id: acme-dropship, name: Acme Outdoor (dropship), type: supplier, capabilities: [ships]}\n"
+        "channels:\n"
+        f"  - {{id: acme, connector: files, profile: '{CONFIG / 'connectors' / 'supplier-acme.yaml'}',\n"
+        f"     mappings: ['{CONFIG / 'mappings' / 'supplier-acme.yaml'}']}}\n",
+        encoding="utf-8",
+    )
+    return profile
+
+
+def supplier_env(root: Path) -> dict[str, str]:
+    return {"SUPPLIER_ACME_INBOX": str(root / "inbox"), "SUPPLIER_ACME_OUTBOX": str(root / "outbox")}
