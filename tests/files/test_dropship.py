@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from connectors.files.client import FilesConnector, file_ref
-from connectors.files.purchase_orders import po_file_name, read_csv_purchase_order
+from connectors.files.purchase_orders import PO_COLUMNS, po_file_name, read_csv_purchase_order
 from connectors.files.settings import FilesSettings
+from connectors.files.supplier_files import parse_supplier_file, supplier_file_kind
 from omnibridge.errors import FatalConnectorError, RetriableConnectorError
 from omnibridge.sdk.channel import (
     FulfilmentEvent,
@@ -320,3 +321,22 @@ async def test_without_purchase_orders_a_supplier_file_is_not_taken_for_one(tmp_
     result = await connector.pull_events(None)
     assert result.events == []
     assert names(inbox / "failed") == ["ack-1.csv", "ack-1.csv.errors.txt"]
+
+
+def test_the_documented_supplier_file_examples_parse_and_the_po_header_is_the_written_one() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = docs[docs.index("#### Dropship suppliers") :]
+    blocks = [block.split("```", 1)[0].strip() for block in section.split("```csv\n")[1:]]
+    blocks += [block.split("```", 1)[0].strip() for block in section.split("```json\n")[1:]]
+    [po_header] = [block.splitlines()[0] for block in blocks if block.startswith("po_reference,order_name")]
+    assert tuple(po_header.split(",")) == PO_COLUMNS
+    parsed = 0
+    for block in blocks:
+        name = "example.json" if block.startswith("{") else "example.csv"
+        kind = supplier_file_kind(name, block.encode())
+        if kind is None or block.startswith("po_reference,order_name"):
+            continue  # a stock file, a purchase order
+        result = parse_supplier_file(name, block.encode(), kind, zone=UTC)
+        assert result.problems == [], block
+        parsed += 1
+    assert parsed == 3  # acknowledgements (CSV), ship confirmations (CSV and JSON)
