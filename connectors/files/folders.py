@@ -11,9 +11,10 @@ from omnibridge.sdk import FatalConnectorError
 
 def check_folders(settings: FilesSettings, connector: str) -> str:
     """The inbox must be an existing folder omnibridge can read and write (files are moved out of it).
-    ``processed``, ``failed`` and the ``outbox`` are created on first use: each must be a writable folder, or
-    not exist yet under a writable parent. Raises :class:`FatalConnectorError` naming the first folder that is
-    not usable and the fix; returns a short summary. Creates and writes nothing."""
+    ``processed``, ``failed``, the ``outbox`` and a supplier's purchase-order folder are created on first use:
+    each must be a writable folder, or not exist yet under a writable parent. Raises
+    :class:`FatalConnectorError` naming the first folder that is not usable and the fix; returns a short summary.
+    Creates and writes nothing."""
     problems = [
         problem
         for role, folder, must_exist in (
@@ -21,6 +22,7 @@ def check_folders(settings: FilesSettings, connector: str) -> str:
             ("processed", settings.processed_dir, False),
             ("failed", settings.failed_dir, False),
             ("outbox", settings.outbox_dir, False),
+            *((("purchase-order", settings.purchase_order_dir, False),) if settings.purchase_orders else ()),
         )
         if (problem := _problem(role, folder, must_exist)) is not None
     ]

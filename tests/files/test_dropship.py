@@ -340,3 +340,10 @@ def test_the_documented_supplier_file_examples_parse_and_the_po_header_is_the_wr
         assert result.problems == [], block
         parsed += 1
     assert parsed == 3  # acknowledgements (CSV), ship confirmations (CSV and JSON)
+
+
+async def test_check_names_a_purchase_order_folder_that_cannot_be_used(tmp_path: Path) -> None:
+    (tmp_path / "po").write_text("a file where the folder should be")
+    connector, _ = make(tmp_path, purchase_orders={"folder": tmp_path / "po"})
+    with pytest.raises(FatalConnectorError, match=r"purchase-order .*/po is a file, not a folder"):
+        await connector.check()
