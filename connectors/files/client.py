@@ -1,5 +1,7 @@
 """The file-feed connector: stock counts an ERP/WMS drops into a folder become COUNT events; order and shipment
-exports are written to an outbox folder.
+exports are written to an outbox folder. With ``purchase_orders`` set the feed is a dropship supplier's: it writes
+purchase orders (:mod:`connectors.files.purchase_orders`) and reads the supplier's acknowledgements and ship
+confirmations from the inbox (:mod:`connectors.files.supplier_files`), with the same once-only handling as counts.
 
 Crash safety (nothing read is lost, nothing is applied twice). The engine stores a pull's bookmark only after
 applying its events, so a file is never moved on the pull that reads it. Each pull returns, in its bookmark,
