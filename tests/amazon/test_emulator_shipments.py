@@ -176,3 +176,18 @@ def test_the_official_example_validates() -> None:
     example = operation["responses"]["204"]["x-amzn-api-sandbox"]["static"][0]["request"]["parameters"]["body"]
     assert validate_body("POST", "/orders/v0/orders/902-1106328-1059050/shipmentConfirmation", example["value"]) == []
     assert validate_body("POST", "/orders/v0/orders/902-1106328-1059050/shipmentConfirmation", {}) != []
+
+
+def test_http_control_adds_supply_sources_and_shows_packages() -> None:
+    seller = make_seller(rate_scale=1000.0)
+
+    async def control(method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        async with seller.client(token="") as client:
+            return await client.request(method, path, json=body)
+
+    added = run(lambda: control("POST", "/_emulator/supply-sources", {"id": "store-9-source"}))
+    assert added.json() == {"supply_source_ids": [DEFAULT_SUPPLY_SOURCE_ID, "store-9-source"]}
+    order_id, item_id = _order(seller)
+    assert _confirm(seller, order_id, _body(item_id, shipFromSupplySourceId="store-9-source")).status_code == 204
+    state = run(lambda: control("GET", "/_emulator/state")).json()
+    assert state["packages"][order_id]["1"]["shipFromSupplySourceId"] == "store-9-source"

@@ -147,7 +147,9 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
 
 Control API over HTTP (no auth, JSON in/out; 400 ``{"error": "..."}`` on bad input)::
 
-    GET  /_emulator/state                         listings, orders, feeds, calls, refused_requests
+    GET  /_emulator/state                         listings, orders, feeds, calls, refused_requests,
+                                                 supply_source_ids, packages (by order id)
+    POST /_emulator/supply-sources                {"id"} → {"supply_source_ids"} (a valid shipFromSupplySourceId)
     GET  /_emulator/calls                         {"calls": {...}, "refused_requests": n, "api_requests": n}
     GET  /_emulator/listings/{sku}                {"sku","title","price","quantity"} (404 when unknown)
     POST /_emulator/listings                      {"sku","title"?,"price"?,"quantity"?}
