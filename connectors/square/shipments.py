@@ -10,9 +10,12 @@ starts ``PROPOSED`` and moves ``RESERVED`` (accepted) → ``PREPARED`` (packed, 
    fulfillment change; a different tracking number is named in ``message``);
 3. otherwise ``UpdateOrder`` with the sparse order ``{location_id, version, fulfillments: [{uid, state:
    "COMPLETED", shipment_details: {carrier, shipping_type, tracking_number, tracking_url}}]}`` and
-   ``idempotency_key`` = the confirmation's ``reference``. Square documents no rule that a fulfillment must pass
-   through every state, so it goes to COMPLETED in one update (the emulator refuses only backward moves and
-   changes to a finished fulfillment). ``shipped_at`` is read-only in Square's spec: Square stamps it;
+   ``idempotency_key`` = ``<reference>:v<version>`` (the confirmation's ``reference`` and the order version the
+   update applies to: a retry of the same write replays, and the write retried after a version mismatch never
+   reuses a key with another body, whether or not Square remembers failed requests). Square documents no rule
+   that a fulfillment must pass through every state, so it goes to COMPLETED in one update (the emulator refuses
+   only backward moves and changes to a finished fulfillment). ``shipped_at`` is read-only in Square's spec:
+   Square stamps it;
 4. a stale ``version`` (400 ``VERSION_MISMATCH``: someone changed the order in between) is re-read and retried
    once; a second mismatch raises :class:`~omnibridge.errors.RetriableConnectorError`.
 
@@ -42,9 +45,10 @@ _LIMITS = {"carrier": 50, "shipping_type": 50, "tracking_number": 100, "tracking
 Call = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
 
 
-def idempotency_key(reference: str) -> str:
-    """``reference`` itself, or its SHA-256 when it is longer than Square's 192 characters."""
-    return reference if len(reference) <= _MAX_KEY else hashlib.sha256(reference.encode("utf-8")).hexdigest()
+def idempotency_key(reference: str, version: int) -> str:
+    """``<reference>:v<version>``, or its SHA-256 when that is longer than Square's 192 characters."""
+    key = f"{reference}:v{version}"
+    return key if len(key) <= _MAX_KEY else hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def shipment_details(confirmation: ShipmentConfirmation) -> dict[str, str]:
@@ -63,7 +67,7 @@ def update_body(order: Mapping[str, Any], uid: str, confirmation: ShipmentConfir
     fulfillment = {"uid": uid, "state": "COMPLETED", "shipment_details": shipment_details(confirmation)}
     return {
         "order": {"location_id": order["location_id"], "version": order["version"], "fulfillments": [fulfillment]},
-        "idempotency_key": idempotency_key(confirmation.reference),
+        "idempotency_key": idempotency_key(confirmation.reference, int(order["version"])),
     }
 
 

@@ -69,8 +69,8 @@ def test_details_fill_only_the_writable_fields_within_squares_limits() -> None:
     order = {"id": "O", "line_items": [{"uid": "L", "quantity": "1"}]}
     details = shipment_details(confirmation(order, carrier="X" * 80, tracking_url=None))
     assert details == {"carrier": "X" * 50, "shipping_type": "Ground", "tracking_number": "1Z999AA10123456784"}
-    assert idempotency_key("ship-1") == "ship-1"
-    assert len(idempotency_key("r" * 300)) == 64
+    assert idempotency_key("ship-1", 3) == "ship-1:v3"
+    assert len(idempotency_key("r" * 300, 3)) == 64
 
 
 def test_a_web_order_is_completed_with_its_tracking(tmp_path: Path) -> None:
