@@ -7,6 +7,8 @@ carrierCode, carrierName?, shippingMethod?, trackingNumber, shipDate, shipFromSu
 * ``packageReferenceId`` ("only positive numeric values") is derived from the confirmation's ``reference`` (the
   reference itself when it is already a positive number of at most 15 digits, else 12 hex digits of its SHA-256),
   so every retry names the same package.
+* ``shipFromSupplySourceId`` is ``location_ref`` (a supply source id); the connector's own stock location
+  ``DEFAULT`` names no supply source, so it is left out (the field is optional).
 * ``carrierCode`` is required for every marketplace: :data:`CARRIER_CODES` maps omnibridge's carrier names to
   Amazon's codes; any other carrier is ``Other`` with its name in ``carrierName``.
 * Amazon treats a second ``confirmShipment`` with the same ``packageReferenceId`` as an *edit* of that package and
@@ -89,7 +91,7 @@ def confirmation_body(confirmation: ShipmentConfirmation, marketplace_id: str) -
     }
     if confirmation.service:
         package["shippingMethod"] = confirmation.service
-    if confirmation.location_ref:
+    if confirmation.location_ref and confirmation.location_ref != mapper.MFN_CHANNEL:
         package["shipFromSupplySourceId"] = confirmation.location_ref
     return {"marketplaceId": marketplace_id, "packageDetail": package}
 

@@ -94,6 +94,8 @@ def test_the_body_names_items_supply_source_and_service() -> None:
     assert package["shippingMethod"] == "UPS Ground"
     assert package["shipDate"] == "2026-03-02T15:30:00Z"
     assert package["orderItems"] == [{"orderItemId": "OI-1", "quantity": 2}]
+    default = confirmation_body(confirmation("111-0000001-0000001", [("OI-1", 2)], location_ref="DEFAULT"), "M")
+    assert "shipFromSupplySourceId" not in default["packageDetail"]
 
 
 @pytest.mark.anyio
