@@ -2,7 +2,8 @@
 
 What it does: merchant-fulfilled (MFN) stock of one marketplace, read with ``searchListingsItems`` (20 SKUs a
 call) and set with ``patchListingsItem`` (few SKUs) or one ``JSON_LISTINGS_FEED`` (many); orders polled from Orders
-v0; titles and prices set like stock; ``ORDER_CHANGE`` and ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` notifications
+v0; shipments confirmed with ``confirmShipment`` (:mod:`connectors.amazon.shipments`); titles and prices set like
+stock; ``ORDER_CHANGE`` and ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` notifications
 through a forwarder. Amazon has no compare-and-set and no per-write reference, so this connector never reports
 stock changes as movements (no ``StockChangeEvent``): a quantity notification is a ``StockObservedEvent``, a level
 the engine re-reads and reconciles.
@@ -64,6 +65,7 @@ connector = ConnectorSpec(
             Capability.INVENTORY_READ,
             Capability.INVENTORY_WRITE,
             Capability.ORDERS_READ,
+            Capability.FULFILLMENT_WRITE,
             Capability.WEBHOOKS,
             Capability.LISTINGS_WRITE,
             Capability.PRICES_WRITE,
@@ -74,7 +76,8 @@ connector = ConnectorSpec(
     description=(
         "Amazon SP-API marketplace: merchant-fulfilled quantities read 20 SKUs a call (searchListingsItems) and set "
         "via patchListingsItem or one JSON_LISTINGS_FEED for many SKUs (absolute writes, no compare-and-set), "
-        "Orders v0 polling, titles and prices, ORDER_CHANGE and LISTINGS_ITEM_MFN_QUANTITY_CHANGE notifications "
+        "Orders v0 polling, shipment confirmation (confirmShipment with carrier code, tracking number and supply "
+        "source), titles and prices, ORDER_CHANGE and LISTINGS_ITEM_MFN_QUANTITY_CHANGE notifications "
         "through a signing SQS forwarder."
     ),
     docs_url="https://developer-docs.amazon.com/sp-api/",

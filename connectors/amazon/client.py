@@ -32,6 +32,7 @@ from connectors.amazon.notifications import (
 from connectors.amazon.orders import OrdersPoller
 from connectors.amazon.ratelimits import OperationLimits
 from connectors.amazon.settings import AmazonSettings
+from connectors.amazon.shipments import ShipmentConfirmer
 from omnibridge.sdk import (
     Clock,
     ConnectorHttpClient,
@@ -52,6 +53,7 @@ from omnibridge.sdk.channel import (
     StockLevel,
     StockTarget,
 )
+from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
 
 CONNECTOR_ID = "amazon"
@@ -221,6 +223,8 @@ class AmazonConnector:
     * Amazon's stock-change signal, ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``, carries no reference to tell our writes
       from others, so it becomes a :class:`StockObservedEvent` (a level to re-read and reconcile), never a
       :class:`StockChangeEvent` (a movement).
+    * ``confirm_shipment``: a :class:`~omnibridge.sdk.fulfilment.ShipmentConfirmer` (Orders v0 ``confirmShipment``,
+      see :mod:`connectors.amazon.shipments`).
     * ``pull_events``: Orders v0 (see :mod:`connectors.amazon.orders`); webhooks: ``ORDER_CHANGE`` and
       ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` through a signing forwarder (see :mod:`connectors.amazon.notifications`).
 
@@ -245,6 +249,7 @@ class AmazonConnector:
         self.feeds = FeedSubmitter(self.api, settings, clock=clock, sleep=sleep)
         self.listings = Listings(self.api, settings, self.feeds, now=now)
         self.orders = OrdersPoller(self.api, settings, now=now)
+        self.shipments = ShipmentConfirmer(self.api, settings.marketplace_id)
 
     async def aclose(self) -> None:
         """Close the connection pools."""
@@ -312,6 +317,11 @@ class AmazonConnector:
     async def pull_events(self, bookmark: str | None) -> PullResult:
         """Orders updated since ``bookmark`` (see :meth:`connectors.amazon.orders.OrdersPoller.pull`)."""
         return await self.orders.pull(bookmark)
+
+    async def confirm_shipment(self, confirmation: ShipmentConfirmation) -> ConfirmationResult:
+        """Confirm one package of a merchant-fulfilled order with ``confirmShipment`` (carrier code, tracking number,
+        ``shipFromSupplySourceId`` = ``location_ref``); see :mod:`connectors.amazon.shipments`."""
+        return await self.shipments.confirm_shipment(confirmation)
 
     # --- webhooks -----------------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ DEFAULT_LIMITS: Mapping[str, tuple[float, float]] = {
     "getOrders": (0.0167, 20),
     "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
+    "confirmShipment": (2.0, 10),
+    "getOrder2026": (0.5, 30),  # Orders 2026-01-01 getOrder (the order's packages before a confirmShipment)
     "getListingsItem": (5.0, 10),
     "searchListingsItems": (5.0, 5),
     "patchListingsItem": (5.0, 5),

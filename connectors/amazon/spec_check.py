@@ -1,8 +1,8 @@
 """Check Amazon SP-API traffic against Amazon's own models (``connectors/amazon/specs``, see SOURCES.txt).
 
 * :func:`validate_request` finds the operation by method + path template in the Swagger 2.0 models (Orders v0,
-  Listings Items 2021-08-01, Feeds 2021-06-30, Notifications v1, Tokens 2021-03-01) and checks path and query
-  parameters (required, type, enum, array size; unknown query parameters too), the ``x-amz-access-token``
+  Orders 2026-01-01, Listings Items 2021-08-01, Feeds 2021-06-30, Notifications v1, Tokens 2021-03-01) and checks
+  path and query parameters (required, type, enum, array size; unknown query parameters too), the ``x-amz-access-token``
   header and the JSON body against the operation's body schema (``$ref`` into ``definitions`` resolved). It also
   knows Login with Amazon's ``POST /auth/o2/token`` (form fields per grant type) and the pre-signed document
   upload (``PUT /_s3/{documentId}`` in the emulator: the body must be a valid listings feed).
@@ -37,6 +37,7 @@ __all__ = [
     "Operation",
     "find_operation",
     "load_spec",
+    "validate_body",
     "validate_feed_document",
     "validate_recorded",
     "validate_request",
@@ -45,6 +46,7 @@ __all__ = [
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
 MODEL_FILES = (
     "ordersV0.json",
+    "orders_2026-01-01.json",
     "listingsItems_2021-08-01.json",
     "feeds_2021-06-30.json",
     "notifications.json",
@@ -424,6 +426,16 @@ def validate_request(method: str, path: str, query: Query, headers: Mapping[str,
     validator = _body_validator(op.spec_name, op.template, op.method)
     problems.extend(f"{name}: {p}" for p in _schema_errors(validator, parsed, "body"))
     return problems
+
+
+def validate_body(method: str, path: str, body: Any) -> list[str]:
+    """Problems of a parsed JSON ``body`` against the body schema of the operation at ``method`` + ``path`` (what
+    the emulator checks before acting on a write); no problems for an operation without a body schema."""
+    op = find_operation(method, path)
+    if op is None or op.body_schema is None:
+        return []
+    validator = _body_validator(op.spec_name, op.template, op.method)
+    return _schema_errors(validator, body, "body")
 
 
 def validate_recorded(records: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -38,6 +38,7 @@ connector = ConnectorSpec(
             Capability.INVENTORY_READ,
             Capability.INVENTORY_WRITE,
             Capability.ORDERS_READ,
+            Capability.FULFILLMENT_WRITE,
             Capability.LISTINGS_WRITE,
             Capability.PRICES_WRITE,
             Capability.WEBHOOKS,
@@ -47,8 +48,8 @@ connector = ConnectorSpec(
     version=__version__,
     description=(
         "Square POS: read and set IN_STOCK counts per location (absolute PHYSICAL_COUNT writes, no "
-        "compare-and-set), poll orders and inventory changes, set item names and variation prices, verify Square "
-        "webhooks."
+        "compare-and-set), poll orders and inventory changes, complete web orders' shipment fulfillments with "
+        "tracking, set item names and variation prices, verify Square webhooks."
     ),
     docs_url="https://developer.squareup.com/reference/square",
     emulator=EmulatorHook(

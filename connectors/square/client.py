@@ -23,6 +23,7 @@ import httpx
 from connectors.square import mapper
 from connectors.square.order_batcher import OrderBatcher
 from connectors.square.settings import SquareSettings
+from connectors.square.shipments import SquareShipments
 from connectors.square.webhooks import (
     CATALOG_VERSION_UPDATED,
     INVENTORY_COUNT_UPDATED,
@@ -59,6 +60,7 @@ from omnibridge.sdk.channel import (
     unique_skus,
     unsettled,
 )
+from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
 
@@ -110,6 +112,8 @@ class SquareConnector:
       rejects a reused key with another body).
     * ``pull_events`` polls orders (SearchOrders, ``UPDATED_AT`` ascending) and inventory changes; the bookmark
       is JSON with both high-water marks, each query starting ``poll_overlap_seconds`` before its mark.
+    * ``confirm_shipment`` (a :class:`~omnibridge.sdk.fulfilment.ShipmentConfirmer`): the order's SHIPMENT
+      fulfillment to COMPLETED with carrier and tracking (see :mod:`connectors.square.shipments`).
 
     ``transport``, ``retry_policy``, ``clock``/``sleep`` (monotonic, for limiter and retries), ``now`` (wall
     clock) and ``new_key`` (idempotency keys) are injectable for tests.
@@ -134,6 +138,7 @@ class SquareConnector:
         register_secret(token)
         self.bucket = TokenBucket(settings.requests_per_second, settings.burst, clock=clock, sleep=sleep)
         self._orders = OrderBatcher(self._retrieve_orders)  # webhooks arriving together share one fetch
+        self.shipments = SquareShipments(self._call)
         self.http = ConnectorHttpClient(
             CONNECTOR_ID,
             str(settings.base_url),
@@ -550,6 +555,11 @@ class SquareConnector:
         return json.dumps(marks, sort_keys=True)
 
     # --- webhooks -----------------------------------------------------------------------------------------
+
+    async def confirm_shipment(self, confirmation: ShipmentConfirmation) -> ConfirmationResult:
+        """Complete the order's SHIPMENT fulfillment with carrier and tracking (UpdateOrder, version-checked);
+        see :mod:`connectors.square.shipments`."""
+        return await self.shipments.confirm_shipment(confirmation)
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
         """Verify ``x-square-hmacsha256-signature`` over the *configured* ``webhook_notification_url`` + body.

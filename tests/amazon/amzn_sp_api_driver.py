@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -21,6 +22,7 @@ from spapi import (
     ApiException,
     Configuration,
     FeedsApi,
+    GetOrderApi,
     ListingsApi,
     OrdersV0Api,
     SPAPIClient,
@@ -165,6 +167,34 @@ def restricted(args: dict[str, Any]) -> Any:
     }
 
 
+def confirm_shipment(args: dict[str, Any]) -> Any:
+    """confirmShipment (204: the SDK returns None), then the order's packages through Orders 2026-01-01."""
+    from spapi.models.orders_v0.confirm_shipment_order_item import ConfirmShipmentOrderItem
+    from spapi.models.orders_v0.confirm_shipment_request import ConfirmShipmentRequest
+    from spapi.models.orders_v0.package_detail import PackageDetail
+
+    client = _client(args)
+    package = PackageDetail(
+        package_reference_id="1",
+        carrier_code="UPS",
+        carrier_name="UPS",
+        shipping_method="UPS Ground",
+        tracking_number=args["tracking_number"],
+        ship_date=datetime.now(UTC),
+        ship_from_supply_source_id=args["supply_source_id"],
+        order_items=[ConfirmShipmentOrderItem(order_item_id=i, quantity=q) for i, q in args["items"]],
+    )
+    payload = ConfirmShipmentRequest(package_detail=package, marketplace_id=MARKETPLACES[0])
+    answer = OrdersV0Api(client).confirm_shipment(args["order_id"], payload)
+    order = OrdersV0Api(client).get_order(args["order_id"]).payload
+    packages = GetOrderApi(client).get_order(args["order_id"], included_data=["PACKAGES"]).order.packages
+    return {
+        "answer": answer,
+        "status": order.order_status,
+        "packages": [(p.package_reference_id, p.tracking_number, p.carrier) for p in packages or []],
+    }
+
+
 SCENARIOS = {
     "lwa": lwa,
     "orders": orders,
@@ -173,6 +203,7 @@ SCENARIOS = {
     "product_type": product_type,
     "feed": feed,
     "restricted": restricted,
+    "confirm_shipment": confirm_shipment,
 }
 
 if __name__ == "__main__":

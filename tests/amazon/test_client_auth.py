@@ -36,6 +36,7 @@ def test_spec_declares_marketplace_capabilities() -> None:
         Capability.INVENTORY_READ,
         Capability.INVENTORY_WRITE,
         Capability.ORDERS_READ,
+        Capability.FULFILLMENT_WRITE,
         Capability.WEBHOOKS,
         Capability.LISTINGS_WRITE,
         Capability.PRICES_WRITE,

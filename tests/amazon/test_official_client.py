@@ -147,3 +147,19 @@ def test_restricted_data_token_opens_the_buyers_address(amazon: Served, script: 
     order_id = amazon.emu.control.create_order(SKU, 1)
     got = amazon.drive(script, "restricted", order_id=order_id)
     assert got == {"expires_in": 3600, "address_name": "Jordan Rivera", "order_name": "Jordan Rivera"}
+
+
+def test_amzn_sp_api_confirms_a_shipment_and_reads_its_package(amazon: Served) -> None:
+    order_id = amazon.emu.control.create_order(lines=[(SKU, 2)])
+    item_id = amazon.emu.control.order_items(order_id)[0]["OrderItemId"]
+    supply_source = amazon.emu.config.supply_source_ids[0]
+    got = amazon.drive(
+        SPAPI,
+        "confirm_shipment",
+        order_id=order_id,
+        items=[[item_id, 2]],
+        tracking_number="1Z999AA10123456784",
+        supply_source_id=supply_source,
+    )
+    assert got == {"answer": None, "status": "Shipped", "packages": [["1", "1Z999AA10123456784", "UPS"]]}
+    assert amazon.emu.control.packages(order_id)["1"]["shipFromSupplySourceId"] == supply_source

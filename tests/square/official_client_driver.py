@@ -114,7 +114,58 @@ def create_order(client: Square, args: dict[str, Any]) -> Any:
     return {"state": created.state, "fulfillment": created.fulfillments[0].state, "city": address and address.locality}
 
 
-SCENARIOS = {f.__name__: f for f in (locations_and_search, retrieve, set_price, count, orders, create_order)}
+def ship_order(client: Square, args: dict[str, Any]) -> Any:
+    """Move an order's SHIPMENT fulfillment to RESERVED, then COMPLETED with tracking (UpdateOrder, sparse order
+    with the latest version); a stale version comes back as the SDK's ApiError."""
+    order = client.orders.get(args["order_id"]).order
+    assert order is not None
+    assert order.fulfillments
+    uid = order.fulfillments[0].uid
+    reserved = client.orders.update(
+        args["order_id"],
+        order={
+            "location_id": order.location_id,
+            "version": order.version,
+            "fulfillments": [{"uid": uid, "state": "RESERVED"}],
+        },
+        idempotency_key=str(uuid.uuid4()),
+    ).order
+    assert reserved is not None
+    try:
+        client.orders.update(
+            args["order_id"],
+            order={"location_id": order.location_id, "version": order.version, "fulfillments": [{"uid": uid}]},
+            idempotency_key=str(uuid.uuid4()),
+        )
+        stale = None
+    except ApiError as error:
+        stale = [e["code"] for e in error.body["errors"]]
+    details = {"carrier": "UPS", "shipping_type": "Ground", "tracking_number": args["tracking_number"]}
+    completed = client.orders.update(
+        args["order_id"],
+        order={
+            "location_id": order.location_id,
+            "version": reserved.version,
+            "fulfillments": [{"uid": uid, "state": "COMPLETED", "shipment_details": details}],
+        },
+        idempotency_key=args["key"],
+    ).order
+    assert completed is not None
+    assert completed.fulfillments
+    shipped = completed.fulfillments[0]
+    assert shipped.shipment_details is not None
+    return {
+        "versions": [order.version, reserved.version, completed.version],
+        "stale": stale,
+        "state": shipped.state,
+        "tracking": shipped.shipment_details.tracking_number,
+        "shipped_at": shipped.shipment_details.shipped_at is not None,
+    }
+
+
+SCENARIOS = {
+    f.__name__: f for f in (locations_and_search, retrieve, set_price, count, orders, create_order, ship_order)
+}
 
 if __name__ == "__main__":
     scenario, raw = sys.argv[1], json.loads(sys.argv[2])

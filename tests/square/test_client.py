@@ -64,6 +64,7 @@ def test_spec_declares_square_capabilities_without_compare_and_set() -> None:
         Capability.INVENTORY_READ,
         Capability.INVENTORY_WRITE,
         Capability.ORDERS_READ,
+        Capability.FULFILLMENT_WRITE,
         Capability.WEBHOOKS,
         Capability.LISTINGS_WRITE,
         Capability.PRICES_WRITE,

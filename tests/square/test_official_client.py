@@ -85,3 +85,18 @@ def test_create_order_with_a_shipment(shop: tuple[Shop, str]) -> None:
     got = _drive(shop, "create_order", location_id=emulated.location_id, object_id=emulated.variation_id)
     assert got == {"state": "OPEN", "fulfillment": "PROPOSED", "city": "Boulder"}
     assert [e["type"] for e in emulated.emu.events] == ["order.created"]
+
+
+def test_update_order_moves_the_shipment_to_completed_with_tracking(shop: tuple[Shop, str]) -> None:
+    emulated, _ = shop
+    recipient = {"display_name": "Jaiden Urie", "address": {"locality": "Boulder", "country": "US"}}
+    order = emulated.emu.online_order(emulated.location_id, [(SKU, 1)], recipient)
+    got = _drive(shop, "ship_order", order_id=order["id"], tracking_number="1Z999AA10123456784", key="ship-1")
+    assert got == {
+        "versions": [1, 2, 3],
+        "stale": ["VERSION_MISMATCH"],
+        "state": "COMPLETED",
+        "tracking": "1Z999AA10123456784",
+        "shipped_at": True,
+    }
+    assert emulated.emu.state.orders[order["id"]]["fulfillments"][0]["state"] == "COMPLETED"

@@ -26,7 +26,8 @@ bursts unchanged) and ``rate_limits`` (per-operation ``(rate, burst)`` overrides
 IN_QUEUE for the first half, IN_PROGRESS for the second, then DONE/FATAL); ``upload_url_ttl_s`` (300);
 ``report_compression`` (``None`` or ``"GZIP"``); ``orders_lag_s`` (0: how far behind "now" getOrders' upper bound
 is when the request gives none); ``notification_url`` + ``forwarder_secret`` (notification delivery);
-``mfn_quantity_notifications`` (True: LISTINGS_ITEM_MFN_QUANTITY_CHANGE after buyer orders); ``public_url`` (base
+``mfn_quantity_notifications`` (True: LISTINGS_ITEM_MFN_QUANTITY_CHANGE after buyer orders); ``supply_source_ids``
+(the seller's supply sources, valid ``shipFromSupplySourceId`` values); ``public_url`` (base
 of the pre-signed URLs; default: the URL the request came in on); ``latency_ms``, ``error_rate``, ``seed``.
 
 Served API (every SP-API call needs ``x-amz-access-token: Atza|...`` issued by the LWA endpoint and still live;
@@ -50,6 +51,11 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
     GET  /orders/v0/orders/{orderId}                      getOrder → {"payload": Order}
     GET  /orders/v0/orders/{orderId}/orderItems           getOrderItems (NextToken paging, 2 items a page so
                                                           clients exercise it)
+    POST /orders/v0/orders/{orderId}/shipmentConfirmation confirmShipment (ConfirmShipmentRequest validated; 204;
+                                                          the same packageReferenceId edits the package; the order
+                                                          PartiallyShipped, then Shipped; see .shipments)
+    GET  /orders/2026-01-01/orders/{orderId}              getOrder of Orders 2026-01-01 (includedData=PACKAGES:
+                                                          the confirmed packages)
     GET  /listings/2021-08-01/items/{sellerId}            searchListingsItems (marketplaceIds; identifiers ≤ 20 +
                                                           identifiersType SKU|ASIN|..., pageSize 1..20 default 10,
                                                           pageToken, includedData, sortBy/sortOrder, created*/
@@ -123,7 +129,8 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
     create_order(sku=None, quantity=1, *, status="Unshipped", price=None, lines=None) -> str  (AmazonOrderId;
         lines=[(sku, qty), ...] for several items; KeyError for an SKU that has no listing)
     set_order_status(order_id, status) / ship_order(order_id) / cancel_order(order_id) -> dict  (the Order)
-    order(order_id) -> dict;  order_ids() -> list[str]
+    order(order_id) -> dict;  order_ids() -> list[str];  order_items(order_id) -> [OrderItem dicts]
+    packages(order_id) -> {packageReferenceId: PackageDetail};  add_supply_source(supply_source_id) -> None
     listing_quantity(sku) -> int | None;  listing_title(sku) -> str | None;  listing_price(sku) -> str | None
     listing(sku) -> (title, price);  has_listing(sku) -> bool;  listing_attributes(sku) -> dict
     calls() -> {"getOrders": 3, "patchListingsItem": 12, ...}  (requests that passed auth and the rate limit)
@@ -140,7 +147,9 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
 
 Control API over HTTP (no auth, JSON in/out; 400 ``{"error": "..."}`` on bad input)::
 
-    GET  /_emulator/state                         listings, orders, feeds, calls, refused_requests
+    GET  /_emulator/state                         listings, orders, feeds, calls, refused_requests,
+                                                 supply_source_ids, packages (by order id)
+    POST /_emulator/supply-sources                {"id"} → {"supply_source_ids"} (a valid shipFromSupplySourceId)
     GET  /_emulator/calls                         {"calls": {...}, "refused_requests": n, "api_requests": n}
     GET  /_emulator/listings/{sku}                {"sku","title","price","quantity"} (404 when unknown)
     POST /_emulator/listings                      {"sku","title"?,"price"?,"quantity"?}

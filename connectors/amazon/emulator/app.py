@@ -46,6 +46,7 @@ from connectors.amazon.emulator.notifications import (
 from connectors.amazon.emulator.orders import DEFAULT_SHIPPING_ADDRESS, OrderBook, StoredOrder
 from connectors.amazon.emulator.ratelimit import OperationBuckets
 from connectors.amazon.emulator.search import ListingSearch
+from connectors.amazon.emulator.shipments import apply_confirmation, order_2026
 from connectors.amazon.emulator.tokens import RestrictedTokens
 from omnibridge.sdk.emulator import EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
@@ -309,6 +310,14 @@ class AmazonEmulator:
             ("GET", "/orders/v0/orders/{orderId}", "getOrder", self._get_order, False),
             ("GET", "/orders/v0/orders/{orderId}/orderItems", "getOrderItems", self._get_order_items, False),
             ("GET", "/orders/v0/orders/{orderId}/address", "getOrderAddress", self._get_order_address, False),
+            (
+                "POST",
+                "/orders/v0/orders/{orderId}/shipmentConfirmation",
+                "confirmShipment",
+                self._confirm_shipment,
+                True,
+            ),
+            ("GET", "/orders/2026-01-01/orders/{orderId}", "getOrder2026", self._get_order_2026, False),
             ("POST", "/tokens/2021-03-01/restrictedDataToken", "createRestrictedDataToken", self._create_rdt, True),
             ("GET", "/listings/2021-08-01/items/{sellerId}", "searchListingsItems", self._search_listings, False),
             ("GET", "/listings/2021-08-01/items/{sellerId}/{sku:path}", "getListingsItem", self._get_listing, False),
@@ -375,6 +384,8 @@ class AmazonEmulator:
                 if write and self.lose_next > 0:
                     self.lose_next -= 1  # applied, but the answer is lost on the way back
                     raise ApiError(503, *_INJECTED[503])
+                if status == 204:
+                    return Response(status_code=204, headers=headers)
                 return JSONResponse(body, status_code=status, headers=headers)
             except ApiError as error:
                 return JSONResponse(error.body(), status_code=error.status, headers=headers)
@@ -512,6 +523,30 @@ class AmazonEmulator:
 
     def _get_order_address(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
         return 200, self.orders.get_order_address(request.path_params["orderId"], self._full_address(request))
+
+    def _confirm_shipment(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        order_id = str(request.path_params["orderId"])
+        stored = self.orders.orders.get(order_id)
+        if stored is None:
+            raise not_found(f"Order {order_id!r} was not found.")
+        before = stored.status
+        apply_confirmation(
+            stored,
+            self._json_body(raw),
+            request.url.path,
+            marketplace_id=self.config.marketplace_id,
+            supply_sources=self.config.supply_source_ids,
+            now=self.now(),
+        )
+        self._notify_order(stored, f"Shipment confirmed ({stored.status})" if before != stored.status else "Edited")
+        return 204, {}
+
+    def _get_order_2026(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        order_id = str(request.path_params["orderId"])
+        stored = self.orders.orders.get(order_id)
+        if stored is None:
+            raise not_found(f"Order {order_id!r} was not found.")
+        return 200, order_2026(stored, query_list(self._params(request), "includedData"))
 
     def _create_rdt(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
         if self.restricted.is_restricted(request.headers.get("x-amz-access-token", "")):

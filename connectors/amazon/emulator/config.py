@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["AmazonEmulatorConfig"]
+__all__ = ["DEFAULT_SUPPLY_SOURCE_ID", "AmazonEmulatorConfig"]
+
+DEFAULT_SUPPLY_SOURCE_ID = "057d3fcc-b750-419f-bbcd-4d340c60c430"
+"""The emulated seller's one supply source (the id of the model's confirmShipment sandbox example)."""
 
 
 @dataclass
@@ -29,6 +32,8 @@ class AmazonEmulatorConfig:
     * ``mfn_quantity_notifications``: publish LISTINGS_ITEM_MFN_QUANTITY_CHANGE when a buyer order (placed or
       cancelled) changes a listing's DEFAULT quantity (default True).
     * ``public_url``: base URL for pre-signed URLs (default: the base URL of the request that asks for one).
+    * ``supply_source_ids``: the seller's supply sources (its own locations, Supply Sources API ids); a
+      confirmShipment naming another ``shipFromSupplySourceId`` is 400.
     * ``latency_ms``, ``error_rate``, ``seed``: :class:`omnibridge.sdk.emulator.EmulatorKnobs`.
     """
 
@@ -52,6 +57,7 @@ class AmazonEmulatorConfig:
     forwarder_secret: str = "emulator-forwarder-secret"  # noqa: S105
     mfn_quantity_notifications: bool = True
     public_url: str | None = None
+    supply_source_ids: list[str] = field(default_factory=lambda: [DEFAULT_SUPPLY_SOURCE_ID])
     latency_ms: tuple[float, float] = (0.0, 0.0)
     error_rate: float = 0.0
     seed: int = 0

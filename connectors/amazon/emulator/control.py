@@ -142,6 +142,20 @@ class AmazonControl(EmulatorControl):
     def order_ids(self) -> list[str]:
         return list(self._emu.orders.orders)
 
+    def order_items(self, order_id: str) -> list[dict[str, Any]]:
+        """Copies of the order's ``OrderItem`` objects (``OrderItemId``, ``QuantityShipped``...)."""
+        return [dict(item) for item in self._emu.orders.get(order_id).items]
+
+    def packages(self, order_id: str) -> dict[str, dict[str, Any]]:
+        """The packages confirmShipment recorded for the order, by ``packageReferenceId`` (the ``PackageDetail``
+        as last sent, plus ``createdTime``)."""
+        return copy.deepcopy(self._emu.orders.get(order_id).packages)
+
+    def add_supply_source(self, supply_source_id: str) -> None:
+        """Make ``supply_source_id`` one of the seller's supply sources (a valid ``shipFromSupplySourceId``)."""
+        if supply_source_id not in self._emu.config.supply_source_ids:
+            self._emu.config.supply_source_ids.append(supply_source_id)
+
     # -- traffic and feeds -------------------------------------------------------------------------------------
 
     def calls(self) -> dict[str, int]:

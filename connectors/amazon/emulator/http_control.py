@@ -46,6 +46,10 @@ def _snapshot(emu: AmazonEmulator) -> dict[str, Any]:
         "refused_requests": control.refused_requests(),
         "api_requests": control.api_requests(),
         "notification_url": emu.config.notification_url,
+        "supply_source_ids": list(emu.config.supply_source_ids),
+        "packages": {
+            order_id: control.packages(order_id) for order_id, stored in emu.orders.orders.items() if stored.packages
+        },
     }
 
 
@@ -119,6 +123,10 @@ def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
         )
         return {"AmazonOrderId": order_id}
 
+    def supply_source(body: dict[str, Any], request: Request) -> dict[str, Any]:
+        control.add_supply_source(str(body["id"]))
+        return {"supply_source_ids": list(emu.config.supply_source_ids)}
+
     def fail_next(body: dict[str, Any], request: Request) -> dict[str, Any]:
         control.fail_next(int(body["status"]), count=int(body.get("count", 1)))
         return {"injected": list(emu.injected)}
@@ -158,6 +166,7 @@ def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
             "/_emulator/orders/{order_id}/status",
             lambda body, req: control.set_order_status(str(req.path_params["order_id"]), str(body["status"])),
         ),
+        ("POST", "/_emulator/supply-sources", supply_source),
         ("GET", "/_emulator/feeds", lambda body, req: control.feeds()),
         ("POST", "/_emulator/feeds/process", process),
         ("GET", "/_emulator/notifications", lambda body, req: control.notifications()),

@@ -49,11 +49,13 @@ _MIN_AGE = timedelta(minutes=2)
 
 @dataclass
 class StoredOrder:
-    """One order: the v0 ``Order`` object and its ``OrderItem`` list."""
+    """One order: the v0 ``Order`` object, its ``OrderItem`` list and the packages confirmShipment created (by
+    ``packageReferenceId``, see :mod:`connectors.amazon.emulator.shipments`)."""
 
     order: dict[str, Any]
     items: list[dict[str, Any]] = field(default_factory=list)
     shipping_address: dict[str, Any] | None = None
+    packages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def view(self, full: bool) -> dict[str, Any]:
         """The ``Order`` object as sent: the whole ShippingAddress only when ``full`` (an RDT)."""

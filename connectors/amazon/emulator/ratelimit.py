@@ -16,6 +16,8 @@ OPERATION_LIMITS: Mapping[str, tuple[float, int]] = {
     "getOrderItemsBuyerInfo": (0.5, 30),
     "updateShipmentStatus": (5.0, 15),
     "confirmShipment": (2.0, 10),
+    # Orders 2026-01-01
+    "getOrder2026": (0.5, 30),
     # Listings Items 2021-08-01
     "patchListingsItem": (5.0, 5),
     "putListingsItem": (5.0, 10),

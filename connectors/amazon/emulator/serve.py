@@ -35,6 +35,7 @@ def build(options: EmulatorOptions) -> EmulatorServer:
             f"  connector settings: endpoint: {base}, lwa_endpoint: {base}/auth/o2/token, client_id: "
             f"{config.client_id}, client_secret: {config.client_secret}, refresh_token: {config.refresh_token}, "
             f"seller_id: {config.seller_id}, forwarder_secret: {config.forwarder_secret}",
+            f"  supply sources (shipFromSupplySourceId): {', '.join(config.supply_source_ids)}",
             "  drive it: /_emulator/... (docs/emulators.md)",
         ],
     )

@@ -26,6 +26,8 @@ Served API (``emu.app``, ASGI), every call with ``Authorization: Bearer <access_
 ``POST /v2/orders/search``                  SearchOrders (≤10 locations, sort field = filtered time field)
 ``POST /v2/orders/batch-retrieve``          BatchRetrieveOrders
 ``GET  /v2/orders/{order_id}``              RetrieveOrder
+``PUT  /v2/orders/{order_id}``              UpdateOrder (fulfillment states forward only, ``version`` checked, the
+                                            idempotency key replayed; see ``order_updates``)
 ==========================================  ==================================================================
 
 Every body is validated against the operation's schema in the vendored OpenAPI spec

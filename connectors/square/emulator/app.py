@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.square.emulator import catalog, inventory, orders
+from connectors.square.emulator import catalog, inventory, order_updates, orders
 from connectors.square.emulator.common import ApiError
 from connectors.square.emulator.config import SquareEmulatorConfig
 from connectors.square.emulator.control import control_routes
@@ -91,6 +91,7 @@ class SquareEmulator:
         self.idempotency = inventory.IdempotencyCache()
         self.catalog_idempotency = inventory.IdempotencyCache()
         self.order_idempotency = inventory.IdempotencyCache()
+        self.update_idempotency = inventory.IdempotencyCache()
         self._buckets: dict[str, _Bucket] = {}
         self.app = Starlette(routes=self._routes(), exception_handlers={404: _not_found, 405: _not_found})
 
@@ -281,6 +282,7 @@ class SquareEmulator:
             ("POST", "/v2/orders/search", lambda body, req: orders.search(state, body)),
             ("POST", "/v2/orders/batch-retrieve", lambda body, req: orders.batch_retrieve(state, body)),
             ("GET", "/v2/orders/{order_id}", lambda body, req: orders.retrieve(state, req.path_params["order_id"])),
+            ("PUT", "/v2/orders/{order_id}", self._update_order),
         ]
         routes: list[BaseRoute] = [
             Route(path, self._endpoint(method, path, handler), methods=[method]) for method, path, handler in api
@@ -295,6 +297,14 @@ class SquareEmulator:
         response, created = orders.create(self.state, self.order_idempotency, body)
         if created:
             self._emit_order(self.state.orders[response["order"]["id"]], "created")
+        return response
+
+    def _update_order(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        order_id = request.path_params["order_id"]
+        version = self.state.orders[order_id]["version"] if order_id in self.state.orders else None
+        response = order_updates.update(self.state, self.update_idempotency, order_id, body)
+        if response["order"]["version"] != version:
+            self._emit_order(self.state.orders[order_id], "updated")
         return response
 
     def _batch_change(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
