@@ -318,13 +318,21 @@ class SlidingWindow:
             self._sent.extend([now] * max(1, round(cost)))
 
     def observe(self, response: httpx.Response) -> None:
-        """Adopt the vendor's remaining count and a 429's wait."""
+        """Adopt the vendor's remaining count, or a 429's wait.
+
+        Requests the vendor counted but this client did not send are placed at the oldest request this client
+        has in the window (or now): they age out no later than that one did, which errs on the safe side.
+        """
         now = self._clock()
         self._expire(now)
-        remaining = _float(response.headers.get(self.remaining_header)) if self.remaining_header else None
-        if remaining is not None:
-            unseen = (self.limit - len(self._sent)) - int(max(0.0, remaining))
-            self._sent.extend([now] * max(0, min(unseen, self.limit)))
         if response.status_code == 429:
             hint = _float(response.headers.get(self.retry_after_header)) if self.retry_after_header else None
             self._blocked_until = max(self._blocked_until, now + (hint if hint is not None else self.window))
+            return
+        remaining = _float(response.headers.get(self.remaining_header)) if self.remaining_header else None
+        if remaining is not None:
+            unseen = (self.limit - len(self._sent)) - int(max(0.0, remaining))
+            if unseen > 0:
+                at = self._sent[0] if self._sent else now
+                for _ in range(min(unseen, self.limit)):
+                    self._sent.appendleft(at)

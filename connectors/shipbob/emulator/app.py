@@ -292,7 +292,7 @@ class ShipBobEmulator:
             except ApiError as error:
                 if error.status == 429:
                     wait = error.text.rsplit(" in ", 1)[-1].split(" ")[0]
-                    headers.update({"x-retry-after": wait, "x-remaining-calls": "0"})
+                    headers.update({"x-retry-after": wait, "x-remaining-calls": str(self.remaining())})
                 return _error_response(error, headers)
             if method == "POST" and self.lose_next > 0:
                 self.lose_next -= 1  # applied above; the answer is "lost" on the way back
