@@ -259,7 +259,8 @@ class ShipBobConnector:
         events: list[ChannelEvent] = []
         messages: list[MapMessage] = []
         for order in orders:
-            channel = order.get("channel") if isinstance(order.get("channel"), dict) else {}
+            channel = order.get("channel")
+            channel = channel if isinstance(channel, dict) else {}
             if channel.get("id") != self.settings.shipbob_channel_id:
                 continue  # another integration's order (a store's own ShipBob app): not omnibridge's to report
             found, notes = mapper.order_events(order)

@@ -52,6 +52,10 @@ SHIPPED_STATUSES = frozenset({"Completed", "LabeledCreated"})
 CANCELLED_STATUS = "Cancelled"
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def parse_time(value: Any) -> datetime | None:
     """A ShipBob date-time (ISO 8601, ``Z`` or offset; a naive value is UTC) or None."""
     if not isinstance(value, str) or not value:
@@ -184,7 +188,7 @@ def shipment_event(shipment: Mapping[str, Any], order: Mapping[str, Any] | None 
     record = f"shipment {shipment_id}"
     if not isinstance(shipment_id, int) or not isinstance(reference, str) or not reference:
         return skip("a shipment without id or reference_id", record_id=record)
-    tracking = shipment.get("tracking") if isinstance(shipment.get("tracking"), Mapping) else {}
+    tracking = _mapping(shipment.get("tracking"))
     number = tracking.get("tracking_number") or None
     if shipment.get("status") not in SHIPPED_STATUSES and not number:
         return skip(f"shipment {shipment_id} has not shipped (status {shipment.get('status')!r})", record_id=record)
@@ -210,7 +214,7 @@ def shipment_event(shipment: Mapping[str, Any], order: Mapping[str, Any] | None 
             if refs:
                 messages.append(warning(f"{left} x {sku} shipped beyond the order's lines", record_id=record))
             lines.append(FulfilmentLineEvent(sku, sku, left))
-    location = shipment.get("location") if isinstance(shipment.get("location"), Mapping) else {}
+    location = _mapping(shipment.get("location"))
     fc_id = location.get("id")
     event = FulfilmentEvent(
         ref=str(shipment_id),

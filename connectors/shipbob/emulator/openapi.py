@@ -183,11 +183,11 @@ def request_problems(
             problems.setdefault(param["name"], []).append(f"The value '{value}' is not valid.")
     declared = op.parameters("query")
     for name, value in query.items():
-        param = declared.get(name.lower())
-        if param is None:
+        query_param = declared.get(name.lower())
+        if query_param is None:
             problems.setdefault(name, []).append(f"Unknown query parameter for {op.operation_id}.")
-        elif not _typed(value, param.get("schema") or {}):
-            problems.setdefault(param["name"], []).append(f"The value '{value}' is not valid.")
+        elif not _typed(value, query_param.get("schema") or {}):
+            problems.setdefault(query_param["name"], []).append(f"The value '{value}' is not valid.")
     schema = op.request_schema()
     if schema is not None:
         if body is None:

@@ -293,7 +293,8 @@ class ShipBobState:
         )
         order["status"] = "Fulfilled"
         self.updated[order["id"]] = now
-        return shipment
+        shipped: dict[str, Any] = shipment
+        return shipped
 
     def cancel(self, ref: str | int) -> dict[str, Any]:
         """Cancel the order and its unshipped shipments; returns the ``CanceledOrder`` answer."""
