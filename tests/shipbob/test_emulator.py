@@ -96,7 +96,7 @@ async def test_a_write_without_the_channel_header_is_400(http: httpx.AsyncClient
 
 async def test_answers_are_in_the_specs_shapes(http: httpx.AsyncClient) -> None:
     created = (await http.post("/1.0/order", json=ORDER)).json()
-    await http.post("/_emulator/ship", json={"order": "r-1"})
+    await http.post("/_emulator/orders/r-1/ship")
     for method, path in [
         ("GET", "/1.0/channel"),
         ("GET", "/1.0/fulfillmentCenter"),
@@ -115,12 +115,12 @@ async def test_control_routes_set_stock_ship_and_cancel(http: httpx.AsyncClient,
     assert stocked.json()["fulfillable"] == 4
     await http.post("/1.0/order", json=ORDER)
     await http.post("/1.0/order", json={**ORDER, "reference_id": "r-2"})
-    shipped = (await http.post("/_emulator/ship", json={"order": "r-1", "carrier": "UPS"})).json()
+    shipped = (await http.post("/_emulator/orders/r-1/ship", json={"carrier": "UPS"})).json()
     assert shipped["tracking"]["carrier"] == "UPS"
     order = (await http.get("/1.0/order", params={"ReferenceIds": "r-1"})).json()[0]
     assert order["shipments"][0]["tracking"]["tracking_number"] == shipped["tracking"]["tracking_number"]
-    assert (await http.post("/_emulator/cancel", json={"order": "r-2"})).json()["status"] == "Cancelled"
-    refused = await http.post("/_emulator/cancel", json={"order": "r-1"})
+    assert (await http.post("/_emulator/orders/r-2/cancel")).json()["status"] == "Cancelled"
+    refused = await http.post("/_emulator/orders/r-1/cancel")
     assert refused.status_code == 400
     state = (await http.get("/_emulator/state")).json()
     assert [(o["reference_id"], o["status"]) for o in state["orders"]] == [("r-1", "Fulfilled"), ("r-2", "Cancelled")]

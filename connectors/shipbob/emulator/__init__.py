@@ -22,8 +22,8 @@ Webhooks (the ``Shipment`` as body) are signed Standard-Webhooks style: ``webhoo
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`` and ``x-webhook-topic``.
 
 Control API (no auth, JSON): ``GET /_emulator/state``, ``GET /_emulator/webhooks``, ``POST /_emulator/inventory``
-``{sku, fulfillment_center_id, on_hand}``, ``POST /_emulator/ship`` ``{order, carrier?}`` (order id or
-reference_id), ``POST /_emulator/cancel`` ``{order}``, ``POST /_emulator/webhook-url`` ``{url}``,
+``{sku, fulfillment_center_id, on_hand}``, ``POST /_emulator/orders/{order}/ship`` ``{carrier?}`` (``order``: the
+order id or its reference_id), ``POST /_emulator/orders/{order}/cancel``, ``POST /_emulator/webhook-url`` ``{url}``,
 ``POST /_emulator/fail-next`` ``{status, count?}``, ``POST /_emulator/lose-next`` ``{count?}``,
 ``POST /_emulator/latency`` ``{min_ms, max_ms}``, ``POST /_emulator/drain``.
 """

@@ -95,11 +95,11 @@ def control_routes(emu: ShipBobEmulator) -> list[BaseRoute]:
         return {"sku": sku, "fulfillment_center_id": centre, "fulfillable": emu.state.fulfillable(sku, centre)}
 
     def ship(body: dict[str, Any], request: Request) -> dict[str, Any]:
-        shipment = emu.ship(body["order"], str(body.get("carrier", "USPS")))
+        shipment = emu.ship(request.path_params["order"], str(body.get("carrier", "USPS")))
         return {"shipment_id": shipment["id"], "tracking": shipment["tracking"]}
 
     def cancel(body: dict[str, Any], request: Request) -> dict[str, Any]:
-        answer = emu.cancel(body["order"])
+        answer = emu.cancel(request.path_params["order"])
         return {"order_id": answer["order_id"], "status": answer["order"]["status"]}
 
     def webhook_url(body: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -138,8 +138,8 @@ def control_routes(emu: ShipBobEmulator) -> list[BaseRoute]:
         ("GET", "/_emulator/state", lambda body, req: _snapshot(emu)),
         ("GET", "/_emulator/webhooks", deliveries),
         ("POST", "/_emulator/inventory", inventory),
-        ("POST", "/_emulator/ship", ship),
-        ("POST", "/_emulator/cancel", cancel),
+        ("POST", "/_emulator/orders/{order:path}/ship", ship),
+        ("POST", "/_emulator/orders/{order:path}/cancel", cancel),
         ("POST", "/_emulator/webhook-url", webhook_url),
         ("POST", "/_emulator/fail-next", fail_next),
         ("POST", "/_emulator/lose-next", lose_next),

@@ -34,6 +34,6 @@ def build(options: EmulatorOptions) -> EmulatorServer:
             f"  connector settings: base_url: {base}, personal_access_token: {config.token}, "
             f"shipbob_channel_id: {config.channel_id}, webhook_secret: {config.webhook_secret}",
             "  fulfilment centres: " + ", ".join(f"{c.id} {c.name}" for c in DEFAULT_CENTRES),
-            '  drive it: POST /_emulator/ship {"order": REFERENCE}; /_emulator/... (docs/emulators.md)',
+            "  drive it: POST /_emulator/orders/REFERENCE/ship; /_emulator/... (docs/emulators.md)",
         ],
     )
