@@ -165,6 +165,29 @@ def _line_refs(order: Mapping[str, Any]) -> dict[str, list[tuple[str, int]]]:
     return refs
 
 
+def _open_units(
+    refs: Mapping[str, list[tuple[str, int]]], order: Mapping[str, Any] | None, shipment_id: int
+) -> dict[str, int]:
+    """Units of each line not yet carried by the order's earlier shipped shipments (ShipBob shipment ids grow),
+    so a line split over two parcels is counted once however the shipments arrive."""
+    left = {line_ref: ordered for lines in refs.values() for line_ref, ordered in lines}
+    earlier = [
+        s
+        for s in (order or {}).get("shipments") or []
+        if isinstance(s, Mapping)
+        and isinstance(s.get("id"), int)
+        and s["id"] < shipment_id
+        and s.get("status") in SHIPPED_STATUSES
+    ]
+    for before in sorted(earlier, key=lambda s: int(s["id"])):
+        for sku, quantity in _shipped_quantities(before).items():
+            for line_ref, _ in refs.get(sku, []):
+                take = min(quantity, left[line_ref])
+                left[line_ref] -= take
+                quantity -= take
+    return left
+
+
 def _shipped_quantities(shipment: Mapping[str, Any]) -> dict[str, int]:
     shipped: dict[str, int] = {}
     for product in shipment.get("products") or []:
@@ -201,12 +224,13 @@ def shipment_event(shipment: Mapping[str, Any], order: Mapping[str, Any] | None 
     if occurred is None:
         return skip(f"shipment {shipment_id} carries no date", record_id=record)
     refs = _line_refs(order) if order is not None else {}
+    open_units = _open_units(refs, order, shipment_id)
     messages: list[MapMessage] = []
     lines: list[FulfilmentLineEvent] = []
     for sku, quantity in _shipped_quantities(shipment).items():
         left = quantity
-        for line_ref, ordered in refs.get(sku, []):
-            take = min(left, ordered) if ordered > 0 else left
+        for line_ref, _ in refs.get(sku, []):
+            take = min(left, open_units.get(line_ref, 0))
             if take > 0:
                 lines.append(FulfilmentLineEvent(line_ref, sku, take))
                 left -= take

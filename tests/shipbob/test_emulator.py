@@ -134,3 +134,27 @@ async def test_fail_next_and_latency_knobs(http: httpx.AsyncClient) -> None:
     assert (await http.get("/1.0/channel")).status_code == 503
     assert (await http.get("/1.0/channel")).status_code == 200
     assert (await http.post("/_emulator/latency", json={"min_ms": 5, "max_ms": 1})).status_code == 400
+
+
+async def test_the_api_cancel_answers_a_canceled_order_and_sends_shipment_cancelled(
+    http: httpx.AsyncClient, emulator: ShipBobEmulator
+) -> None:
+    order = (await http.post("/1.0/order", json=ORDER)).json()
+    answer = await http.post(f"/1.0/order/{order['id']}/cancel")
+    assert answer.status_code == 200
+    assert response_problems("POST", f"/1.0/order/{order['id']}/cancel", 200, answer.json()) == {}
+    assert answer.json()["order"]["status"] == "Cancelled"
+    assert [d.topic for d in emulator.webhooks.deliveries] == ["shipment_cancelled"]
+
+
+def test_omnibridge_emulator_shipbob_takes_its_settings_and_seeds_the_catalog() -> None:
+    from omnibridge.cli.emulator import build_emulator
+    from omnibridge.errors import ConfigError
+
+    server, _ = build_emulator("shipbob", settings={"requests_per_minute": "10", "channel_id": "7"})
+    emu = server.emulator
+    assert (emu.config.requests_per_minute, emu.config.channel_id) == (10, 7)
+    assert emu.state.products  # the demo catalog, stocked at the first centre
+    assert all(product.on_hand == {6: 25} for product in emu.state.products.values())
+    with pytest.raises(ConfigError, match="unknown emulator setting 'rate'"):
+        build_emulator("shipbob", settings={"rate": "1"})

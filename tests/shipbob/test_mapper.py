@@ -74,6 +74,20 @@ def test_shipped_units_are_spread_over_the_lines_of_their_sku_in_order() -> None
     assert messages == []
 
 
+def test_a_line_split_over_two_parcels_is_counted_once_per_parcel() -> None:
+    order = _order({"A": 2}, [("L1", "A", 2), ("L2", "A", 2)])
+    second = {**order["shipments"][0], "id": 10, "tracking": {"tracking_number": "1Z2", "carrier": "UPS"}}
+    order["shipments"].append(second)
+    events, _ = mapper.order_events(order)
+    assert [(e.ref, e.lines) for e in events if isinstance(e, FulfilmentEvent)] == [
+        ("9", (FulfilmentLineEvent("L1", "A", 2),)),
+        ("10", (FulfilmentLineEvent("L2", "A", 2),)),
+    ]
+    webhook = mapper.shipment_event(second, order).value  # the second parcel's webhook alone: the same lines
+    assert webhook is not None
+    assert webhook.lines == (FulfilmentLineEvent("L2", "A", 2),)
+
+
 def test_a_cancelled_shipment_is_a_cancelled_status_event() -> None:
     order = _order({"A": 1}, [("L1", "A", 1)])
     order["status"] = "Cancelled"
