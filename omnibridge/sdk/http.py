@@ -128,8 +128,9 @@ class ConnectorHttpClient:
     ``retry_policy`` defaults to :class:`RetryPolicy()`. ``idempotency_header`` names the header that carries
     ``idempotency_key`` for vendors that take it there (keys in a body or query are the caller's to place).
     ``is_throttled`` flags responses that mean "throttled" without a 429 (Shopify GraphQL answers 200
-    THROTTLED); they are handled exactly like a 429. ``transport``, ``clock`` (monotonic), ``sleep`` and
-    ``wall_clock`` (Unix time, for HTTP-date ``Retry-After``) are injectable for tests.
+    THROTTLED); they are handled exactly like a 429. ``retry_after_header`` names the header that carries the
+    vendor's wait (``Retry-After``; ShipBob sends ``x-retry-after``). ``transport``, ``clock`` (monotonic),
+    ``sleep`` and ``wall_clock`` (Unix time, for HTTP-date ``Retry-After``) are injectable for tests.
     """
 
     def __init__(
@@ -146,6 +147,7 @@ class ConnectorHttpClient:
         timeout: float | httpx.Timeout = 30.0,
         idempotency_header: str | None = None,
         is_throttled: Callable[[httpx.Response], bool] | None = None,
+        retry_after_header: str = "Retry-After",
         clock: Clock = time.monotonic,
         sleep: Sleeper = asyncio.sleep,
         wall_clock: Callable[[], float] = time.time,
@@ -155,6 +157,7 @@ class ConnectorHttpClient:
         self.retry_policy = retry_policy if retry_policy is not None else RetryPolicy()
         self._idempotency_header = idempotency_header
         self._is_throttled = is_throttled
+        self._retry_after_header = retry_after_header
         self._clock = clock
         self._sleep = sleep
         self._wall_clock = wall_clock
@@ -324,7 +327,7 @@ class ConnectorHttpClient:
         excerpt = mask_secrets(" ".join(response.text[:_BODY_EXCERPT].split()))
         detail = f": {excerpt}" if excerpt else ""
         if throttled or status in self.retry_policy.retry_statuses:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+            retry_after = parse_retry_after(response.headers.get(self._retry_after_header), now=self._wall_clock())
             error = HttpRetriableError(
                 f"HTTP {status}{' (throttled)' if throttled else ''}{detail}",
                 connector=self.connector_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ __all__ = [
     "RateLimitObserver",
     "RateLimiter",
     "Sleeper",
+    "SlidingWindow",
     "TokenBucket",
     "amazon_rate_limit_header",
     "ratelimit_remaining_headers",
@@ -246,3 +248,91 @@ def ratelimit_remaining_headers(response: httpx.Response) -> RateLimitObservatio
     if limit is None and remaining is None:
         return None
     return RateLimitObservation(capacity=limit, available=remaining)
+
+
+class SlidingWindow:
+    """At most ``limit`` requests in any ``window`` seconds (ShipBob: 150 per 60 s, per user and application,
+    across every endpoint).
+
+    ``acquire`` waits until the oldest request in the window ages out. ``observe`` corrects the local count from
+    the vendor: ``remaining_header`` (ShipBob ``x-remaining-calls``) lower than the local estimate means requests
+    this client did not send (another process with the same token) and they are counted as sent now; a 429 blocks
+    every request for ``retry_after_header`` seconds (ShipBob ``x-retry-after``; the whole window when absent).
+    ``clock`` (monotonic seconds) and ``sleep`` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        remaining_header: str | None = None,
+        retry_after_header: str | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError(f"limit and window must be positive, got {limit} and {window}")
+        self.limit = limit
+        self.window = float(window)
+        self.remaining_header = remaining_header
+        self.retry_after_header = retry_after_header
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._lock = asyncio.Lock()
+        self.waits = 0
+        """How many ``acquire`` calls had to wait."""
+        self.waited_seconds = 0.0
+
+    def _expire(self, now: float) -> None:
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+
+    def in_window(self) -> int:
+        """Requests counted in the current window."""
+        self._expire(self._clock())
+        return len(self._sent)
+
+    def wait_time(self, cost: float = 1.0) -> float:
+        """Seconds until a request of ``cost`` may go, as of now."""
+        now = self._clock()
+        self._expire(now)
+        wait = max(0.0, self._blocked_until - now)
+        over = len(self._sent) + max(1, round(cost)) - self.limit
+        if over > 0 and self._sent:
+            wait = max(wait, self._sent[min(over, len(self._sent)) - 1] + self.window - now)
+        return wait
+
+    async def acquire(self, cost: float = 1.0) -> None:
+        """Wait until the window has room for ``cost`` requests, then count them as sent now."""
+        async with self._lock:
+            waited = False
+            while (wait := self.wait_time(cost)) > 0:
+                waited = True
+                self.waited_seconds += wait
+                await self._sleep(wait)
+            self.waits += waited
+            now = self._clock()
+            self._sent.extend([now] * max(1, round(cost)))
+
+    def observe(self, response: httpx.Response) -> None:
+        """Adopt the vendor's remaining count, or a 429's wait.
+
+        Requests the vendor counted but this client did not send are placed at the oldest request this client
+        has in the window (or now): they age out no later than that one did, which errs on the safe side.
+        """
+        now = self._clock()
+        self._expire(now)
+        if response.status_code == 429:
+            hint = _float(response.headers.get(self.retry_after_header)) if self.retry_after_header else None
+            self._blocked_until = max(self._blocked_until, now + (hint if hint is not None else self.window))
+            return
+        remaining = _float(response.headers.get(self.remaining_header)) if self.remaining_header else None
+        if remaining is not None:
+            unseen = (self.limit - len(self._sent)) - int(max(0.0, remaining))
+            if unseen > 0:
+                at = self._sent[0] if self._sent else now
+                for _ in range(min(unseen, self.limit)):
+                    self._sent.appendleft(at)

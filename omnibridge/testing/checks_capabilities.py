@@ -9,9 +9,10 @@ from typing import Any
 from omnibridge.errors import WebhookError
 from omnibridge.sdk.carrier import CarrierConnector
 from omnibridge.sdk.channel import ChannelConnector, OrderCanceller, OrderEvent, PushStatus, StockTarget
+from omnibridge.sdk.fulfilment import FulfilmentProvider
 from omnibridge.sdk.listings import ListingUpdate, ListingWriter
 from omnibridge.sdk.metadata import Capability
-from omnibridge.testing.checks_common import Check, CheckContext, describe, hook, require_declared
+from omnibridge.testing.checks_common import Check, CheckContext, NotApplicable, describe, hook, require_declared
 from omnibridge.testing.checks_probes import LISTING_PRICE, LISTING_TITLE, SEED_QUANTITY, WRITE_TARGET
 
 __all__ = ["CAPABILITY_CHECKS"]
@@ -283,6 +284,27 @@ async def _files(ctx: CheckContext) -> None:
             raise ctx.fail(f"the invalid file {bad_name!r} failed with an error report", describe(outcome))
 
 
+async def _fulfilment_provider(ctx: CheckContext) -> None:
+    require_declared(ctx, Capability.FULFILLMENT_WRITE)
+    async with ctx.session() as session:
+        provider = session.connector
+        if not isinstance(provider, FulfilmentProvider):
+            raise NotApplicable(f"connector {ctx.harness.spec.id!r} is not a FulfilmentProvider (no submit_fulfilment)")
+        reference = "conformance-submit"
+        request = hook(ctx, session.control, "sample_fulfilment", reference)
+        first = await ctx.call("submit_fulfilment(sample)", lambda: provider.submit_fulfilment(request))
+        if not first.accepted or first.duplicate or first.reference != reference:
+            raise ctx.fail(f"the sample accepted, not a duplicate, for reference {reference!r}", describe(first))
+        again = await ctx.call("submit_fulfilment(sample) again", lambda: provider.submit_fulfilment(request))
+        if not again.accepted or not again.duplicate or again.provider_ref != first.provider_ref:
+            raise ctx.fail(
+                f"the repeat answered duplicate=True with the same provider_ref {first.provider_ref!r}", describe(again)
+            )
+        held = hook(ctx, session.control, "fulfilments_held", reference)
+        if held != 1:
+            raise ctx.fail("exactly one order held by the provider after submitting twice", f"{held} held")
+
+
 _UNSIGNED: tuple[bytes, Mapping[str, str]] = (
     b'{"id": 1, "conformance": "unsigned"}',
     {"Content-Type": "application/json"},
@@ -341,5 +363,11 @@ CAPABILITY_CHECKS = (
     Check("carrier_labels", "carrier.labels", "buy_label buys once, even when called twice", _carrier_labels),
     Check("carrier_tracking", "carrier.tracking", "track reports a new event after advance", _carrier_tracking),
     Check("files", "files", "a dropped file is processed; a bad one fails with a report", _files),
+    Check(
+        "fulfilment_provider",
+        "fulfillment.write",
+        "a provider takes a request once; a repeat answers duplicate with the same provider ref",
+        _fulfilment_provider,
+    ),
     Check("undeclared_not_claimed", "capabilities", "no protocol is implemented without its capability", _undeclared),
 )

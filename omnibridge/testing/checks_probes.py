@@ -2,8 +2,9 @@
 
 A *read probe* is one cheap read the connector's capabilities promise (``read_levels``, ``pull_events``,
 ``track`` or ``quote``, in that order of preference); a *write probe* is one write (``push_levels``,
-``push_listings`` or ``buy_label``) together with how to tell its end state. Both run inside a session; any set-up
-they need (seeding stock, buying the label to track) happens in ``prepare`` before failures are injected.
+``push_listings``, ``buy_label`` or a provider's ``submit_fulfilment``) together with how to tell its end state.
+Both run inside a session; any set-up they need (seeding stock, buying the label to track) happens in ``prepare``
+before failures are injected.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from omnibridge.sdk.carrier import CarrierConnector
 from omnibridge.sdk.channel import ChannelConnector, PushResult, PushStatus, StockTarget
+from omnibridge.sdk.fulfilment import FulfilmentProvider, FulfilmentRequest, Submission
 from omnibridge.sdk.listings import ListingResult, ListingUpdate, ListingWriter
 from omnibridge.sdk.metadata import Capability
 from omnibridge.testing.checks_common import CheckContext, NotApplicable, describe, hook
@@ -191,7 +193,35 @@ def write_probe(ctx: CheckContext, session: ConformanceSession, reference: str) 
             return None if bought == 1 else f"the vendor sold {bought} labels for shipment {quoted['shipment']}"
 
         return WriteProbe("buy_label", Capability.LABELS, prepare_label, buy, label_settled)
+    if Capability.FULFILLMENT_WRITE in declared and isinstance(session.connector, FulfilmentProvider):
+        return _submit_probe(ctx, session, reference)
     raise NotApplicable(
-        "none of inventory.write, listings.write, prices.write, carrier.labels is declared: "
+        "none of inventory.write, listings.write, prices.write, carrier.labels is declared (nor fulfillment.write "
+        "by a FulfilmentProvider): "
         f"connector {ctx.harness.spec.id!r} has no vendor write to probe"
     )
+
+
+def submission_status(result: Submission) -> PushStatus:
+    """A provider's answer as a write status: refused FAILED, a repeat UNCHANGED, else APPLIED."""
+    if not result.accepted:
+        return PushStatus.FAILED
+    return PushStatus.UNCHANGED if result.duplicate else PushStatus.APPLIED
+
+
+def _submit_probe(ctx: CheckContext, session: ConformanceSession, reference: str) -> WriteProbe:
+    provider = session.connector
+    control = session.control
+    requests: list[FulfilmentRequest] = []
+
+    async def prepare_submit() -> None:
+        requests.append(hook(ctx, control, "sample_fulfilment", reference))
+
+    async def submit() -> list[PushStatus]:
+        return [submission_status(await provider.submit_fulfilment(requests[0]))]
+
+    def submit_settled() -> str | None:
+        held = hook(ctx, control, "fulfilments_held", reference)
+        return None if held == 1 else f"the provider holds {held} orders for {reference!r}"
+
+    return WriteProbe("submit_fulfilment", Capability.FULFILLMENT_WRITE, prepare_submit, submit, submit_settled)

@@ -21,6 +21,8 @@ capability                             hooks the suite calls
 ``carrier.rates`` / ``carrier.labels`` ``sample_shipment``, ``labels_bought``
 ``carrier.tracking``                   ``sample_shipment``, ``advance_tracking``
 ``files``                              ``sample_file``, ``drop_file``, ``file_outcome``
+``fulfillment.write`` (a provider)     ``sample_fulfilment``, ``fulfilments_held`` (a connector that is a
+                                       ``FulfilmentProvider``: a 3PL, a dropship supplier)
 every connector                        ``refused_requests``, ``fail_next``, ``lose_next_response``
 =====================================  ===================================================================
 
@@ -38,6 +40,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from omnibridge.sdk.carrier import ShipmentRequest
+from omnibridge.sdk.fulfilment import FulfilmentRequest
 from omnibridge.sdk.metadata import ConnectorSpec
 
 __all__ = [
@@ -112,6 +115,15 @@ class EmulatorControl:
 
     def advance_tracking(self, tracking_code: str) -> None:
         """Move the parcel one tracking step on (and send the vendor's webhook if the emulator does)."""
+        raise NotImplementedError
+
+    # fulfilment providers -----------------------------------------------------------------------------------
+    def sample_fulfilment(self, reference: str) -> FulfilmentRequest:
+        """A request the provider can take (its SKU stocked at its location) whose ``reference`` is ``reference``."""
+        raise NotImplementedError
+
+    def fulfilments_held(self, reference: str) -> int:
+        """How many orders the provider holds for the request ``reference`` (must never exceed 1)."""
         raise NotImplementedError
 
     # files ----------------------------------------------------------------------------------------------------

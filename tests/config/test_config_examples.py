@@ -109,6 +109,7 @@ def test_example_with_a_channel_using_the_example_files(tmp_path: Path, registry
         "easypost.yaml",
         "files.yaml",
         "ups.yaml",
+        "shipbob.yaml",
     ],
 )
 def test_example_connector_profiles_have_the_connector_profile_shape(name: str) -> None:

@@ -26,7 +26,7 @@ KARRIO = {"ups": "ups", "fedex": "fedex", "usps": "usps", "dhl_express": "mydhl"
 
 
 @pytest.mark.parametrize(
-    "connector", ["shopify", "square", "amazon", "clover", "easypost", "files", "acme-wms", *KARRIO]
+    "connector", ["shopify", "square", "amazon", "clover", "easypost", "files", "acme-wms", "shipbob", *KARRIO]
 )
 def test_control_routes_follow_the_scheme(connector: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     if connector in KARRIO:

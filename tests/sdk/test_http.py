@@ -324,3 +324,12 @@ def test_an_invalid_url_is_fatal(clock: FakeClock) -> None:
     with pytest.raises(HttpFatalError) as caught:
         run(clock, lambda c: c.get("ftp://elsewhere.test/x"))
     assert caught.value.status_code is None
+
+
+def test_a_vendor_specific_retry_after_header_is_honoured(router: respx.MockRouter, clock: FakeClock) -> None:
+    router.get("/items").mock(
+        side_effect=[httpx.Response(429, headers={"x-retry-after": "4"}), httpx.Response(200, json={"ok": True})]
+    )
+    response = run(clock, lambda c: c.get("/items"), retry_after_header="x-retry-after")
+    assert response.json() == {"ok": True}
+    assert clock.sleeps == [4.0]

@@ -31,7 +31,15 @@ def passes(name: str, harness_cls: type[ConformanceHarness]) -> None:
 SOUND_CHECKS = sorted(set(BY_NAME) - {"spec_entry_point"})
 
 
-NOT_DECLARED = {"listings_write", "prices_write", "carrier_rates", "carrier_labels", "carrier_tracking", "files"}
+NOT_DECLARED = {
+    "listings_write",
+    "prices_write",
+    "carrier_rates",
+    "carrier_labels",
+    "carrier_tracking",
+    "files",
+    "fulfilment_provider",
+}
 
 
 @pytest.mark.parametrize("name", sorted(set(SOUND_CHECKS) - NOT_DECLARED))
