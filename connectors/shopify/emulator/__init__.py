@@ -19,12 +19,15 @@ Vendor API (what a connector talks to):
   the version's compare-and-set and ``@idempotent`` rules; ``orderCancel`` cancels (and restocks) an order and
   sends ``orders/cancelled`` (see :mod:`~connectors.shopify.emulator.order_mutations`); ``fulfillmentCreate`` ships
   units of an order's fulfillment order and sends ``fulfillments/create``
-  (:mod:`~connectors.shopify.emulator.fulfillment_mutations`); ``productUpdate`` (title)
+  (:mod:`~connectors.shopify.emulator.fulfillment_mutations`); ``fulfillmentOrderHold``,
+  ``fulfillmentOrderReleaseHold``, ``fulfillmentOrderMove`` and ``fulfillmentOrdersReroute`` (2025-10+) change an
+  order's fulfillment orders and send ``fulfillment_orders/moved`` when subscribed
+  (:mod:`~connectors.shopify.emulator.fulfillment_orders`); ``productUpdate`` (title)
   and ``productVariantsBulkUpdate`` (price) change listings (:mod:`~connectors.shopify.emulator.product_mutations`).
   Queries: ``shop``,
   ``locations``, ``location``, ``inventoryItems``, ``inventoryItem``, ``inventoryLevel``, ``productVariants``,
   ``productVariant``, ``orders``, ``order`` (with ``fulfillmentOrders`` and ``fulfillments``), ``fulfillment``,
-  ``fulfillmentOrder``, ``node``, ``nodes``.
+  ``fulfillmentOrder`` (with ``supportedActions``, ``fulfillmentHolds``, ``locationsForMove``), ``node``, ``nodes``.
 
 Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid or number)::
 
@@ -51,6 +54,10 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
                                                        "fail_first_attempts": 2, "max_attempts": 8,
                                                        "retry_backoff_s": 0.25}}
     POST /_emulator/webhooks/redeliver   {"topic": "orders/create"}  (same X-Shopify-Webhook-Id and Event-Id)
+    GET|POST /_emulator/webhook-subscriptions  {"topics": ["fulfillment_orders/order_routing_complete",
+                                          "fulfillment_orders/moved"]}  (optional topics, sent once subscribed)
+    POST /_emulator/fulfillment-orders/{id}/request-status  {"request_status": "SUBMITTED"}
+                                         (a fulfillment service's handshake; SUBMITTED/ACCEPTED block moves)
 
 Order ids in paths may be numeric or gids. Set ``OMNIBRIDGE_RECORD_REQUESTS=/path/file.jsonl`` to record every API
 request (service ``"shopify"``).
