@@ -128,6 +128,10 @@ async def _carry_out(
 ) -> AssignmentResult:
     done = 0
     for _ in range(_MAX_ROUNDS):
+        # Empty a location before moving units into it: a move into a location that has a fulfillment order of
+        # the order closes that one (Shopify merges), which a later move out of it would then name.
+        destinations = {move.target for move in moves}
+        moves = sorted(moves, key=lambda move: move.fo.location not in destinations)
         refusal = await _hold(client, moves, held)
         if refusal is None:
             refusal = await _feasibility(client, moves)

@@ -27,6 +27,20 @@ HOOK_URL = "http://omnibridge.test/hooks"
 TENT, STOVE = "TENT-2P", "STOVE-1B"
 
 
+class FailingTransport(httpx.AsyncBaseTransport):
+    """The emulator's transport, answering 503 instead to requests whose body holds ``fail_on`` (not sent on)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.fail_on: str | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        if self.fail_on is not None and self.fail_on in body.decode():
+            return httpx.Response(503, json={"errors": "Service Unavailable"})
+        return await self.inner.handle_async_request(request)
+
+
 class Shop:
     """Main warehouse (tent 10, stove 4), downtown store (tent 5, stove 2), far depot (never stocked the stove)."""
 
@@ -62,9 +76,10 @@ class Shop:
             api_secret=self.emu.config.api_secret,
             **overrides,
         )
+        self.transport = FailingTransport(httpx.ASGITransport(app=self.emu.app))
         self.client = ShopifyClient(
             config,
-            transport=httpx.ASGITransport(app=self.emu.app),
+            transport=self.transport,
             clock=self.time.clock,
             sleep=self.time.sleep,
             now=self.wall,

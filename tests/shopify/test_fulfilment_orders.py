@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.shopify.client import ShopifyClient
+from omnibridge.errors import RetriableConnectorError
 from omnibridge.sdk.channel import OrderEvent
 from omnibridge.sdk.fulfilment import (
     ConfirmedLine,
@@ -130,6 +131,45 @@ def test_a_fulfillment_order_a_fulfillment_service_holds_is_not_moved(shop: Shop
 
     shop.run(scenario)
     assert shop.operations() == ["OrderFulfillmentOrders"]
+
+
+def test_an_infrastructure_failure_raises_releases_the_hold_and_the_repeat_lands(shop: Shop) -> None:
+    order, lines = shop.order([(TENT, 2)])
+    plan = [LineAssignment(lines[TENT], 2, shop.store)]
+
+    async def scenario(client: ShopifyClient) -> None:
+        shop.transport.fail_on = "fulfillmentOrderMove("
+        with pytest.raises(RetriableConnectorError):
+            await client.assign_lines(order, plan)
+        assert shop.holds(order) == []
+        assert shop.placement(order) == {(TENT, shop.main): 2}
+        shop.transport.fail_on = None
+        result = await client.assign_lines(order, plan)
+        assert result.accepted
+        assert not result.duplicate
+
+    shop.run(scenario)
+    assert shop.placement(order) == {(TENT, shop.store): 2}
+    assert shop.holds(order) == []
+
+
+def test_swapping_lines_between_two_locations_settles_after_shopify_merges(shop: Shop) -> None:
+    order, lines = shop.order([(TENT, 1), (STOVE, 1)])
+    first = [LineAssignment(lines[STOVE], 1, shop.store)]
+    # the tent's move into the store closes the store's fulfillment order (Shopify merges): the stove's move out of
+    # it is planned again from a fresh read
+    swap = [LineAssignment(lines[TENT], 1, shop.store), LineAssignment(lines[STOVE], 1, shop.main)]
+
+    async def scenario(client: ShopifyClient) -> None:
+        assert (await client.assign_lines(order, first)).accepted
+        result = await client.assign_lines(order, swap)
+        assert result.accepted, result
+
+    shop.run(scenario)
+    assert shop.placement(order) == {(TENT, shop.store): 1, (STOVE, shop.main): 1}
+    assert shop.holds(order) == []
+    assert shop.operations().count("OrderFulfillmentOrders") == 3
+    assert shop.invalid_requests() == []
 
 
 def test_asking_for_more_units_than_remain_is_refused(shop: Shop) -> None:
