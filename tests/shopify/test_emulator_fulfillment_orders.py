@@ -189,6 +189,9 @@ async def test_a_service_request_status_blocks_moves_and_is_set_by_the_control_r
         assert bad.status_code == 422
         refused = await _data(http, MOVE_MUTATION, {"id": fo["id"], "newLocationId": shop.location2})
         assert "request status is ACCEPTED" in refused["fulfillmentOrderMove"]["userErrors"][0]["message"]
+        (shown,) = (await http.get("/_emulator/state")).json()["fulfillment_orders"]
+        assert shown["request_status"] == "ACCEPTED"
+        assert shown["location_id"] == shop.location
 
 
 async def test_fulfillment_order_webhooks_are_sent_once_subscribed_and_signed() -> None:

@@ -45,7 +45,8 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
     POST /_emulator/orders/{id}/fulfill  {"lines": [["A", 1]], "tracking_number": "1Z…", "tracking_company": "UPS",
                                           "tracking_url": "https://…"}  (all optional; default every open unit)
                                          -> REST fulfillment (fulfillments/create), as staff "Mark as fulfilled"
-    GET  /_emulator/state                -> locations, products, levels, orders, calls, throttle status, webhooks
+    GET  /_emulator/state                -> locations, products, levels, orders, fulfillment orders, calls,
+                                            throttle status, webhooks
     GET  /_emulator/listing?sku=A        -> {"sku", "title", "price", "currency"}  (also emu.listing(sku))
     GET|POST /_emulator/webhook-url      {"url": "http://127.0.0.1:8080/webhooks/shopify"}
     GET|POST /_emulator/knobs            {"latency_ms": [0, 50], "error_rate": 0.1, "fail_next": 2,

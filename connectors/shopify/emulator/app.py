@@ -417,6 +417,27 @@ class ShopifyEmulator:
                 for lv in self.state.levels.values()
             ],
             "orders": [order_payload(self.state, o, offset, self.config.currency) for o in self.state.orders.values()],
+            "fulfillment_orders": [
+                {
+                    "id": gid("FulfillmentOrder", fo.id),
+                    "order_id": gid("Order", o.id),
+                    "location_id": gid("Location", fo.location_id),
+                    "status": fulfillment_order_status(o, fo),
+                    "request_status": fo.request_status,
+                    "holds": [hold.handle for hold in fo.holds],
+                    "lines": [
+                        {
+                            "line_item_id": gid("LineItem", line.line_item_id),
+                            "total": line.total,
+                            "remaining": line.remaining,
+                        }
+                        for line in fo.lines
+                        if line.total
+                    ],
+                }
+                for o in self.state.orders.values()
+                for fo in o.fulfillment_orders
+            ],
             "calls": dict(self.calls),
             "throttle_status": self._throttle_status(),
             "webhooks": [
