@@ -90,6 +90,10 @@ async def test_a_partial_move_splits_and_a_move_into_an_occupied_location_merges
         after = await _fos(http, order)
         assert _placement(after) == {("OPEN", shop.location2, SKU, 3), ("OPEN", shop.location2, SKU2, 1)}
         assert [f["status"] for f in after] == ["CLOSED", "CLOSED", "OPEN"]
+        closed = await _data(http, MOVE_MUTATION, {"id": after[1]["id"], "newLocationId": shop.location})
+        assert closed["fulfillmentOrderMove"]["userErrors"] == [
+            {"field": ["id"], "message": "The fulfillment order is closed."}
+        ]
     # committed follows the units; available comes back where they left
     assert shop.emu.quantities(SKU, shop.location)["committed"] == 0
     assert shop.emu.available(SKU, shop.location) == 10
@@ -215,5 +219,6 @@ async def test_fulfillment_order_webhooks_are_sent_once_subscribed_and_signed() 
     body = webhooks.parse_body(delivery.raw_body)
     assert body["moved_fulfillment_order"] == {"id": fo["id"], "status": "open", "assigned_location_id": shop.location2}
     assert body["destination_location_id"] == shop.location2
+    assert body["source_location"] == {"id": shop.location}
     assert webhooks.moved_fulfillment_order_gid(body) == fo["id"]
     await shop.emu.aclose()

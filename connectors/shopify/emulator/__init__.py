@@ -9,6 +9,8 @@ Python use::
     emu.set_available("TENT-2P-GRN", loc, 10)
     order = emu.place_order([("TENT-2P-GRN", 2)], location_id=loc)   # fires orders/create + inventory_levels/update
     emu.fulfill(order["id"], tracking_number="1Z999", tracking_company="UPS")   # fires fulfillments/create
+    emu.subscribe("fulfillment_orders/order_routing_complete", "fulfillment_orders/moved")  # optional topics
+    emu.set_request_status(fulfillment_order_gid, "SUBMITTED")   # a fulfillment service has it: no moves
     # serve emu.app (ASGI) with uvicorn, or call it through httpx.ASGITransport
 
 Vendor API (what a connector talks to):

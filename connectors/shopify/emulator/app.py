@@ -231,7 +231,6 @@ class ShopifyEmulator:
     def _moved(self, order: Order, outcome: MoveOutcome, requested: list[dict[str, Any]]) -> None:
         """What Shopify sends after a move or reroute: fulfillment_orders/moved (when subscribed), then
         inventory_levels/update for the levels whose committed units moved."""
-        source = outcome.original.location_id if outcome.original is not outcome.moved else None
         self._emit_subscribed(
             "fulfillment_orders/moved",
             {
@@ -239,7 +238,7 @@ class ShopifyEmulator:
                 "moved_fulfillment_order": self._fo_summary(order, outcome.moved),
                 "destination_location_id": gid("Location", outcome.moved.location_id),
                 "fulfillment_order_line_items_requested": requested,
-                "source_location": {"id": gid("Location", source)} if source is not None else None,
+                "source_location": {"id": gid("Location", outcome.source)},
             },
         )
         self._levels_changed(list({id(level): level for level in outcome.levels}.values()))

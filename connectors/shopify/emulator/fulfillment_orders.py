@@ -85,11 +85,13 @@ def supported_actions(order: Order, fo: FulfillmentOrder) -> list[str]:
 
 @dataclass(frozen=True)
 class MoveOutcome:
-    """What a move left: the fulfillment order holding the moved units, the original one, the levels changed."""
+    """What a move left: the fulfillment order holding the moved units, the original one, the levels changed and
+    the location the units left."""
 
     moved: FulfillmentOrder
     original: FulfillmentOrder
     levels: list[Level]
+    source: int
 
 
 class FulfillmentOrderDesk:
@@ -168,6 +170,7 @@ class FulfillmentOrderDesk:
         if not wanted:
             raise FulfillmentOrderError("The fulfillment order has nothing left to move.")
         now = self.state.clock()
+        source = fo.location_id
         units = {lines[k].line_item_id: v for k, v in wanted.items()}
         levels = self._move_committed(order, fo.location_id, location_id, units)
         whole = fo.fulfilled == 0 and all(wanted.get(line.id, 0) == line.remaining for line in fo.lines)
@@ -183,7 +186,7 @@ class FulfillmentOrderDesk:
         order.updated_at = now
         if whole and existing is None:  # the same fulfillment order, relocated
             fo.location_id = location_id
-            return MoveOutcome(fo, fo, levels)
+            return MoveOutcome(fo, fo, levels, source)
         for line_id, quantity in wanted.items():
             lines[line_id].total -= quantity
             lines[line_id].remaining -= quantity
@@ -203,7 +206,7 @@ class FulfillmentOrderDesk:
         if fo.remaining == 0 and fo.fulfilled == 0:
             fo.closed = True
             fo.holds = []
-        return MoveOutcome(moved, fo, levels)
+        return MoveOutcome(moved, fo, levels, source)
 
     def _new_fo(self, order: Order, location_id: int, lines: list[tuple[int, int]]) -> FulfillmentOrder:
         now = self.state.clock()
