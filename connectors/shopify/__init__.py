@@ -40,6 +40,7 @@ connector = ConnectorSpec(
             Capability.INVENTORY_COMPARE_AND_SET,
             Capability.ORDERS_READ,
             Capability.ORDERS_CANCEL,
+            Capability.FULFILLMENT_WRITE,
             Capability.LISTINGS_WRITE,
             Capability.PRICES_WRITE,
             Capability.WEBHOOKS,
@@ -48,7 +49,8 @@ connector = ConnectorSpec(
     factory=create_client,
     version=__version__,
     description="Shopify Admin GraphQL: available quantities per location (compare-and-set), orders, refunds, "
-    "order cancellation (restocked, not refunded), product titles and variant prices, signed webhooks.",
+    "order cancellation (restocked, not refunded), product titles and variant prices, signed webhooks, "
+    "fulfillment orders moved where omnibridge routes them, shipments confirmed with tracking.",
     docs_url="https://shopify.dev/docs/api/admin-graphql",
     emulator=EmulatorHook(
         build=serve_emulator,

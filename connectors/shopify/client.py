@@ -50,6 +50,7 @@ from omnibridge.sdk.channel import (
     unique_skus,
     unsettled,
 )
+from omnibridge.sdk.fulfilment import AssignmentResult, ConfirmationResult, LineAssignment, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
 
@@ -614,6 +615,24 @@ class ShopifyClient:
 
         return await push_listings(self, updates)
 
+    # -- fulfilment ----------------------------------------------------------------------------------------------
+
+    async def assign_lines(
+        self, order_ref: str, assignments: Sequence[LineAssignment], *, exclude_refs: Sequence[str] = ()
+    ) -> AssignmentResult:
+        """Move the order's fulfillment orders where omnibridge routed its lines (implements
+        :class:`~omnibridge.sdk.fulfilment.LineAssigner`); see :mod:`connectors.shopify.fulfilment_assign`."""
+        from connectors.shopify.fulfilment_assign import assign_lines
+
+        return await assign_lines(self, order_ref, assignments, exclude_refs=exclude_refs)
+
+    async def confirm_shipment(self, confirmation: ShipmentConfirmation) -> ConfirmationResult:
+        """``fulfillmentCreate`` per location with tracking (implements
+        :class:`~omnibridge.sdk.fulfilment.ShipmentConfirmer`); see :mod:`connectors.shopify.fulfilment_confirm`."""
+        from connectors.shopify.fulfilment_confirm import confirm_shipment
+
+        return await confirm_shipment(self, confirmation)
+
     # -- webhooks ------------------------------------------------------------------------------------------------
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
@@ -626,7 +645,8 @@ class ShopifyClient:
     async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
         """Events of a verified delivery: orders/create|updated (the order re-read by GraphQL for its assigned
         locations), orders/cancelled, refunds/create, fulfillments/create (see :meth:`_fulfillment_events`),
-        inventory_levels/update; other topics give none.
+        inventory_levels/update, fulfillment_orders/order_routing_complete|moved (the order re-read, like
+        orders/updated: its lines carry the locations Shopify or omnibridge chose); other topics give none.
 
         A payload that cannot be mapped raises :class:`SkippableRecordError` with the reason.
         """
@@ -643,6 +663,8 @@ class ShopifyClient:
             return self._unwrap(map_order(order), op, order_id)
         if topic == webhooks.FULFILLMENT_TOPIC:
             return await self._fulfillment_events(body, op)
+        if topic in webhooks.FULFILLMENT_ORDER_TOPICS:
+            return await self._fulfillment_order_events(body, op)
         if topic == "orders/cancelled":
             return [self._unwrap(webhooks.parse_cancelled_order(body), op, webhooks.order_gid(body))]
         if topic == "refunds/create":
@@ -688,6 +710,21 @@ class ShopifyClient:
         if order is not None:
             return self._unwrap(map_order(order), op, order_id)
         return [self._unwrap(webhooks.parse_fulfillment(body), op, order_id)]
+
+    async def _fulfillment_order_events(self, body: Mapping[str, Any], op: str) -> list[ChannelEvent]:
+        """fulfillment_orders/*: the payload names a fulfillment order, not its order; one small read finds it."""
+        from connectors.shopify.fulfilment_queries import FULFILLMENT_ORDER_ORDER_QUERY
+
+        fo_id = webhooks.moved_fulfillment_order_gid(body)
+        if fo_id is None:
+            raise SkippableRecordError("fulfillment order payload has no id", connector=CONNECTOR_ID, op=op)
+        data = await self.graphql(op, FULFILLMENT_ORDER_ORDER_QUERY, {"id": fo_id})
+        fo = data.get("fulfillmentOrder")
+        order_id = fo.get("orderId") if isinstance(fo, Mapping) else None
+        if not isinstance(order_id, str):
+            return []
+        order = await self._read_order(order_id, op)
+        return self._unwrap(map_order(order), op, order_id) if order is not None else []
 
     async def _sku_of(self, item_id: str, op: str) -> str | None:
         if item_id in self._sku_by_item:

@@ -16,6 +16,7 @@ class ShopifySettings(BaseModel):
     ``http://127.0.0.1:8801``). ``access_token`` is the Admin API access token; ``api_secret`` is the app's
     client secret, the HMAC key of webhooks (required to accept webhooks). ``api_version`` is a quarterly
     Shopify API version ``YYYY-MM`` (months 01, 04, 07, 10); it also selects the inventory write semantics.
+    ``notify_customer``: whether Shopify emails the customer when omnibridge confirms a shipment (default no).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -28,6 +29,7 @@ class ShopifySettings(BaseModel):
     poll_overlap_seconds: int = Field(default=300, ge=0, le=24 * 3600)
     reason: str = Field(default="correction", min_length=1, max_length=64)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    notify_customer: bool = False
 
     @field_validator("api_version")
     @classmethod

@@ -29,6 +29,7 @@ from omnibridge.sdk.channel import (
 )
 
 __all__ = [
+    "FULFILLMENT_ORDER_TOPICS",
     "FULFILLMENT_TOPIC",
     "HMAC_HEADER",
     "ORDER_TOPICS",
@@ -36,6 +37,7 @@ __all__ = [
     "InventoryLevelUpdate",
     "fulfillment_order_gid",
     "fulfillment_shipped",
+    "moved_fulfillment_order_gid",
     "order_gid",
     "parse_body",
     "parse_cancelled_order",
@@ -48,6 +50,8 @@ __all__ = [
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
 FULFILLMENT_TOPIC = "fulfillments/create"
+FULFILLMENT_ORDER_TOPICS = frozenset({"fulfillment_orders/order_routing_complete", "fulfillment_orders/moved"})
+"""Shopify routed an order, or a fulfillment order moved: the order is re-read, its lines carry the new locations."""
 TOPICS = (
     "orders/create",
     "orders/updated",
@@ -55,6 +59,8 @@ TOPICS = (
     "refunds/create",
     FULFILLMENT_TOPIC,
     "inventory_levels/update",
+    "fulfillment_orders/order_routing_complete",
+    "fulfillment_orders/moved",
 )
 """Every topic the connector reads, in the order the docs list them for the app's subscriptions."""
 
@@ -197,6 +203,16 @@ def fulfillment_order_gid(body: Mapping[str, Any]) -> str | None:
     """The gid of the order a REST fulfillment payload belongs to (``order_id``)."""
     value = body.get("order_id")
     return gid("Order", value) if value not in (None, "") else None
+
+
+def moved_fulfillment_order_gid(body: Mapping[str, Any]) -> str | None:
+    """The fulfillment order a ``fulfillment_orders/*`` payload is about: ``fulfillment_order`` (routing complete)
+    or ``moved_fulfillment_order`` (moved); its ``id`` is a gid in these payloads, a number is turned into one."""
+    for key in ("fulfillment_order", "moved_fulfillment_order", "original_fulfillment_order"):
+        holder = body.get(key)
+        if isinstance(holder, Mapping) and holder.get("id") not in (None, ""):
+            return gid("FulfillmentOrder", holder["id"])
+    return None
 
 
 def parse_fulfillment(body: Mapping[str, Any]) -> MapResult[FulfilmentEvent]:

@@ -167,7 +167,7 @@ def _schema(version: str) -> GraphQLSchema:
     return build_client_schema(introspection.get("data", introspection), assume_valid=True)
 
 
-OFFICIAL_SCHEMAS = ("2024-10", "2025-01", "2026-04")
+OFFICIAL_SCHEMAS = ("2024-10", "2025-01", "2026-01", "2026-04", "2026-10")
 """API versions whose official Admin schema is in ``connectors/shopify/specs``."""
 
 
@@ -178,9 +178,10 @@ def official_schema(version: str) -> GraphQLSchema:
 
 
 def schema_errors(version: str, query: str, variables: dict[str, Any]) -> list[str]:
-    """Why Shopify ``version`` would reject this document: the official 2024-10, 2025-01 and 2026-04 schemas for
-    those versions (2025-04 … 2025-10 use 2025-01's), the emulator's derived schemas for 2026-01 and later ones."""
-    if version >= "2026-01" and version not in OFFICIAL_SCHEMAS:
+    """Why Shopify ``version`` would reject this document: the official schemas of :data:`OFFICIAL_SCHEMAS` for
+    those versions (2025-04 … 2025-07 use 2025-01's), the emulator's (2025-10: 2025-01 with
+    ``fulfillmentOrdersReroute``; 2026-07: 2026-04's) for the others."""
+    if version not in OFFICIAL_SCHEMAS and version >= "2025-10":
         from connectors.shopify.emulator.schema import validate_document
 
         return validate_document(version, query, variables)

@@ -22,6 +22,7 @@ def test_spec_declares_the_connector() -> None:
         Capability.INVENTORY_COMPARE_AND_SET,
         Capability.ORDERS_READ,
         Capability.ORDERS_CANCEL,
+        Capability.FULFILLMENT_WRITE,
         Capability.WEBHOOKS,
         Capability.LISTINGS_WRITE,
         Capability.PRICES_WRITE,

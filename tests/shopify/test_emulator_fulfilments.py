@@ -192,7 +192,7 @@ def test_refused_fulfillments_change_nothing() -> None:
         "Invalid fulfillment order line item quantity requested.",
         "Invalid fulfillment order line item quantity requested.",
         "Invalid fulfillment order line item id.",
-        "All fulfillment orders must belong to the same order and location.",
+        "All fulfillment orders must be assigned to a single location.",
         "At least one fulfillment order is required.",
     ]
     assert errors[1]["field"] == [

@@ -9,6 +9,8 @@ Python use::
     emu.set_available("TENT-2P-GRN", loc, 10)
     order = emu.place_order([("TENT-2P-GRN", 2)], location_id=loc)   # fires orders/create + inventory_levels/update
     emu.fulfill(order["id"], tracking_number="1Z999", tracking_company="UPS")   # fires fulfillments/create
+    emu.subscribe("fulfillment_orders/order_routing_complete", "fulfillment_orders/moved")  # optional topics
+    emu.set_request_status(fulfillment_order_gid, "SUBMITTED")   # a fulfillment service has it: no moves
     # serve emu.app (ASGI) with uvicorn, or call it through httpx.ASGITransport
 
 Vendor API (what a connector talks to):
@@ -19,12 +21,15 @@ Vendor API (what a connector talks to):
   the version's compare-and-set and ``@idempotent`` rules; ``orderCancel`` cancels (and restocks) an order and
   sends ``orders/cancelled`` (see :mod:`~connectors.shopify.emulator.order_mutations`); ``fulfillmentCreate`` ships
   units of an order's fulfillment order and sends ``fulfillments/create``
-  (:mod:`~connectors.shopify.emulator.fulfillment_mutations`); ``productUpdate`` (title)
+  (:mod:`~connectors.shopify.emulator.fulfillment_mutations`); ``fulfillmentOrderHold``,
+  ``fulfillmentOrderReleaseHold``, ``fulfillmentOrderMove`` and ``fulfillmentOrdersReroute`` (2025-10+) change an
+  order's fulfillment orders and send ``fulfillment_orders/moved`` when subscribed
+  (:mod:`~connectors.shopify.emulator.fulfillment_orders`); ``productUpdate`` (title)
   and ``productVariantsBulkUpdate`` (price) change listings (:mod:`~connectors.shopify.emulator.product_mutations`).
   Queries: ``shop``,
   ``locations``, ``location``, ``inventoryItems``, ``inventoryItem``, ``inventoryLevel``, ``productVariants``,
   ``productVariant``, ``orders``, ``order`` (with ``fulfillmentOrders`` and ``fulfillments``), ``fulfillment``,
-  ``fulfillmentOrder``, ``node``, ``nodes``.
+  ``fulfillmentOrder`` (with ``supportedActions``, ``fulfillmentHolds``, ``locationsForMove``), ``node``, ``nodes``.
 
 Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid or number)::
 
@@ -42,7 +47,8 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
     POST /_emulator/orders/{id}/fulfill  {"lines": [["A", 1]], "tracking_number": "1Z…", "tracking_company": "UPS",
                                           "tracking_url": "https://…"}  (all optional; default every open unit)
                                          -> REST fulfillment (fulfillments/create), as staff "Mark as fulfilled"
-    GET  /_emulator/state                -> locations, products, levels, orders, calls, throttle status, webhooks
+    GET  /_emulator/state                -> locations, products, levels, orders, fulfillment orders, calls,
+                                            throttle status, webhooks
     GET  /_emulator/listing?sku=A        -> {"sku", "title", "price", "currency"}  (also emu.listing(sku))
     GET|POST /_emulator/webhook-url      {"url": "http://127.0.0.1:8080/webhooks/shopify"}
     GET|POST /_emulator/knobs            {"latency_ms": [0, 50], "error_rate": 0.1, "fail_next": 2,
@@ -51,6 +57,10 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
                                                        "fail_first_attempts": 2, "max_attempts": 8,
                                                        "retry_backoff_s": 0.25}}
     POST /_emulator/webhooks/redeliver   {"topic": "orders/create"}  (same X-Shopify-Webhook-Id and Event-Id)
+    GET|POST /_emulator/webhook-subscriptions  {"topics": ["fulfillment_orders/order_routing_complete",
+                                          "fulfillment_orders/moved"]}  (optional topics, sent once subscribed)
+    POST /_emulator/fulfillment-orders/{id}/request-status  {"request_status": "SUBMITTED"}
+                                         (a fulfillment service's handshake; SUBMITTED/ACCEPTED block moves)
 
 Order ids in paths may be numeric or gids. Set ``OMNIBRIDGE_RECORD_REQUESTS=/path/file.jsonl`` to record every API
 request (service ``"shopify"``).

@@ -18,6 +18,8 @@ from connectors.shopify.emulator.config import ShopifyEmulatorConfig
 from connectors.shopify.emulator.control import control_routes
 from connectors.shopify.emulator.cost import CostBucket, throttle_status
 from connectors.shopify.emulator.fulfillment_mutations import FulfillmentMutations
+from connectors.shopify.emulator.fulfillment_order_mutations import FulfillmentOrderMutations
+from connectors.shopify.emulator.fulfillment_orders import REQUEST_STATUSES, MoveOutcome, fulfillment_order_status
 from connectors.shopify.emulator.graphql_api import GraphQLEndpoint
 from connectors.shopify.emulator.mutations import InventoryMutations
 from connectors.shopify.emulator.order_mutations import OrderMutations
@@ -31,11 +33,22 @@ from connectors.shopify.emulator.rest_payloads import (
     refund_payload,
 )
 from connectors.shopify.emulator.schema import flavor_for
-from connectors.shopify.emulator.state import Fulfillment, Level, Order, ShippingAddress, ShopError, ShopState
+from connectors.shopify.emulator.state import (
+    Fulfillment,
+    FulfillmentOrder,
+    Level,
+    Order,
+    ShippingAddress,
+    ShopError,
+    ShopState,
+)
 from omnibridge.sdk import hmac_sha256_base64
 from omnibridge.sdk.emulator import DeliveryRecord, EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
-__all__ = ["ProductRef", "ShopError", "ShopifyEmulator"]
+__all__ = ["OPTIONAL_TOPICS", "ProductRef", "ShopError", "ShopifyEmulator"]
+
+OPTIONAL_TOPICS = frozenset({"fulfillment_orders/order_routing_complete", "fulfillment_orders/moved"})
+"""Topics sent only once subscribed (:meth:`ShopifyEmulator.subscribe`): an app gets what it asked for."""
 
 Clock = Callable[[], datetime]
 LineSpec = Iterable[tuple[str, int]]
@@ -97,6 +110,8 @@ class ShopifyEmulator:
         )
         self.product_mutations = ProductMutations(self.state, self.resolvers)
         self.fulfillment_mutations = FulfillmentMutations(self.state, self.resolvers, self._fulfilled)
+        self.fulfillment_order_mutations = FulfillmentOrderMutations(self.state, self.resolvers, self._moved)
+        self.subscribed: set[str] = set()
         endpoint = GraphQLEndpoint(
             self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
         )
@@ -115,6 +130,7 @@ class ShopifyEmulator:
             **self.order_mutations.root(),
             **self.product_mutations.root(),
             **self.fulfillment_mutations.root(),
+            **self.fulfillment_order_mutations.root(),
         }
 
     def _set_version(self, version: str) -> None:
@@ -143,6 +159,10 @@ class ShopifyEmulator:
             .replace("+00:00", "Z"),
         }
         return self.webhooks.send(topic, body, headers, delivery_id=delivery_id, event_id=event_id)
+
+    def _emit_subscribed(self, topic: str, payload: dict[str, Any]) -> None:
+        if topic in self.subscribed:
+            self._emit(topic, payload)
 
     def _levels_changed(self, levels: list[Level]) -> None:
         for level in levels:
@@ -201,7 +221,60 @@ class ShopifyEmulator:
         payload = order_payload(self.state, order, self.config.rest_utc_offset_minutes, self.config.currency)
         self._emit("orders/create", payload)
         self._levels_changed(self._order_levels(order.id))
+        for fo in order.fulfillment_orders:  # Shopify's own routing is done at checkout in the emulator
+            self._emit_subscribed(
+                "fulfillment_orders/order_routing_complete",
+                {"fulfillment_order": {"id": gid("FulfillmentOrder", fo.id), "status": "open"}},
+            )
         return payload
+
+    def _moved(self, order: Order, outcome: MoveOutcome, requested: list[dict[str, Any]]) -> None:
+        """What Shopify sends after a move or reroute: fulfillment_orders/moved (when subscribed), then
+        inventory_levels/update for the levels whose committed units moved."""
+        self._emit_subscribed(
+            "fulfillment_orders/moved",
+            {
+                "original_fulfillment_order": self._fo_summary(order, outcome.original),
+                "moved_fulfillment_order": self._fo_summary(order, outcome.moved),
+                "destination_location_id": gid("Location", outcome.moved.location_id),
+                "fulfillment_order_line_items_requested": requested,
+                "source_location": {"id": gid("Location", outcome.source)},
+            },
+        )
+        self._levels_changed(list({id(level): level for level in outcome.levels}.values()))
+
+    def _fo_summary(self, order: Order, fo: FulfillmentOrder) -> dict[str, Any]:
+        status = fulfillment_order_status(order, fo).lower()
+        return {
+            "id": gid("FulfillmentOrder", fo.id),
+            "status": status,
+            "assigned_location_id": gid("Location", fo.location_id),
+        }
+
+    def subscribe(self, *topics: str) -> list[str]:
+        """Subscribe to optional topics (:data:`OPTIONAL_TOPICS`); returns every optional topic subscribed."""
+        unknown = sorted(set(topics) - OPTIONAL_TOPICS)
+        if unknown:
+            raise ShopError(
+                f"unknown optional topic(s) {', '.join(unknown)}: expected {', '.join(sorted(OPTIONAL_TOPICS))}"
+            )
+        self.subscribed.update(topics)
+        return sorted(self.subscribed)
+
+    def set_request_status(self, fulfillment_order_id: str | int, request_status: str) -> str:
+        """Set a fulfillment order's ``requestStatus`` (as a fulfillment service's handshake would: ``SUBMITTED``,
+        ``ACCEPTED``...); returns the fulfillment order gid."""
+        text = str(fulfillment_order_id)
+        numeric = parse_gid(text, "FulfillmentOrder") if text.startswith("gid:") else int(text)
+        found = self.state.fulfillment_order(numeric) if numeric is not None else None
+        if found is None:
+            raise ShopError(f"no fulfillment order {fulfillment_order_id}")
+        if request_status not in REQUEST_STATUSES:
+            raise ShopError(
+                f"unknown request status {request_status!r}: expected one of {', '.join(sorted(REQUEST_STATUSES))}"
+            )
+        found[1].request_status = request_status
+        return gid("FulfillmentOrder", found[1].id)
 
     def _order_levels(self, order_id: int) -> list[Level]:
         order = self.state.order(order_id)
@@ -343,6 +416,27 @@ class ShopifyEmulator:
                 for lv in self.state.levels.values()
             ],
             "orders": [order_payload(self.state, o, offset, self.config.currency) for o in self.state.orders.values()],
+            "fulfillment_orders": [
+                {
+                    "id": gid("FulfillmentOrder", fo.id),
+                    "order_id": gid("Order", o.id),
+                    "location_id": gid("Location", fo.location_id),
+                    "status": fulfillment_order_status(o, fo),
+                    "request_status": fo.request_status,
+                    "holds": [hold.handle for hold in fo.holds],
+                    "lines": [
+                        {
+                            "line_item_id": gid("LineItem", line.line_item_id),
+                            "total": line.total,
+                            "remaining": line.remaining,
+                        }
+                        for line in fo.lines
+                        if line.total
+                    ],
+                }
+                for o in self.state.orders.values()
+                for fo in o.fulfillment_orders
+            ],
             "calls": dict(self.calls),
             "throttle_status": self._throttle_status(),
             "webhooks": [

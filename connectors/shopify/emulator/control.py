@@ -167,6 +167,19 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
             ["POST"],
         ),
         "/_emulator/orders/{order_id:path}/fulfill": (fulfill, ["POST"]),
+        "/_emulator/fulfillment-orders/{fo_id:path}/request-status": (
+            lambda d, r: {
+                "id": emu.set_request_status(str(r.path_params["fo_id"]), str(d["request_status"])),
+                "request_status": d["request_status"],
+            },
+            ["POST"],
+        ),
+        "/_emulator/webhook-subscriptions": (
+            lambda d, r: {
+                "topics": emu.subscribe(*(d.get("topics") or ())) if r.method == "POST" else sorted(emu.subscribed)
+            },
+            ["GET", "POST"],
+        ),
         "/_emulator/state": (lambda d, r: emu.snapshot(), ["GET"]),
         "/_emulator/listing": (listing, ["GET"]),
         "/_emulator/webhook-url": (webhook_url, ["GET", "POST"]),

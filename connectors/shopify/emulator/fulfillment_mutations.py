@@ -3,23 +3,25 @@
 The document and variables have already been validated against the version's schema by the GraphQL endpoint
 (``lineItemsByFulfillmentOrder: [FulfillmentOrderLineItemsInput!]!`` of ``{fulfillmentOrderId: ID!,
 fulfillmentOrderLineItems: [{id: ID!, quantity: Int!}]}``, ``trackingInfo: FulfillmentTrackingInput``); what is
-checked here is what the schema cannot say. Each emulated order has one fulfillment order at its location, with
-one fulfillment order line item per order line. Answers (``userErrors`` of ``UserError``: ``field`` and
-``message``, no code; the wording is an emulator assumption, so clients should not match on it):
+checked here is what the schema cannot say. Each emulated order starts with one fulfillment order at its location,
+with one fulfillment order line item per order line; moves split it (:mod:`.fulfillment_orders`). Answers
+(``userErrors`` of ``UserError``: ``field`` and ``message``, no code; the wording is an emulator assumption, so
+clients should not match on it):
 
 * no pair → ``["fulfillment", "lineItemsByFulfillmentOrder"]``;
 * a ``fulfillmentOrderId`` that names no fulfillment order → ``[…, "<i>", "fulfillmentOrderId"]``;
-* pairs of fulfillment orders of different orders → ``["fulfillment", "lineItemsByFulfillmentOrder"]`` (Shopify
-  fulfils fulfillment orders of one order at one location together);
-* a fulfillment order that is closed or cancelled (nothing left to ship, or the order cancelled) →
-  ``"Fulfillment order <id> has an unfulfillable status= closed."``;
+* pairs of fulfillment orders of different orders or locations → ``["fulfillment", "lineItemsByFulfillmentOrder"]``
+  "All fulfillment orders must be assigned to a single location." (Shopify fulfils fulfillment orders of one order
+  at one location together);
+* a fulfillment order that is closed, cancelled (nothing left to ship, or the order cancelled) or on hold →
+  ``"Fulfillment order <id> has an unfulfillable status= closed."`` (``on_hold``...);
 * a fulfillment order line item of another fulfillment order, a quantity that is not positive or more than its
   remaining units → ``[…, "<i>", "fulfillmentOrderLineItems", "<j>", "id" | "quantity"]``.
 
 Otherwise the units ship at once (no fulfillment service, status ``SUCCESS``): committed and on_hand go down at
-the order's location, ``available`` does not move; empty ``fulfillmentOrderLineItems`` ship every remaining unit.
-``trackingInfo`` keeps ``number`` (or the first of ``numbers``), ``company`` and ``url`` (or the first of
-``urls``). ``on_created`` then sends ``fulfillments/create`` like the control API's fulfil. ``notifyCustomer``,
+the fulfillment order's location, ``available`` does not move; empty ``fulfillmentOrderLineItems`` ship every
+remaining unit. ``trackingInfo`` keeps ``number`` (or the first of ``numbers``), ``company`` and ``url`` (or the
+first of ``urls``). ``on_created`` then sends ``fulfillments/create`` like the control API's fulfil. ``notifyCustomer``,
 ``originAddress`` and ``message`` are accepted and ignored (the emulator sends no customer emails).
 """
 
@@ -30,8 +32,9 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from connectors.shopify.emulator.fulfillment_orders import fulfillment_order_status
 from connectors.shopify.emulator.resolvers import QueryResolvers, parse_gid
-from connectors.shopify.emulator.state import Fulfillment, Order, ShopState
+from connectors.shopify.emulator.state import Fulfillment, FulfillmentOrder, Order, ShopState
 
 __all__ = ["FulfillmentMutations"]
 
@@ -72,31 +75,33 @@ class FulfillmentMutations:
         if not pairs:
             return self._refused(_error("At least one fulfillment order is required.", *_PAIRS))
         order: Order | None = None
-        quantities: dict[int, int] = {}
+        location: int | None = None
+        picks: dict[int, int] = {}
+        fo_ids: list[int] = []
         for index, pair in enumerate(pairs):
             numeric = parse_gid(pair.get("fulfillmentOrderId"), "FulfillmentOrder")
-            found = self.state.order_of_fulfillment_order(numeric) if numeric is not None else None
+            found = self.state.fulfillment_order(numeric) if numeric is not None else None
             if found is None:
                 return self._refused(_error("Fulfillment order does not exist.", *_PAIRS, index, "fulfillmentOrderId"))
-            if order is not None and found.id != order.id:
-                return self._refused(
-                    _error("All fulfillment orders must belong to the same order and location.", *_PAIRS)
-                )
-            order = found
-            status = self.resolvers.fulfillment_order(found)["status"]
-            if status in ("CLOSED", "CANCELLED"):
-                message = (
-                    f"Fulfillment order {found.fulfillment_order_id} has an unfulfillable status= {status.lower()}."
-                )
+            found_order, fo = found
+            if (order is not None and found_order.id != order.id) or (
+                location is not None and fo.location_id != location
+            ):
+                return self._refused(_error("All fulfillment orders must be assigned to a single location.", *_PAIRS))
+            order, location = found_order, fo.location_id
+            status = fulfillment_order_status(found_order, fo)
+            if status in ("CLOSED", "CANCELLED", "ON_HOLD"):
+                message = f"Fulfillment order {fo.id} has an unfulfillable status= {status.lower()}."
                 return self._refused(_error(message, *_PAIRS, index, "fulfillmentOrderId"))
-            error = self._collect(found, index, pair.get("fulfillmentOrderLineItems"), quantities)
+            error = self._collect(fo, index, pair.get("fulfillmentOrderLineItems"), picks)
             if error is not None:
                 return self._refused(error)
+            fo_ids.append(fo.id)
         assert order is not None
         tracking = fulfillment.get("trackingInfo") or {}
         created = self.state.fulfill(
             order.id,
-            {line_id: quantity for line_id, quantity in quantities.items() if quantity > 0},
+            fo_lines={line_id: quantity for line_id, quantity in picks.items() if quantity > 0},
             tracking_number=_first(tracking.get("number"), tracking.get("numbers")),
             tracking_company=tracking.get("company") or None,
             tracking_url=_first(tracking.get("url"), tracking.get("urls")),
@@ -106,25 +111,26 @@ class FulfillmentMutations:
 
     @staticmethod
     def _collect(
-        order: Order, index: int, items: list[dict[str, Any]] | None, quantities: dict[int, int]
+        fo: FulfillmentOrder, index: int, items: list[dict[str, Any]] | None, picks: dict[int, int]
     ) -> dict[str, Any] | None:
-        """Add the units asked of one fulfillment order to ``quantities`` (line item id → units); an error or None."""
+        """Add the units asked of one fulfillment order to ``picks`` (its line item id → units); an error or None."""
         if not items:  # blank: every remaining unit of the fulfillment order
-            for line in order.line_items:
-                quantities[line.id] = line.open_quantity
+            for every in fo.lines:
+                if every.remaining:
+                    picks[every.id] = every.remaining
             return None
-        by_fo_line = {li.fulfillment_order_line_item_id: li for li in order.line_items}
+        by_fo_line = {line.id: line for line in fo.lines}
         for position, item in enumerate(items):
             where = (*_PAIRS, index, "fulfillmentOrderLineItems", position)
             numeric = parse_gid(item.get("id"), "FulfillmentOrderLineItem")
-            li = by_fo_line.get(numeric) if numeric is not None else None
-            if li is None:  # unknown, or a line item of another fulfillment order
+            line = by_fo_line.get(numeric) if numeric is not None else None
+            if line is None:  # unknown, or a line item of another fulfillment order
                 return _error("Invalid fulfillment order line item id.", *where, "id")
             quantity = int(item.get("quantity", 0))
-            total = quantities.get(li.id, 0) + quantity
-            if quantity <= 0 or total > li.open_quantity:
+            total = picks.get(line.id, 0) + quantity
+            if quantity <= 0 or total > line.remaining:
                 return _error("Invalid fulfillment order line item quantity requested.", *where, "quantity")
-            quantities[li.id] = total
+            picks[line.id] = total
         return None
 
     @staticmethod

@@ -13,13 +13,21 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
+from connectors.shopify.emulator.fulfillment_orders import (
+    FulfillmentOrderDesk,
+    fulfillment_order_status,
+    supported_actions,
+)
 from connectors.shopify.emulator.paging import connection, matches, parse_search
 from connectors.shopify.emulator.rest_payloads import gid, graphql_time, level_gid
 from connectors.shopify.emulator.state import (
     QUANTITY_NAMES,
     AdjustmentGroup,
     Fulfillment,
+    FulfillmentHold,
     FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentOrderLine,
     InventoryItem,
     Level,
     LineItem,
@@ -103,8 +111,8 @@ class QueryResolvers:
 
     def _fulfillment_order_by_gid(self, value: Any) -> Node | None:
         numeric = parse_gid(value, "FulfillmentOrder")
-        order = self.state.order_of_fulfillment_order(numeric) if numeric is not None else None
-        return self.fulfillment_order(order) if order is not None else None
+        found = self.state.fulfillment_order(numeric) if numeric is not None else None
+        return self.fulfillment_order(*found) if found is not None else None
 
     def _node(self, value: Any) -> Node | None:
         match = _GID.match(str(value))
@@ -345,7 +353,7 @@ class QueryResolvers:
                 o.line_items, lambda li: self.line_item(li, cancelled), lambda li: (li.id,), a
             ),
             "fulfillmentOrders": lambda info, **a: connection(
-                [o], self.fulfillment_order, lambda x: (x.fulfillment_order_id,), a
+                o.fulfillment_orders, lambda fo: self.fulfillment_order(o, fo), lambda fo: (fo.id,), a
             ),
             "refunds": lambda info, first=None: [self.refund(o, r) for r in o.refunds][
                 : first if first is not None else None
@@ -406,23 +414,22 @@ class QueryResolvers:
             "product": {"__typename": "Product", "id": gid("Product", li.product_id), "title": li.title},
         }
 
-    def fulfillment_order(self, o: Order) -> Node:
-        open_units = sum(li.open_quantity for li in o.line_items)
-        fulfilled = sum(li.fulfilled for li in o.line_items)
-        status = ("IN_PROGRESS" if fulfilled else "OPEN") if open_units else ("CLOSED" if fulfilled else "CANCELLED")
-        location = self.state.locations[o.location_id]
+    def fulfillment_order(self, o: Order, fo: FulfillmentOrder) -> Node:
+        location = self.state.locations[fo.location_id]
         return {
             "__typename": "FulfillmentOrder",
-            "id": gid("FulfillmentOrder", o.fulfillment_order_id),
-            "status": status,
-            "requestStatus": "UNSUBMITTED",
+            "id": gid("FulfillmentOrder", fo.id),
+            "status": fulfillment_order_status(o, fo),
+            "requestStatus": fo.request_status,
             "orderId": gid("Order", o.id),
             "orderName": o.name,
-            "createdAt": graphql_time(o.created_at),
-            "updatedAt": graphql_time(o.updated_at),
+            "createdAt": graphql_time(fo.created_at),
+            "updatedAt": graphql_time(fo.updated_at),
             "orderProcessedAt": graphql_time(o.created_at),
-            "fulfillAt": graphql_time(o.created_at),
+            "fulfillAt": graphql_time(fo.created_at),
             "fulfillBy": None,
+            "supportedActions": [{"action": action, "externalUrl": None} for action in supported_actions(o, fo)],
+            "fulfillmentHolds": [self.fulfillment_hold(hold) for hold in fo.holds],
             "assignedLocation": {
                 "name": location.name,
                 "countryCode": "US",
@@ -430,12 +437,65 @@ class QueryResolvers:
             },
             "order": lambda info: self.order(o),
             "lineItems": lambda info, **a: connection(
-                o.line_items, self.fo_line_item, lambda li: (li.fulfillment_order_line_item_id,), a
+                [line for line in fo.lines if line.total > 0],
+                lambda line: self.fo_line_item(o, line),
+                lambda line: (line.id,),
+                a,
             ),
+            "locationsForMove": lambda info, **a: self._locations_for_move(o, fo, a),
             "fulfillments": lambda info, **a: connection(
-                o.fulfillments, lambda f: self.fulfillment(o, f), lambda f: (f.id,), a
+                [f for f in o.fulfillments if fo.id in f.fulfillment_order_ids],
+                lambda f: self.fulfillment(o, f),
+                lambda f: (f.id,),
+                a,
             ),
         }
+
+    @staticmethod
+    def fulfillment_hold(hold: FulfillmentHold) -> Node:
+        return {
+            "__typename": "FulfillmentHold",
+            "id": gid("FulfillmentHold", hold.id),
+            "handle": hold.handle,
+            "reason": hold.reason,
+            "reasonNotes": hold.reason_notes,
+            "displayReason": hold.reason.replace("_", " ").capitalize(),
+            "heldByRequestingApp": True,
+            "heldByApp": None,
+        }
+
+    def _locations_for_move(self, o: Order, fo: FulfillmentOrder, args: dict[str, Any]) -> Node:
+        """``FulfillmentOrder.locationsForMove``: every active location (the current one too, not movable), with
+        whether the asked line items (``lineItemIds``: fulfillment order line ids; default all) can move there."""
+        desk = FulfillmentOrderDesk(self.state)
+        wanted = {parse_gid(x, "FulfillmentOrderLineItem") for x in args.get("lineItemIds") or ()}
+        line_ids = [line.id for line in fo.lines if line.id in wanted]
+        only = {parse_gid(x, "Location") for x in args.get("locationIds") or ()}
+        candidates = [loc for loc in self.state.locations.values() if loc.active and (not only or loc.id in only)]
+        visible = [line for line in fo.lines if line.remaining and (not wanted or line.id in wanted)]
+
+        def node(loc: Location) -> Node:
+            reason = desk.unmovable_reason(o, fo, loc.id, line_ids)
+            items = {li.id: li for li in o.line_items}
+            stocked = [
+                line for line in visible if (items[line.line_item_id].inventory_item_id, loc.id) in self.state.levels
+            ]
+            unstocked = [line for line in visible if line not in stocked]
+            return {
+                "location": self.location(loc),
+                "movable": not reason,
+                "message": reason or None,
+                "availableLineItemsCount": {"count": len(stocked), "precision": "EXACT"},
+                "unavailableLineItemsCount": {"count": len(unstocked), "precision": "EXACT"},
+                "availableLineItems": lambda info, **a: connection(
+                    stocked, lambda line: self.fo_line_item(o, line), lambda line: (line.id,), a
+                ),
+                "unavailableLineItems": lambda info, **a: connection(
+                    unstocked, lambda line: self.fo_line_item(o, line), lambda line: (line.id,), a
+                ),
+            }
+
+        return connection(candidates, node, lambda loc: (loc.id,), args)
 
     def fulfillment(self, o: Order, f: Fulfillment) -> Node:
         location = self.state.locations[f.location_id]
@@ -467,7 +527,10 @@ class QueryResolvers:
                 f.lines, lambda line: self.fulfillment_line(o, line), lambda line: (line.id,), a
             ),
             "fulfillmentOrders": lambda info, **a: connection(
-                [o], self.fulfillment_order, lambda x: (x.fulfillment_order_id,), a
+                [fo for fo in o.fulfillment_orders if fo.id in f.fulfillment_order_ids],
+                lambda fo: self.fulfillment_order(o, fo),
+                lambda fo: (fo.id,),
+                a,
             ),
             "events": lambda info, **a: connection([], lambda x: x, lambda x: (0,), a),
         }
@@ -486,14 +549,15 @@ class QueryResolvers:
             "lineItem": lambda info: self.line_item(li, o.cancelled_at is not None),
         }
 
-    def fo_line_item(self, li: LineItem) -> Node:
+    def fo_line_item(self, o: Order, line: FulfillmentOrderLine) -> Node:
+        li = self._line(o, line.line_item_id)
         return {
             "__typename": "FulfillmentOrderLineItem",
-            "id": gid("FulfillmentOrderLineItem", li.fulfillment_order_line_item_id),
+            "id": gid("FulfillmentOrderLineItem", line.id),
             "sku": li.sku,
             "productTitle": li.title,
-            "totalQuantity": li.quantity,
-            "remainingQuantity": li.open_quantity,
+            "totalQuantity": line.total,
+            "remainingQuantity": 0 if o.cancelled_at is not None else line.remaining,
             "requiresShipping": True,
             "inventoryItemId": gid("InventoryItem", li.inventory_item_id),
             "lineItem": lambda info: self.line_item(li),

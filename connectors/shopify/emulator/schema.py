@@ -1,16 +1,15 @@
 """The official Admin GraphQL schema per API version, and document validation the way Shopify answers it.
 
-The vendored introspection files (``connectors/shopify/specs``) cover 2024-10 and 2025-01. Later versions are
-derived from 2025-01 by editing the introspection JSON before :func:`graphql.build_client_schema`:
+The vendored introspection files (``connectors/shopify/specs``) are Shopify's own for 2024-10, 2025-01, 2026-01,
+2026-04 and 2026-10: those versions (2026-07 by 2026-04) are served from them as they are. The versions in between
+are derived from 2025-01 by editing the introspection JSON before :func:`graphql.build_client_schema`:
 
 * 2025-07+: ``orderCancel`` takes ``refundMethod: OrderCancelRefundMethodInput`` (``originalPaymentMethodsRefund``,
   ``storeCreditRefund { expiresAt }``) and its ``refund`` becomes an optional, deprecated ``Boolean``
   (shopify.dev changelog "Order cancellation now supports refunds to store credit", 2025-07), with the store-credit
   codes of ``OrderCancelUserErrorCode``;
-* 2026-01+: ``changeFromQuantity: Int`` on ``InventoryQuantityInput`` (set), ``InventoryChangeInput`` (adjust),
-  ``InventoryMoveQuantityTerminalInput`` (move) and ``InventorySetQuantityInput`` (set on hand), and the
-  ``directive @idempotent(key: String!) on FIELD``;
-* 2026-04+: ``compareQuantity`` and ``ignoreCompareQuantity`` removed.
+* 2025-10: ``fulfillmentOrdersReroute`` and its payload, user error and code types, copied from the official
+  2026-01 file (shopify.dev changelog "Rerouting fulfillment orders via API", 2025-10).
 
 Each schema is built once, lazily (about 0.35 s and ~100 MB of Python objects per schema).
 """
@@ -51,23 +50,14 @@ __all__ = [
 ]
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
-SchemaFlavor = str  # "2024-10" | "2025-01" | "2025-07" | "2026-01" | "2026-04"
+SchemaFlavor = str  # "2024-10" | "2025-01" | "2025-07" | "2025-10" | "2026-01" | "2026-04" | "2026-10"
+_OFFICIAL = frozenset({"2024-10", "2025-01", "2026-01", "2026-04", "2026-10"})
+_REROUTE_TYPES = (
+    "FulfillmentOrdersReroutePayload",
+    "FulfillmentOrdersRerouteUserError",
+    "FulfillmentOrdersRerouteUserErrorCode",
+)
 
-_CHANGE_FROM_INPUTS = (
-    "InventoryQuantityInput",
-    "InventoryChangeInput",
-    "InventoryMoveQuantityTerminalInput",
-    "InventorySetQuantityInput",
-)
-# Documented on shopify.dev for 2026-01+ (InventorySetQuantitiesUserErrorCode and siblings).
-_CODES_2026_01 = ("CHANGE_FROM_QUANTITY_STALE", "IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENCY_KEY_PARAMETER_MISMATCH")
-_CODES_2026_01_ENUMS = (
-    "InventorySetQuantitiesUserErrorCode",
-    "InventoryAdjustQuantitiesUserErrorCode",
-    "InventoryMoveQuantitiesUserErrorCode",
-    "InventorySetOnHandQuantitiesUserErrorCode",
-)
-_REMOVED_2026_04 = ("compareQuantity", "ignoreCompareQuantity")
 # OrderCancelUserErrorCode on shopify.dev from 2025-07 (store-credit refunds).
 _CANCEL_CODES_2025_07 = (
     "INTERNAL_ERROR",
@@ -104,11 +94,15 @@ def flavor_for(version: str) -> SchemaFlavor:
         return "2024-10"
     if version <= "2025-04":
         return "2025-01"
-    if version <= "2025-10":
+    if version <= "2025-07":
         return "2025-07"
+    if version <= "2025-10":
+        return "2025-10"
     if version < "2026-04":
         return "2026-01"
-    return "2026-04"
+    if version < "2026-10":
+        return "2026-04"
+    return "2026-10"
 
 
 def schema_for(version: str) -> GraphQLSchema:
@@ -124,17 +118,28 @@ def schema_for(version: str) -> GraphQLSchema:
         return schema
 
 
-def _introspection(flavor: SchemaFlavor) -> Any:
-    source = "2024-10" if flavor == "2024-10" else "2025-01"
+def _load(source: str) -> Any:
     with gzip.open(SPECS_DIR / f"admin_schema_{source}.json.gz", "rb") as handle:
-        data = json.loads(handle.read())["data"]
-    if flavor >= "2025-07":
-        _add_refund_method(data["__schema"])
-    if flavor in ("2026-01", "2026-04"):
-        _add_2026_01(data["__schema"])
-    if flavor == "2026-04":
-        _remove_compare_quantity(data["__schema"])
+        return json.loads(handle.read())["data"]
+
+
+def _introspection(flavor: SchemaFlavor) -> Any:
+    if flavor in _OFFICIAL:
+        return _load(flavor)
+    data = _load("2025-01")
+    _add_refund_method(data["__schema"])
+    if flavor == "2025-10":
+        _add_reroute(data["__schema"], _load("2026-01")["__schema"])
     return data
+
+
+def _add_reroute(schema: dict[str, Any], official: dict[str, Any]) -> None:
+    """``fulfillmentOrdersReroute`` (new in 2025-10) with the types it names, as the official 2026-01 file has them."""
+    mutation_root = schema["mutationType"]["name"]
+    source_root = next(t for t in official["types"] if t["name"] == official["mutationType"]["name"])
+    field = next(f for f in source_root["fields"] if f["name"] == "fulfillmentOrdersReroute")
+    next(t for t in schema["types"] if t["name"] == mutation_root)["fields"].append(field)
+    schema["types"].extend(t for t in official["types"] if t["name"] in _REROUTE_TYPES)
 
 
 def _scalar(name: str) -> dict[str, Any]:
@@ -214,54 +219,6 @@ def _add_refund_method(schema: dict[str, Any]) -> None:
             ],
         )
     )
-
-
-def _add_2026_01(schema: dict[str, Any]) -> None:
-    for type_ in schema["types"]:
-        if type_["name"] in _CHANGE_FROM_INPUTS:
-            type_["inputFields"].append(
-                {
-                    "name": "changeFromQuantity",
-                    "description": "The quantity currently expected before the change; null skips the check.",
-                    "type": {"kind": "SCALAR", "name": "Int", "ofType": None},
-                    "defaultValue": None,
-                    "isDeprecated": False,
-                    "deprecationReason": None,
-                }
-            )
-        if type_["kind"] == "ENUM" and type_["name"] in _CODES_2026_01_ENUMS:
-            known = {value["name"] for value in type_["enumValues"]}
-            type_["enumValues"].extend(
-                {"name": code, "description": None, "isDeprecated": False, "deprecationReason": None}
-                for code in _CODES_2026_01
-                if code not in known
-            )
-    schema["directives"].append(
-        {
-            "name": "idempotent",
-            "description": "Makes a mutation idempotent: a retry with the same key returns the original result.",
-            "locations": ["FIELD"],
-            "isRepeatable": False,
-            "args": [
-                {
-                    "name": "key",
-                    "description": "A unique key, e.g. a UUID.",
-                    "type": {
-                        "kind": "NON_NULL",
-                        "name": None,
-                        "ofType": {"kind": "SCALAR", "name": "String", "ofType": None},
-                    },
-                    "defaultValue": None,
-                }
-            ],
-        }
-    )
-
-
-def _remove_compare_quantity(schema: dict[str, Any]) -> None:
-    for type_ in schema["types"]:
-        if type_["kind"] == "INPUT_OBJECT":
-            type_["inputFields"] = [f for f in type_["inputFields"] if f["name"] not in _REMOVED_2026_04]
 
 
 # graphql-core validation rule -> graphql-ruby error code, which is what Shopify's GraphQL server reports.

@@ -22,7 +22,10 @@ __all__ = [
     "AdjustmentGroup",
     "Change",
     "Fulfillment",
+    "FulfillmentHold",
     "FulfillmentLine",
+    "FulfillmentOrder",
+    "FulfillmentOrderLine",
     "InventoryItem",
     "Level",
     "LineItem",
@@ -149,6 +152,49 @@ class Fulfillment:
     tracking_company: str | None = None
     tracking_url: str | None = None
     status: str = "success"  # REST spelling; GraphQL SUCCESS
+    fulfillment_order_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FulfillmentOrderLine:
+    """Units of one order line assigned to a fulfillment order: ``total`` (shipped included), ``remaining``."""
+
+    id: int
+    line_item_id: int
+    total: int
+    remaining: int
+    fulfilled: int = 0
+
+
+@dataclass
+class FulfillmentHold:
+    id: int
+    handle: str
+    reason: str
+    reason_notes: str | None = None
+
+
+@dataclass
+class FulfillmentOrder:
+    """The units of an order assigned to one location. ``closed`` by a move or merge: its lines live elsewhere."""
+
+    id: int
+    order_id: int
+    location_id: int
+    created_at: datetime
+    updated_at: datetime
+    lines: list[FulfillmentOrderLine]
+    holds: list[FulfillmentHold] = field(default_factory=list)
+    request_status: str = "UNSUBMITTED"
+    closed: bool = False
+
+    @property
+    def remaining(self) -> int:
+        return sum(line.remaining for line in self.lines)
+
+    @property
+    def fulfilled(self) -> int:
+        return sum(line.fulfilled for line in self.lines)
 
 
 @dataclass(frozen=True)
@@ -202,6 +248,16 @@ class Order:
     refunds: list[Refund] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
     shipping_address: ShippingAddress | None = field(default_factory=ShippingAddress)
+    fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+
+    def open_fo_lines(self, line_item_id: int) -> list[tuple[FulfillmentOrder, FulfillmentOrderLine]]:
+        """The fulfillment order lines of a line item that still have units to ship, oldest first."""
+        return [
+            (fo, line)
+            for fo in self.fulfillment_orders
+            for line in fo.lines
+            if line.line_item_id == line_item_id and line.remaining > 0 and not fo.closed
+        ]
 
     @property
     def name(self) -> str:
@@ -297,8 +353,16 @@ class ShopState:
             raise ShopError(f"no order {order_id}") from None
 
     def order_of_fulfillment_order(self, fulfillment_order_id: int) -> Order | None:
-        """The order whose (single) fulfillment order has this id."""
-        return next((o for o in self.orders.values() if o.fulfillment_order_id == fulfillment_order_id), None)
+        """The order one of whose fulfillment orders has this id."""
+        found = self.fulfillment_order(fulfillment_order_id)
+        return found[0] if found is not None else None
+
+    def fulfillment_order(self, fulfillment_order_id: int) -> tuple[Order, FulfillmentOrder] | None:
+        for order in self.orders.values():
+            for fo in order.fulfillment_orders:
+                if fo.id == fulfillment_order_id:
+                    return order, fo
+        return None
 
     def fulfillment(self, fulfillment_id: int) -> tuple[Order, Fulfillment] | None:
         for order in self.orders.values():
@@ -393,8 +457,32 @@ class ShopState:
             level = self.levels[(li.inventory_item_id, location_id)]
             self.change(level, "available", -li.quantity)
             self.change(level, "committed", li.quantity)
+        fo_lines = [
+            FulfillmentOrderLine(li.fulfillment_order_line_item_id, li.id, li.quantity, li.quantity)
+            for li in line_items
+        ]
+        order.fulfillment_orders.append(
+            FulfillmentOrder(order.fulfillment_order_id, order.id, location_id, now, now, fo_lines)
+        )
         self.orders[order.id] = order
         return order
+
+    def _release_open(self, order: Order, li: LineItem, quantity: int, restock: bool) -> list[Level]:
+        """Take ``quantity`` unshipped units of ``li`` off its fulfillment orders (oldest first): committed goes
+        down where each was assigned, and back to available with ``restock``. Returns the levels restocked."""
+        changed: list[Level] = []
+        for fo, line in order.open_fo_lines(li.id):
+            if quantity <= 0:
+                break
+            taken = min(quantity, line.remaining)
+            line.remaining -= taken
+            quantity -= taken
+            level = self.levels[(li.inventory_item_id, fo.location_id)]
+            self.change(level, "committed", -taken)
+            if restock:
+                self.change(level, "available", taken)
+                changed.append(level)
+        return changed
 
     def cancel_order(
         self,
@@ -415,11 +503,7 @@ class ShopState:
         changed: list[Level] = []
         for li in order.line_items:
             if li.open_quantity:
-                level = self.levels[(li.inventory_item_id, order.location_id)]
-                self.change(level, "committed", -li.open_quantity)
-                if restock:
-                    self.change(level, "available", li.open_quantity)
-                    changed.append(level)
+                changed.extend(self._release_open(order, li, li.open_quantity, restock))
                 li.open_quantity = 0
         order.cancelled_at = now
         order.cancel_reason = reason
@@ -460,11 +544,7 @@ class ShopState:
             li.open_quantity -= from_open
             li.refunded += quantity
             if from_open:
-                level = self.levels[(li.inventory_item_id, order.location_id)]
-                self.change(level, "committed", -from_open)
-                if restock:
-                    self.change(level, "available", from_open)
-                    changed.append(level)
+                changed.extend(self._release_open(order, li, from_open, restock))
             returned = quantity - from_open
             if restock and returned:
                 level = self.stock(li.inventory_item_id, target)
@@ -485,54 +565,85 @@ class ShopState:
         order_id: int,
         quantities: dict[int, int] | None = None,
         *,
+        fo_lines: dict[int, int] | None = None,
         tracking_number: str | None = None,
         tracking_company: str | None = None,
         tracking_url: str | None = None,
     ) -> Fulfillment:
-        """Ship units from the order's location: ``quantities`` maps line item ids to units (default: every open
-        unit). Committed and on_hand go down, available is unchanged. Returns the new (successful) fulfillment.
+        """Ship units from one location: ``fo_lines`` maps fulfillment order line item ids to units, or
+        ``quantities`` maps line item ids to units taken from their fulfillment orders oldest first (default: every
+        open unit). Committed and on_hand go down where the units were assigned, available is unchanged. Returns
+        the new (successful) fulfillment.
 
         Refused (:class:`ShopError`, nothing changed) for a cancelled order, an unknown line, a quantity that is
-        not positive or above the line's open units, or nothing left to ship.
+        not positive or above the open units, nothing left to ship, or units assigned to several locations.
         """
         order = self.order(order_id)
         if order.cancelled_at is not None:
             raise ShopError(f"order {order_id} is cancelled")
-        by_id = {li.id: li for li in order.line_items}
-        wanted = quantities if quantities is not None else {li.id: li.open_quantity for li in order.line_items}
-        for line_id, quantity in wanted.items():
-            li = by_id.get(line_id)
-            if li is None:
-                raise ShopError(f"order {order_id} has no line item {line_id}")
-            if quantity < 0 or (quantities is not None and quantity == 0) or quantity > li.open_quantity:
-                raise ShopError(f"cannot fulfil {quantity} of line item {line_id}: {li.open_quantity} open")
-        shipped = {line_id: quantity for line_id, quantity in wanted.items() if quantity > 0}
-        if not shipped:
+        picks = fo_lines if fo_lines is not None else self._picks(order, quantities)
+        by_id = {line.id: (fo, line) for fo in order.fulfillment_orders for line in fo.lines}
+        for fo_line_id, quantity in picks.items():
+            if fo_line_id not in by_id or by_id[fo_line_id][0].closed:
+                raise ShopError(f"order {order_id} has no open fulfillment order line item {fo_line_id}")
+            if quantity <= 0 or quantity > by_id[fo_line_id][1].remaining:
+                raise ShopError(f"cannot fulfil {quantity} of fulfillment order line item {fo_line_id}")
+        if not picks:
             raise ShopError(f"order {order_id} has nothing left to fulfil")
+        locations = {by_id[fo_line_id][0].location_id for fo_line_id in picks}
+        if len(locations) > 1:
+            raise ShopError("All fulfillment orders must be assigned to a single location.")
         now = self.clock()
         lines: list[FulfillmentLine] = []
-        for li in order.line_items:
-            quantity = shipped.get(li.id, 0)
-            if quantity:
-                level = self.levels[(li.inventory_item_id, order.location_id)]
-                self.change(level, "committed", -quantity)
-                li.fulfilled += quantity
-                li.open_quantity -= quantity
-                lines.append(FulfillmentLine(self.next_id("FulfillmentLineItem"), li.id, quantity))
+        fo_ids: list[int] = []
+        items = {li.id: li for li in order.line_items}
+        for fo_line_id, quantity in picks.items():
+            fo, line = by_id[fo_line_id]
+            li = items[line.line_item_id]
+            level = self.levels[(li.inventory_item_id, fo.location_id)]
+            self.change(level, "committed", -quantity)
+            line.remaining -= quantity
+            line.fulfilled += quantity
+            li.fulfilled += quantity
+            li.open_quantity -= quantity
+            fo.updated_at = now
+            if fo.id not in fo_ids:
+                fo_ids.append(fo.id)
+            lines.append(FulfillmentLine(self.next_id("FulfillmentLineItem"), li.id, quantity))
         fulfillment = Fulfillment(
             self.next_id("Fulfillment"),
             order.id,
             len(order.fulfillments) + 1,
-            order.location_id,
+            locations.pop(),
             now,
             lines,
             tracking_number=tracking_number,
             tracking_company=tracking_company,
             tracking_url=tracking_url,
+            fulfillment_order_ids=fo_ids,
         )
         order.fulfillments.append(fulfillment)
         order.updated_at = now
         return fulfillment
+
+    @staticmethod
+    def _picks(order: Order, quantities: dict[int, int] | None) -> dict[int, int]:
+        """Line item units → fulfillment order line units, oldest fulfillment order first."""
+        by_id = {li.id: li for li in order.line_items}
+        wanted = quantities if quantities is not None else {li.id: li.open_quantity for li in order.line_items}
+        picks: dict[int, int] = {}
+        for line_id, quantity in wanted.items():
+            li = by_id.get(line_id)
+            if li is None:
+                raise ShopError(f"order {order.id} has no line item {line_id}")
+            if quantity < 0 or (quantities is not None and quantity == 0) or quantity > li.open_quantity:
+                raise ShopError(f"cannot fulfil {quantity} of line item {line_id}: {li.open_quantity} open")
+            for _, line in order.open_fo_lines(line_id):
+                taken = min(quantity, line.remaining)
+                if taken:
+                    picks[line.id] = taken
+                quantity -= taken
+        return picks
 
     def record_group(self, reason: str, reference: str | None, changes: list[Change]) -> AdjustmentGroup:
         group = AdjustmentGroup(self.next_id("InventoryAdjustmentGroup"), self.clock(), reason, reference, changes)
