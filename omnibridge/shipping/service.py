@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from omnibridge.errors import ConflictError, ConnectorError, OmnibridgeError
+from omnibridge.fulfilment.shipments import shipment_recorded
 from omnibridge.logs import get_logger
 from omnibridge.models import Address, Money, Shipment, ShipmentLine, TrackingEvent, TrackingStatus
 from omnibridge.sdk.carrier import (
@@ -52,6 +53,7 @@ from omnibridge.store import carrier_shipments as rows
 from omnibridge.store import shipments as shipment_rows
 from omnibridge.store.carrier_shipments import CarrierShipment, CarrierShipmentState
 from omnibridge.store.engine import read_session, write_session
+from omnibridge.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "PurchaseUnsettledError",
@@ -342,6 +344,7 @@ class ShippingService:
             )
             shipment_rows.save_shipment(session, updated)
             rows.save_carrier_shipment(session, bought)
+            shipment_recorded(UnitOfWork(session, self._clock), updated)  # a routed order: confirm on its channel
         self._log.info("shipping.bought", shipment=record.shipment_id, tracking_code=label.tracking_code)
         return updated
 
@@ -391,6 +394,7 @@ class ShippingService:
             updated = current.model_copy(update={"tracking_number": code, "label_url": label_url, "cost": cost})
             shipment_rows.save_shipment(session, updated)
             rows.save_carrier_shipment(session, bought)
+            shipment_recorded(UnitOfWork(session, self._clock), updated)
         self._log.info("shipping.resolved.bought", shipment=shipment_id, tracking_code=code, was=record.state.value)
         return updated
 

@@ -12,6 +12,8 @@ order PLACED, per line                 the line is open: committed where the cha
 order COMPLETED, per line              every open unit left: the commitment is fulfilled, the rest sold
 order CANCELLED, per line              the commitment is released
 fulfilment, per line                   the units left from the fulfilment's location, once per fulfilment
+provider fulfilment / status           a 3PL's or supplier's word on an assignment (order_ref = its id):
+                                       see :mod:`omnibridge.fulfilment.provider`
 refund line, restock ``return``        return ``<channel>:refund:<refund>:<line>:return``
 refund line, restock ``cancel``        commitment_release ``<channel>:refund:<refund>:<line>:release``
 stock change (receipt/adjust/count)    receipt / adjustment / count ``<channel>:stock:<change>``
@@ -33,10 +35,12 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 
 from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
+from omnibridge.fulfilment.provider import ProviderEvents, is_provider
 from omnibridge.models import MovementKind, MovementStatus, StockMovement
 from omnibridge.sdk.channel import (
     ChannelEvent,
     FulfilmentEvent,
+    FulfilmentStatusEvent,
     OrderEvent,
     OrderEventKind,
     RefundEvent,
@@ -62,6 +66,7 @@ class EventApplier:
         self.store = store
         self.channel = channel
         self._known_skus: set[str] | None = None
+        self._provider = ProviderEvents(channel) if is_provider(channel) else None
 
     def apply_all(self, events: Iterable[ChannelEvent], *, uow: UnitOfWork | None = None) -> ApplyOutcome:
         """Apply ``events`` in order: each in its own unit of work, or all in ``uow`` when one is given (it then
@@ -80,6 +85,10 @@ class EventApplier:
                     self._order(work, event, outcome)
                 elif isinstance(event, FulfilmentEvent):
                     self._fulfilment(work, event, outcome)
+                elif isinstance(event, FulfilmentStatusEvent) and self._provider is not None:
+                    assignment = self._provider.assignment_of(work, event.reference, outcome)
+                    if assignment is not None:
+                        self._provider.status(work, event, assignment, outcome)
                 elif isinstance(event, RefundEvent):
                     self._refund(work, event, outcome)
                 elif isinstance(event, StockChangeEvent):
@@ -118,6 +127,11 @@ class EventApplier:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
 
     def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
+        if self._provider is not None:  # a provider ships an assignment of another channel's order
+            assignment = self._provider.assignment_of(uow, event.order_ref, outcome)
+            if assignment is not None:
+                self._provider.shipped(uow, event, assignment, outcome)
+            return
         facts = [
             fact
             for fact in (
