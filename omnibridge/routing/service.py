@@ -33,10 +33,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from omnibridge.errors import InsufficientStockError, OmnibridgeError
 from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order
+from omnibridge.routing.distance import DistanceSource
 from omnibridge.routing.model import (
     LocationState,
     RouteLine,
@@ -45,6 +47,8 @@ from omnibridge.routing.model import (
     RoutingDecision,
 )
 from omnibridge.routing.recording import RoutedLine, record_decision, whole_lines
+from omnibridge.routing.router import route
+from omnibridge.routing.rules import RoutingRules
 from omnibridge.sdk.channel import OrderEvent
 from omnibridge.store import Store
 from omnibridge.store import routing_records as records
@@ -169,6 +173,25 @@ class RoutingService:
         self.providers = dict(providers or {})
         self._types = {location.id: location.type for location in self.locations}
         self._zone = ZoneInfo(self.rules.timezone)
+
+    @classmethod
+    def from_rules(
+        cls,
+        store: Store,
+        locations: Sequence[Location],
+        rules: RoutingRules,
+        *,
+        providers: Mapping[str, str] | None = None,
+        distance: DistanceSource | None = None,
+    ) -> RoutingService:
+        """The service for the merchant's ``rules`` (the router is :func:`omnibridge.routing.route` with them)."""
+        router: Router = partial(route, rules=rules, distance=distance)
+        service_rules = ServiceRules(
+            routed_channels=rules.channels if rules.enabled else frozenset(),
+            max_reroutes=rules.max_reroutes,
+            timezone=rules.timezone,
+        )
+        return cls(store, locations, router, rules=service_rules, providers=providers)
 
     # -- the public API ---------------------------------------------------------------------------------
 
