@@ -22,14 +22,22 @@ from omnibridge.sync.apply import ApplyOutcome, EventApplier
 NEW_YORK = GeoPoint(lat=40.71, lon=-74.01)
 CHICAGO = GeoPoint(lat=41.88, lon=-87.63)
 DENVER = GeoPoint(lat=39.74, lon=-104.99)
-NEWARK = ShipTo(name="Ana", line1="1 Main St", city="Newark", region="NJ", country="US", latitude=40.73, longitude=-74.17)
+NEWARK = ShipTo(
+    name="Ana", line1="1 Main St", city="Newark", region="NJ", country="US", latitude=40.73, longitude=-74.17
+)
 
 SHIPS = {LocationCapability.SHIPS}
 LOCATIONS = (
     Location(id="wh", name="Denver warehouse", type=LocationType.WAREHOUSE, coordinates=DENVER, capabilities=SHIPS),
     Location(id="nyc", name="New York store", type=LocationType.STORE, coordinates=NEW_YORK, capabilities=SHIPS),
     Location(id="chi", name="Chicago store", type=LocationType.STORE, coordinates=CHICAGO, capabilities=SHIPS),
-    Location(id="tpl", name="ShipBob Chicago", type=LocationType.THIRD_PARTY_LOGISTICS, coordinates=CHICAGO, capabilities=SHIPS),
+    Location(
+        id="tpl",
+        name="ShipBob Chicago",
+        type=LocationType.THIRD_PARTY_LOGISTICS,
+        coordinates=CHICAGO,
+        capabilities=SHIPS,
+    ),
 )
 CHANNEL_MAP = {"W-WH": "wh", "W-NYC": "nyc", "W-CHI": "chi", "W-TPL": "tpl"}
 
@@ -89,6 +97,9 @@ def network(store: Store, stock: dict[tuple[str, str], int], **rules: object) ->
     settings: dict[str, object] = {"channels": frozenset({"web"}), "max_reroutes": 2, "timezone": "America/New_York"}
     settings.update(rules)
     service = RoutingService.from_rules(
-        store, LOCATIONS, RoutingRules(**settings), providers={"tpl": "shipbob"}  # type: ignore[arg-type]
+        store,
+        LOCATIONS,
+        RoutingRules(**settings),
+        providers={"tpl": "shipbob"},  # type: ignore[arg-type]
     )
     return Network(store, service, web, pos)

@@ -4,13 +4,12 @@ re-route on rejection with the reservation moved, park what cannot be routed —
 from __future__ import annotations
 
 import pytest
+from routing_service_support import network
 
 from omnibridge.models import FulfilmentMethod, LineStatus
 from omnibridge.routing import RouteOutcome
 from omnibridge.routing.service import RoutingError
 from omnibridge.store import Store
-
-from routing_service_support import network
 
 
 def test_a_web_order_is_committed_at_the_nearest_location_that_has_it_in_the_same_transaction(store: Store) -> None:
@@ -31,15 +30,21 @@ def test_a_web_order_is_committed_at_the_nearest_location_that_has_it_in_the_sam
     assert (assignment.id, assignment.status) == ("web:1001@nyc#1", "assigned")
     assert net.tasks() == [("assign:web:1001#1", "web", "pending")]
     order = store.get_order("web:1001")
-    assert order is not None and order.lines[0].location_id == "nyc"
+    assert order is not None
+    assert order.lines[0].location_id == "nyc"
     assert store.verify() == []
 
 
 def test_the_decision_and_its_reservation_go_together_when_the_unit_fails(store: Store) -> None:
     net = network(store, {("TENT", "nyc"): 2})
-    with pytest.raises(RuntimeError), store.unit_of_work() as uow:
-        net.applier().apply_all([_order("1001")], uow=uow)
-        raise RuntimeError("the delivery failed after the order was applied")
+
+    def apply_then_fail() -> None:
+        with store.unit_of_work() as uow:
+            net.applier().apply_all([_order("1001")], uow=uow)
+            raise RuntimeError("the delivery failed after the order was applied")
+
+    with pytest.raises(RuntimeError):
+        apply_then_fail()
     assert net.committed("TENT") == {}
     assert net.service.decisions("web:1001") == []
     assert net.tasks() == []
@@ -87,7 +92,8 @@ def test_a_rejection_reroutes_excluding_it_moves_the_reservation_and_supersedes_
     assert (second.attempt, second.trigger) == (2, "rejected at nyc: shelf empty")
     assert second.decision["excluded"] == ["nyc"]
     verdicts = {v["location_id"]: (v["kind"], v["rule"]) for v in second.decision["verdicts"]}
-    assert verdicts["nyc"][0] == "eliminated" and verdicts["chi"] == ("chosen", verdicts["chi"][1])
+    assert verdicts["nyc"][0] == "eliminated"
+    assert verdicts["chi"] == ("chosen", verdicts["chi"][1])
     assert store.verify() == []
 
 
@@ -187,7 +193,8 @@ def test_a_dry_run_writes_nothing_and_shows_every_candidate(store: Store) -> Non
     assert net.committed("TENT") == {"chi": 2}
     assert net.service.parked() == []
     line = store.order_line("web:order:1001:1")
-    assert line is not None and (line.status, line.location_id) == (LineStatus.OPEN, "chi")
+    assert line is not None
+    assert (line.status, line.location_id) == (LineStatus.OPEN, "chi")
     assert store.verify() == []
 
 

@@ -49,9 +49,7 @@ def test_two_orders_for_the_last_units_never_reserve_them_twice(store: Store) ->
     for sku in skus:
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
-        threads = [
-            threading.Thread(target=_place, args=(net, f"{sku}-{n}", sku, barrier, errors)) for n in (1, 2)
-        ]
+        threads = [threading.Thread(target=_place, args=(net, f"{sku}-{n}", sku, barrier, errors)) for n in (1, 2)]
         for thread in threads:
             thread.start()
         for thread in threads:
