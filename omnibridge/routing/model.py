@@ -34,13 +34,24 @@ class RouteLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CarrierQuote:
+    """One carrier service from a location to the order's destination, as the service priced it before routing
+    (from the carrier connectors' rates): ``days`` in transit and ``cost`` in the merchant's currency."""
+
+    carrier: str
+    service: str
+    days: int | None
+    cost: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RouteRequest:
     """One order to route.
 
     ``excluded``: locations that must not be chosen (a store that rejected it; what ``orders route --exclude``
     names). ``pinned``: the location the order must ship from when set (the merchant pinned it; a pickup store).
     ``now`` is the routing instant (daily capacity and carrier cutoffs are judged at it, in the location's or the
-    merchant's time zone).
+    merchant's time zone; a naive ``now`` is taken as UTC).
     """
 
     order_id: str
@@ -51,6 +62,9 @@ class RouteRequest:
     method: FulfilmentMethod = FulfilmentMethod.SHIP
     excluded: frozenset[str] = frozenset()
     pinned: str | None = None
+    carrier_quotes: Mapping[str, tuple[CarrierQuote, ...]] = field(default_factory=dict)
+    """location id -> the carrier services quoted from there to the destination (for the ``carrier`` rule); the
+    service fills it from the carrier connectors so routing stays pure. Empty: carrier rules are not applied."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,11 @@ class UnitOfWork:
         self._locked.add((movement.sku, movement.location_id))
         return result
 
+    def shift_shown(self, channel: str, key: Position, delta: int) -> None:
+        """Move what ``channel`` is known to show at ``key`` by ``delta`` (a sale the channel took off there while
+        the ledger committed it elsewhere: a routed order)."""
+        propagation.shift_known_level(self.session, channel, key, delta, self._clock())
+
     def has_movement(self, idempotency_key: str) -> bool:
         """Whether a movement is recorded under ``idempotency_key``."""
         from omnibridge.ledger import records

@@ -54,6 +54,7 @@ from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.lines import LineBook, LineFact
 from omnibridge.sync.orders import is_stale, record_order, refresh_fulfilment
 from omnibridge.sync.outcome import ApplyOutcome, Position
+from omnibridge.sync.placement import OrderPlacer, Placement
 from omnibridge.sync.runtime import ChannelRuntime
 
 __all__ = ["ApplyOutcome", "EventApplier", "Position"]
@@ -62,9 +63,11 @@ __all__ = ["ApplyOutcome", "EventApplier", "Position"]
 class EventApplier:
     """Applies one channel's events to the store (see the module docstring for the rules)."""
 
-    def __init__(self, store: Store, channel: ChannelRuntime) -> None:
+    def __init__(self, store: Store, channel: ChannelRuntime, *, placer: OrderPlacer | None = None) -> None:
         self.store = store
         self.channel = channel
+        self.placer = placer
+        """Routes a routed channel's new orders as they are recorded (:mod:`omnibridge.sync.placement`)."""
         self._known_skus: set[str] | None = None
         self._provider = ProviderEvents(channel) if is_provider(channel) else None
 
@@ -99,6 +102,7 @@ class EventApplier:
 
     def _order(self, uow: UnitOfWork, event: OrderEvent, outcome: ApplyOutcome) -> None:
         existing = uow.find_order(self.channel.id, event.ref)
+        placement: Placement | None = None
         stale = is_stale(existing, event)
         if event.kind is not OrderEventKind.UPDATED and not (stale and event.kind is OrderEventKind.PLACED):
             facts = [
@@ -110,13 +114,22 @@ class EventApplier:
                 )
                 if fact is not None
             ]
-            self._lock(uow, facts)
+            if self.placer is not None and event.kind is OrderEventKind.PLACED and facts:
+                placement = self.placer.plan_placement(uow, self.channel.id, event, facts, existing)
+            if placement is None:
+                self._lock(uow, facts)
             book = LineBook(uow, outcome)
-            operation = {
+            operation: Callable[[LineFact], None] = {
                 OrderEventKind.PLACED: book.placed,
                 OrderEventKind.COMPLETED: book.completed,
                 OrderEventKind.CANCELLED: book.cancelled,
             }[event.kind]
+            if placement is not None:
+                routed = placement
+
+                def operation(fact: LineFact) -> None:
+                    book.placed(fact, at=routed.location_for(fact.line_id))
+
             for fact in facts:
                 self._guarded(uow, outcome, f"order {event.ref} line {fact.line_ref}", operation, fact)
         try:
@@ -125,6 +138,8 @@ class EventApplier:
                     outcome.orders += 1
         except ConflictError as exc:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
+        if placement is not None:
+            placement.record(uow)
 
     def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
         if self._provider is not None:  # a provider ships an assignment of another channel's order

@@ -1,0 +1,181 @@
+"""Stage 3: allocate the order's lines to the ranked locations under the split policy.
+
+Granularity: a whole line ships from one location (an order line record has one location), so an order splits
+across lines, never inside one; a line no single location holds whole stays unallocated. Two lines of the same SKU
+share the location's stock. Within a set of locations a line goes to the best-ranked one that still holds it.
+
+* ``never``: the best-ranked location that ships every line, or nothing.
+* ``fewest_packages``: single locations first, then pairs, triples... up to ``max_splits + 1`` locations
+  (Salesforce's ``findRoutesWithFewestSplits``); among sets of the same size, the one whose summed ranking numbers
+  are lowest rule by rule (so with ``distance`` last, the shortest total distance). At most
+  ``combination_budget`` sets are tried. When no set ships every line that some location holds, the set that
+  ships the most units.
+* ``value_threshold``: one location for everything when one can; otherwise split off the lines a location holds
+  only when both that part and the rest are worth at least ``value_threshold`` (HotWax), up to ``max_splits``
+  times. A line without a unit value is worth 0.
+* ``greedy``: each line from the best-ranked location that holds it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import combinations
+
+from omnibridge.routing.model import Allocation, RouteLine, RouteRequest
+from omnibridge.routing.ranking import Ranked
+from omnibridge.routing.rules import RoutingRules, SplitPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What allocation decided: ``allocations`` and the line ids left (``unallocated``, id -> units), with a
+    ``reason`` when anything is left."""
+
+    allocations: tuple[Allocation, ...]
+    unallocated: dict[str, int] = field(default_factory=dict)
+    reason: str = ""
+
+
+def allocate(ranked: Sequence[Ranked], request: RouteRequest, rules: RoutingRules) -> Plan:
+    """Allocate ``request``'s lines over ``ranked`` (best first) under ``rules.split``."""
+    lines = request.lines
+    if rules.split is SplitPolicy.NEVER:
+        return _never(ranked, lines)
+    if rules.split is SplitPolicy.GREEDY:
+        return _plan(lines, _assign(lines, ranked), "no eligible location holds it whole")
+    if rules.split is SplitPolicy.VALUE_THRESHOLD:
+        return _value_threshold(ranked, lines, rules)
+    return _fewest_packages(ranked, lines, rules)
+
+
+def _assign(lines: Sequence[RouteLine], group: Sequence[Ranked]) -> dict[str, Ranked]:
+    """line id -> the best-ranked member of ``group`` that holds it whole, sharing each location's stock."""
+    left = {member.candidate.id: dict(member.candidate.stock) for member in group}
+    chosen: dict[str, Ranked] = {}
+    for line in lines:
+        for member in group:
+            stock = left[member.candidate.id]
+            if line.line_id in member.candidate.lines and stock[line.sku] >= line.quantity:
+                stock[line.sku] -= line.quantity
+                chosen[line.line_id] = member
+                break
+    return chosen
+
+
+def _plan(lines: Sequence[RouteLine], chosen: dict[str, Ranked], why_left: str) -> Plan:
+    allocations = tuple(
+        Allocation(line.line_id, line.sku, chosen[line.line_id].candidate.id, line.quantity)
+        for line in lines
+        if line.line_id in chosen
+    )
+    unallocated = {line.line_id: line.quantity for line in lines if line.line_id not in chosen}
+    return Plan(allocations, unallocated, why_left if unallocated else "")
+
+
+def _never(ranked: Sequence[Ranked], lines: Sequence[RouteLine]) -> Plan:
+    for member in ranked:
+        chosen = _assign(lines, (member,))
+        if len(chosen) == len(lines):
+            return _plan(lines, chosen, "")
+    return _plan(lines, {}, "no single eligible location ships every line (split policy: never)")
+
+
+def _fewest_packages(ranked: Sequence[Ranked], lines: Sequence[RouteLine], rules: RoutingRules) -> Plan:
+    index = {line.line_id: bit for bit, line in enumerate(lines)}
+    masks = [sum(1 << index[line_id] for line_id in member.candidate.lines) for member in ranked]
+    target = 0
+    for mask in masks:
+        target |= mask
+    if not target:
+        return _plan(lines, {}, "no eligible location holds any line whole")
+    skip = rules.ranking.index("fewest_packages") if "fewest_packages" in rules.ranking else None
+    budget = rules.combination_budget
+    best: tuple[tuple[float, ...], dict[str, Ranked]] | None = None
+    fallback: tuple[tuple[float, ...], dict[str, Ranked]] | None = None
+    for size in range(1, min(rules.max_splits + 1, len(ranked)) + 1):
+        for picked in combinations(range(len(ranked)), size):
+            if budget <= 0:
+                break
+            budget -= 1
+            union = 0
+            for i in picked:
+                union |= masks[i]
+            group = [ranked[i] for i in picked]
+            if union != target:
+                if best is None:
+                    fallback = _better(fallback, _score(lines, _assign(lines, group), size, skip, partial=True))
+                continue
+            chosen = _assign(lines, group)
+            if len({member.candidate.id for member in chosen.values()}) < size:
+                continue
+            if len(chosen) == bin(target).count("1"):
+                best = _better(best, _score(lines, chosen, size, skip, partial=False))
+            else:
+                fallback = _better(fallback, _score(lines, chosen, size, skip, partial=True))
+        if best is not None:
+            break
+    if best is not None:
+        return _plan(lines, best[1], "no eligible location holds it whole")
+    assert fallback is not None
+    return _plan(lines, fallback[1], f"not every line fits in {rules.max_splits + 1} packages (max_splits)")
+
+
+def _score(
+    lines: Sequence[RouteLine], chosen: dict[str, Ranked], size: int, skip: int | None, *, partial: bool
+) -> tuple[tuple[float, ...], dict[str, Ranked]]:
+    used = {member.candidate.id: member for member in chosen.values()}
+    sums: list[float] = []
+    for members in zip(*(member.keys for member in used.values()), strict=True):
+        sums.append(math.fsum(members) if not any(math.isinf(v) for v in members) else sum(members))
+    if skip is not None and sums:
+        sums.pop(skip)
+    ranks = tuple(float(member.rank) for member in sorted(used.values(), key=lambda m: m.rank))
+    units = sum(line.quantity for line in lines if line.line_id in chosen)
+    head: tuple[float, ...] = (-float(units), float(len(used))) if partial else (float(len(used)),)
+    return head + tuple(sums) + ranks, chosen
+
+
+def _better(
+    current: tuple[tuple[float, ...], dict[str, Ranked]] | None, new: tuple[tuple[float, ...], dict[str, Ranked]]
+) -> tuple[tuple[float, ...], dict[str, Ranked]]:
+    return new if current is None or new[0] < current[0] else current
+
+
+def _value(lines: Sequence[RouteLine]) -> Decimal:
+    return sum((line.unit_value or Decimal(0)) * line.quantity for line in lines) or Decimal(0)
+
+
+def _value_threshold(ranked: Sequence[Ranked], lines: Sequence[RouteLine], rules: RoutingRules) -> Plan:
+    threshold = rules.value_threshold
+    remaining = list(lines)
+    pool = list(ranked)
+    chosen: dict[str, Ranked] = {}
+    reason = ""
+    for package in range(rules.max_splits + 1):
+        whole = next((m for m in pool if len(_assign(remaining, (m,))) == len(remaining)), None)
+        if whole is not None:
+            chosen.update(_assign(remaining, (whole,)))
+            remaining = []
+            break
+        if package == rules.max_splits:
+            reason = f"not every line fits in {rules.max_splits + 1} packages (max_splits)"
+            break
+        options = []
+        for member in pool:
+            part = _assign(remaining, (member,))
+            shipped = [line for line in remaining if line.line_id in part]
+            rest = [line for line in remaining if line.line_id not in part]
+            if shipped and _value(shipped) >= threshold and _value(rest) >= threshold:
+                options.append((-_value(shipped), member.rank, member, part))
+        if not options:
+            reason = f"splitting would leave a part worth less than the value threshold {threshold}"
+            break
+        _, _, member, part = min(options, key=lambda option: (option[0], option[1]))
+        chosen.update(part)
+        remaining = [line for line in remaining if line.line_id not in part]
+        pool.remove(member)
+    plan = _plan(lines, chosen, reason)
+    return Plan(plan.allocations, plan.unallocated, reason if plan.unallocated else "")
