@@ -1,87 +1,57 @@
-"""The few reads and status changes of fulfilment assignments (``fulfilment_assignments``) the fulfilment side
-makes: which assignment a shipment belongs to, a provider's id for it, acknowledged and shipped.
-
-Routing (:mod:`omnibridge.routing.service`) creates assignments and moves them on a re-route; a status here is
-only ever moved forward from an open one, never out of a closed one (:data:`CLOSED`).
+"""The assignment status changes the fulfilment side makes, over :mod:`omnibridge.store.routing_records` (routing
+creates assignments and rejects them; see its docstring for the statuses): a provider's id and ``submitted``
+when a provider took one, ``accepted`` on its acknowledgement, ``shipped`` when units left. A status only moves
+forward from an open one (``assigned``, ``accepted``, ``submitted``); a rejected, cancelled or shipped assignment
+is never changed here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from omnibridge.store import routing_records as records
+from omnibridge.store.routing_records import Assignment
 from omnibridge.store.tables import FULFILMENT_ASSIGNMENTS
 
-ACCEPTED = "accepted"
-SHIPPED = "shipped"
-CLOSED = ("shipped", "rejected", "cancelled", "superseded")
-"""Statuses an assignment never leaves (by this module)."""
+OPEN = frozenset({records.ASSIGNED, records.ACCEPTED, records.SUBMITTED})
 
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """Units of ``order_id`` handed to ``location_id`` (``lines``: as routing recorded them)."""
-
-    id: str
-    order_id: str
-    location_id: str
-    status: str
-    lines: list[dict[str, Any]]
-    provider_ref: str | None
-
-
-def _assignment(row: Any) -> Assignment:
-    return Assignment(
-        row["id"], row["order_id"], row["location_id"], row["status"], list(row["lines"] or []), row["provider_ref"]
-    )
+__all__ = ["OPEN", "Assignment", "get", "live_at", "move", "submitted"]
 
 
 def get(session: Session, assignment_id: str) -> Assignment | None:
-    row = (
-        session.execute(sa.select(FULFILMENT_ASSIGNMENTS).where(FULFILMENT_ASSIGNMENTS.c.id == assignment_id))
-        .mappings()
-        .first()
-    )
-    return None if row is None else _assignment(row)
+    """The assignment ``assignment_id`` (a provider's reference), None when there is none."""
+    order_id = assignment_id.rsplit("@", 1)[0]
+    return next((a for a in records.assignments(session, order_id) if a.id == assignment_id), None)
 
 
-def open_at(session: Session, order_id: str, location_id: str) -> Assignment | None:
-    """The latest assignment of ``order_id`` to ``location_id`` that is not rejected, cancelled or superseded
-    (a shipped one counts: a second parcel from the same place)."""
-    row = (
-        session.execute(
-            sa.select(FULFILMENT_ASSIGNMENTS)
-            .where(
-                FULFILMENT_ASSIGNMENTS.c.order_id == order_id,
-                FULFILMENT_ASSIGNMENTS.c.location_id == location_id,
-                FULFILMENT_ASSIGNMENTS.c.status.not_in(["rejected", "cancelled", "superseded"]),
-            )
-            .order_by(FULFILMENT_ASSIGNMENTS.c.attempt.desc())
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else _assignment(row)
+def live_at(session: Session, order_id: str, location_id: str) -> Assignment | None:
+    """The latest live assignment of ``order_id`` at ``location_id`` (a shipped one counts: a second parcel from
+    the same place); None for an order never routed there."""
+    found = [a for a in records.assignments(session, order_id) if a.location_id == location_id and a.live]
+    return found[-1] if found else None
 
 
-def advance(session: Session, assignment_id: str, status: str, now: datetime) -> bool:
-    """Move an open assignment to ``status``; False when it is closed already (or unknown)."""
-    changed = session.connection().execute(
-        sa.update(FULFILMENT_ASSIGNMENTS)
-        .where(FULFILMENT_ASSIGNMENTS.c.id == assignment_id, FULFILMENT_ASSIGNMENTS.c.status.not_in(CLOSED))
-        .values(status=status, updated_at=now)
-    )
-    return changed.rowcount == 1
+def move(
+    session: Session, assignment: Assignment, status: str, now: datetime, *, allowed: frozenset[str] = OPEN
+) -> bool:
+    """Set ``status`` when the assignment is in ``allowed`` (default: open); False when it is not."""
+    if assignment.status not in allowed or assignment.status == status:
+        return False
+    records.set_status(session, assignment.id, status, now)
+    return True
 
 
-def set_provider_ref(session: Session, assignment_id: str, provider_ref: str, now: datetime) -> None:
-    """Record the provider's id of the assignment (its ShipBob order id, its PO file's name)."""
+def submitted(session: Session, assignment_id: str, provider_ref: str | None, now: datetime) -> None:
+    """A provider took the assignment (its id of it: ``provider_ref``): ``assigned`` becomes ``submitted``."""
+    values: dict[str, object] = {"updated_at": now}
+    if provider_ref:
+        values["provider_ref"] = provider_ref
     session.execute(
-        sa.update(FULFILMENT_ASSIGNMENTS)
-        .where(FULFILMENT_ASSIGNMENTS.c.id == assignment_id)
-        .values(provider_ref=provider_ref, updated_at=now)
+        sa.update(FULFILMENT_ASSIGNMENTS).where(FULFILMENT_ASSIGNMENTS.c.id == assignment_id).values(**values)
     )
+    found = get(session, assignment_id)
+    if found is not None:
+        move(session, found, records.SUBMITTED, now, allowed=frozenset({records.ASSIGNED}))

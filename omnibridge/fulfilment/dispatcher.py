@@ -24,7 +24,6 @@ by kind and outcome) and, except a re-routed refusal, recorded as an incident (k
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,7 +32,13 @@ from typing import Any
 from structlog.stdlib import BoundLogger
 
 from omnibridge.daemon.metrics import Counter, Registry
-from omnibridge.errors import ConnectorError, FatalConnectorError, RetriableConnectorError, StoreError
+from omnibridge.errors import (
+    ConnectorError,
+    FatalConnectorError,
+    OmnibridgeError,
+    RetriableConnectorError,
+    StoreError,
+)
 from omnibridge.fulfilment import assignments, queue, requests
 from omnibridge.fulfilment.queue import ClaimedTask
 from omnibridge.fulfilment.requests import TaskError
@@ -43,6 +48,7 @@ from omnibridge.fulfilment.tasks import REROUTE, reroute_task
 from omnibridge.logs import get_logger
 from omnibridge.sdk.fulfilment import FulfilmentProvider, LineAssigner, ShipmentConfirmer
 from omnibridge.store import Incident, Store
+from omnibridge.store import routing_records as records
 from omnibridge.store.fulfilment_tasks import ASSIGN, CONFIRM, DONE, PENDING, REFUSED, SUBMIT, FulfilmentTask
 from omnibridge.sync.runtime import ChannelRuntime
 
@@ -89,8 +95,8 @@ class _Result:
     """(location id, reason) to re-route without."""
     incident: str | None = None
     """An incident's decision (its summary is ``detail``)."""
-    provider_ref: tuple[str, str] | None = None
-    """(assignment id, provider's ref)."""
+    submitted: tuple[str, str | None] | None = None
+    """(assignment id, the provider's ref of it): a provider took it."""
 
 
 class Dispatcher:
@@ -215,8 +221,8 @@ class Dispatcher:
         location_id, request = requests.fulfilment_request(order, channel, task.payload, task.id)
         answer = await channel.connector.submit_fulfilment(request)
         if answer.accepted:
-            ref = (request.reference, answer.provider_ref) if answer.provider_ref else None
-            return _Result(DONE, {"provider_ref": answer.provider_ref, "duplicate": answer.duplicate}, provider_ref=ref)
+            result = {"provider_ref": answer.provider_ref, "duplicate": answer.duplicate}
+            return _Result(DONE, result, submitted=(request.reference, answer.provider_ref))
         reason = answer.message or f"refused by {channel.id}"
         return _Result(REFUSED, {"message": answer.message}, reason, ((location_id, reason),))
 
@@ -236,10 +242,20 @@ class Dispatcher:
             raise TaskError(f"task {task.id}: no routing service to re-route {task.order_id} (routing not configured)")
         location_id = str(task.payload.get("location_id") or "")
         reason = str(task.payload.get("reason") or "refused")
-        answer = self.rerouter.reject(task.order_id, location_id, reason)
-        if inspect.isawaitable(answer):
-            answer = await answer
+        try:
+            self.rerouter.reject(task.order_id, location_id, reason)
+        except OmnibridgeError as exc:
+            if not self._rejected_already(task.order_id, location_id):
+                raise TaskError(f"task {task.id}: the re-route failed: {exc}") from None
+            return _Result(DONE, {"rejected": location_id, "reason": reason, "already": True})
         return _Result(DONE, {"rejected": location_id, "reason": reason})
+
+    def _rejected_already(self, order_id: str, location_id: str) -> bool:
+        """Whether the order's latest assignment at ``location_id`` is rejected (a re-route repeated after a crash
+        between the routing service's commit and the task's)."""
+        with self.store.unit_of_work() as uow:
+            found = [a for a in records.assignments(uow.session, order_id) if a.location_id == location_id]
+        return bool(found) and found[-1].status == records.REJECTED
 
     # -- recording outcomes ----------------------------------------------------------------------------------
 
@@ -252,8 +268,8 @@ class Dispatcher:
             for location_id, reason in outcome.reroutes:
                 key = f"{task.id}@{location_id}"
                 uow.enqueue_task(reroute_task(key, task.order_id, location_id, task.channel, reason))
-            if outcome.provider_ref is not None:
-                assignments.set_provider_ref(uow.session, *outcome.provider_ref, now)
+            if outcome.submitted is not None:
+                assignments.submitted(uow.session, *outcome.submitted, now)
             if outcome.incident is not None:
                 uow.add_incident(self._incident(task, outcome.incident, outcome.detail, claimed.attempts))
         self.tasks_total.inc(kind=task.kind, outcome=outcome.status)

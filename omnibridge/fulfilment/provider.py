@@ -26,6 +26,7 @@ from omnibridge.sdk.channel import FulfilmentEvent, FulfilmentLineEvent, Fulfilm
 from omnibridge.sdk.fulfilment import FulfilmentProvider
 from omnibridge.sdk.metadata import ConnectorKind
 from omnibridge.store import orders
+from omnibridge.store.routing_records import ACCEPTED, SHIPPED
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.lines import LineBook, LineFact
 from omnibridge.sync.orders import refresh_fulfilment
@@ -89,7 +90,7 @@ class ProviderEvents:
         if not matched:
             return
         refresh_fulfilment(uow, order.channel, order.external_id)
-        assignments.advance(uow.session, assignment.id, assignments.SHIPPED, uow.now())
+        assignments.move(uow.session, assignment, SHIPPED, uow.now())
         lines = [(record.line_ref, quantity) for record, quantity in matched]
         self._confirm(uow, order, ref, where, lines, event)
 
@@ -97,9 +98,9 @@ class ProviderEvents:
         self, uow: UnitOfWork, event: FulfilmentStatusEvent, assignment: Assignment, outcome: ApplyOutcome
     ) -> None:
         if event.status is FulfilmentStatus.ACKNOWLEDGED:
-            assignments.advance(uow.session, assignment.id, assignments.ACCEPTED, uow.now())
+            assignments.move(uow.session, assignment, ACCEPTED, uow.now())
             return
-        if assignment.status in assignments.CLOSED:
+        if assignment.status not in assignments.OPEN:
             outcome.messages.append(
                 f"{self.channel.id}: {event.status.value} for {assignment.id} ignored: the assignment is "
                 f"{assignment.status} already"

@@ -15,6 +15,7 @@ class Rerouter(Protocol):
     """Re-routes orders (see the module docstring)."""
 
     def reject(self, order_id: str, location_id: str, reason: str) -> object:
-        """Re-route ``order_id`` without ``location_id`` (which refused it for ``reason``), moving its reservation;
-        safe to call again for an assignment already rejected."""
+        """Re-route ``order_id`` without ``location_id`` (which refused it for ``reason``), moving its reservation,
+        in its own unit of work. Raises :class:`~omnibridge.errors.OmnibridgeError` when it cannot (no open
+        assignment there: the dispatcher then checks whether it was rejected already)."""
         ...

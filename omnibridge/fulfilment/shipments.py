@@ -15,6 +15,7 @@ from omnibridge.fulfilment.tasks import confirm_task
 from omnibridge.logs import get_logger
 from omnibridge.models import Shipment
 from omnibridge.store import orders
+from omnibridge.store import routing_records as records
 from omnibridge.store.unit_of_work import UnitOfWork
 
 
@@ -23,7 +24,7 @@ def shipment_recorded(uow: UnitOfWork, shipment: Shipment) -> bool:
     order = orders.get_order(uow.session, shipment.order_id)
     if order is None:
         return False
-    assignment = assignments.open_at(uow.session, order.id, shipment.from_location_id)
+    assignment = assignments.live_at(uow.session, order.id, shipment.from_location_id)
     if assignment is None:
         return False
     by_sku = {line.sku: line.line_id for line in order.lines}
@@ -43,7 +44,7 @@ def shipment_recorded(uow: UnitOfWork, shipment: Shipment) -> bool:
         tracking_number=shipment.tracking_number,
     )
     enqueued = uow.enqueue_task(task)
-    assignments.advance(uow.session, assignment.id, assignments.SHIPPED, uow.now())
+    assignments.move(uow.session, assignment, records.SHIPPED, uow.now())
     if enqueued:
         get_logger("omnibridge.fulfilment").info(
             "fulfilment.confirm_enqueued", task=task.id, order=order.id, channel=order.channel
