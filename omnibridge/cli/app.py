@@ -78,6 +78,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Orders from every channel: list, show, route, accept or reject them.",
     ),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
+    "fulfilment": (
+        "omnibridge.cli.fulfilment",
+        "fulfilment_app",
+        "Fulfilment tasks (assign, submit, confirm, re-route): list them, run one pass, retry a failed one.",
+    ),
 }
 
 

@@ -41,6 +41,10 @@ def run(
         float,
         typer.Option("--verify-minutes", help="Check the ledger's consistency (omnibridge verify) this often."),
     ] = 60.0,
+    fulfilment_seconds: Annotated[
+        float,
+        typer.Option("--fulfilment-seconds", help="Run the fulfilment dispatcher this often."),
+    ] = 5.0,
     stop_timeout: Annotated[
         float,
         typer.Option("--stop-timeout", help="On SIGTERM, wait this long for the pass in flight, then cancel it."),
@@ -69,6 +73,7 @@ def run(
         readback_minutes=readback_minutes,
         tracking_minutes=tracking_minutes,
         verify_minutes=verify_minutes,
+        fulfilment_seconds=fulfilment_seconds,
         stop_timeout_seconds=stop_timeout,
     )
     asyncio.run(run_daemon(profile, options))

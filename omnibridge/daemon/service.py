@@ -48,6 +48,8 @@ from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics, inbox_stats
 from omnibridge.daemon.worker import Worker
 from omnibridge.errors import OmnibridgeError
+from omnibridge.fulfilment.dispatcher import Dispatcher
+from omnibridge.fulfilment.setup import dispatcher_for_profile
 from omnibridge.logs import get_logger
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import open_store
@@ -72,6 +74,8 @@ class DaemonOptions:
     """Refresh the tracking of carrier channels' shipments not yet delivered or cancelled this often."""
     verify_minutes: float = 60.0
     """Run the ledger's consistency check (``omnibridge verify``) this often; inconsistencies become incidents."""
+    fulfilment_seconds: float = 5.0
+    """Run the fulfilment dispatcher (assign, submit, confirm, re-route) this often."""
     idle_seconds: float = 1.0
     """The worker looks at the inbox at least this often, even when no delivery woke it."""
     graceful_seconds: int = 10
@@ -84,9 +88,11 @@ class DaemonOptions:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise OmnibridgeError(f"--port {self.port}: expected a TCP port between 1 and 65535")
-        if min(self.poll_seconds, self.readback_minutes, self.tracking_minutes, self.verify_minutes) <= 0:
+        intervals = (self.poll_seconds, self.readback_minutes, self.tracking_minutes, self.verify_minutes)
+        if min(*intervals, self.fulfilment_seconds) <= 0:
             raise OmnibridgeError(
-                "--poll-seconds, --readback-minutes, --tracking-minutes and --verify-minutes must be greater than 0"
+                "--poll-seconds, --readback-minutes, --tracking-minutes, --verify-minutes and --fulfilment-seconds "
+                "must be greater than 0"
             )
 
 
@@ -124,8 +130,15 @@ class Daemon:
     """Runs one engine (and the carrier channels, when given) as a service until a signal (or
     :meth:`request_stop`) stops it."""
 
-    def __init__(self, engine: SyncEngine, options: DaemonOptions, carriers: CarrierRuntime | None = None) -> None:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        options: DaemonOptions,
+        carriers: CarrierRuntime | None = None,
+        dispatcher: Dispatcher | None = None,
+    ) -> None:
         self.engine = engine
+        self.dispatcher = dispatcher
         self.options = options
         self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
         self.state = DaemonState(tuple(engine.channels), carriers=tuple(self.carriers.channels))
@@ -135,7 +148,9 @@ class Daemon:
             on_enqueue=lambda _job: self.worker.wake(),
             on_coalesced=lambda job: self.metrics.jobs_coalesced.inc(job=job.kind),
         )
-        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers)
+        if dispatcher is not None:
+            dispatcher.register_metrics(self.metrics.registry)
+        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, dispatcher)
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
@@ -192,8 +207,10 @@ class Daemon:
                 readback_minutes=self.options.readback_minutes,
                 tracking_minutes=self.options.tracking_minutes,
                 verify_minutes=self.options.verify_minutes,
+                fulfilment_seconds=self.options.fulfilment_seconds,
             ),
             carriers=self.carriers.channels,
+            fulfilment=self.dispatcher is not None,
         )
         scheduler.start()
         retry_task = loop.create_task(self._retry_resolution(), name="omnibridge-resolve-retry")
@@ -275,9 +292,12 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
             fetch_wait=DAEMON_FETCH_WAIT,
             foreign_channels=carriers.channels,
         )
+        dispatcher, providers = dispatcher_for_profile(store, loaded, engine.channels.values())
         try:
-            await Daemon(engine, options, carriers).serve()
+            await Daemon(engine, options, carriers, dispatcher).serve()
         finally:
             await engine.aclose()
             await carriers.aclose()
+            for provider in providers:
+                await provider.connector.aclose()
         log().info("daemon.stopped", inbox_pending=inbox_stats(store).pending)

@@ -121,7 +121,11 @@ class Dispatcher:
         self.retry = retry or TaskRetry()
         self.lease = lease
         self.batch = batch
-        self.tasks_total: Counter = (registry or Registry()).counter(
+        self.register_metrics(registry or Registry())
+
+    def register_metrics(self, registry: Registry) -> None:
+        """Count task runs in ``registry`` (the daemon's, exported on ``/metrics``)."""
+        self.tasks_total: Counter = registry.counter(
             "omnibridge_fulfilment_tasks_total", "Fulfilment task runs by kind and outcome", ["kind", "outcome"]
         )
 
