@@ -20,6 +20,9 @@ Each step is committed before the next one starts, so a crash or a lost answer r
   returns to QUOTED; any other failure leaves BUYING.
 * Once BOUGHT, ``ship`` returns the stored shipment and calls nothing.
 
+A label stored for an order that routing placed (an assignment at the parcel's location) enqueues, in the same
+transaction, the confirmation of the shipment on the order's channel (:mod:`omnibridge.fulfilment.shipments`).
+
 Tracking updates (from webhooks or polling) are mapped to canonical statuses with the :class:`TrackingMap`
 and appended to the shipment's history, each at most once (by the update's ``ref``).
 """

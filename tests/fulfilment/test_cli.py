@@ -88,7 +88,8 @@ def test_a_failed_task_is_reported_and_the_exit_code_says_so(routed: Path) -> No
     assert ASSIGN in out
     assert "failed" in out
     assert "not an enabled channel" in out
-    code, out, _ = _run("incidents", "--profile", str(routed))
+    code, out, _ = _run("incidents", "--kind", "fulfilment", "--profile", str(routed))
+    assert code == 0
     assert f"fulfilment/failed: assign task {ASSIGN}" in out
 
 
