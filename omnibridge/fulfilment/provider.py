@@ -47,6 +47,20 @@ class ProviderEvents:
 
     def __init__(self, channel: ChannelRuntime) -> None:
         self.channel = channel
+        self.exclusive = channel.channel.spec.kind is ConnectorKind.THIRD_PARTY_LOGISTICS
+        """A 3PL ships only what it was handed: every shipment it reports must name an assignment."""
+
+    def fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> bool:
+        """Apply ``event`` when it ships an assignment; False when it is the channel's own (a file feed's
+        shipment of an order that is not an assignment: the caller applies it as usual)."""
+        found = assignments.get(uow.session, event.order_ref)
+        if found is not None:
+            self.shipped(uow, event, found, outcome)
+            return True
+        if self.exclusive:
+            self.assignment_of(uow, event.order_ref, outcome)  # reports it
+            return True
+        return False
 
     def assignment_of(self, uow: UnitOfWork, reference: str, outcome: ApplyOutcome) -> Assignment | None:
         """The assignment ``reference`` names; None (with a message) when there is none."""

@@ -142,11 +142,8 @@ class EventApplier:
             placement.record(uow)
 
     def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
-        if self._provider is not None:  # a provider ships an assignment of another channel's order
-            assignment = self._provider.assignment_of(uow, event.order_ref, outcome)
-            if assignment is not None:
-                self._provider.shipped(uow, event, assignment, outcome)
-            return
+        if self._provider is not None and self._provider.fulfilment(uow, event, outcome):
+            return  # a provider shipped an assignment of another channel's order
         facts = [
             fact
             for fact in (

@@ -123,3 +123,14 @@ def test_an_unknown_reference_is_reported_not_applied(store: Store, shipbob: Cha
     assert outcome.messages == ["shipbob: reference 'web:9999@3pl#1' names no fulfilment assignment; skipped"]
     assert _tasks(store) == []
     assert store.position("A", "3pl").on_hand == 10
+
+
+def test_a_file_feeds_own_shipment_is_applied_as_before(store: Store, shipbob: ChannelRuntime) -> None:
+    feed = runtime("feed", Provider(["F-WH"]), {"F-WH": "wh"}, kind=ConnectorKind.ERP_WMS)
+    feed.location_ids["F-WH"] = "wh"
+    own = FulfilmentEvent("S-1", "PO-77", SHIPPED_AT, (FulfilmentLineEvent("1", "A", 1),), location_ref="F-WH")
+    outcome = EventApplier(store, feed).apply_all([own])
+    assert outcome.messages == []
+    assert outcome.applied == 1  # a sale of the feed's own order line at wh
+    assert store.position("A", "wh").on_hand == 9
+    assert _tasks(store) == []
