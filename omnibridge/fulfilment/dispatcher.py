@@ -49,10 +49,20 @@ from omnibridge.logs import get_logger
 from omnibridge.sdk.fulfilment import FulfilmentProvider, LineAssigner, ShipmentConfirmer
 from omnibridge.store import Incident, Store
 from omnibridge.store import routing_records as records
-from omnibridge.store.fulfilment_tasks import ASSIGN, CONFIRM, DONE, PENDING, REFUSED, SUBMIT, FulfilmentTask
+from omnibridge.store.fulfilment_tasks import (
+    ASSIGN,
+    CANCELLED,
+    CONFIRM,
+    DONE,
+    PENDING,
+    REFUSED,
+    SUBMIT,
+    FulfilmentTask,
+)
 from omnibridge.sync.runtime import ChannelRuntime
 
 RETRYING = "retrying"
+LEASE_LOST = "lease_lost"
 
 
 def log() -> BoundLogger:
@@ -61,7 +71,8 @@ def log() -> BoundLogger:
 
 @dataclass(frozen=True, slots=True)
 class TaskOutcome:
-    """What one task's run came to: ``outcome`` is ``done``, ``refused``, ``retrying`` or ``failed``."""
+    """What one task's run came to: ``outcome`` is ``done``, ``refused``, ``retrying``, ``failed``, or
+    ``cancelled`` / ``lease_lost`` when the task changed during the call (nothing recorded)."""
 
     task_id: str
     kind: str
@@ -80,8 +91,9 @@ class DispatchReport:
 
     @property
     def ok(self) -> bool:
-        """Nothing failed, was refused, or is waiting for a retry."""
-        return all(item.outcome == DONE for item in self.outcomes)
+        """Nothing failed, was refused, or is waiting for a retry (a task cancelled by a re-route during its call,
+        or taken over by another dispatcher, is not a failure of this pass)."""
+        return not any(item.outcome in (REFUSED, RETRYING, queue.FAILED) for item in self.outcomes)
 
 
 @dataclass(frozen=True)
@@ -267,15 +279,16 @@ class Dispatcher:
         task = claimed.task
         with self.store.unit_of_work() as uow:
             now = uow.now()
-            if not queue.settle(uow.session, claimed, now, status=outcome.status, result=outcome.result):
-                return self._lost(task)
-            for location_id, reason in outcome.reroutes:
+            settled = queue.settle(uow.session, claimed, now, status=outcome.status, result=outcome.result)
+            for location_id, reason in outcome.reroutes if settled else ():
                 key = f"{task.id}@{location_id}"
                 uow.enqueue_task(reroute_task(key, task.order_id, location_id, task.channel, reason))
-            if outcome.submitted is not None:
+            if settled and outcome.submitted is not None:
                 assignments.submitted(uow.session, *outcome.submitted, now)
-            if outcome.incident is not None:
+            if settled and outcome.incident is not None:
                 uow.add_incident(self._incident(task, outcome.incident, outcome.detail, claimed.attempts))
+        if not settled:
+            return self._lost(task)
         self.tasks_total.inc(kind=task.kind, outcome=outcome.status)
         if outcome.status == DONE:
             log().info(
@@ -331,9 +344,15 @@ class Dispatcher:
         return TaskOutcome(task.id, task.kind, queue.FAILED, error)
 
     def _lost(self, task: FulfilmentTask) -> TaskOutcome:
-        """The lease ran out during the call and another dispatcher took the task: it records the outcome."""
-        log().warning("fulfilment.lease_lost", task=task.id, kind=task.kind)
-        return TaskOutcome(task.id, task.kind, RETRYING, "lease lost: another dispatcher took the task over")
+        """The task changed during the call: a re-route cancelled it (the new decision has its own tasks), or the
+        lease ran out and another dispatcher took it over (it records the outcome). Nothing is recorded here."""
+        with self.store.unit_of_work() as uow:
+            now = next((view.status for view in queue.list_tasks(uow.session, task_id=task.id)), None)
+        if now == CANCELLED:
+            log().info("fulfilment.cancelled_meanwhile", task=task.id, kind=task.kind)
+            return TaskOutcome(task.id, task.kind, CANCELLED, "cancelled by a re-route during the call")
+        log().warning("fulfilment.lease_lost", task=task.id, kind=task.kind, status=now)
+        return TaskOutcome(task.id, task.kind, LEASE_LOST, "another dispatcher took the task over")
 
     @staticmethod
     def _incident(task: FulfilmentTask, decision: str, summary: str, attempts: int) -> Incident:

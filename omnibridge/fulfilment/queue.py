@@ -127,11 +127,15 @@ def requeue(session: Session, task_id: str, now: datetime) -> bool:
     return changed.rowcount == 1
 
 
-def list_tasks(session: Session, *, status: str | None = None, limit: int = 500) -> list[TaskView]:
-    """Tasks, oldest first (``status``: only those)."""
+def list_tasks(
+    session: Session, *, status: str | None = None, task_id: str | None = None, limit: int = 500
+) -> list[TaskView]:
+    """Tasks, oldest first (``status``: only those; ``task_id``: only that one)."""
     query = sa.select(FULFILMENT_TASKS).order_by(FULFILMENT_TASKS.c.created_at, FULFILMENT_TASKS.c.id).limit(limit)
     if status is not None:
         query = query.where(FULFILMENT_TASKS.c.status == status)
+    if task_id is not None:
+        query = query.where(FULFILMENT_TASKS.c.id == task_id)
     return [
         TaskView(
             id=row["id"],

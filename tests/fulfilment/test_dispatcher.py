@@ -18,6 +18,7 @@ from omnibridge.fulfilment.tasks import confirm_task
 from omnibridge.sdk import ConnectorKind
 from omnibridge.sdk.fulfilment import AssignmentResult, ConfirmationResult, LineAssignment, Submission
 from omnibridge.store import Store
+from omnibridge.store import routing_records as records
 from omnibridge.store.fulfilment_tasks import FulfilmentTask
 from omnibridge.store.tables import FULFILMENT_ASSIGNMENTS
 from omnibridge.sync import ChannelRuntime
@@ -227,3 +228,17 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
         delay = retry.delay(attempts).total_seconds()
         assert full * 0.75 <= delay <= full
     assert retry.delay(1, retry_after=30).total_seconds() >= 30
+
+
+async def test_a_task_cancelled_by_a_reroute_during_its_call_stays_cancelled(store: Store, web: SalesChannel) -> None:
+    enqueue(store, assign_task())
+
+    async def store_rejects_meanwhile() -> None:  # `orders reject` cancels the order's pending assign tasks
+        with store.unit_of_work() as uow:
+            records.cancel_pending_tasks(uow.session, ORDER, (), ("assign",), uow.now())
+
+    web.during_call = [store_rejects_meanwhile]
+    report = await dispatcher(store, channels(web)).run_once()
+    assert [(item.task_id, item.outcome) for item in report.outcomes] == [(f"assign:{ORDER}#1", "cancelled")]
+    assert report.ok
+    assert task_row(store, f"assign:{ORDER}#1").status == "cancelled"
