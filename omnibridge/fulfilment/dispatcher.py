@@ -173,10 +173,10 @@ class Dispatcher:
             return self._fail(claimed, str(exc))
         except ConnectorError as exc:  # not said to be fatal: treat as transient, within the retry budget
             return self._retry(claimed, str(exc), None)
-        except TaskError as exc:
-            return self._fail(claimed, str(exc))
         except StoreError:
             raise
+        except OmnibridgeError as exc:  # a task that cannot be carried out as it stands (TaskError, ConfigError)
+            return self._fail(claimed, str(exc))
         except Exception as exc:  # a bug in a connector must not wedge the queue: kept for an operator, with why
             log().exception("fulfilment.internal_error", task=task.id)
             return self._fail(claimed, f"internal error: {type(exc).__name__}: {exc}")
@@ -260,6 +260,8 @@ class Dispatcher:
         reason = str(task.payload.get("reason") or "refused")
         try:
             self.rerouter.reject(task.order_id, location_id, reason)
+        except StoreError:
+            raise
         except OmnibridgeError as exc:
             if not self._rejected_already(task.order_id, location_id):
                 raise TaskError(f"task {task.id}: the re-route failed: {exc}") from None

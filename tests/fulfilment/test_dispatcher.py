@@ -242,3 +242,25 @@ async def test_a_task_cancelled_by_a_reroute_during_its_call_stays_cancelled(sto
     assert [(item.task_id, item.outcome) for item in report.outcomes] == [(f"assign:{ORDER}#1", "cancelled")]
     assert report.ok
     assert task_row(store, f"assign:{ORDER}#1").status == "cancelled"
+
+
+async def test_a_channel_with_no_mapped_location_fails_with_the_profile_error(store: Store, web: SalesChannel) -> None:
+    enqueue(store, a_confirm_task(store))
+    unmapped = {"web": runtime("web", web, {"ELSEWHERE": "wh"})}
+    await dispatcher(store, unmapped).run_once()
+    row = task_row(store, "confirm:shp-1")
+    assert row.status == "failed"
+    assert row.last_error is not None
+    assert row.last_error.startswith(
+        "fake.yaml: mappings.location_map: channel 'web': none of its locations is mapped to a profile location"
+    )
+
+
+async def test_a_bug_in_a_connector_is_kept_for_an_operator(store: Store, web: SalesChannel) -> None:
+    enqueue(store, a_confirm_task(store))
+    web.script = [ValueError("unexpected None")]
+    report = await dispatcher(store, channels(web)).run_once()
+    assert [item.outcome for item in report.outcomes] == ["failed"]
+    assert task_row(store, "confirm:shp-1").last_error == "internal error: ValueError: unexpected None"
+    (incident,) = store.incidents()
+    assert incident.decision == "failed"
