@@ -91,40 +91,45 @@ def _fewest_packages(ranked: Sequence[Ranked], lines: Sequence[RouteLine], rules
         target |= mask
     if not target:
         return _plan(lines, {}, "no eligible location holds any line whole")
+    best = _search(ranked, lines, rules, masks, target)
+    if best is not None:
+        return _plan(lines, best, "no eligible location holds it whole")
+    partial = _search(ranked, lines, rules, masks, None)
+    return _plan(lines, partial or {}, f"not every line fits in {rules.max_splits + 1} packages (max_splits)")
+
+
+def _search(
+    ranked: Sequence[Ranked], lines: Sequence[RouteLine], rules: RoutingRules, masks: list[int], target: int | None
+) -> dict[str, Ranked] | None:
+    """The best set of locations shipping every line of ``target`` (a bit mask of line positions), smallest sets
+    first; with ``target`` None, the set shipping the most units."""
     skip = rules.ranking.index("fewest_packages") if "fewest_packages" in rules.ranking else None
     budget = rules.combination_budget
     best: tuple[tuple[float, ...], dict[str, Ranked]] | None = None
-    fallback: tuple[tuple[float, ...], dict[str, Ranked]] | None = None
+    wanted = bin(target).count("1") if target is not None else 0
     for size in range(1, min(rules.max_splits + 1, len(ranked)) + 1):
         for picked in combinations(range(len(ranked)), size):
             if budget <= 0:
-                break
+                return best[1] if best is not None else None
             budget -= 1
-            union = 0
-            for i in picked:
-                union |= masks[i]
-            group = [ranked[i] for i in picked]
-            if union != target:
-                if best is None:
-                    fallback = _better(fallback, _score(lines, _assign(lines, group), size, skip, partial=True))
-                continue
-            chosen = _assign(lines, group)
+            if target is not None:
+                union = 0
+                for i in picked:
+                    union |= masks[i]
+                if union != target:
+                    continue
+            chosen = _assign(lines, [ranked[i] for i in picked])
             if len({member.candidate.id for member in chosen.values()}) < size:
                 continue
-            if len(chosen) == bin(target).count("1"):
-                best = _better(best, _score(lines, chosen, size, skip, partial=False))
-            else:
-                fallback = _better(fallback, _score(lines, chosen, size, skip, partial=True))
-        if best is not None:
+            if target is None or len(chosen) == wanted:
+                best = _better(best, _score(lines, chosen, skip, partial=target is None))
+        if best is not None and target is not None:
             break
-    if best is not None:
-        return _plan(lines, best[1], "no eligible location holds it whole")
-    assert fallback is not None
-    return _plan(lines, fallback[1], f"not every line fits in {rules.max_splits + 1} packages (max_splits)")
+    return best[1] if best is not None else None
 
 
 def _score(
-    lines: Sequence[RouteLine], chosen: dict[str, Ranked], size: int, skip: int | None, *, partial: bool
+    lines: Sequence[RouteLine], chosen: dict[str, Ranked], skip: int | None, *, partial: bool
 ) -> tuple[tuple[float, ...], dict[str, Ranked]]:
     used = {member.candidate.id: member for member in chosen.values()}
     sums: list[float] = []

@@ -54,6 +54,8 @@ def route(
 
 def _verdict(member: Ranked, chosen: bool, request: RouteRequest) -> Verdict:
     reason = f"rank {member.rank} by {member.rule}: {member.reason}"
+    if member.candidate.distance_km is None and member.rule != "distance":
+        reason += f"; {member.candidate.distance}"
     if member.candidate.notes:
         reason += "; cannot ship " + "; ".join(member.candidate.notes)
     return Verdict(
