@@ -372,8 +372,9 @@ class RoutingService:
             if line.location_id is not None and line.committed:
                 key = (line.sku, line.location_id)
                 own[key] = own.get(key, 0) + line.committed
-        if lock:
-            uow.lock_positions({(sku, loc) for sku in skus for loc in candidates} | set(also) | set(own))
+        wanted = {(sku, loc) for sku in skus for loc in candidates}
+        # preview: a plain read; a decision: every position it reads or touches locked first, in one sorted pass
+        held = uow.lock_and_read(wanted | set(also) | set(own)) if lock else uow.read_positions(wanted)
         now = uow.now()
         counts = records.assigned_since(uow.session, candidates, self._day_start(now))
         states = []
@@ -381,7 +382,8 @@ class RoutingService:
             available: dict[str, int] = {}
             if location.id in candidates:
                 for sku in skus:
-                    units = uow.position(sku, location.id).available + own.get((sku, location.id), 0)
+                    position = held.get((sku, location.id))
+                    units = (position.available if position else 0) + own.get((sku, location.id), 0)
                     available[sku] = max(0, units)
             states.append(LocationState(location, available, counts.get(location.id, 0)))
         request = RouteRequest(
