@@ -14,6 +14,8 @@ share the location's stock. Within a set of locations a line goes to the best-ra
   only when both that part and the rest are worth at least ``value_threshold`` (HotWax), up to ``max_splits``
   times. A line without a unit value is worth 0.
 * ``greedy``: each line from the best-ranked location that holds it.
+
+A pickup or curbside order is never split, whatever the policy: the customer collects in one place.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 
+from omnibridge.models import FulfilmentMethod
 from omnibridge.routing.model import Allocation, RouteLine, RouteRequest
 from omnibridge.routing.ranking import Ranked
 from omnibridge.routing.rules import RoutingRules, SplitPolicy
+
+_COLLECTED = frozenset({FulfilmentMethod.PICKUP_IN_STORE, FulfilmentMethod.CURBSIDE})
+"""A customer collects in one place: these orders are never split, whatever the policy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,7 @@ class Plan:
 def allocate(ranked: Sequence[Ranked], request: RouteRequest, rules: RoutingRules) -> Plan:
     """Allocate ``request``'s lines over ``ranked`` (best first) under ``rules.split``."""
     lines = request.lines
-    if rules.split is SplitPolicy.NEVER:
+    if rules.split is SplitPolicy.NEVER or request.method in _COLLECTED:
         return _never(ranked, lines)
     if rules.split is SplitPolicy.GREEDY:
         return _plan(lines, _assign(lines, ranked), "no eligible location holds it whole")
@@ -182,5 +188,8 @@ def _value_threshold(ranked: Sequence[Ranked], lines: Sequence[RouteLine], rules
         chosen.update(part)
         remaining = [line for line in remaining if line.line_id not in part]
         pool.remove(member)
+    held = {line_id for member in pool for line_id in member.candidate.lines}
+    if remaining and not any(line.line_id in held for line in remaining):
+        reason = "no eligible location holds it whole"
     plan = _plan(lines, chosen, reason)
     return Plan(plan.allocations, plan.unallocated, reason if plan.unallocated else "")

@@ -88,6 +88,9 @@ def _zip_centroid(zip5: str) -> GeoPoint | None:
 BUILT_IN: dict[str, type[Haversine]] = {"haversine": Haversine, "postal": PostalCentroid}
 
 
+_loaded: dict[str, DistanceSource] = {}
+
+
 class UnknownDistanceSource(LookupError):
     """No distance source has that name."""
 
@@ -96,9 +99,12 @@ def distance_source(name: str) -> DistanceSource:
     """The distance source called ``name``: a built-in or a plugin from the entry-point group."""
     if name in BUILT_IN:
         return BUILT_IN[name]()
+    if name in _loaded:
+        return _loaded[name]
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
         made = entry_point.load()()
         if isinstance(made, DistanceSource):
+            _loaded[name] = made
             return made
         raise UnknownDistanceSource(f"distance source {name!r} ({entry_point.value}) is not a DistanceSource")
     raise UnknownDistanceSource(f"unknown distance source {name!r}: expected one of {', '.join(known_sources())}")

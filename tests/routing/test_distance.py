@@ -72,3 +72,27 @@ def test_an_unknown_source_is_a_one_line_error() -> None:
         UnknownDistanceSource, match=r"^unknown distance source 'crow': expected one of haversine, postal"
     ):
         distance_source("crow")
+
+
+class _Flat:
+    name = "flat"
+
+    def measure(self, location: Location, destination: Address | None) -> float | str:
+        return 5.0
+
+
+def test_a_distance_source_plugin_from_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+    from typing import Any
+
+    point = importlib.metadata.EntryPoint(name="flat", value=f"{__name__}:_Flat", group="omnibridge.distance_sources")
+    real = importlib.metadata.entry_points
+
+    def entry_points(**params: str) -> Any:
+        if params.get("group") == "omnibridge.distance_sources":
+            return importlib.metadata.EntryPoints([point] if params.get("name") in (None, "flat") else [])
+        return real(**params)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    decision = route(order(line("1", "A")), [state(place("den", DENVER), A=5)], RoutingRules(distance="flat"))
+    assert decision.verdicts[0].distance_km == 5.0

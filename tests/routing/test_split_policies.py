@@ -79,3 +79,40 @@ def test_value_threshold_ships_from_one_location_without_splitting_when_it_can()
 def test_never_ships_from_the_best_single_location() -> None:
     rules = RoutingRules(split=SplitPolicy.NEVER, ranking=("distance",))
     assert _where(rules, "A", "B") == {"A": "la", "B": "la"}
+
+
+def test_a_pickup_order_is_never_split_whatever_the_policy() -> None:
+    from omnibridge.models import FulfilmentMethod, Location, LocationCapability, LocationType
+    from omnibridge.routing import LocationState
+
+    def shop(location_id: str, **stock: int) -> LocationState:
+        where = Location(
+            id=location_id, name=location_id, type=LocationType.STORE, capabilities={LocationCapability.PICKUP}
+        )
+        return LocationState(where, stock)
+
+    states = [shop("a", A=1), shop("b", B=1)]
+    request = order(line("A", "A"), line("B", "B"), method=FulfilmentMethod.PICKUP_IN_STORE)
+    decision = route(request, states, RoutingRules(split=SplitPolicy.GREEDY))
+    assert decision.outcome is RouteOutcome.UNROUTABLE
+    assert decision.reason == "no single eligible location ships every line (split policy: never)"
+    assert route(request, [shop("a", A=1, B=1), *states], RoutingRules()).locations == ("a",)
+
+
+def test_a_split_names_the_lines_each_location_ships() -> None:
+    decision = route(order(line("A", "A"), line("B", "B"), line("C", "C")), STATES, RoutingRules())
+    reasons = {v.location_id: v.reason for v in decision.verdicts}
+    assert (
+        reasons["la"]
+        == "rank 1 by fewest_packages: holds 2 of 3 lines; ships lines A, B; cannot ship C: needs 1, has 0"
+    )
+    assert "; ships line C;" in reasons["den"]
+
+
+def test_value_threshold_says_when_a_line_is_held_nowhere() -> None:
+    rules = RoutingRules(split=SplitPolicy.VALUE_THRESHOLD, value_threshold=Decimal(50), ranking=("distance",))
+    decision = route(order(line("A", "A", value="60"), line("Z", "Z", value="60")), STATES, rules)
+    assert decision.outcome is RouteOutcome.PARTIAL
+    assert decision.locations == ("ny",)
+    assert decision.unallocated == {"Z": 1}
+    assert decision.reason == "no eligible location holds it whole"
