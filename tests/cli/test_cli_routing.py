@@ -107,6 +107,9 @@ def test_reject_reroutes_and_explain_shows_what_happened(profile: Path) -> None:
     assert "Decision 2" in out
     assert "trigger: rejected at nyc: shelf empty" in out
     assert "excluded nyc" in out
+    first = out.split("Decision 2")[0]
+    for location in ("wh", "nyc", "chi"):  # every candidate of the first decision, with its verdict
+        assert any(row.split()[:1] == [location] for row in first.splitlines()), location
     assert "web:1001@nyc#1" in out
     assert "rejected" in out
     assert "web:1001@chi#2" in out

@@ -202,3 +202,32 @@ def _order(ref: str, *, at: str = "W-NYC"):  # type: ignore[no-untyped-def]
     from routing_service_support import order
 
     return order(ref, ("TENT", 1), at=at)
+
+
+def test_a_routed_line_whose_place_lacks_the_units_is_committed_where_the_channel_named_it(store: Store) -> None:
+    from sync.fake_channel import NOW
+
+    from omnibridge.sync.lines import LineBook, LineFact
+    from omnibridge.sync.outcome import ApplyOutcome
+
+    network(store, {("TENT", "wh"): 5})
+    fact = LineFact("web", "1001", "1", "TENT", 2, "wh", NOW)
+    with store.unit_of_work() as uow:
+        LineBook(uow, ApplyOutcome()).placed(fact, at="chi")  # chi holds none: refused there, nothing left behind
+    line = store.order_line(fact.line_id)
+    assert line is not None
+    assert (line.location_id, line.channel_location_id, line.committed) == ("wh", "wh", 2)
+    assert store.position("TENT", "chi").committed == 0
+    assert store.verify() == []
+
+
+def test_the_dispatcher_marks_a_provider_assignment_submitted(store: Store) -> None:
+    net = network(store, {("LAMP", "tpl"): 4})
+    net.place("1001", ("LAMP", 1))
+    with store.unit_of_work() as uow:
+        net.service.mark_submitted(uow, "web:1001@tpl#1", "web:1001")
+    [assignment] = net.service.assignments("web:1001")
+    assert assignment.status == "submitted"
+    with store.unit_of_work() as uow:
+        net.service.mark_shipped(uow, "web:1001", "tpl")
+    assert [a.status for a in net.service.assignments("web:1001")] == ["shipped"]
