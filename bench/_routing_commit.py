@@ -143,4 +143,3 @@ def committed_figures(*, quick: bool) -> dict[str, Any]:
             with postgres_url(base) as url:
                 result["postgresql"] = _measure(url, stores, count)
     return result
-
