@@ -10,6 +10,15 @@ The JSON of a decision (``routing_decisions.decision``)::
      "verdicts": [{"location_id", "kind", "rule", "reason", "rank", "distance_km"}],
      "excluded": [location ids], "reserved": {line_id: location id},  # what the service reserved
      "notes": [...]}
+
+The tasks (:mod:`omnibridge.store.fulfilment_tasks`), for the dispatcher:
+
+* ``assign:<order id>#<attempt>`` (kind ``assign``, channel: the order's channel), payload ``{"order_id",
+  "order_ref", "attempt", "lines": [{"line_id", "line_ref", "sku", "quantity" (open units), "location_id"}]}``:
+  every open line of the order where it is committed now. A later decision cancels it while it is pending.
+* ``submit:<assignment id>`` (kind ``submit``, channel: the 3PL or supplier-feed channel whose ``location_map``
+  names the location), payload ``{"assignment_id", "order_id", "order_ref", "location_id", "lines": [{"line_id",
+  "line_ref", "sku", "quantity"}]}``. A rejection of that assignment cancels it while it is pending.
 """
 
 from __future__ import annotations
