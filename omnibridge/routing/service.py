@@ -37,7 +37,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from omnibridge.errors import InsufficientStockError, OmnibridgeError
-from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order
+from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order, OrderLineRecord
 from omnibridge.routing.distance import DistanceSource
 from omnibridge.routing.model import (
     LocationState,
@@ -139,14 +139,15 @@ class _Placement:
 
     def record(self, uow: UnitOfWork) -> None:
         decided = self.decided
+        current = {record.id: record for record in uow.lines_of_order(decided.channel, decided.order_ref)}
         # a line whose routed commitment was refused after all was committed where the channel named it
         for line in decided.lines:
-            record = uow.peek_line(line.line_id)
+            record = current.get(line.line_id)
             where = decided.reserved.get(line.line_id)
             if where is not None and (record is None or record.location_id != where):
                 del decided.reserved[line.line_id]
                 decided.notes.append(f"line {line.line_ref}: {where} could not take its units; left where named")
-        self.service._record(uow, decided, "placed")
+        self.service._record(uow, decided, "placed", current=list(current.values()))
 
 
 class RoutingService:
@@ -330,7 +331,7 @@ class RoutingService:
     ) -> _Placement | None:
         """Decide a new order of a routed channel before its lines are recorded (see
         :class:`~omnibridge.sync.placement.OrderPlacer`)."""
-        if not self.rules.routes_channel(channel) or any(uow.peek_line(fact.line_id) for fact in facts):
+        if not self.rules.routes_channel(channel) or uow.lines_of_order(channel, event.ref):
             return None
         prices = {line.line_ref: _decimal(line.unit_price) for line in event.lines}
         order = _OrderView(
@@ -410,7 +411,9 @@ class RoutingService:
             order.id, order.channel, order.external_id, decision, tuple(lines), tuple(sorted(excluded)), reserved, notes
         )
 
-    def _record(self, uow: UnitOfWork, decided: _Decided, trigger: str) -> int:
+    def _record(
+        self, uow: UnitOfWork, decided: _Decided, trigger: str, *, current: Sequence[OrderLineRecord] | None = None
+    ) -> int:
         return record_decision(
             uow,
             order_id=decided.order_id,
@@ -424,6 +427,7 @@ class RoutingService:
             location_types=self._types,
             providers=self.providers,
             notes=decided.notes,
+            current=current,
         )
 
     def _park(self, uow: UnitOfWork, order: Order, trigger: str, reason: str) -> RoutingDecision:
