@@ -231,3 +231,24 @@ def test_the_dispatcher_marks_a_provider_assignment_submitted(store: Store) -> N
     with store.unit_of_work() as uow:
         net.service.mark_shipped(uow, "web:1001", "tpl")
     assert [a.status for a in net.service.assignments("web:1001")] == ["shipped"]
+
+
+def test_a_rejection_reroutes_only_the_lines_it_held(store: Store) -> None:
+    net = network(store, {("TENT", "nyc"): 1, ("TENT", "wh"): 1, ("LAMP", "chi"): 1})
+    net.place("1001", ("TENT", 1), ("LAMP", 1))
+    assert [(a.location_id, a.status) for a in net.service.assignments("web:1001")] == [
+        ("chi", "assigned"),
+        ("nyc", "assigned"),
+    ]
+    decision = net.service.reject("web:1001", "nyc", "no staff")
+    assert decision.locations == ("wh",)
+    assert (net.committed("TENT"), net.committed("LAMP")) == ({"wh": 1}, {"chi": 1})
+    assert [(a.location_id, a.attempt, a.status) for a in net.service.assignments("web:1001")] == [
+        ("chi", 1, "assigned"),
+        ("nyc", 1, "rejected"),
+        ("wh", 2, "assigned"),
+    ]
+    [task] = [t for t in net.service.tasks("web:1001") if t["status"] == "pending"]
+    assert task["id"] == "assign:web:1001#2"
+    where = {line["line_ref"]: line["location_id"] for line in task["payload"]["lines"]}
+    assert where == {"1": "wh", "2": "chi"}  # the channel is told where every open line is now
