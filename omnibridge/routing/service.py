@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from omnibridge.errors import InsufficientStockError, OmnibridgeError
@@ -313,7 +314,7 @@ class RoutingService:
         with self._reading() as uow:
             return records.assignments(uow.session, order_id)
 
-    def tasks(self, order_id: str) -> list[dict[str, object]]:
+    def tasks(self, order_id: str) -> list[dict[str, Any]]:
         """The order's fulfilment tasks (id, kind, channel, status, payload), oldest first."""
         with self._reading() as uow:
             return records.tasks_of_order(uow.session, order_id)
