@@ -252,3 +252,16 @@ def test_a_rejection_reroutes_only_the_lines_it_held(store: Store) -> None:
     assert task["id"] == "assign:web:1001#2"
     where = {line["line_ref"]: line["location_id"] for line in task["payload"]["lines"]}
     assert where == {"1": "wh", "2": "chi"}  # the channel is told where every open line is now
+
+
+def test_what_the_channel_shows_moves_where_it_took_the_sale_off_not_where_it_ships(store: Store) -> None:
+    from omnibridge.store.propagation import LevelNote
+
+    net = network(store, {("TENT", "wh"): 5, ("TENT", "nyc"): 2})
+    store.remember_levels(
+        "web", {("TENT", "wh"): LevelNote(5, "push", None, 5), ("TENT", "nyc"): LevelNote(2, "push", None, 2)}
+    )
+    net.place("1001", ("TENT", 2), at="W-WH")  # the web store took 2 off its warehouse; routing ships from nyc
+    known = store.known_levels("web", ["TENT"])
+    assert (known[("TENT", "wh")].quantity, known[("TENT", "nyc")].quantity) == (3, 2)
+    assert net.committed("TENT") == {"nyc": 2}
