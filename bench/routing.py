@@ -39,6 +39,9 @@ from omnibridge.routing.eligibility import Candidate, check
 SEED = 13
 SKUS = [f"SKU-{i:03d}" for i in range(30)]
 EXACT_LIMIT = 20_000
+ORDERS_PER_SCALE = 150
+"""The warehouse, supplier and 3PL stock grows with the stream (one unit of scale per this many orders), so a
+longer run runs short about as much as a quick one."""
 RULES = RoutingRules(max_splits=4)
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 REGIONS = {  # name: (lat range, lon range)
@@ -53,8 +56,9 @@ def _point(rng: random.Random, region: str) -> GeoPoint:
     return GeoPoint(lat=rng.uniform(lat0, lat1), lon=rng.uniform(lon0, lon1))
 
 
-def network(stores: int, rng: random.Random) -> list[LocationState]:
-    """A warehouse, ``stores`` stores, a supplier and a 3PL, with seeded stock."""
+def network(stores: int, rng: random.Random, scale: int = 1) -> list[LocationState]:
+    """A warehouse, ``stores`` stores, a supplier and a 3PL, with seeded stock; the warehouse, supplier and 3PL
+    hold ``scale`` times more (stores hold a few units of some SKUs whatever the scale)."""
     ships = {LocationCapability.SHIPS}
 
     def at(location_id: str, kind: LocationType, region: str, stock: dict[str, int]) -> LocationState:
@@ -63,7 +67,7 @@ def network(stores: int, rng: random.Random) -> list[LocationState]:
         )
         return LocationState(where, stock)
 
-    states = [at("wh", LocationType.WAREHOUSE, "central", {sku: rng.randint(3, 15) for sku in SKUS})]
+    states = [at("wh", LocationType.WAREHOUSE, "central", {sku: rng.randint(3, 15) * scale for sku in SKUS})]
     for index in range(stores):
         held = rng.sample(SKUS, k=len(SKUS) * 2 // 5)
         states.append(
@@ -75,9 +79,14 @@ def network(stores: int, rng: random.Random) -> list[LocationState]:
             )
         )
     catalogue = rng.sample(SKUS, k=8)
-    states.append(at("supplier", LocationType.SUPPLIER, "east", {sku: 20 for sku in catalogue}))
+    states.append(at("supplier", LocationType.SUPPLIER, "east", {sku: 20 * scale for sku in catalogue}))
     states.append(
-        at("3pl", LocationType.THIRD_PARTY_LOGISTICS, "west", {s: rng.randint(2, 10) for s in rng.sample(SKUS, k=18)})
+        at(
+            "3pl",
+            LocationType.THIRD_PARTY_LOGISTICS,
+            "west",
+            {s: rng.randint(2, 10) * scale for s in rng.sample(SKUS, k=18)},
+        )
     )
     return states
 
@@ -178,7 +187,7 @@ def _ratio(mine: float, best: float) -> float:
 def measure(stores: int, count: int) -> dict[str, Any]:
     """Route ``count`` seeded orders over a network with ``stores`` stores; quality, throughput and baseline."""
     rng = random.Random(SEED * 1000 + stores)
-    states = network(stores, rng)
+    states = network(stores, rng, scale=max(1, count // ORDERS_PER_SCALE))
     stream = orders(count, rng)
     by_id = {s.location.id: s.location for s in states}
     timings: list[float] = []

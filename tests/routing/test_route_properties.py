@@ -4,9 +4,13 @@ every open unit."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
+from itertools import product
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from routing_support import line, order, place, state
@@ -22,6 +26,8 @@ from omnibridge.routing import (
     VerdictKind,
     route,
 )
+from omnibridge.routing.distance import Haversine
+from omnibridge.routing.eligibility import check
 
 SKUS = ("A", "B", "C")
 IDS = ("l0", "l1", "l2", "l3", "l4")
@@ -94,3 +100,45 @@ def test_route_respects_stock_eligibility_and_accounts_for_every_unit(
     assert decision.outcome is expected
     if rules.split is not SplitPolicy.GREEDY:
         assert decision.packages <= rules.max_splits + 1
+
+
+@given(worlds())
+def test_fewest_packages_finds_the_fewest_packages_and_then_the_shortest_total_distance(
+    world: tuple[RouteRequest, list[LocationState], RoutingRules],
+) -> None:
+    request, states, rules = world
+    rules = replace(rules, split=SplitPolicy.FEWEST_PACKAGES, max_splits=4, ranking=("fewest_packages", "distance"))
+    decision = route(request, states, rules)
+    candidates = check(request, states, rules, Haversine()).candidates
+    best: tuple[int, float] | None = None
+    for assignment in product(*([c for c in candidates if ln.line_id in c.lines] for ln in request.lines)):
+        taken: dict[tuple[str, str], int] = defaultdict(int)
+        for open_line, candidate in zip(request.lines, assignment, strict=True):
+            taken[(candidate.id, open_line.sku)] += open_line.quantity
+        if any(n > next(c for c in candidates if c.id == key[0]).stock[key[1]] for key, n in taken.items()):
+            continue
+        used = {c.id: c for c in assignment}
+        km = sum(c.distance_km if c.distance_km is not None else math.inf for c in used.values())
+        best = min(best, (len(used), km)) if best is not None else (len(used), km)
+    if best is None:
+        return
+    assert decision.outcome is RouteOutcome.ROUTED
+    by_id = {c.id: c for c in candidates}
+    chosen = [by_id[location_id] for location_id in decision.locations]
+    km = sum(c.distance_km if c.distance_km is not None else math.inf for c in chosen)
+    assert decision.packages == best[0]
+    assert km == pytest.approx(best[1]) or km == best[1]
+
+
+def test_an_order_of_many_lines_routes() -> None:
+    many = [line(f"ln{n}", f"S{n}") for n in range(40)]
+    stock = {f"S{n}": 1 for n in range(40)}
+    states = [
+        LocationState(place("a", GeoPoint(lat=1, lon=1)), stock),
+        LocationState(place("b", GeoPoint(lat=2, lon=2)), {"S0": 1}),
+    ]
+    decision = route(order(*many), states, RoutingRules())
+    assert decision.outcome is RouteOutcome.ROUTED
+    assert decision.locations == ("a",)
+    partial = route(order(*many, line("x", "X")), states[1:], RoutingRules(max_splits=0))
+    assert partial.unallocated == {**{f"ln{n}": 1 for n in range(1, 40)}, "x": 1}

@@ -164,3 +164,9 @@ def test_a_cutoff_is_a_time_of_day(write: WriteFile) -> None:
 def test_a_location_market_must_be_a_market_or_a_code(write: WriteFile) -> None:
     errors = _errors(write("omnibridge.yaml", PROFILE.replace("    market: US\n", "    market: Westish\n")))
     assert [(e.field, e.message) for e in errors] == [("locations[0].market[0]", "unknown market 'Westish'")]
+
+
+def test_routing_names_are_checked_even_when_another_section_is_invalid(write: WriteFile) -> None:
+    text = (PROFILE + ROUTING).replace("currency: USD", "currency: USDX").replace("never_at: stores", "never_at: store")
+    errors = _errors(write("omnibridge.yaml", text))
+    assert sorted(str(e.field) for e in errors) == ["merchant.currency", "routing.eligibility.products[0].never_at[0]"]
