@@ -17,6 +17,7 @@ BENCHMARKS = {
     "oversell": "bench.oversell",
     "amazon_feed": "bench.amazon_feed",
     "order_lines": "bench.order_lines",
+    "routing": "bench.routing",
 }
 
 

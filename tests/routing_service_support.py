@@ -3,8 +3,7 @@ dropship supplier and a 3PL, a web channel whose orders are routed and a POS cha
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -92,14 +91,9 @@ def network(store: Store, stock: dict[tuple[str, str], int], **rules: object) ->
         receive(store, sku, location_id, units)
     web = runtime("web", FakeChannel(list(CHANNEL_MAP)), CHANNEL_MAP)
     pos = runtime("pos", FakeChannel(["P-NYC"]), {"P-NYC": "nyc"})
-    for channel in (web, pos):
-        asyncio.run(channel.resolve_locations())
-    settings: dict[str, object] = {"channels": frozenset({"web"}), "max_reroutes": 2, "timezone": "America/New_York"}
-    settings.update(rules)
-    service = RoutingService.from_rules(
-        store,
-        LOCATIONS,
-        RoutingRules(**settings),
-        providers={"tpl": "shipbob"},  # type: ignore[arg-type]
-    )
+    for channel in (web, pos):  # resolved as resolve_locations() would, without an event loop (async tests use it)
+        channel.location_ids.update(channel.channel.mappings.location_map)
+    base = RoutingRules(channels=frozenset({"web"}), max_reroutes=2, timezone="America/New_York")
+    routing = replace(base, **rules)  # type: ignore[arg-type]
+    service = RoutingService.from_rules(store, LOCATIONS, routing, providers={"tpl": "shipbob"})
     return Network(store, service, web, pos)

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from omnibridge.config.schema import AvailabilityPolicy, GuardSection, MerchantSection
 from omnibridge.config.store_url import mask_store_url
 from omnibridge.models import Location, OrderStatus
+from omnibridge.routing.rules import RoutingRules
 from omnibridge.sdk.metadata import ConnectorSpec
 
 
@@ -76,7 +77,8 @@ class LoadedProfile:
     path made absolute against the profile's directory; it may contain a password, so print
     :attr:`store_url_masked` instead. ``locations`` and ``channels`` keep the file's order; their ids are unique.
     ``availability`` is the ``availability:`` section (the default policy when the file has none); every channel,
-    location and SKU group it names exists in the profile.
+    location and SKU group it names exists in the profile. ``routing`` is the router's rules built from the
+    ``routing:`` section and the locations' routing keys (the defaults when the file has none).
     """
 
     path: Path
@@ -86,6 +88,8 @@ class LoadedProfile:
     locations: tuple[Location, ...]
     channels: tuple[LoadedChannel, ...]
     availability: AvailabilityPolicy = field(default_factory=AvailabilityPolicy)
+    routing: RoutingRules = field(default_factory=RoutingRules)
+    """The router's rules: the ``routing:`` section with each location's routing keys (docs/routing.md)."""
 
     @property
     def store_url_masked(self) -> str:

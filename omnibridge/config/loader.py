@@ -17,7 +17,8 @@ from omnibridge.config.context import LoadContext
 from omnibridge.config.drift import check_drift_pass_through
 from omnibridge.config.errors import ProfileErrors
 from omnibridge.config.loaded import LoadedChannel, LoadedProfile
-from omnibridge.config.schema import AvailabilityPolicy, ChannelSection, LocationSection, ProfileFile
+from omnibridge.config.routing_rules import build_rules, check_routing
+from omnibridge.config.schema import AvailabilityPolicy, ChannelSection, LocationSection, ProfileFile, RoutingSection
 from omnibridge.config.secret_values import register_secrets
 from omnibridge.config.store_url import resolve_store_url, store_url_secrets
 from omnibridge.errors import ConfigError
@@ -98,6 +99,10 @@ def load_profile(
         active = [location.id for _, location in locations if location.active]
         check_drift_pass_through(ctx, source, channels, loaded_channels, availability, active)
 
+    routing = profile.routing if profile is not None else _salvage_routing(raw)
+    if routing is not None:
+        check_routing(ctx, source, routing, locations, _declared_ids(raw.get("channels")))
+
     canonical: list[Location] = []
     for index, location_section in locations:
         location = _to_location(location_section)
@@ -120,6 +125,7 @@ def load_profile(
         locations=tuple(canonical),
         channels=tuple(loaded_channels),
         availability=profile.availability,
+        routing=build_rules(profile.routing, profile.locations, loaded_channels, profile.merchant.timezone),
     )
 
 
@@ -139,6 +145,14 @@ def _salvage_availability(raw: Mapping[str, Any]) -> AvailabilityPolicy | None:
     """The ``availability`` section validated on its own (its own problems are already reported)."""
     try:
         return AvailabilityPolicy.model_validate(raw.get("availability") or {})
+    except ValidationError:
+        return None
+
+
+def _salvage_routing(raw: Mapping[str, Any]) -> RoutingSection | None:
+    """The ``routing`` section validated on its own (its own problems are already reported)."""
+    try:
+        return RoutingSection.model_validate(raw.get("routing") or {})
     except ValidationError:
         return None
 

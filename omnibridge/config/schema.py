@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
@@ -43,6 +44,16 @@ def _none_as_empty_dict(value: Any) -> Any:
 
 def _none_as_empty_list(value: Any) -> Any:
     return [] if value is None else value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else _none_as_empty_list(value)
+
+
+def _check_cutoff(value: str) -> str:
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+        raise config_problem(f"invalid cutoff '{value}'", "a local time 'HH:MM' on a 24-hour clock, such as 15:00")
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -167,6 +178,25 @@ class LocationSection(Section):
         dict[Weekday, Annotated[str, AfterValidator(_check_hours)]], BeforeValidator(_none_as_empty_dict)
     ] = Field(default_factory=dict)
     active: bool = True
+    # Routing properties (docs/routing.md); the router reads them through omnibridge.routing.RoutingRules.
+    daily_capacity: int | None = Field(default=None, ge=0, description="a whole number of orders a day, 0 or more")
+    market: Annotated[list[Text], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list, description="a market name, country code (US) or region code (US-CA), or a list"
+    )
+    rank: int | None = Field(default=None, description="an integer; 1 is preferred by the 'ranked' rule")
+    group: Identifier | None = Field(default=None, description=_ID_HELP)
+    cutoff: Annotated[str, AfterValidator(_check_cutoff)] | None = Field(
+        default=None, description="the local carrier cutoff 'HH:MM'"
+    )
+    timezone: Annotated[str, AfterValidator(_check_timezone)] | None = Field(
+        default=None, description="an IANA time zone for the cutoff (default: the merchant's)"
+    )
+    cost_per_package: Decimal | None = Field(
+        default=None, ge=0, description="an amount >= 0 in the merchant's currency, for the 'cost' rule"
+    )
+    skus: Annotated[list[Text], BeforeValidator(_none_as_empty_list)] | None = Field(
+        default=None, description="a supplier's catalogue: the master SKUs it ships"
+    )
 
 
 class GuardSection(Section):
@@ -206,8 +236,9 @@ class ChannelSection(Section):
     )
 
 
-# Imported here, not at the top: the availability models build on Section and Identifier above.
+# Imported here, not at the top: the availability and routing models build on Section and Identifier above.
 from omnibridge.config.availability import AvailabilityPolicy as AvailabilityPolicy  # noqa: E402
+from omnibridge.config.routing import RoutingSection as RoutingSection  # noqa: E402
 
 
 class ProfileFile(Section):
@@ -221,6 +252,10 @@ class ProfileFile(Section):
     availability: Annotated[AvailabilityPolicy, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=AvailabilityPolicy,
         description="an 'availability:' section: what each channel shows (see docs/availability.md)",
+    )
+    routing: Annotated[RoutingSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=RoutingSection,
+        description="a 'routing:' section: where orders ship from (see docs/routing.md)",
     )
 
 

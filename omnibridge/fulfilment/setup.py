@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from omnibridge.config import LoadedProfile
 from omnibridge.fulfilment.dispatcher import Dispatcher
+from omnibridge.fulfilment.reroute import Rerouter
 from omnibridge.fulfilment.retry import TaskRetry
 from omnibridge.routing.setup import service_for_profile
 from omnibridge.sdk.channel import ChannelConnector
@@ -34,11 +35,17 @@ def provider_channels(loaded: LoadedProfile, known: Iterable[str]) -> list[Chann
 
 
 def dispatcher_for_profile(
-    store: Store, loaded: LoadedProfile, channels: Iterable[ChannelRuntime], *, retry: TaskRetry | None = None
+    store: Store,
+    loaded: LoadedProfile,
+    channels: Iterable[ChannelRuntime],
+    *,
+    rerouter: Rerouter | None = None,
+    retry: TaskRetry | None = None,
 ) -> tuple[Dispatcher, list[ChannelRuntime]]:
     """The dispatcher over ``channels`` plus the profile's 3PL channels not among them (returned too: the caller
-    closes their connectors), re-routing through the profile's routing service."""
+    closes their connectors), re-routing through ``rerouter`` (default: the profile's routing service)."""
     live = {channel.id: channel for channel in channels}
     extra = provider_channels(loaded, live)
     live.update({channel.id: channel for channel in extra})
-    return Dispatcher(store, live, rerouter=service_for_profile(store, loaded), retry=retry), extra
+    chosen = rerouter if rerouter is not None else service_for_profile(store, loaded)
+    return Dispatcher(store, live, rerouter=chosen, retry=retry), extra

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import importlib.metadata
 from functools import lru_cache
+from math import asin, cos, radians, sin, sqrt
 from typing import Protocol, runtime_checkable
 
 from omnibridge.models import Address, GeoPoint, Location
 
 ENTRY_POINT_GROUP = "omnibridge.distance_sources"
+_EARTH_RADIUS_KM = 6371.0088
 
 
 @runtime_checkable
@@ -54,7 +56,14 @@ class Haversine:
         if there is None:
             code = f" (postal code {destination.postal_code})" if destination.postal_code else ""
             return f"no coordinates for the destination{code}"
-        return here.distance_km(there)
+        return _haversine_km(here, there)
+
+
+def _haversine_km(a: GeoPoint, b: GeoPoint) -> float:
+    """``GeoPoint.distance_km`` with the trigonometry at module level (this runs once per location per order)."""
+    lat1, lat2 = radians(a.lat), radians(b.lat)
+    h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin(radians(b.lon - a.lon) / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * asin(sqrt(h))
 
 
 class PostalCentroid(Haversine):
@@ -88,6 +97,9 @@ def _zip_centroid(zip5: str) -> GeoPoint | None:
 BUILT_IN: dict[str, type[Haversine]] = {"haversine": Haversine, "postal": PostalCentroid}
 
 
+_loaded: dict[str, DistanceSource] = {}
+
+
 class UnknownDistanceSource(LookupError):
     """No distance source has that name."""
 
@@ -96,9 +108,12 @@ def distance_source(name: str) -> DistanceSource:
     """The distance source called ``name``: a built-in or a plugin from the entry-point group."""
     if name in BUILT_IN:
         return BUILT_IN[name]()
+    if name in _loaded:
+        return _loaded[name]
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
         made = entry_point.load()()
         if isinstance(made, DistanceSource):
+            _loaded[name] = made
             return made
         raise UnknownDistanceSource(f"distance source {name!r} ({entry_point.value}) is not a DistanceSource")
     raise UnknownDistanceSource(f"unknown distance source {name!r}: expected one of {', '.join(known_sources())}")

@@ -10,6 +10,15 @@ The JSON of a decision (``routing_decisions.decision``)::
      "verdicts": [{"location_id", "kind", "rule", "reason", "rank", "distance_km"}],
      "excluded": [location ids], "reserved": {line_id: location id},  # what the service reserved
      "notes": [...]}
+
+The tasks (:mod:`omnibridge.store.fulfilment_tasks`), for the dispatcher:
+
+* ``assign:<order id>#<attempt>`` (kind ``assign``, channel: the order's channel), payload ``{"order_id",
+  "order_ref", "attempt", "lines": [{"line_id", "line_ref", "sku", "quantity" (open units), "location_id"}]}``:
+  every open line of the order where it is committed now. A later decision cancels it while it is pending.
+* ``submit:<assignment id>`` (kind ``submit``, channel: the 3PL or supplier-feed channel whose ``location_map``
+  names the location), payload ``{"assignment_id", "order_id", "order_ref", "location_id", "lines": [{"line_id",
+  "line_ref", "sku", "quantity"}]}``. A rejection of that assignment cancels it while it is pending.
 """
 
 from __future__ import annotations
@@ -136,11 +145,12 @@ def record_decision(
     location_types: Mapping[str, LocationType],
     providers: Mapping[str, str],
     notes: Sequence[str] = (),
+    current: Sequence[OrderLineRecord] | None = None,
 ) -> int:
     """Write the decision (next attempt), one assignment per location that got lines, and the tasks: ``assign``
     (the order's channel puts every open line where it now is) when anything was reserved, and ``submit`` per
     supplier or 3PL assignment. Pending ``assign`` tasks of earlier attempts are cancelled (superseded). Returns
-    the attempt number."""
+    the attempt number. ``current``: the order's line records as they are now, when the caller has read them."""
     session, now = uow.session, uow.now()
     attempt = records.next_attempt(session, order_id)
     notes = list(notes)
@@ -194,14 +204,15 @@ def record_decision(
     )
     if by_location:
         records.cancel_pending_tasks(session, order_id, (), (ASSIGN,), now)
-        current = [r for r in uow.lines_of_order(channel, order_ref) if r.status is LineStatus.OPEN]
+        records_now = current if current is not None else uow.lines_of_order(channel, order_ref)
+        open_now = [r for r in records_now if r.status is LineStatus.OPEN]
         uow.enqueue_task(
             FulfilmentTask(
                 f"assign:{order_id}#{attempt}",
                 ASSIGN,
                 order_id,
                 channel,
-                {"order_id": order_id, "order_ref": order_ref, "attempt": attempt, "lines": _assign_lines(current)},
+                {"order_id": order_id, "order_ref": order_ref, "attempt": attempt, "lines": _assign_lines(open_now)},
             )
         )
     for task in submits:

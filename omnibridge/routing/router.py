@@ -31,8 +31,10 @@ def route(
     eligible = chosen_strategy.eligible(request, states, rules, measure)
     ranked = chosen_strategy.rank(eligible, request, rules)
     plan = chosen_strategy.allocate(ranked, request, rules)
-    shipping = {allocation.location_id for allocation in plan.allocations}
-    verdicts = tuple(_verdict(member, member.candidate.id in shipping, request) for member in ranked)
+    shipped: dict[str, list[str]] = {}
+    for allocation in plan.allocations:
+        shipped.setdefault(allocation.location_id, []).append(allocation.line_id)
+    verdicts = tuple(_verdict(member, shipped.get(member.candidate.id, []), request) for member in ranked)
     unallocated = {line_id: units for line_id, units in plan.unallocated.items() if units > 0}
     if not unallocated:
         outcome, reason = RouteOutcome.ROUTED, ""
@@ -52,13 +54,17 @@ def route(
     )
 
 
-def _verdict(member: Ranked, chosen: bool, request: RouteRequest) -> Verdict:
+def _verdict(member: Ranked, shipped: list[str], request: RouteRequest) -> Verdict:
     reason = f"rank {member.rank} by {member.rule}: {member.reason}"
+    if member.candidate.distance_km is None and member.rule != "distance":
+        reason += f"; {member.candidate.distance}"
+    if shipped and len(shipped) < len(request.lines):
+        reason += f"; ships line{'s' if len(shipped) > 1 else ''} {', '.join(shipped)}"
     if member.candidate.notes:
         reason += "; cannot ship " + "; ".join(member.candidate.notes)
     return Verdict(
         location_id=member.candidate.id,
-        kind=VerdictKind.CHOSEN if chosen else VerdictKind.RANKED,
+        kind=VerdictKind.CHOSEN if shipped else VerdictKind.RANKED,
         rule=member.rule,
         reason=reason,
         rank=member.rank,

@@ -34,10 +34,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from omnibridge.errors import InsufficientStockError, OmnibridgeError
-from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order
+from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order, OrderLineRecord
 from omnibridge.routing.distance import DistanceSource
 from omnibridge.routing.model import (
     LocationState,
@@ -139,14 +140,15 @@ class _Placement:
 
     def record(self, uow: UnitOfWork) -> None:
         decided = self.decided
+        current = {record.id: record for record in uow.lines_of_order(decided.channel, decided.order_ref)}
         # a line whose routed commitment was refused after all was committed where the channel named it
         for line in decided.lines:
-            record = uow.peek_line(line.line_id)
+            record = current.get(line.line_id)
             where = decided.reserved.get(line.line_id)
             if where is not None and (record is None or record.location_id != where):
                 del decided.reserved[line.line_id]
                 decided.notes.append(f"line {line.line_ref}: {where} could not take its units; left where named")
-        self.service._record(uow, decided, "placed")
+        self.service._record(uow, decided, "placed", current=list(current.values()))
 
 
 class RoutingService:
@@ -312,7 +314,7 @@ class RoutingService:
         with self._reading() as uow:
             return records.assignments(uow.session, order_id)
 
-    def tasks(self, order_id: str) -> list[dict[str, object]]:
+    def tasks(self, order_id: str) -> list[dict[str, Any]]:
         """The order's fulfilment tasks (id, kind, channel, status, payload), oldest first."""
         with self._reading() as uow:
             return records.tasks_of_order(uow.session, order_id)
@@ -330,7 +332,7 @@ class RoutingService:
     ) -> _Placement | None:
         """Decide a new order of a routed channel before its lines are recorded (see
         :class:`~omnibridge.sync.placement.OrderPlacer`)."""
-        if not self.rules.routes_channel(channel) or any(uow.peek_line(fact.line_id) for fact in facts):
+        if not self.rules.routes_channel(channel) or uow.lines_of_order(channel, event.ref):
             return None
         prices = {line.line_ref: _decimal(line.unit_price) for line in event.lines}
         order = _OrderView(
@@ -372,8 +374,9 @@ class RoutingService:
             if line.location_id is not None and line.committed:
                 key = (line.sku, line.location_id)
                 own[key] = own.get(key, 0) + line.committed
-        if lock:
-            uow.lock_positions({(sku, loc) for sku in skus for loc in candidates} | set(also) | set(own))
+        wanted = {(sku, loc) for sku in skus for loc in candidates}
+        # preview: a plain read; a decision: every position it reads or touches locked first, in one sorted pass
+        held = uow.lock_and_read(wanted | set(also) | set(own)) if lock else uow.read_positions(wanted)
         now = uow.now()
         counts = records.assigned_since(uow.session, candidates, self._day_start(now))
         states = []
@@ -381,7 +384,8 @@ class RoutingService:
             available: dict[str, int] = {}
             if location.id in candidates:
                 for sku in skus:
-                    units = uow.position(sku, location.id).available + own.get((sku, location.id), 0)
+                    position = held.get((sku, location.id))
+                    units = (position.available if position else 0) + own.get((sku, location.id), 0)
                     available[sku] = max(0, units)
             states.append(LocationState(location, available, counts.get(location.id, 0)))
         request = RouteRequest(
@@ -408,7 +412,9 @@ class RoutingService:
             order.id, order.channel, order.external_id, decision, tuple(lines), tuple(sorted(excluded)), reserved, notes
         )
 
-    def _record(self, uow: UnitOfWork, decided: _Decided, trigger: str) -> int:
+    def _record(
+        self, uow: UnitOfWork, decided: _Decided, trigger: str, *, current: Sequence[OrderLineRecord] | None = None
+    ) -> int:
         return record_decision(
             uow,
             order_id=decided.order_id,
@@ -422,6 +428,7 @@ class RoutingService:
             location_types=self._types,
             providers=self.providers,
             notes=decided.notes,
+            current=current,
         )
 
     def _park(self, uow: UnitOfWork, order: Order, trigger: str, reason: str) -> RoutingDecision:

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 from omnibridge.config import LoadedProfile
 from omnibridge.routing.recording import PROVIDER_TYPES
-from omnibridge.routing.rules import RoutingRules
 from omnibridge.routing.service import RoutingService
 from omnibridge.sdk.metadata import ConnectorKind
 from omnibridge.store import Store
@@ -31,21 +30,15 @@ def providers(loaded: LoadedProfile) -> dict[str, str]:
     return found
 
 
-def routing_rules(loaded: LoadedProfile) -> RoutingRules:
-    """The profile's routing rules (the defaults when it has none)."""
-    rules = getattr(loaded, "routing", None)
-    return rules if isinstance(rules, RoutingRules) else RoutingRules()
-
-
 def service_for_profile(
     store: Store, loaded: LoadedProfile, *, extra: Mapping[str, str] | None = None
 ) -> RoutingService:
     """The routing service of ``loaded`` over ``store`` (``extra``: more location -> provider channel pairs)."""
     return RoutingService.from_rules(
-        store, loaded.locations, routing_rules(loaded), providers={**providers(loaded), **(extra or {})}
+        store, loaded.locations, loaded.routing, providers={**providers(loaded), **(extra or {})}
     )
 
 
 def placer_for_profile(store: Store, loaded: LoadedProfile) -> RoutingService | None:
     """The service the sync engine routes new orders with, or None when the profile's routing is disabled."""
-    return service_for_profile(store, loaded) if routing_rules(loaded).enabled else None
+    return service_for_profile(store, loaded) if loaded.routing.enabled else None

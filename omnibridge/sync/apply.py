@@ -7,8 +7,10 @@ that must commit more with them (the inbox entry that carried them, the SKUs lef
 =====================================  ==================================================================
 event                                  effect (see :mod:`omnibridge.sync.lines` for the keys)
 =====================================  ==================================================================
-order PLACED, per line                 the line is open: committed where the channel says; a change of
-                                       location or quantity moves or resizes the commitment
+order PLACED, per line                 the line is open: committed where the channel says (a routed
+                                       channel's new order: where routing decides, see
+                                       :mod:`omnibridge.sync.placement`); a change of location or
+                                       quantity moves or resizes the commitment
 order COMPLETED, per line              every open unit left: the commitment is fulfilled, the rest sold
 order CANCELLED, per line              the commitment is released
 fulfilment, per line                   the units left from the fulfilment's location, once per fulfilment
@@ -147,9 +149,7 @@ class EventApplier:
         facts = [
             fact
             for fact in (
-                self._fact(
-                    event.order_ref, line.line_ref, line.sku, event.location_ref, line.quantity, event, outcome
-                )
+                self._fact(event.order_ref, line.line_ref, line.sku, event.location_ref, line.quantity, event, outcome)
                 for line in event.lines
                 if line.quantity > 0
             )

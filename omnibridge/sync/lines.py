@@ -18,7 +18,8 @@ ledger records them even when they take available below zero, and the shortfall 
 ====================  =====================================================================================
 fact                  effect on the line ``L`` (``c`` = units committed at ``L.location_id``)
 ====================  =====================================================================================
-placed (q at A)       new: commit q at A. Known: the channel moved it (A is not the location it last named):
+placed (q at A)       new: commit q at A (routed to R: commit q at R, strictly; A stays the channel's
+                      location). Known: the channel moved it (A is not the location it last named):
                       move ``c`` to A; the quantity changed: commit or release the difference.
 completed             every open unit left: fulfil ``c`` at ``L.location_id``, sell the rest there.
 cancelled             release ``c``; the open units are cancelled.
@@ -26,7 +27,8 @@ shipped (fulfilment)  q units left from the fulfilment's location: ``c`` moves t
                       fulfil what is committed, sell the rest.
 refund, return        q units restocked at the refund's location (a return movement).
 refund, cancel        release up to q of ``c``; those units are cancelled.
-moved (resolver)      commit ``c`` at the new location (refused if it lacks the units), release it here.
+moved (resolver)      commit ``c`` at the new location (refused if it lacks the units), release it here
+                      (a re-route by the routing service is the same move).
 held (resolver)       release ``c``; the line is on hold until its channel cancels or completes it.
 ====================  =====================================================================================
 """

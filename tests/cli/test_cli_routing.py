@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from omnibridge.cli.app import app
 from omnibridge.config import load_profile
 from omnibridge.models import Product, Variant
-from omnibridge.routing.setup import service_for_profile
+from omnibridge.routing.service import RoutingService
 from omnibridge.store import open_store
 from omnibridge.sync.apply import EventApplier
 
@@ -62,7 +63,9 @@ def profile(write: WriteFile) -> Path:
             receive(store, "TENT", location_id, units)
         web = runtime("web", FakeChannel(list(CHANNEL_MAP)), CHANNEL_MAP)
         asyncio.run(web.resolve_locations())
-        applier = EventApplier(store, web, placer=service_for_profile(store, loaded))
+        # the profile has no channel of its own: its web orders come from a fake channel, routed like a storefront's
+        service = RoutingService.from_rules(store, loaded.locations, replace(loaded.routing, channels=None))
+        applier = EventApplier(store, web, placer=service)
         applier.apply_all([order("1001", ("TENT", 2)), order("1002", ("TENT", 9), seconds=5)])
     return path
 
@@ -104,6 +107,9 @@ def test_reject_reroutes_and_explain_shows_what_happened(profile: Path) -> None:
     assert "Decision 2" in out
     assert "trigger: rejected at nyc: shelf empty" in out
     assert "excluded nyc" in out
+    first = out.split("Decision 2")[0]
+    for location in ("wh", "nyc", "chi"):  # every candidate of the first decision, with its verdict
+        assert any(row.split()[:1] == [location] for row in first.splitlines()), location
     assert "web:1001@nyc#1" in out
     assert "rejected" in out
     assert "web:1001@chi#2" in out

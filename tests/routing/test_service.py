@@ -202,3 +202,66 @@ def _order(ref: str, *, at: str = "W-NYC"):  # type: ignore[no-untyped-def]
     from routing_service_support import order
 
     return order(ref, ("TENT", 1), at=at)
+
+
+def test_a_routed_line_whose_place_lacks_the_units_is_committed_where_the_channel_named_it(store: Store) -> None:
+    from sync.fake_channel import NOW
+
+    from omnibridge.sync.lines import LineBook, LineFact
+    from omnibridge.sync.outcome import ApplyOutcome
+
+    network(store, {("TENT", "wh"): 5})
+    fact = LineFact("web", "1001", "1", "TENT", 2, "wh", NOW)
+    with store.unit_of_work() as uow:
+        LineBook(uow, ApplyOutcome()).placed(fact, at="chi")  # chi holds none: refused there, nothing left behind
+    line = store.order_line(fact.line_id)
+    assert line is not None
+    assert (line.location_id, line.channel_location_id, line.committed) == ("wh", "wh", 2)
+    assert store.position("TENT", "chi").committed == 0
+    assert store.verify() == []
+
+
+def test_the_dispatcher_marks_a_provider_assignment_submitted(store: Store) -> None:
+    net = network(store, {("LAMP", "tpl"): 4})
+    net.place("1001", ("LAMP", 1))
+    with store.unit_of_work() as uow:
+        net.service.mark_submitted(uow, "web:1001@tpl#1", "web:1001")
+    [assignment] = net.service.assignments("web:1001")
+    assert assignment.status == "submitted"
+    with store.unit_of_work() as uow:
+        net.service.mark_shipped(uow, "web:1001", "tpl")
+    assert [a.status for a in net.service.assignments("web:1001")] == ["shipped"]
+
+
+def test_a_rejection_reroutes_only_the_lines_it_held(store: Store) -> None:
+    net = network(store, {("TENT", "nyc"): 1, ("TENT", "wh"): 1, ("LAMP", "chi"): 1})
+    net.place("1001", ("TENT", 1), ("LAMP", 1))
+    assert [(a.location_id, a.status) for a in net.service.assignments("web:1001")] == [
+        ("chi", "assigned"),
+        ("nyc", "assigned"),
+    ]
+    decision = net.service.reject("web:1001", "nyc", "no staff")
+    assert decision.locations == ("wh",)
+    assert (net.committed("TENT"), net.committed("LAMP")) == ({"wh": 1}, {"chi": 1})
+    assert [(a.location_id, a.attempt, a.status) for a in net.service.assignments("web:1001")] == [
+        ("chi", 1, "assigned"),
+        ("nyc", 1, "rejected"),
+        ("wh", 2, "assigned"),
+    ]
+    [task] = [t for t in net.service.tasks("web:1001") if t["status"] == "pending"]
+    assert task["id"] == "assign:web:1001#2"
+    where = {line["line_ref"]: line["location_id"] for line in task["payload"]["lines"]}
+    assert where == {"1": "wh", "2": "chi"}  # the channel is told where every open line is now
+
+
+def test_what_the_channel_shows_moves_where_it_took_the_sale_off_not_where_it_ships(store: Store) -> None:
+    from omnibridge.store.propagation import LevelNote
+
+    net = network(store, {("TENT", "wh"): 5, ("TENT", "nyc"): 2})
+    store.remember_levels(
+        "web", {("TENT", "wh"): LevelNote(5, "push", None, 5), ("TENT", "nyc"): LevelNote(2, "push", None, 2)}
+    )
+    net.place("1001", ("TENT", 2), at="W-WH")  # the web store took 2 off its warehouse; routing ships from nyc
+    known = store.known_levels("web", ["TENT"])
+    assert (known[("TENT", "wh")].quantity, known[("TENT", "nyc")].quantity) == (3, 2)
+    assert net.committed("TENT") == {"nyc": 2}
