@@ -215,10 +215,16 @@ class Dispatcher:
         if not isinstance(channel.connector, LineAssigner):
             return _Result(DONE, {"skipped": f"channel {channel.id} cannot assign lines"})
         await self._resolved(channel)
-        order_ref, lines, excluded = requests.assignments(self.store, channel, task.payload, task.id)
-        answer = await channel.connector.assign_lines(order_ref, lines, exclude_refs=excluded)
+        wanted = requests.assignments(self.store, channel, task.payload, task.id)
+        left_out = [{"line_ref": line, "location_id": where} for line, where in wanted.left_out]
+        if left_out:
+            log().warning("fulfilment.assign_left_out", task=task.id, channel=channel.id, lines=left_out)
+        if not wanted.lines:
+            skipped = f"no line is held at a location channel {channel.id} knows"
+            return _Result(DONE, {"skipped": skipped, "left_out": left_out})
+        answer = await channel.connector.assign_lines(wanted.order_ref, wanted.lines, exclude_refs=wanted.excluded)
         if answer.accepted:
-            return _Result(DONE, {"duplicate": answer.duplicate, "message": answer.message})
+            return _Result(DONE, {"duplicate": answer.duplicate, "message": answer.message, "left_out": left_out})
         reroutes = tuple(
             (channel.location_id(location_ref) or location_ref, reason or answer.message or "refused")
             for _, location_ref, reason in answer.refused

@@ -4,7 +4,8 @@ location ids mapped to the channel's location refs and master SKUs to the channe
 Payloads read here:
 
 * ``assign`` (enqueued by routing): ``order_ref``, ``lines``: ``[{line_ref | line_id, quantity, location_id}]``
-  (``line_id``: the line record id, whose line ref is used), optional ``exclude``: location ids;
+  (``line_id``: the line record id, whose line ref is used), optional ``exclude``: location ids; a line held
+  where the channel has no location (a 3PL, a supplier) is left out of the call;
 * ``submit`` (enqueued by routing): ``assignment_id``, ``location_id``, ``lines``:
   ``[{line_id, sku, quantity}]``, optional ``shipping_method``;
 * ``confirm``: see :mod:`omnibridge.fulfilment.tasks`.
@@ -16,6 +17,7 @@ profile (``mappings.location_map``) and retries the task.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -69,12 +71,21 @@ def _lines(payload: Mapping[str, Any], task_id: str) -> list[Mapping[str, Any]]:
     return lines
 
 
-def assignments(
-    store: Store, channel: ChannelRuntime, payload: Mapping[str, Any], task_id: str
-) -> tuple[str, list[LineAssignment], list[str]]:
-    """The order ref, the line assignments and the excluded location refs of an ``assign`` task."""
+@dataclass(frozen=True, slots=True)
+class Assignments:
+    """An ``assign`` task as the channel's call: ``lines`` at the channel's location refs; ``left_out``: lines
+    held where the channel has no location (a 3PL, a supplier: they ship them), as ``(line ref, location id)``."""
+
+    order_ref: str
+    lines: list[LineAssignment]
+    excluded: list[str]
+    left_out: list[tuple[str, str]]
+
+
+def assignments(store: Store, channel: ChannelRuntime, payload: Mapping[str, Any], task_id: str) -> Assignments:
+    """The channel's view of an ``assign`` task (lines without a location, on hold, are left out too)."""
     order_ref = str(_field(payload, "order_ref", task_id))
-    result: list[LineAssignment] = []
+    result = Assignments(order_ref, [], [], [])
     for line in _lines(payload, task_id):
         line_ref = line.get("line_ref")
         if not line_ref and line.get("line_id"):
@@ -82,15 +93,21 @@ def assignments(
             line_ref = record.line_ref if record is not None else None
         if not line_ref:
             raise TaskError(f"task {task_id}: a line names no known order line ({dict(line)})")
-        ref = location_ref(channel, str(_field(line, "location_id", task_id)))
-        assert ref is not None
-        result.append(LineAssignment(str(line_ref), int(line.get("quantity", 0)), ref))
-    excluded = [
+        location_id = line.get("location_id")
+        quantity = int(line.get("quantity", 0))
+        if not location_id or quantity <= 0:
+            continue
+        ref = location_ref(channel, str(location_id), required=False)
+        if ref is None:
+            result.left_out.append((str(line_ref), str(location_id)))
+            continue
+        result.lines.append(LineAssignment(str(line_ref), quantity, ref))
+    result.excluded.extend(
         ref
         for location_id in payload.get("exclude") or []
         if (ref := location_ref(channel, str(location_id), required=False)) is not None
-    ]
-    return order_ref, result, excluded
+    )
+    return result
 
 
 def _ship_to(address: Address | None) -> ShipTo | None:

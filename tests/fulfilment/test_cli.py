@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from omnibridge.cli.app import app
 from omnibridge.config import load_profile
 from omnibridge.models import Product, Variant
-from omnibridge.routing.setup import service_for_profile
+from omnibridge.routing.service import RoutingService
 from omnibridge.store import open_store
 from omnibridge.sync.apply import EventApplier
 
@@ -60,7 +61,9 @@ def routed(profile: Path) -> Path:
         receive(store, "TENT", "nyc", 2)
         web = runtime("web", FakeChannel(list(CHANNEL_MAP)), CHANNEL_MAP)
         asyncio.run(web.resolve_locations())
-        EventApplier(store, web, placer=service_for_profile(store, loaded)).apply_all([order("1001", ("TENT", 2))])
+        # the profile has no channel of its own: its web orders come from a fake channel, routed like a storefront's
+        service = RoutingService.from_rules(store, loaded.locations, replace(loaded.routing, channels=None))
+        EventApplier(store, web, placer=service).apply_all([order("1001", ("TENT", 2))])
     return profile
 
 

@@ -212,14 +212,26 @@ async def test_a_fatal_error_keeps_the_task_for_an_operator(store: Store, web: S
     assert task_row(store, "confirm:shp-1").status == "done"
 
 
-async def test_an_unmapped_location_fails_with_what_to_fix(store: Store, web: SalesChannel) -> None:
-    enqueue(store, assign_task("3pl"))
-    await dispatcher(store, channels(web)).run_once()
+async def test_lines_held_where_the_channel_has_no_location_are_left_out(store: Store, web: SalesChannel) -> None:
+    lines = [
+        {"line_id": "web:order:1001:L1", "line_ref": "L1", "quantity": 2, "location_id": "3pl"},  # ShipBob ships it
+        {"line_id": "web:order:1001:L2", "line_ref": "L2", "quantity": 1, "location_id": "shop"},
+    ]
+    enqueue(store, FulfilmentTask(f"assign:{ORDER}#1", "assign", ORDER, "web", {"order_ref": "1001", "lines": lines}))
+    assert (await dispatcher(store, channels(web)).run_once()).ok
+    assert web.assigned == [("1001", [LineAssignment("L2", 1, "S")], [])]
     row = task_row(store, f"assign:{ORDER}#1")
-    assert row.status == "failed"
-    assert row.last_error is not None
-    assert "location '3pl' has no location on channel 'web'" in row.last_error
+    assert row.result is not None
+    assert row.result["left_out"] == [{"line_ref": "L1", "location_id": "3pl"}]
+
+
+async def test_an_order_held_only_by_providers_needs_no_assignment(store: Store, web: SalesChannel) -> None:
+    enqueue(store, assign_task("3pl"))
+    assert (await dispatcher(store, channels(web)).run_once()).ok
     assert web.assigned == []
+    row = task_row(store, f"assign:{ORDER}#1")
+    assert row.result is not None
+    assert row.result["skipped"] == "no line is held at a location channel web knows"
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
