@@ -25,8 +25,8 @@ from omnibridge.models import Order, OrderLineRecord
 from omnibridge.sdk.channel import FulfilmentEvent, FulfilmentLineEvent, FulfilmentStatus, FulfilmentStatusEvent
 from omnibridge.sdk.fulfilment import FulfilmentProvider
 from omnibridge.sdk.metadata import ConnectorKind
-from omnibridge.store import orders
-from omnibridge.store.routing_records import ACCEPTED, SHIPPED
+from omnibridge.store import Incident, orders
+from omnibridge.store.routing_records import ACCEPTED, CANCELLED, REJECTED, SHIPPED
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.lines import LineBook, LineFact
 from omnibridge.sync.orders import refresh_fulfilment
@@ -105,8 +105,36 @@ class ProviderEvents:
             return
         refresh_fulfilment(uow, order.channel, order.external_id)
         assignments.move(uow.session, assignment, SHIPPED, uow.now())
+        if assignment.status in (REJECTED, CANCELLED):
+            self._shipped_anyway(uow, event, assignment, outcome)
         lines = [(record.line_ref, quantity) for record, quantity in matched]
         self._confirm(uow, order, ref, where, lines, event)
+
+    def _shipped_anyway(
+        self, uow: UnitOfWork, event: FulfilmentEvent, assignment: Assignment, outcome: ApplyOutcome
+    ) -> None:
+        """The provider shipped an assignment that was rejected or cancelled (re-routed meanwhile): the units did
+        leave, so the shipment stands, but the new location may ship them too. An operator must stop one."""
+        summary = (
+            f"{self.channel.id} shipped {assignment.id} ({event.ref}) although it was {assignment.status}: the "
+            f"order was re-routed; stop the other shipment of {assignment.order_id} (`omnibridge explain order "
+            f"{assignment.order_id}`)"
+        )
+        outcome.messages.append(summary)
+        get_logger("omnibridge.fulfilment").error(
+            "fulfilment.shipped_after_reroute", channel=self.channel.id, assignment=assignment.id, shipment=event.ref
+        )
+        uow.add_incident(
+            Incident(
+                kind="fulfilment",
+                decision="shipped_after_reroute",
+                summary=summary,
+                dedupe_key=f"fulfilment:shipped_after_reroute:{self.channel.id}:{event.ref}",
+                channel=self.channel.id,
+                order_id=assignment.order_id,
+                location_id=assignment.location_id,
+            )
+        )
 
     def status(
         self, uow: UnitOfWork, event: FulfilmentStatusEvent, assignment: Assignment, outcome: ApplyOutcome

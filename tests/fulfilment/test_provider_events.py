@@ -134,3 +134,13 @@ def test_a_file_feeds_own_shipment_is_applied_as_before(store: Store, shipbob: C
     assert outcome.applied == 1  # a sale of the feed's own order line at wh
     assert store.position("A", "wh").on_hand == 9
     assert _tasks(store) == []
+
+
+def test_a_shipment_of_a_rejected_assignment_stands_with_an_incident(store: Store, shipbob: ChannelRuntime) -> None:
+    assignment = add_assignment(store, ORDER, "3pl", status="rejected")  # re-routed before the 3PL shipped it
+    outcome = EventApplier(store, shipbob).apply_all([_shipped(assignment)])
+    assert store.position("A", "3pl").on_hand == 8  # the units did leave the 3PL
+    (incident,) = store.incidents()
+    assert (incident.kind, incident.decision, incident.order_id) == ("fulfilment", "shipped_after_reroute", ORDER)
+    assert outcome.messages == [incident.summary]
+    assert _status(store, assignment) == "rejected"
