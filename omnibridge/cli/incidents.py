@@ -14,13 +14,15 @@ from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.errors import OmnibridgeError
 from omnibridge.store import Incident
 
-KINDS = ("drift", "oversell", "not_listed", "verify", "mass_change")
+KINDS = ("drift", "oversell", "not_listed", "verify", "mass_change", "fulfilment")
 
 
 def incidents(
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="Only 'drift', 'oversell', 'not_listed', 'verify' or 'mass_change' incidents."),
+        typer.Option(
+            "--kind", help="Only 'drift', 'oversell', 'not_listed', 'verify', 'mass_change' or 'fulfilment' incidents."
+        ),
     ] = None,
     sku: Annotated[str | None, typer.Option("--sku", help="Only incidents about this SKU.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many (oldest first).")] = 200,

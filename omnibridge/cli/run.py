@@ -41,6 +41,10 @@ def run(
         float,
         typer.Option("--verify-minutes", help="Check the ledger's consistency (omnibridge verify) this often."),
     ] = 60.0,
+    fulfilment_seconds: Annotated[
+        float,
+        typer.Option("--fulfilment-seconds", help="Run the fulfilment dispatcher this often."),
+    ] = 5.0,
     stop_timeout: Annotated[
         float,
         typer.Option("--stop-timeout", help="On SIGTERM, wait this long for the pass in flight, then cancel it."),
@@ -50,6 +54,10 @@ def run(
         typer.Option("--log-format", help="json (one object per line) or console. Default: json unless a TTY."),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "INFO",
+    order_api: Annotated[
+        bool,
+        typer.Option("--order-api", help="Serve /api/orders/... (accept, reject, explain); no access control yet."),
+    ] = False,
 ) -> None:
     """Run omnibridge as a service: webhooks in, scheduled polls and read-backs, every channel kept in step.
 
@@ -69,6 +77,8 @@ def run(
         readback_minutes=readback_minutes,
         tracking_minutes=tracking_minutes,
         verify_minutes=verify_minutes,
+        fulfilment_seconds=fulfilment_seconds,
         stop_timeout_seconds=stop_timeout,
+        order_api=order_api,
     )
     asyncio.run(run_daemon(profile, options))

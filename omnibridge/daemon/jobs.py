@@ -13,6 +13,7 @@ from structlog.stdlib import BoundLogger
 from omnibridge.daemon.schedule import (
     EXPIRE_RESERVATIONS,
     EXPORT,
+    FULFILMENT,
     POLL,
     READBACK,
     RESOLVE_LOCATIONS,
@@ -23,6 +24,7 @@ from omnibridge.daemon.schedule import (
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.errors import OmnibridgeError
+from omnibridge.fulfilment.dispatcher import Dispatcher
 from omnibridge.logs import get_logger
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import Incident, Store
@@ -81,11 +83,13 @@ class JobRunner:
         state: DaemonState,
         metrics: DaemonMetrics,
         carriers: CarrierRuntime | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         self.engine = engine
         self.state = state
         self.metrics = metrics
         self.carriers = carriers
+        self.dispatcher = dispatcher
 
     async def run(self, job: Job, *, label: str | None = None) -> str:
         """Run ``job``; returns its outcome. ``label`` overrides the job name in logs and metrics."""
@@ -125,6 +129,8 @@ class JobRunner:
             return await self._refresh_tracking(job.channel)
         if job.kind == VERIFY:
             return verify_ledger(self.engine.store)
+        if job.kind == FULFILMENT:
+            return await self._fulfil()
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
 
     async def resolve(self) -> str:
@@ -172,6 +178,23 @@ class JobRunner:
         if report.files:
             log().info("export.done", channel=channel.id, orders=report.orders, shipments=report.shipments)
         return "ok"
+
+    async def _fulfil(self) -> str:
+        """One pass of the fulfilment dispatcher; ``partial`` when a task was refused, failed or waits for a retry
+        (each is logged, counted and, where an operator must act, an incident)."""
+        if self.dispatcher is None:
+            raise OmnibridgeError("fulfilment: this daemon has no fulfilment dispatcher")
+        report = await self.dispatcher.run_once()
+        if report.outcomes:
+            log().info(
+                "fulfilment.pass",
+                tasks=len(report.outcomes),
+                done=report.count("done"),
+                refused=report.count("refused"),
+                retrying=report.count("retrying"),
+                failed=report.count("failed"),
+            )
+        return "ok" if report.ok else "partial"
 
     async def _refresh_tracking(self, channel_id: str | None) -> str:
         """Refresh the tracking of the carrier channel's open shipments; ``partial`` when some failed."""

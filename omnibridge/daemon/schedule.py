@@ -17,6 +17,8 @@ Jobs (see docs/operations.md):
   so this always counts 0; see :func:`omnibridge.daemon.jobs.expire_reservations`);
 * ``verify`` every ``verify_minutes`` — the ledger's consistency check (:mod:`omnibridge.ledger.verify`); each
   inconsistency is logged and recorded once as an incident (kind ``verify``);
+* ``fulfilment`` every ``fulfilment_seconds`` (when the daemon has a dispatcher) — one pass of the fulfilment
+  dispatcher (:meth:`omnibridge.fulfilment.dispatcher.Dispatcher.run_once`): assign, submit, confirm, re-route;
 * ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
   not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`).
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPIRE_RESERVATIONS",
     "EXPORT",
+    "FULFILMENT",
     "POLL",
     "READBACK",
     "RESOLVE_LOCATIONS",
@@ -62,6 +65,7 @@ RESOLVE_LOCATIONS = "resolve_locations"
 TRACKING_REFRESH = "tracking_refresh"
 EXPORT = "export"
 VERIFY = "verify"
+FULFILMENT = "fulfilment"
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class ScheduleOptions:
     expire_seconds: float = 60.0
     tracking_minutes: float = 30.0
     verify_minutes: float = 60.0
+    fulfilment_seconds: float = 5.0
 
 
 def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
@@ -152,13 +157,14 @@ def build_scheduler(
     options: ScheduleOptions,
     *,
     carriers: Iterable[str] = (),
+    fulfilment: bool = False,
     **scheduler_kwargs: Any,
 ) -> AsyncIOScheduler:
     """An (unstarted) scheduler whose jobs put :class:`Job` items in ``queue`` and do nothing else.
 
     Job ids are the job keys (``readback``, ``poll:<channel>``, ``export:<channel>``, ``expire_reservations``,
-    ``tracking_refresh:<carrier channel>`` for each of ``carriers``). The first tick of
-    each job comes one interval after :meth:`AsyncIOScheduler.start` (the daemon runs its own catch-up
+    ``tracking_refresh:<carrier channel>`` for each of ``carriers``, ``fulfilment`` when ``fulfilment``). The first
+    tick of each job comes one interval after :meth:`AsyncIOScheduler.start` (the daemon runs its own catch-up
     read-back at start-up). ``scheduler_kwargs`` go to the scheduler (``event_loop``, ``timezone``, default UTC).
     """
     scheduler_kwargs.setdefault("timezone", UTC)
@@ -188,4 +194,6 @@ def build_scheduler(
     add(Job(VERIFY), timedelta(minutes=options.verify_minutes).total_seconds())
     for channel_id in sorted(carriers):
         add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
+    if fulfilment:
+        add(Job(FULFILMENT), options.fulfilment_seconds)
     return scheduler

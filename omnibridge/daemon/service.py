@@ -43,12 +43,17 @@ from structlog.stdlib import BoundLogger
 from omnibridge.config import load_profile
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.jobs import JobRunner
+from omnibridge.daemon.order_api import order_api
 from omnibridge.daemon.schedule import RESOLVE_LOCATIONS, Job, JobQueue, ScheduleOptions, build_scheduler
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics, inbox_stats
 from omnibridge.daemon.worker import Worker
 from omnibridge.errors import OmnibridgeError
+from omnibridge.fulfilment.dispatcher import Dispatcher
+from omnibridge.fulfilment.setup import dispatcher_for_profile
 from omnibridge.logs import get_logger
+from omnibridge.routing.service import RoutingService
+from omnibridge.routing.setup import service_for_profile
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import open_store
 from omnibridge.store.daemon_lock import daemon_lock
@@ -72,6 +77,8 @@ class DaemonOptions:
     """Refresh the tracking of carrier channels' shipments not yet delivered or cancelled this often."""
     verify_minutes: float = 60.0
     """Run the ledger's consistency check (``omnibridge verify``) this often; inconsistencies become incidents."""
+    fulfilment_seconds: float = 5.0
+    """Run the fulfilment dispatcher (assign, submit, confirm, re-route) this often."""
     idle_seconds: float = 1.0
     """The worker looks at the inbox at least this often, even when no delivery woke it."""
     graceful_seconds: int = 10
@@ -80,13 +87,17 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
+    order_api: bool = False
+    """Serve the order routing API (``/api/orders/...``: accept, reject, explain). It has no access control yet."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise OmnibridgeError(f"--port {self.port}: expected a TCP port between 1 and 65535")
-        if min(self.poll_seconds, self.readback_minutes, self.tracking_minutes, self.verify_minutes) <= 0:
+        intervals = (self.poll_seconds, self.readback_minutes, self.tracking_minutes, self.verify_minutes)
+        if min(*intervals, self.fulfilment_seconds) <= 0:
             raise OmnibridgeError(
-                "--poll-seconds, --readback-minutes, --tracking-minutes and --verify-minutes must be greater than 0"
+                "--poll-seconds, --readback-minutes, --tracking-minutes, --verify-minutes and --fulfilment-seconds "
+                "must be greater than 0"
             )
 
 
@@ -124,8 +135,16 @@ class Daemon:
     """Runs one engine (and the carrier channels, when given) as a service until a signal (or
     :meth:`request_stop`) stops it."""
 
-    def __init__(self, engine: SyncEngine, options: DaemonOptions, carriers: CarrierRuntime | None = None) -> None:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        options: DaemonOptions,
+        carriers: CarrierRuntime | None = None,
+        routing: RoutingService | None = None,
+        dispatcher: Dispatcher | None = None,
+    ) -> None:
         self.engine = engine
+        self.dispatcher = dispatcher
         self.options = options
         self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
         self.state = DaemonState(tuple(engine.channels), carriers=tuple(self.carriers.channels))
@@ -135,7 +154,9 @@ class Daemon:
             on_enqueue=lambda _job: self.worker.wake(),
             on_coalesced=lambda job: self.metrics.jobs_coalesced.inc(job=job.kind),
         )
-        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers)
+        if dispatcher is not None:
+            dispatcher.register_metrics(self.metrics.registry)
+        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, dispatcher)
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
@@ -146,6 +167,7 @@ class Daemon:
             on_stored=self.worker.wake,
             queue_depth=lambda: len(self.queue),
             carriers=self.carriers,
+            orders=order_api(routing) if options.order_api and routing is not None else None,
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -192,8 +214,10 @@ class Daemon:
                 readback_minutes=self.options.readback_minutes,
                 tracking_minutes=self.options.tracking_minutes,
                 verify_minutes=self.options.verify_minutes,
+                fulfilment_seconds=self.options.fulfilment_seconds,
             ),
             carriers=self.carriers.channels,
+            fulfilment=self.dispatcher is not None,
         )
         scheduler.start()
         retry_task = loop.create_task(self._retry_resolution(), name="omnibridge-resolve-retry")
@@ -268,16 +292,21 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"
             )
         carriers = CarrierRuntime.for_profile(store, loaded)
+        routing = service_for_profile(store, loaded)
         engine = SyncEngine(
             store,
             channels,
             policy=loaded.availability,
             fetch_wait=DAEMON_FETCH_WAIT,
             foreign_channels=carriers.channels,
+            placer=routing if loaded.routing.enabled else None,
         )
+        dispatcher, providers = dispatcher_for_profile(store, loaded, engine.channels.values(), rerouter=routing)
         try:
-            await Daemon(engine, options, carriers).serve()
+            await Daemon(engine, options, carriers, routing, dispatcher).serve()
         finally:
             await engine.aclose()
             await carriers.aclose()
+            for provider in providers:
+                await provider.connector.aclose()
         log().info("daemon.stopped", inbox_pending=inbox_stats(store).pending)

@@ -20,6 +20,9 @@ Each step is committed before the next one starts, so a crash or a lost answer r
   returns to QUOTED; any other failure leaves BUYING.
 * Once BOUGHT, ``ship`` returns the stored shipment and calls nothing.
 
+A label stored for an order that routing placed (an assignment at the parcel's location) enqueues, in the same
+transaction, the confirmation of the shipment on the order's channel (:mod:`omnibridge.fulfilment.shipments`).
+
 Tracking updates (from webhooks or polling) are mapped to canonical statuses with the :class:`TrackingMap`
 and appended to the shipment's history, each at most once (by the update's ``ref``).
 """
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from omnibridge.errors import ConflictError, ConnectorError, OmnibridgeError
+from omnibridge.fulfilment.shipments import shipment_recorded
 from omnibridge.logs import get_logger
 from omnibridge.models import Address, Money, Shipment, ShipmentLine, TrackingEvent, TrackingStatus
 from omnibridge.sdk.carrier import (
@@ -52,6 +56,7 @@ from omnibridge.store import carrier_shipments as rows
 from omnibridge.store import shipments as shipment_rows
 from omnibridge.store.carrier_shipments import CarrierShipment, CarrierShipmentState
 from omnibridge.store.engine import read_session, write_session
+from omnibridge.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "PurchaseUnsettledError",
@@ -342,6 +347,7 @@ class ShippingService:
             )
             shipment_rows.save_shipment(session, updated)
             rows.save_carrier_shipment(session, bought)
+            shipment_recorded(UnitOfWork(session, self._clock), updated)  # a routed order: confirm on its channel
         self._log.info("shipping.bought", shipment=record.shipment_id, tracking_code=label.tracking_code)
         return updated
 
@@ -391,6 +397,7 @@ class ShippingService:
             updated = current.model_copy(update={"tracking_number": code, "label_url": label_url, "cost": cost})
             shipment_rows.save_shipment(session, updated)
             rows.save_carrier_shipment(session, bought)
+            shipment_recorded(UnitOfWork(session, self._clock), updated)
         self._log.info("shipping.resolved.bought", shipment=shipment_id, tracking_code=code, was=record.state.value)
         return updated
 

@@ -7,11 +7,15 @@ that must commit more with them (the inbox entry that carried them, the SKUs lef
 =====================================  ==================================================================
 event                                  effect (see :mod:`omnibridge.sync.lines` for the keys)
 =====================================  ==================================================================
-order PLACED, per line                 the line is open: committed where the channel says; a change of
-                                       location or quantity moves or resizes the commitment
+order PLACED, per line                 the line is open: committed where the channel says (a routed
+                                       channel's new order: where routing decides, see
+                                       :mod:`omnibridge.sync.placement`); a change of location or
+                                       quantity moves or resizes the commitment
 order COMPLETED, per line              every open unit left: the commitment is fulfilled, the rest sold
 order CANCELLED, per line              the commitment is released
 fulfilment, per line                   the units left from the fulfilment's location, once per fulfilment
+provider fulfilment / status           a 3PL's or supplier's word on an assignment (order_ref = its id):
+                                       see :mod:`omnibridge.fulfilment.provider`
 refund line, restock ``return``        return ``<channel>:refund:<refund>:<line>:return``
 refund line, restock ``cancel``        commitment_release ``<channel>:refund:<refund>:<line>:release``
 stock change (receipt/adjust/count)    receipt / adjustment / count ``<channel>:stock:<change>``
@@ -33,10 +37,12 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 
 from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
+from omnibridge.fulfilment.provider import ProviderEvents, is_provider
 from omnibridge.models import MovementKind, MovementStatus, StockMovement
 from omnibridge.sdk.channel import (
     ChannelEvent,
     FulfilmentEvent,
+    FulfilmentStatusEvent,
     OrderEvent,
     OrderEventKind,
     RefundEvent,
@@ -50,6 +56,7 @@ from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.lines import LineBook, LineFact
 from omnibridge.sync.orders import is_stale, record_order, refresh_fulfilment
 from omnibridge.sync.outcome import ApplyOutcome, Position
+from omnibridge.sync.placement import OrderPlacer, Placement
 from omnibridge.sync.runtime import ChannelRuntime
 
 __all__ = ["ApplyOutcome", "EventApplier", "Position"]
@@ -58,10 +65,13 @@ __all__ = ["ApplyOutcome", "EventApplier", "Position"]
 class EventApplier:
     """Applies one channel's events to the store (see the module docstring for the rules)."""
 
-    def __init__(self, store: Store, channel: ChannelRuntime) -> None:
+    def __init__(self, store: Store, channel: ChannelRuntime, *, placer: OrderPlacer | None = None) -> None:
         self.store = store
         self.channel = channel
+        self.placer = placer
+        """Routes a routed channel's new orders as they are recorded (:mod:`omnibridge.sync.placement`)."""
         self._known_skus: set[str] | None = None
+        self._provider = ProviderEvents(channel) if is_provider(channel) else None
 
     def apply_all(self, events: Iterable[ChannelEvent], *, uow: UnitOfWork | None = None) -> ApplyOutcome:
         """Apply ``events`` in order: each in its own unit of work, or all in ``uow`` when one is given (it then
@@ -80,6 +90,10 @@ class EventApplier:
                     self._order(work, event, outcome)
                 elif isinstance(event, FulfilmentEvent):
                     self._fulfilment(work, event, outcome)
+                elif isinstance(event, FulfilmentStatusEvent) and self._provider is not None:
+                    assignment = self._provider.assignment_of(work, event.reference, outcome)
+                    if assignment is not None:
+                        self._provider.status(work, event, assignment, outcome)
                 elif isinstance(event, RefundEvent):
                     self._refund(work, event, outcome)
                 elif isinstance(event, StockChangeEvent):
@@ -90,6 +104,7 @@ class EventApplier:
 
     def _order(self, uow: UnitOfWork, event: OrderEvent, outcome: ApplyOutcome) -> None:
         existing = uow.find_order(self.channel.id, event.ref)
+        placement: Placement | None = None
         stale = is_stale(existing, event)
         if event.kind is not OrderEventKind.UPDATED and not (stale and event.kind is OrderEventKind.PLACED):
             facts = [
@@ -101,13 +116,22 @@ class EventApplier:
                 )
                 if fact is not None
             ]
-            self._lock(uow, facts)
+            if self.placer is not None and event.kind is OrderEventKind.PLACED and facts:
+                placement = self.placer.plan_placement(uow, self.channel.id, event, facts, existing)
+            if placement is None:
+                self._lock(uow, facts)
             book = LineBook(uow, outcome)
-            operation = {
+            operation: Callable[[LineFact], None] = {
                 OrderEventKind.PLACED: book.placed,
                 OrderEventKind.COMPLETED: book.completed,
                 OrderEventKind.CANCELLED: book.cancelled,
             }[event.kind]
+            if placement is not None:
+                routed = placement
+
+                def operation(fact: LineFact) -> None:
+                    book.placed(fact, at=routed.location_for(fact.line_id))
+
             for fact in facts:
                 self._guarded(uow, outcome, f"order {event.ref} line {fact.line_ref}", operation, fact)
         try:
@@ -116,8 +140,12 @@ class EventApplier:
                     outcome.orders += 1
         except ConflictError as exc:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
+        if placement is not None:
+            placement.record(uow)
 
     def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
+        if self._provider is not None and self._provider.fulfilment(uow, event, outcome):
+            return  # a provider shipped an assignment of another channel's order
         facts = [
             fact
             for fact in (

@@ -19,6 +19,7 @@ READ_ONLY = [
     ["verify"],
     ["catalog", "list"],
     ["shipments", "show", "shp_1"],
+    ["fulfilment", "tasks"],
     ["db", "current"],
 ]
 

@@ -1,0 +1,90 @@
+"""The fulfilment tasks the fulfilment side itself enqueues: confirm a shipment on the order's channel, and
+re-route an order a provider refused. Each is built here and enqueued in the caller's unit of work.
+
+Payloads (what the dispatcher reads, :mod:`omnibridge.fulfilment.dispatcher`):
+
+* ``confirm:<shipment id>`` on the order's channel: ``order_ref`` (the channel's order id), ``shipment_id``,
+  ``location_id`` (omnibridge's: mapped to the channel's ref when the call is made), ``lines`` (``line_ref`` as
+  the channel knows the line, ``quantity``), ``carrier`` (common name: ``UPS``, ``USPS``, ``FedEx``,
+  ``DHL Express``), ``service``, ``tracking_number``, ``tracking_url``, ``shipped_at`` (ISO 8601);
+* ``reroute:<assignment id>`` (or ``reroute:<refused task id>@<location>``): ``location_id`` and ``reason``;
+  the dispatcher calls the routing service's ``reject`` (a re-route without that location).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from omnibridge.models import Order
+from omnibridge.store.fulfilment_tasks import CONFIRM, FulfilmentTask
+
+REROUTE = "reroute"
+
+_CARRIER_NAMES = {"usps": "USPS", "ups": "UPS", "fedex": "FedEx", "dhl_express": "DHL Express", "dhl": "DHL Express"}
+_TRACKING_URLS = {
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+    "UPS": "https://www.ups.com/track?tracknum={}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "DHL Express": "https://www.dhl.com/en/express/tracking.html?AWB={}",
+}
+
+
+def carrier_name(carrier: str | None) -> str | None:
+    """The common name channels know a carrier by (``dhl_express`` -> ``DHL Express``); unknown ones unchanged."""
+    if not carrier:
+        return None
+    return _CARRIER_NAMES.get(carrier.strip().lower().replace(" ", "_"), carrier)
+
+
+def tracking_url(carrier: str | None, tracking_number: str | None) -> str | None:
+    """The carrier's public tracking page for ``tracking_number`` (None for a carrier without a known page)."""
+    template = _TRACKING_URLS.get(carrier_name(carrier) or "")
+    return template.format(tracking_number) if template and tracking_number else None
+
+
+def confirm_task(
+    order: Order,
+    shipment_id: str,
+    location_id: str,
+    lines: Sequence[tuple[str, int]],
+    shipped_at: datetime,
+    *,
+    carrier: str | None = None,
+    service: str | None = None,
+    tracking_number: str | None = None,
+    url: str | None = None,
+) -> FulfilmentTask:
+    """``confirm:<shipment_id>``: tell ``order``'s channel that ``lines`` (``(channel line ref, units)``) left
+    ``location_id``."""
+    name = carrier_name(carrier)
+    return FulfilmentTask(
+        id=f"confirm:{shipment_id}",
+        kind=CONFIRM,
+        order_id=order.id,
+        channel=order.channel,
+        payload={
+            "order_ref": order.external_id,
+            "shipment_id": shipment_id,
+            "location_id": location_id,
+            "lines": [{"line_ref": ref, "quantity": quantity} for ref, quantity in lines if quantity > 0],
+            "carrier": name,
+            "service": service,
+            "tracking_number": tracking_number,
+            "tracking_url": url or tracking_url(name, tracking_number),
+            "shipped_at": shipped_at.isoformat(),
+        },
+    )
+
+
+def reroute_task(key: str, order_id: str, location_id: str, channel: str, reason: str) -> FulfilmentTask:
+    """``reroute:<key>``: re-route ``order_id`` without ``location_id``, which refused it for ``reason``
+    (``channel``: where the refusal came from; ``key``: the refused assignment's id, or the refused task's id and
+    location, so a repeated refusal enqueues nothing new)."""
+    return FulfilmentTask(
+        id=f"{REROUTE}:{key}",
+        kind=REROUTE,
+        order_id=order_id,
+        channel=channel,
+        payload={"location_id": location_id, "reason": reason},
+    )
