@@ -47,6 +47,8 @@ from omnibridge.sdk.channel import (
     PullResult,
     PushResult,
     PushStatus,
+    StockChangeEvent,
+    StockChangeKind,
     StockLevel,
     StockTarget,
     unique_skus,
@@ -104,6 +106,8 @@ class ShipBobConnector:
         self.settings = settings
         self._now = now
         self._log = get_logger("connectors.shipbob")
+        self._counted: dict[tuple[str, str], int] = {}
+        """On hand last reported per (SKU, centre), so an unchanged count is not reported again."""
         self.limiter = SlidingWindow(
             settings.requests_per_minute,
             WINDOW_SECONDS,
@@ -266,7 +270,22 @@ class ShipBobConnector:
             found, notes = mapper.order_events(order)
             events.extend(found)
             messages.extend(notes)
+        events.extend(await self._changed_counts(started))
         return PullResult(events, _stamp(max(since, started)), messages)
+
+    async def _changed_counts(self, observed_at: datetime) -> list[ChannelEvent]:
+        """A COUNT of on hand per SKU and centre whose value changed since this connector last reported it (every
+        one after a restart): ShipBob sends no inventory webhook, so its stock reaches the ledger by this poll."""
+        products = await self._pages("product", "pull_events", {})
+        counts: list[ChannelEvent] = []
+        for product in products:
+            for sku, centre, on_hand in mapper.on_hand_from_product(product):
+                if self._counted.get((sku, centre)) == on_hand:
+                    continue
+                self._counted[(sku, centre)] = on_hand
+                ref = f"count:{sku}@{centre}:{on_hand}:{_stamp(observed_at)}"
+                counts.append(StockChangeEvent(ref, StockChangeKind.COUNT, sku, centre, on_hand, observed_at))
+        return counts
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
         """Standard Webhooks signature over ``{id}.{timestamp}.{body}``; ``url`` is not signed. Pure."""

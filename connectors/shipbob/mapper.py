@@ -144,6 +144,22 @@ def levels_from_product(product: Mapping[str, Any], observed_at: datetime) -> li
     return levels
 
 
+def on_hand_from_product(product: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """``(sku, centre id, on hand)`` per fulfilment centre of one ``Product``: the absolute count the ledger takes
+    in (on hand, not fulfillable: fulfillable already has omnibridge's own submitted orders taken out, which the
+    ledger holds as commitments)."""
+    sku = product.get("reference_id") or product.get("sku")
+    if not isinstance(sku, str) or not sku:
+        return []
+    counts = []
+    for row in product.get("fulfillable_quantity_by_fulfillment_center") or []:
+        fc_id = row.get("id") if isinstance(row, Mapping) else None
+        quantity = row.get("onhand_quantity") if isinstance(row, Mapping) else None
+        if isinstance(fc_id, int) and isinstance(quantity, int):
+            counts.append((sku, str(fc_id), max(0, quantity)))
+    return counts
+
+
 def _line_refs(order: Mapping[str, Any]) -> dict[str, list[tuple[str, int]]]:
     """SKU → [(omnibridge line ref, ordered quantity)] in line order, from the order's products and tags."""
     by_index: dict[int, str] = {}

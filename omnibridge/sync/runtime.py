@@ -19,7 +19,7 @@ def log() -> BoundLogger:
 
 
 SALES_KINDS = frozenset({ConnectorKind.STOREFRONT, ConnectorKind.MARKETPLACE, ConnectorKind.POS})
-STOCK_SOURCE_KINDS = frozenset({ConnectorKind.ERP_WMS})
+STOCK_SOURCE_KINDS = frozenset({ConnectorKind.ERP_WMS, ConnectorKind.THIRD_PARTY_LOGISTICS})
 """Kinds synced as stock sources: their events are pulled into the ledger; they are never written to."""
 
 
@@ -45,7 +45,7 @@ class ChannelRuntime:
 
     @property
     def stock_source(self) -> bool:
-        """True for an ERP/WMS feed: pulled into the ledger, never shown a quantity, never pushed to."""
+        """True for an ERP/WMS feed or a 3PL: pulled into the ledger, never shown a quantity, never pushed to."""
         return self.channel.spec.kind in STOCK_SOURCE_KINDS
 
     def can(self, capability: Capability) -> bool:

@@ -13,7 +13,15 @@ from connectors.shipbob.emulator import ShipBobEmulator
 from connectors.shipbob.emulator.inprocess import connect
 from connectors.shipbob.emulator.openapi import validate_request
 from omnibridge.errors import FatalConnectorError, RetriableConnectorError
-from omnibridge.sdk.channel import FulfilmentEvent, FulfilmentStatus, FulfilmentStatusEvent, PushStatus, StockTarget
+from omnibridge.sdk.channel import (
+    FulfilmentEvent,
+    FulfilmentStatus,
+    FulfilmentStatusEvent,
+    PushStatus,
+    StockChangeEvent,
+    StockChangeKind,
+    StockTarget,
+)
 from omnibridge.sdk.emulator import read_recorded
 
 from .conftest import CENTRE, FakeTime, request
@@ -192,3 +200,19 @@ async def test_a_429_waits_x_retry_after(
     assert levels
     assert emulator.refused == 1
     assert 40.0 in fake_time.slept
+
+
+async def test_pull_events_counts_on_hand_per_centre_when_it_changed(
+    client: ShipBobConnector, emulator: ShipBobEmulator
+) -> None:
+    await client.submit_fulfilment(request(quantity=3))  # committed at ShipBob: on hand unchanged
+    first = await client.pull_events(None)
+    counts = [e for e in first.events if isinstance(e, StockChangeEvent)]
+    assert [(e.kind, e.sku, e.location_ref, e.quantity) for e in counts] == [
+        (StockChangeKind.COUNT, "SKU-1", str(CENTRE), 10)
+    ]
+    again = await client.pull_events(first.bookmark)
+    assert [e for e in again.events if isinstance(e, StockChangeEvent)] == []
+    emulator.ship("submit:a-1")
+    shipped = await client.pull_events(again.bookmark)
+    assert [(e.sku, e.quantity) for e in shipped.events if isinstance(e, StockChangeEvent)] == [("SKU-1", 7)]
