@@ -299,17 +299,21 @@ class RoutingService:
         records.cancel_pending_tasks(uow.session, order_id, (), (ASSIGN, SUBMIT), now, why="order cancelled")
 
     def order_shipped(self, uow: UnitOfWork, order_id: str, location_id: str) -> None:
-        """The channel reported units leaving ``location_id``: each open assignment there whose lines have no
-        open units left is ``shipped``."""
+        """The channel reported units leaving ``location_id``: each open assignment whose lines have no open
+        units left is ``shipped`` (there) or ``cancelled`` (elsewhere: the units left from ``location_id``)."""
         order = orders_repo.get_order(uow.session, order_id)
         if order is None:
             return
         lines = {r.id: r for r in uow.lines_of_order(order.channel, order.external_id)}
         for assignment in records.assignments(uow.session, order_id, lock=True):
-            if assignment.location_id != location_id or assignment.status not in _OPEN:
+            if assignment.status not in _OPEN:
                 continue
             if all(lines[a.line_id].open_quantity == 0 for a in assignment.lines if a.line_id in lines):
-                records.set_status(uow.session, assignment.id, records.SHIPPED, uow.now())
+                if assignment.location_id == location_id:
+                    records.set_status(uow.session, assignment.id, records.SHIPPED, uow.now())
+                else:
+                    reason = f"shipped from {location_id}"
+                    records.set_status(uow.session, assignment.id, records.CANCELLED, uow.now(), reason=reason)
 
     def mark_submitted(self, uow: UnitOfWork, assignment_id: str, order_id: str) -> None:
         """The dispatcher handed assignment ``assignment_id`` to its supplier or 3PL."""

@@ -296,3 +296,14 @@ def test_a_shipment_the_channel_reports_ships_the_assignment_once_every_unit_lef
     net.applier().apply_all([shipped("f-2", 1)])
     assert [a.status for a in net.service.assignments("web:1001")] == ["shipped"]
     assert net.committed("TENT") == {}
+
+
+def test_units_the_channel_shipped_from_elsewhere_close_the_assignment_where_they_were(store: Store) -> None:
+    net = network(store, {("TENT", "nyc"): 5, ("TENT", "chi"): 5})
+    net.place("1001", ("TENT", 1))
+    left = FulfilmentEvent("f-1", "1001", NOW + timedelta(hours=1), (FulfilmentLineEvent("1", "TENT", 1),), "W-CHI")
+    net.applier().apply_all([left])
+    assert [(a.location_id, a.status, a.reason) for a in net.service.assignments("web:1001")] == [
+        ("nyc", "cancelled", "shipped from chi")
+    ]
+    assert net.committed("TENT") == {}
