@@ -46,7 +46,11 @@ class DemoReport:
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches and not self.inconsistencies and all(self.event_ok(event) for event in self.events)
+        return (
+            not self.mismatches
+            and not self.inconsistencies
+            and all(self.event_ok(event) for event in self.events)
+        )
 
     @staticmethod
     def event_ok(event: script.EventRecord) -> bool:

@@ -140,7 +140,9 @@ class EventApplier:
         facts = [
             fact
             for fact in (
-                self._fact(event.order_ref, line.line_ref, line.sku, event.location_ref, line.quantity, event, outcome)
+                self._fact(
+                    event.order_ref, line.line_ref, line.sku, event.location_ref, line.quantity, event, outcome
+                )
                 for line in event.lines
                 if line.quantity > 0
             )

@@ -730,7 +730,9 @@ class SyncEngine:
             # channels that failed in this pass wait for their back-off; what was marked meanwhile goes now
             ready = {channel_id for channel_id in ready if self.available(channel_id)}
 
-    async def _flush_channel(self, channel: ChannelRuntime, work: dict[tuple[str, str], int]) -> ReconcileReport | None:
+    async def _flush_channel(
+        self, channel: ChannelRuntime, work: dict[tuple[str, str], int]
+    ) -> ReconcileReport | None:
         if channel.stock_source:  # an ERP/WMS feed is pulled into the ledger, never written to
             self.store.finish_work(work)
             return None

@@ -7,12 +7,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from support import WriteFile
 
-from omnibridge.config import ProfileErrors, load_profile
+from omnibridge.config import LoadedChannel, MappingTables, ProfileErrors, load_profile
+from omnibridge.config.routing import RoutingSection
+from omnibridge.config.routing_rules import build_rules
 from omnibridge.errors import ConfigError
 from omnibridge.routing import LocationRules, RoutingRules, SplitPolicy
 from omnibridge.routing.rules import DEFAULT_RANKING
+from omnibridge.sdk import ConnectorKind, ConnectorSpec
 
 PROFILE = """
 version: 1
@@ -170,3 +174,29 @@ def test_routing_names_are_checked_even_when_another_section_is_invalid(write: W
     text = (PROFILE + ROUTING).replace("currency: USD", "currency: USDX").replace("never_at: stores", "never_at: store")
     errors = _errors(write("omnibridge.yaml", text))
     assert sorted(str(e.field) for e in errors) == ["merchant.currency", "routing.eligibility.products[0].never_at[0]"]
+
+
+class _Settings(BaseModel):
+    pass
+
+
+def _channel(channel_id: str, kind: ConnectorKind) -> LoadedChannel:
+    spec = ConnectorSpec(id=channel_id, label=channel_id, kind=kind, settings_model=_Settings, capabilities=frozenset())
+    return LoadedChannel(channel_id, channel_id, spec, _Settings(), Path("c.yaml"), MappingTables())
+
+
+def test_by_default_storefront_and_marketplace_orders_are_routed_and_pos_orders_are_not() -> None:
+    channels = [
+        _channel("web", ConnectorKind.STOREFRONT),
+        _channel("amazon", ConnectorKind.MARKETPLACE),
+        _channel("pos", ConnectorKind.POS),
+        _channel("erp", ConnectorKind.ERP_WMS),
+    ]
+    rules = build_rules(RoutingSection(), [], channels, "UTC")
+    assert rules.channels == frozenset({"web", "amazon"})
+    assert [rules.routes_channel(c) for c in ("web", "amazon", "pos", "erp")] == [True, True, False, False]
+    chosen = build_rules(RoutingSection(channels=["pos"]), [], channels, "UTC")
+    assert chosen.routes_channel("pos")
+    assert not chosen.routes_channel("web")
+    off = build_rules(RoutingSection(enabled=False), [], channels, "UTC")
+    assert not off.routes_channel("web")
