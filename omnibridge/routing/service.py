@@ -52,9 +52,10 @@ from omnibridge.routing.router import route
 from omnibridge.routing.rules import RoutingRules
 from omnibridge.sdk.channel import OrderEvent
 from omnibridge.store import Store
+from omnibridge.store import orders as orders_repo
 from omnibridge.store import routing_records as records
 from omnibridge.store.engine import read_session
-from omnibridge.store.fulfilment_tasks import SUBMIT
+from omnibridge.store.fulfilment_tasks import ASSIGN, SUBMIT
 from omnibridge.store.routing_records import Assignment, DecisionRecord
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.lines import ROUTING_SOURCE, LineBook, LineFact
@@ -288,6 +289,32 @@ class RoutingService:
             if assignment.location_id == location_id and assignment.status in _OPEN:
                 records.set_status(uow.session, assignment.id, records.SHIPPED, uow.now())
 
+    def order_cancelled(self, uow: UnitOfWork, order_id: str) -> None:
+        """The channel cancelled the order: its open assignments are ``cancelled`` and its pending tasks too (a
+        provider that already has it is told by the dispatcher)."""
+        now = uow.now()
+        for assignment in records.assignments(uow.session, order_id, lock=True):
+            if assignment.status in _OPEN:
+                records.set_status(uow.session, assignment.id, records.CANCELLED, now, reason="order cancelled")
+        records.cancel_pending_tasks(uow.session, order_id, (), (ASSIGN, SUBMIT), now, why="order cancelled")
+
+    def order_shipped(self, uow: UnitOfWork, order_id: str, location_id: str) -> None:
+        """The channel reported units leaving ``location_id``: each open assignment whose lines have no open
+        units left is ``shipped`` (there) or ``cancelled`` (elsewhere: the units left from ``location_id``)."""
+        order = orders_repo.get_order(uow.session, order_id)
+        if order is None:
+            return
+        lines = {r.id: r for r in uow.lines_of_order(order.channel, order.external_id)}
+        for assignment in records.assignments(uow.session, order_id, lock=True):
+            if assignment.status not in _OPEN:
+                continue
+            if all(lines[a.line_id].open_quantity == 0 for a in assignment.lines if a.line_id in lines):
+                if assignment.location_id == location_id:
+                    records.set_status(uow.session, assignment.id, records.SHIPPED, uow.now())
+                else:
+                    reason = f"shipped from {location_id}"
+                    records.set_status(uow.session, assignment.id, records.CANCELLED, uow.now(), reason=reason)
+
     def mark_submitted(self, uow: UnitOfWork, assignment_id: str, order_id: str) -> None:
         """The dispatcher handed assignment ``assignment_id`` to its supplier or 3PL."""
         for assignment in records.assignments(uow.session, order_id, lock=True):
@@ -447,9 +474,7 @@ class RoutingService:
         return decision
 
     def _order(self, uow: UnitOfWork, order_id: str) -> Order:
-        from omnibridge.store import orders
-
-        order = orders.get_order(uow.session, order_id)
+        order = orders_repo.get_order(uow.session, order_id)
         if order is None:
             raise RoutingError(f"no order {order_id!r} (see `omnibridge orders list`)")
         return order

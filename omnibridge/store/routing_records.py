@@ -235,7 +235,13 @@ def _assignment(row: Any) -> Assignment:
 
 
 def cancel_pending_tasks(
-    session: Session, order_id: str, ids: Sequence[str], kinds: Collection[str], now: datetime
+    session: Session,
+    order_id: str,
+    ids: Sequence[str],
+    kinds: Collection[str],
+    now: datetime,
+    *,
+    why: str = "superseded by a re-route",
 ) -> int:
     """Cancel the order's pending tasks whose id is in ``ids`` or whose kind is in ``kinds`` (superseded by a
     re-route); the number cancelled."""
@@ -249,7 +255,7 @@ def cancel_pending_tasks(
     result = session.execute(
         sa.update(FULFILMENT_TASKS)
         .where(_T.order_id == order_id, _T.status == TASK_PENDING, sa.or_(*conditions))
-        .values(status=TASK_CANCELLED, updated_at=now, last_error="superseded by a re-route")
+        .values(status=TASK_CANCELLED, updated_at=now, last_error=why)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -142,6 +142,8 @@ class EventApplier:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
         if placement is not None:
             placement.record(uow)
+        if self.placer is not None and event.kind is OrderEventKind.CANCELLED and not stale:
+            self.placer.order_cancelled(uow, f"{self.channel.id}:{event.ref}")
 
     def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
         if self._provider is not None and self._provider.fulfilment(uow, event, outcome):
@@ -163,6 +165,8 @@ class EventApplier:
             what = f"fulfilment {event.ref} line {fact.line_ref}"
             self._guarded(uow, outcome, what, lambda f: book.shipped(f, event.ref), fact)
         refresh_fulfilment(uow, self.channel.id, event.order_ref)
+        if self.placer is not None and facts:
+            self.placer.order_shipped(uow, f"{self.channel.id}:{event.order_ref}", facts[0].location_id)
 
     def _refund(self, uow: UnitOfWork, event: RefundEvent, outcome: ApplyOutcome) -> None:
         book = LineBook(uow, outcome)

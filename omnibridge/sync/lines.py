@@ -236,19 +236,18 @@ class LineBook:
     def _commit_routed(self, line: OrderLineRecord, at: str, fact: LineFact) -> bool:
         """Commit the new line's units at the routed location ``at`` (False, nothing changed: it lacks them). The
         channel took the units off where it named them, so what it is known to show moves there."""
-        try:
-            with self.uow.savepoint():
-                key = f"{line.id}:v{line.version}:commit"
-                self._movement(
-                    line,
-                    MovementKind.COMMITMENT,
-                    at,
-                    fact.quantity,
-                    key,
-                    shown=False,
-                    strict=True,
-                    source=ROUTING_SOURCE,
-                )
+        try:  # the movement runs in its own savepoint: a refusal leaves nothing behind
+            key = f"{line.id}:v{line.version}:commit"
+            self._movement(
+                line,
+                MovementKind.COMMITMENT,
+                at,
+                fact.quantity,
+                key,
+                shown=False,
+                strict=True,
+                source=ROUTING_SOURCE,
+            )
         except InsufficientStockError:
             return False
         self.uow.shift_shown(line.channel, (line.sku, fact.location_id), -fact.quantity)

@@ -2,7 +2,8 @@
 
 The sync layer knows only this protocol, so it never imports the router: the event applier asks an
 :class:`OrderPlacer` for a :class:`Placement` of a new order's lines before it commits them, commits each line where
-the placement says, saves the order, then lets the placement record itself, all in one unit of work.
+the placement says, saves the order, then lets the placement record itself, all in one unit of work. It also
+tells the placer when a channel cancels an order or reports units shipped, so the order's assignments follow.
 """
 
 from __future__ import annotations
@@ -35,4 +36,12 @@ class OrderPlacer(Protocol):
         """Decide a new order of a routed channel: lock every position the decision reads or the lines touch (one
         sorted lock), decide, and return the placement; None (nothing locked) when the order is not routed (its
         channel is not, or its lines are recorded already)."""
+        ...
+
+    def order_cancelled(self, uow: UnitOfWork, order_id: str) -> None:
+        """The channel cancelled ``order_id``: its open assignments and pending tasks are cancelled."""
+        ...
+
+    def order_shipped(self, uow: UnitOfWork, order_id: str, location_id: str) -> None:
+        """The channel reported units of ``order_id`` leaving ``location_id`` (already applied to its lines)."""
         ...

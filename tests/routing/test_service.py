@@ -3,13 +3,21 @@ re-route on rejection with the reservation moved, park what cannot be routed —
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from routing_service_support import network
+from routing_service_support import order as web_order
+from sync.fake_channel import NOW, receive
 
 from omnibridge.models import FulfilmentMethod, LineStatus
-from omnibridge.routing import RouteOutcome
+from omnibridge.routing import LocationRules, RouteOutcome
 from omnibridge.routing.service import RoutingError
+from omnibridge.sdk.channel import FulfilmentEvent, FulfilmentLineEvent, OrderEvent, OrderEventKind
 from omnibridge.store import Store
+from omnibridge.store.propagation import LevelNote
+from omnibridge.sync.lines import LineBook, LineFact
+from omnibridge.sync.outcome import ApplyOutcome
 
 
 def test_a_web_order_is_committed_at_the_nearest_location_that_has_it_in_the_same_transaction(store: Store) -> None:
@@ -160,7 +168,6 @@ def test_a_3pl_assignment_is_submitted_through_the_channel_that_maps_it(store: S
 
 
 def test_daily_capacity_counts_todays_assignments(store: Store) -> None:
-    from omnibridge.routing import LocationRules
 
     net = network(
         store,
@@ -178,7 +185,6 @@ def test_daily_capacity_counts_todays_assignments(store: Store) -> None:
 def test_a_dry_run_writes_nothing_and_shows_every_candidate(store: Store) -> None:
     net = network(store, {("TENT", "wh"): 1})
     net.place("1001", ("TENT", 2))  # unroutable: committed at wh, parked
-    from sync.fake_channel import receive
 
     receive(store, "TENT", "chi", 3)
     before = (net.committed("TENT"), net.tasks(), len(net.service.decisions("web:1001")))
@@ -198,17 +204,11 @@ def test_a_dry_run_writes_nothing_and_shows_every_candidate(store: Store) -> Non
     assert store.verify() == []
 
 
-def _order(ref: str, *, at: str = "W-NYC"):  # type: ignore[no-untyped-def]
-    from routing_service_support import order
-
-    return order(ref, ("TENT", 1), at=at)
+def _order(ref: str, *, at: str = "W-NYC") -> OrderEvent:
+    return web_order(ref, ("TENT", 1), at=at)
 
 
 def test_a_routed_line_whose_place_lacks_the_units_is_committed_where_the_channel_named_it(store: Store) -> None:
-    from sync.fake_channel import NOW
-
-    from omnibridge.sync.lines import LineBook, LineFact
-    from omnibridge.sync.outcome import ApplyOutcome
 
     network(store, {("TENT", "wh"): 5})
     fact = LineFact("web", "1001", "1", "TENT", 2, "wh", NOW)
@@ -255,7 +255,6 @@ def test_a_rejection_reroutes_only_the_lines_it_held(store: Store) -> None:
 
 
 def test_what_the_channel_shows_moves_where_it_took_the_sale_off_not_where_it_ships(store: Store) -> None:
-    from omnibridge.store.propagation import LevelNote
 
     net = network(store, {("TENT", "wh"): 5, ("TENT", "nyc"): 2})
     store.remember_levels(
@@ -265,3 +264,46 @@ def test_what_the_channel_shows_moves_where_it_took_the_sale_off_not_where_it_sh
     known = store.known_levels("web", ["TENT"])
     assert (known[("TENT", "wh")].quantity, known[("TENT", "nyc")].quantity) == (3, 2)
     assert net.committed("TENT") == {"nyc": 2}
+
+
+def test_a_cancelled_order_cancels_its_assignments_and_pending_tasks(store: Store) -> None:
+
+    net = network(store, {("LAMP", "tpl"): 4})
+    net.place("1001", ("LAMP", 1))
+    placed = web_order("1001", ("LAMP", 1))
+
+    net.applier().apply_all([OrderEvent("1001", OrderEventKind.CANCELLED, NOW + timedelta(minutes=5), placed.lines)])
+    assert net.committed("LAMP") == {}
+    assert [(a.status, a.reason) for a in net.service.assignments("web:1001")] == [("cancelled", "order cancelled")]
+    assert {task_id: status for task_id, _, status in net.tasks()} == {
+        "assign:web:1001#1": "cancelled",
+        "submit:web:1001@tpl#1": "cancelled",
+    }
+
+
+def test_a_shipment_the_channel_reports_ships_the_assignment_once_every_unit_left(store: Store) -> None:
+
+    net = network(store, {("TENT", "nyc"): 5})
+    net.place("1001", ("TENT", 2))
+
+    def shipped(ref: str, units: int) -> FulfilmentEvent:
+        return FulfilmentEvent(
+            ref, "1001", NOW + timedelta(hours=1), (FulfilmentLineEvent("1", "TENT", units),), "W-NYC"
+        )
+
+    net.applier().apply_all([shipped("f-1", 1)])
+    assert [a.status for a in net.service.assignments("web:1001")] == ["assigned"]  # one unit still to go
+    net.applier().apply_all([shipped("f-2", 1)])
+    assert [a.status for a in net.service.assignments("web:1001")] == ["shipped"]
+    assert net.committed("TENT") == {}
+
+
+def test_units_the_channel_shipped_from_elsewhere_close_the_assignment_where_they_were(store: Store) -> None:
+    net = network(store, {("TENT", "nyc"): 5, ("TENT", "chi"): 5})
+    net.place("1001", ("TENT", 1))
+    left = FulfilmentEvent("f-1", "1001", NOW + timedelta(hours=1), (FulfilmentLineEvent("1", "TENT", 1),), "W-CHI")
+    net.applier().apply_all([left])
+    assert [(a.location_id, a.status, a.reason) for a in net.service.assignments("web:1001")] == [
+        ("nyc", "cancelled", "shipped from chi")
+    ]
+    assert net.committed("TENT") == {}
