@@ -254,8 +254,9 @@ class ProfileFile(Section):
         description="an 'availability:' section: what each channel shows (see docs/availability.md)",
     )
     routing: Annotated[RoutingSection, BeforeValidator(_none_as_empty_dict)] = Field(
-        default_factory=RoutingSection,
-        description="a 'routing:' section: where orders ship from (see docs/routing.md)",
+        default_factory=lambda: RoutingSection(enabled=False),
+        description="a 'routing:' section: where orders ship from (see docs/routing.md); without one, orders are "
+        "fulfilled where their channel put them",
     )
 
 

@@ -46,6 +46,7 @@ locations:
     type: store
     coordinates: {lat: 41.88, lon: -87.63}
     capabilities: [ships]
+routing: {}
 """
 
 

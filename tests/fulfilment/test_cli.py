@@ -41,6 +41,7 @@ locations:
     type: store
     coordinates: {lat: 40.71, lon: -74.01}
     capabilities: [ships]
+routing: {}
 """
 ASSIGN = "assign:web:1001#1"
 

@@ -200,3 +200,13 @@ def test_by_default_storefront_and_marketplace_orders_are_routed_and_pos_orders_
     assert not chosen.routes_channel("web")
     off = build_rules(RoutingSection(enabled=False), [], channels, "UTC")
     assert not off.routes_channel("web")
+
+
+def test_a_profile_without_a_routing_section_does_not_route(write: WriteFile) -> None:
+    """Existing profiles keep committing orders where their channel put them until the merchant adds ``routing:``."""
+    base = (
+        "version: 1\nmerchant: {name: M, currency: USD, timezone: UTC}\n"
+        "locations:\n  - {id: wh, name: W, type: warehouse}\n"
+    )
+    assert not load_profile(write("without.yaml", base)).routing.enabled
+    assert load_profile(write("with.yaml", base + "routing: {}\n")).routing.enabled
