@@ -209,6 +209,10 @@ class Verification:
     def intact(self) -> bool:
         return self.problem is None
 
+    def as_dict(self) -> dict[str, Any]:
+        """``audit verify --json``: intact or not, records checked, the first broken record and why."""
+        return {"intact": self.intact, "checked": self.checked, "broken_id": self.broken_id, "problem": self.problem}
+
 
 _BATCH = 1000
 

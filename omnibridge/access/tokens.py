@@ -31,6 +31,10 @@ _SHAPE = re.compile(r"^obt_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
 MAX_NAME = 128
 
 
+class UnknownTokenError(OmnibridgeError):
+    """No API token has that id."""
+
+
 @dataclass(frozen=True, slots=True)
 class ApiToken:
     """A token as listed (never its secret)."""
@@ -132,7 +136,7 @@ def revoke(store: Store, token_id: str, actor: Actor) -> ApiToken:
     with write_session(store.engine) as session:
         row = session.execute(sa.select(API_TOKENS).where(API_TOKENS.c.id == token_id).with_for_update()).first()
         if row is None:
-            raise OmnibridgeError(f"no API token {token_id!r}; see 'omnibridge tokens list' for the ids")
+            raise UnknownTokenError(f"no API token {token_id!r}; see 'omnibridge tokens list' for the ids")
         found = _row(row)
         if found.revoked_at is not None:
             raise OmnibridgeError(f"API token {token_id} was already revoked at {found.revoked_at.isoformat()}")

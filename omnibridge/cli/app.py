@@ -51,7 +51,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("omnibridge.cli.db", "db_app", "Database schema: upgrade and inspect."),
     "sync": ("omnibridge.cli.sync", "sync", "Pull every channel into the ledger, then push each what it should show."),
     "explain": ("omnibridge.cli.explain", "explain", "Show what each sales channel should show for a SKU, and why."),
-    "incidents": ("omnibridge.cli.incidents", "incidents", "List what the conflict resolver decided and why."),
+    "incidents": (
+        "omnibridge.cli.incidents",
+        "incidents_app",
+        "List what the conflict resolver decided and why; resolve one once dealt with.",
+    ),
     "verify": ("omnibridge.cli.verify", "verify", "Check the ledger against itself, read-only."),
     "run": ("omnibridge.cli.run", "run", "Run omnibridge as a service: webhooks in, polls and read-backs."),
     "demo": ("omnibridge.cli.demo", "demo", "Play a merchant's day on local emulators of every built-in connector."),
@@ -69,6 +73,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
     "orders": ("omnibridge.cli.orders", "orders_app", "Orders from every channel: list them, show one with its lines."),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
+    "tokens": ("omnibridge.cli.tokens", "tokens_app", "Admin API tokens: create (shown once), list, revoke."),
+    "audit": ("omnibridge.cli.audit", "audit_app", "The audit log of changes made by people and tokens: list, verify."),
 }
 
 

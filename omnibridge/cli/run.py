@@ -50,6 +50,14 @@ def run(
         typer.Option("--log-format", help="json (one object per line) or console. Default: json unless a TTY."),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "INFO",
+    metrics_token: Annotated[
+        bool,
+        typer.Option(
+            "--metrics-token/--open-metrics",
+            envvar="OMNIBRIDGE_METRICS_TOKEN",
+            help="/metrics needs an API token (viewer or above); default: open.",
+        ),
+    ] = False,
 ) -> None:
     """Run omnibridge as a service: webhooks in, scheduled polls and read-backs, every channel kept in step.
 
@@ -70,5 +78,6 @@ def run(
         tracking_minutes=tracking_minutes,
         verify_minutes=verify_minutes,
         stop_timeout_seconds=stop_timeout,
+        metrics_token=metrics_token,
     )
     asyncio.run(run_daemon(profile, options))

@@ -80,6 +80,8 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
+    metrics_token: bool = False
+    """``/metrics`` needs an API token of the viewer role or above (default: open, as before)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -146,6 +148,7 @@ class Daemon:
             on_stored=self.worker.wake,
             queue_depth=lambda: len(self.queue),
             carriers=self.carriers,
+            metrics_token=options.metrics_token,
         )
         self._stop = asyncio.Event()
         self._signals = 0

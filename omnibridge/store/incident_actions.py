@@ -16,6 +16,10 @@ from omnibridge.store.store import Store
 from omnibridge.store.tables import INCIDENTS
 
 
+class IncidentNotFound(OmnibridgeError):
+    """No incident has that id."""
+
+
 def resolve_incident(store: Store, incident_id: int, note: str, actor: Actor) -> dict[str, object]:
     """Mark incident ``incident_id`` resolved by ``actor`` with ``note`` (what was done); returns its id, kind,
     summary and the resolution. An unknown or already resolved incident is an :class:`OmnibridgeError`."""
@@ -27,7 +31,7 @@ def resolve_incident(store: Store, incident_id: int, note: str, actor: Actor) ->
         query = sa.select(INCIDENTS).where(INCIDENTS.c.id == incident_id).with_for_update()
         row = session.execute(query).mappings().first()
         if row is None:
-            raise OmnibridgeError(f"no incident #{incident_id}; see 'omnibridge incidents' for the ids")
+            raise IncidentNotFound(f"no incident #{incident_id}; see 'omnibridge incidents' for the ids")
         if row["resolved_at"] is not None:
             raise OmnibridgeError(
                 f"incident #{incident_id} was already resolved by {row['resolved_by']} at "

@@ -3,6 +3,7 @@ two concurrent appenders that must not fork the chain."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 
@@ -30,18 +31,24 @@ def test_records_are_chained_and_listed_in_order(store: Store) -> None:
     found = audit.records(store)
     assert [r.id for r in found] == [1, 2, 3, 4]
     assert found[0].prev_hash == audit.GENESIS
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(found, found[1:], strict=False))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(found))
     assert found[3].actor == "token:a1b2c3d4e5f6 (ci)"
-    assert found[3].before == {"state": "active"} and found[3].after is None
+    assert found[3].before == {"state": "active"}
+    assert found[3].after is None
     assert [r.id for r in audit.records(store, action="token.")] == [4]
     assert audit.verify(store) == audit.Verification(checked=4)
 
 
 def test_a_record_rolled_back_with_its_change_leaves_no_trace(store: Store) -> None:
     append(store, 1)
-    with pytest.raises(RuntimeError), store.unit_of_work() as uow:
-        audit.record(uow, ALICE, "incident.resolve", "incident:9", None, {"resolved": True})
-        raise RuntimeError("the change failed")
+
+    def failing_change() -> None:
+        with store.unit_of_work() as uow:
+            audit.record(uow, ALICE, "incident.resolve", "incident:9", None, {"resolved": True})
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     append(store, 1)
     assert [r.id for r in audit.records(store)] == [1, 2]
     assert audit.verify(store).intact
