@@ -232,9 +232,8 @@ def verify(store: Store) -> Verification:
                     missing = f"#{expected_id}" if row.id == expected_id + 1 else f"#{expected_id} to #{row.id - 1}"
                     return Verification(checked, expected_id, f"record {missing} is missing (deleted)")
                 if row.prev_hash != prev_hash:
-                    return Verification(
-                        checked, row.id, f"record #{row.id} does not follow record #{row.id - 1} (moved or replaced)"
-                    )
+                    place = "is not the first record" if row.id == 1 else f"does not follow record #{row.id - 1}"
+                    return Verification(checked, row.id, f"record #{row.id} {place} (moved or replaced)")
                 content = canonical(row.id, row.at, row.actor, row.action, row.subject, row.before, row.after)
                 if chain_hash(prev_hash, content) != row.hash:
                     return Verification(checked, row.id, f"record #{row.id} was changed after it was written")
