@@ -132,6 +132,7 @@ def test_verify_passes_on_an_intact_log(profile: Path) -> None:
     three_records(profile)
     assert invoke("audit", "verify", "-p", str(profile))[:2] == (0, "audit log intact: 3 record(s) checked\n")
     code, out, _ = invoke("audit", "verify", "--json", "-p", str(profile))
+    assert code == 0
     assert json.loads(out) == {"intact": True, "checked": 3, "broken_id": None, "problem": None}
 
 
