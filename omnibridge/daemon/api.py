@@ -288,4 +288,3 @@ def api_app(store: Store, *, on_requeued: Callable[[], None] = lambda: None) -> 
         return _error(405, f"{request.method} is not allowed on {request.url.path}")
 
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
-
