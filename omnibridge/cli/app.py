@@ -55,7 +55,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "explain",
         "Show what each sales channel should show for a SKU, and why; 'explain order ID': how it was routed.",
     ),
-    "incidents": ("omnibridge.cli.incidents", "incidents", "List what the conflict resolver decided and why."),
+    "incidents": (
+        "omnibridge.cli.incidents",
+        "incidents_app",
+        "List what the conflict resolver decided and why; resolve one once dealt with.",
+    ),
     "verify": ("omnibridge.cli.verify", "verify", "Check the ledger against itself, read-only."),
     "run": ("omnibridge.cli.run", "run", "Run omnibridge as a service: webhooks in, polls and read-backs."),
     "demo": ("omnibridge.cli.demo", "demo", "Play a merchant's day on local emulators of every built-in connector."),
@@ -83,6 +87,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "fulfilment_app",
         "Fulfilment tasks (assign, submit, confirm, re-route): list them, run one pass, retry a failed one.",
     ),
+    "tokens": ("omnibridge.cli.tokens", "tokens_app", "Admin API tokens: create (shown once), list, revoke."),
+    "audit": ("omnibridge.cli.audit", "audit_app", "The audit log of changes made by people and tokens: list, verify."),
 }
 
 

@@ -8,7 +8,8 @@ same store: every movement is keyed by the vendor's ids, so an entry applied by 
 replayed entry starts with a fresh attempt count. ``retrying`` lists the deliveries whose fetch failed retriably
 and that wait for their next try (the worker dead-letters one after its last allowed attempt). ``discard`` sets
 dead letters aside with a reason (status ``discarded``, kept for audit and listed by ``list --all``): they no
-longer count as dead letters in the metrics, so an alert on them stops firing, and are never replayed.
+longer count as dead letters in the metrics, so an alert on them stops firing, and are never replayed. Each
+replayed or discarded entry is recorded in the audit log (``omnibridge audit list``) with the OS user who ran it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
+from omnibridge.access import Actor
 from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.errors import OmnibridgeError
@@ -121,7 +123,7 @@ async def replay_entries(profile: Path, entry_ids: list[int] | None) -> dict[str
             if failures:
                 reasons = "; ".join(f"{channel}: {reason}" for channel, reason in sorted(failures.items()))
                 raise OmnibridgeError(f"nothing replayed: cannot reach every channel ({reasons}); try again later")
-            result = requeue(store, ALL if entry_ids is None else entry_ids)
+            result = requeue(store, ALL if entry_ids is None else entry_ids, actor=Actor.os_user())
             if result.requeued:
                 await carriers.process_pending()
                 await engine.process_pending()
@@ -199,7 +201,7 @@ def discard_command(
     if not reason.strip():
         raise OmnibridgeError("--reason: say why these dead letters will never be applied (it is kept for audit)")
     with profile_store(profile) as (_, store):
-        result = discard(store, entry_ids, reason)
+        result = discard(store, entry_ids, reason, Actor.os_user())
     refused = [{"id": entry_id, "reason": why} for entry_id, why in result.refused.items()]
     if as_json:
         typer.echo(json.dumps({"discarded": result.discarded, "refused": refused}, indent=2))

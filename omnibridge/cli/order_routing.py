@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from omnibridge.access import Actor
 from omnibridge.cli.order_names import find_named_order
 from omnibridge.cli.orders import JsonOption, orders_app, table
 from omnibridge.cli.profile_store import ProfileOption, profile_store
@@ -125,7 +126,7 @@ def accept_command(
     with profile_store(profile) as (loaded, store):
         _check_location({loc.id for loc in loaded.locations}, at, "--at")
         order = find_named_order(store, order_name)
-        assignment = service_for_profile(store, loaded).accept(order.id, at)
+        assignment = service_for_profile(store, loaded).accept(order.id, at, actor=Actor.os_user())
     if as_json:
         typer.echo(json.dumps({"assignment": assignment.to_json()}, indent=2))
         return
@@ -145,7 +146,7 @@ def reject_command(
     with profile_store(profile) as (loaded, store):
         _check_location({loc.id for loc in loaded.locations}, at, "--at")
         order = find_named_order(store, order_name)
-        decision = service_for_profile(store, loaded).reject(order.id, at, reason)
+        decision = service_for_profile(store, loaded).reject(order.id, at, reason, actor=Actor.os_user())
         refs = _line_refs(store, order)
     if as_json:
         typer.echo(

@@ -54,9 +54,13 @@ def run(
         typer.Option("--log-format", help="json (one object per line) or console. Default: json unless a TTY."),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "INFO",
-    order_api: Annotated[
+    metrics_token: Annotated[
         bool,
-        typer.Option("--order-api", help="Serve /api/orders/... (accept, reject, explain); no access control yet."),
+        typer.Option(
+            "--metrics-token/--open-metrics",
+            envvar="OMNIBRIDGE_METRICS_TOKEN",
+            help="/metrics needs an API token (viewer or above); default: open.",
+        ),
     ] = False,
 ) -> None:
     """Run omnibridge as a service: webhooks in, scheduled polls and read-backs, every channel kept in step.
@@ -79,6 +83,6 @@ def run(
         verify_minutes=verify_minutes,
         fulfilment_seconds=fulfilment_seconds,
         stop_timeout_seconds=stop_timeout,
-        order_api=order_api,
+        metrics_token=metrics_token,
     )
     asyncio.run(run_daemon(profile, options))

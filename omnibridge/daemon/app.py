@@ -9,9 +9,12 @@
   are all being rejected (:data:`~omnibridge.daemon.state.WEBHOOK_REJECT_LIMIT` in a row, none accepted since: a
   wrong signing secret); otherwise 503. The JSON body gives each channel's state (``not_tried``, ``ok`` or
   ``failed: <why>``) and ``reasons`` say what is missing.
-* ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric).
-* ``/api/orders/...`` — order routing (accept, reject, explain), only with ``omnibridge run --order-api``
-  (:mod:`omnibridge.daemon.order_api`).
+* ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric); open, or
+  behind a viewer token when ``metrics_token`` is set (``omnibridge run --metrics-token``).
+* ``/api/...`` — the admin API (:mod:`omnibridge.daemon.api`), every route behind a bearer token with a role
+  (:mod:`omnibridge.daemon.auth`). Webhook routes never take a token: they are authenticated by signature.
+* ``/api/orders/{order}/accept|reject|routing`` — order routing (:mod:`omnibridge.daemon.order_api`), served when
+  the profile routes orders, behind the same tokens (operator to act, viewer to read).
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from omnibridge.access import Role
+from omnibridge.daemon.api import api_app
+from omnibridge.daemon.auth import refusal, with_store
 from omnibridge.daemon.metrics import CONTENT_TYPE
+from omnibridge.daemon.order_api import is_order_routing_path
 from omnibridge.daemon.state import DaemonState, readiness
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.shipping.runtime import CarrierRuntime
@@ -34,6 +41,7 @@ from omnibridge.sync import SyncEngine, receiver_app
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WEBHOOK_PREFIX = "/webhooks/"
+API_PREFIX = "/api/"
 _BODY_LIMIT = 4096
 
 _STATUS_BY_CODE = {401: "rejected", 404: "unknown_channel", 503: "unavailable"}
@@ -115,8 +123,10 @@ def ops_app(
     metrics: DaemonMetrics,
     queue_depth: Callable[[], int],
     carriers: CarrierRuntime | None = None,
+    metrics_token: bool = False,
 ) -> Starlette:
-    """The operations endpoints alone (``/healthz``, ``/readyz``, ``/metrics``)."""
+    """The operations endpoints alone (``/healthz``, ``/readyz``, ``/metrics``); ``metrics_token``: ``/metrics``
+    needs a token of the viewer role or above."""
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -125,7 +135,10 @@ def ops_app(
         ready, body = readiness(state, engine.store)
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    async def metrics_endpoint(_: Request) -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        refused = await refusal(request, Role.VIEWER) if metrics_token else None
+        if refused is not None:
+            return refused
         ready, _body = readiness(state, engine.store)
         try:
             metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers)
@@ -153,20 +166,26 @@ def daemon_app(
     on_stored: Callable[[], None],
     queue_depth: Callable[[], int] = lambda: 0,
     carriers: CarrierRuntime | None = None,
+    metrics_token: bool = False,
     orders: ASGIApp | None = None,
 ) -> ASGIApp:
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
-    carrier channels; ``orders`` (when given) serves ``/api/`` (:mod:`omnibridge.daemon.order_api`)."""
-    ops = ops_app(engine, state, metrics, queue_depth, carriers)
+    carrier channels; ``metrics_token`` puts ``/metrics`` behind a viewer token; ``orders`` (when given) serves
+    the order routing routes (:mod:`omnibridge.daemon.order_api`)."""
+    ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token)
+    api = api_app(engine.store, on_requeued=on_stored)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
     webhooks = WebhookObserver(receiver_app(engine, carriers), metrics, channels, on_stored, state)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path") in OPS_PATHS:
+        path = str(scope.get("path", ""))
+        if scope["type"] == "http" and path in OPS_PATHS:
             await ops(scope, receive, send)
-        elif orders is not None and scope["type"] == "http" and str(scope.get("path", "")).startswith("/api/"):
+        elif orders is not None and scope["type"] == "http" and is_order_routing_path(path):
             await orders(scope, receive, send)
+        elif scope["type"] == "http" and (path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")):
+            await api(scope, receive, send)
         else:
             await webhooks(scope, receive, send)
 
-    return app
+    return with_store(app, engine.store)

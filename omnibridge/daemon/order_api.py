@@ -10,8 +10,8 @@
 ``{order}`` names an order as the CLI does (``web:1001``, ``web:%231001``, omnibridge's id). Errors are JSON
 ``{"error": "<one line>"}``: 400 a malformed body, 404 no such order, 409 nothing to accept or reject there.
 
-There is no access control yet (issue 15 adds it): the daemon serves these routes only when started with
-``omnibridge run --order-api``, and it listens on 127.0.0.1 unless told otherwise.
+Every route needs a bearer token (:mod:`omnibridge.daemon.auth`): operator or above to accept or reject,
+viewer or above to read; each accept and reject is written to the audit log naming the token.
 """
 
 from __future__ import annotations
@@ -23,14 +23,23 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from omnibridge.access import Actor, Role
 from omnibridge.cli.order_names import OrderNameError, find_named_order
+from omnibridge.daemon.auth import actor_of, requires
 from omnibridge.routing.model import RoutingDecision
 from omnibridge.routing.service import RoutingError, RoutingService
 
 API_PREFIX = "/api/"
+_ACTIONS = frozenset({"accept", "reject", "routing"})
+
+
+def is_order_routing_path(path: str) -> bool:
+    """Whether ``path`` is one of this module's routes (``/api/orders/<order>/accept|reject|routing``)."""
+    head, _, action = path.rpartition("/")
+    return head.startswith("/api/orders/") and len(head) > len("/api/orders/") and action in _ACTIONS
 
 
 class _BadRequest(Exception):
@@ -87,18 +96,18 @@ def order_api(service: RoutingService) -> Starlette:
         if location not in {loc.id for loc in service.locations}:
             raise _BadRequest(f"location {location!r} is not a location of the profile")
 
-    def accept(name: str, location: str) -> dict[str, Any]:
+    def accept(name: str, location: str, actor: Actor) -> dict[str, Any]:
         known_location(location)
         order = find_named_order(store, name)
-        return {"assignment": service.accept(order.id, location).to_json()}
+        return {"assignment": service.accept(order.id, location, actor=actor).to_json()}
 
-    def reject(name: str, location: str, reason: str) -> dict[str, Any]:
+    def reject(name: str, location: str, reason: str, actor: Actor) -> dict[str, Any]:
         known_location(location)
         order = find_named_order(store, name)
         return {
             "order": order.id,
             "rejected_at": location,
-            "decision": decision_body(service.reject(order.id, location, reason)),
+            "decision": decision_body(service.reject(order.id, location, reason, actor=actor)),
         }
 
     def routing(name: str) -> dict[str, Any]:
@@ -121,21 +130,26 @@ def order_api(service: RoutingService) -> Starlette:
             status = 404 if str(exc).startswith("no order") else 409
             return JSONResponse({"error": str(exc)}, status_code=status)
 
-    async def accept_endpoint(request: Request) -> JSONResponse:
+    @requires(Role.OPERATOR)
+    async def accept_endpoint(request: Request) -> Response:
         try:
             location, _ = await _body(request, need_reason=False)
         except _BadRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return await answer(lambda: accept(request.path_params["order"], location))
+        actor = actor_of(request)
+        return await answer(lambda: accept(request.path_params["order"], location, actor))
 
-    async def reject_endpoint(request: Request) -> JSONResponse:
+    @requires(Role.OPERATOR)
+    async def reject_endpoint(request: Request) -> Response:
         try:
             location, reason = await _body(request, need_reason=True)
         except _BadRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return await answer(lambda: reject(request.path_params["order"], location, reason))
+        actor = actor_of(request)
+        return await answer(lambda: reject(request.path_params["order"], location, reason, actor))
 
-    async def routing_endpoint(request: Request) -> JSONResponse:
+    @requires(Role.VIEWER)
+    async def routing_endpoint(request: Request) -> Response:
         return await answer(lambda: routing(request.path_params["order"]))
 
     return Starlette(

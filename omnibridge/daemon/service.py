@@ -87,8 +87,8 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
-    order_api: bool = False
-    """Serve the order routing API (``/api/orders/...``: accept, reject, explain). It has no access control yet."""
+    metrics_token: bool = False
+    """``/metrics`` needs an API token of the viewer role or above (default: open, as before)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -167,7 +167,8 @@ class Daemon:
             on_stored=self.worker.wake,
             queue_depth=lambda: len(self.queue),
             carriers=self.carriers,
-            orders=order_api(routing) if options.order_api and routing is not None else None,
+            orders=order_api(routing) if routing is not None else None,
+            metrics_token=options.metrics_token,
         )
         self._stop = asyncio.Event()
         self._signals = 0

@@ -37,6 +37,8 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from omnibridge.access import audit
+from omnibridge.access.actors import Actor
 from omnibridge.errors import InsufficientStockError, OmnibridgeError
 from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order, OrderLineRecord
 from omnibridge.routing.distance import DistanceSource
@@ -239,9 +241,10 @@ class RoutingService:
                 raise RoutingError(f"order {order.id} has no open line (every unit shipped or was cancelled)")
             return self._decide(uow, _OrderView.of(order), lines, exclude, lock=False).decision
 
-    def accept(self, order_id: str, location_id: str) -> Assignment:
+    def accept(self, order_id: str, location_id: str, *, actor: Actor | None = None) -> Assignment:
         """Staff at ``location_id`` take the order's assignment there (idempotent: an accepted one is returned
-        as it is). Raises :class:`RoutingError` when the order has no assignment open there."""
+        as it is). Raises :class:`RoutingError` when the order has no assignment open there. ``actor``: the
+        person or token acting, written to the audit log in the same transaction."""
         with self.store.unit_of_work() as uow:
             order = self._order(uow, order_id)
             assignment = self._open_assignment(uow, order.id, location_id, allow=(records.ACCEPTED,))
@@ -249,38 +252,55 @@ class RoutingService:
                 return assignment
             now = uow.now()
             records.set_status(uow.session, assignment.id, records.ACCEPTED, now)
+            if actor is not None:
+                audit.record(
+                    uow,
+                    actor,
+                    "order.accept",
+                    order.id,
+                    {"assignment": assignment.id, "status": assignment.status},
+                    {"assignment": assignment.id, "status": records.ACCEPTED},
+                )
         return replace(assignment, status=records.ACCEPTED, updated_at=now)
 
-    def reject(self, order_id: str, location_id: str, reason: str) -> RoutingDecision:
+    def reject(self, order_id: str, location_id: str, reason: str, *, actor: Actor | None = None) -> RoutingDecision:
         """``location_id`` refuses the order's assignment there: re-route its lines excluding every location
         that rejected the order, moving their reservation atomically; park the order instead when it was
-        re-routed ``max_reroutes`` times already or the customer collects it. Returns the new decision."""
+        re-routed ``max_reroutes`` times already or the customer collects it. Returns the new decision.
+        ``actor``: the person or token acting, written to the audit log in the same transaction."""
         reason = " ".join(reason.split()) or "no reason given"
         with self.store.unit_of_work() as uow:
-            order = self._order(uow, order_id)
-            assignment = self._open_assignment(uow, order.id, location_id)
-            now = uow.now()
-            records.set_status(uow.session, assignment.id, records.REJECTED, now, reason=reason)
-            records.cancel_pending_tasks(uow.session, order.id, (f"{SUBMIT}:{assignment.id}",), (), now)
-            rejected = {a.location_id for a in records.assignments(uow.session, order.id) if a.status == "rejected"}
-            trigger = f"rejected at {location_id}: {reason}"
-            if order.fulfilment_method in COLLECTED:
-                fallback = self.pickup_fallback(uow, order, rejected, trigger)
-                if fallback is not None:
-                    return fallback
-                return self._park(
-                    uow,
-                    order,
-                    trigger,
-                    f"a {order.fulfilment_method.value} order is never re-routed to shipping; "
-                    "it waits for an operator (or the pickup fallback)",
+            decision = self._reject(uow, order_id, location_id, reason)
+            if actor is not None:
+                after = {"outcome": decision.outcome.value, "locations": list(decision.locations)}
+                audit.record(
+                    uow, actor, "order.reject", decision.order_id, {"location": location_id, "reason": reason}, after
                 )
-            reroutes = records.next_attempt(uow.session, order.id) - 2
-            if reroutes >= self.rules.max_reroutes:
-                return self._park(
-                    uow, order, trigger, f"re-routed {reroutes} times already (routing.max_reroutes): parked"
-                )
-            return self.route_order(uow, order.id, trigger=trigger, exclude=rejected)
+            return decision
+
+    def _reject(self, uow: UnitOfWork, order_id: str, location_id: str, reason: str) -> RoutingDecision:
+        order = self._order(uow, order_id)
+        assignment = self._open_assignment(uow, order.id, location_id)
+        now = uow.now()
+        records.set_status(uow.session, assignment.id, records.REJECTED, now, reason=reason)
+        records.cancel_pending_tasks(uow.session, order.id, (f"{SUBMIT}:{assignment.id}",), (), now)
+        rejected = {a.location_id for a in records.assignments(uow.session, order.id) if a.status == "rejected"}
+        trigger = f"rejected at {location_id}: {reason}"
+        if order.fulfilment_method in COLLECTED:
+            fallback = self.pickup_fallback(uow, order, rejected, trigger)
+            if fallback is not None:
+                return fallback
+            return self._park(
+                uow,
+                order,
+                trigger,
+                f"a {order.fulfilment_method.value} order is never re-routed to shipping; "
+                "it waits for an operator (or the pickup fallback)",
+            )
+        reroutes = records.next_attempt(uow.session, order.id) - 2
+        if reroutes >= self.rules.max_reroutes:
+            return self._park(uow, order, trigger, f"re-routed {reroutes} times already (routing.max_reroutes): parked")
+        return self.route_order(uow, order.id, trigger=trigger, exclude=rejected)
 
     def mark_shipped(self, uow: UnitOfWork, order_id: str, location_id: str) -> None:
         """The order's units left ``location_id``: its open assignment there is ``shipped`` (no assignment

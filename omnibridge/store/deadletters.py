@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
+from omnibridge.access import audit
+from omnibridge.access.actors import Actor
 from omnibridge.store.engine import read_session, write_session
 from omnibridge.store.store import Store
 from omnibridge.store.sync_state import InboxEntry, InboxStatus, entries
@@ -59,12 +62,13 @@ def dead_letters(
         return entries(session, status=statuses, channel=channel, limit=limit)
 
 
-def discard(store: Store, entry_ids: Collection[int], reason: str) -> DiscardResult:
+def discard(store: Store, entry_ids: Collection[int], reason: str, actor: Actor | None = None) -> DiscardResult:
     """Set dead entries aside for good in one write transaction: status ``discarded``, ``discarded_at`` now (the
     store's clock) and ``discard_reason``; why each died (``error``) is kept.
 
     ``reason`` must say why (it is what an auditor reads). An id that does not exist or is not dead is not
-    touched and is reported in :attr:`DiscardResult.refused`.
+    touched and is reported in :attr:`DiscardResult.refused`. With ``actor``, each discarded entry is recorded in
+    the audit log (``deadletter.discard``) in the same transaction.
     """
     why = " ".join(reason.split())
     if not why:
@@ -72,6 +76,7 @@ def discard(store: Store, entry_ids: Collection[int], reason: str) -> DiscardRes
     result = DiscardResult()
     wanted = sorted(set(entry_ids))
     with write_session(store.engine) as session:
+        errors = _dead_errors(session, wanted)
         changed = session.execute(
             sa.update(INBOX)
             .where(INBOX.c.id.in_(wanted), INBOX.c.status == InboxStatus.DEAD.value)
@@ -79,6 +84,9 @@ def discard(store: Store, entry_ids: Collection[int], reason: str) -> DiscardRes
             .returning(INBOX.c.id)
         )
         result.discarded = sorted(int(entry_id) for entry_id in changed.scalars())
+        if actor is not None:
+            after = {"status": InboxStatus.DISCARDED.value, "reason": why}
+            _audit(session, actor, "deadletter.discard", result.discarded, errors, after, store)
         others = sa.select(INBOX.c.id, INBOX.c.status).where(INBOX.c.id.in_(set(wanted) - set(result.discarded)))
         statuses = {int(row.id): str(row.status) for row in session.execute(others)}
         for entry_id in wanted:
@@ -95,14 +103,43 @@ def retrying(store: Store, *, channel: str | None = None, limit: int = DEFAULT_L
         return entries(session, status=InboxStatus.PENDING, channel=channel, retrying=True, limit=limit)
 
 
-def requeue(store: Store, entry_ids: Collection[int] | Literal["all"], *, channel: str | None = None) -> RequeueResult:
+def _dead_errors(session: Session, entry_ids: Collection[int] | None) -> dict[int, str | None]:
+    """Why each dead entry of ``entry_ids`` (None: every one) died, for the audit log."""
+    query = sa.select(INBOX.c.id, INBOX.c.error).where(INBOX.c.status == InboxStatus.DEAD.value)
+    if entry_ids is not None:
+        query = query.where(INBOX.c.id.in_(list(entry_ids)))
+    return {int(row.id): row.error for row in session.execute(query)}
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entry_ids: list[int],
+    errors: dict[int, str | None],
+    after: dict[str, str],
+    store: Store,
+) -> None:
+    for entry_id in entry_ids:
+        before = {"status": InboxStatus.DEAD.value, "error": errors.get(entry_id)}
+        audit.record(session, actor, action, f"inbox:{entry_id}", before, after, at=store.now())
+
+
+def requeue(
+    store: Store,
+    entry_ids: Collection[int] | Literal["all"],
+    *,
+    channel: str | None = None,
+    actor: Actor | None = None,
+) -> RequeueResult:
     """Set dead entries back to ``pending`` in one write transaction, as if just received: error, attempts, next
     try and last error cleared, so a replayed entry gets the whole retry budget again.
 
     ``entry_ids`` is a collection of inbox ids, or :data:`ALL` for every dead entry (of ``channel`` when given;
     ``channel`` is ignored with explicit ids). An id that does not exist or is not dead is not touched and is
     reported in :attr:`RequeueResult.refused`, never silently ignored. Either every listed dead entry is
-    requeued or, if the database fails, none is.
+    requeued or, if the database fails, none is. With ``actor``, each requeued entry is recorded in the audit log
+    (``deadletter.replay``) in the same transaction.
     """
     result = RequeueResult()
     with write_session(store.engine) as session:
@@ -127,6 +164,10 @@ def requeue(store: Store, entry_ids: Collection[int] | Literal["all"], *, channe
                     result.refused[entry_id] = f"status is {status}, not dead"
         result.requeued = [entry_id for entry_id, status in statuses.items() if status == InboxStatus.DEAD.value]
         if result.requeued:
+            if actor is not None:
+                errors = _dead_errors(session, result.requeued)
+                after = {"status": InboxStatus.PENDING.value}
+                _audit(session, actor, "deadletter.replay", result.requeued, errors, after, store)
             session.execute(
                 sa.update(INBOX)
                 .where(INBOX.c.id.in_(result.requeued), INBOX.c.status == InboxStatus.DEAD.value)

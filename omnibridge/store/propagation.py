@@ -113,6 +113,9 @@ class Incident:
     data: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     id: int | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution: str | None = None
 
 
 # -- channel levels -------------------------------------------------------------------------------------------
@@ -457,8 +460,11 @@ def incidents(
     sku: str | None = None,
     order_id: str | None = None,
     limit: int = 500,
+    resolved: bool | None = None,
 ) -> list[Incident]:
     query = sa.select(INCIDENTS).order_by(INCIDENTS.c.id).limit(limit)
+    if resolved is not None:
+        query = query.where(INCIDENTS.c.resolved_at.is_not(None) if resolved else INCIDENTS.c.resolved_at.is_(None))
     if order_id is not None:
         query = query.where(INCIDENTS.c.order_id == order_id)
     if kind is not None:
@@ -478,6 +484,9 @@ def incidents(
             data=row["data"],
             created_at=row["created_at"],
             id=row["id"],
+            resolved_at=row["resolved_at"],
+            resolved_by=row["resolved_by"],
+            resolution=row["resolution"],
         )
         for row in session.execute(query).mappings()
     ]

@@ -281,10 +281,17 @@ class Store:
             return propagation.add_incident(session, incident, self._clock())
 
     def incidents(
-        self, *, kind: str | None = None, sku: str | None = None, order_id: str | None = None, limit: int = 500
+        self,
+        *,
+        kind: str | None = None,
+        sku: str | None = None,
+        order_id: str | None = None,
+        limit: int = 500,
+        resolved: bool | None = None,
     ) -> list[Incident]:
+        """Incidents, oldest first; ``resolved`` True or False keeps only the resolved or the open ones."""
         with read_session(self.engine) as session:
-            return propagation.incidents(session, kind=kind, sku=sku, order_id=order_id, limit=limit)
+            return propagation.incidents(session, kind=kind, sku=sku, order_id=order_id, limit=limit, resolved=resolved)
 
     def incident_counts(self) -> dict[str, int]:
         with read_session(self.engine) as session:

@@ -340,6 +340,10 @@ class IncidentRow(StoreModel, table=True):
     summary: str
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     created_at: datetime = _ts(nullable=False)
+    resolved_at: datetime | None = _ts(nullable=True)
+    """When a person marked it resolved (``0012_access``); None while open."""
+    resolved_by: str | None = Field(default=None, max_length=255)
+    resolution: str | None = None
 
 
 class OrderLineRow(StoreModel, table=True):
@@ -506,3 +510,53 @@ class FulfilmentTaskRow(StoreModel, table=True):
 ROUTING_DECISIONS = table(RoutingDecisionRow)
 FULFILMENT_ASSIGNMENTS = table(FulfilmentAssignmentRow)
 FULFILMENT_TASKS = table(FulfilmentTaskRow)
+
+
+class ApiTokenRow(StoreModel, table=True):
+    """A bearer token of the admin API (``0012_access``): only the SHA-256 of the token is kept; ``id`` is the
+    short public part shown in lists and audit records."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=128)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False)
+    created_by: str = Field(max_length=255)
+    expires_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=255)
+
+
+class AuditRecordRow(StoreModel, table=True):
+    """One record of the audit log (``0012_access``), hash-chained: ``hash`` is the SHA-256 of ``prev_hash`` and
+    the record's canonical content; ``id`` is its position in the chain (1, 2, 3...)."""
+
+    __tablename__ = "audit_log"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = _ts(nullable=False)
+    actor: str = Field(max_length=255)
+    action: str = Field(max_length=64, index=True)
+    subject: str = Field(max_length=512)
+    before: Any = Field(default=None, sa_type=sa.JSON, nullable=True)
+    after: Any = Field(default=None, sa_type=sa.JSON, nullable=True)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHeadRow(StoreModel, table=True):
+    """The audit log's head (``0012_access``): one row (``id`` 1) with the last record's position and hash. An
+    append locks it first, so concurrent writers queue and the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_id: int = 0
+    last_hash: str = Field(max_length=64)
+
+
+API_TOKENS = table(ApiTokenRow)
+AUDIT_LOG = table(AuditRecordRow)
+AUDIT_HEAD = table(AuditHeadRow)
