@@ -1,0 +1,36 @@
+"""Who may see the daemon's operational detail (``/readyz``'s reasons today).
+
+:func:`is_operator` is the one seam: the HTTP endpoints ask it, never a token store directly, so the check can be
+pointed at the token store with roles (bearer tokens, ``omnibridge tokens``) without touching them.
+
+Today an operator is a caller that sends ``Authorization: Bearer <token>`` with the token in the environment
+variable :data:`TOKEN_ENV` (``OMNIBRIDGE_OPERATOR_TOKEN``), compared in constant time. With no token configured,
+nobody is an operator: the detail is never shown.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+from starlette.requests import HTTPConnection
+
+TOKEN_ENV = "OMNIBRIDGE_OPERATOR_TOKEN"  # noqa: S105 (the name of the variable, not a secret)
+_SCHEME = "bearer"
+
+
+def bearer_token(request: HTTPConnection) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == _SCHEME and token else None
+
+
+def is_operator(request: HTTPConnection) -> bool:
+    """True when ``request`` carries the operator token (see the module docstring); False without a configured
+    token, without a bearer token, or with another one."""
+    expected = os.environ.get(TOKEN_ENV, "").strip()
+    offered = bearer_token(request)
+    if not expected or offered is None:
+        return False
+    return hmac.compare_digest(offered.encode("utf-8"), expected.encode("utf-8"))
