@@ -7,8 +7,9 @@
 * ``GET /healthz`` — 200 while the process serves requests (liveness).
 * ``GET /readyz`` — 200 when the store answers, every channel's locations are resolved and no channel's webhooks
   are all being rejected (:data:`~omnibridge.daemon.state.WEBHOOK_REJECT_LIMIT` in a row, none accepted since: a
-  wrong signing secret); otherwise 503. The JSON body gives each channel's state (``not_tried``, ``ok`` or
-  ``failed: <why>``) and ``reasons`` say what is missing.
+  wrong signing secret); otherwise 503. Anyone gets the states (each channel ``not_tried``, ``ok`` or
+  ``failed``); an operator (:func:`~omnibridge.daemon.operators.is_operator`) also gets ``failed: <why>`` and
+  ``reasons`` saying what is missing (they name the database and quote vendors' errors).
 * ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric).
 """
 
@@ -25,10 +26,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnibridge.daemon.metrics import CONTENT_TYPE
-from omnibridge.daemon.state import DaemonState, readiness
+from omnibridge.daemon.operators import is_operator
+from omnibridge.daemon.state import DaemonState, public_readiness, readiness
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.sync import SyncEngine, receiver_app
+from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WEBHOOK_PREFIX = "/webhooks/"
@@ -119,8 +122,10 @@ def ops_app(
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(_: Request) -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         ready, body = readiness(state, engine.store)
+        if not is_operator(request):
+            body = public_readiness(body)
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics_endpoint(_: Request) -> Response:
@@ -151,12 +156,16 @@ def daemon_app(
     on_stored: Callable[[], None],
     queue_depth: Callable[[], int] = lambda: 0,
     carriers: CarrierRuntime | None = None,
+    limits: WebhookLimits | None = None,
+    refusals: RefusalLog | None = None,
 ) -> ASGIApp:
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
-    carrier channels."""
+    carrier channels; ``limits`` and ``refusals`` are the webhook port's (:mod:`omnibridge.sync.webhook_limits`).
+    The operations endpoints never wait behind webhook requests."""
     ops = ops_app(engine, state, metrics, queue_depth, carriers)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
-    webhooks = WebhookObserver(receiver_app(engine, carriers), metrics, channels, on_stored, state)
+    receiver = receiver_app(engine, carriers, limits=limits, refusals=refusals)
+    webhooks = WebhookObserver(receiver, metrics, channels, on_stored, state)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") in OPS_PATHS:

@@ -34,7 +34,7 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -42,6 +42,7 @@ from structlog.stdlib import BoundLogger
 
 from omnibridge.config import load_profile
 from omnibridge.daemon.app import daemon_app
+from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.schedule import RESOLVE_LOCATIONS, Job, JobQueue, ScheduleOptions, build_scheduler
 from omnibridge.daemon.state import DaemonState
@@ -54,6 +55,7 @@ from omnibridge.store import open_store
 from omnibridge.store.daemon_lock import daemon_lock
 from omnibridge.sync import SyncEngine, build_channels
 from omnibridge.sync.engine import DAEMON_FETCH_WAIT
+from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -80,6 +82,10 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
+    webhook_limits: WebhookLimits = field(default_factory=WebhookLimits)
+    """Webhook body size, body timeout, requests in flight (docs/security.md)."""
+    server_limits: ServerLimits = field(default_factory=ServerLimits)
+    """Open connections, request-head timeout, keep-alive (docs/security.md)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -130,6 +136,8 @@ class Daemon:
         self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
         self.state = DaemonState(tuple(engine.channels), carriers=tuple(self.carriers.channels))
         self.metrics = DaemonMetrics()
+        self.refusals = RefusalLog()
+        """Refused and aborted HTTP requests, logged once per reason per interval."""
         self.worker: Worker
         self.queue = JobQueue(
             on_enqueue=lambda _job: self.worker.wake(),
@@ -146,6 +154,8 @@ class Daemon:
             on_stored=self.worker.wake,
             queue_depth=lambda: len(self.queue),
             carriers=self.carriers,
+            limits=options.webhook_limits,
+            refusals=self.refusals,
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -174,13 +184,17 @@ class Daemon:
         sock = bind_socket(self.options.host, self.options.port)
         for sig in HANDLED_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
-        config = uvicorn.Config(
+        config = server_config(
             self.app,
+            self.options.server_limits,
+            self.refusals,
             log_config=None,
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=self.options.graceful_seconds,
         )
+        loud_uvicorn = quiet_uvicorn(self.refusals)
+        loop.set_exception_handler(accept_error_handler(self.refusals))
         self.server = server = _Server(config)
         server_task = loop.create_task(server.serve(sockets=[sock]), name="omnibridge-http")
         worker_task = loop.create_task(self.worker.run(), name="omnibridge-worker")
@@ -226,6 +240,9 @@ class Daemon:
             for sig in HANDLED_SIGNALS:
                 loop.remove_signal_handler(sig)
             sock.close()
+            loud_uvicorn()
+            loop.set_exception_handler(None)
+            self.refusals.flush()
         for result in results[:2]:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
