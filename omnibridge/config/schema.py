@@ -216,6 +216,17 @@ class GuardSection(Section):
     )
 
 
+class WebhooksSection(Section):
+    """``channels[].webhooks:`` -- limits of the channel's webhook endpoint (see docs/security.md)."""
+
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="a whole number of bytes between 1024 and 67108864 (default 1048576, 1 MiB)",
+    )
+
+
 class ChannelSection(Section):
     """One entry of ``channels:``: a sales channel served by one connector."""
 
@@ -233,6 +244,9 @@ class ChannelSection(Section):
     guard: Annotated[GuardSection, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=GuardSection,
         description="a 'guard:' mapping with max_lowered_share, max_zeroed_share, min_stocked_positions",
+    )
+    webhooks: Annotated[WebhooksSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=WebhooksSection, description="a 'webhooks:' mapping with max_body_bytes"
     )
 
 

@@ -34,7 +34,7 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import uvicorn
@@ -276,6 +276,8 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
     :class:`~omnibridge.errors.StoreInUseError`), open the store, build its channels and serve until stopped;
     closes everything after."""
     loaded = load_profile(profile)
+    per_channel = {channel.id: channel.webhooks.max_body_bytes for channel in loaded.channels}
+    options = replace(options, webhook_limits=replace(options.webhook_limits, per_channel=per_channel))
     with daemon_lock(loaded.store_url), open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)

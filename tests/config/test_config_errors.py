@@ -317,3 +317,18 @@ def test_a_mass_change_guard_share_above_one_is_named(
     )
     (channel,) = load_profile(good, registry=registry, env={}).channels
     assert (channel.guard.max_zeroed_share, channel.guard.max_lowered_share) == (0.5, 0.2)
+
+
+def test_a_channel_webhook_body_limit_is_read_and_checked(
+    write: WriteFile, base_profile: str, registry: ConnectorRegistry
+) -> None:
+    write("c.yaml", "connector: acme-wms\nsettings: {base_url: 'https://a.example', api_key: k, warehouse_code: W}\n")
+    channel = "channels:\n  - id: a\n    connector: acme-wms\n    profile: c.yaml\n"
+    error = _one(write("omnibridge.yaml", base_profile + channel + "    webhooks: {max_body_bytes: 10}\n"), registry)
+    assert (error.line, error.field) == (20, "channels[0].webhooks.max_body_bytes")
+    assert "between 1024 and 67108864" in error.render()
+    good = write("good.yaml", base_profile + channel + "    webhooks: {max_body_bytes: 4194304}\n")
+    (loaded,) = load_profile(good, registry=registry, env={}).channels
+    assert loaded.webhooks.max_body_bytes == 4 * 1024 * 1024
+    plain = write("plain.yaml", base_profile + channel)
+    assert load_profile(plain, registry=registry, env={}).channels[0].webhooks.max_body_bytes == 1024 * 1024
