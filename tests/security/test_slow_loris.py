@@ -5,51 +5,22 @@ connections that never finish their request head or trickle their body do not st
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from daemon.fakes import TOKEN, FakeConnector, runtime
+from daemon.fakes import TOKEN
 
-from omnibridge.daemon.app import daemon_app
-from omnibridge.daemon.http_guard import ServerLimits, server_config
-from omnibridge.daemon.state import DaemonState
-from omnibridge.daemon.telemetry import DaemonMetrics
-from omnibridge.models import Location, LocationType
-from omnibridge.store import open_store
-from omnibridge.sync import SyncEngine
+from omnibridge.daemon.http_guard import ServerLimits
 from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
+
+from .server_support import daemon_world, serving
 
 pytestmark = pytest.mark.anyio
 CAP = 40
 SLOW_HEADS = 120
 SLOW_BODIES = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def serving(app: object, limits: ServerLimits, refusals: RefusalLog) -> AsyncIterator[uvicorn.Server]:
-    port = free_port()
-    config = server_config(app, limits, refusals, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield server
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def open_slow(port: int, head: bytes) -> asyncio.StreamWriter | None:
@@ -63,17 +34,8 @@ async def open_slow(port: int, head: bytes) -> asyncio.StreamWriter | None:
 
 async def test_slow_connections_do_not_starve_a_signed_webhook_or_healthz(tmp_path: Path) -> None:
     refusals = RefusalLog()
-    with open_store(f"sqlite:///{tmp_path / 'omnibridge.db'}") as store:
-        store.upsert_location(Location(id="wh", name="Warehouse", type=LocationType.WAREHOUSE))
-        engine = SyncEngine(store, [runtime("web", FakeConnector(["W1"]), {"W1": "wh"}, webhooks=True)])
-        app = daemon_app(
-            engine,
-            DaemonState(("web",)),
-            DaemonMetrics(),
-            on_stored=lambda: None,
-            limits=WebhookLimits(body_timeout_seconds=60, max_in_flight=8, slot_wait_seconds=60),
-            refusals=refusals,
-        )
+    limits_in_app = WebhookLimits(body_timeout_seconds=60, max_in_flight=8, slot_wait_seconds=60)
+    with daemon_world(tmp_path, refusals, limits_in_app) as (app, store):
         # timeouts far longer than the test: only the cap and the eviction can make room
         limits = ServerLimits(max_connections=CAP, head_timeout_seconds=60)
         async with serving(app, limits, refusals) as server:
