@@ -116,6 +116,7 @@ def ops_app(
     metrics: DaemonMetrics,
     queue_depth: Callable[[], int],
     carriers: CarrierRuntime | None = None,
+    refusals: RefusalLog | None = None,
 ) -> Starlette:
     """The operations endpoints alone (``/healthz``, ``/readyz``, ``/metrics``)."""
 
@@ -129,6 +130,8 @@ def ops_app(
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics_endpoint(_: Request) -> Response:
+        if refusals is not None:
+            metrics.count_refusals(refusals.totals)
         ready, _body = readiness(state, engine.store)
         try:
             metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers)
@@ -162,7 +165,8 @@ def daemon_app(
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
     carrier channels; ``limits`` and ``refusals`` are the webhook port's (:mod:`omnibridge.sync.webhook_limits`).
     The operations endpoints never wait behind webhook requests."""
-    ops = ops_app(engine, state, metrics, queue_depth, carriers)
+    refusals = refusals if refusals is not None else RefusalLog()
+    ops = ops_app(engine, state, metrics, queue_depth, carriers, refusals)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
     receiver = receiver_app(engine, carriers, limits=limits, refusals=refusals)
     webhooks = WebhookObserver(receiver, metrics, channels, on_stored, state)

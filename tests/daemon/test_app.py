@@ -232,3 +232,14 @@ def test_carrier_channels_webhooks_count_and_unknown_channels_do_not() -> None:
     assert set(state.rejections) == {"parcels"}
     state.webhook_answered("parcels", "unavailable")  # the store could not keep it: nothing about the secret
     assert state.webhooks_failing("parcels") is not None
+
+
+async def test_refused_requests_are_counted_by_reason(served: Served) -> None:
+    headers = {"x-token": TOKEN}
+    too_large = await served.client.post("/webhooks/web", content=b"x" * (1024 * 1024 + 1), headers=headers)
+    assert (too_large.status_code, too_large.json()["status"]) == (413, "too_large")
+    parsed = parse((await served.client.get("/metrics")).text)
+    assert parsed.value("omnibridge_http_refused_total", reason="too_large") == 1
+    await served.client.post("/webhooks/web", content=b"x" * (1024 * 1024 + 1), headers=headers)
+    parsed = parse((await served.client.get("/metrics")).text)
+    assert parsed.value("omnibridge_http_refused_total", reason="too_large") == 2
