@@ -2,9 +2,9 @@
 and a log of refused requests that cannot be flooded.
 
 * :class:`WebhookLimits` — the numbers (defaults in docs/security.md, where each comes from).
-* :class:`WebhookGate` — at most ``max_in_flight`` webhook requests are handled at once. When every slot is taken,
-  the request that has been *reading its body* longest is cut off (408) to make room: a vendor sends its whole
-  body at once, so under a slow-body attack the attacker's requests are the oldest readers, never a vendor's.
+* :class:`WebhookGate` — at most ``max_in_flight`` webhook bodies are read at once. When every slot is taken, the
+  request that has been *reading its body* longest is cut off (408) to make room: a vendor sends its whole body at
+  once, so under a slow-body attack the attacker's requests are the oldest readers, never a vendor's.
 * :func:`read_body` — reads a body incrementally: a declared ``Content-Length`` over the limit is refused before a
   byte is read, a body that grows past it (chunked) is cut at the limit (413), one that is slower than the timeout
   is cut (408).
@@ -33,8 +33,8 @@ DEFAULT_BODY_TIMEOUT = 10.0
 """Seconds a whole body may take to arrive; vendors send it at once and wait a few seconds for the answer."""
 DEFAULT_MAX_IN_FLIGHT = 64
 """Webhook requests handled at once (bodies read, verified and stored); the rest wait for a slot."""
-DEFAULT_SLOT_WAIT = 2.0
-"""Seconds a request waits for a slot before it is answered 503 (the vendor retries)."""
+DEFAULT_EVICT_AFTER = 1.0
+"""Seconds a body must have been arriving before a newer request may cut it off to take its slot."""
 DEFAULT_LOG_INTERVAL = 60.0
 
 
@@ -46,13 +46,13 @@ class WebhookLimits:
     per_channel: Mapping[str, int] = field(default_factory=dict)
     body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    slot_wait_seconds: float = DEFAULT_SLOT_WAIT
+    evict_after_seconds: float = DEFAULT_EVICT_AFTER
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1 or any(limit < 1 for limit in self.per_channel.values()):
             raise ValueError("a webhook body limit must be at least 1 byte")
-        if self.body_timeout_seconds <= 0 or self.max_in_flight < 1 or self.slot_wait_seconds < 0:
-            raise ValueError("body_timeout_seconds must be > 0, max_in_flight >= 1 and slot_wait_seconds >= 0")
+        if self.body_timeout_seconds <= 0 or self.max_in_flight < 1 or self.evict_after_seconds < 0:
+            raise ValueError("body_timeout_seconds must be > 0, max_in_flight >= 1 and evict_after_seconds >= 0")
 
     def body_limit(self, channel: str) -> int:
         """The largest body accepted for ``channel``, in bytes."""
@@ -113,31 +113,36 @@ def _log_refusal(reason: str, count: int) -> None:
 
 
 class WebhookGate:
-    """At most ``limits.max_in_flight`` webhook requests at once (see the module docstring)."""
+    """At most ``limits.max_in_flight`` webhook bodies are read at once (see the module docstring).
+
+    There is no queue: a request finding every slot taken cuts off the request that has been reading its body
+    longest, when that one has been at it for at least ``limits.evict_after_seconds`` (a vendor's body arrives in
+    milliseconds), and takes its place at once; otherwise it is answered 503 (the vendor retries).
+    """
 
     def __init__(self, limits: WebhookLimits) -> None:
         self.limits = limits
-        self._slots = asyncio.Semaphore(limits.max_in_flight)
-        self._readers: dict[int, asyncio.Timeout] = {}
+        self._readers: dict[int, tuple[float, asyncio.Timeout | None]] = {}
         self._next = 0
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[int]:
-        """Hold a slot for one request (its id, for :meth:`reading`); :class:`Refused` 503 when none frees up."""
-        if self._slots.locked():
-            self._evict_oldest_reader()
-        try:
-            async with asyncio.timeout(self.limits.slot_wait_seconds):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise Refused(503, "busy", "too many webhook requests at once; send it again later") from None
+        """Hold a slot for one request (its id, for :meth:`reading`); :class:`Refused` 503 when none can be had."""
+        now = asyncio.get_running_loop().time()
+        if len(self._readers) >= self.limits.max_in_flight:
+            oldest = next(iter(self._readers))
+            started, timeout = self._readers[oldest]
+            if timeout is None or now - started < self.limits.evict_after_seconds:
+                raise Refused(503, "busy", "too many webhook requests at once; send it again later")
+            del self._readers[oldest]  # its slot is ours now; it is cut off with a 408
+            timeout.reschedule(now)
         self._next += 1
         slot_id = self._next
+        self._readers[slot_id] = (now, None)
         try:
             yield slot_id
         finally:
             self._readers.pop(slot_id, None)
-            self._slots.release()
 
     @asynccontextmanager
     async def reading(self, slot: int) -> AsyncIterator[None]:
@@ -145,18 +150,11 @@ class WebhookGate:
         may cut it short (408) to make room for a newer request."""
         try:
             async with asyncio.timeout(self.limits.body_timeout_seconds) as timeout:
-                self._readers[slot] = timeout
-                try:
-                    yield
-                finally:
-                    self._readers.pop(slot, None)
+                if slot in self._readers:
+                    self._readers[slot] = (self._readers[slot][0], timeout)
+                yield
         except TimeoutError:
             raise Refused(408, "body_timeout", "the request body did not arrive in time") from None
-
-    def _evict_oldest_reader(self) -> None:
-        if self._readers:
-            oldest = next(iter(self._readers))
-            self._readers.pop(oldest).reschedule(asyncio.get_running_loop().time())
 
 
 async def read_body(request: Request, limit: int) -> bytes:

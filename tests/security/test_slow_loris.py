@@ -34,7 +34,7 @@ async def open_slow(port: int, head: bytes) -> asyncio.StreamWriter | None:
 
 async def test_slow_connections_do_not_starve_a_signed_webhook_or_healthz(tmp_path: Path) -> None:
     refusals = RefusalLog()
-    limits_in_app = WebhookLimits(body_timeout_seconds=60, max_in_flight=8, slot_wait_seconds=60)
+    limits_in_app = WebhookLimits(body_timeout_seconds=60, max_in_flight=8, evict_after_seconds=0.05)
     with daemon_world(tmp_path, refusals, limits_in_app) as (app, store):
         # timeouts far longer than the test: only the cap and the eviction can make room
         limits = ServerLimits(max_connections=CAP, head_timeout_seconds=60)

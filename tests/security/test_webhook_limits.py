@@ -5,6 +5,7 @@ refusals are logged once per reason per interval with a count."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,10 +33,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 class Client:
     """Feeds a request to the ASGI app chunk by chunk and records how much of the body the app pulled."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, limits: WebhookLimits = LIMITS) -> None:
         channels = [runtime(name, FakeConnector(["W1"]), {"W1": "wh"}, webhooks=True) for name in ("web", "big")]
         self.refusals = RefusalLog()
-        self.app = receiver_app(SyncEngine(store, channels), limits=LIMITS, refusals=self.refusals)
+        self.app = receiver_app(SyncEngine(store, channels), limits=limits, refusals=self.refusals)
         self.pulled = 0
 
     async def post(
@@ -112,6 +113,26 @@ async def test_a_body_slower_than_the_timeout_is_answered_408(store: Store) -> N
     client = Client(store)
     status, body, headers = await client.post("/webhooks/web", [b'{"deliv'], {"x-token": TOKEN}, stall=True)
     assert (status, body["status"], headers["connection"]) == (408, "body_timeout", "close")
+
+
+async def test_a_newer_request_cuts_off_the_slowest_body_when_every_slot_is_taken(store: Store) -> None:
+    client = Client(store, WebhookLimits(max_in_flight=1, body_timeout_seconds=3600, evict_after_seconds=0.05))
+    slow = asyncio.create_task(client.post("/webhooks/web", [b'{"deliv'], {"x-token": TOKEN}, stall=True))
+    await asyncio.sleep(0.2)  # the slow body has been arriving for longer than evict_after_seconds
+    status, body, _ = await client.post("/webhooks/web", [signed("d-1")], {"x-token": TOKEN})
+    assert (status, body["status"]) == (200, "stored")
+    assert (await slow)[:2] == (408, {"status": "body_timeout", "message": "the request body did not arrive in time"})
+
+
+async def test_a_request_finding_every_slot_freshly_taken_is_answered_503(store: Store) -> None:
+    client = Client(store, WebhookLimits(max_in_flight=1, body_timeout_seconds=3600, evict_after_seconds=3600))
+    slow = asyncio.create_task(client.post("/webhooks/web", [b'{"deliv'], {"x-token": TOKEN}, stall=True))
+    await asyncio.sleep(0.05)
+    status, body, _ = await client.post("/webhooks/web", [signed("d-1")], {"x-token": TOKEN})
+    assert (status, body["status"]) == (503, "busy")
+    slow.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await slow
 
 
 async def test_an_unknown_channel_is_refused_without_reading_the_body(store: Store) -> None:
