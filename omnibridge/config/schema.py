@@ -227,6 +227,18 @@ class WebhooksSection(Section):
     )
 
 
+class ServerSection(Section):
+    """``server:`` -- limits of the daemon's HTTP port (see docs/security.md)."""
+
+    max_connections: int = Field(
+        default=512, ge=2, description="a whole number of connections, 2 or more (default 512)"
+    )
+    head_timeout_seconds: float = Field(default=10.0, gt=0, description="seconds, more than 0 (default 10)")
+    keep_alive_seconds: int = Field(default=5, ge=1, description="a whole number of seconds, 1 or more (default 5)")
+    body_timeout_seconds: float = Field(default=10.0, gt=0, description="seconds, more than 0 (default 10)")
+    max_in_flight: int = Field(default=64, ge=1, description="a whole number of requests, 1 or more (default 64)")
+
+
 class ChannelSection(Section):
     """One entry of ``channels:``: a sales channel served by one connector."""
 
@@ -270,6 +282,10 @@ class ProfileFile(Section):
     routing: Annotated[RoutingSection, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=RoutingSection,
         description="a 'routing:' section: where orders ship from (see docs/routing.md)",
+    )
+    server: Annotated[ServerSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=ServerSection,
+        description="a 'server:' section: limits of the daemon's HTTP port (see docs/security.md)",
     )
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import uvicorn
 from structlog.stdlib import BoundLogger
 
-from omnibridge.config import load_profile
+from omnibridge.config import LoadedProfile, load_profile
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
@@ -271,13 +271,27 @@ class Daemon:
             delay = min(delay * 2, self.options.resolve_retry_max_seconds)
 
 
+def with_profile_limits(options: DaemonOptions, profile: LoadedProfile) -> DaemonOptions:
+    """``options`` with the HTTP port's limits of ``profile`` (its ``server:`` section and each channel's
+    ``webhooks.max_body_bytes``)."""
+    server = profile.server
+    webhooks = WebhookLimits(
+        max_body_bytes=options.webhook_limits.max_body_bytes,
+        per_channel={channel.id: channel.webhooks.max_body_bytes for channel in profile.channels},
+        body_timeout_seconds=server.body_timeout_seconds,
+        max_in_flight=server.max_in_flight,
+        evict_after_seconds=options.webhook_limits.evict_after_seconds,
+    )
+    limits = ServerLimits(server.max_connections, server.head_timeout_seconds, server.keep_alive_seconds)
+    return replace(options, webhook_limits=webhooks, server_limits=limits)
+
+
 async def run_daemon(profile: Path, options: DaemonOptions) -> None:
     """Load ``profile``, take the store's daemon lock (a second daemon on the same store is refused with
     :class:`~omnibridge.errors.StoreInUseError`), open the store, build its channels and serve until stopped;
     closes everything after."""
     loaded = load_profile(profile)
-    per_channel = {channel.id: channel.webhooks.max_body_bytes for channel in loaded.channels}
-    options = replace(options, webhook_limits=replace(options.webhook_limits, per_channel=per_channel))
+    options = with_profile_limits(options, loaded)
     with daemon_lock(loaded.store_url), open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)
