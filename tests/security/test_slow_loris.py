@@ -62,3 +62,22 @@ async def test_slow_connections_do_not_starve_a_signed_webhook_or_healthz(tmp_pa
             for writer in slow:
                 if writer is not None:
                     writer.close()
+
+
+async def test_a_request_head_trickled_byte_by_byte_is_cut_at_the_head_timeout(tmp_path: Path) -> None:
+    refusals = RefusalLog()
+    with daemon_world(tmp_path, refusals) as (app, _):
+        async with serving(app, ServerLimits(head_timeout_seconds=0.3), refusals) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.config.port)
+
+            async def trickle() -> None:
+                for byte in b"POST /webhooks/web HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 10_000:
+                    writer.write(bytes([byte]))  # every byte resets uvicorn's own keep-alive timer
+                    await asyncio.sleep(0.01)
+
+            sender = asyncio.create_task(trickle())
+            assert await asyncio.wait_for(reader.read(), timeout=30) == b""  # closed by the server, no answer
+            sender.cancel()
+            writer.close()
+            assert refusals.totals["head_timeout"] == 1
+            assert len(server.server_state.connections) == 0
