@@ -291,7 +291,11 @@ class ShipBobConnector:
         """Standard Webhooks signature over ``{id}.{timestamp}.{body}``; ``url`` is not signed. Pure."""
         secret = self.settings.webhook_secret
         return verify_delivery(
-            None if secret is None else secret.get_secret_value(), raw_body, headers, received_at=self._now()
+            None if secret is None else secret.get_secret_value(),
+            raw_body,
+            headers,
+            received_at=self._now(),
+            tolerance_seconds=self.settings.webhook_tolerance_seconds,
         )
 
     async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:

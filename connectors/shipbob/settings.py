@@ -21,6 +21,8 @@ class ShipBobSettings(BaseModel):
     * ``shipbob_channel_id``: the ShipBob channel omnibridge writes as (``GET /1.0/channel``; one with write
       scopes). Orders created through it are omnibridge's; orders of other channels are never reported.
     * ``webhook_secret``: the ``whsec_…`` secret of the webhook subscription (Standard Webhooks signing).
+    * ``webhook_tolerance_seconds``: a delivery whose signed ``webhook-timestamp`` is further than this from now
+      is refused as a replay (default 300 s, Standard Webhooks' recommendation).
     * ``default_shipping_method``: sent when a request names none; it must match a Ship Option Mapping in the
       ShipBob portal, else ShipBob creates it and defaults it to Standard.
     * ``requests_per_minute``: ShipBob allows 150 per minute per user and application across every API (a
@@ -35,6 +37,7 @@ class ShipBobSettings(BaseModel):
     personal_access_token: SecretStr
     shipbob_channel_id: int = Field(gt=0)
     webhook_secret: SecretStr | None = None
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
     default_shipping_method: str = Field(default="Standard", min_length=1)
     requests_per_minute: int = Field(default=150, ge=1, le=150)
     page_size: int = Field(default=250, ge=1, le=250)

@@ -7,7 +7,8 @@ fulfilment-contracts.md A5, marked [3rd]: check it against ShipBob's own webhook
   ``webhook-signature`` (space-separated ``v1,<base64 HMAC-SHA256>`` entries) and ``x-webhook-topic``;
 * the HMAC is over ``"{webhook-id}.{webhook-timestamp}.{raw body}"`` keyed with the base64-decoded part of the
   secret after ``whsec_``;
-* a timestamp more than :data:`TOLERANCE_SECONDS` away from now is refused (replay protection).
+* a timestamp more than :data:`TOLERANCE_SECONDS` (the default of the channel's ``webhook_tolerance_seconds``)
+  away from now is refused (replay protection).
 
 The 1.0 topics (spec ``Topics``) are ``order_shipped``, ``shipment_delivered``, ``shipment_exception``,
 ``shipment_onhold`` and ``shipment_cancelled``; the body is the ``Shipment``. Only ``order_shipped`` (a
@@ -79,9 +80,15 @@ def signature_headers(secret: str, delivery_id: str, timestamp: int, body: bytes
 
 
 def verify_delivery(
-    secret: str | None, raw_body: bytes, headers: Mapping[str, str], received_at: datetime
+    secret: str | None,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    received_at: datetime,
+    *,
+    tolerance_seconds: int = TOLERANCE_SECONDS,
 ) -> WebhookDelivery:
-    """Check the signature (constant time) and the timestamp; raise :class:`WebhookError` otherwise. Pure."""
+    """Check the signature (constant time) and the timestamp (within ``tolerance_seconds`` of ``received_at``,
+    either way); raise :class:`WebhookError` otherwise. Pure."""
     if not secret:
         raise WebhookError("shipbob: webhook_secret is not configured, so deliveries cannot be verified")
     lowered = {name.lower(): value for name, value in headers.items()}
@@ -93,9 +100,9 @@ def verify_delivery(
             raise WebhookError(f"shipbob: the delivery has no {name} header")
     if not stamp.isdigit():
         raise WebhookError(f"shipbob: {TIMESTAMP_HEADER} {stamp!r} is not Unix seconds")
-    if abs(received_at.timestamp() - int(stamp)) > TOLERANCE_SECONDS:
+    if abs(received_at.timestamp() - int(stamp)) > tolerance_seconds:
         raise WebhookError(
-            f"shipbob: {TIMESTAMP_HEADER} is more than {TOLERANCE_SECONDS} s from now (a replay or a wrong clock)"
+            f"shipbob: {TIMESTAMP_HEADER} is more than {tolerance_seconds} s from now (a replay or a wrong clock)"
         )
     expected = sign(secret, delivery_id, int(stamp), raw_body)
     offered = [part for part in claimed.split(" ") if part.startswith("v1,")]

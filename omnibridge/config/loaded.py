@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 # AvailabilityPolicy through schema: schema must load before omnibridge.config.availability (which builds on it).
-from omnibridge.config.schema import AvailabilityPolicy, GuardSection, MerchantSection
+from omnibridge.config.schema import AvailabilityPolicy, GuardSection, MerchantSection, ServerSection, WebhooksSection
 from omnibridge.config.store_url import mask_store_url
 from omnibridge.models import Location, OrderStatus
 from omnibridge.routing.rules import RoutingRules
@@ -67,6 +67,8 @@ class LoadedChannel:
     drift: Literal["ledger", "channel", "alert"] = "ledger"
     guard: GuardSection = field(default_factory=GuardSection)
     """The mass-change guard's thresholds (:mod:`omnibridge.sync.guard`)."""
+    webhooks: WebhooksSection = field(default_factory=WebhooksSection)
+    """The limits of the channel's webhook endpoint (:mod:`omnibridge.sync.webhook_limits`)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class LoadedProfile:
     availability: AvailabilityPolicy = field(default_factory=AvailabilityPolicy)
     routing: RoutingRules = field(default_factory=RoutingRules)
     """The router's rules: the ``routing:`` section with each location's routing keys (docs/routing.md)."""
+    server: ServerSection = field(default_factory=ServerSection)
+    """The limits of the daemon's HTTP port: the ``server:`` section (docs/security.md)."""
 
     @property
     def store_url_masked(self) -> str:

@@ -91,7 +91,9 @@ def load_profile(
             continue
         channel = load_channel(ctx, source, index, section, discover, location_ids)
         if channel is not None:
-            loaded_channels.append(replace(channel, drift=section.drift, guard=section.guard))
+            loaded_channels.append(
+                replace(channel, drift=section.drift, guard=section.guard, webhooks=section.webhooks)
+            )
 
     availability = profile.availability if profile is not None else _salvage_availability(raw)
     if availability is not None:
@@ -126,6 +128,7 @@ def load_profile(
         channels=tuple(loaded_channels),
         availability=profile.availability,
         routing=build_rules(profile.routing, profile.locations, loaded_channels, profile.merchant.timezone),
+        server=profile.server,
     )
 
 

@@ -216,6 +216,29 @@ class GuardSection(Section):
     )
 
 
+class WebhooksSection(Section):
+    """``channels[].webhooks:`` -- limits of the channel's webhook endpoint (see docs/security.md)."""
+
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="a whole number of bytes between 1024 and 67108864 (default 1048576, 1 MiB)",
+    )
+
+
+class ServerSection(Section):
+    """``server:`` -- limits of the daemon's HTTP port (see docs/security.md)."""
+
+    max_connections: int = Field(
+        default=512, ge=2, description="a whole number of connections, 2 or more (default 512)"
+    )
+    head_timeout_seconds: float = Field(default=10.0, gt=0, description="seconds, more than 0 (default 10)")
+    keep_alive_seconds: int = Field(default=5, ge=1, description="a whole number of seconds, 1 or more (default 5)")
+    body_timeout_seconds: float = Field(default=10.0, gt=0, description="seconds, more than 0 (default 10)")
+    max_in_flight: int = Field(default=64, ge=1, description="a whole number of requests, 1 or more (default 64)")
+
+
 class ChannelSection(Section):
     """One entry of ``channels:``: a sales channel served by one connector."""
 
@@ -233,6 +256,9 @@ class ChannelSection(Section):
     guard: Annotated[GuardSection, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=GuardSection,
         description="a 'guard:' mapping with max_lowered_share, max_zeroed_share, min_stocked_positions",
+    )
+    webhooks: Annotated[WebhooksSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=WebhooksSection, description="a 'webhooks:' mapping with max_body_bytes"
     )
 
 
@@ -257,6 +283,10 @@ class ProfileFile(Section):
         default_factory=lambda: RoutingSection(enabled=False),
         description="a 'routing:' section: where orders ship from (see docs/routing.md); without one, orders are "
         "fulfilled where their channel put them",
+    )
+    server: Annotated[ServerSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=ServerSection,
+        description="a 'server:' section: limits of the daemon's HTTP port (see docs/security.md)",
     )
 
 

@@ -7,8 +7,9 @@
 * ``GET /healthz`` — 200 while the process serves requests (liveness).
 * ``GET /readyz`` — 200 when the store answers, every channel's locations are resolved and no channel's webhooks
   are all being rejected (:data:`~omnibridge.daemon.state.WEBHOOK_REJECT_LIMIT` in a row, none accepted since: a
-  wrong signing secret); otherwise 503. The JSON body gives each channel's state (``not_tried``, ``ok`` or
-  ``failed: <why>``) and ``reasons`` say what is missing.
+  wrong signing secret); otherwise 503. Anyone gets the states (each channel ``not_tried``, ``ok`` or
+  ``failed``); an operator (:func:`~omnibridge.daemon.operators.is_operator`) also gets ``failed: <why>`` and
+  ``reasons`` saying what is missing (they name the database and quote vendors' errors).
 * ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric); open, or
   behind a viewer token when ``metrics_token`` is set (``omnibridge run --metrics-token``).
 * ``/api/...`` — the admin API (:mod:`omnibridge.daemon.api`), every route behind a bearer token with a role
@@ -33,11 +34,13 @@ from omnibridge.access import Role
 from omnibridge.daemon.api import api_app
 from omnibridge.daemon.auth import refusal, with_store
 from omnibridge.daemon.metrics import CONTENT_TYPE
+from omnibridge.daemon.operators import is_operator
 from omnibridge.daemon.order_api import is_order_routing_path
-from omnibridge.daemon.state import DaemonState, readiness
+from omnibridge.daemon.state import DaemonState, public_readiness, readiness
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.sync import SyncEngine, receiver_app
+from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WEBHOOK_PREFIX = "/webhooks/"
@@ -124,6 +127,7 @@ def ops_app(
     queue_depth: Callable[[], int],
     carriers: CarrierRuntime | None = None,
     metrics_token: bool = False,
+    refusals: RefusalLog | None = None,
 ) -> Starlette:
     """The operations endpoints alone (``/healthz``, ``/readyz``, ``/metrics``); ``metrics_token``: ``/metrics``
     needs a token of the viewer role or above."""
@@ -131,14 +135,18 @@ def ops_app(
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(_: Request) -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         ready, body = readiness(state, engine.store)
+        if not is_operator(request):
+            body = public_readiness(body)
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:
         refused = await refusal(request, Role.VIEWER) if metrics_token else None
         if refused is not None:
             return refused
+        if refusals is not None:
+            metrics.count_refusals(refusals.totals)
         ready, _body = readiness(state, engine.store)
         try:
             metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers)
@@ -168,14 +176,19 @@ def daemon_app(
     carriers: CarrierRuntime | None = None,
     metrics_token: bool = False,
     orders: ASGIApp | None = None,
+    limits: WebhookLimits | None = None,
+    refusals: RefusalLog | None = None,
 ) -> ASGIApp:
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
     carrier channels; ``metrics_token`` puts ``/metrics`` behind a viewer token; ``orders`` (when given) serves
-    the order routing routes (:mod:`omnibridge.daemon.order_api`)."""
-    ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token)
+    the order routing routes (:mod:`omnibridge.daemon.order_api`); ``limits`` and ``refusals`` are the webhook
+    port's (:mod:`omnibridge.sync.webhook_limits`). The operations endpoints never wait behind webhook requests."""
+    refusals = refusals if refusals is not None else RefusalLog()
+    ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token, refusals)
     api = api_app(engine.store, on_requeued=on_stored)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
-    webhooks = WebhookObserver(receiver_app(engine, carriers), metrics, channels, on_stored, state)
+    receiver = receiver_app(engine, carriers, limits=limits, refusals=refusals)
+    webhooks = WebhookObserver(receiver, metrics, channels, on_stored, state)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))

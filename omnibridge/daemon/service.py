@@ -34,14 +34,15 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import uvicorn
 from structlog.stdlib import BoundLogger
 
-from omnibridge.config import load_profile
+from omnibridge.config import LoadedProfile, load_profile
 from omnibridge.daemon.app import daemon_app
+from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.order_api import order_api
 from omnibridge.daemon.schedule import RESOLVE_LOCATIONS, Job, JobQueue, ScheduleOptions, build_scheduler
@@ -59,6 +60,7 @@ from omnibridge.store import open_store
 from omnibridge.store.daemon_lock import daemon_lock
 from omnibridge.sync import SyncEngine, build_channels
 from omnibridge.sync.engine import DAEMON_FETCH_WAIT
+from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -89,6 +91,10 @@ class DaemonOptions:
     resolve_retry_max_seconds: float = 300.0
     metrics_token: bool = False
     """``/metrics`` needs an API token of the viewer role or above (default: open, as before)."""
+    webhook_limits: WebhookLimits = field(default_factory=WebhookLimits)
+    """Webhook body size, body timeout, requests in flight (docs/security.md)."""
+    server_limits: ServerLimits = field(default_factory=ServerLimits)
+    """Open connections, request-head timeout, keep-alive (docs/security.md)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -149,6 +155,8 @@ class Daemon:
         self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
         self.state = DaemonState(tuple(engine.channels), carriers=tuple(self.carriers.channels))
         self.metrics = DaemonMetrics()
+        self.refusals = RefusalLog()
+        """Refused and aborted HTTP requests, logged once per reason per interval."""
         self.worker: Worker
         self.queue = JobQueue(
             on_enqueue=lambda _job: self.worker.wake(),
@@ -169,6 +177,8 @@ class Daemon:
             carriers=self.carriers,
             orders=order_api(routing) if routing is not None else None,
             metrics_token=options.metrics_token,
+            limits=options.webhook_limits,
+            refusals=self.refusals,
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -197,13 +207,17 @@ class Daemon:
         sock = bind_socket(self.options.host, self.options.port)
         for sig in HANDLED_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
-        config = uvicorn.Config(
+        config = server_config(
             self.app,
+            self.options.server_limits,
+            self.refusals,
             log_config=None,
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=self.options.graceful_seconds,
         )
+        loud_uvicorn = quiet_uvicorn(self.refusals)
+        loop.set_exception_handler(accept_error_handler(self.refusals))
         self.server = server = _Server(config)
         server_task = loop.create_task(server.serve(sockets=[sock]), name="omnibridge-http")
         worker_task = loop.create_task(self.worker.run(), name="omnibridge-worker")
@@ -251,6 +265,9 @@ class Daemon:
             for sig in HANDLED_SIGNALS:
                 loop.remove_signal_handler(sig)
             sock.close()
+            loud_uvicorn()
+            loop.set_exception_handler(None)
+            self.refusals.flush()
         for result in results[:2]:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
@@ -279,11 +296,27 @@ class Daemon:
             delay = min(delay * 2, self.options.resolve_retry_max_seconds)
 
 
+def with_profile_limits(options: DaemonOptions, profile: LoadedProfile) -> DaemonOptions:
+    """``options`` with the HTTP port's limits of ``profile`` (its ``server:`` section and each channel's
+    ``webhooks.max_body_bytes``)."""
+    server = profile.server
+    webhooks = WebhookLimits(
+        max_body_bytes=options.webhook_limits.max_body_bytes,
+        per_channel={channel.id: channel.webhooks.max_body_bytes for channel in profile.channels},
+        body_timeout_seconds=server.body_timeout_seconds,
+        max_in_flight=server.max_in_flight,
+        evict_after_seconds=options.webhook_limits.evict_after_seconds,
+    )
+    limits = ServerLimits(server.max_connections, server.head_timeout_seconds, server.keep_alive_seconds)
+    return replace(options, webhook_limits=webhooks, server_limits=limits)
+
+
 async def run_daemon(profile: Path, options: DaemonOptions) -> None:
     """Load ``profile``, take the store's daemon lock (a second daemon on the same store is refused with
     :class:`~omnibridge.errors.StoreInUseError`), open the store, build its channels and serve until stopped;
     closes everything after."""
     loaded = load_profile(profile)
+    options = with_profile_limits(options, loaded)
     with daemon_lock(loaded.store_url), open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)

@@ -149,3 +149,24 @@ def readiness(state: DaemonState, store: Store) -> tuple[bool, dict[str, object]
     if reasons:
         body["reasons"] = reasons
     return not reasons, body
+
+
+PUBLIC_STATES = frozenset({"ok", "not_tried", "failed"})
+
+
+def public_readiness(body: dict[str, object]) -> dict[str, object]:
+    """The part of :func:`readiness`'s body anyone may see: states only (``ready``/``not_ready``, the store
+    ``ok``/``unavailable``, each channel ``ok``, ``not_tried`` or ``failed``), never the reasons, which name the
+    database host, port and name and quote vendors' error text."""
+    channels = body.get("channels")
+    states = {
+        str(name): str(state).split(":", 1)[0]
+        for name, state in (channels.items() if isinstance(channels, dict) else ())
+    }
+    return {
+        "status": body.get("status"),
+        "store": body.get("store"),
+        "channels": {name: state if state in PUBLIC_STATES else "failed" for name, state in states.items()},
+        "catch_up_done": body.get("catch_up_done"),
+        "detail": "reasons are shown to operators only (Authorization: Bearer <operator token>)",
+    }

@@ -9,6 +9,7 @@ last successful sync per channel.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -125,6 +126,12 @@ class DaemonMetrics:
             PREFIX + "dead_letters_total",
             "Inbox entries marked dead by this process (engine and carrier channels' counters 'dead')",
         )
+        self.http_refused = r.counter(
+            PREFIX + "http_refused_total",
+            "HTTP requests refused or aborted before reaching a channel (too large, too slow, evicted...), by reason",
+            ["reason"],
+        )
+        self._refused_exported: dict[str, int] = {}
         self.sync_lag = r.gauge(
             PREFIX + "sync_lag_seconds", "Age of the oldest pending inbox entry (0 when none)", ["channel"]
         )
@@ -187,6 +194,12 @@ class DaemonMetrics:
                 count = channel.reconcile.count(status)
                 if count:
                     self.pushes.inc(count, channel=channel.channel, status=status.value)
+
+    def count_refusals(self, totals: Mapping[str, int]) -> None:
+        """Bring ``http_refused_total`` up to ``totals`` (a :class:`~omnibridge.sync.webhook_limits.RefusalLog`'s)."""
+        for reason, total in totals.items():
+            self.http_refused.inc(total - self._refused_exported.get(reason, 0), reason=reason)
+            self._refused_exported[reason] = total
 
     def collect(
         self,

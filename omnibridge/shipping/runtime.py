@@ -190,13 +190,18 @@ class CarrierRuntime:
             log().warning("webhook.rejected", channel=channel_id, reason=str(exc))
             return Receipt("rejected", 401, str(exc))
         try:
-            entry_id = self.store.add_delivery(channel_id, delivery)
+            admission = self.store.admit_delivery(channel_id, delivery)
         except StoreError as exc:
             log().error("webhook.store_failed", channel=channel_id, reason=str(exc))
             return Receipt("unavailable", 503, "could not store the delivery; send it again")
+        entry_id = admission.entry_id
         if entry_id is None:
             channel.counters.duplicates += 1
             return Receipt("duplicate", 200, "already received")
+        if admission.dead_reason is not None:  # authentic but unstorable: kept dead; a 2xx stops the retries
+            log().warning("webhook.dead", channel=channel_id, entry=entry_id, reason=admission.dead_reason)
+            channel.counters.dead += 1
+            return Receipt("dead", 200, f"kept as a dead letter: {admission.dead_reason}", entry_id)
         channel.counters.received += 1
         return Receipt("stored", 200, "", entry_id)
 

@@ -164,9 +164,15 @@ class Store:
 
     def add_delivery(self, channel: str, delivery: WebhookDelivery) -> int | None:
         """Store a verified webhook delivery before it is acknowledged; its inbox id, or None for a duplicate
-        (same ``event_id``, or same ``delivery_id`` when the vendor sends no event id)."""
+        (same ``event_id``, or same ``delivery_id`` when the vendor sends no event id, or the same raw body on
+        that channel). See :meth:`admit_delivery`."""
+        return self.admit_delivery(channel, delivery).entry_id
+
+    def admit_delivery(self, channel: str, delivery: WebhookDelivery) -> sync_state.Admission:
+        """Store a verified delivery as :meth:`add_delivery` does, and say whether it could only be kept as a
+        dead letter (a NUL byte or an over-long id: see :func:`omnibridge.store.sync_state.admit_delivery`)."""
         with write_session(self.engine) as session:
-            return sync_state.add_delivery(session, channel, delivery)
+            return sync_state.admit_delivery(session, channel, delivery)
 
     def inbox(
         self, *, status: InboxStatus | None = None, channel: str | None = None, limit: int = 500

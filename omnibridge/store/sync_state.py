@@ -71,26 +71,89 @@ def set_bookmark(session: Session, channel: str, value: str, now: datetime) -> N
     upsert(session, SYNC_BOOKMARKS, {"channel": channel, "value": value, "updated_at": now}, key=["channel"])
 
 
+DELIVERY_ID_MAX = 255
+"""The longest delivery id and event id the inbox keeps (``webhook_inbox.delivery_id``, ``event_id``)."""
+TOPIC_MAX = 128
+"""The longest topic the inbox keeps (``webhook_inbox.topic``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What storing one delivery did: ``entry_id`` is None for a duplicate (same event id, delivery id or signed
+    body on that channel); ``dead_reason`` is set when the delivery could not be stored as received (a NUL byte,
+    an id longer than its column) and was kept as a dead letter with that reason instead."""
+
+    entry_id: int | None
+    dead_reason: str | None = None
+
+
+def unstorable(delivery: WebhookDelivery) -> str | None:
+    """Why ``delivery`` cannot be stored as it is (PostgreSQL refuses NUL in text and over-long values), or None."""
+    fields = {"delivery id": (delivery.delivery_id, DELIVERY_ID_MAX), "topic": (delivery.topic, TOPIC_MAX)}
+    if delivery.event_id is not None:
+        fields["event id"] = (delivery.event_id, DELIVERY_ID_MAX)
+    for name, (value, limit) in fields.items():
+        if "\x00" in value:
+            return f"the {name} contains a NUL byte"
+        if len(value) > limit:
+            return f"the {name} is {len(value)} characters long; at most {limit} are kept"
+    for header, value in delivery.headers.items():
+        if "\x00" in header or "\x00" in value:
+            return f"header {_clean(header, 64)!r} contains a NUL byte"
+    return None
+
+
+def _clean(text: str, limit: int) -> str:
+    text = text.replace("\x00", "\\x00")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quarantined(delivery: WebhookDelivery) -> WebhookDelivery:
+    """A storable stand-in for an unstorable delivery: the raw body byte-exact, ids from its digest."""
+    return WebhookDelivery(
+        delivery_id=f"sha256:{delivery.body_sha256}",
+        event_id=None,
+        topic=_clean(delivery.topic, TOPIC_MAX) or "unknown",
+        raw_body=delivery.raw_body,
+        headers={_clean(name, 255): _clean(value, 4096) for name, value in delivery.headers.items()},
+        received_at=delivery.received_at,
+    )
+
+
 def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> int | None:
-    """Store ``delivery``; its id, or None when this event was already stored (a duplicate)."""
-    dedupe_key = delivery.event_id or delivery.delivery_id
+    """Store ``delivery``; its id, or None when this event was already stored (a duplicate). See
+    :func:`admit_delivery`."""
+    return admit_delivery(session, channel, delivery).entry_id
+
+
+def admit_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> Admission:
+    """Store ``delivery`` pending, unless it is a duplicate: same event id (or delivery id when the vendor sends
+    no event id), or same SHA-256 of the raw body, on ``channel``. A delivery that cannot be stored as received
+    (see :func:`unstorable`) is stored ``dead`` with the reason, keyed by its body digest, so it is kept for
+    inspection instead of failing the database insert on every retry of the vendor."""
+    reason = unstorable(delivery)
+    if reason is not None:
+        delivery = _quarantined(delivery)
     key = insert_ignore_key(
         session,
         INBOX,
         {
             "channel": channel,
-            "dedupe_key": dedupe_key,
+            "dedupe_key": delivery.event_id or delivery.delivery_id,
             "delivery_id": delivery.delivery_id,
             "event_id": delivery.event_id,
             "topic": delivery.topic,
             "raw_body": delivery.raw_body,
             "headers": dict(delivery.headers.items()),
             "received_at": delivery.received_at,
-            "status": InboxStatus.PENDING.value,
+            "status": (InboxStatus.PENDING if reason is None else InboxStatus.DEAD).value,
             "attempts": 0,
+            "error": None if reason is None else f"unstorable delivery: {reason}",
+            "processed_at": None if reason is None else delivery.received_at,
+            "body_sha256": delivery.body_sha256,
         },
     )
-    return None if key is None else int(key[0])
+    return Admission(None if key is None else int(key[0]), None if reason is None else f"unstorable delivery: {reason}")
 
 
 def entries(

@@ -257,10 +257,15 @@ class InboxRow(StoreModel, table=True):
     """Webhook deliveries, stored before they are acknowledged; the unique key makes a re-delivery a no-op.
     ``next_attempt_at`` and ``last_error`` (``0007_inbox_retries``): a pending entry whose fetch failed retriably
     waits until then, with the reason. ``discarded_at`` and ``discard_reason`` (``0009_discarded``): when and why a
-    person set a dead entry aside (status ``discarded``)."""
+    person set a dead entry aside (status ``discarded``). ``body_sha256`` (``0013_inbox_body_digest``): the hex
+    SHA-256 of the signed body, unique per channel, so a captured body re-sent with fresh (unsigned) ids is a
+    duplicate; NULL on entries stored before 0012."""
 
     __tablename__ = "webhook_inbox"
-    __table_args__ = (sa.UniqueConstraint("channel", "dedupe_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "dedupe_key"),
+        sa.Index("ux_webhook_inbox_channel_body_sha256", "channel", "body_sha256", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=128)
@@ -279,6 +284,7 @@ class InboxRow(StoreModel, table=True):
     last_error: str | None = None
     discarded_at: datetime | None = _ts(nullable=True)
     discard_reason: str | None = None
+    body_sha256: str | None = Field(default=None, max_length=64)
 
 
 class ChannelLevelRow(StoreModel, table=True):

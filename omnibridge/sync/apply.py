@@ -53,6 +53,7 @@ from omnibridge.sdk.channel import (
 )
 from omnibridge.store import Store
 from omnibridge.store.unit_of_work import UnitOfWork
+from omnibridge.sync import vanish
 from omnibridge.sync.lines import LineBook, LineFact
 from omnibridge.sync.orders import is_stale, record_order, refresh_fulfilment
 from omnibridge.sync.outcome import ApplyOutcome, Position
@@ -110,7 +111,9 @@ class EventApplier:
             facts = [
                 fact
                 for fact in (
-                    self._fact(event.ref, line.line_ref, line.sku, line.location_ref, line.quantity, event, outcome)
+                    self._fact(
+                        uow, event.ref, line.line_ref, line.sku, line.location_ref, line.quantity, event, outcome
+                    )
                     for line in event.lines
                     if line.quantity > 0
                 )
@@ -152,7 +155,7 @@ class EventApplier:
             fact
             for fact in (
                 self._fact(
-                    event.order_ref, line.line_ref, line.sku, event.location_ref, line.quantity, event, outcome
+                    uow, event.order_ref, line.line_ref, line.sku, event.location_ref, line.quantity, event, outcome
                 )
                 for line in event.lines
                 if line.quantity > 0
@@ -174,7 +177,7 @@ class EventApplier:
             if line.restock_type is RestockType.NO_RESTOCK or line.quantity <= 0:
                 continue
             fact = self._fact(
-                event.order_ref, line.line_ref, line.sku, line.location_ref, line.quantity, event, outcome
+                uow, event.order_ref, line.line_ref, line.sku, line.location_ref, line.quantity, event, outcome
             )
             if fact is None:
                 continue
@@ -185,7 +188,7 @@ class EventApplier:
                 self._guarded(uow, outcome, what, lambda f: book.refund_cancelled(f, event.ref), fact)
 
     def _stock_change(self, uow: UnitOfWork, event: StockChangeEvent, outcome: ApplyOutcome) -> None:
-        where = self._position(event.sku, event.location_ref, f"stock change {event.ref}", outcome)
+        where = self._position(uow, event.sku, event.location_ref, f"stock change {event.ref}", outcome)
         if where is None:
             return
         kind = {
@@ -234,6 +237,7 @@ class EventApplier:
 
     def _fact(
         self,
+        uow: UnitOfWork,
         order_ref: str,
         line_ref: str,
         sku: str | None,
@@ -243,7 +247,7 @@ class EventApplier:
         outcome: ApplyOutcome,
     ) -> LineFact | None:
         kind = type(event).__name__.removesuffix("Event").lower()
-        where = self._position(sku, location_ref, f"{kind} {event.ref} line {line_ref}", outcome)
+        where = self._position(uow, sku, location_ref, f"{kind} {event.ref} line {line_ref}", outcome)
         if where is None:
             return None
         return LineFact(self.channel.id, order_ref, line_ref, where[0], quantity, where[1], event.occurred_at)
@@ -277,20 +281,23 @@ class EventApplier:
             outcome.messages.append(f"{self.channel.id}: {what}: {exc}")
 
     def _position(
-        self, channel_sku: str | None, location_ref: str | None, what: str, outcome: ApplyOutcome
+        self, uow: UnitOfWork, channel_sku: str | None, location_ref: str | None, what: str, outcome: ApplyOutcome
     ) -> Position | None:
-        if not channel_sku:
-            outcome.messages.append(f"{self.channel.id}: {what} has no SKU; skipped")
-            return None
-        sku = self.channel.master_sku(channel_sku)
-        if sku not in self._catalog():
-            outcome.messages.append(f"{self.channel.id}: {what}: SKU {sku!r} is not in the catalog; skipped")
-            return None
+        """Where a line lands in the ledger, or None: the line is skipped with a message (logged and counted by
+        the engine) and an incident in ``uow`` (:mod:`omnibridge.sync.vanish`), so nothing is dropped unseen."""
+        reason: str | None = None
+        sku = self.channel.master_sku(channel_sku) if channel_sku else None
         location_id = self.channel.location_id(location_ref)
-        if location_id is None:
-            outcome.messages.append(
-                f"{self.channel.id}: {what}: location {location_ref!r} is not mapped (mappings.location_map); skipped"
-            )
+        if sku is None:
+            reason = "has no SKU"
+        elif sku not in self._catalog():
+            reason = f"SKU {sku!r} is not in the catalog"
+        elif location_id is None:
+            reason = f"location {location_ref!r} is not mapped (mappings.location_map)"
+        if reason is not None or sku is None or location_id is None:
+            separator = " " if sku is None else ": "
+            outcome.messages.append(f"{self.channel.id}: {what}{separator}{reason}; skipped")
+            uow.add_incident(vanish.skipped_line(self.channel.id, what, str(reason), sku, location_ref))
             return None
         return sku, location_id
 

@@ -52,6 +52,7 @@ from omnibridge.sdk.mapping import MapLevel
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
 from omnibridge.store.unit_of_work import UnitOfWork
+from omnibridge.sync import vanish
 from omnibridge.sync.apply import ApplyOutcome, EventApplier
 from omnibridge.sync.guard import MassChangeGuard
 from omnibridge.sync.inbox_retry import DEFAULT_INBOX_RETRY, InboxPlan, InboxRetry, plan
@@ -520,13 +521,17 @@ class SyncEngine:
             log().warning("webhook.rejected", channel=channel_id, reason=str(exc))
             return Receipt("rejected", 401, str(exc))
         try:
-            entry_id = self.store.add_delivery(channel_id, delivery)
+            admission = self.store.admit_delivery(channel_id, delivery)
         except StoreError as exc:
             log().error("webhook.store_failed", channel=channel_id, reason=str(exc))
             return Receipt("unavailable", 503, "could not store the delivery; send it again")
+        entry_id = admission.entry_id
         if entry_id is None:
             self.counters.duplicates += 1
             return Receipt("duplicate", 200, "already received")
+        if admission.dead_reason is not None:  # authentic but unstorable: kept dead; a 2xx stops the retries
+            self._dead_on_arrival(channel_id, entry_id, delivery.topic, admission.dead_reason)
+            return Receipt("dead", 200, f"kept as a dead letter: {admission.dead_reason}", entry_id)
         self.counters.received += 1
         self._wake.set()
         return Receipt("stored", 200, "", entry_id)
@@ -651,10 +656,20 @@ class SyncEngine:
         return True
 
     def _dead(self, entry: InboxEntry, reason: str) -> None:
-        """Dead-letter ``entry`` with ``reason`` (kept with its payload for ``omnibridge deadletters replay``)."""
+        """Dead-letter ``entry`` with ``reason`` (kept with its payload for ``omnibridge deadletters replay``):
+        logged, counted and recorded as an incident (:mod:`omnibridge.sync.vanish`)."""
         self.store.finish_delivery(entry.id, InboxStatus.DEAD, reason)
         self.counters.dead += 1
         log().warning("webhook.dead", channel=entry.channel, entry=entry.id, attempts=entry.attempts + 1, reason=reason)
+        self.store.add_incident(vanish.dead_letter(entry.channel, entry.id, reason, entry.delivery.topic))
+
+    def _dead_on_arrival(self, channel_id: str, entry_id: int, topic: str, reason: str) -> None:
+        """A delivery stored dead on arrival (unstorable as received): logged, counted, an incident."""
+        self.counters.dead += 1
+        log().warning("webhook.dead", channel=channel_id, entry=entry_id, attempts=0, reason=reason)
+        with contextlib.suppress(StoreError):  # the dead letter is committed; the incident is a courtesy
+            clean = topic.replace("\x00", "\\x00")[:128]
+            self.store.add_incident(vanish.dead_letter(channel_id, entry_id, reason, clean))
 
     def _forget_fetch(self, entry_id: int) -> None:
         """Drop the finished fetch of an entry held behind a retry: it is fetched afresh when its turn comes."""
@@ -730,9 +745,7 @@ class SyncEngine:
             # channels that failed in this pass wait for their back-off; what was marked meanwhile goes now
             ready = {channel_id for channel_id in ready if self.available(channel_id)}
 
-    async def _flush_channel(
-        self, channel: ChannelRuntime, work: dict[tuple[str, str], int]
-    ) -> ReconcileReport | None:
+    async def _flush_channel(self, channel: ChannelRuntime, work: dict[tuple[str, str], int]) -> ReconcileReport | None:
         if channel.stock_source:  # an ERP/WMS feed is pulled into the ledger, never written to
             self.store.finish_work(work)
             return None

@@ -1,9 +1,15 @@
 """The webhook receiver: an ASGI app with one endpoint per channel, ``POST /webhooks/{channel}``.
 
-It answers 200 only after the delivery is stored (or recognised as a duplicate), 401 for a forged or unsigned
-delivery, 404 for a channel the profile does not have and 503 when the store is unavailable, so the vendor
-retries exactly the deliveries that were not kept. Deliveries for a carrier channel go to ``carriers`` (a
-:class:`~omnibridge.shipping.runtime.CarrierRuntime`, same answers), every other one to the sync engine.
+It answers 200 only after the delivery is stored (or recognised as a duplicate, or kept as a dead letter because
+it cannot be stored as received), 401 for a forged or unsigned delivery, 404 for a channel the profile does not
+have and 503 when the store is unavailable, so the vendor retries exactly the deliveries that were not kept.
+Deliveries for a carrier channel go to ``carriers`` (a :class:`~omnibridge.shipping.runtime.CarrierRuntime`, same
+answers), every other one to the sync engine.
+
+Before a body is read the request passes the port's limits (:mod:`omnibridge.sync.webhook_limits`): an unknown
+channel is answered 404 without reading; a body over the channel's limit 413, one slower than the body timeout
+408, and when too many webhook requests are in flight 503. Those answers close the connection; each refusal is
+counted in ``refusals``, which logs one line per reason per interval.
 """
 
 from __future__ import annotations
@@ -12,20 +18,45 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from omnibridge.sync.engine import SyncEngine
+from omnibridge.sync.webhook_limits import RefusalLog, Refused, WebhookGate, WebhookLimits, read_body
 
 if TYPE_CHECKING:
     from omnibridge.shipping.runtime import CarrierRuntime
 
 
-def receiver_app(engine: SyncEngine, carriers: CarrierRuntime | None = None) -> Starlette:
-    async def webhook(request: Request) -> JSONResponse:
+def receiver_app(
+    engine: SyncEngine,
+    carriers: CarrierRuntime | None = None,
+    *,
+    limits: WebhookLimits | None = None,
+    refusals: RefusalLog | None = None,
+) -> Starlette:
+    """The receiver over ``engine`` (and ``carriers``) with ``limits`` (the defaults when None)."""
+    gate = WebhookGate(limits or WebhookLimits())
+    log = refusals if refusals is not None else RefusalLog()
+
+    def refused(error: Refused) -> Response:
+        log.note(error.reason)
+        return JSONResponse(
+            {"status": error.reason, "message": error.message},
+            status_code=error.status,
+            headers={"connection": "close"},
+        )
+
+    async def webhook(request: Request) -> Response:
         channel = request.path_params["channel"]
-        body = await request.body()
         target = carriers if carriers is not None and channel in carriers else engine
+        body = b""
+        if target is not engine or channel in engine.channels:  # an unknown channel is answered 404 unread
+            try:
+                async with gate.slot() as slot, gate.reading(slot):
+                    body = await read_body(request, gate.limits.body_limit(channel))
+            except Refused as error:
+                return refused(error)
         receipt = target.receive(channel, body, dict(request.headers), str(request.url))
         return JSONResponse({"status": receipt.status, "message": receipt.message}, status_code=receipt.http_status)
 

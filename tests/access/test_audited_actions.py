@@ -3,6 +3,7 @@ replayed or discarded, incidents resolved."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +19,9 @@ BOB = Actor("user", "bob")
 
 
 def dead(store: Store, name: str) -> int:
-    delivery = WebhookDelivery(name, name, "orders/create", b"{}", {}, datetime(2026, 11, 23, tzinfo=UTC))
+    delivery = WebhookDelivery(
+        name, name, "orders/create", json.dumps({"id": name}).encode(), {}, datetime(2026, 11, 23, tzinfo=UTC)
+    )
     entry_id = store.add_delivery("web", delivery)
     assert entry_id is not None
     store.finish_delivery(entry_id, InboxStatus.DEAD, f"{name}: unknown SKU")

@@ -36,7 +36,7 @@ def test_unknown_key_suggests_the_closest(write: WriteFile, base_profile: str) -
     assert unknown.file == str(path)
     assert unknown.line == 6
     assert unknown.message == "unknown key 'lcations'; did you mean 'locations'?"
-    assert unknown.expected == "one of: version, merchant, store, locations, channels, availability, routing"
+    assert unknown.expected == "one of: version, merchant, store, locations, channels, availability, routing, server"
     missing = next(e for e in errors if e.field == "locations")
     assert missing.message == "required key is missing"
 
@@ -317,3 +317,39 @@ def test_a_mass_change_guard_share_above_one_is_named(
     )
     (channel,) = load_profile(good, registry=registry, env={}).channels
     assert (channel.guard.max_zeroed_share, channel.guard.max_lowered_share) == (0.5, 0.2)
+
+
+def test_a_channel_webhook_body_limit_is_read_and_checked(
+    write: WriteFile, base_profile: str, registry: ConnectorRegistry
+) -> None:
+    write("c.yaml", "connector: acme-wms\nsettings: {base_url: 'https://a.example', api_key: k, warehouse_code: W}\n")
+    channel = "channels:\n  - id: a\n    connector: acme-wms\n    profile: c.yaml\n"
+    error = _one(write("omnibridge.yaml", base_profile + channel + "    webhooks: {max_body_bytes: 10}\n"), registry)
+    assert (error.line, error.field) == (20, "channels[0].webhooks.max_body_bytes")
+    assert "between 1024 and 67108864" in error.render()
+    good = write("good.yaml", base_profile + channel + "    webhooks: {max_body_bytes: 4194304}\n")
+    (loaded,) = load_profile(good, registry=registry, env={}).channels
+    assert loaded.webhooks.max_body_bytes == 4 * 1024 * 1024
+    plain = write("plain.yaml", base_profile + channel)
+    assert load_profile(plain, registry=registry, env={}).channels[0].webhooks.max_body_bytes == 1024 * 1024
+
+
+def test_the_server_section_sets_the_daemons_http_limits(
+    write: WriteFile, base_profile: str, registry: ConnectorRegistry
+) -> None:
+    from omnibridge.daemon.service import DaemonOptions, with_profile_limits
+
+    write("c.yaml", "connector: acme-wms\nsettings: {base_url: 'https://a.example', api_key: k, warehouse_code: W}\n")
+    channel = (
+        "channels:\n  - id: a\n    connector: acme-wms\n    profile: c.yaml\n    webhooks: {max_body_bytes: 2048}\n"
+    )
+    server = "server: {max_connections: 100, head_timeout_seconds: 3, body_timeout_seconds: 4, max_in_flight: 7}\n"
+    options = with_profile_limits(
+        DaemonOptions(), load_profile(write("p.yaml", base_profile + channel + server), registry=registry, env={})
+    )
+    assert (options.server_limits.max_connections, options.server_limits.head_timeout_seconds) == (100, 3)
+    assert options.server_limits.keep_alive_seconds == 5
+    assert (options.webhook_limits.body_timeout_seconds, options.webhook_limits.max_in_flight) == (4, 7)
+    assert options.webhook_limits.body_limit("a") == 2048
+    error = _one(write("bad.yaml", base_profile + channel + "server: {max_connections: 1}\n"), registry)
+    assert error.field == "server.max_connections"

@@ -3,6 +3,7 @@ route's role), the routes the CLI offers, and the audit records they leave, nami
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ async def api(store: Store) -> AsyncIterator[Api]:
 
 
 def dead(store: Store, name: str) -> int:
-    delivery = WebhookDelivery(name, name, "orders/create", b"{}", {}, PLACED)
+    delivery = WebhookDelivery(name, name, "orders/create", json.dumps({"id": name}).encode(), {}, PLACED)
     entry_id = store.add_delivery("web", delivery)
     assert entry_id is not None
     store.finish_delivery(entry_id, InboxStatus.DEAD, f"{name}: unknown SKU")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from omnibridge.daemon.app import daemon_app, receipt_status
 from omnibridge.daemon.jobs import JobRunner
+from omnibridge.daemon.operators import TOKEN_ENV
 from omnibridge.daemon.state import DaemonState, store_answers
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.models import Location, LocationType
@@ -36,8 +37,12 @@ class Served:
     woken: list[int]
 
 
+OPERATOR = "operator-test-token"
+
+
 @pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
+async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served]:
+    monkeypatch.setenv(TOKEN_ENV, OPERATOR)
     with open_store(f"sqlite:///{tmp_path / 'omnibridge.db'}") as store:
         store.upsert_location(Location(id="wh", name="Warehouse", type=LocationType.WAREHOUSE))
         web, pos = FakeConnector(["W1"]), FakeConnector(["P1"])
@@ -50,7 +55,8 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         woken: list[int] = []
         app = daemon_app(engine, state, metrics, on_stored=lambda: woken.append(1))
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://daemon") as client:
+        operator = {"authorization": f"Bearer {OPERATOR}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://daemon", headers=operator) as client:
             yield Served(client, engine, state, JobRunner(engine, state, metrics), web, pos, woken)
 
 
@@ -94,6 +100,31 @@ async def test_readyz_names_what_is_missing_until_every_channel_resolved(served:
 
     served.state.stopping = True
     assert (await served.client.get("/readyz")).json()["reasons"] == ["shutting down"]
+
+
+async def test_readyz_shows_states_only_to_callers_who_are_not_operators(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served.pos.locations_down = True
+    await served.runner.resolve()
+    detailed = (await served.client.get("/readyz")).json()
+    assert "fake is down" in detailed["channels"]["pos"]
+
+    anonymous = {"authorization": ""}
+    for headers in (anonymous, {"authorization": "Bearer wrong-token"}, {"authorization": f"Basic {OPERATOR}"}):
+        public = await served.client.get("/readyz", headers=headers)
+        assert public.status_code == 503
+        assert public.json() == {
+            "status": "not_ready",
+            "store": "ok",
+            "channels": {"web": "ok", "pos": "failed"},
+            "catch_up_done": False,
+            "detail": "reasons are shown to operators only (Authorization: Bearer <operator token>)",
+        }
+        assert "fake is down" not in public.text
+
+    monkeypatch.delenv(TOKEN_ENV)  # no operator token configured: nobody gets the detail
+    assert "reasons" not in (await served.client.get("/readyz")).json()
 
 
 async def test_a_channel_whose_webhooks_are_all_rejected_is_not_ready(served: Served) -> None:
@@ -201,3 +232,14 @@ def test_carrier_channels_webhooks_count_and_unknown_channels_do_not() -> None:
     assert set(state.rejections) == {"parcels"}
     state.webhook_answered("parcels", "unavailable")  # the store could not keep it: nothing about the secret
     assert state.webhooks_failing("parcels") is not None
+
+
+async def test_refused_requests_are_counted_by_reason(served: Served) -> None:
+    headers = {"x-token": TOKEN}
+    too_large = await served.client.post("/webhooks/web", content=b"x" * (1024 * 1024 + 1), headers=headers)
+    assert (too_large.status_code, too_large.json()["status"]) == (413, "too_large")
+    parsed = parse((await served.client.get("/metrics")).text)
+    assert parsed.value("omnibridge_http_refused_total", reason="too_large") == 1
+    await served.client.post("/webhooks/web", content=b"x" * (1024 * 1024 + 1), headers=headers)
+    parsed = parse((await served.client.get("/metrics")).text)
+    assert parsed.value("omnibridge_http_refused_total", reason="too_large") == 2

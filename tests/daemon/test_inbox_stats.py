@@ -10,7 +10,7 @@ from omnibridge.store import InboxStatus, Store
 
 
 def deliver(store: Store, channel: str, delivery_id: str, received_at: datetime) -> int:
-    entry = store.add_delivery(channel, WebhookDelivery(delivery_id, None, "t", b"{}", {}, received_at))
+    entry = store.add_delivery(channel, WebhookDelivery(delivery_id, None, "t", delivery_id.encode(), {}, received_at))
     assert entry is not None
     return entry
 

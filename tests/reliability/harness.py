@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -310,6 +311,7 @@ class EmulatorThread:
                 channel: [
                     {
                         "key": record.event_id or record.delivery_id,
+                        "sha256": hashlib.sha256(record.body).hexdigest(),
                         "topic": record.topic,
                         "delivered": record.delivered,
                         "gave_up": record.gave_up,

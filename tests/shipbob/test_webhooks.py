@@ -128,3 +128,22 @@ def _other_order() -> dict[str, object]:
         "recipient": {"name": "X", "address": {"type": "MarkFor", "address1": "a", "city": "b", "country": "US"}},
         "products": [{"reference_id": "SKU-1", "quantity": 1}],
     }
+
+
+async def test_the_freshness_window_is_the_channel_setting_and_a_stale_delivery_is_refused(
+    emulator: ShipBobEmulator,
+) -> None:
+    from connectors.shipbob.emulator.inprocess import connect
+
+    stamp = int(emulator.clock().timestamp()) - 400  # captured 400 s ago and sent again now
+    for tolerance, accepted in ((300, False), (600, True)):
+        connector = connect(emulator, webhook_tolerance_seconds=tolerance)
+        assert connector.settings.webhook_secret is not None
+        secret = connector.settings.webhook_secret.get_secret_value()
+        headers = signature_headers(secret, "msg_9", stamp, BODY, "order_shipped")
+        if accepted:
+            assert connector.verify_webhook(BODY, headers, "https://x.example/hook").delivery_id == "msg_9"
+        else:
+            with pytest.raises(WebhookError, match="more than 300 s from now"):
+                connector.verify_webhook(BODY, headers, "https://x.example/hook")
+        await connector.aclose()

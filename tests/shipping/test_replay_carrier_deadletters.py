@@ -60,3 +60,16 @@ async def test_a_carrier_dead_letter_is_replayed_through_the_carrier_runtime(tmp
     assert row["status"] == "dead"  # still malformed: the carrier runtime looked at it again...
     assert "not configured" not in row["error"]  # ...rather than the engine refusing the channel
     assert "tracking" in row["error"]
+
+
+def test_an_authentic_carrier_delivery_that_cannot_be_stored_is_a_dead_letter_answered_200(tmp_path: Path) -> None:
+    profile = load_profile(write_profile(tmp_path))
+    body = json.dumps({"object": "Event", "id": "evt_" + "9" * 300, "description": "tracker.updated"}).encode()
+    with open_store(profile.store_url) as store:
+        carriers = CarrierRuntime.for_profile(store, profile)
+        receipt = carriers.receive("parcels", body, {SIGNATURE_HEADER: sign(SECRET, body)}, "http://x/webhooks/parcels")
+        assert (receipt.http_status, receipt.status) == (200, "dead")
+        [entry] = store.inbox()
+        assert entry.status is InboxStatus.DEAD
+        assert entry.error == "unstorable delivery: the delivery id is 304 characters long; at most 255 are kept"
+        assert entry.delivery.raw_body == body

@@ -32,8 +32,8 @@ def test_a_delivery_is_stored_once_per_event(store: Store) -> None:
     # The same event id on another channel is another event.
     assert store.add_delivery("pos", delivery("w-1", "e-1")) is not None
     # Without an event id the delivery id is the key.
-    assert store.add_delivery("web", delivery("w-3", None)) is not None
-    assert store.add_delivery("web", delivery("w-3", None)) is None
+    assert store.add_delivery("web", delivery("w-3", None, b'{"id": 3}')) is not None
+    assert store.add_delivery("web", delivery("w-3", None, b'{"id": 3}')) is None
 
     pending = store.inbox(status=InboxStatus.PENDING, channel="web")
     assert [entry.delivery.delivery_id for entry in pending] == ["w-1", "w-3"]
@@ -104,3 +104,33 @@ def test_a_dead_entry_keeps_its_reason_as_its_last_error_and_waits_no_more(store
     assert dead is not None
     assert (dead.status, dead.attempts, dead.next_attempt_at) == (InboxStatus.DEAD, 2, None)
     assert dead.error == dead.last_error == "gave up after 2 attempts: shopify: 503"
+
+
+def test_a_signed_body_is_stored_once_per_channel_whatever_ids_come_with_it(store: Store) -> None:
+    # Shopify's ids come from unsigned headers: a captured body re-sent with fresh ids is the same delivery.
+    first = store.add_delivery("web", delivery("w-1", "e-1"))
+    assert first is not None
+    replays = [store.add_delivery("web", delivery(f"w-fresh-{n}", f"e-fresh-{n}")) for n in range(20)]
+    assert replays == [None] * 20
+    assert store.add_delivery("pos", delivery("w-fresh-0", "e-fresh-0")) is not None  # another channel's body
+    assert store.add_delivery("web", delivery("w-2", "e-2", b'{"id": 2}')) is not None  # another body
+    assert [entry.delivery.delivery_id for entry in store.inbox(channel="web")] == ["w-1", "w-2"]
+
+
+def test_an_unstorable_delivery_is_kept_dead_with_the_reason(store: Store) -> None:
+    # PostgreSQL refuses NUL in text and values longer than the column; SQLite would keep them. Either way the
+    # delivery is validated first and kept as a dead letter, byte-exact, never a database error.
+    nul = store.admit_delivery("web", delivery("w-\x00-1", "e-1", b'{"id": "\\u0000"}'))
+    long_id = store.admit_delivery("web", delivery("w-" + "9" * 300, None, b'{"id": 4}'))
+    assert nul.entry_id is not None
+    assert long_id.entry_id is not None
+    assert nul.dead_reason == "unstorable delivery: the delivery id contains a NUL byte"
+    assert long_id.dead_reason == "unstorable delivery: the delivery id is 302 characters long; at most 255 are kept"
+    dead = store.inbox_entry(nul.entry_id)
+    assert dead is not None
+    assert (dead.status, dead.error) == (InboxStatus.DEAD, nul.dead_reason)
+    assert dead.delivery.raw_body == b'{"id": "\\u0000"}'
+    assert dead.delivery.delivery_id.startswith("sha256:")
+    # the vendor's retry of the same body is a duplicate, not a second dead letter
+    assert store.admit_delivery("web", delivery("w-\x00-1", "e-1", b'{"id": "\\u0000"}')).entry_id is None
+    assert store.inbox(status=InboxStatus.PENDING) == []
