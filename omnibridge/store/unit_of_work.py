@@ -77,8 +77,11 @@ class UnitOfWork:
         """:meth:`Store.apply <omnibridge.store.Store.apply>` inside this unit (a refusal undoes only itself)."""
         from omnibridge.ledger.apply import apply_movement
 
+        locked = (movement.sku, movement.location_id) in self._locked
         with self.session.begin_nested():
-            result = apply_movement(self.session, movement, allow_shortfall=allow_shortfall, now=self._clock())
+            result = apply_movement(
+                self.session, movement, allow_shortfall=allow_shortfall, now=self._clock(), locked=locked
+            )
             if shown_on is not None and result.status is MovementStatus.APPLIED:
                 recorded = result.recorded
                 delta = recorded.delta_on_hand - recorded.delta_committed - recorded.delta_reserved
