@@ -214,12 +214,19 @@ def assigned_since(session: Session, location_ids: Collection[str], since: datet
     """Live assignments created at or after ``since``, per location (a location with none is left out)."""
     if not location_ids:
         return {}
-    query = (
-        sa.select(_A.location_id, sa.func.count())
-        .where(_A.location_id.in_(sorted(location_ids)), _A.status.in_(sorted(LIVE)), _A.created_at >= since)
-        .group_by(_A.location_id)
+    parameters = {"p_locations": sorted(location_ids), "p_since": since}
+    return {location_id: int(count) for location_id, count in session.connection().execute(_ASSIGNED, parameters)}
+
+
+_ASSIGNED = (
+    sa.select(_A.location_id, sa.func.count())
+    .where(
+        _A.location_id.in_(sa.bindparam("p_locations", expanding=True)),
+        _A.status.in_(sorted(LIVE)),
+        _A.created_at >= sa.bindparam("p_since", type_=_A.created_at.type),
     )
-    return {location_id: int(count) for location_id, count in session.execute(query)}
+    .group_by(_A.location_id)
+)
 
 
 def _assignment(row: Any) -> Assignment:
