@@ -59,9 +59,7 @@ def apply_movement(
         # lock and no computation. It is only a shortcut: a key recorded concurrently is caught by the insert.
         earlier = by_key(session, movement.idempotency_key)
         if earlier is not None:
-            return _duplicate(
-                movement, earlier, digest, records.position(session, movement.sku, movement.location_id)
-            )
+            return _duplicate(movement, earlier, digest, records.position(session, movement.sku, movement.location_id))
         current = lock_position(session, movement.sku, movement.location_id)
     # only a movement that changes on hand can be superseded by a later count
     superseded = changes_on_hand(movement.kind) and is_superseded(movement, _latest_count_at(session, movement))
