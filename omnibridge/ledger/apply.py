@@ -4,11 +4,14 @@ The order of steps is what makes the promises hold under concurrency:
 
 1. Lock the position row (PostgreSQL: create it if missing with ``INSERT ... ON CONFLICT DO NOTHING``, then
    ``SELECT ... FOR UPDATE``; SQLite: the transaction began with ``BEGIN IMMEDIATE`` and already holds the
-   database's write lock). Every later read of this position's ledger happens under that lock.
+   database's write lock). Every later read of this position's ledger happens under that lock. A unit of work
+   that locked the position already (a routing decision locks every position it reads, in one sorted pass)
+   only reads it again, and skips the re-delivery fast path: the lock it would save is held anyway.
 2. Compute the deltas from the state under the lock (:mod:`omnibridge.ledger.effects`).
-3. Insert the movement with ``INSERT ... ON CONFLICT DO NOTHING`` on its idempotency key. The database decides
-   whether the key is new, in the same transaction as the effect; if it is not, the movement is a duplicate
-   (same fingerprint) or a reused key (different fingerprint), and nothing is changed.
+3. Insert the movement with ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on its idempotency key (the row
+   returned is the record). The database decides whether the key is new, in the same transaction as the
+   effect; if it is not, the movement is a duplicate (same fingerprint) or a reused key (different
+   fingerprint), and nothing is changed.
 4. Check the invariants; a refusal raises, and the transaction rolls back the insert with everything else, so
    the same key can be retried later.
 5. Add the deltas to the position in one ``UPDATE`` (never read-modify-write).
