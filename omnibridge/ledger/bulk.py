@@ -41,10 +41,14 @@ def lock_many(session: Session, positions: Collection[Position]) -> dict[Positio
     return found
 
 
+_AMONG = sa.select(POSITIONS).where(sa.tuple_(_P.sku, _P.location_id).in_(sa.bindparam("p_positions", expanding=True)))
+_AMONG_FOR_UPDATE = _AMONG.order_by(_P.sku, _P.location_id).with_for_update()
+"""Built once: the positions arrive as one expanding parameter, so the statement is compiled once too."""
+
+
 def _select(session: Session, ordered: list[Position], *, lock: bool) -> dict[Position, InventoryPosition]:
-    query = sa.select(POSITIONS).where(sa.tuple_(_P.sku, _P.location_id).in_(ordered))
-    if lock:
-        query = query.order_by(_P.sku, _P.location_id).with_for_update()
+    query = _AMONG_FOR_UPDATE if lock else _AMONG
+    rows = session.connection().execute(query, {"p_positions": ordered})
     # rows straight from the table: no validation needed
     return {
         (row.sku, row.location_id): InventoryPosition.model_construct(
@@ -57,7 +61,7 @@ def _select(session: Session, ordered: list[Position], *, lock: bool) -> dict[Po
             incoming=row.incoming,
             updated_at=row.updated_at,
         )
-        for row in session.execute(query)
+        for row in rows
     }
 
 

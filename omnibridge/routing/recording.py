@@ -203,7 +203,8 @@ def record_decision(
         ),
     )
     if by_location:
-        records.cancel_pending_tasks(session, order_id, (), (ASSIGN,), now)
+        if attempt > 1:  # only a decision enqueues assign tasks: an order's first one has none to supersede
+            records.cancel_pending_tasks(session, order_id, (), (ASSIGN,), now)
         records_now = current if current is not None else uow.lines_of_order(channel, order_ref)
         open_now = [r for r in records_now if r.status is LineStatus.OPEN]
         uow.enqueue_task(

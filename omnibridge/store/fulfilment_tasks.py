@@ -17,14 +17,16 @@ it), ``cancelled`` (superseded, e.g. by a re-route).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from omnibridge.store.sql import dialect_insert
 from omnibridge.store.tables import FULFILMENT_TASKS
 
 ASSIGN = "assign"
@@ -49,15 +51,17 @@ class FulfilmentTask:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
+@functools.cache
+def _enqueue_statement(dialect: str) -> sa.Executable:
+    # built once per dialect: the values are execution parameters
+    insert = postgresql.insert(FULFILMENT_TASKS) if dialect == "postgresql" else sqlite.insert(FULFILMENT_TASKS)
+    return insert.on_conflict_do_nothing(index_elements=["id"]).returning(FULFILMENT_TASKS.c.id)
+
+
 def enqueue(session: Session, task: FulfilmentTask, now: datetime) -> bool:
     """Record ``task`` as pending, due now; False (nothing changed) when a task with its id exists already."""
-    statement = (
-        dialect_insert(session, FULFILMENT_TASKS)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(FULFILMENT_TASKS.c.id)
-    )
-    result = session.execute(
-        statement,
+    result = session.connection().execute(
+        _enqueue_statement(session.get_bind().dialect.name),
         {
             "id": task.id,
             "kind": task.kind,

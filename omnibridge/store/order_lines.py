@@ -20,6 +20,11 @@ from omnibridge.store.tables import ORDER_LINES
 _L = ORDER_LINES.c
 _BY_ID = sa.select(ORDER_LINES).where(_L.id == sa.bindparam("p_id"))
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_OF_ORDER = (
+    sa.select(ORDER_LINES)
+    .where(_L.channel == sa.bindparam("p_channel"), _L.order_ref == sa.bindparam("p_order_ref"))
+    .order_by(_L.id)
+)
 
 
 def get_line(session: Session, line_id: str) -> OrderLineRecord | None:
@@ -39,9 +44,7 @@ def save_line(session: Session, line: OrderLineRecord) -> None:
 
 
 def lines_of_order(session: Session, channel: str, order_ref: str) -> list[OrderLineRecord]:
-    rows = session.execute(
-        sa.select(ORDER_LINES).where(_L.channel == channel, _L.order_ref == order_ref).order_by(_L.id)
-    ).mappings()
+    rows = session.connection().execute(_OF_ORDER, {"p_channel": channel, "p_order_ref": order_ref}).mappings()
     return [line_from_row(row) for row in rows]
 
 

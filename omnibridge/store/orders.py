@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from omnibridge.errors import ConflictError
 from omnibridge.models import Address, FulfilmentMethod, Money, Order, OrderLine, OrderStatus
-from omnibridge.store.sql import dialect_insert, dump, dump_all
+from omnibridge.store.sql import dump, dump_all
 from omnibridge.store.tables import ORDERS, OrderRow
 
 
@@ -36,20 +40,22 @@ def save_order(session: Session, order: Order) -> Order:
         "updated_at": order.updated_at,
         "priority": order.priority,
     }
-    statement = dialect_insert(session, ORDERS).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["channel", "external_id"],
-        set_={name: statement.excluded[name] for name in values if name != "id"},
-    )
     try:
-        session.execute(statement)
+        statement = _save_statement(session.get_bind().dialect.name, tuple(values))
+        row = session.connection().execute(statement, values).one()
     except IntegrityError:
         raise ConflictError(
             f"order id {order.id!r} already belongs to another order than {order.channel} {order.external_id!r}"
         ) from None
-    stored = find_order(session, order.channel, order.external_id)
-    assert stored is not None
-    return stored
+    return _order(row)
+
+
+@functools.cache
+def _save_statement(dialect: str, columns: tuple[str, ...]) -> sa.Executable:
+    # Built once: the values are execution parameters. RETURNING gives the row as stored (its first id kept).
+    insert = postgresql.insert(ORDERS) if dialect == "postgresql" else sqlite.insert(ORDERS)
+    update = {name: insert.excluded[name] for name in columns if name != "id"}
+    return insert.on_conflict_do_update(index_elements=["channel", "external_id"], set_=update).returning(*ORDERS.c)
 
 
 def get_order(session: Session, order_id: str) -> Order | None:
@@ -58,8 +64,13 @@ def get_order(session: Session, order_id: str) -> Order | None:
 
 
 def find_order(session: Session, channel: str, external_id: str) -> Order | None:
-    row = session.exec(select(OrderRow).where(OrderRow.channel == channel, OrderRow.external_id == external_id)).first()
+    row = session.connection().execute(_FIND, {"p_channel": channel, "p_external_id": external_id}).first()
     return None if row is None else _order(row)
+
+
+_FIND = sa.select(ORDERS).where(
+    ORDERS.c.channel == sa.bindparam("p_channel"), ORDERS.c.external_id == sa.bindparam("p_external_id")
+)
 
 
 def list_orders(
@@ -96,7 +107,8 @@ def find_orders_by_number(session: Session, channel: str, number: str) -> list[O
     return [_order(row) for row in rows]
 
 
-def _order(row: OrderRow) -> Order:
+def _order(row: Any) -> Order:
+    """An order from its row (an ORM row or a Core row: the same attributes)."""
     return Order(
         id=row.id,
         channel=row.channel,

@@ -312,23 +312,28 @@ def pending_decreases(session: Session, skus: Iterable[str]) -> dict[LevelKey, i
 def shift_known_level(session: Session, channel: str, key: LevelKey, delta: int, now: datetime) -> None:
     """Move what ``channel`` is known to show at ``key`` by ``delta`` (no row: nothing is known, nothing moves)."""
     if delta:
-        session.execute(
-            sa.update(CHANNEL_LEVELS)
-            .where(
-                CHANNEL_LEVELS.c.channel == channel,
-                CHANNEL_LEVELS.c.sku == key[0],
-                CHANNEL_LEVELS.c.location_id == key[1],
-            )
-            .values(
-                quantity=CHANNEL_LEVELS.c.quantity + delta,
-                updated_at=now,
-                # the channel's own activity arriving explains what it was seen showing
-                unexplained_since=sa.case(
-                    (CHANNEL_LEVELS.c.quantity + delta == CHANNEL_LEVELS.c.shown, None),
-                    else_=CHANNEL_LEVELS.c.unexplained_since,
-                ),
-            )
-        )
+        parameters = {"p_channel": channel, "p_sku": key[0], "p_location": key[1], "p_delta": delta, "p_now": now}
+        session.connection().execute(_SHIFT_KNOWN, parameters)
+
+
+_LEVEL = CHANNEL_LEVELS.c
+_SHIFT_KNOWN = (
+    sa.update(CHANNEL_LEVELS)
+    .where(
+        _LEVEL.channel == sa.bindparam("p_channel"),
+        _LEVEL.sku == sa.bindparam("p_sku"),
+        _LEVEL.location_id == sa.bindparam("p_location"),
+    )
+    .values(
+        quantity=_LEVEL.quantity + sa.bindparam("p_delta"),
+        updated_at=sa.bindparam("p_now", type_=_LEVEL.updated_at.type),
+        # the channel's own activity arriving explains what it was seen showing
+        unexplained_since=sa.case(
+            (_LEVEL.quantity + sa.bindparam("p_delta") == _LEVEL.shown, None), else_=_LEVEL.unexplained_since
+        ),
+    )
+)
+"""Built once with bind parameters, like the ledger's hot statements."""
 
 
 def _level_row(channel: str, key: LevelKey, note: LevelNote, now: datetime) -> dict[str, Any]:

@@ -117,22 +117,31 @@ class DecisionRecord:
 
 def next_attempt(session: Session, order_id: str) -> int:
     """The attempt number the order's next decision gets (1 for its first)."""
-    latest = session.execute(sa.select(sa.func.max(_D.attempt)).where(_D.order_id == order_id)).scalar()
+    latest = session.connection().execute(_LATEST_ATTEMPT, {"p_order": order_id}).scalar()
     return int(latest or 0) + 1
 
 
+_LATEST_ATTEMPT = sa.select(sa.func.max(_D.attempt)).where(_D.order_id == sa.bindparam("p_order"))
+
+
 def add_decision(session: Session, record: DecisionRecord) -> None:
-    session.execute(
-        sa.insert(ROUTING_DECISIONS).values(
-            order_id=record.order_id,
-            attempt=record.attempt,
-            decided_at=record.decided_at,
-            outcome=record.outcome,
-            strategy=record.strategy[:64],
-            trigger=record.trigger[:255],
-            decision=dict(record.decision),
-        )
+    session.connection().execute(
+        _ADD_DECISION,
+        {
+            "order_id": record.order_id,
+            "attempt": record.attempt,
+            "decided_at": record.decided_at,
+            "outcome": record.outcome,
+            "strategy": record.strategy[:64],
+            "trigger": record.trigger[:255],
+            "decision": dict(record.decision),
+        },
     )
+
+
+_ADD_DECISION = sa.insert(ROUTING_DECISIONS)
+_ADD_ASSIGNMENT = sa.insert(FULFILMENT_ASSIGNMENTS)
+"""The values arrive as execution parameters, so each insert is compiled once."""
 
 
 def decisions(session: Session, order_id: str) -> list[DecisionRecord]:
@@ -169,19 +178,20 @@ def _decision(row: Any) -> DecisionRecord:
 
 
 def add_assignment(session: Session, assignment: Assignment) -> None:
-    session.execute(
-        sa.insert(FULFILMENT_ASSIGNMENTS).values(
-            id=assignment.id,
-            order_id=assignment.order_id,
-            attempt=assignment.attempt,
-            location_id=assignment.location_id,
-            status=assignment.status,
-            lines=[line.to_json() for line in assignment.lines],
-            reason=assignment.reason,
-            provider_ref=assignment.provider_ref,
-            created_at=assignment.created_at,
-            updated_at=assignment.updated_at,
-        )
+    session.connection().execute(
+        _ADD_ASSIGNMENT,
+        {
+            "id": assignment.id,
+            "order_id": assignment.order_id,
+            "attempt": assignment.attempt,
+            "location_id": assignment.location_id,
+            "status": assignment.status,
+            "lines": [line.to_json() for line in assignment.lines],
+            "reason": assignment.reason,
+            "provider_ref": assignment.provider_ref,
+            "created_at": assignment.created_at,
+            "updated_at": assignment.updated_at,
+        },
     )
 
 
@@ -204,12 +214,19 @@ def assigned_since(session: Session, location_ids: Collection[str], since: datet
     """Live assignments created at or after ``since``, per location (a location with none is left out)."""
     if not location_ids:
         return {}
-    query = (
-        sa.select(_A.location_id, sa.func.count())
-        .where(_A.location_id.in_(sorted(location_ids)), _A.status.in_(sorted(LIVE)), _A.created_at >= since)
-        .group_by(_A.location_id)
+    parameters = {"p_locations": sorted(location_ids), "p_since": since}
+    return {location_id: int(count) for location_id, count in session.connection().execute(_ASSIGNED, parameters)}
+
+
+_ASSIGNED = (
+    sa.select(_A.location_id, sa.func.count())
+    .where(
+        _A.location_id.in_(sa.bindparam("p_locations", expanding=True)),
+        _A.status.in_(sorted(LIVE)),
+        _A.created_at >= sa.bindparam("p_since", type_=_A.created_at.type),
     )
-    return {location_id: int(count) for location_id, count in session.execute(query)}
+    .group_by(_A.location_id)
+)
 
 
 def _assignment(row: Any) -> Assignment:

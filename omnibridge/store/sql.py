@@ -42,12 +42,18 @@ def _insert_ignore_statement(dialect: str, table: sa.Table) -> sa.Executable:
 
 def upsert(session: Session, table: sa.Table, values: Mapping[str, Any], *, key: Sequence[str]) -> None:
     """Insert ``values``, or update every other column of the row whose ``key`` columns match."""
-    statement = dialect_insert(session, table).values(dict(values))
-    update = {name: statement.excluded[name] for name in values if name not in key}
+    statement = _upsert_statement(session.get_bind().dialect.name, table, tuple(values), tuple(key))
+    session.connection().execute(statement, dict(values))
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: sa.Table, columns: tuple[str, ...], key: tuple[str, ...]) -> sa.Executable:
+    # Built once per table and set of columns, like _insert_ignore_statement: the values are execution parameters.
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    update = {name: insert.excluded[name] for name in columns if name not in key}
     if update:
-        session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=update))
-    else:
-        session.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
+        return insert.on_conflict_do_update(index_elements=list(key), set_=update)
+    return insert.on_conflict_do_nothing(index_elements=list(key))
 
 
 def dump(model: BaseModel | None) -> dict[str, Any] | None:

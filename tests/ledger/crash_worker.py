@@ -25,7 +25,6 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,7 @@ import omnibridge.ledger.apply as ledger_apply
 from omnibridge.errors import ConflictError
 from omnibridge.ledger.effects import Deltas
 from omnibridge.models import InventoryPosition, MovementResult, StockMovement
-from omnibridge.store import Store, open_store, sql
-from omnibridge.store.tables import MOVEMENTS
+from omnibridge.store import Store, open_store
 
 APPLIED = "applied"
 DUPLICATE = "duplicate"
@@ -85,12 +83,12 @@ class Tripwire:
             command.upgrade = upgrade  # the store's migrate module calls command.upgrade(...)
 
     def install(self, store: Store) -> None:
-        real_insert_ignore = sql.insert_ignore  # the function ledger_apply imported
+        real_insert_movement = ledger_apply._insert_movement
         real_add = ledger_apply._add
 
-        def insert_ignore(session: Session, table: sa.Table, values: Mapping[str, Any]) -> bool:
-            inserted = real_insert_ignore(session, table, values)
-            if table is MOVEMENTS and inserted:
+        def insert_movement(session: Session, row: dict[str, object]) -> Any | None:
+            inserted = real_insert_movement(session, row)
+            if inserted is not None:
                 self.reached("inserted")
             return inserted
 
@@ -105,7 +103,7 @@ class Tripwire:
                 self.pending = False
                 self.reached("commit")
 
-        ledger_apply.insert_ignore = insert_ignore  # type: ignore[attr-defined]
+        ledger_apply._insert_movement = insert_movement
         ledger_apply._add = add
         sa.event.listen(store.engine, "commit", on_commit)
 

@@ -29,7 +29,7 @@ from omnibridge.errors import StoreError
 from omnibridge.ledger import effects, records
 from omnibridge.ledger.records import position_from_row
 from omnibridge.models import InventoryPosition, MovementKind, MovementResult, MovementStatus, StockMovement
-from omnibridge.store import Store, catalog, open_store, sql
+from omnibridge.store import Store, catalog, open_store
 from omnibridge.store.tables import MOVEMENTS, POSITIONS
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -135,8 +135,7 @@ class FaultPoint:
 
 POINTS = [
     FaultPoint("after lock_position", after_insert=False, after_update=False),
-    FaultPoint("after insert_ignore of the movement", after_insert=True, after_update=False),
-    FaultPoint("after by_key reads the inserted row", after_insert=True, after_update=False),
+    FaultPoint("after the insert of the movement", after_insert=True, after_update=False),
     FaultPoint("in check", after_insert=True, after_update=False),
     FaultPoint("in allows_backorder", after_insert=True, after_update=False),
     FaultPoint("in _add before the update", after_insert=True, after_update=False),
@@ -160,14 +159,12 @@ def installed(store: Store, point: FaultPoint, injection: Injection) -> Iterator
     that ``injection`` fires at ``point`` when its movement is applied through ``store``."""
     current = Current()
     real_apply_movement = ledger_apply.apply_movement
-    real_insert_ignore = sql.insert_ignore
+    real_insert_movement = ledger_apply._insert_movement
     real_lock_position = ledger_apply.lock_position
     real_check = effects.check
     real_allows_backorder = catalog.allows_backorder
     real_add = ledger_apply._add
     real_recorded_from_row = records.recorded_from_row
-    real_by_key = records.by_key
-    by_key_calls = 0
 
     def armed() -> bool:
         return current.movement is not None and injection.armed_for(current.movement)
@@ -178,13 +175,12 @@ def installed(store: Store, point: FaultPoint, injection: Injection) -> Iterator
         injection.fire(conn or current.session.connection(), current.movement.sku)
 
     def apply_movement(session: Session, movement: StockMovement, **kwargs: Any) -> MovementResult:
-        nonlocal by_key_calls
-        current.movement, current.session, by_key_calls = movement, session, 0
+        current.movement, current.session = movement, session
         return real_apply_movement(session, movement, **kwargs)
 
-    def insert_ignore(session: Session, table: sa.Table, values: Any) -> bool:
-        inserted = real_insert_ignore(session, table, values)
-        if point.name == "after insert_ignore of the movement" and table is MOVEMENTS and inserted and armed():
+    def insert_movement(session: Session, row: Any) -> Any:
+        inserted = real_insert_movement(session, row)
+        if point.name == "after the insert of the movement" and inserted is not None and armed():
             fire()
         return inserted
 
@@ -193,14 +189,6 @@ def installed(store: Store, point: FaultPoint, injection: Injection) -> Iterator
         if point.name == "after lock_position" and armed():
             fire()
         return locked
-
-    def by_key(session: Session, key: str) -> Any:
-        nonlocal by_key_calls
-        by_key_calls += 1
-        row = real_by_key(session, key)
-        if point.name == "after by_key reads the inserted row" and by_key_calls == 2 and armed():
-            fire()
-        return row
 
     def check(*args: Any, **kwargs: Any) -> int:
         if point.name == "in check" and armed():
@@ -233,9 +221,8 @@ def installed(store: Store, point: FaultPoint, injection: Injection) -> Iterator
     with pytest.MonkeyPatch.context() as patch:
         # Store.apply imports apply_movement from the module at call time, so patching the attribute works.
         patch.setattr(ledger_apply, "apply_movement", apply_movement)
-        patch.setattr(ledger_apply, "insert_ignore", insert_ignore)
+        patch.setattr(ledger_apply, "_insert_movement", insert_movement)
         patch.setattr(ledger_apply, "lock_position", lock_position)
-        patch.setattr(ledger_apply, "by_key", by_key)
         patch.setattr(ledger_apply, "check", check)
         patch.setattr(ledger_apply, "allows_backorder", allows_backorder)
         patch.setattr(ledger_apply, "_add", add)
@@ -345,7 +332,7 @@ def drop_connection(store_url: str) -> Callable[[sa.Connection], None]:
 
 
 DROP_POINTS = [
-    p for p in POINTS if p.name in ("after insert_ignore of the movement", "in _add after the update", "at commit")
+    p for p in POINTS if p.name in ("after the insert of the movement", "in _add after the update", "at commit")
 ]
 
 
