@@ -69,6 +69,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
     "orders": ("omnibridge.cli.orders", "orders_app", "Orders from every channel: list them, show one with its lines."),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
+    "keys": ("omnibridge.cli.keys", "keys_app", "Data keys for personal data at rest: status and rotation."),
+    "privacy": ("omnibridge.cli.privacy", "privacy_app", "Retention of personal data and raw webhook bodies."),
 }
 
 

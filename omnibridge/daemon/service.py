@@ -34,13 +34,14 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import uvicorn
 from structlog.stdlib import BoundLogger
 
 from omnibridge.config import load_profile
+from omnibridge.config.schema import PrivacySection
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.schedule import RESOLVE_LOCATIONS, Job, JobQueue, ScheduleOptions, build_scheduler
@@ -80,6 +81,8 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
+    privacy: PrivacySection = field(default_factory=PrivacySection)
+    """Retention of raw webhook bodies and personal data (the profile's ``privacy:`` section)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -135,7 +138,7 @@ class Daemon:
             on_enqueue=lambda _job: self.worker.wake(),
             on_coalesced=lambda job: self.metrics.jobs_coalesced.inc(job=job.kind),
         )
-        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers)
+        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, privacy=options.privacy)
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
@@ -276,7 +279,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
             foreign_channels=carriers.channels,
         )
         try:
-            await Daemon(engine, options, carriers).serve()
+            await Daemon(engine, replace(options, privacy=loaded.privacy), carriers).serve()
         finally:
             await engine.aclose()
             await carriers.aclose()
