@@ -241,7 +241,8 @@ def write_key_file(path: Path, keyring: Keyring, *, exclusive: bool = False) -> 
 
 def load_keyring(default_file: Path | None, *, environ: Mapping[str, str] | None = None) -> Keyring:
     """The keyring from the environment, else the key file ``OMNIBRIDGE_KEY_FILE`` names, else ``default_file``; a
-    key file that does not exist is generated (0600, in a 0700 folder when it creates the folder). Raises :class:`DataKeyError` when none is configured and there is no default.
+    key file that does not exist is generated (0600, in a 0700 folder when it creates the folder). Raises
+    :class:`DataKeyError` when none is configured and there is no default.
     """
     env = os.environ if environ is None else environ
     if env.get(KEYS_ENV):
