@@ -67,6 +67,8 @@ def _rows(engine: sa.Engine, column: SealedColumn, batch: int) -> Iterator[list[
     last: Any = None
     while True:
         query = sa.select(key, value).where(value.is_not(None)).order_by(key).limit(batch)
+        if column.kind == "json":
+            query = query.where(sa.cast(value, sa.Text) != "null")
         if last is not None:
             query = query.where(key > last)
         with read_session(engine) as session:
@@ -135,6 +137,8 @@ def census(engine: sa.Engine, *, batch: int = 2000) -> dict[str, Counter[str]]:
         found: Counter[str] = Counter()
         for rows in _rows(engine, column, batch):
             for _, stored in rows:
+                if stored is None:  # a JSON null: nothing stored
+                    continue
                 raw = bytes(stored) if column.kind == "bytes" else stored
                 found[key_id(raw) if isinstance(raw, str | bytes) and is_encrypted(raw) else CLEAR] += 1
         counts[column.name] = found

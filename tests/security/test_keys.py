@@ -59,6 +59,7 @@ def order(number: int) -> Order:
 def fill(store: Store) -> None:
     for number in range(5):
         store.save_order(order(number))
+    store.save_order(order(9).model_copy(update={"ship_to": None}))  # nothing to seal, nothing counted
     store.add_delivery("web", WebhookDelivery("d-1", None, "orders/create", b'{"a": 1}', {}, WHEN))
     with store.engine.begin() as conn:  # a row stored before encryption was switched on
         conn.execute(sa.update(ORDERS).where(ORDERS.c.id == "o-4").values(ship_to=HOME.model_dump(mode="json")))
