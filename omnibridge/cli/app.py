@@ -89,6 +89,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "tokens": ("omnibridge.cli.tokens", "tokens_app", "Admin API tokens: create (shown once), list, revoke."),
     "audit": ("omnibridge.cli.audit", "audit_app", "The audit log of changes made by people and tokens: list, verify."),
+    "keys": ("omnibridge.cli.keys", "keys_app", "Data keys for personal data at rest: status and rotation."),
+    "privacy": ("omnibridge.cli.privacy", "privacy_app", "Retention of personal data and raw webhook bodies."),
 }
 
 

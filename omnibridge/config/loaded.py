@@ -16,7 +16,14 @@ from typing import Literal
 from pydantic import BaseModel
 
 # AvailabilityPolicy through schema: schema must load before omnibridge.config.availability (which builds on it).
-from omnibridge.config.schema import AvailabilityPolicy, GuardSection, MerchantSection, ServerSection, WebhooksSection
+from omnibridge.config.schema import (
+    AvailabilityPolicy,
+    GuardSection,
+    MerchantSection,
+    PrivacySection,
+    ServerSection,
+    WebhooksSection,
+)
 from omnibridge.config.store_url import mask_store_url
 from omnibridge.models import Location, OrderStatus
 from omnibridge.routing.rules import RoutingRules
@@ -94,6 +101,8 @@ class LoadedProfile:
     """The router's rules: the ``routing:`` section with each location's routing keys (docs/routing.md)."""
     server: ServerSection = field(default_factory=ServerSection)
     """The limits of the daemon's HTTP port: the ``server:`` section (docs/security.md)."""
+    privacy: PrivacySection = field(default_factory=PrivacySection)
+    """Retention of raw webhook bodies and personal data (the ``privacy:`` section; defaults when absent)."""
 
     @property
     def store_url_masked(self) -> str:

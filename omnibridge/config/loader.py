@@ -129,6 +129,7 @@ def load_profile(
         availability=profile.availability,
         routing=build_rules(profile.routing, profile.locations, loaded_channels, profile.merchant.timezone),
         server=profile.server,
+        privacy=profile.privacy,
     )
 
 

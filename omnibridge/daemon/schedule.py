@@ -19,6 +19,8 @@ Jobs (see docs/operations.md):
   inconsistency is logged and recorded once as an incident (kind ``verify``);
 * ``fulfilment`` every ``fulfilment_seconds`` (when the daemon has a dispatcher) — one pass of the fulfilment
   dispatcher (:meth:`omnibridge.fulfilment.dispatcher.Dispatcher.run_once`): assign, submit, confirm, re-route;
+* ``privacy_purge`` every ``purge_minutes`` — remove raw webhook bodies and personal data past the profile's
+  retention (:mod:`omnibridge.store.retention`);
 * ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
   not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`).
 
@@ -46,6 +48,7 @@ __all__ = [
     "EXPORT",
     "FULFILMENT",
     "POLL",
+    "PRIVACY_PURGE",
     "READBACK",
     "RESOLVE_LOCATIONS",
     "TRACKING_REFRESH",
@@ -61,6 +64,7 @@ __all__ = [
 READBACK = "readback"
 POLL = "poll"
 EXPIRE_RESERVATIONS = "expire_reservations"
+PRIVACY_PURGE = "privacy_purge"
 RESOLVE_LOCATIONS = "resolve_locations"
 TRACKING_REFRESH = "tracking_refresh"
 EXPORT = "export"
@@ -131,6 +135,7 @@ class ScheduleOptions:
     tracking_minutes: float = 30.0
     verify_minutes: float = 60.0
     fulfilment_seconds: float = 5.0
+    purge_minutes: float = 60.0
 
 
 def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
@@ -192,6 +197,7 @@ def build_scheduler(
         add(Job(EXPORT, channel_id), options.poll_seconds)
     add(Job(EXPIRE_RESERVATIONS), options.expire_seconds)
     add(Job(VERIFY), timedelta(minutes=options.verify_minutes).total_seconds())
+    add(Job(PRIVACY_PURGE), timedelta(minutes=options.purge_minutes).total_seconds())
     for channel_id in sorted(carriers):
         add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
     if fulfilment:

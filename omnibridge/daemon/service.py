@@ -41,6 +41,7 @@ import uvicorn
 from structlog.stdlib import BoundLogger
 
 from omnibridge.config import LoadedProfile, load_profile
+from omnibridge.config.schema import PrivacySection
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
@@ -95,6 +96,8 @@ class DaemonOptions:
     """Webhook body size, body timeout, requests in flight (docs/security.md)."""
     server_limits: ServerLimits = field(default_factory=ServerLimits)
     """Open connections, request-head timeout, keep-alive (docs/security.md)."""
+    privacy: PrivacySection = field(default_factory=PrivacySection)
+    """Retention of raw webhook bodies and personal data (the profile's ``privacy:`` section)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -164,7 +167,7 @@ class Daemon:
         )
         if dispatcher is not None:
             dispatcher.register_metrics(self.metrics.registry)
-        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, dispatcher)
+        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, dispatcher, privacy=options.privacy)
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
@@ -337,7 +340,13 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
         )
         dispatcher, providers = dispatcher_for_profile(store, loaded, engine.channels.values(), rerouter=routing)
         try:
-            await Daemon(engine, options, carriers, routing, dispatcher).serve()
+            await Daemon(
+                engine,
+                replace(options, privacy=loaded.privacy),
+                carriers,
+                routing if loaded.routing.enabled else None,
+                dispatcher,
+            ).serve()
         finally:
             await engine.aclose()
             await carriers.aclose()
