@@ -65,7 +65,9 @@ def record_decision(
         raise OmnibridgeError("a consent decision's time must carry a timezone")
     # lock the customer row: decisions for one customer are ordered, so the mirror matches the latest decision
     row = session.execute(
-        sa.select(CUSTOMERS.c.merged_into, CUSTOMERS.c.redacted_at).where(CUSTOMERS.c.id == customer_id).with_for_update()
+        sa.select(CUSTOMERS.c.merged_into, CUSTOMERS.c.redacted_at)
+        .where(CUSTOMERS.c.id == customer_id)
+        .with_for_update()
     ).first()
     if row is None:
         raise OmnibridgeError(f"no customer {customer_id!r}; 'omnibridge customers list' shows their ids")
@@ -88,7 +90,14 @@ def record_decision(
     current = _current_row(session, customer_id, purpose)
     mirror_consent(session, customer_id)
     return ConsentDecision(
-        decision_id, customer_id, purpose, granted, source, decided_at, now, current is not None and current.id == decision_id
+        decision_id,
+        customer_id,
+        purpose,
+        granted,
+        source,
+        decided_at,
+        now,
+        current is not None and current.id == decision_id,
     )
 
 
@@ -106,7 +115,9 @@ def decisions(session: Session, customer_id: str) -> list[ConsentDecision]:
     """Every decision of ``customer_id``, in the order they were recorded."""
     current_ids = {d.id for d in current_consent(session, customer_id).values()}
     rows = session.execute(
-        sa.select(CONSENT_DECISIONS).where(CONSENT_DECISIONS.c.customer_id == customer_id).order_by(CONSENT_DECISIONS.c.id)
+        sa.select(CONSENT_DECISIONS)
+        .where(CONSENT_DECISIONS.c.customer_id == customer_id)
+        .order_by(CONSENT_DECISIONS.c.id)
     ).all()
     return [_decision(r, current=r.id in current_ids) for r in rows]
 

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from omnibridge.customers.identity import normalise_email, normalise_phone
-from omnibridge.customers.protect import lookup_key, seal, unseal
+from omnibridge.customers.protect import lookup_key, open_json, seal, seal_json
 from omnibridge.errors import OmnibridgeError
 from omnibridge.models import Customer
 from omnibridge.store import Store
-from omnibridge.store.customers import get_customer
+from omnibridge.store.customers import DETAILS, FIELD_CONTEXTS, get_customer
 from omnibridge.store.engine import read_session, write_session
 from omnibridge.store.sql import insert_ignore
 from omnibridge.store.tables import CONSENT_DECISIONS, CUSTOMER_IDENTITIES, CUSTOMER_MERGES, CUSTOMERS, ORDERS
@@ -68,9 +68,9 @@ class MergeRecord:
 
 def resolve(session: Session, seen: ObservedIdentity, *, now: datetime, new_id: Callable[[], str]) -> str:
     """Attach ``seen`` to its canonical customer (see the module docstring) and return that customer's id."""
-    email_key = lookup_key("email", normalise_email(seen.email))
-    phone_key = lookup_key("phone", normalise_phone(seen.phone, seen.region))
-    details = {name: seal(getattr(seen, name)) for name in _DETAILS if getattr(seen, name)}
+    email_key = lookup_key(session, "email", normalise_email(seen.email))
+    phone_key = lookup_key(session, "phone", normalise_phone(seen.phone, seen.region))
+    details = {name: getattr(seen, name) for name in _DETAILS if getattr(seen, name)}
     owner = _owner(session, seen.channel, seen.external_id)
     if owner is None:
         owner = _matching(session, "email_key", email_key) or _matching(session, "phone_key", phone_key)
@@ -91,7 +91,8 @@ def resolve(session: Session, seen: ObservedIdentity, *, now: datetime, new_id: 
     if phone_key:
         update["phone_key"] = phone_key
     if details:
-        update["details"] = {**_details(session, seen.channel, seen.external_id), **details}
+        merged = {**_details(session, seen.channel, seen.external_id), **details}
+        update["details"] = seal_json(session, merged, DETAILS)
     session.execute(_identity_where(sa.update(CUSTOMER_IDENTITIES), seen.channel, seen.external_id).values(update))
     refresh(session, owner)
     return owner
@@ -105,10 +106,11 @@ def refresh(session: Session, customer_id: str) -> None:
         .order_by(CUSTOMER_IDENTITIES.c.seen_at.desc().nulls_last(), CUSTOMER_IDENTITIES.c.position)
     ).all()
     values: dict[str, Any] = {}
-    for details, email_key, phone_key in rows:
+    for sealed, email_key, phone_key in rows:
+        details = open_json(session, sealed, DETAILS) or {}
         for name in _DETAILS:
-            if name not in values and (details or {}).get(name):
-                values[name] = details[name]
+            if name not in values and details.get(name):
+                values[name] = seal(session, details[name], FIELD_CONTEXTS[name])
         if "email_key" not in values and email_key:
             values["email_key"] = email_key
         if "phone_key" not in values and phone_key:
@@ -198,14 +200,19 @@ def history(session: Session, customer_id: str) -> list[MergeRecord]:
         .where(sa.or_(CUSTOMER_MERGES.c.customer_id == customer_id, CUSTOMER_MERGES.c.other_id == customer_id))
         .order_by(CUSTOMER_MERGES.c.id)
     ).all()
-    return [
-        MergeRecord(r.kind, r.customer_id, r.other_id, list(r.identities), r.reason, r.actor, r.at) for r in rows
-    ]
+    return [MergeRecord(r.kind, r.customer_id, r.other_id, list(r.identities), r.reason, r.actor, r.at) for r in rows]
 
 
 def find_by_contact(session: Session, *, email: str | None = None, phone: str | None = None) -> list[str]:
     """Ids of the live customers with that email or phone (normalised before lookup)."""
-    keys = [k for k in (lookup_key("email", normalise_email(email)), lookup_key("phone", normalise_phone(phone))) if k]
+    keys = [
+        k
+        for k in (
+            lookup_key(session, "email", normalise_email(email)),
+            lookup_key(session, "phone", normalise_phone(phone)),
+        )
+        if k
+    ]
     if not keys:
         return []
     column = sa.or_(CUSTOMER_IDENTITIES.c.email_key.in_(keys), CUSTOMER_IDENTITIES.c.phone_key.in_(keys))
@@ -261,7 +268,7 @@ class CustomerDirectory:
             raise OmnibridgeError(f"no customer {customer_id!r}; 'omnibridge customers list' shows their ids")
         return customer
 
-    def list(self, *, include_merged: bool = False, limit: int = 200) -> list[Customer]:
+    def list_customers(self, *, include_merged: bool = False, limit: int = 200) -> list[Customer]:
         """Customers by id (merged ones only when asked)."""
         with read_session(self.store.engine) as session:
             query = sa.select(CUSTOMERS.c.id).order_by(CUSTOMERS.c.id).limit(limit)
@@ -297,7 +304,7 @@ def identity_details(session: Session, customer_id: str) -> list[dict[str, Any]]
         {
             "channel": r.channel,
             "external_id": r.external_id,
-            **{k: unseal(v) for k, v in (r.details or {}).items()},
+            **(open_json(session, r.details, DETAILS) or {}),
             "seen_at": r.seen_at.isoformat() if r.seen_at else None,
         }
         for r in rows
@@ -315,7 +322,7 @@ def _owner(session: Session, channel: str, external_id: str) -> str | None:
 
 def _details(session: Session, channel: str, external_id: str) -> dict[str, Any]:
     query = _identity_where(sa.select(CUSTOMER_IDENTITIES.c.details), channel, external_id)
-    return dict(session.execute(query).scalar_one_or_none() or {})
+    return dict(open_json(session, session.execute(query).scalar_one_or_none(), DETAILS) or {})
 
 
 def _matching(session: Session, column: str, key: str | None) -> str | None:

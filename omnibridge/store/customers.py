@@ -6,11 +6,20 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from omnibridge.customers.identity import normalise_email, normalise_phone
-from omnibridge.customers.protect import lookup_key, seal, unseal
+from omnibridge.customers.protect import lookup_key, open_json, seal, seal_json, unseal
 from omnibridge.errors import ConflictError
 from omnibridge.models import Address, ChannelIdentity, Consent, Customer
 from omnibridge.store.sql import dump, insert_ignore, upsert
 from omnibridge.store.tables import CUSTOMER_IDENTITIES, CUSTOMERS, CustomerIdentityRow, CustomerRow
+
+EMAIL = "customers.email"
+PHONE = "customers.phone"
+FIRST_NAME = "customers.first_name"
+LAST_NAME = "customers.last_name"
+ADDRESS = "customers.default_address"
+DETAILS = "customer_identities.details"
+"""Encryption contexts of the customers' sealed columns (see :mod:`omnibridge.customers.protect`)."""
+FIELD_CONTEXTS = {"email": EMAIL, "phone": PHONE, "first_name": FIRST_NAME, "last_name": LAST_NAME}
 
 
 def save_customer(session: Session, customer: Customer) -> None:
@@ -26,15 +35,15 @@ def save_customer(session: Session, customer: Customer) -> None:
         CUSTOMERS,
         {
             "id": customer.id,
-            "email": seal(customer.email),
-            "phone": seal(customer.phone),
-            "first_name": seal(customer.first_name),
-            "last_name": seal(customer.last_name),
-            "default_address": _seal_address(customer.default_address),
+            "email": seal(session, customer.email, EMAIL),
+            "phone": seal(session, customer.phone, PHONE),
+            "first_name": seal(session, customer.first_name, FIRST_NAME),
+            "last_name": seal(session, customer.last_name, LAST_NAME),
+            "default_address": seal_json(session, dump(customer.default_address), ADDRESS),
             "consent": customer.consent.model_dump(mode="json"),
             "redacted_at": customer.redacted_at,
-            "email_key": lookup_key("email", normalise_email(customer.email)),
-            "phone_key": lookup_key("phone", normalise_phone(customer.phone, region)),
+            "email_key": lookup_key(session, "email", normalise_email(customer.email)),
+            "phone_key": lookup_key(session, "phone", normalise_phone(customer.phone, region)),
         },
         key=["id"],
     )
@@ -78,11 +87,11 @@ def get_customer(session: Session, customer_id: str) -> Customer | None:
     ).all()
     return Customer(
         id=row.id,
-        email=unseal(row.email),
-        phone=unseal(row.phone),
-        first_name=unseal(row.first_name),
-        last_name=unseal(row.last_name),
-        default_address=_unseal_address(row.default_address),
+        email=unseal(session, row.email, EMAIL),
+        phone=unseal(session, row.phone, PHONE),
+        first_name=unseal(session, row.first_name, FIRST_NAME),
+        last_name=unseal(session, row.last_name, LAST_NAME),
+        default_address=_address(open_json(session, row.default_address, ADDRESS)),
         identities=[ChannelIdentity(channel=i.channel, external_id=i.external_id) for i in identities],
         consent=Consent.model_validate(row.consent),
         redacted_at=row.redacted_at,
@@ -100,18 +109,5 @@ def _owner(session: Session, channel: str, external_id: str) -> str | None:
     return None if row is None else row.customer_id
 
 
-_SEALED_ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "postal_code", "phone")
-
-
-def _seal_address(address: Address | None) -> dict[str, object] | None:
-    data = dump(address)
-    if data is None:
-        return None
-    return {k: seal(v) if k in _SEALED_ADDRESS_FIELDS and isinstance(v, str) else v for k, v in data.items()}
-
-
-def _unseal_address(data: dict[str, object] | None) -> Address | None:
-    if data is None:
-        return None
-    plain = {k: unseal(v) if k in _SEALED_ADDRESS_FIELDS and isinstance(v, str) else v for k, v in data.items()}
-    return Address.model_validate(plain)
+def _address(data: object) -> Address | None:
+    return None if data is None else Address.model_validate(data)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from itertools import count
 
 import pytest
+import sqlalchemy as sa
 
 from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
 from omnibridge.customers.identity import normalise_email, normalise_phone
 from omnibridge.errors import OmnibridgeError
 from omnibridge.store import Store
+from omnibridge.store.tables import CUSTOMER_IDENTITIES, CUSTOMERS
 
 
 def directory(store: Store) -> CustomerDirectory:
@@ -36,7 +38,9 @@ def test_identities_from_four_channels_resolve_to_one_customer(store: Store) -> 
     shopify = people.resolve(
         ObservedIdentity("shopify", "gid://shopify/Customer/7", email="Ada@Example.com", first_name="Ada")
     )
-    square = people.resolve(ObservedIdentity("square", "SQ-1", email=" ada@example.COM ", phone="(415) 555-0132", region="US"))
+    square = people.resolve(
+        ObservedIdentity("square", "SQ-1", email=" ada@example.COM ", phone="(415) 555-0132", region="US")
+    )
     clover = people.resolve(ObservedIdentity("clover", "CL-9", phone="+1 415-555-0132"))
     amazon = people.resolve(ObservedIdentity("amazon", "AMZ-1", email="x7k2@marketplace.amazon.com"))
     assert shopify == square == clover
@@ -68,7 +72,7 @@ def test_a_merge_moves_identities_orders_and_is_recorded(store: Store) -> None:
     assert [(h.kind, h.customer_id, h.other_id, h.reason) for h in people.history(other)] == [
         ("merge", ada, other, "same person, two emails")
     ]
-    assert [c.id for c in people.list()] == [ada]
+    assert [c.id for c in people.list_customers()] == [ada]
     with pytest.raises(OmnibridgeError, match="was merged into"):
         people.merge(other, ada)
 
@@ -88,3 +92,23 @@ def test_a_split_moves_identities_to_a_new_customer_with_history(store: Store) -
         people.split(ada, [("square", "SQ-1")])
     with pytest.raises(OmnibridgeError, match="would leave it empty"):
         people.split(ada, [("shopify", "7")])
+
+
+def test_names_emails_and_phones_are_stored_encrypted_and_found_by_blind_index(store: Store) -> None:
+    people = directory(store)
+    ada = people.resolve(
+        ObservedIdentity(
+            "shopify", "7", email="Ada@Example.com", phone="+14155550132", first_name="Ada", last_name="King"
+        )
+    )
+    with store.engine.connect() as connection:
+        dump = " ".join(
+            repr(tuple(row))
+            for table in (CUSTOMERS, CUSTOMER_IDENTITIES)
+            for row in connection.execute(sa.select(table))
+        )
+    for clear in ("ada@example.com", "Ada@Example.com", "4155550132", "Ada", "King"):
+        assert clear not in dump
+    assert "enc:v1:t1:" in dump
+    assert people.find(email=" ADA@example.com") == [ada]
+    assert people.require(ada).last_name == "King"
