@@ -646,7 +646,8 @@ class ShopifyClient:
         """Events of a verified delivery: orders/create|updated (the order re-read by GraphQL for its assigned
         locations), orders/cancelled, refunds/create, fulfillments/create (see :meth:`_fulfillment_events`),
         inventory_levels/update, fulfillment_orders/order_routing_complete|moved (the order re-read, like
-        orders/updated: its lines carry the locations Shopify or omnibridge chose); other topics give none.
+        orders/updated: its lines carry the locations Shopify or omnibridge chose), and the compliance topics
+        customers/data_request, customers/redact, shop/redact (a privacy request); other topics give none.
 
         A payload that cannot be mapped raises :class:`SkippableRecordError` with the reason.
         """
@@ -667,6 +668,8 @@ class ShopifyClient:
             return await self._fulfillment_order_events(body, op)
         if topic == "orders/cancelled":
             return [self._unwrap(webhooks.parse_cancelled_order(body), op, webhooks.order_gid(body))]
+        if topic in webhooks.COMPLIANCE_TOPICS:
+            return [self._unwrap(webhooks.parse_privacy_request(delivery, body), op, delivery.delivery_id)]
         if topic == "refunds/create":
             return [self._unwrap(webhooks.parse_refund(body), op, str(body.get("id")))]
         if topic == "inventory_levels/update":

@@ -193,8 +193,9 @@ class PrivacyService:
         with read_session(self.store.engine) as session:
             return export_customer(session, customer_id)
 
-    async def erase(self, customer_id: str) -> ErasureReport:
-        """Ask every channel that can erase to do so, then erase the store (see the module docstring)."""
+    async def erase(self, customer_id: str, *, requested_by: str | None = None) -> ErasureReport:
+        """Ask every channel that can erase to do so, then erase the store (see the module docstring).
+        ``requested_by``: the channel that forwarded the request (it erases on its own; it is not asked again)."""
         report = ErasureReport(customer_id)
         with read_session(self.store.engine) as session:
             customer = get_customer(session, customer_id)
@@ -206,6 +207,9 @@ class PrivacyService:
                 )
         for identity in customer.identities:
             where = f"{identity.channel}:{identity.external_id}"
+            if identity.channel == requested_by:
+                report.erased.append(f"customer on {identity.channel} (erased by {identity.channel} itself)")
+                continue
             eraser = self.erasers.get(identity.channel)
             if eraser is None:
                 report.not_erased.append(

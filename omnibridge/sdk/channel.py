@@ -43,6 +43,7 @@ from typing import Protocol, runtime_checkable
 
 from omnibridge.errors import FatalConnectorError
 from omnibridge.sdk.mapping import MapMessage
+from omnibridge.sdk.privacy import PrivacyRequestEvent
 from omnibridge.sdk.webhooks import WebhookDelivery
 
 __all__ = [
@@ -371,7 +372,13 @@ class StockObservedEvent:
 
 
 ChannelEvent = (
-    OrderEvent | RefundEvent | FulfilmentEvent | FulfilmentStatusEvent | StockChangeEvent | StockObservedEvent
+    OrderEvent
+    | RefundEvent
+    | FulfilmentEvent
+    | FulfilmentStatusEvent
+    | StockChangeEvent
+    | StockObservedEvent
+    | PrivacyRequestEvent
 )
 
 

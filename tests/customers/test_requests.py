@@ -1,0 +1,70 @@
+"""Privacy requests from channels: recorded once with a 30-day deadline, listed with their deadline status, and
+acted on (redact erases, data_request prepares an export file)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+from sync.fake_channel import NOW, FakeChannel, runtime
+
+from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
+from omnibridge.customers.privacy import PrivacyService
+from omnibridge.customers.requests import PrivacyRequests
+from omnibridge.sdk.privacy import PrivacyRequestEvent, PrivacyResult
+from omnibridge.store import Store
+from omnibridge.sync import EventApplier
+
+
+class RecordingEraser:
+    def __init__(self) -> None:
+        self.erased: list[str] = []
+
+    async def erase_customer(self, customer_ref: str) -> PrivacyResult:
+        self.erased.append(customer_ref)
+        return PrivacyResult(True)
+
+
+def apply(store: Store, *events: PrivacyRequestEvent) -> None:
+    channel = runtime("shop", FakeChannel(["L-B"]), {"L-B": "boulder"})
+    EventApplier(store, channel).apply_all(events)
+
+
+def test_a_request_is_recorded_once_with_its_deadline(store: Store, tmp_path: Path) -> None:
+    event = PrivacyRequestEvent("d-1", "redact", NOW, customer_ref="gid://shopify/Customer/1", email="a@example.com")
+    apply(store, event)
+    apply(store, event)
+    (request,) = PrivacyRequests(PrivacyService(store), tmp_path).list_requests()
+    assert (request.channel, request.kind, request.status) == ("shop", "redact", "open")
+    assert request.deadline_at == NOW + timedelta(days=30)
+    assert request.deadline_status(NOW + timedelta(days=2)) == "due in 28 day(s)"
+    assert request.deadline_status(NOW + timedelta(days=31, hours=1)) == "overdue by 1 day(s)"
+
+
+def test_redact_erases_the_customer_without_asking_the_requesting_channel_again(store: Store, tmp_path: Path) -> None:
+    people = CustomerDirectory(store)
+    customer = people.resolve(ObservedIdentity("shop", "gid://shopify/Customer/1", email="a@example.com"))
+    people.resolve(ObservedIdentity("pos", "SQ-1", email="A@example.com"))
+    apply(store, PrivacyRequestEvent("d-1", "redact", NOW, customer_ref="gid://shopify/Customer/1"))
+    shop, pos = RecordingEraser(), RecordingEraser()
+    requests = PrivacyRequests(PrivacyService(store, {"shop": shop, "pos": pos}), tmp_path)
+    (done,) = asyncio.run(requests.process())
+    assert done.status == "done"
+    assert shop.erased == []
+    assert pos.erased == ["SQ-1"]
+    assert people.require(customer).redacted_at is not None
+    assert asyncio.run(requests.process()) == []
+
+
+def test_data_request_prepares_an_owner_only_export_file(store: Store, tmp_path: Path) -> None:
+    CustomerDirectory(store).resolve(ObservedIdentity("pos", "SQ-1", email="a@example.com", first_name="Ann"))
+    apply(store, PrivacyRequestEvent("d-2", "data_request", NOW, customer_ref="gid://x/1", email=" A@example.com"))
+    (done,) = asyncio.run(PrivacyRequests(PrivacyService(store), tmp_path / "exports").process())
+    assert done.result is not None
+    path = Path(done.result["file"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    held = json.loads(path.read_text())["held"]
+    assert held["identities"][0]["first_name"] == "Ann"
