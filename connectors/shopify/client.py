@@ -53,6 +53,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import AssignmentResult, ConfirmationResult, LineAssignment, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.privacy import ConsentUpdate, PrivacyResult
 
 __all__ = ["CONNECTOR_ID", "ShopifyClient", "is_throttled"]
 
@@ -632,6 +633,24 @@ class ShopifyClient:
         from connectors.shopify.fulfilment_confirm import confirm_shipment
 
         return await confirm_shipment(self, confirmation)
+
+    # -- customers: consent and erasure --------------------------------------------------------------------
+
+    consent_purposes = frozenset({"email_marketing", "sms_marketing"})
+    """Purposes Shopify holds consent for (:class:`~omnibridge.sdk.privacy.ConsentWriter`)."""
+
+    async def write_consent(self, update: ConsentUpdate) -> PrivacyResult:
+        """Marketing consent mutations (implements :class:`~omnibridge.sdk.privacy.ConsentWriter`); see
+        :mod:`connectors.shopify.customers`."""
+        from connectors.shopify.customers import write_consent
+
+        return await write_consent(self, update)
+
+    async def erase_customer(self, customer_ref: str) -> PrivacyResult:
+        """``customerRequestDataErasure`` (implements :class:`~omnibridge.sdk.privacy.CustomerEraser`)."""
+        from connectors.shopify.customers import erase_customer
+
+        return await erase_customer(self, customer_ref)
 
     # -- webhooks ------------------------------------------------------------------------------------------------
 
