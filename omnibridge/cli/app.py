@@ -69,6 +69,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
     "orders": ("omnibridge.cli.orders", "orders_app", "Orders from every channel: list them, show one with its lines."),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
+    "customers": (
+        "omnibridge.cli.customers",
+        "customers_app",
+        "Customers across channels: list, show, merge, split, record consent.",
+    ),
+    "privacy": (
+        "omnibridge.cli.privacy",
+        "privacy_app",
+        "Data-subject requests: export or erase a customer; requests forwarded by channels.",
+    ),
 }
 
 
