@@ -3,8 +3,10 @@ URL's version), and the mandatory compliance webhooks it signs."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from connectors.shopify.client import ShopifyClient
@@ -65,3 +67,20 @@ def test_compliance_webhooks_are_signed_and_read_as_privacy_requests() -> None:
         "ada@example.com",
         ("gid://shopify/Order/1001",),
     )
+
+
+def test_control_routes_add_customers_and_send_compliance_webhooks() -> None:
+    world = World("2026-04")
+
+    async def scenario(client: ShopifyClient) -> list[int]:
+        del client
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.emu.app), base_url="http://emu") as http:
+            added = await http.post("/_emulator/customers", json={"id": 9, "email": "cy@example.com"})
+            sent = await http.post("/_emulator/compliance", json={"topic": "customers/data_request", "customer_id": 9})
+            unknown = await http.post("/_emulator/compliance", json={"topic": "customers/forget"})
+            body, _ = await world.delivered("customers/data_request")
+        assert json.loads(body)["customer"] == {"id": 9, "email": "cy@example.com", "phone": None}
+        assert "unknown compliance topic 'customers/forget'" in unknown.text
+        return [added.status_code, sent.status_code, unknown.status_code]
+
+    assert world.run(scenario) == [200, 200, 422]

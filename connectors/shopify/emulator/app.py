@@ -163,7 +163,9 @@ class ShopifyEmulator:
         }
         return self.webhooks.send(topic, body, headers, delivery_id=delivery_id, event_id=event_id)
 
-    def send_compliance(self, topic: str, customer_id: int | None = None, orders: list[int] | None = None) -> Any:
+    def send_compliance(
+        self, topic: str, customer_id: int | None = None, orders: list[int] | None = None
+    ) -> DeliveryRecord:
         """Send a mandatory compliance webhook (``customers/data_request``, ``customers/redact``, ``shop/redact``)
         about customer ``customer_id`` of :attr:`customers`, naming ``orders``; signed like every delivery."""
         customer = self.customers.customers.get(customer_id) if customer_id is not None else None
