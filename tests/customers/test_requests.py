@@ -9,13 +9,14 @@ import stat
 from datetime import timedelta
 from pathlib import Path
 
-from sync.fake_channel import NOW, FakeChannel, runtime
+from sync.fake_channel import NOW, TOKEN, FakeChannel, runtime
+from sync.test_engine import delivery, world
 
 from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
 from omnibridge.customers.privacy import PrivacyService
 from omnibridge.customers.requests import PrivacyRequests
 from omnibridge.sdk.privacy import PrivacyRequestEvent, PrivacyResult
-from omnibridge.store import Store
+from omnibridge.store import InboxStatus, Store
 from omnibridge.sync import EventApplier
 
 
@@ -68,3 +69,15 @@ def test_data_request_prepares_an_owner_only_export_file(store: Store, tmp_path:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     held = json.loads(path.read_text())["held"]
     assert held["identities"][0]["first_name"] == "Ann"
+
+
+def test_a_forwarded_request_goes_through_the_inbox_once_and_is_recorded(store: Store, tmp_path: Path) -> None:
+    engine, web, _ = world(store)
+    asyncio.run(engine.sync_once())
+    web.webhook_payloads["d-9"] = [PrivacyRequestEvent("d-9", "data_request", NOW, email="a@example.com")]
+    assert engine.receive("web", delivery("d-9"), {"x-token": TOKEN}, "").http_status == 200
+    assert engine.receive("web", delivery("d-9"), {"x-token": TOKEN}, "").status == "duplicate"
+    assert asyncio.run(engine.process_pending()) == 1
+    (request,) = PrivacyRequests(PrivacyService(store), tmp_path).list_requests()
+    assert (request.channel, request.kind, request.status) == ("web", "data_request", "open")
+    assert store.inbox(status=InboxStatus.DONE)[0].delivery.delivery_id == "d-9"
