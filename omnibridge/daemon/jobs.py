@@ -7,6 +7,7 @@ counted in ``omnibridge_job_runs_total``, and the daemon goes on.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from structlog.stdlib import BoundLogger
 
@@ -14,6 +15,7 @@ from omnibridge.daemon.schedule import (
     EXPIRE_RESERVATIONS,
     EXPORT,
     POLL,
+    PRIVACY,
     READBACK,
     RESOLVE_LOCATIONS,
     TRACKING_REFRESH,
@@ -81,11 +83,14 @@ class JobRunner:
         state: DaemonState,
         metrics: DaemonMetrics,
         carriers: CarrierRuntime | None = None,
+        *,
+        privacy_dir: Path | None = None,
     ) -> None:
         self.engine = engine
         self.state = state
         self.metrics = metrics
         self.carriers = carriers
+        self.privacy_dir = privacy_dir
 
     async def run(self, job: Job, *, label: str | None = None) -> str:
         """Run ``job``; returns its outcome. ``label`` overrides the job name in logs and metrics."""
@@ -125,7 +130,31 @@ class JobRunner:
             return await self._refresh_tracking(job.channel)
         if job.kind == VERIFY:
             return verify_ledger(self.engine.store)
+        if job.kind == PRIVACY:
+            return await self._privacy_requests()
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
+
+    async def _privacy_requests(self) -> str:
+        """Act on open privacy requests (erasure asked of every channel that can erase); ``partial`` when
+        something could not be erased (the request says what)."""
+        from omnibridge.customers.privacy import PrivacyService
+        from omnibridge.customers.requests import PrivacyRequests
+        from omnibridge.sdk.privacy import CustomerEraser
+
+        if self.privacy_dir is None:
+            raise OmnibridgeError("privacy requests: no folder for data-request exports is configured")
+        erasers = {
+            channel_id: channel.connector
+            for channel_id, channel in self.engine.channels.items()
+            if isinstance(channel.connector, CustomerEraser)
+        }
+        requests = PrivacyRequests(PrivacyService(self.engine.store, erasers), self.privacy_dir)
+        done = await requests.process()
+        for request in done:
+            log().info(
+                "privacy.request_done", id=request.id, channel=request.channel, kind=request.kind, status=request.status
+            )
+        return "ok" if all(r.status == "done" for r in done) else "partial"
 
     async def resolve(self) -> str:
         failures = await self.engine.resolve_locations()

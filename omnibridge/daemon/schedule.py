@@ -18,7 +18,9 @@ Jobs (see docs/operations.md):
 * ``verify`` every ``verify_minutes`` — the ledger's consistency check (:mod:`omnibridge.ledger.verify`); each
   inconsistency is logged and recorded once as an incident (kind ``verify``);
 * ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
-  not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`).
+  not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`);
+* ``privacy_requests`` every ``privacy_minutes`` (when set) — act on open data-subject requests forwarded by
+  channels (:mod:`omnibridge.customers.requests`).
 
 APScheduler 3.x (``AsyncIOScheduler``) drives the ticks with ``coalesce=True`` (missed ticks run once) and
 ``max_instances=1``.
@@ -43,6 +45,7 @@ __all__ = [
     "EXPIRE_RESERVATIONS",
     "EXPORT",
     "POLL",
+    "PRIVACY",
     "READBACK",
     "RESOLVE_LOCATIONS",
     "TRACKING_REFRESH",
@@ -62,6 +65,7 @@ RESOLVE_LOCATIONS = "resolve_locations"
 TRACKING_REFRESH = "tracking_refresh"
 EXPORT = "export"
 VERIFY = "verify"
+PRIVACY = "privacy_requests"
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ class ScheduleOptions:
     expire_seconds: float = 60.0
     tracking_minutes: float = 30.0
     verify_minutes: float = 60.0
+    privacy_minutes: float | None = None
+    """Act on open privacy requests this often (None: not scheduled)."""
 
 
 def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
@@ -188,4 +194,6 @@ def build_scheduler(
     add(Job(VERIFY), timedelta(minutes=options.verify_minutes).total_seconds())
     for channel_id in sorted(carriers):
         add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
+    if options.privacy_minutes:
+        add(Job(PRIVACY), timedelta(minutes=options.privacy_minutes).total_seconds())
     return scheduler

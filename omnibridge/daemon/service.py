@@ -34,7 +34,7 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import uvicorn
@@ -80,6 +80,10 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
+    privacy_minutes: float = 60.0
+    """Act on open privacy requests (data requests, redactions) this often."""
+    privacy_dir: Path | None = None
+    """Where data-request exports are written (None: ``privacy-exports/`` next to the profile)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -135,7 +139,7 @@ class Daemon:
             on_enqueue=lambda _job: self.worker.wake(),
             on_coalesced=lambda job: self.metrics.jobs_coalesced.inc(job=job.kind),
         )
-        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers)
+        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, privacy_dir=options.privacy_dir)
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
@@ -192,6 +196,7 @@ class Daemon:
                 readback_minutes=self.options.readback_minutes,
                 tracking_minutes=self.options.tracking_minutes,
                 verify_minutes=self.options.verify_minutes,
+                privacy_minutes=self.options.privacy_minutes if self.options.privacy_dir else None,
             ),
             carriers=self.carriers.channels,
         )
@@ -276,7 +281,8 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
             foreign_channels=carriers.channels,
         )
         try:
-            await Daemon(engine, options, carriers).serve()
+            privacy_dir = options.privacy_dir or loaded.path.parent / "privacy-exports"
+            await Daemon(engine, replace(options, privacy_dir=privacy_dir), carriers).serve()
         finally:
             await engine.aclose()
             await carriers.aclose()

@@ -15,6 +15,10 @@ from sync.test_engine import delivery, world
 from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
 from omnibridge.customers.privacy import PrivacyService
 from omnibridge.customers.requests import PrivacyRequests
+from omnibridge.daemon.jobs import JobRunner
+from omnibridge.daemon.schedule import PRIVACY, Job, JobQueue, ScheduleOptions, build_scheduler
+from omnibridge.daemon.state import DaemonState
+from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.sdk.privacy import PrivacyRequestEvent, PrivacyResult
 from omnibridge.store import InboxStatus, Store
 from omnibridge.sync import EventApplier
@@ -81,3 +85,15 @@ def test_a_forwarded_request_goes_through_the_inbox_once_and_is_recorded(store: 
     (request,) = PrivacyRequests(PrivacyService(store), tmp_path).list_requests()
     assert (request.channel, request.kind, request.status) == ("web", "data_request", "open")
     assert store.inbox(status=InboxStatus.DONE)[0].delivery.delivery_id == "d-9"
+
+
+def test_the_daemon_job_acts_on_open_requests(store: Store, tmp_path: Path) -> None:
+    engine, _, _ = world(store)
+    apply(store, PrivacyRequestEvent("d-3", "data_request", NOW, email="nobody@example.com"))
+    runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics(), privacy_dir=tmp_path)
+    assert asyncio.run(runner.run(Job(PRIVACY))) == "ok"
+    (request,) = PrivacyRequests(PrivacyService(store), tmp_path).list_requests()
+    assert request.status == "done"
+    assert json.loads((tmp_path / f"privacy-request-{request.id}.json").read_text())["held"] is None
+    scheduler = build_scheduler(JobQueue(), [], ScheduleOptions(privacy_minutes=60))
+    assert {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}[PRIVACY] == 3600
