@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from omnibridge.customers import consent, directory
 from omnibridge.customers.identity import normalise_phone
-from omnibridge.errors import ConnectorError, OmnibridgeError
+from omnibridge.errors import ConnectorError, OmnibridgeError, RetriableConnectorError
 from omnibridge.sdk.privacy import CustomerEraser
 from omnibridge.store import Store, sync_state
 from omnibridge.store import orders as order_repo
@@ -193,9 +193,14 @@ class PrivacyService:
         with read_session(self.store.engine) as session:
             return export_customer(session, customer_id)
 
-    async def erase(self, customer_id: str, *, requested_by: str | None = None) -> ErasureReport:
+    async def erase(
+        self, customer_id: str, *, requested_by: str | None = None, retry_later: bool = False
+    ) -> ErasureReport:
         """Ask every channel that can erase to do so, then erase the store (see the module docstring).
-        ``requested_by``: the channel that forwarded the request (it erases on its own; it is not asked again)."""
+        ``requested_by``: the channel that forwarded the request (it erases on its own; it is not asked again).
+        ``retry_later``: a channel that fails retriably (down, throttled) raises its
+        :class:`RetriableConnectorError` before the store is touched, so the whole erasure can be done again later
+        (asking a channel again is harmless); otherwise it is listed as not erased."""
         report = ErasureReport(customer_id)
         with read_session(self.store.engine) as session:
             customer = get_customer(session, customer_id)
@@ -218,6 +223,11 @@ class PrivacyService:
                 continue
             try:
                 result = await eraser.erase_customer(identity.external_id)
+            except RetriableConnectorError:
+                if retry_later:
+                    raise
+                report.not_erased.append({"where": where, "reason": "the channel is unavailable: try again later"})
+                continue
             except ConnectorError as exc:
                 report.not_erased.append({"where": where, "reason": str(exc)})
                 continue

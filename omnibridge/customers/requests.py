@@ -30,6 +30,7 @@ from sqlmodel import Session
 from omnibridge.customers import directory
 from omnibridge.customers.privacy import PrivacyService, erase_in_store, erase_orders, export_customer
 from omnibridge.customers.protect import open_json, seal_json
+from omnibridge.errors import OmnibridgeError
 from omnibridge.sdk.privacy import PrivacyRequestEvent
 from omnibridge.store.engine import read_session, write_session
 from omnibridge.store.sql import insert_ignore
@@ -111,12 +112,22 @@ class PrivacyRequests:
             return [_request(row) for row in session.execute(query)]
 
     async def process(self) -> list[PrivacyRequest]:
-        """Act on every open request (see the module docstring); the requests as they now stand."""
+        """Act on every open request (see the module docstring); the requests done now, as they stand. A request
+        that fails (a channel down, a store error) stays open with the reason in ``result`` and is tried again."""
         done: list[PrivacyRequest] = []
         for request in self.list_requests(status="open"):
             with read_session(self.store.engine) as session:
                 subject = open_json(session, _subject(session, request.id), SUBJECT) or {}
-            result, status = await self._act(request, subject)
+            try:
+                result, status = await self._act(request, subject)
+            except OmnibridgeError as exc:  # stays open, with the reason; the next run tries again
+                with write_session(self.store.engine) as session:
+                    session.execute(
+                        sa.update(PRIVACY_REQUESTS)
+                        .where(PRIVACY_REQUESTS.c.id == request.id)
+                        .values(result={"error": str(exc)})
+                    )
+                continue
             with write_session(self.store.engine) as session:
                 session.execute(
                     sa.update(PRIVACY_REQUESTS)
@@ -133,7 +144,7 @@ class PrivacyRequests:
         if request.kind == "redact":
             result: dict[str, Any] = {"erased": [], "not_erased": []}
             if customer_id is not None and self._live(customer_id):
-                report = await self.service.erase(customer_id, requested_by=request.channel)
+                report = await self.service.erase(customer_id, requested_by=request.channel, retry_later=True)
                 result = report.as_dict()
             with write_session(self.store.engine) as session:
                 found = erase_orders(session, request.channel, subject.get("orders") or [])

@@ -19,6 +19,7 @@ from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.schedule import PRIVACY, Job, JobQueue, ScheduleOptions, build_scheduler
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.errors import RetriableConnectorError
 from omnibridge.sdk.privacy import PrivacyRequestEvent, PrivacyResult
 from omnibridge.store import InboxStatus, Store
 from omnibridge.sync import EventApplier
@@ -97,3 +98,35 @@ def test_the_daemon_job_acts_on_open_requests(store: Store, tmp_path: Path) -> N
     assert json.loads((tmp_path / f"privacy-request-{request.id}.json").read_text())["held"] is None
     scheduler = build_scheduler(JobQueue(), [], ScheduleOptions(privacy_minutes=60))
     assert {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}[PRIVACY] == 3600
+
+
+class FlakyEraser(RecordingEraser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def erase_customer(self, customer_ref: str) -> PrivacyResult:
+        if self.down:
+            self.down = False
+            raise RetriableConnectorError("503 from the channel", connector="pos", op="erase")
+        return await super().erase_customer(customer_ref)
+
+
+def test_a_channel_down_leaves_the_request_open_and_the_store_untouched_until_a_retry(
+    store: Store, tmp_path: Path
+) -> None:
+    people = CustomerDirectory(store)
+    customer = people.resolve(ObservedIdentity("shop", "gid://shopify/Customer/1", email="a@example.com"))
+    people.resolve(ObservedIdentity("pos", "SQ-1", email="a@example.com"))
+    apply(store, PrivacyRequestEvent("d-1", "redact", NOW, customer_ref="gid://shopify/Customer/1"))
+    pos = FlakyEraser()
+    requests = PrivacyRequests(PrivacyService(store, {"pos": pos}), tmp_path)
+    assert asyncio.run(requests.process()) == []
+    (waiting,) = requests.list_requests()
+    assert waiting.status == "open"
+    assert waiting.result == {"error": "pos.erase: 503 from the channel"}
+    assert people.require(customer).email == "a@example.com"
+    (done,) = asyncio.run(requests.process())
+    assert done.status == "done"
+    assert pos.erased == ["SQ-1"]
+    assert people.require(customer).email is None
