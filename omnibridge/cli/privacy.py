@@ -14,6 +14,7 @@ from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE, LoadedProfile
 from omnibridge.customers.privacy import ErasureReport, PrivacyService
 from omnibridge.customers.requests import PrivacyRequest, PrivacyRequests
+from omnibridge.errors import OmnibridgeError, RetriableConnectorError
 from omnibridge.sdk.privacy import CustomerEraser
 from omnibridge.store import Store
 
@@ -56,13 +57,18 @@ def export(
 def erase(
     customer_id: Annotated[str, typer.Argument(help="The customer id.")],
     local: Annotated[bool, typer.Option("--local", help="Erase the store only; ask no channel.")] = False,
+    skip_unavailable: Annotated[
+        bool,
+        typer.Option("--skip-unavailable", help="Erase the store even when a channel is down (it is listed)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
 ) -> None:
     """Erase a customer's personal data from the store and from every channel that can erase it; orders keep
-    their lines and totals. Exits 1 when something could not be erased (each is listed)."""
+    their lines and totals. Exits 1 when something could not be erased (each is listed). When a channel is down,
+    nothing is erased (run it again later) unless --skip-unavailable."""
     with profile_store(profile) as (loaded, store):
-        report = asyncio.run(_erase(loaded, store, customer_id, local))
+        report = asyncio.run(_erase(loaded, store, customer_id, local, not skip_unavailable))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -122,11 +128,18 @@ async def _erasers(loaded: LoadedProfile, local: bool) -> dict[str, Any]:
     return {} if local else channel_connectors(loaded)
 
 
-async def _erase(loaded: LoadedProfile, store: Store, customer_id: str, local: bool) -> ErasureReport:
+async def _erase(
+    loaded: LoadedProfile, store: Store, customer_id: str, local: bool, retry_later: bool
+) -> ErasureReport:
     connectors = await _erasers(loaded, local)
     try:
         erasers = {c: e for c, e in connectors.items() if isinstance(e, CustomerEraser)}
-        return await PrivacyService(store, erasers).erase(customer_id)
+        try:
+            return await PrivacyService(store, erasers).erase(customer_id, retry_later=retry_later)
+        except RetriableConnectorError as exc:
+            raise OmnibridgeError(
+                f"{exc}: nothing was erased; run it again later, or with --skip-unavailable to erase the rest"
+            ) from None
     finally:
         await close_all(connectors.values())
 

@@ -9,11 +9,13 @@ from decimal import Decimal
 from itertools import count
 
 import anyio
+import pytest
 import sqlalchemy as sa
 
 from omnibridge.customers.consent import ConsentHub
 from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
 from omnibridge.customers.privacy import PrivacyService
+from omnibridge.errors import RetriableConnectorError
 from omnibridge.models import (
     Address,
     FulfilmentMethod,
@@ -162,3 +164,19 @@ def test_erase_leaves_no_trace_in_the_store_and_orders_still_count(store: Store)
     assert erased.redacted_at is not None
     assert erased.email is None
     assert erased.identities == []
+
+
+class DownEraser:
+    async def erase_customer(self, customer_ref: str) -> PrivacyResult:
+        raise RetriableConnectorError("503", connector="square", op="erase")
+
+
+def test_a_channel_that_is_down_stops_the_erasure_or_is_listed_when_skipped(store: Store) -> None:
+    customer = seed(store)
+    service = PrivacyService(store, {"shopify": RecordingEraser(PrivacyResult(True)), "square": DownEraser()})
+    with pytest.raises(RetriableConnectorError):
+        anyio.run(lambda: service.erase(customer, retry_later=True))
+    assert CustomerDirectory(store).require(customer).email is not None  # nothing erased: run it again later
+    report = anyio.run(lambda: service.erase(customer))
+    assert {"where": "square:SQ-77", "reason": "the channel is unavailable: try again later"} in report.not_erased
+    assert CustomerDirectory(store).require(customer).email is None
