@@ -74,8 +74,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "customers_app",
         "Customers across channels: list, show, merge, split, record consent.",
     ),
+    # privacy_requests registers export/erase/requests/process on privacy_app (omnibridge.cli.privacy)
     "privacy": (
-        "omnibridge.cli.privacy",
+        "omnibridge.cli.privacy_requests",
         "privacy_app",
         "Data-subject requests: export or erase a customer; requests forwarded by channels.",
     ),
