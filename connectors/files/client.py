@@ -189,7 +189,7 @@ class FilesConnector:
         fmt = self.settings.export_format
         name = f"{kind}-{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}-{sequence:06d}.{fmt}"
         folder = self.settings.outbox_dir
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         _write_atomic(folder / name, render_export(kind, records, fmt, self.settings.csv_delimiter))
         return str(folder / name)
 
@@ -518,9 +518,10 @@ def _move(path: Path, folder: Path, digest: str) -> Path:
 
 
 def _write_atomic(path: Path, content: bytes) -> None:
-    """Write ``path`` so that it only ever appears complete: a hidden temporary file, fsync, then rename."""
+    """Write ``path`` so that it only ever appears complete: a hidden temporary file, fsync, then rename. The file
+    is owner-only (0600): exports hold order data."""
     temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())

@@ -124,9 +124,9 @@ def write_once(folder: Path, sent: Path, name: str, content: bytes) -> bool:
     if marker.exists() or target.exists():
         _mark(sent, name)
         return False
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = folder / f".{name}.tmp"
-    with open(temporary, "wb") as handle:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())

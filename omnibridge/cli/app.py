@@ -74,11 +74,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "customers_app",
         "Customers across channels: list, show, merge, split, record consent.",
     ),
-    # privacy_requests registers export/erase/requests/process on privacy_app (omnibridge.cli.privacy)
+    "keys": ("omnibridge.cli.keys", "keys_app", "Data keys for personal data at rest: status and rotation."),
+    # privacy_requests registers export/erase/requests/process on privacy_app (omnibridge.cli.privacy: purge)
     "privacy": (
         "omnibridge.cli.privacy_requests",
         "privacy_app",
-        "Data-subject requests: export or erase a customer; requests forwarded by channels.",
+        "Personal data: retention purge; data-subject requests (export, erase, channel requests).",
     ),
 }
 

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 # AvailabilityPolicy through schema: schema must load before omnibridge.config.availability (which builds on it).
-from omnibridge.config.schema import AvailabilityPolicy, GuardSection, MerchantSection
+from omnibridge.config.schema import AvailabilityPolicy, GuardSection, MerchantSection, PrivacySection
 from omnibridge.config.store_url import mask_store_url
 from omnibridge.models import Location, OrderStatus
 from omnibridge.routing.rules import RoutingRules
@@ -90,6 +90,8 @@ class LoadedProfile:
     availability: AvailabilityPolicy = field(default_factory=AvailabilityPolicy)
     routing: RoutingRules = field(default_factory=RoutingRules)
     """The router's rules: the ``routing:`` section with each location's routing keys (docs/routing.md)."""
+    privacy: PrivacySection = field(default_factory=PrivacySection)
+    """Retention of raw webhook bodies and personal data (the ``privacy:`` section; defaults when absent)."""
 
     @property
     def store_url_masked(self) -> str:

@@ -126,6 +126,7 @@ def load_profile(
         channels=tuple(loaded_channels),
         availability=profile.availability,
         routing=build_rules(profile.routing, profile.locations, loaded_channels, profile.merchant.timezone),
+        privacy=profile.privacy,
     )
 
 

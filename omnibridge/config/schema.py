@@ -140,6 +140,20 @@ class StoreSection(Section):
     )
 
 
+class PrivacySection(Section):
+    """``privacy:`` -- how long raw webhook bodies and personal data are kept (docs/security.md, "Data at rest")."""
+
+    raw_body_days: int = Field(
+        default=7, ge=0, description="days to keep the raw body of an applied webhook delivery (an integer >= 0)"
+    )
+    personal_data_days_after_complete: int = Field(
+        default=90,
+        ge=0,
+        description="days to keep an order's and its shipments' addresses after the order is fulfilled, completed "
+        "or cancelled (an integer >= 0; cover your return window)",
+    )
+
+
 class AddressSection(Section):
     """A location's postal address. Only ``country`` is required."""
 
@@ -256,6 +270,10 @@ class ProfileFile(Section):
     routing: Annotated[RoutingSection, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=RoutingSection,
         description="a 'routing:' section: where orders ship from (see docs/routing.md)",
+    )
+    privacy: Annotated[PrivacySection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=PrivacySection,
+        description="a 'privacy:' section with raw_body_days and personal_data_days_after_complete",
     )
 
 

@@ -32,6 +32,7 @@ from omnibridge.customers.privacy import PrivacyService, erase_in_store, erase_o
 from omnibridge.customers.protect import open_json, seal_json
 from omnibridge.errors import OmnibridgeError
 from omnibridge.sdk.privacy import PrivacyRequestEvent
+from omnibridge.store.customers import SUBJECT
 from omnibridge.store.engine import read_session, write_session
 from omnibridge.store.sql import insert_ignore
 from omnibridge.store.tables import CUSTOMER_IDENTITIES, CUSTOMERS, ORDERS, PRIVACY_REQUESTS
@@ -40,7 +41,6 @@ __all__ = ["DEADLINE", "KINDS", "PrivacyRequest", "PrivacyRequests", "record_req
 
 DEADLINE = timedelta(days=30)
 KINDS = ("data_request", "redact", "shop_redact")
-SUBJECT = "privacy_requests.subject"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,13 @@ from pathlib import Path
 
 from structlog.stdlib import BoundLogger
 
+from omnibridge.config.schema import PrivacySection
 from omnibridge.daemon.schedule import (
     EXPIRE_RESERVATIONS,
     EXPORT,
     POLL,
     PRIVACY,
+    PRIVACY_PURGE,
     READBACK,
     RESOLVE_LOCATIONS,
     TRACKING_REFRESH,
@@ -27,7 +29,8 @@ from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import get_logger
 from omnibridge.shipping.runtime import CarrierRuntime
-from omnibridge.store import Incident, Store
+from omnibridge.store import Incident, Store, utc_now
+from omnibridge.store.retention import purge
 from omnibridge.sync import SyncEngine
 from omnibridge.sync.file_exports import ExportSink, export_changes
 
@@ -73,6 +76,25 @@ def verify_ledger(store: Store) -> str:
     return "inconsistent" if found else "ok"
 
 
+def purge_personal_data(store: Store, privacy: PrivacySection) -> str:
+    """Remove raw webhook bodies and personal data past their retention (:mod:`omnibridge.store.retention`);
+    logs what went as ``privacy.purged`` when anything did."""
+    report = purge(
+        store.engine,
+        utc_now(),
+        raw_body_days=privacy.raw_body_days,
+        personal_data_days=privacy.personal_data_days_after_complete,
+    )
+    if report.raw_bodies or report.order_addresses or report.shipment_addresses:
+        log().info(
+            "privacy.purged",
+            raw_bodies=report.raw_bodies,
+            order_addresses=report.order_addresses,
+            shipment_addresses=report.shipment_addresses,
+        )
+    return "ok"
+
+
 class JobRunner:
     """Runs one :class:`~omnibridge.daemon.schedule.Job` against the engine (and the carrier channels) and
     records its outcome."""
@@ -83,10 +105,12 @@ class JobRunner:
         state: DaemonState,
         metrics: DaemonMetrics,
         carriers: CarrierRuntime | None = None,
+        privacy: PrivacySection | None = None,
         *,
         privacy_dir: Path | None = None,
     ) -> None:
         self.engine = engine
+        self.privacy = privacy if privacy is not None else PrivacySection()
         self.state = state
         self.metrics = metrics
         self.carriers = carriers
@@ -130,6 +154,8 @@ class JobRunner:
             return await self._refresh_tracking(job.channel)
         if job.kind == VERIFY:
             return verify_ledger(self.engine.store)
+        if job.kind == PRIVACY_PURGE:
+            return purge_personal_data(self.engine.store, self.privacy)
         if job.kind == PRIVACY:
             return await self._privacy_requests()
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")

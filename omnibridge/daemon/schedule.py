@@ -17,6 +17,8 @@ Jobs (see docs/operations.md):
   so this always counts 0; see :func:`omnibridge.daemon.jobs.expire_reservations`);
 * ``verify`` every ``verify_minutes`` — the ledger's consistency check (:mod:`omnibridge.ledger.verify`); each
   inconsistency is logged and recorded once as an incident (kind ``verify``);
+* ``privacy_purge`` every ``purge_minutes`` — remove raw webhook bodies and personal data past the profile's
+  retention (:mod:`omnibridge.store.retention`);
 * ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
   not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`);
 * ``privacy_requests`` every ``privacy_minutes`` (when set) — act on open data-subject requests forwarded by
@@ -46,6 +48,7 @@ __all__ = [
     "EXPORT",
     "POLL",
     "PRIVACY",
+    "PRIVACY_PURGE",
     "READBACK",
     "RESOLVE_LOCATIONS",
     "TRACKING_REFRESH",
@@ -61,6 +64,7 @@ __all__ = [
 READBACK = "readback"
 POLL = "poll"
 EXPIRE_RESERVATIONS = "expire_reservations"
+PRIVACY_PURGE = "privacy_purge"
 RESOLVE_LOCATIONS = "resolve_locations"
 TRACKING_REFRESH = "tracking_refresh"
 EXPORT = "export"
@@ -130,6 +134,7 @@ class ScheduleOptions:
     expire_seconds: float = 60.0
     tracking_minutes: float = 30.0
     verify_minutes: float = 60.0
+    purge_minutes: float = 60.0
     privacy_minutes: float | None = None
     """Act on open privacy requests this often (None: not scheduled)."""
 
@@ -192,6 +197,7 @@ def build_scheduler(
         add(Job(EXPORT, channel_id), options.poll_seconds)
     add(Job(EXPIRE_RESERVATIONS), options.expire_seconds)
     add(Job(VERIFY), timedelta(minutes=options.verify_minutes).total_seconds())
+    add(Job(PRIVACY_PURGE), timedelta(minutes=options.purge_minutes).total_seconds())
     for channel_id in sorted(carriers):
         add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
     if options.privacy_minutes:

@@ -34,13 +34,14 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import uvicorn
 from structlog.stdlib import BoundLogger
 
 from omnibridge.config import load_profile
+from omnibridge.config.schema import PrivacySection
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.schedule import RESOLVE_LOCATIONS, Job, JobQueue, ScheduleOptions, build_scheduler
@@ -80,6 +81,8 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
+    privacy: PrivacySection = field(default_factory=PrivacySection)
+    """Retention of raw webhook bodies and personal data (the profile's ``privacy:`` section)."""
     privacy_minutes: float = 60.0
     """Act on open privacy requests (data requests, redactions) this often."""
     privacy_dir: Path | None = None
@@ -139,7 +142,9 @@ class Daemon:
             on_enqueue=lambda _job: self.worker.wake(),
             on_coalesced=lambda job: self.metrics.jobs_coalesced.inc(job=job.kind),
         )
-        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, privacy_dir=options.privacy_dir)
+        self.runner = JobRunner(
+            engine, self.state, self.metrics, self.carriers, privacy=options.privacy, privacy_dir=options.privacy_dir
+        )
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
@@ -282,7 +287,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
         )
         try:
             privacy_dir = options.privacy_dir or loaded.path.parent / "privacy-exports"
-            await Daemon(engine, replace(options, privacy_dir=privacy_dir), carriers).serve()
+            await Daemon(engine, replace(options, privacy=loaded.privacy, privacy_dir=privacy_dir), carriers).serve()
         finally:
             await engine.aclose()
             await carriers.aclose()

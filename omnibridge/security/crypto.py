@@ -13,7 +13,9 @@ Keys (a :class:`Keyring`) come from, in order:
    only decrypt (older keys kept until ``omnibridge keys rotate`` has re-encrypted everything), with
    ``OMNIBRIDGE_INDEX_KEY`` (base64, 32 bytes) for blind indexes;
 2. a key file named by ``OMNIBRIDGE_KEY_FILE``;
-3. a default key file (next to a SQLite store), generated owner-only (0600) on first use.
+3. a default key file (next to a SQLite store);
+
+a key file that does not exist yet is generated owner-only (0600) on first use.
 
 A key file is JSON: ``{"active": "KID", "data": {"KID": "BASE64KEY", ...}, "index": "BASE64KEY"}``; data keys
 are 32 random bytes (AES-256). The blind index key is separate from the data keys: a
@@ -238,17 +240,17 @@ def write_key_file(path: Path, keyring: Keyring, *, exclusive: bool = False) -> 
 
 
 def load_keyring(default_file: Path | None, *, environ: Mapping[str, str] | None = None) -> Keyring:
-    """The keyring from the environment, else ``OMNIBRIDGE_KEY_FILE``, else ``default_file`` (generated there,
-    0600, when it does not exist). Raises :class:`DataKeyError` when none is configured and there is no default.
+    """The keyring from the environment, else the key file ``OMNIBRIDGE_KEY_FILE`` names, else ``default_file``; a
+    key file that does not exist is generated (0600, in a 0700 folder when it creates the folder). Raises
+    :class:`DataKeyError` when none is configured and there is no default.
     """
     env = os.environ if environ is None else environ
     if env.get(KEYS_ENV):
         return parse_env(env[KEYS_ENV], env.get(INDEX_KEY_ENV))
-    if env.get(KEY_FILE_ENV):
-        return read_key_file(Path(env[KEY_FILE_ENV]))
-    if default_file is None:
+    path = Path(env[KEY_FILE_ENV]) if env.get(KEY_FILE_ENV) else default_file
+    if path is None:
         raise DataKeyError(f"no data keys: set {KEYS_ENV} and {INDEX_KEY_ENV}, or {KEY_FILE_ENV} to a key file")
-    if not default_file.exists():
+    if not path.exists():
         with contextlib.suppress(FileExistsError):
-            write_key_file(default_file, new_keyring(), exclusive=True)
-    return read_key_file(default_file)
+            write_key_file(path, new_keyring(), exclusive=True)
+    return read_key_file(path)

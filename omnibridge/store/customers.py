@@ -18,6 +18,7 @@ FIRST_NAME = "customers.first_name"
 LAST_NAME = "customers.last_name"
 ADDRESS = "customers.default_address"
 DETAILS = "customer_identities.details"
+SUBJECT = "privacy_requests.subject"
 """Encryption contexts of the customers' sealed columns (see :mod:`omnibridge.customers.protect`)."""
 FIELD_CONTEXTS = {"email": EMAIL, "phone": PHONE, "first_name": FIRST_NAME, "last_name": LAST_NAME}
 

@@ -98,7 +98,7 @@ def _sqlite_lock(url: URL) -> Iterator[None]:
 
     path = lock_path(str(url.database))
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StoreError(f"cannot create the daemon lock file {path}: {exc.strerror or exc}") from None
     try:

@@ -3,6 +3,9 @@
 SQLite (a file) is the default backend; PostgreSQL (``postgresql+psycopg://``) is for larger merchants and
 for several processes sharing one store.
 
+A SQLite file is created owner-only (0600; its WAL and SHM files take the same permissions) and an existing one
+loses group and other permissions (:mod:`omnibridge.security.files`).
+
 SQLite is opened in WAL mode (readers never block the writer), ``synchronous=NORMAL`` (durable across a
 process crash; the last transactions may be lost on power loss, the usual WAL trade-off), ``foreign_keys=ON``
 and a 30 s ``busy_timeout``. The driver's own transaction handling is switched off and every *write*
@@ -25,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, Operationa
 from sqlmodel import Session
 
 from omnibridge.errors import StoreError
+from omnibridge.security.files import secure_sqlite_file
 
 SUPPORTED_URLS = "sqlite:///PATH (a file) or postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
 BUSY_TIMEOUT_SECONDS = 30
@@ -71,6 +75,8 @@ def create_store_engine(url: str) -> sa.Engine:
 
 
 def _sqlite_engine(url: URL) -> sa.Engine:
+    if url.database:
+        secure_sqlite_file(Path(url.database))
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

@@ -9,8 +9,12 @@ from sqlmodel import Session, col, select
 
 from omnibridge.errors import ConflictError
 from omnibridge.models import Address, FulfilmentMethod, Money, Order, OrderLine, OrderStatus
+from omnibridge.store.sealed import open_json, seal_json
 from omnibridge.store.sql import dialect_insert, dump, dump_all
 from omnibridge.store.tables import ORDERS, OrderRow
+
+SHIP_TO = "orders.ship_to"
+"""The encryption context of an order's address (see :mod:`omnibridge.store.sealed`)."""
 
 
 def save_order(session: Session, order: Order) -> Order:
@@ -29,7 +33,7 @@ def save_order(session: Session, order: Order) -> Order:
         "fulfilment_method": order.fulfilment_method.value,
         "pickup_location_id": order.pickup_location_id,
         "lines": dump_all(order.lines),
-        "ship_to": dump(order.ship_to),
+        "ship_to": seal_json(session, dump(order.ship_to), SHIP_TO),
         "customer_id": order.customer_id,
         "total": dump(order.total),
         "placed_at": order.placed_at,
@@ -54,12 +58,12 @@ def save_order(session: Session, order: Order) -> Order:
 
 def get_order(session: Session, order_id: str) -> Order | None:
     row = session.get(OrderRow, order_id)
-    return None if row is None else _order(row)
+    return None if row is None else _order(session, row)
 
 
 def find_order(session: Session, channel: str, external_id: str) -> Order | None:
     row = session.exec(select(OrderRow).where(OrderRow.channel == channel, OrderRow.external_id == external_id)).first()
-    return None if row is None else _order(row)
+    return None if row is None else _order(session, row)
 
 
 def list_orders(
@@ -79,7 +83,7 @@ def list_orders(
     if since is not None:
         query = query.where(col(OrderRow.placed_at) >= since)
     query = query.order_by(col(OrderRow.placed_at).desc(), col(OrderRow.id).desc()).limit(limit)
-    return [_order(row) for row in session.exec(query).all()]
+    return [_order(session, row) for row in session.exec(query).all()]
 
 
 def find_orders_by_number(session: Session, channel: str, number: str) -> list[Order]:
@@ -93,10 +97,11 @@ def find_orders_by_number(session: Session, channel: str, number: str) -> list[O
         .where(OrderRow.channel == channel, col(OrderRow.number).in_([bare, f"#{bare}"]))
         .order_by(col(OrderRow.placed_at), col(OrderRow.id))
     ).all()
-    return [_order(row) for row in rows]
+    return [_order(session, row) for row in rows]
 
 
-def _order(row: OrderRow) -> Order:
+def _order(session: Session, row: OrderRow) -> Order:
+    ship_to = open_json(session, row.ship_to, SHIP_TO)
     return Order(
         id=row.id,
         channel=row.channel,
@@ -106,7 +111,7 @@ def _order(row: OrderRow) -> Order:
         fulfilment_method=FulfilmentMethod(row.fulfilment_method),
         pickup_location_id=row.pickup_location_id,
         lines=[OrderLine.model_validate(line) for line in row.lines],
-        ship_to=None if row.ship_to is None else Address.model_validate(row.ship_to),
+        ship_to=None if ship_to is None else Address.model_validate(ship_to),
         customer_id=row.customer_id,
         total=None if row.total is None else Money.model_validate(row.total),
         placed_at=row.placed_at,

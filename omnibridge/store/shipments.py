@@ -17,8 +17,12 @@ from omnibridge.models import (
     TrackingEvent,
     TrackingStatus,
 )
+from omnibridge.store.sealed import open_json, seal_json
 from omnibridge.store.sql import dump, dump_all, insert_ignore, upsert
 from omnibridge.store.tables import RETURNS, SHIPMENTS, TRACKING_EVENTS, ReturnRow, ShipmentRow, TrackingEventRow
+
+SHIP_TO = "shipments.ship_to"
+"""The encryption context of a shipment's address (see :mod:`omnibridge.store.sealed`)."""
 
 
 def save_shipment(session: Session, shipment: Shipment) -> None:
@@ -37,7 +41,7 @@ def save_shipment(session: Session, shipment: Shipment) -> None:
             "tracking_number": shipment.tracking_number,
             "label_url": shipment.label_url,
             "cost": dump(shipment.cost),
-            "ship_to": dump(shipment.ship_to),
+            "ship_to": seal_json(session, dump(shipment.ship_to), SHIP_TO),
             "lines": dump_all(shipment.lines),
             "status": shipment.status.value,
             "created_at": shipment.created_at,
@@ -73,6 +77,7 @@ def get_shipment(session: Session, shipment_id: str) -> Shipment | None:
     row = session.get(ShipmentRow, shipment_id)
     if row is None:
         return None
+    ship_to = open_json(session, row.ship_to, SHIP_TO)
     events = session.exec(
         select(TrackingEventRow)
         .where(TrackingEventRow.shipment_id == shipment_id)
@@ -87,7 +92,7 @@ def get_shipment(session: Session, shipment_id: str) -> Shipment | None:
         tracking_number=row.tracking_number,
         label_url=row.label_url,
         cost=None if row.cost is None else Money.model_validate(row.cost),
-        ship_to=None if row.ship_to is None else Address.model_validate(row.ship_to),
+        ship_to=None if ship_to is None else Address.model_validate(ship_to),
         lines=[ShipmentLine.model_validate(line) for line in row.lines],
         status=TrackingStatus(row.status),
         tracking_history=[

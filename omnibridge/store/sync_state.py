@@ -21,8 +21,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from omnibridge.sdk.webhooks import WebhookDelivery
+from omnibridge.store.inbox_headers import stored_headers
+from omnibridge.store.sealed import open_bytes, seal_bytes
 from omnibridge.store.sql import insert_ignore_key, upsert
 from omnibridge.store.tables import INBOX, SYNC_BOOKMARKS
+
+RAW_BODY = "webhook_inbox.raw_body"
+"""The encryption context of a stored webhook body (see :mod:`omnibridge.store.sealed`)."""
 
 
 class InboxStatus(StrEnum):
@@ -83,8 +88,8 @@ def add_delivery(session: Session, channel: str, delivery: WebhookDelivery) -> i
             "delivery_id": delivery.delivery_id,
             "event_id": delivery.event_id,
             "topic": delivery.topic,
-            "raw_body": delivery.raw_body,
-            "headers": dict(delivery.headers.items()),
+            "raw_body": seal_bytes(session, delivery.raw_body, RAW_BODY),
+            "headers": stored_headers(delivery.headers),
             "received_at": delivery.received_at,
             "status": InboxStatus.PENDING.value,
             "attempts": 0,
@@ -111,12 +116,12 @@ def entries(
         query = query.where(INBOX.c.next_attempt_at.is_not(None))
     if channel is not None:
         query = query.where(INBOX.c.channel == channel)
-    return [_entry(row) for row in session.execute(query).mappings()]
+    return [_entry(session, row) for row in session.execute(query).mappings()]
 
 
 def get_entry(session: Session, entry_id: int) -> InboxEntry | None:
     row = session.execute(sa.select(INBOX).where(INBOX.c.id == entry_id)).mappings().first()
-    return None if row is None else _entry(row)
+    return None if row is None else _entry(session, row)
 
 
 def finish(session: Session, entry_id: int, status: InboxStatus, now: datetime, error: str | None = None) -> None:
@@ -145,12 +150,12 @@ def retry_later(session: Session, entry_id: int, error: str, next_attempt_at: da
     return None if attempts is None else int(attempts)
 
 
-def _entry(row: sa.RowMapping) -> InboxEntry:
+def _entry(session: Session, row: sa.RowMapping) -> InboxEntry:
     delivery = WebhookDelivery(
         delivery_id=row["delivery_id"],
         event_id=row["event_id"],
         topic=row["topic"],
-        raw_body=bytes(row["raw_body"]),
+        raw_body=open_bytes(session, bytes(row["raw_body"]), RAW_BODY),
         headers=dict(row["headers"]),
         received_at=row["received_at"],
     )

@@ -208,7 +208,7 @@ class ReturnRow(StoreModel, table=True):
 
 
 class CustomerRow(StoreModel, table=True):
-    """A canonical customer. ``email_key``/``phone_key`` (``0012_customers``) are the lookup keys of the normalised
+    """A canonical customer. ``email_key``/``phone_key`` (``0013_customers``) are the lookup keys of the normalised
     email and E.164 phone (see :mod:`omnibridge.customers.identity`); ``merged_into`` names the customer this one
     was merged into (a merged customer keeps no identities)."""
 
@@ -228,7 +228,7 @@ class CustomerRow(StoreModel, table=True):
 
 
 class CustomerIdentityRow(StoreModel, table=True):
-    """Who a customer is on one channel. ``email_key``/``phone_key`` and ``details`` (``0012_customers``): the
+    """Who a customer is on one channel. ``email_key``/``phone_key`` and ``details`` (``0013_customers``): the
     lookup keys and the contact data that channel gave (kept per identity so a split can re-derive each side)."""
 
     __tablename__ = "customer_identities"
@@ -523,7 +523,7 @@ FULFILMENT_TASKS = table(FulfilmentTaskRow)
 
 
 class CustomerMergeRow(StoreModel, table=True):
-    """History of merges and splits of customers (``0012_customers``): ``kind`` ``merge`` moved ``identities``
+    """History of merges and splits of customers (``0013_customers``): ``kind`` ``merge`` moved ``identities``
     from ``other_id`` into ``customer_id``; ``split`` moved them from ``customer_id`` out to ``other_id``."""
 
     __tablename__ = "customer_merges"
@@ -539,7 +539,7 @@ class CustomerMergeRow(StoreModel, table=True):
 
 
 class ConsentDecisionRow(StoreModel, table=True):
-    """Every consent decision, as recorded (``0012_customers``). The current consent of a purpose is the decision
+    """Every consent decision, as recorded (``0013_customers``). The current consent of a purpose is the decision
     with the latest ``decided_at`` (ties: the later ``id``); ``writeback`` keeps what each channel answered."""
 
     __tablename__ = "consent_decisions"
@@ -556,7 +556,7 @@ class ConsentDecisionRow(StoreModel, table=True):
 
 
 class PrivacyRequestRow(StoreModel, table=True):
-    """A data-subject request (``0012_customers``): from a channel's compliance webhook (unique per channel and
+    """A data-subject request (``0013_customers``): from a channel's compliance webhook (unique per channel and
     delivery) or made by a person. ``deadline_at`` is when it must be done; ``result`` what was done or not."""
 
     __tablename__ = "privacy_requests"

@@ -222,6 +222,7 @@ async def test_a_file_feed_is_polled_into_the_ledger_and_every_job_is_scheduled(
         f"export:{FEED}": 30,
         "expire_reservations": 60,
         "verify": 3600,
+        "privacy_purge": 3600,
         f"tracking_refresh:{CARRIER}": 1200,
     }
 

@@ -130,7 +130,7 @@ async def test_schedule_has_the_documented_jobs_and_their_ticks_only_enqueue() -
     queue = JobQueue()
     scheduler = build_scheduler(queue, engine.channels.values(), ScheduleOptions(poll_seconds=30, readback_minutes=5))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["expire_reservations", "poll:feed", "poll:market", "readback", "verify"]
+    assert sorted(jobs) == ["expire_reservations", "poll:feed", "poll:market", "privacy_purge", "readback", "verify"]
     assert polled_channels(engine.channels.values()) == ["feed", "market"]  # "web" has webhooks: not polled
     intervals = {job_id: job.trigger.interval.total_seconds() for job_id, job in jobs.items()}
     assert intervals == {
@@ -139,6 +139,7 @@ async def test_schedule_has_the_documented_jobs_and_their_ticks_only_enqueue() -
         "poll:market": 30,
         "expire_reservations": 60,
         "verify": 3600,
+        "privacy_purge": 3600,
     }
     for job in jobs.values():
         assert (job.coalesce, job.max_instances) == (True, 1)
@@ -147,7 +148,7 @@ async def test_schedule_has_the_documented_jobs_and_their_ticks_only_enqueue() -
         for job in jobs.values():
             await job.func(*job.args, **job.kwargs)
 
-    assert queue.waiting() == ["readback", "poll:feed", "poll:market", "expire_reservations", "verify"]
+    assert queue.waiting() == ["readback", "poll:feed", "poll:market", "expire_reservations", "verify", "privacy_purge"]
     assert engine.calls == []  # a tick never runs sync itself
 
 

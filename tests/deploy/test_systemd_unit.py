@@ -132,3 +132,9 @@ def test_the_writable_paths_cover_the_example_profiles_store_and_folders(monkeyp
     ]
     assert folders, "the example profile has no ERP/WMS file channel any more: update this test"
     assert [folder for folder in folders if not covered(folder, roots)] == []
+
+
+def test_the_unit_makes_every_file_the_daemon_creates_owner_only() -> None:
+    service = parse_unit(UNIT.read_text(encoding="utf-8"))["Service"]
+    assert service["UMask"] == ["0077"]
+    assert service["StateDirectoryMode"] == ["0700"]
