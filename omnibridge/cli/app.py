@@ -72,7 +72,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "customers": (
         "omnibridge.cli.customers",
         "customers_app",
-        "Customers across channels: list, show, merge, split, record consent.",
+        "Customers across channels: list, show, add, merge, split, record consent.",
     ),
     "keys": ("omnibridge.cli.keys", "keys_app", "Data keys for personal data at rest: status and rotation."),
     # privacy_requests registers export/erase/requests/process on privacy_app (omnibridge.cli.privacy: purge)

@@ -14,13 +14,13 @@ from omnibridge.cli.privacy_channels import channel_connectors, close_all
 from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.customers.consent import PURPOSES, ConsentHub
-from omnibridge.customers.directory import CustomerDirectory
+from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
 from omnibridge.errors import OmnibridgeError
 from omnibridge.models import Customer
 from omnibridge.sdk.privacy import ConsentWriter
 
 customers_app = typer.Typer(
-    help="Customers across channels: list, show, merge, split, and record consent.",
+    help="Customers across channels: list, show, add, merge, split, and record consent.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -108,6 +108,27 @@ def show(
         typer.echo(f"  {h.at.isoformat()} {h.kind} {h.customer_id} <- {h.other_id} ({moved}){_reason(h.reason)}")
 
 
+@customers_app.command("add")
+def add(
+    identity: Annotated[str, typer.Argument(help="The channel's customer, CHANNEL:EXTERNAL_ID.")],
+    email: Annotated[str | None, typer.Option("--email", help="Email address the channel holds.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Phone number the channel holds.")] = None,
+    first_name: Annotated[str | None, typer.Option("--first-name", help="Given name.")] = None,
+    last_name: Annotated[str | None, typer.Option("--last-name", help="Family name.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO country a phone without country code is read in.")
+    ] = None,
+    profile: ProfileOption = Path(DEFAULT_PROFILE),
+) -> None:
+    """Record a channel's customer (an import, a customer the channel's orders do not name) and print the
+    canonical customer it resolves to (by email, then phone, else a new one)."""
+    channel, external_id = _identity(identity)
+    seen = ObservedIdentity(channel, external_id, email, phone, first_name, last_name, country)
+    with profile_store(profile) as (_, store):
+        customer_id = CustomerDirectory(store).resolve(seen)
+    typer.echo(f"{channel}:{external_id} is customer {customer_id}")
+
+
 @customers_app.command("merge")
 def merge(
     survivor: Annotated[str, typer.Argument(help="The customer that stays.")],
@@ -181,6 +202,13 @@ def consent(
         failed = failed or not answer["done"]
     if failed:
         raise typer.Exit(1)
+
+
+def _identity(text: str) -> tuple[str, str]:
+    channel, sep, external_id = text.partition(":")
+    if not sep or not channel or not external_id:
+        raise OmnibridgeError(f"identity {text!r} is not CHANNEL:EXTERNAL_ID (e.g. square:JDKYHBWT1D4F8MFH63)")
+    return channel, external_id
 
 
 def _summary(customer: Customer) -> dict[str, Any]:

@@ -85,6 +85,10 @@ def test_customers_list_show_merge_split_and_consent(write: WriteFile, base_prof
     assert bad.exit_code == 1
     assert "error: identity 'SQ-1' is not CHANNEL:EXTERNAL_ID" in bad.stderr
 
+    added = runner.invoke(app, ["customers", "add", "web:gid://shopify/Customer/8", "--email", " ADA@example.com", *p])
+    assert added.exit_code == 0, added.output
+    assert added.stdout.strip() == f"web:gid://shopify/Customer/8 is customer {ada}"
+
     wrong = runner.invoke(app, ["customers", "consent", ada, "--purpose", "newsletter", "--granted", *p])
     assert wrong.exit_code == 1
     assert (
