@@ -53,6 +53,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import AssignmentResult, ConfirmationResult, LineAssignment, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.privacy import ConsentUpdate, PrivacyResult
 
 __all__ = ["CONNECTOR_ID", "ShopifyClient", "is_throttled"]
 
@@ -633,6 +634,24 @@ class ShopifyClient:
 
         return await confirm_shipment(self, confirmation)
 
+    # -- customers: consent and erasure --------------------------------------------------------------------
+
+    consent_purposes = frozenset({"email_marketing", "sms_marketing"})
+    """Purposes Shopify holds consent for (:class:`~omnibridge.sdk.privacy.ConsentWriter`)."""
+
+    async def write_consent(self, update: ConsentUpdate) -> PrivacyResult:
+        """Marketing consent mutations (implements :class:`~omnibridge.sdk.privacy.ConsentWriter`); see
+        :mod:`connectors.shopify.customers`."""
+        from connectors.shopify.customers import write_consent
+
+        return await write_consent(self, update)
+
+    async def erase_customer(self, customer_ref: str) -> PrivacyResult:
+        """``customerRequestDataErasure`` (implements :class:`~omnibridge.sdk.privacy.CustomerEraser`)."""
+        from connectors.shopify.customers import erase_customer
+
+        return await erase_customer(self, customer_ref)
+
     # -- webhooks ------------------------------------------------------------------------------------------------
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
@@ -646,7 +665,8 @@ class ShopifyClient:
         """Events of a verified delivery: orders/create|updated (the order re-read by GraphQL for its assigned
         locations), orders/cancelled, refunds/create, fulfillments/create (see :meth:`_fulfillment_events`),
         inventory_levels/update, fulfillment_orders/order_routing_complete|moved (the order re-read, like
-        orders/updated: its lines carry the locations Shopify or omnibridge chose); other topics give none.
+        orders/updated: its lines carry the locations Shopify or omnibridge chose), and the compliance topics
+        customers/data_request, customers/redact, shop/redact (a privacy request); other topics give none.
 
         A payload that cannot be mapped raises :class:`SkippableRecordError` with the reason.
         """
@@ -667,6 +687,8 @@ class ShopifyClient:
             return await self._fulfillment_order_events(body, op)
         if topic == "orders/cancelled":
             return [self._unwrap(webhooks.parse_cancelled_order(body), op, webhooks.order_gid(body))]
+        if topic in webhooks.COMPLIANCE_TOPICS:
+            return [self._unwrap(webhooks.parse_privacy_request(delivery, body), op, delivery.delivery_id)]
         if topic == "refunds/create":
             return [self._unwrap(webhooks.parse_refund(body), op, str(body.get("id")))]
         if topic == "inventory_levels/update":

@@ -27,8 +27,10 @@ from omnibridge.sdk.channel import (
     RefundEvent,
     RefundLineEvent,
 )
+from omnibridge.sdk.privacy import PrivacyRequestEvent
 
 __all__ = [
+    "COMPLIANCE_TOPICS",
     "FULFILLMENT_ORDER_TOPICS",
     "FULFILLMENT_TOPIC",
     "HMAC_HEADER",
@@ -43,6 +45,7 @@ __all__ = [
     "parse_cancelled_order",
     "parse_fulfillment",
     "parse_inventory_level",
+    "parse_privacy_request",
     "parse_refund",
     "verify",
 ]
@@ -63,6 +66,13 @@ TOPICS = (
     "fulfillment_orders/moved",
 )
 """Every topic the connector reads, in the order the docs list them for the app's subscriptions."""
+COMPLIANCE_TOPICS = {
+    "customers/data_request": "data_request",
+    "customers/redact": "redact",
+    "shop/redact": "shop_redact",
+}
+"""Shopify's mandatory compliance webhooks (set in the app's configuration, not subscribed by API), signed like
+the others, and the kind of privacy request each one is."""
 
 
 def verify(
@@ -92,6 +102,38 @@ def verify(
     # (webhook_events parses it), never refused, so it can be inspected and replayed.
     event_id = lower.get("x-shopify-event-id", "").strip() or None
     return WebhookDelivery(delivery_id, event_id, topic, raw_body, headers, received_at)
+
+
+def parse_privacy_request(delivery: WebhookDelivery, body: Mapping[str, Any]) -> MapResult[PrivacyRequestEvent]:
+    """A compliance webhook (:data:`COMPLIANCE_TOPICS`) → :class:`PrivacyRequestEvent`, identified by the delivery
+    id (the same on Shopify's retries). ``customer.id`` becomes a Customer gid, the order ids Order gids."""
+    kind = COMPLIANCE_TOPICS.get(delivery.topic)
+    if kind is None:
+        return skip(f"{delivery.topic} is not a compliance topic", field_path="topic")
+    customer = body.get("customer")
+    customer = customer if isinstance(customer, Mapping) else {}
+    if kind != "shop_redact" and customer.get("id") in (None, "") and not customer.get("email"):
+        return skip(
+            f"{delivery.topic} payload names no customer (customer.id or customer.email)", field_path="customer"
+        )
+    orders = body.get("orders_to_redact") if kind == "redact" else body.get("orders_requested")
+    order_ids = tuple(gid("Order", o) for o in (orders if isinstance(orders, list) else []) if o not in (None, ""))
+    email = customer.get("email")
+    phone = customer.get("phone")
+    shop = body.get("shop_domain")
+    return MapResult(
+        PrivacyRequestEvent(
+            delivery.delivery_id,
+            kind,
+            delivery.received_at,
+            customer_ref=gid("Customer", customer["id"]) if customer.get("id") not in (None, "") else None,
+            email=email if isinstance(email, str) and email else None,
+            phone=phone if isinstance(phone, str) and phone else None,
+            orders=order_ids if kind != "shop_redact" else (),
+            shop=shop if isinstance(shop, str) else None,
+        ),
+        [],
+    )
 
 
 def parse_body(raw_body: bytes) -> dict[str, Any]:

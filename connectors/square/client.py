@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -63,6 +64,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.privacy import PrivacyResult
 
 CONNECTOR_ID = "square"
 MAX_CHANGES_PER_BATCH = 100  # BatchChangeInventory: "Max size is 100 changes"
@@ -553,6 +555,20 @@ class SquareConnector:
     def _encode_bookmark(orders: datetime, changes: datetime) -> str:
         marks = {"v": _BOOKMARK_VERSION, "orders": mapper.format_time(orders), "changes": mapper.format_time(changes)}
         return json.dumps(marks, sort_keys=True)
+
+    # --- customers ----------------------------------------------------------------------------------------
+
+    async def erase_customer(self, customer_ref: str) -> PrivacyResult:
+        """DeleteCustomer (implements :class:`~omnibridge.sdk.privacy.CustomerEraser`): a customer already gone
+        (404) counts as erased. Square's ``preferences.email_unsubscribed`` is read-only in the Customers API, so
+        Square is not a consent writer."""
+        try:
+            await self._call("DELETE", f"/v2/customers/{quote(customer_ref, safe='')}", "delete customer")
+        except HttpFatalError as exc:
+            if exc.status_code == 404:
+                return PrivacyResult(True, "no such customer on Square (already deleted)")
+            raise
+        return PrivacyResult(True)
 
     # --- webhooks -----------------------------------------------------------------------------------------
 

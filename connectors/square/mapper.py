@@ -17,6 +17,7 @@ from connectors.square import fulfillments
 from omnibridge.sdk import MapResult, ok, skip, warning
 from omnibridge.sdk.channel import (
     ChannelLocation,
+    CustomerRef,
     OrderEvent,
     OrderEventKind,
     OrderLineEvent,
@@ -254,7 +255,8 @@ def map_order(raw: Any, sku_by_id: Mapping[str, str]) -> MapResult[OrderEvent]:
     COMPLETED → COMPLETED, CANCELED → CANCELLED, DRAFT → UPDATED. ``ship_to`` is the fulfillment recipient
     (:func:`connectors.square.fulfillments.ship_to`). Each line: ``line_ref`` = line ``uid``, SKU from
     ``catalog_object_id`` (``None`` for custom amounts or unknown variations, with a warning), ``location_ref`` =
-    the order's ``location_id``. Money is in minor units as Square sends it (``total`` "1050" with currency "USD"
+    the order's ``location_id``. ``customer`` is the order's ``customer_id`` (see :func:`_customer`). Money is in
+    minor units as Square sends it (``total`` "1050" with currency "USD"
     is $10.50)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         return skip("order without an id")
@@ -306,9 +308,29 @@ def map_order(raw: Any, sku_by_id: Mapping[str, str]) -> MapResult[OrderEvent]:
             total=total,
             status=str(raw.get("state")),
             ship_to=ship_to,
+            customer=_customer(raw),
         ),
         *notes,
     )
+
+
+def _customer(raw: Mapping[str, Any]) -> CustomerRef | None:
+    """The order's ``customer_id`` (None for a counter sale without a customer profile), with the email and phone
+    of the fulfillment recipient when the recipient is that customer."""
+    customer_id = raw.get("customer_id")
+    if not isinstance(customer_id, str) or not customer_id:
+        return None
+    for fulfillment in raw.get("fulfillments") or []:
+        details = (fulfillment or {}).get("shipment_details") or (fulfillment or {}).get("delivery_details") or {}
+        recipient = details.get("recipient") if isinstance(details, Mapping) else None
+        if isinstance(recipient, Mapping) and recipient.get("customer_id") == customer_id:
+            email, phone = recipient.get("email_address"), recipient.get("phone_number")
+            return CustomerRef(
+                customer_id,
+                email=email if isinstance(email, str) and email else None,
+                phone=phone if isinstance(phone, str) and phone else None,
+            )
+    return CustomerRef(customer_id)
 
 
 def change_detail(raw: Any) -> tuple[str, dict[str, Any]] | None:

@@ -89,8 +89,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "tokens": ("omnibridge.cli.tokens", "tokens_app", "Admin API tokens: create (shown once), list, revoke."),
     "audit": ("omnibridge.cli.audit", "audit_app", "The audit log of changes made by people and tokens: list, verify."),
+    "customers": (
+        "omnibridge.cli.customers",
+        "customers_app",
+        "Customers across channels: list, show, add, merge, split, record consent.",
+    ),
     "keys": ("omnibridge.cli.keys", "keys_app", "Data keys for personal data at rest: status and rotation."),
-    "privacy": ("omnibridge.cli.privacy", "privacy_app", "Retention of personal data and raw webhook bodies."),
+    # privacy_requests registers export/erase/requests/process on privacy_app (omnibridge.cli.privacy: purge)
+    "privacy": (
+        "omnibridge.cli.privacy_requests",
+        "privacy_app",
+        "Personal data: retention purge; data-subject requests (export, erase, channel requests).",
+    ),
 }
 
 

@@ -1,5 +1,8 @@
 """`omnibridge privacy purge`: remove raw webhook bodies and personal data past the profile's retention.
 
+(The data-subject commands ``export``, ``erase``, ``requests`` and ``process`` are registered on this group by
+:mod:`omnibridge.cli.privacy_requests`.)
+
 The periods come from the profile's ``privacy:`` section (``raw_body_days``, default 7;
 ``personal_data_days_after_complete``, default 90); the daemon runs the same purge every hour
 (:mod:`omnibridge.store.retention` says exactly what goes and what stays). ``--dry-run`` only counts.
@@ -19,7 +22,10 @@ from omnibridge.store import open_store, utc_now
 from omnibridge.store.engine import require_existing
 from omnibridge.store.retention import purge
 
-privacy_app = typer.Typer(help="Retention of personal data and raw webhook bodies.", no_args_is_help=True)
+privacy_app = typer.Typer(
+    help="Personal data: retention purge; data-subject requests (export, erase, channel requests).",
+    no_args_is_help=True,
+)
 
 
 @privacy_app.command("purge")

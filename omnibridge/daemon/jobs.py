@@ -7,6 +7,7 @@ counted in ``omnibridge_job_runs_total``, and the daemon goes on.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from structlog.stdlib import BoundLogger
 
@@ -16,6 +17,7 @@ from omnibridge.daemon.schedule import (
     EXPORT,
     FULFILMENT,
     POLL,
+    PRIVACY,
     PRIVACY_PURGE,
     READBACK,
     RESOLVE_LOCATIONS,
@@ -107,6 +109,8 @@ class JobRunner:
         carriers: CarrierRuntime | None = None,
         dispatcher: Dispatcher | None = None,
         privacy: PrivacySection | None = None,
+        *,
+        privacy_dir: Path | None = None,
     ) -> None:
         self.engine = engine
         self.privacy = privacy if privacy is not None else PrivacySection()
@@ -114,6 +118,7 @@ class JobRunner:
         self.metrics = metrics
         self.carriers = carriers
         self.dispatcher = dispatcher
+        self.privacy_dir = privacy_dir
 
     async def run(self, job: Job, *, label: str | None = None) -> str:
         """Run ``job``; returns its outcome. ``label`` overrides the job name in logs and metrics."""
@@ -157,7 +162,31 @@ class JobRunner:
             return await self._fulfil()
         if job.kind == PRIVACY_PURGE:
             return purge_personal_data(self.engine.store, self.privacy)
+        if job.kind == PRIVACY:
+            return await self._privacy_requests()
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
+
+    async def _privacy_requests(self) -> str:
+        """Act on open privacy requests (erasure asked of every channel that can erase); ``partial`` when
+        something could not be erased (the request says what)."""
+        from omnibridge.customers.privacy import PrivacyService
+        from omnibridge.customers.requests import PrivacyRequests
+        from omnibridge.sdk.privacy import CustomerEraser
+
+        if self.privacy_dir is None:
+            raise OmnibridgeError("privacy requests: no folder for data-request exports is configured")
+        erasers = {
+            channel_id: channel.connector
+            for channel_id, channel in self.engine.channels.items()
+            if isinstance(channel.connector, CustomerEraser)
+        }
+        requests = PrivacyRequests(PrivacyService(self.engine.store, erasers), self.privacy_dir)
+        done = await requests.process()
+        for request in done:
+            log().info(
+                "privacy.request_done", id=request.id, channel=request.channel, kind=request.kind, status=request.status
+            )
+        return "ok" if all(r.status == "done" for r in done) else "partial"
 
     async def resolve(self) -> str:
         failures = await self.engine.resolve_locations()

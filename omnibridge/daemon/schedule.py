@@ -22,7 +22,9 @@ Jobs (see docs/operations.md):
 * ``privacy_purge`` every ``purge_minutes`` — remove raw webhook bodies and personal data past the profile's
   retention (:mod:`omnibridge.store.retention`);
 * ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
-  not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`).
+  not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`);
+* ``privacy_requests`` every ``privacy_minutes`` (when set) — act on open data-subject requests forwarded by
+  channels (:mod:`omnibridge.customers.requests`).
 
 APScheduler 3.x (``AsyncIOScheduler``) drives the ticks with ``coalesce=True`` (missed ticks run once) and
 ``max_instances=1``.
@@ -48,6 +50,7 @@ __all__ = [
     "EXPORT",
     "FULFILMENT",
     "POLL",
+    "PRIVACY",
     "PRIVACY_PURGE",
     "READBACK",
     "RESOLVE_LOCATIONS",
@@ -70,6 +73,7 @@ TRACKING_REFRESH = "tracking_refresh"
 EXPORT = "export"
 VERIFY = "verify"
 FULFILMENT = "fulfilment"
+PRIVACY = "privacy_requests"
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ class ScheduleOptions:
     verify_minutes: float = 60.0
     fulfilment_seconds: float = 5.0
     purge_minutes: float = 60.0
+    privacy_minutes: float | None = None
+    """Act on open privacy requests this often (None: not scheduled)."""
 
 
 def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
@@ -202,4 +208,6 @@ def build_scheduler(
         add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
     if fulfilment:
         add(Job(FULFILMENT), options.fulfilment_seconds)
+    if options.privacy_minutes:
+        add(Job(PRIVACY), timedelta(minutes=options.privacy_minutes).total_seconds())
     return scheduler

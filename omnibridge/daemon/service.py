@@ -98,6 +98,10 @@ class DaemonOptions:
     """Open connections, request-head timeout, keep-alive (docs/security.md)."""
     privacy: PrivacySection = field(default_factory=PrivacySection)
     """Retention of raw webhook bodies and personal data (the profile's ``privacy:`` section)."""
+    privacy_minutes: float = 60.0
+    """Act on open privacy requests (data requests, redactions) this often."""
+    privacy_dir: Path | None = None
+    """Where data-request exports are written (None: ``privacy-exports/`` next to the profile)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -167,7 +171,15 @@ class Daemon:
         )
         if dispatcher is not None:
             dispatcher.register_metrics(self.metrics.registry)
-        self.runner = JobRunner(engine, self.state, self.metrics, self.carriers, dispatcher, privacy=options.privacy)
+        self.runner = JobRunner(
+            engine,
+            self.state,
+            self.metrics,
+            self.carriers,
+            dispatcher,
+            privacy=options.privacy,
+            privacy_dir=options.privacy_dir,
+        )
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
@@ -233,6 +245,7 @@ class Daemon:
                 tracking_minutes=self.options.tracking_minutes,
                 verify_minutes=self.options.verify_minutes,
                 fulfilment_seconds=self.options.fulfilment_seconds,
+                privacy_minutes=self.options.privacy_minutes if self.options.privacy_dir else None,
             ),
             carriers=self.carriers.channels,
             fulfilment=self.dispatcher is not None,
@@ -340,9 +353,10 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
         )
         dispatcher, providers = dispatcher_for_profile(store, loaded, engine.channels.values(), rerouter=routing)
         try:
+            privacy_dir = options.privacy_dir or loaded.path.parent / "privacy-exports"
             await Daemon(
                 engine,
-                replace(options, privacy=loaded.privacy),
+                replace(options, privacy=loaded.privacy, privacy_dir=privacy_dir),
                 carriers,
                 routing if loaded.routing.enabled else None,
                 dispatcher,

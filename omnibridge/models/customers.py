@@ -23,6 +23,8 @@ class Consent(CanonicalModel):
     """May be sent marketing email."""
     marketing_sms: bool = False
     """May be sent marketing SMS."""
+    analytics: bool = False
+    """May be included in analytics beyond what running the orders needs."""
     data_processing: bool = Field(default=True, description="Order processing itself (contract basis)")
     recorded_at: datetime | None = None
     """When the consent was last recorded."""
@@ -50,3 +52,5 @@ class Customer(CanonicalModel):
     """What the customer agreed to."""
     redacted_at: datetime | None = None
     """Set when personal data was erased on request."""
+    merged_into: str | None = None
+    """Set when this customer was merged into another (it then has no identities)."""

@@ -43,12 +43,14 @@ from typing import Protocol, runtime_checkable
 
 from omnibridge.errors import FatalConnectorError
 from omnibridge.sdk.mapping import MapMessage
+from omnibridge.sdk.privacy import PrivacyRequestEvent
 from omnibridge.sdk.webhooks import WebhookDelivery
 
 __all__ = [
     "ChannelConnector",
     "ChannelEvent",
     "ChannelLocation",
+    "CustomerRef",
     "FulfilmentEvent",
     "FulfilmentLineEvent",
     "FulfilmentStatus",
@@ -222,10 +224,23 @@ class ShipTo:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerRef:
+    """Who placed an order, as the channel gives it: ``ref`` is the channel's customer id; the contact details
+    only where the channel shares them (omnibridge resolves them into one customer across channels)."""
+
+    ref: str
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEvent:
     """An order created or changed on the channel. ``ref`` is the vendor's order id; ``name`` the number or name
     merchants see (Shopify ``#1001``), which ``omnibridge orders`` and ``shipments ship`` accept too. ``ship_to``
-    is the address the order ships to, when the channel gives one (None: not given, or a counter sale)."""
+    is the address the order ships to, when the channel gives one (None: not given, or a counter sale); ``customer``
+    who placed it, when the channel says (None: a guest or not shared)."""
 
     ref: str
     kind: OrderEventKind
@@ -236,6 +251,7 @@ class OrderEvent:
     total: str | None = None
     status: str = ""
     ship_to: ShipTo | None = None
+    customer: CustomerRef | None = None
 
     def __post_init__(self) -> None:
         _require_aware("occurred_at", self.occurred_at)
@@ -371,7 +387,13 @@ class StockObservedEvent:
 
 
 ChannelEvent = (
-    OrderEvent | RefundEvent | FulfilmentEvent | FulfilmentStatusEvent | StockChangeEvent | StockObservedEvent
+    OrderEvent
+    | RefundEvent
+    | FulfilmentEvent
+    | FulfilmentStatusEvent
+    | StockChangeEvent
+    | StockObservedEvent
+    | PrivacyRequestEvent
 )
 
 

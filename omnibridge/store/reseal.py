@@ -20,11 +20,12 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from omnibridge.security.crypto import Keyring, is_encrypted, key_id
+from omnibridge.store import customers
 from omnibridge.store.engine import read_session, write_session
 from omnibridge.store.orders import SHIP_TO as ORDER_SHIP_TO
 from omnibridge.store.shipments import SHIP_TO as SHIPMENT_SHIP_TO
 from omnibridge.store.sync_state import RAW_BODY
-from omnibridge.store.tables import INBOX, ORDERS, SHIPMENTS
+from omnibridge.store.tables import CUSTOMER_IDENTITIES, CUSTOMERS, INBOX, ORDERS, PRIVACY_REQUESTS, SHIPMENTS
 
 CLEAR = "clear"
 """The census's name for values stored before encryption (not sealed)."""
@@ -32,23 +33,41 @@ CLEAR = "clear"
 
 @dataclass(frozen=True)
 class SealedColumn:
-    """One sealed column: ``kind`` ``json`` (a JSON column holding an ``enc:v1:`` string) or ``bytes``."""
+    """One sealed column: ``kind`` ``json`` (a JSON column holding an ``enc:v1:`` string), ``text`` (a text column
+    holding one) or ``bytes``. ``key`` names the primary key column, or its columns for a composite key."""
 
     table: sa.Table
-    key: str
+    key: str | tuple[str, ...]
     column: str
     context: str
-    kind: Literal["json", "bytes"]
+    kind: Literal["json", "text", "bytes"]
 
     @property
     def name(self) -> str:
         return f"{self.table.name}.{self.column}"
+
+    @property
+    def key_expr(self) -> Any:
+        if isinstance(self.key, str):
+            return self.table.c[self.key]
+        return sa.tuple_(*(self.table.c[name] for name in self.key))
+
+    def key_of(self, row: Any) -> Any:
+        """The key value of a row selected as ``(*key columns, value)``."""
+        return row[0] if isinstance(self.key, str) else tuple(row[: len(self.key)])
 
 
 SEALED: list[SealedColumn] = [
     SealedColumn(ORDERS, "id", "ship_to", ORDER_SHIP_TO, "json"),
     SealedColumn(SHIPMENTS, "id", "ship_to", SHIPMENT_SHIP_TO, "json"),
     SealedColumn(INBOX, "id", "raw_body", RAW_BODY, "bytes"),
+    SealedColumn(CUSTOMERS, "id", "email", customers.EMAIL, "text"),
+    SealedColumn(CUSTOMERS, "id", "phone", customers.PHONE, "text"),
+    SealedColumn(CUSTOMERS, "id", "first_name", customers.FIRST_NAME, "text"),
+    SealedColumn(CUSTOMERS, "id", "last_name", customers.LAST_NAME, "text"),
+    SealedColumn(CUSTOMERS, "id", "default_address", customers.ADDRESS, "json"),
+    SealedColumn(CUSTOMER_IDENTITIES, ("channel", "external_id"), "details", customers.DETAILS, "json"),
+    SealedColumn(PRIVACY_REQUESTS, "id", "subject", customers.SUBJECT, "json"),
 ]
 """Every sealed column; a repository that seals another column adds it here so rotation covers it."""
 
@@ -62,17 +81,22 @@ class ResealReport:
     batches: int = 0
 
 
+def _key_columns(column: SealedColumn) -> list[Any]:
+    names = (column.key,) if isinstance(column.key, str) else column.key
+    return [column.table.c[name] for name in names]
+
+
 def _rows(engine: sa.Engine, column: SealedColumn, batch: int) -> Iterator[list[tuple[Any, Any]]]:
-    key, value = column.table.c[column.key], column.table.c[column.column]
+    keys, value = _key_columns(column), column.table.c[column.column]
     last: Any = None
     while True:
-        query = sa.select(key, value).where(value.is_not(None)).order_by(key).limit(batch)
+        query = sa.select(*keys, value).where(value.is_not(None)).order_by(*keys).limit(batch)
         if column.kind == "json":
             query = query.where(sa.cast(value, sa.Text) != "null")
         if last is not None:
-            query = query.where(key > last)
+            query = query.where(column.key_expr > (sa.tuple_(*last) if isinstance(last, tuple) else last))
         with read_session(engine) as session:
-            rows = [(row[0], row[1]) for row in session.execute(query).all()]
+            rows = [(column.key_of(row), row[-1]) for row in session.execute(query).all()]
         if not rows:
             return
         yield rows
@@ -94,6 +118,8 @@ def _sealed(keyring: Keyring, column: SealedColumn, stored: Any) -> Any:
         return keyring.encrypt_bytes(plain, context=column.context)
     if isinstance(stored, str) and is_encrypted(stored):
         text = keyring.decrypt(stored, context=column.context)
+    elif column.kind == "text":
+        text = str(stored)
     else:
         text = json.dumps(stored, separators=(",", ":"))
     return keyring.encrypt(text, context=column.context)
@@ -110,18 +136,25 @@ def reseal(
     ``progress(column, scanned, resealed)`` is called after each batch."""
     report = ResealReport()
     for column in SEALED:
-        key, value = column.table.c[column.key], column.table.c[column.column]
+        keys, value = _key_columns(column), column.table.c[column.column]
         report.scanned[column.name] = report.resealed[column.name] = 0
         for rows in _rows(engine, column, batch):
             stale = [row_key for row_key, stored in rows if _stale(keyring, stored)]
             if stale:
                 with write_session(engine) as session:
                     # Read again under the write lock: the daemon may have changed a row since the batch was read.
-                    current = session.execute(sa.select(key, value).where(key.in_(stale))).all()
-                    for row_key, stored in current:
+                    current = session.execute(sa.select(*keys, value).where(column.key_expr.in_(stale))).all()
+                    for row in current:
+                        row_key, stored = column.key_of(row), row[-1]
                         if _stale(keyring, stored):
                             new = _sealed(keyring, column, stored)
-                            session.execute(sa.update(column.table).where(key == row_key).values({column.column: new}))
+                            where = [
+                                k == v
+                                for k, v in zip(
+                                    keys, row_key if isinstance(row_key, tuple) else (row_key,), strict=True
+                                )
+                            ]
+                            session.execute(sa.update(column.table).where(*where).values({column.column: new}))
                             report.resealed[column.name] += 1
             report.scanned[column.name] += len(rows)
             report.batches += 1

@@ -208,6 +208,10 @@ class ReturnRow(StoreModel, table=True):
 
 
 class CustomerRow(StoreModel, table=True):
+    """A canonical customer. ``email_key``/``phone_key`` (``0015_customers``) are the lookup keys of the normalised
+    email and E.164 phone (see :mod:`omnibridge.customers.identity`); ``merged_into`` names the customer this one
+    was merged into (a merged customer keeps no identities)."""
+
     __tablename__ = "customers"
 
     id: str = Field(primary_key=True, max_length=255)
@@ -218,15 +222,25 @@ class CustomerRow(StoreModel, table=True):
     default_address: JsonObject | None = Field(default=None, sa_type=sa.JSON)
     consent: JsonObject = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     redacted_at: datetime | None = _ts(nullable=True)
+    email_key: str | None = Field(default=None, max_length=128, index=True)
+    phone_key: str | None = Field(default=None, max_length=128, index=True)
+    merged_into: str | None = Field(default=None, max_length=255)
 
 
 class CustomerIdentityRow(StoreModel, table=True):
+    """Who a customer is on one channel. ``email_key``/``phone_key`` and ``details`` (``0015_customers``): the
+    lookup keys and the contact data that channel gave (kept per identity so a split can re-derive each side)."""
+
     __tablename__ = "customer_identities"
 
     channel: str = Field(primary_key=True, max_length=128)
     external_id: str = Field(primary_key=True, max_length=255)
     customer_id: str = Field(foreign_key="customers.id", ondelete="CASCADE", index=True, max_length=255)
     position: int = 0
+    email_key: str | None = Field(default=None, max_length=128, index=True)
+    phone_key: str | None = Field(default=None, max_length=128, index=True)
+    details: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    seen_at: datetime | None = _ts(nullable=True)
 
 
 class ListingRow(StoreModel, table=True):
@@ -566,3 +580,62 @@ class AuditHeadRow(StoreModel, table=True):
 API_TOKENS = table(ApiTokenRow)
 AUDIT_LOG = table(AuditRecordRow)
 AUDIT_HEAD = table(AuditHeadRow)
+
+
+class CustomerMergeRow(StoreModel, table=True):
+    """History of merges and splits of customers (``0015_customers``): ``kind`` ``merge`` moved ``identities``
+    from ``other_id`` into ``customer_id``; ``split`` moved them from ``customer_id`` out to ``other_id``."""
+
+    __tablename__ = "customer_merges"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    customer_id: str = Field(max_length=255, index=True)
+    other_id: str = Field(max_length=255, index=True)
+    identities: list[JsonObject] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    reason: str | None = None
+    actor: str | None = Field(default=None, max_length=255)
+    at: datetime = _ts(nullable=False)
+
+
+class ConsentDecisionRow(StoreModel, table=True):
+    """Every consent decision, as recorded (``0015_customers``). The current consent of a purpose is the decision
+    with the latest ``decided_at`` (ties: the later ``id``); ``writeback`` keeps what each channel answered."""
+
+    __tablename__ = "consent_decisions"
+    __table_args__ = (sa.Index("ix_consent_decisions_customer_purpose", "customer_id", "purpose"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(max_length=255)
+    purpose: str = Field(max_length=32)
+    granted: bool
+    source: str = Field(max_length=128)
+    decided_at: datetime = _ts(nullable=False)
+    recorded_at: datetime = _ts(nullable=False)
+    writeback: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+
+
+class PrivacyRequestRow(StoreModel, table=True):
+    """A data-subject request (``0015_customers``): from a channel's compliance webhook (unique per channel and
+    delivery) or made by a person. ``deadline_at`` is when it must be done; ``result`` what was done or not."""
+
+    __tablename__ = "privacy_requests"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=128)
+    external_ref: str = Field(max_length=255)
+    kind: str = Field(max_length=32)
+    customer_ref: str | None = Field(default=None, max_length=255)
+    customer_id: str | None = Field(default=None, max_length=255)
+    subject: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    received_at: datetime = _ts(nullable=False)
+    deadline_at: datetime = _ts(nullable=False)
+    status: str = Field(max_length=16, index=True)
+    result: JsonObject | None = Field(default=None, sa_type=sa.JSON)
+    done_at: datetime | None = _ts(nullable=True)
+
+
+CUSTOMER_MERGES = table(CustomerMergeRow)
+CONSENT_DECISIONS = table(ConsentDecisionRow)
+PRIVACY_REQUESTS = table(PrivacyRequestRow)

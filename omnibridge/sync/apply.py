@@ -20,6 +20,7 @@ refund line, restock ``return``        return ``<channel>:refund:<refund>:<line>
 refund line, restock ``cancel``        commitment_release ``<channel>:refund:<refund>:<line>:release``
 stock change (receipt/adjust/count)    receipt / adjustment / count ``<channel>:stock:<change>``
 stock observed                         none (the engine re-reads and reconciles that SKU)
+privacy request                        recorded with its deadline (:mod:`omnibridge.customers.requests`)
 =====================================  ==================================================================
 
 Orders and stock changes are facts that already happened on the channel, so they are applied with
@@ -36,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 
+from omnibridge.customers.requests import record_request
 from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
 from omnibridge.fulfilment.provider import ProviderEvents, is_provider
 from omnibridge.models import MovementKind, MovementStatus, StockMovement
@@ -51,6 +53,7 @@ from omnibridge.sdk.channel import (
     StockChangeKind,
     StockObservedEvent,
 )
+from omnibridge.sdk.privacy import PrivacyRequestEvent
 from omnibridge.store import Store
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync import vanish
@@ -99,6 +102,8 @@ class EventApplier:
                     self._refund(work, event, outcome)
                 elif isinstance(event, StockChangeEvent):
                     self._stock_change(work, event, outcome)
+                elif isinstance(event, PrivacyRequestEvent):
+                    record_request(work.session, self.channel.id, event)
         return outcome
 
     # -- events ------------------------------------------------------------------------------------------

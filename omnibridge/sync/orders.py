@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
+from omnibridge.customers.directory import ObservedIdentity, new_customer_id, resolve
 from omnibridge.models import Address, GeoPoint, LineStatus, Money, Order, OrderLine, OrderLineRecord, OrderStatus
 from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, ShipTo
 from omnibridge.store.unit_of_work import UnitOfWork
@@ -61,11 +62,29 @@ def record_order(
         lines=lines,
         total=_money(event.total, event.currency),
         ship_to=ship_to_address(event.ship_to) or (existing.ship_to if existing else None),
+        customer_id=_customer_id(uow, channel.id, event) or (existing.customer_id if existing else None),
         placed_at=existing.placed_at if existing else event.occurred_at,
         updated_at=event.occurred_at,
         priority=channel.channel.priority,
     )
     return uow.save_order(order)
+
+
+def _customer_id(uow: UnitOfWork, channel_id: str, event: OrderEvent) -> str | None:
+    """The canonical customer of the event's customer (resolved across channels), or None when not given."""
+    who = event.customer
+    if who is None or not who.ref:
+        return None
+    seen = ObservedIdentity(
+        channel_id,
+        who.ref,
+        email=who.email,
+        phone=who.phone,
+        first_name=who.first_name,
+        last_name=who.last_name,
+        region=event.ship_to.country if event.ship_to else None,
+    )
+    return resolve(uow.session, seen, now=uow.now(), new_id=new_customer_id)
 
 
 def ship_to_address(ship_to: ShipTo | None) -> Address | None:

@@ -17,13 +17,14 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from omnibridge.cli.app import app
+from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
 from omnibridge.models import Address, Money, Order, OrderLine, OrderStatus
 from omnibridge.sdk.webhooks import WebhookDelivery
 from omnibridge.security.crypto import key_id, read_key_file
 from omnibridge.store import Store, open_store
 from omnibridge.store.reseal import CLEAR, census, reseal
 from omnibridge.store.sealed import keyring_for_url, use_keyring
-from omnibridge.store.tables import ORDERS
+from omnibridge.store.tables import CUSTOMERS, ORDERS
 
 WHEN = datetime(2026, 12, 6, tzinfo=UTC)
 HOME = Address(name="Zebulon Canaryfield", line1="77 Canary Lane", country="US")
@@ -61,8 +62,19 @@ def fill(store: Store) -> None:
         store.save_order(order(number))
     store.save_order(order(9).model_copy(update={"ship_to": None}))  # nothing to seal, nothing counted
     store.add_delivery("web", WebhookDelivery("d-1", None, "orders/create", b'{"a": 1}', {}, WHEN))
-    with store.engine.begin() as conn:  # a row stored before encryption was switched on
+    CustomerDirectory(store, new_id=lambda: "cus-1").resolve(
+        ObservedIdentity("web", "7", email="ada@example.com", first_name="Ada")
+    )
+    with store.engine.begin() as conn:  # rows stored before encryption was switched on
         conn.execute(sa.update(ORDERS).where(ORDERS.c.id == "o-4").values(ship_to=HOME.model_dump(mode="json")))
+        conn.execute(sa.update(CUSTOMERS).where(CUSTOMERS.c.id == "cus-1").values(last_name="King"))
+
+
+NO_CUSTOMER_DATA = {
+    "customers.phone": 0,
+    "customers.default_address": 0,
+    "privacy_requests.subject": 0,
+}
 
 
 def test_rotate_adds_a_key_and_reencrypts_everything_in_batches(
@@ -82,21 +94,34 @@ def test_rotate_adds_a_key_and_reencrypts_everything_in_batches(
     new = result["active"]
     assert new != old
     assert result["added"] == new
-    assert result["reencrypted"] == {"orders.ship_to": 5, "shipments.ship_to": 0, "webhook_inbox.raw_body": 1}
+    assert result["reencrypted"] == {
+        "orders.ship_to": 5,
+        "shipments.ship_to": 0,
+        "webhook_inbox.raw_body": 1,
+        "customers.email": 1,
+        "customers.first_name": 1,
+        "customers.last_name": 1,
+        "customer_identities.details": 1,
+        **NO_CUSTOMER_DATA,
+    }
     assert set(read_key_file(key_file).data) == {old, new}
     assert census(store.engine) == {
         "orders.ship_to": {new: 5},
         "shipments.ship_to": {},
         "webhook_inbox.raw_body": {new: 1},
+        "customers.email": {new: 1},
+        "customers.first_name": {new: 1},
+        "customers.last_name": {new: 1},
+        "customer_identities.details": {new: 1},
+        **{name: {} for name in NO_CUSTOMER_DATA},
     }
     assert [store.get_order(f"o-{n}").ship_to for n in range(5)] == [HOME] * 5  # type: ignore[union-attr]
+    customer = CustomerDirectory(store).require("cus-1")
+    assert (customer.email, customer.first_name, customer.last_name) == ("ada@example.com", "Ada", "King")
+    assert CustomerDirectory(store).identity_details("cus-1")[0]["email"] == "ada@example.com"
 
     again = runner.invoke(app, ["keys", "rotate", "--reencrypt-only", "--json", "--url", store_url])
-    assert json.loads(again.output)["reencrypted"] == {
-        "orders.ship_to": 0,
-        "shipments.ship_to": 0,
-        "webhook_inbox.raw_body": 0,
-    }
+    assert set(json.loads(again.output)["reencrypted"].values()) == {0}
 
 
 def test_an_interrupted_rotation_resumes_where_it_stopped(keyed_store: tuple[Store, Path], store_url: str) -> None:

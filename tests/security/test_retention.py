@@ -61,7 +61,7 @@ def fill(store: Store) -> dict[str, int]:
             name,
             None,
             "orders/create",
-            b'{"email": "z@canary.example"}',
+            f'{{"email": "z@canary.example", "id": "{name}"}}'.encode(),  # distinct bodies (digest dedupe)
             {"X-Topic": "orders/create"},
             NOW - timedelta(days=days),
         )

@@ -11,7 +11,7 @@ import pytest
 from connectors.square import mapper
 from connectors.square.emulator.openapi import validate_request
 from omnibridge.sdk import MapLevel
-from omnibridge.sdk.channel import OrderEventKind, ShipTo, StockChangeKind, StockTarget
+from omnibridge.sdk.channel import CustomerRef, OrderEventKind, ShipTo, StockChangeKind, StockTarget
 
 from .fixtures import NOW, load, schema_errors
 
@@ -243,3 +243,32 @@ def test_change_index_reads_square_field_paths() -> None:
     assert mapper.describe_errors([{"code": "NOT_FOUND", "field": "changes[0]", "detail": "gone"}]) == (
         "NOT_FOUND (changes[0]): gone"
     )
+
+
+def test_an_order_names_its_customer_with_the_recipients_contact_when_it_is_that_customer() -> None:
+    order = load("orders_search")["orders"][0]
+    anonymous = mapper.map_order({k: v for k, v in order.items() if k != "customer_id"}, SKU_BY_ID).value
+    assert anonymous is not None
+    assert anonymous.customer is None
+    order["customer_id"] = "JDKYHBWT1D4F8MFH63DBMEN8Y4"
+    order["fulfillments"] = [
+        {
+            "type": "SHIPMENT",
+            "state": "PROPOSED",
+            "shipment_details": {
+                "recipient": {
+                    "customer_id": "JDKYHBWT1D4F8MFH63DBMEN8Y4",
+                    "email_address": "ada@example.com",
+                    "phone_number": "+14155550132",
+                    "address": {"country": "US"},
+                }
+            },
+        }
+    ]
+    placed = mapper.map_order(order, SKU_BY_ID).value
+    assert placed is not None
+    assert placed.customer == CustomerRef("JDKYHBWT1D4F8MFH63DBMEN8Y4", email="ada@example.com", phone="+14155550132")
+    order["fulfillments"][0]["shipment_details"]["recipient"]["customer_id"] = "SOMEONE-ELSE"
+    placed = mapper.map_order(order, SKU_BY_ID).value
+    assert placed is not None
+    assert placed.customer == CustomerRef("JDKYHBWT1D4F8MFH63DBMEN8Y4")

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from connectors.shopify.emulator.config import ShopifyEmulatorConfig
 from connectors.shopify.emulator.control import control_routes
 from connectors.shopify.emulator.cost import CostBucket, throttle_status
+from connectors.shopify.emulator.customer_mutations import CustomerMutations, compliance_payload
 from connectors.shopify.emulator.fulfillment_mutations import FulfillmentMutations
 from connectors.shopify.emulator.fulfillment_order_mutations import FulfillmentOrderMutations
 from connectors.shopify.emulator.fulfillment_orders import REQUEST_STATUSES, MoveOutcome, fulfillment_order_status
@@ -111,6 +112,7 @@ class ShopifyEmulator:
         self.product_mutations = ProductMutations(self.state, self.resolvers)
         self.fulfillment_mutations = FulfillmentMutations(self.state, self.resolvers, self._fulfilled)
         self.fulfillment_order_mutations = FulfillmentOrderMutations(self.state, self.resolvers, self._moved)
+        self.customers = CustomerMutations(self.clock)
         self.subscribed: set[str] = set()
         endpoint = GraphQLEndpoint(
             self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
@@ -131,6 +133,7 @@ class ShopifyEmulator:
             **self.product_mutations.root(),
             **self.fulfillment_mutations.root(),
             **self.fulfillment_order_mutations.root(),
+            **self.customers.root(),
         }
 
     def _set_version(self, version: str) -> None:
@@ -159,6 +162,16 @@ class ShopifyEmulator:
             .replace("+00:00", "Z"),
         }
         return self.webhooks.send(topic, body, headers, delivery_id=delivery_id, event_id=event_id)
+
+    def send_compliance(
+        self, topic: str, customer_id: int | None = None, orders: list[int] | None = None
+    ) -> DeliveryRecord:
+        """Send a mandatory compliance webhook (``customers/data_request``, ``customers/redact``, ``shop/redact``)
+        about customer ``customer_id`` of :attr:`customers`, naming ``orders``; signed like every delivery."""
+        customer = self.customers.customers.get(customer_id) if customer_id is not None else None
+        request_id = self.knobs.random().getrandbits(31)
+        payload = compliance_payload(topic, 954889, self.config.domain, customer, orders or [], request_id)
+        return self._emit(topic, payload)
 
     def _emit_subscribed(self, topic: str, payload: dict[str, Any]) -> None:
         if topic in self.subscribed:

@@ -185,5 +185,17 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
         "/_emulator/webhook-url": (webhook_url, ["GET", "POST"]),
         "/_emulator/knobs": (knobs, ["GET", "POST"]),
         "/_emulator/webhooks/redeliver": (redeliver, ["POST"]),
+        "/_emulator/customers": (
+            lambda d, r: asdict(emu.customers.add(int(d["id"]), email=d.get("email"), phone=d.get("phone"))),
+            ["POST"],
+        ),
+        "/_emulator/compliance": (
+            lambda d, r: {
+                "delivery_id": emu.send_compliance(
+                    str(d["topic"]), d.get("customer_id"), [int(o) for o in d.get("orders") or ()]
+                ).delivery_id
+            },
+            ["POST"],
+        ),
     }
     return [Route(path, endpoint(action), methods=methods) for path, (action, methods) in routes.items()]
