@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from omnibridge.access import Actor
 from omnibridge.cli.privacy_channels import channel_connectors, close_all
 from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
@@ -138,7 +139,7 @@ def merge(
 ) -> None:
     """Merge OTHER into SURVIVOR: identities, orders and consent decisions move; the merge is recorded."""
     with profile_store(profile) as (_, store):
-        record = CustomerDirectory(store).merge(survivor, other, reason=reason, actor="cli")
+        record = CustomerDirectory(store).merge(survivor, other, reason=reason, actor=str(Actor.os_user()))
     moved = ", ".join(f"{i['channel']}:{i['external_id']}" for i in record.identities) or "no identities"
     typer.echo(f"merged {other} into {survivor} ({moved})")
 
@@ -162,7 +163,7 @@ def split(
             )
         pairs.append((channel, external_id))
     with profile_store(profile) as (_, store):
-        record = CustomerDirectory(store).split(customer_id, pairs, reason=reason, actor="cli")
+        record = CustomerDirectory(store).split(customer_id, pairs, reason=reason, actor=str(Actor.os_user()))
     typer.echo(f"split {len(pairs)} identit{'y' if len(pairs) == 1 else 'ies'} of {customer_id} into {record.other_id}")
 
 

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from omnibridge.access import Actor, audit
 from omnibridge.cli.db import JsonOption, ProfileOption, UrlOption, store_url
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.security.crypto import KEYS_ENV, DataKeyError, read_key_file, with_new_active_key, write_key_file
@@ -91,6 +92,9 @@ def rotate_command(
             keyring = keyring_for_url(store.engine.url, reload=True)
             added = keyring.active
         report = reseal(store.engine, keyring, batch=batch)
+        with store.unit_of_work() as uow:  # names key ids and counts only, never key material
+            after = {"active": keyring.active, "added": added, "reencrypted": sum(report.resealed.values())}
+            audit.record(uow, Actor.os_user(), "keys.rotate", "data-keys", None, after)
         where = safe_url(store.engine.url)
     if as_json:
         typer.echo(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from omnibridge.access import Actor
 from omnibridge.cli.privacy import privacy_app
 from omnibridge.cli.privacy_channels import channel_connectors, close_all
 from omnibridge.cli.profile_store import ProfileOption, profile_store
@@ -129,7 +130,9 @@ async def _erase(
     try:
         erasers = {c: e for c, e in connectors.items() if isinstance(e, CustomerEraser)}
         try:
-            return await PrivacyService(store, erasers).erase(customer_id, retry_later=retry_later)
+            return await PrivacyService(store, erasers).erase(
+                customer_id, retry_later=retry_later, actor=str(Actor.os_user())
+            )
         except RetriableConnectorError as exc:
             raise OmnibridgeError(
                 f"{exc}: nothing was erased; run it again later, or with --skip-unavailable to erase the rest"

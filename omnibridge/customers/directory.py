@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from omnibridge.access import audit
 from omnibridge.customers.identity import normalise_email, normalise_phone
 from omnibridge.customers.protect import lookup_key, open_json, seal, seal_json
 from omnibridge.errors import OmnibridgeError
@@ -240,7 +241,10 @@ class CustomerDirectory:
     def merge(self, survivor: str, other: str, *, reason: str | None = None, actor: str | None = None) -> MergeRecord:
         """See :func:`merge`."""
         with write_session(self.store.engine) as session:
-            return merge(session, survivor, other, now=self.store.now(), reason=reason, actor=actor)
+            record = merge(session, survivor, other, now=self.store.now(), reason=reason, actor=actor)
+            if actor is not None:
+                audit.record(session, actor, "customer.merge", survivor, {"merged": other}, {"reason": reason})
+            return record
 
     def split(
         self,
@@ -252,9 +256,13 @@ class CustomerDirectory:
     ) -> MergeRecord:
         """See :func:`split`."""
         with write_session(self.store.engine) as session:
-            return split(
+            record = split(
                 session, customer_id, identities, now=self.store.now(), new_id=self._new_id, reason=reason, actor=actor
             )
+            if actor is not None:
+                moved = [f"{channel}:{ref}" for channel, ref in identities]
+                audit.record(session, actor, "customer.split", customer_id, {"identities": moved}, {"reason": reason})
+            return record
 
     def get(self, customer_id: str) -> Customer | None:
         """The customer with its identities, or None."""

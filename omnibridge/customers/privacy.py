@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from omnibridge.access import audit
 from omnibridge.customers import consent, directory
 from omnibridge.customers.identity import normalise_phone
 from omnibridge.errors import ConnectorError, OmnibridgeError, RetriableConnectorError
@@ -194,7 +195,12 @@ class PrivacyService:
             return export_customer(session, customer_id)
 
     async def erase(
-        self, customer_id: str, *, requested_by: str | None = None, retry_later: bool = False
+        self,
+        customer_id: str,
+        *,
+        requested_by: str | None = None,
+        retry_later: bool = False,
+        actor: str | None = None,
     ) -> ErasureReport:
         """Ask every channel that can erase to do so, then erase the store (see the module docstring).
         ``requested_by``: the channel that forwarded the request (it erases on its own; it is not asked again).
@@ -237,6 +243,9 @@ class PrivacyService:
                 report.not_erased.append({"where": where, "reason": result.reason or "refused by the channel"})
         with write_session(self.store.engine) as session:
             report.erased.extend(erase_in_store(session, customer_id, now=self.store.now()))
+            who = actor or (f"channel:{requested_by}" if requested_by else None)
+            if who is not None:  # the audit log names the customer id only: no personal data in it
+                audit.record(session, who, "customer.erase", customer_id, None, {"not_erased": len(report.not_erased)})
         return report
 
 

@@ -89,6 +89,13 @@ def test_customers_list_show_merge_split_and_consent(write: WriteFile, base_prof
     assert added.exit_code == 0, added.output
     assert added.stdout.strip() == f"web:gid://shopify/Customer/8 is customer {ada}"
 
+    audited = runner.invoke(app, ["audit", "list", "--action", "customer.", "--json", *p])
+    assert audited.exit_code == 0, audited.output
+    assert [(r["action"], r["subject"]) for r in json.loads(audited.stdout)["records"]] == [
+        ("customer.merge", ada),
+        ("customer.split", ada),
+    ]
+
     wrong = runner.invoke(app, ["customers", "consent", ada, "--purpose", "newsletter", "--granted", *p])
     assert wrong.exit_code == 1
     assert (
@@ -111,6 +118,9 @@ def test_privacy_export_erase_and_requests(write: WriteFile, base_profile: str) 
     assert erased.exit_code == 1  # the web channel is not in the profile: nothing could ask it to erase
     assert "NOT erased: web:gid://shopify/Customer/7: this channel's connector cannot erase customers" in erased.stdout
     assert "ada@example.com" not in runner.invoke(app, ["privacy", "export", ada, *p]).stdout
+    audited = json.loads(runner.invoke(app, ["audit", "list", "--action", "customer.erase", "--json", *p]).stdout)
+    assert [(r["subject"], r["after"]) for r in audited["records"]] == [(ada, {"not_erased": 1})]
+    assert runner.invoke(app, ["audit", "verify", *p]).exit_code == 0
 
     with open_store(url) as store:
         add_request(store)

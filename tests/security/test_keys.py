@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from omnibridge.access import audit
 from omnibridge.cli.app import app
 from omnibridge.customers.directory import CustomerDirectory, ObservedIdentity
 from omnibridge.models import Address, Money, Order, OrderLine, OrderStatus
@@ -122,6 +123,12 @@ def test_rotate_adds_a_key_and_reencrypts_everything_in_batches(
 
     again = runner.invoke(app, ["keys", "rotate", "--reencrypt-only", "--json", "--url", store_url])
     assert set(json.loads(again.output)["reencrypted"].values()) == {0}
+    rotations = audit.records(store, action="keys.rotate")
+    assert [(r.after["added"], r.after["reencrypted"]) for r in rotations] == [
+        (new, sum(result["reencrypted"].values())),
+        (None, 0),
+    ]
+    assert str(rotations[0].actor).startswith("user:")
 
 
 def test_an_interrupted_rotation_resumes_where_it_stopped(keyed_store: tuple[Store, Path], store_url: str) -> None:
