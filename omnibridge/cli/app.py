@@ -50,7 +50,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "inventory": ("omnibridge.cli.movements", "inventory_app", "Stock positions from the ledger."),
     "db": ("omnibridge.cli.db", "db_app", "Database schema: upgrade and inspect."),
     "sync": ("omnibridge.cli.sync", "sync", "Pull every channel into the ledger, then push each what it should show."),
-    "explain": ("omnibridge.cli.explain", "explain", "Show what each sales channel should show for a SKU, and why."),
+    "explain": (
+        "omnibridge.cli.explain",
+        "explain",
+        "Show what each sales channel should show for a SKU, and why; 'explain order ID': how it was routed.",
+    ),
     "incidents": ("omnibridge.cli.incidents", "incidents", "List what the conflict resolver decided and why."),
     "verify": ("omnibridge.cli.verify", "verify", "Check the ledger against itself, read-only."),
     "run": ("omnibridge.cli.run", "run", "Run omnibridge as a service: webhooks in, polls and read-backs."),
@@ -67,7 +71,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "listings": ("omnibridge.cli.listings", "listings_app", "Titles and prices on every sales channel."),
     "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
-    "orders": ("omnibridge.cli.orders", "orders_app", "Orders from every channel: list them, show one with its lines."),
+    # order_routing registers orders route/accept/reject on orders_app
+    "orders": (
+        "omnibridge.cli.order_routing",
+        "orders_app",
+        "Orders from every channel: list, show, route, accept or reject them.",
+    ),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
 }
 

@@ -60,11 +60,22 @@ def unlisted_channels(store: Store, sku: str) -> dict[str, str]:
 
 
 def explain(
-    sku: Annotated[str, typer.Argument(help="The master SKU.")],
+    sku: Annotated[str, typer.Argument(help="The master SKU, or 'order' followed by an order.")],
+    order_name: Annotated[
+        str | None, typer.Argument(metavar="[ORDER]", help="With 'order': the order (web:1001, amazon:<id>).")
+    ] = None,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
 ) -> None:
-    """Show the quantity each sales channel should show for a SKU at each location, and the rule that decided it."""
+    """Show the quantity each sales channel should show for a SKU at each location, and the rule that decided it;
+    'explain order ID' shows every routing decision of an order, its candidates, reservations and assignments."""
+    if sku == "order" and order_name is not None:
+        from omnibridge.cli.order_routing import explain_order
+
+        explain_order(order_name, profile, as_json)
+        return
+    if order_name is not None:
+        raise typer.BadParameter(f"unexpected {order_name!r}: 'explain SKU' or 'explain order ORDER'")
     with profile_store(profile, read_only=True) as (loaded, store):
         variant = store.get_variant(sku)
         if variant is None:

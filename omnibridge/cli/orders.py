@@ -28,6 +28,8 @@ orders_app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+UNROUTABLE = "unroutable"
+"""``orders list --status unroutable``: the orders routing parked (not an order status: a routing outcome)."""
 _RELATIVE = re.compile(r"^(\d+)([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
@@ -78,7 +80,10 @@ def list_command(
     channel: Annotated[str | None, typer.Option("--channel", help="Only this channel's orders.")] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", help=f"Only orders in this status ({', '.join(s.value for s in OrderStatus)})."),
+        typer.Option(
+            "--status",
+            help=f"Only orders in this status ({', '.join(s.value for s in OrderStatus)}, or unroutable).",
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Only orders placed since then: 2026-12-01, 7d, 12h or 30m.")
@@ -87,8 +92,14 @@ def list_command(
     as_json: JsonOption = False,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
 ) -> None:
-    """List orders, newest first: number, status, units, where they ship to, and when they were placed."""
-    statuses = [s.value for s in OrderStatus]
+    """List orders, newest first: number, status, units, where they ship to, and when they were placed.
+    ``--status unroutable``: orders routing parked for an operator (their latest decision left units unplaced)."""
+    statuses = [s.value for s in OrderStatus] + [UNROUTABLE]
+    if status == UNROUTABLE:
+        from omnibridge.cli.order_routing import list_parked
+
+        list_parked(channel, limit, as_json, profile)
+        return
     if status is not None and status not in statuses:
         raise OmnibridgeError(f"--status {status!r} is not an order status; expected one of: {', '.join(statuses)}")
     with profile_store(profile, read_only=True) as (_, store):

@@ -50,6 +50,10 @@ def run(
         typer.Option("--log-format", help="json (one object per line) or console. Default: json unless a TTY."),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "INFO",
+    order_api: Annotated[
+        bool,
+        typer.Option("--order-api", help="Serve /api/orders/... (accept, reject, explain); no access control yet."),
+    ] = False,
 ) -> None:
     """Run omnibridge as a service: webhooks in, scheduled polls and read-backs, every channel kept in step.
 
@@ -70,5 +74,6 @@ def run(
         tracking_minutes=tracking_minutes,
         verify_minutes=verify_minutes,
         stop_timeout_seconds=stop_timeout,
+        order_api=order_api,
     )
     asyncio.run(run_daemon(profile, options))

@@ -14,6 +14,7 @@ from omnibridge.cli.profile_store import ProfileOption, profile_store
 from omnibridge.config import DEFAULT_PROFILE
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import configure_logging
+from omnibridge.routing.setup import placer_for_profile
 from omnibridge.sync import SyncEngine, SyncReport, build_channels
 from omnibridge.sync.dry_run import DryRunChannel, dry_run
 from omnibridge.sync.guard import approve_command
@@ -28,7 +29,13 @@ async def run_sync_once(profile: Path, approve_mass_change: Collection[str] = ()
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"
             )
         _check_channels(approve_mass_change, channels)
-        engine = SyncEngine(store, channels, policy=loaded.availability, approve_mass_change=approve_mass_change)
+        engine = SyncEngine(
+            store,
+            channels,
+            policy=loaded.availability,
+            approve_mass_change=approve_mass_change,
+            placer=placer_for_profile(store, loaded),
+        )
         try:
             return await engine.sync_once()
         finally:

@@ -10,6 +10,8 @@
   wrong signing secret); otherwise 503. The JSON body gives each channel's state (``not_tried``, ``ok`` or
   ``failed: <why>``) and ``reasons`` say what is missing.
 * ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric).
+* ``/api/orders/...`` — order routing (accept, reject, explain), only with ``omnibridge run --order-api``
+  (:mod:`omnibridge.daemon.order_api`).
 """
 
 from __future__ import annotations
@@ -151,9 +153,10 @@ def daemon_app(
     on_stored: Callable[[], None],
     queue_depth: Callable[[], int] = lambda: 0,
     carriers: CarrierRuntime | None = None,
+    orders: ASGIApp | None = None,
 ) -> ASGIApp:
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
-    carrier channels."""
+    carrier channels; ``orders`` (when given) serves ``/api/`` (:mod:`omnibridge.daemon.order_api`)."""
     ops = ops_app(engine, state, metrics, queue_depth, carriers)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
     webhooks = WebhookObserver(receiver_app(engine, carriers), metrics, channels, on_stored, state)
@@ -161,6 +164,8 @@ def daemon_app(
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") in OPS_PATHS:
             await ops(scope, receive, send)
+        elif orders is not None and scope["type"] == "http" and str(scope.get("path", "")).startswith("/api/"):
+            await orders(scope, receive, send)
         else:
             await webhooks(scope, receive, send)
 

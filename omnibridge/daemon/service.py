@@ -43,12 +43,15 @@ from structlog.stdlib import BoundLogger
 from omnibridge.config import load_profile
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.jobs import JobRunner
+from omnibridge.daemon.order_api import order_api
 from omnibridge.daemon.schedule import RESOLVE_LOCATIONS, Job, JobQueue, ScheduleOptions, build_scheduler
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics, inbox_stats
 from omnibridge.daemon.worker import Worker
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import get_logger
+from omnibridge.routing.service import RoutingService
+from omnibridge.routing.setup import service_for_profile
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import open_store
 from omnibridge.store.daemon_lock import daemon_lock
@@ -80,6 +83,8 @@ class DaemonOptions:
     """How long a stop waits for the pass or job in flight before cancelling it (it is then resumed at the next
     start, exactly as after a crash: deliveries stay pending, writes left pending are abandoned and re-planned)."""
     resolve_retry_max_seconds: float = 300.0
+    order_api: bool = False
+    """Serve the order routing API (``/api/orders/...``: accept, reject, explain). It has no access control yet."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -124,7 +129,13 @@ class Daemon:
     """Runs one engine (and the carrier channels, when given) as a service until a signal (or
     :meth:`request_stop`) stops it."""
 
-    def __init__(self, engine: SyncEngine, options: DaemonOptions, carriers: CarrierRuntime | None = None) -> None:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        options: DaemonOptions,
+        carriers: CarrierRuntime | None = None,
+        routing: RoutingService | None = None,
+    ) -> None:
         self.engine = engine
         self.options = options
         self.carriers = carriers if carriers is not None else CarrierRuntime(engine.store, [])
@@ -146,6 +157,7 @@ class Daemon:
             on_stored=self.worker.wake,
             queue_depth=lambda: len(self.queue),
             carriers=self.carriers,
+            orders=order_api(routing) if options.order_api and routing is not None else None,
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -268,15 +280,17 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"
             )
         carriers = CarrierRuntime.for_profile(store, loaded)
+        routing = service_for_profile(store, loaded)
         engine = SyncEngine(
             store,
             channels,
             policy=loaded.availability,
             fetch_wait=DAEMON_FETCH_WAIT,
             foreign_channels=carriers.channels,
+            placer=routing if loaded.routing.enabled else None,
         )
         try:
-            await Daemon(engine, options, carriers).serve()
+            await Daemon(engine, options, carriers, routing).serve()
         finally:
             await engine.aclose()
             await carriers.aclose()

@@ -56,6 +56,21 @@ class UnitOfWork:
             lock_position(self.session, sku, location_id)
             self._locked.add((sku, location_id))
 
+    def lock_and_read(self, positions: Iterable[Position]) -> dict[Position, InventoryPosition]:
+        """Lock ``positions`` (creating missing ones) in the fixed order, in a few statements however many they
+        are (:func:`omnibridge.ledger.bulk.lock_many`); their state under the lock."""
+        from omnibridge.ledger.bulk import lock_many
+
+        found = lock_many(self.session, set(positions))
+        self._locked.update(found)
+        return found
+
+    def read_positions(self, positions: Iterable[Position]) -> dict[Position, InventoryPosition]:
+        """The state of ``positions`` that exist, without locking them (a missing one is all zeros)."""
+        from omnibridge.ledger.bulk import read_many
+
+        return read_many(self.session, set(positions))
+
     def apply(
         self, movement: StockMovement, *, allow_shortfall: bool = False, shown_on: str | None = None
     ) -> MovementResult:
@@ -72,6 +87,11 @@ class UnitOfWork:
                 )
         self._locked.add((movement.sku, movement.location_id))
         return result
+
+    def shift_shown(self, channel: str, key: Position, delta: int) -> None:
+        """Move what ``channel`` is known to show at ``key`` by ``delta`` (a sale the channel took off there while
+        the ledger committed it elsewhere: a routed order)."""
+        propagation.shift_known_level(self.session, channel, key, delta, self._clock())
 
     def has_movement(self, idempotency_key: str) -> bool:
         """Whether a movement is recorded under ``idempotency_key``."""

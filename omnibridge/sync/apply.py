@@ -7,8 +7,10 @@ that must commit more with them (the inbox entry that carried them, the SKUs lef
 =====================================  ==================================================================
 event                                  effect (see :mod:`omnibridge.sync.lines` for the keys)
 =====================================  ==================================================================
-order PLACED, per line                 the line is open: committed where the channel says; a change of
-                                       location or quantity moves or resizes the commitment
+order PLACED, per line                 the line is open: committed where the channel says (a routed
+                                       channel's new order: where routing decides, see
+                                       :mod:`omnibridge.sync.placement`); a change of location or
+                                       quantity moves or resizes the commitment
 order COMPLETED, per line              every open unit left: the commitment is fulfilled, the rest sold
 order CANCELLED, per line              the commitment is released
 fulfilment, per line                   the units left from the fulfilment's location, once per fulfilment
@@ -50,6 +52,7 @@ from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.lines import LineBook, LineFact
 from omnibridge.sync.orders import is_stale, record_order, refresh_fulfilment
 from omnibridge.sync.outcome import ApplyOutcome, Position
+from omnibridge.sync.placement import OrderPlacer, Placement
 from omnibridge.sync.runtime import ChannelRuntime
 
 __all__ = ["ApplyOutcome", "EventApplier", "Position"]
@@ -58,9 +61,11 @@ __all__ = ["ApplyOutcome", "EventApplier", "Position"]
 class EventApplier:
     """Applies one channel's events to the store (see the module docstring for the rules)."""
 
-    def __init__(self, store: Store, channel: ChannelRuntime) -> None:
+    def __init__(self, store: Store, channel: ChannelRuntime, *, placer: OrderPlacer | None = None) -> None:
         self.store = store
         self.channel = channel
+        self.placer = placer
+        """Routes a routed channel's new orders as they are recorded (:mod:`omnibridge.sync.placement`)."""
         self._known_skus: set[str] | None = None
 
     def apply_all(self, events: Iterable[ChannelEvent], *, uow: UnitOfWork | None = None) -> ApplyOutcome:
@@ -90,6 +95,7 @@ class EventApplier:
 
     def _order(self, uow: UnitOfWork, event: OrderEvent, outcome: ApplyOutcome) -> None:
         existing = uow.find_order(self.channel.id, event.ref)
+        placement: Placement | None = None
         stale = is_stale(existing, event)
         if event.kind is not OrderEventKind.UPDATED and not (stale and event.kind is OrderEventKind.PLACED):
             facts = [
@@ -101,13 +107,22 @@ class EventApplier:
                 )
                 if fact is not None
             ]
-            self._lock(uow, facts)
+            if self.placer is not None and event.kind is OrderEventKind.PLACED and facts:
+                placement = self.placer.plan_placement(uow, self.channel.id, event, facts, existing)
+            if placement is None:
+                self._lock(uow, facts)
             book = LineBook(uow, outcome)
-            operation = {
+            operation: Callable[[LineFact], None] = {
                 OrderEventKind.PLACED: book.placed,
                 OrderEventKind.COMPLETED: book.completed,
                 OrderEventKind.CANCELLED: book.cancelled,
             }[event.kind]
+            if placement is not None:
+                routed = placement
+
+                def operation(fact: LineFact) -> None:
+                    book.placed(fact, at=routed.location_for(fact.line_id))
+
             for fact in facts:
                 self._guarded(uow, outcome, f"order {event.ref} line {fact.line_ref}", operation, fact)
         try:
@@ -116,6 +131,10 @@ class EventApplier:
                     outcome.orders += 1
         except ConflictError as exc:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
+        if placement is not None:
+            placement.record(uow)
+        if self.placer is not None and event.kind is OrderEventKind.CANCELLED and not stale:
+            self.placer.order_cancelled(uow, f"{self.channel.id}:{event.ref}")
 
     def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
         facts = [
@@ -135,6 +154,8 @@ class EventApplier:
             what = f"fulfilment {event.ref} line {fact.line_ref}"
             self._guarded(uow, outcome, what, lambda f: book.shipped(f, event.ref), fact)
         refresh_fulfilment(uow, self.channel.id, event.order_ref)
+        if self.placer is not None and facts:
+            self.placer.order_shipped(uow, f"{self.channel.id}:{event.order_ref}", facts[0].location_id)
 
     def _refund(self, uow: UnitOfWork, event: RefundEvent, outcome: ApplyOutcome) -> None:
         book = LineBook(uow, outcome)

@@ -56,6 +56,7 @@ from omnibridge.sync.apply import ApplyOutcome, EventApplier
 from omnibridge.sync.guard import MassChangeGuard
 from omnibridge.sync.inbox_retry import DEFAULT_INBOX_RETRY, InboxPlan, InboxRetry, plan
 from omnibridge.sync.oversell import OversellDecision, resolve_oversell
+from omnibridge.sync.placement import OrderPlacer
 from omnibridge.sync.reconcile import (
     DEFAULT_DRIFT_GRACE,
     ReconcileReport,
@@ -199,8 +200,11 @@ class SyncEngine:
         foreign_channels: Collection[str] = (),
         inbox_retry: InboxRetry = DEFAULT_INBOX_RETRY,
         approve_mass_change: Collection[str] = (),
+        placer: OrderPlacer | None = None,
     ) -> None:
         self.store = store
+        self.placer = placer
+        """Routes routed channels' new orders as they are applied (:class:`omnibridge.routing.RoutingService`)."""
         self.guard = MassChangeGuard(approve_mass_change)
         self.inbox_retry = inbox_retry
         self.foreign_channels = frozenset(foreign_channels)
@@ -314,7 +318,7 @@ class SyncEngine:
             channel.connector.use_catalog(lambda sku: channel.master_sku(sku) in catalog, lambda ref: ref in mapped)
         result = await channel.connector.pull_events(self.store.get_bookmark(channel.id))
         outcome = ApplyOutcome()
-        applier = EventApplier(self.store, channel)
+        applier = EventApplier(self.store, channel, placer=self.placer)
         for event in result.events:
             try:
                 outcome.merge(applier.apply_all([event]))
@@ -603,7 +607,7 @@ class SyncEngine:
         reported, keep the SKUs it touched as pending work, and mark it done. Nothing of it is kept if any part
         fails (a reused idempotency key raises ``ConflictError``: the caller dead-letters the delivery)."""
         with self.store.unit_of_work() as uow:
-            applied = EventApplier(self.store, channel).apply_all(events, uow=uow)
+            applied = EventApplier(self.store, channel, placer=self.placer).apply_all(events, uow=uow)
             decisions = self._resolve_oversells(uow, applied)
             # A reported level never makes a movement. Equal to what the channel is known to show: our own write
             # coming back, or its own sale already imported. Lower: most often a sale whose order notification is

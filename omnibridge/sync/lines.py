@@ -18,7 +18,8 @@ ledger records them even when they take available below zero, and the shortfall 
 ====================  =====================================================================================
 fact                  effect on the line ``L`` (``c`` = units committed at ``L.location_id``)
 ====================  =====================================================================================
-placed (q at A)       new: commit q at A. Known: the channel moved it (A is not the location it last named):
+placed (q at A)       new: commit q at A (routed to R: commit q at R, strictly; A stays the channel's
+                      location). Known: the channel moved it (A is not the location it last named):
                       move ``c`` to A; the quantity changed: commit or release the difference.
 completed             every open unit left: fulfil ``c`` at ``L.location_id``, sell the rest there.
 cancelled             release ``c``; the open units are cancelled.
@@ -26,7 +27,8 @@ shipped (fulfilment)  q units left from the fulfilment's location: ``c`` moves t
                       fulfil what is committed, sell the rest.
 refund, return        q units restocked at the refund's location (a return movement).
 refund, cancel        release up to q of ``c``; those units are cancelled.
-moved (resolver)      commit ``c`` at the new location (refused if it lacks the units), release it here.
+moved (resolver)      commit ``c`` at the new location (refused if it lacks the units), release it here
+                      (a re-route by the routing service is the same move).
 held (resolver)       release ``c``; the line is on hold until its channel cancels or completes it.
 ====================  =====================================================================================
 """
@@ -36,11 +38,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from omnibridge.errors import InsufficientStockError
 from omnibridge.models import LineStatus, MovementKind, MovementStatus, OrderLineRecord, StockMovement
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.outcome import ApplyOutcome, Position
 
 RESOLVER_SOURCE = "omnibridge:oversell"
+ROUTING_SOURCE = "omnibridge:routing"
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,19 @@ class LineBook:
 
     # -- channel facts -------------------------------------------------------------------------------------
 
-    def placed(self, fact: LineFact) -> None:
+    def placed(self, fact: LineFact, *, at: str | None = None) -> None:
+        """The channel placed (or changed) the line. ``at``: where routing decided a new line ships from; its
+        units are committed there (strictly: the router read what is available there under the position's lock)
+        while ``channel_location_id`` keeps the location the channel named, so a later update naming it again is
+        not a move. Without ``at``, or if ``at`` lacks the units after all, they are committed where the channel
+        named them."""
         self._at = fact.occurred_at
         line = self.uow.line(fact.line_id)
         if line is None:
             line = self._bump(self._new(fact, LineStatus.OPEN))
+            if at is not None and at != fact.location_id and self._commit_routed(line, at, fact):
+                self._save(line, committed=fact.quantity, location_id=at)
+                return
             self._move(line, MovementKind.COMMITMENT, fact.location_id, fact.quantity, "commit", shown=True)
             self._save(line, committed=fact.quantity)
             return
@@ -202,12 +214,13 @@ class LineBook:
 
     # -- omnibridge's own decisions ---------------------------------------------------------------------------
 
-    def move(self, line: OrderLineRecord, to_location: str) -> None:
-        """Move the line's commitment to ``to_location`` (the oversell resolver's reallocation). Raises
-        :class:`~omnibridge.errors.InsufficientStockError` (nothing changed) when that location lacks the units."""
+    def move(self, line: OrderLineRecord, to_location: str, *, source: str = RESOLVER_SOURCE) -> None:
+        """Move the line's commitment to ``to_location`` (the oversell resolver's reallocation; a re-route, with
+        ``source`` :data:`ROUTING_SOURCE`). Raises :class:`~omnibridge.errors.InsufficientStockError` (nothing
+        changed) when that location lacks the units."""
         self._at = self.uow.now()
         line = self._bump(line)
-        self._relocate(line, to_location, "realloc", shown=False)
+        self._relocate(line, to_location, "realloc", shown=False, source=source)
         self._save(line, location_id=to_location)
 
     def hold(self, line: OrderLineRecord) -> None:
@@ -219,6 +232,26 @@ class LineBook:
         self._save(line, committed=0, status=LineStatus.ON_HOLD)
 
     # -- helpers -----------------------------------------------------------------------------------------
+
+    def _commit_routed(self, line: OrderLineRecord, at: str, fact: LineFact) -> bool:
+        """Commit the new line's units at the routed location ``at`` (False, nothing changed: it lacks them). The
+        channel took the units off where it named them, so what it is known to show moves there."""
+        try:  # the movement runs in its own savepoint: a refusal leaves nothing behind
+            key = f"{line.id}:v{line.version}:commit"
+            self._movement(
+                line,
+                MovementKind.COMMITMENT,
+                at,
+                fact.quantity,
+                key,
+                shown=False,
+                strict=True,
+                source=ROUTING_SOURCE,
+            )
+        except InsufficientStockError:
+            return False
+        self.uow.shift_shown(line.channel, (line.sku, fact.location_id), -fact.quantity)
+        return True
 
     def _new(self, fact: LineFact, status: LineStatus) -> OrderLineRecord:
         now = self.uow.now()
@@ -240,12 +273,29 @@ class LineBook:
     def _bump(line: OrderLineRecord) -> OrderLineRecord:
         return line.model_copy(update={"version": line.version + 1})
 
-    def _relocate(self, line: OrderLineRecord, to_location: str, action: str, *, shown: bool) -> None:
+    def _relocate(
+        self, line: OrderLineRecord, to_location: str, action: str, *, shown: bool, source: str | None = None
+    ) -> None:
         assert line.location_id is not None
         # commit at the new place first: a refusal there (not enough stock) leaves the old commitment untouched
-        self._move(line, MovementKind.COMMITMENT, to_location, line.committed, action, shown=shown, strict=not shown)
         self._move(
-            line, MovementKind.COMMITMENT_RELEASE, line.location_id, line.committed, f"{action}-release", shown=shown
+            line,
+            MovementKind.COMMITMENT,
+            to_location,
+            line.committed,
+            action,
+            shown=shown,
+            strict=not shown,
+            source=source,
+        )
+        self._move(
+            line,
+            MovementKind.COMMITMENT_RELEASE,
+            line.location_id,
+            line.committed,
+            f"{action}-release",
+            shown=shown,
+            source=source,
         )
 
     def _move(
@@ -258,10 +308,11 @@ class LineBook:
         *,
         shown: bool,
         strict: bool = False,
+        source: str | None = None,
     ) -> None:
         """A movement of the line's current version (key ``<line>:v<version>:<action>``)."""
         key = f"{line.id}:v{line.version}:{action}"
-        self._movement(line, kind, location_id, quantity, key, shown=shown, strict=strict)
+        self._movement(line, kind, location_id, quantity, key, shown=shown, strict=strict, source=source)
 
     def _movement(
         self,
@@ -273,14 +324,16 @@ class LineBook:
         *,
         shown: bool,
         strict: bool = False,
+        source: str | None = None,
     ) -> None:
         """Apply one movement of ``line``. ``shown``: it happened on the line's channel (its own sale, shipment,
-        cancellation), so what that channel is known to show moves with it; else it is omnibridge's decision."""
+        cancellation), so what that channel is known to show moves with it; else it is omnibridge's decision
+        (``source``: whose; the oversell resolver's by default)."""
         if quantity <= 0:
             return
         movement = StockMovement(
             idempotency_key=key,
-            source=line.channel if shown else RESOLVER_SOURCE,
+            source=source or (line.channel if shown else RESOLVER_SOURCE),
             kind=kind,
             sku=line.sku,
             location_id=location_id,
