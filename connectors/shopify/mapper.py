@@ -358,7 +358,17 @@ def map_shipping_address(raw: object) -> ShipTo | None:
         region=text("provinceCode"),
         postal_code=text("zip"),
         phone=text("phone"),
+        **_coordinates(raw),
     )
+
+
+def _coordinates(raw: Mapping[str, Any]) -> dict[str, float]:
+    """Shopify's geocoded ``latitude``/``longitude`` of the address, both or neither."""
+    lat, lon = raw.get("latitude"), raw.get("longitude")
+    numbers = (int, float)
+    if all(isinstance(v, numbers) and not isinstance(v, bool) for v in (lat, lon)):
+        return {"latitude": float(lat), "longitude": float(lon)}  # type: ignore[arg-type]
+    return {}
 
 
 def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:

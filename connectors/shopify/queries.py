@@ -111,7 +111,7 @@ def _order_fields(
     cancelledAt
     currencyCode
     totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
-    shippingAddress {{ name address1 address2 city provinceCode zip countryCodeV2 phone }}
+    shippingAddress {{ name address1 address2 city provinceCode zip countryCodeV2 phone latitude longitude }}
     lineItems(first: {lines}) {{
       nodes {{ id sku quantity }}
       pageInfo {{ hasNextPage }}
