@@ -170,6 +170,8 @@ def _write_yaml(path: Path, data: dict[str, Any]) -> None:
 def write_act_profile(workdir: Path, url: dict[str, str], api_version: str) -> Path:
     """The act's merchant profile, connector profiles and mapping files; returns the profile's path."""
     names = {str(loc["id"]): str(loc["name"]) for loc in LOCATIONS}
+    for folder in ("inbox", "outbox"):
+        (workdir / "supplier" / folder).mkdir(parents=True, exist_ok=True)
     connectors: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         WEB: (
             {
@@ -286,6 +288,8 @@ def _seed(world: FulfilmentWorld) -> None:
             title = f"{product.title} - {variant.title}"
             world.shopify.add_product(sku=variant.sku, title=title, price=price)
             world.amazon.control.seed_listing(variant.sku, title=title, price=price, quantity=5)
+            for gid in world.shopify_location.values():  # stocked (at zero) everywhere Shopify ships from
+                world.shopify.set_available(variant.sku, gid, 0)
     for (sku, location_id), quantity in OPENING_STOCK.items():
         world.store.apply(
             StockMovement(

@@ -9,6 +9,7 @@ An order commits its units at its location (available -q, committed +q); a fulfi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -224,9 +225,13 @@ class ShippingAddress:
         country = data.get("country_code")
         if not isinstance(country, str) or len(country) != 2:
             raise ShopError("shipping_address.country_code must be a two-letter country code")
-        values = {name: (str(data[name]) if data.get(name) is not None else None) for name in names}
-        point = {name: float(data[name]) for name in ("latitude", "longitude") if data.get(name) is not None}
-        return cls(country_code=country.upper(), **values, **point)
+        values: dict[str, Any] = {name: (str(data[name]) if data.get(name) is not None else None) for name in names}
+        lat, lon = data.get("latitude"), data.get("longitude")
+        return dataclasses.replace(
+            cls(country_code=country.upper(), **values),
+            latitude=None if lat is None else float(lat),
+            longitude=None if lon is None else float(lon),
+        )
 
     @property
     def name(self) -> str | None:
