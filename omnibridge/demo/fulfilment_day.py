@@ -26,6 +26,7 @@ from typing import Any
 
 from connectors.files.client import drop_file
 from connectors.shopify.emulator.state import ShippingAddress
+from omnibridge.demo.fulfilment_report import INDENT, act_ok, describe
 from omnibridge.demo.fulfilment_steps import confirm, provider_shipped, run_tasks
 from omnibridge.demo.fulfilment_validation import validate_traffic
 from omnibridge.demo.fulfilment_world import (
@@ -39,7 +40,7 @@ from omnibridge.demo.fulfilment_world import (
     fulfilment_world,
 )
 from omnibridge.demo.scenes import PARCEL
-from omnibridge.demo.script import EventRecord, round_ms
+from omnibridge.demo.script import EventRecord
 from omnibridge.demo.settings import WEB
 from omnibridge.demo.vendors import AMAZON, PARCELS
 from omnibridge.errors import OmnibridgeError
@@ -132,12 +133,14 @@ async def nearest_store(world: FulfilmentWorld) -> tuple[EventRecord, Order]:
     record.ms_until_all_channels = (time.perf_counter() - started) * 1000
     where = set(_routed_to(decision).values())
     placement = _shopify_placement(world, order)
+    ok = where == {"boulder"} and set(placement) == {"boulder"}
     record.outcome = (
         "routed to boulder, fulfillment order moved"
-        if where == {"boulder"} and set(placement) == {"boulder"}
+        if ok
         else f"NOT as expected: reserved at {sorted(where)}, Shopify holds it at {placement}"
     )
     record.detail.update(
+        ok=ok,
         order_id=order.id,
         destination={"lat": BOULDER.latitude, "lon": BOULDER.longitude},
         reserved_at=sorted(where),
@@ -165,13 +168,15 @@ async def split(world: FulfilmentWorld) -> EventRecord:
     routed = _routed_to(decision)
     placement = _shopify_placement(world, order)
     packages = sorted(set(routed.values()))
+    ok = len(packages) == 2 and set(placement) == set(packages)
     record.outcome = (
         f"split in {len(packages)} packages: {', '.join(packages)}"
-        if len(packages) == 2 and set(placement) == set(packages)
+        if ok
         else f"NOT split as expected: {decision.get('outcome')} ({decision.get('reason')}) at {packages}, "
         f"Shopify {placement}"
     )
     record.detail.update(
+        ok=ok,
         order_id=order.id,
         packages=packages,
         value_threshold=VALUE_THRESHOLD,
@@ -239,6 +244,7 @@ async def dropship(world: FulfilmentWorld) -> EventRecord:
     ok = set(_routed_to(decision).values()) == {SUPPLIER_LOCATION} and units == 1 and accepted and tracking
     record.outcome = "shipped by the supplier, confirmed on Shopify" if ok else "NOT dropshipped as expected"
     record.detail.update(
+        ok=bool(ok),
         order_id=order.id,
         supplier_stock_from_feed=feed["on_hand"],
         purchase_order=po["file"],
@@ -283,6 +289,7 @@ async def three_pl(world: FulfilmentWorld) -> EventRecord:
     ok = set(_routed_to(decision).values()) == {SHIPBOB_LOCATION} and units == 1 and accepted
     record.outcome = "shipped by ShipBob, confirmed on Shopify" if ok else "NOT shipped by ShipBob as expected"
     record.detail.update(
+        ok=ok,
         order_id=order.id,
         reference_id=submitted["id"],
         shipbob_order=submitted.get("provider_ref"),
@@ -317,12 +324,14 @@ async def store_reject(world: FulfilmentWorld) -> EventRecord:
         and after["den-wh"]["committed"] == before["den-wh"]["committed"] + 1
     )
     placement = _shopify_placement(world, order)
+    ok = set(first.values()) == {"golden"} and set(second.values()) == {"den-wh"} and moved
     record.outcome = (
         "re-routed to den-wh, reservation moved"
-        if set(first.values()) == {"golden"} and set(second.values()) == {"den-wh"} and moved
+        if ok
         else f"NOT re-routed as expected: {first} -> {second} ({decision.outcome.value})"
     )
     record.detail.update(
+        ok=ok,
         order_id=order.id,
         first=sorted(set(first.values())),
         rerouted_to=sorted(set(second.values())),
@@ -383,7 +392,7 @@ async def labels(world: FulfilmentWorld, web_order: Order) -> EventRecord:
     out["shopify_fulfillments"] = len(shopify.fulfillments)
     ok = all(out.get(c, {}).get("confirmed") for c in (WEB, AMAZON)) and amazon_status == "Shipped"
     record.outcome = "confirmed with tracking on Shopify and Amazon" if ok else "NOT confirmed as expected"
-    record.detail.update(out)
+    record.detail.update(out, ok=ok)
     return record
 
 
@@ -399,8 +408,7 @@ async def play_fulfilment(world: FulfilmentWorld, emit: Emit) -> dict[str, Any]:
 
     def show(record: EventRecord) -> None:
         events.append(record)
-        ms = f" ({round_ms(record.ms_until_all_channels)} ms)" if record.ms_until_all_channels is not None else ""
-        emit(f"{record.kind:<18} {record.source:<8} {record.description}\n{' ' * 25}-> {record.outcome}{ms}")
+        emit(f"{record.kind:<18} {record.source:<6} {record.description}\n{INDENT}-> {describe(record)}")
 
     started = time.perf_counter()
     record, web_order = await nearest_store(world)
@@ -416,13 +424,14 @@ async def play_fulfilment(world: FulfilmentWorld, emit: Emit) -> dict[str, Any]:
         f"fulfilment check  {traffic['requests']} requests recorded, {len(traffic['problems'])} invalid, "
         f"{traffic['refused_by_validation']} refused by validation; ledger inconsistencies: {len(inconsistencies)}"
     )
-    return {
+    section = {
         "events": [e.as_dict() for e in events],
         "seconds": round(time.perf_counter() - started, 2),
         "traffic": traffic,
         "inconsistencies": inconsistencies,
         "parked": [d.order_id for d in world.routing.parked()],
     }
+    return {"ok": act_ok(section), **section}
 
 
 async def run_fulfilment_day(workdir: Path, emit: Emit) -> dict[str, Any]:
