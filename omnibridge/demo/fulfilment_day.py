@@ -418,7 +418,7 @@ async def play_fulfilment(world: FulfilmentWorld, emit: Emit) -> dict[str, Any]:
     show(await three_pl(world))
     show(await store_reject(world))
     show(await labels(world, web_order))
-    traffic = validate_traffic(world)
+    traffic = validate_traffic(world.recorded, len(world.shipbob.problems))
     inconsistencies = [f"{i.check}: {i.subject}: {i.detail}" for i in world.store.verify()]
     emit(
         f"fulfilment check  {traffic['requests']} requests recorded, {len(traffic['problems'])} invalid, "

@@ -167,3 +167,8 @@ async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
     check_shopify_and_square(recorded)
     assert read_recorded(recorded, "clover")
     assert read_recorded(recorded, "easypost")
+    # the second act, in its own world: every scene passed and its traffic conformed (tests/demo/test_fulfilment_day)
+    act = result["fulfilment"]
+    assert act["ok"], [event["outcome"] for event in act["events"]]
+    assert act["traffic"]["problems"] == []
+    assert any(line.startswith("nearest_store") for line in lines)
