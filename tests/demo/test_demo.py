@@ -155,7 +155,13 @@ async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
     report, recorded, lines = demo_run
     result = report.as_dict()
     assert result["channels_agree"], result["mismatches"]
-    assert result["ok"]
+    act = result["fulfilment"] or {}
+    assert result["ok"], (
+        [(e["kind"], e["outcome"]) for e in result["events"]],
+        [(e["kind"], e["outcome"]) for e in act.get("events", [])],
+        act.get("traffic", {}).get("problems"),
+        act.get("inconsistencies"),
+    )
     assert result["catalog_skus"] == SKUS
     assert result["channels_checked"] == ["web", "pos", "amazon", "clover"]
     assert result["levels_checked"] == SKUS * (4 + 2 + 1 + 1)
