@@ -133,9 +133,10 @@ async def nearest_store(world: FulfilmentWorld) -> tuple[EventRecord, Order]:
     record.ms_until_all_channels = (time.perf_counter() - started) * 1000
     where = set(_routed_to(decision).values())
     placement = _shopify_placement(world, order)
-    ok = where == {"boulder"} and set(placement) == {"boulder"}
+    accepted = world.routing.accept(order.id, "boulder") if where == {"boulder"} else None
+    ok = where == {"boulder"} and set(placement) == {"boulder"} and accepted is not None
     record.outcome = (
-        "routed to boulder, fulfillment order moved"
+        "routed to boulder, fulfillment order moved, the store accepted it"
         if ok
         else f"NOT as expected: reserved at {sorted(where)}, Shopify holds it at {placement}"
     )
@@ -147,6 +148,7 @@ async def nearest_store(world: FulfilmentWorld) -> tuple[EventRecord, Order]:
         candidates=_candidates(decision),
         shopify_fulfillment_orders=placement,
         tasks=tasks,
+        accepted_by_store=accepted.status if accepted else None,
         committed_at_boulder={sku: _position(world, sku, "boulder")["committed"] for sku, _ in lines},
     )
     return record, order
@@ -384,6 +386,7 @@ async def labels(world: FulfilmentWorld, web_order: Order) -> EventRecord:
             "confirmed": accepted,
             "channel_ref": channel_ref,
             "units_shipped": units,
+            "assignments": [a.status for a in world.routing.assignments(order.id)],
         }
     record.ms_until_all_channels = (time.perf_counter() - started) * 1000
     amazon_status = world.amazon.control.order(amazon_id).get("OrderStatus")

@@ -48,6 +48,7 @@ def test_a_web_order_goes_to_the_nearest_store_holding_every_line(act: Act) -> N
     assert scene["committed_at_boulder"] == {"TENT-2P-GRN": 1, "STOVE-SOLO": 1}
     assert scene["shopify_fulfillment_orders"] == {"boulder": 2}
     assert [(t["kind"], t["status"]) for t in scene["tasks"]] == [("assign", "done")]
+    assert scene["accepted_by_store"] == "accepted"
 
 
 def test_an_order_no_location_holds_whole_splits_over_the_value_threshold(act: Act) -> None:
@@ -98,6 +99,9 @@ def test_labels_are_confirmed_with_tracking_on_shopify_and_amazon(act: Act) -> N
     assert web["units_shipped"] == 2
     assert amazon["units_shipped"] == 1
     assert scene["amazon_order_status"] == "Shipped"
+    # the units left where they were assigned: the store's accepted assignment and the warehouse's are shipped
+    assert web["assignments"] == ["shipped"]
+    assert amazon["assignments"] == ["shipped"]
     assert scene["shopify_fulfillments"] == 1
 
 
