@@ -45,7 +45,7 @@ from omnibridge.demo.settings import WEB
 from omnibridge.demo.vendors import AMAZON, PARCELS
 from omnibridge.errors import OmnibridgeError
 from omnibridge.models import Order, ShipmentLine
-from omnibridge.sdk.channel import FulfilmentEvent
+from omnibridge.sdk.channel import FulfilmentEvent, FulfilmentLineEvent
 
 __all__ = ["play_fulfilment", "run_fulfilment_day"]
 
@@ -280,7 +280,7 @@ async def three_pl(world: FulfilmentWorld) -> EventRecord:
         record.outcome = f"NOT submitted to ShipBob: {submitted}"
         return record
     shipment = world.shipbob.ship(submitted["id"], carrier="USPS")
-    events = (await world.shipbob_connector.pull_events(None)).events  # type: ignore[attr-defined]
+    events = (await world.shipbob_connector.pull_events(None)).events
     shipped = [e for e in events if isinstance(e, FulfilmentEvent) and e.order_ref == submitted["id"]]
     before = _position(world, sku, SHIPBOB_LOCATION)
     confirmed, units, accepted = None, 0, False
@@ -371,7 +371,7 @@ async def labels(world: FulfilmentWorld, web_order: Order) -> EventRecord:
             shipment.id,
             order.external_id,
             shipment.created_at,
-            tuple(_event_line(r.id, r.sku, r.open_quantity) for r in records),
+            tuple(FulfilmentLineEvent(line_ref=r.id, sku=r.sku, quantity=r.open_quantity) for r in records),
             location_ref,
             shipment.tracking_number,
             shipment.carrier,
@@ -397,12 +397,6 @@ async def labels(world: FulfilmentWorld, web_order: Order) -> EventRecord:
     record.outcome = "confirmed with tracking on Shopify and Amazon" if ok else "NOT confirmed as expected"
     record.detail.update(out, ok=ok)
     return record
-
-
-def _event_line(line_id: str, sku: str, quantity: int) -> Any:
-    from omnibridge.sdk.channel import FulfilmentLineEvent
-
-    return FulfilmentLineEvent(line_ref=line_id, sku=sku, quantity=quantity)
 
 
 async def play_fulfilment(world: FulfilmentWorld, emit: Emit) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import yaml
 from connectors.amazon.emulator import AmazonEmulator, AmazonEmulatorConfig
 from connectors.easypost.emulator import EasyPostEmulator, EasyPostEmulatorConfig
 from connectors.files.supplier_emulator import Supplier
+from connectors.shipbob.client import ShipBobConnector
 from connectors.shipbob.emulator import ShipBobEmulator, ShipBobEmulatorConfig
 from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
 from omnibridge.config import LoadedProfile, load_profile
@@ -36,7 +37,6 @@ from omnibridge.models import MovementKind, Product, StockMovement
 from omnibridge.routing.service import RoutingService
 from omnibridge.routing.setup import service_for_profile
 from omnibridge.sdk.emulator import RequestRecorder
-from omnibridge.sdk.fulfilment import FulfilmentProvider
 from omnibridge.shipping import ShippingService
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import Store, open_store
@@ -147,7 +147,7 @@ class FulfilmentWorld:
     shipbob: ShipBobEmulator
     easypost: EasyPostEmulator
     supplier: Supplier
-    shipbob_connector: FulfilmentProvider
+    shipbob_connector: ShipBobConnector
     shopify_location: dict[str, str]
     """Profile location id -> Shopify location gid."""
     recorded: Path
@@ -342,7 +342,7 @@ async def fulfilment_world(workdir: Path, *, api_version: str = "2026-04") -> As
         three_pl = next(c for c in profile.channels if c.id == THREE_PL)
         assert three_pl.spec.factory is not None
         connector = three_pl.spec.factory(three_pl.settings)
-        assert isinstance(connector, FulfilmentProvider)
+        assert isinstance(connector, ShipBobConnector)
         supplier = Supplier(workdir / "supplier" / "inbox", workdir / "supplier" / "outbox" / "po")
         world = FulfilmentWorld(
             workdir,
@@ -375,8 +375,6 @@ async def fulfilment_world(workdir: Path, *, api_version: str = "2026-04") -> As
                 sock.close()
             await engine.aclose()
             await carriers.aclose()
-            closing = getattr(connector, "aclose", None)
-            if closing is not None:
-                await closing()
+            await connector.aclose()
             for sender in (shopify.webhooks, shipbob.webhooks, easypost.webhooks, amazon.webhooks):
                 await sender.aclose()
