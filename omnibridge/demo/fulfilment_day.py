@@ -415,7 +415,8 @@ async def play_fulfilment(world: FulfilmentWorld, emit: Emit) -> dict[str, Any]:
     show(await three_pl(world))
     show(await store_reject(world))
     show(await labels(world, web_order))
-    traffic = validate_traffic(world.recorded, len(world.shipbob.problems))
+    refused = world.shopify.calls.get("invalid", 0) + len(world.shipbob.problems)  # the emulators' own refusals
+    traffic = validate_traffic(world.recorded, refused)
     inconsistencies = [f"{i.check}: {i.subject}: {i.detail}" for i in world.store.verify()]
     emit(
         f"fulfilment check  {traffic['requests']} requests recorded, {len(traffic['problems'])} invalid, "

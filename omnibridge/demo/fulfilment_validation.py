@@ -1,9 +1,10 @@
 """Every request the act's emulators received, checked again against the vendors' official specs.
 
 Shopify: each GraphQL document against the Admin schema of the version in its URL; Amazon: each call against the
-SP-API models (:mod:`connectors.amazon.spec_check`); ShipBob: each call against its OpenAPI 1.0 document (the
-emulator also refuses a request the spec forbids, and keeps what it refused in ``problems``). EasyPost publishes
-no machine-readable spec: its requests are counted, and the emulator answers only the documented shapes.
+SP-API models (:mod:`connectors.amazon.spec_check`); ShipBob: each call against its OpenAPI 1.0 document. The
+Shopify and ShipBob emulators also refuse a request their spec forbids as it arrives (Shopify answers an invalid
+document with ``errors``, ShipBob with a 4xx) and count it: the act passes those counts in. EasyPost publishes no
+machine-readable spec: its requests are counted, and the emulator answers only the documented shapes.
 """
 
 from __future__ import annotations
