@@ -191,6 +191,13 @@ def _line_locations(node: Mapping[str, Any]) -> dict[str, list[tuple[str | None,
     return placed
 
 
+def _unit_price(money: object) -> str | None:
+    """``originalUnitPriceSet.shopMoney.amount`` (the price before discounts, for routing's value rules)."""
+    shop = money.get("shopMoney") if isinstance(money, Mapping) else None
+    amount = shop.get("amount") if isinstance(shop, Mapping) else None
+    return str(amount) if isinstance(amount, str | int | float) and not isinstance(amount, bool) else None
+
+
 def split_lines(node: Mapping[str, Any]) -> frozenset[str]:
     """Gids of the order's line items that Shopify split across fulfillment orders at several locations: their
     :class:`OrderLineEvent` refs (and so the refs of their fulfilment lines) are ``"<line gid>@<location gid>"``."""
@@ -214,13 +221,14 @@ def _order_lines(node: Mapping[str, Any], order_id: str) -> tuple[list[OrderLine
         by_location: dict[str | None, int] = {}
         for location, fo_quantity in placed.get(line_id, []):
             by_location[location] = by_location.get(location, 0) + fo_quantity
+        price = _unit_price(line.get("originalUnitPriceSet"))
         if len(by_location) <= 1:
             location = next(iter(by_location), None)
-            lines.append(OrderLineEvent(line_id, sku, quantity, location))
+            lines.append(OrderLineEvent(line_id, sku, quantity, location, price))
             continue
         # Shopify split this line across fulfillment orders at several locations: one line per location.
         for location, fo_quantity in by_location.items():
-            lines.append(OrderLineEvent(f"{line_id}@{location}", sku, fo_quantity, location))
+            lines.append(OrderLineEvent(f"{line_id}@{location}", sku, fo_quantity, location, price))
     return lines, messages
 
 
@@ -358,7 +366,17 @@ def map_shipping_address(raw: object) -> ShipTo | None:
         region=text("provinceCode"),
         postal_code=text("zip"),
         phone=text("phone"),
+        **_coordinates(raw),
     )
+
+
+def _coordinates(raw: Mapping[str, Any]) -> dict[str, float]:
+    """Shopify's geocoded ``latitude``/``longitude`` of the address, both or neither."""
+    lat, lon = raw.get("latitude"), raw.get("longitude")
+    numbers = (int, float)
+    if all(isinstance(v, numbers) and not isinstance(v, bool) for v in (lat, lon)):
+        return {"latitude": float(lat), "longitude": float(lon)}  # type: ignore[arg-type]
+    return {}
 
 
 def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:

@@ -89,8 +89,15 @@ query InventoryItem($id: ID!, $levels: Int!, $levelsAfter: String) {{
 
 
 def _order_fields(
-    lines: int, fulfillment_orders: int, fo_lines: int, refund_lines: int | None, fulfillment_lines: int
+    lines: int,
+    fulfillment_orders: int,
+    fo_lines: int,
+    refund_lines: int | None,
+    fulfillment_lines: int,
+    *,
+    prices: bool = True,
 ) -> str:
+    price = " originalUnitPriceSet { shopMoney { amount } }" if prices else ""
     if refund_lines is None:
         refunds = "    refunds { id }"
     else:
@@ -111,9 +118,9 @@ def _order_fields(
     cancelledAt
     currencyCode
     totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
-    shippingAddress {{ name address1 address2 city provinceCode zip countryCodeV2 phone }}
+    shippingAddress {{ name address1 address2 city provinceCode zip countryCodeV2 phone latitude longitude }}
     lineItems(first: {lines}) {{
-      nodes {{ id sku quantity }}
+      nodes {{ id sku quantity{price} }}
       pageInfo {{ hasNextPage }}
     }}
     fulfillmentOrders(first: {fulfillment_orders}) {{
@@ -145,6 +152,7 @@ def _order_fields(
 # is a plain list asked without a size, so every fulfillment comes (estimate_cost, like the emulator, counts an
 # unsized list as one object); each fulfillment's lines page like the order's own (10 lean, so a lean order that
 # is not truncated has no truncated fulfillment; 30 whole, which keeps ORDER_QUERY at 982 of the 1,000 points).
+# Unit prices (for routing's value rules) cost two objects a line: the lean reads ask them, ORDER_QUERY cannot.
 ORDERS_QUERY = f"""\
 query OrdersSince($first: Int!, $after: String, $query: String!) {{
   orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
@@ -166,7 +174,7 @@ query OrderLean($id: ID!) {{
 ORDER_QUERY = f"""\
 query Order($id: ID!) {{
   order(id: $id) {{
-{_order_fields(100, 4, 50, 25, 30)}
+{_order_fields(100, 4, 50, 25, 30, prices=False)}
   }}
 }}"""
 

@@ -23,7 +23,8 @@ def demo(
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "ERROR",
 ) -> None:
     """Play a merchant's day on local emulators of every built-in connector (Shopify, Square, Amazon, Clover, an
-    ERP file feed, EasyPost) and show every change propagate.
+    ERP file feed, EasyPost) and show every change propagate; then route and fulfil orders (stores, a dropship
+    supplier, ShipBob) and confirm their shipments on Shopify and Amazon.
 
     Exits 0 when every sales channel ends up agreeing with the ledger and every scene did what it should, 1
     otherwise.
@@ -94,3 +95,14 @@ def _print_summary(report: object) -> None:
     failed = [event for event in report.events if not report.event_ok(event)]
     for event in failed:
         typer.echo(f"FAILED      {event.kind} ({event.source}): {event.outcome}")
+    act = report.fulfilment
+    if act is not None:
+        verdict = "every scene did what it should" if act["ok"] else "FAILED"
+        typer.echo(
+            f"RESULT      fulfilment: {verdict}; {act['traffic']['requests']} vendor requests, "
+            f"{len(act['traffic']['problems'])} against the official specs; "
+            f"{len(act['inconsistencies'])} ledger inconsistencies"
+        )
+        for event in act["events"]:
+            if not event.get("ok"):
+                typer.echo(f"FAILED      {event['kind']} ({event['source_channel']}): {event['outcome']}")

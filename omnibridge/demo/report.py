@@ -43,6 +43,8 @@ class DemoReport:
     channels_checked: list[str] = field(default_factory=list)
     inconsistencies: list[str] = field(default_factory=list)
     """What ``omnibridge verify`` found wrong in the demo's store at the end (empty: the ledger is consistent)."""
+    fulfilment: dict[str, Any] | None = None
+    """The second act, order fulfilment (:mod:`omnibridge.demo.fulfilment_day`), when it was played."""
 
     @property
     def ok(self) -> bool:
@@ -50,6 +52,7 @@ class DemoReport:
             not self.mismatches
             and not self.inconsistencies
             and all(self.event_ok(event) for event in self.events)
+            and (self.fulfilment is None or bool(self.fulfilment.get("ok")))
         )
 
     @staticmethod
@@ -84,6 +87,7 @@ class DemoReport:
             "inbox": self.engine,
             "carrier_inbox": self.carriers,
             "notes": self.notes,
+            "fulfilment": self.fulfilment,
         }
 
 

@@ -6,6 +6,10 @@ The demo needs no credentials, no profile and no network: it builds its world in
 the webhook worker, plays the scripted day (:mod:`omnibridge.demo.script`, :mod:`omnibridge.demo.scenes`), then
 does a final read-back and checks that every level on every sales channel equals the ledger's projection. The
 report says how long each event took to show on the other channels and how many API calls each channel received.
+
+A second act follows in a world of its own, so the stock day's figures stay as they were: order fulfilment
+(:mod:`omnibridge.demo.fulfilment_day`): routing to the nearest store, a split, a dropship supplier, ShipBob, a
+store's rejection, and shipments confirmed with tracking on Shopify and Amazon.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from omnibridge.demo import fulfilment, scenes, script
 from omnibridge.demo.catalog import demo_products
+from omnibridge.demo.fulfilment_day import run_fulfilment_day
 from omnibridge.demo.report import (
     REFUSED_KEYS,
     DemoReport,
@@ -224,8 +229,19 @@ async def play(world: DemoWorld, emit: Emit) -> DemoReport:
     )
 
 
-async def run_demo(workdir: Path, emit: Emit, settings: DemoSettings | None = None) -> DemoReport:
-    """Build the world in ``workdir`` and play the day; ``emit`` receives the human-readable lines."""
+async def run_demo(
+    workdir: Path, emit: Emit, settings: DemoSettings | None = None, *, fulfilment_act: bool = True
+) -> DemoReport:
+    """Build the world in ``workdir`` and play the stock day, then (``fulfilment_act``) the order-fulfilment act
+    in a world of its own (``workdir/fulfilment``); ``emit`` receives the human-readable lines."""
+    report = await _stock_day(workdir, emit, settings)
+    if fulfilment_act:
+        emit("")
+        report.fulfilment = await run_fulfilment_day(workdir / "fulfilment", emit)
+    return report
+
+
+async def _stock_day(workdir: Path, emit: Emit, settings: DemoSettings | None) -> DemoReport:
     async with demo_world(workdir, settings) as world:
         emit(
             "omnibridge demo: Alpine Outfitters sells one stock on a web store (Shopify), in three stores (Square "

@@ -155,7 +155,13 @@ async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
     report, recorded, lines = demo_run
     result = report.as_dict()
     assert result["channels_agree"], result["mismatches"]
-    assert result["ok"]
+    act = result["fulfilment"] or {}
+    assert result["ok"], (
+        [(e["kind"], e["outcome"]) for e in result["events"]],
+        [(e["kind"], e["outcome"]) for e in act.get("events", [])],
+        act.get("traffic", {}).get("problems"),
+        act.get("inconsistencies"),
+    )
     assert result["catalog_skus"] == SKUS
     assert result["channels_checked"] == ["web", "pos", "amazon", "clover"]
     assert result["levels_checked"] == SKUS * (4 + 2 + 1 + 1)
@@ -167,3 +173,8 @@ async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
     check_shopify_and_square(recorded)
     assert read_recorded(recorded, "clover")
     assert read_recorded(recorded, "easypost")
+    # the second act, in its own world: every scene passed and its traffic conformed (tests/demo/test_fulfilment_day)
+    act = result["fulfilment"]
+    assert act["ok"], [event["outcome"] for event in act["events"]]
+    assert act["traffic"]["problems"] == []
+    assert any(line.startswith("nearest_store") for line in lines)

@@ -67,6 +67,34 @@ def test_json_is_one_object_with_latency_per_event(monkeypatch: pytest.MonkeyPat
     assert event["channels"][0]["ms"] == 42.0
 
 
+def act(ok: bool) -> dict[str, Any]:
+    scene = {"kind": "store_reject", "source_channel": "web", "outcome": "re-routed", "ok": ok}
+    if not ok:
+        scene["outcome"] = "NOT re-routed: no open assignment"
+    return {
+        "ok": ok,
+        "events": [scene],
+        "traffic": {"requests": 51, "problems": [], "refused_by_validation": 0},
+        "inconsistencies": [],
+    }
+
+
+@pytest.mark.parametrize(("ok", "code"), [(True, 0), (False, 1)])
+def test_the_fulfilment_act_is_reported_and_decides_the_exit_code(
+    monkeypatch: pytest.MonkeyPatch, ok: bool, code: int
+) -> None:
+    played = report([])
+    played.fulfilment = act(ok)
+    monkeypatch.setattr("omnibridge.demo.run.run_demo", fake(played))
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == code
+    verdict = "every scene did what it should" if ok else "FAILED; 51 vendor requests"
+    assert f"RESULT      fulfilment: {verdict}" in result.stdout
+    assert ("FAILED      store_reject (web): NOT re-routed" in result.stdout) is not ok
+    data = json.loads(CliRunner().invoke(app, ["demo", "--json"]).stdout)
+    assert data["fulfilment"]["ok"] is ok
+
+
 def test_emulator_lists_every_built_in_connector_from_the_registry() -> None:
     result = CliRunner().invoke(app, ["emulator"])
     assert result.exit_code == 0

@@ -49,6 +49,8 @@ def test_the_emulator_answers_shipping_address_with_the_official_types() -> None
         "zip": "94105",
         "countryCodeV2": "US",
         "phone": None,
+        "latitude": None,
+        "longitude": None,
     }
     assert order["shipping_address"]["zip"] == "94105"  # the REST webhook payload carries the same address
 
@@ -73,6 +75,8 @@ def test_a_pulled_order_carries_its_ship_to(version: str) -> None:
                         "zip": "80302",
                         "country_code": "us",
                         "phone": "+1 303 555 0100",
+                        "latitude": 40.0176,
+                        "longitude": -105.2797,
                     },
                 },
             )
@@ -100,14 +104,21 @@ def test_a_pulled_order_carries_its_ship_to(version: str) -> None:
         region="CO",
         postal_code="80302",
         phone="+1 303 555 0100",
+        latitude=40.0176,
+        longitude=-105.2797,
     )
     assert digital.ship_to is None
+    # routing's value rules read each line's unit price (the lean order read asks for it)
+    assert [line.unit_price for line in shipped.lines] == [world.emu.state.variant_by_sku(SKU).price]
 
 
 def test_an_address_without_a_country_is_no_ship_to() -> None:
     assert map_shipping_address({"city": "Boulder", "countryCodeV2": None}) is None
     assert map_shipping_address(None) is None
     assert map_shipping_address({"countryCodeV2": "DE", "city": " Berlin "}) == ShipTo(country="DE", city="Berlin")
+    # coordinates come both or not at all
+    half = {"countryCodeV2": "US", "latitude": 40.0, "longitude": None}
+    assert map_shipping_address(half) == ShipTo(country="US")
 
 
 def test_the_emulator_keeps_no_address_when_told() -> None:

@@ -383,6 +383,8 @@ class QueryResolvers:
             "zip": a.zip,
             "countryCodeV2": a.country_code,
             "phone": a.phone,
+            "latitude": a.latitude,
+            "longitude": a.longitude,
         }
 
     @staticmethod

@@ -151,6 +151,8 @@ def shipping_address_payload(address: ShippingAddress | None) -> dict[str, Any] 
         "zip": address.zip,
         "country_code": address.country_code,
         "phone": address.phone,
+        "latitude": address.latitude,
+        "longitude": address.longitude,
     }
 
 

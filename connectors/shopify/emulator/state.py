@@ -9,6 +9,7 @@ An order commits its units at its location (available -q, committed +q); a fulfi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -210,19 +211,27 @@ class ShippingAddress:
     zip: str | None = "94105"
     country_code: str = "US"
     phone: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    """Shopify geocodes shipping addresses; the sample buyer's has no coordinates."""
 
     @classmethod
     def from_rest(cls, data: Mapping[str, Any]) -> ShippingAddress:
         """From a REST-style ``shipping_address`` object; missing fields are empty, ``country_code`` is required."""
         names = ("first_name", "last_name", "address1", "address2", "city", "province_code", "zip", "phone")
-        unknown = sorted(set(data) - {*names, "country_code"})
+        unknown = sorted(set(data) - {*names, "country_code", "latitude", "longitude"})
         if unknown:
             raise ShopError(f"unknown shipping_address field(s): {', '.join(unknown)}")
         country = data.get("country_code")
         if not isinstance(country, str) or len(country) != 2:
             raise ShopError("shipping_address.country_code must be a two-letter country code")
-        values = {name: (str(data[name]) if data.get(name) is not None else None) for name in names}
-        return cls(country_code=country.upper(), **values)
+        values: dict[str, Any] = {name: (str(data[name]) if data.get(name) is not None else None) for name in names}
+        lat, lon = data.get("latitude"), data.get("longitude")
+        return dataclasses.replace(
+            cls(country_code=country.upper(), **values),
+            latitude=None if lat is None else float(lat),
+            longitude=None if lon is None else float(lon),
+        )
 
     @property
     def name(self) -> str | None:
