@@ -200,5 +200,6 @@ class ProviderEvents:
             event.occurred_at,
             carrier=event.carrier,
             tracking_number=event.tracking_number,
+            in_ledger=True,
         )
         uow.enqueue_task(task)

@@ -13,8 +13,9 @@ Payloads (what the dispatcher reads, :mod:`omnibridge.fulfilment.dispatcher`):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from omnibridge.models import Order
 from omnibridge.store.fulfilment_tasks import CONFIRM, FulfilmentTask
@@ -54,9 +55,12 @@ def confirm_task(
     service: str | None = None,
     tracking_number: str | None = None,
     url: str | None = None,
+    in_ledger: bool = False,
 ) -> FulfilmentTask:
     """``confirm:<shipment_id>``: tell ``order``'s channel that ``lines`` (``(channel line ref, units)``) left
-    ``location_id``."""
+    ``location_id``. ``in_ledger``: the ledger already shipped these units (a provider's shipment), so the
+    channel's own notification of the fulfilment this creates is an echo, not a second shipment
+    (:func:`is_confirmation_echo`)."""
     name = carrier_name(carrier)
     return FulfilmentTask(
         id=f"confirm:{shipment_id}",
@@ -73,8 +77,26 @@ def confirm_task(
             "tracking_number": tracking_number,
             "tracking_url": url or tracking_url(name, tracking_number),
             "shipped_at": shipped_at.isoformat(),
+            "in_ledger": in_ledger,
         },
     )
+
+
+def is_confirmation_echo(tasks: Sequence[Mapping[str, Any]], fulfilment_ref: str, tracking_number: str | None) -> bool:
+    """Whether a channel's fulfilment ``fulfilment_ref`` is the one omnibridge's own confirmation of a shipment
+    the ledger already holds created (``tasks``: the order's fulfilment tasks with their results): the same
+    tracking number as such a confirmation (in flight or done, so an echo that overtakes the confirmation's
+    answer is still recognised), or the fulfilment id the channel answered it with."""
+    for task in tasks:
+        payload = task.get("payload") or {}
+        if task.get("kind") != CONFIRM or not payload.get("in_ledger") or task.get("status") == "cancelled":
+            continue
+        if tracking_number and payload.get("tracking_number") == tracking_number:
+            return True
+        result = task.get("result") or {}
+        if fulfilment_ref in str(result.get("channel_ref") or "").split(","):
+            return True
+    return False
 
 
 def reroute_task(key: str, order_id: str, location_id: str, channel: str, reason: str) -> FulfilmentTask:

@@ -280,11 +280,18 @@ def cancel_pending_tasks(
 def tasks_of_order(session: Session, order_id: str) -> list[dict[str, Any]]:
     """The order's fulfilment tasks (id, kind, channel, status, payload), oldest first."""
     query = (
-        sa.select(_T.id, _T.kind, _T.channel, _T.status, _T.payload, _T.created_at)
+        sa.select(_T.id, _T.kind, _T.channel, _T.status, _T.payload, _T.result, _T.created_at)
         .where(_T.order_id == order_id)
         .order_by(_T.created_at, _T.id)
     )
     return [
-        {"id": r.id, "kind": r.kind, "channel": r.channel, "status": r.status, "payload": r.payload or {}}
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "channel": r.channel,
+            "status": r.status,
+            "payload": r.payload or {},
+            "result": r.result,
+        }
         for r in session.execute(query)
     ]

@@ -40,6 +40,7 @@ from contextlib import AbstractContextManager, nullcontext
 from omnibridge.customers.requests import record_request
 from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
 from omnibridge.fulfilment.provider import ProviderEvents, is_provider
+from omnibridge.fulfilment.tasks import is_confirmation_echo
 from omnibridge.models import MovementKind, MovementStatus, StockMovement
 from omnibridge.sdk.channel import (
     ChannelEvent,
@@ -55,6 +56,7 @@ from omnibridge.sdk.channel import (
 )
 from omnibridge.sdk.privacy import PrivacyRequestEvent
 from omnibridge.store import Store
+from omnibridge.store.routing_records import tasks_of_order
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync import vanish
 from omnibridge.sync.lines import LineBook, LineFact
@@ -156,6 +158,10 @@ class EventApplier:
     def _fulfilment(self, uow: UnitOfWork, event: FulfilmentEvent, outcome: ApplyOutcome) -> None:
         if self._provider is not None and self._provider.fulfilment(uow, event, outcome):
             return  # a provider shipped an assignment of another channel's order
+        tasks = tasks_of_order(uow.session, f"{self.channel.id}:{event.order_ref}")
+        if tasks and is_confirmation_echo(tasks, event.ref, event.tracking_number):
+            outcome.duplicates += len(event.lines)  # our confirmation of a provider's shipment, already shipped
+            return
         facts = [
             fact
             for fact in (

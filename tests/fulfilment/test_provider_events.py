@@ -97,6 +97,26 @@ async def test_the_confirmation_carries_the_channel_line_refs_and_tracking(
     assert sent.shipped_at == SHIPPED_AT
 
 
+async def test_the_channels_notice_of_our_confirmation_is_an_echo_not_a_second_shipment(
+    store: Store, shipbob: ChannelRuntime
+) -> None:
+    """The provider's shipment is in the ledger; the fulfilment our confirmation creates on the channel comes back
+    as the channel's own notification (before or after the confirmation's answer): nothing ships twice."""
+    assignment = add_assignment(store, ORDER, "3pl")
+    EventApplier(store, shipbob).apply_all([_shipped(assignment)])
+    web = runtime("web", SalesChannel(["W", "X"]), {"W": "wh", "X": "3pl"})
+    lines = (FulfilmentLineEvent("L1", "A", 2), FulfilmentLineEvent("L2", "B", 1))
+    early = FulfilmentEvent("gid://shopify/Fulfillment/1", "1001", SHIPPED_AT, lines, "X", "1Z999", "UPS")
+    echoed = EventApplier(store, web).apply_all([early])  # overtakes the confirmation: same tracking number
+    assert (echoed.applied, store.position("A", "3pl").on_hand) == (0, 8)
+    await Dispatcher(store, {"web": web}).run_once()
+    untracked = FulfilmentEvent("F-1", "1001", SHIPPED_AT, lines, "X")  # the fulfilment id the channel answered
+    assert EventApplier(store, web).apply_all([untracked]).applied == 0
+    shipped = {line.line_ref: line.shipped for line in store.order_lines("web", "1001")}
+    assert shipped == {"L1": 2, "L2": 1}
+    assert store.position("A", "3pl").on_hand == 8
+
+
 async def test_a_provider_rejection_reroutes_once(store: Store, shipbob: ChannelRuntime) -> None:
     assignment = add_assignment(store, ORDER, "3pl")
     rejected = FulfilmentStatusEvent("MSG-1", assignment, FulfilmentStatus.REJECTED, SHIPPED_AT, "out of stock")
