@@ -27,7 +27,7 @@ from typing import Any
 from connectors.files.client import drop_file
 from connectors.shopify.emulator.state import ShippingAddress
 from omnibridge.demo.fulfilment_report import INDENT, act_ok, describe
-from omnibridge.demo.fulfilment_steps import confirm, provider_shipped, run_tasks
+from omnibridge.demo.fulfilment_steps import pull, run_tasks, units_shipped
 from omnibridge.demo.fulfilment_validation import validate_traffic
 from omnibridge.demo.fulfilment_world import (
     SHIPBOB_LOCATION,
@@ -35,6 +35,7 @@ from omnibridge.demo.fulfilment_world import (
     SUPPLIER_CODE,
     SUPPLIER_LOCATION,
     SUPPLIER_STOCK,
+    THREE_PL,
     VALUE_THRESHOLD,
     FulfilmentWorld,
     fulfilment_world,
@@ -45,7 +46,6 @@ from omnibridge.demo.settings import WEB
 from omnibridge.demo.vendors import AMAZON, PARCELS
 from omnibridge.errors import OmnibridgeError
 from omnibridge.models import Order, ShipmentLine
-from omnibridge.sdk.channel import FulfilmentEvent, FulfilmentLineEvent
 
 __all__ = ["play_fulfilment", "run_fulfilment_day"]
 
@@ -190,30 +190,6 @@ async def split(world: FulfilmentWorld) -> EventRecord:
     return record
 
 
-async def _confirm_and_ship(
-    world: FulfilmentWorld, order: Order, location_id: str, event: FulfilmentEvent, shopify_location: str | None
-) -> tuple[str | None, int, bool]:
-    """Confirm the provider's package on the order's channel, then ship it in the ledger under the channel's
-    fulfilment id (so the channel's own echo of it is recognised as a duplicate)."""
-    records = {r.id: r for r in world.store.order_lines(order.channel, order.external_id)}
-    lines = [(records[line.line_ref].line_ref, line.quantity) for line in event.lines if line.line_ref in records]
-    result = await confirm(
-        world,
-        order,
-        lines,
-        reference=event.ref,
-        location_ref=shopify_location,
-        carrier=event.carrier,
-        tracking_number=event.tracking_number,
-    )
-    channel_ref = (result.channel_ref or event.ref).split(",")[0]
-    shipped_event = FulfilmentEvent(
-        channel_ref, event.order_ref, event.occurred_at, event.lines, event.location_ref, event.tracking_number
-    )
-    units = provider_shipped(world, order.id, location_id, shipped_event)
-    return result.channel_ref, units, result.accepted
-
-
 async def dropship(world: FulfilmentWorld) -> EventRecord:
     sku = "PACK-65-GRN"
     record = EventRecord("dropship", SUPPLIER, f"web order to Denver for 1 x {sku}, which only the supplier stocks")
@@ -226,19 +202,20 @@ async def dropship(world: FulfilmentWorld) -> EventRecord:
     decision = _latest(world, order.id)
     tasks = await run_tasks(world, order.id)
     submitted = next((t for t in tasks if t["kind"] == "submit" and t["accepted"]), None)
-    reference = submitted["id"] if submitted else None
+    reference = submitted["id"].removeprefix("submit:") if submitted else None  # the assignment id: the PO
     po = next((p for p in world.supplier.purchase_orders() if p["po_reference"] == reference), None)
     if po is None:
         record.outcome = "NOT dropshipped: no purchase order was written"
         return record
     answer = world.supplier.ship(po["po_reference"], carrier="UPS")
-    connector = world.engine.channels[SUPPLIER].connector
-    events = (await connector.pull_events(None)).events
-    shipments = [e for e in events if isinstance(e, FulfilmentEvent) and e.order_ref == po["po_reference"]]
     before = _position(world, sku, SUPPLIER_LOCATION)
-    confirmed, units, accepted = None, 0, False
-    for event in shipments:
-        confirmed, units, accepted = await _confirm_and_ship(world, order, SUPPLIER_LOCATION, event, None)
+    await pull(world, SUPPLIER)  # the supplier's files: its ship confirmation ships the web order's line
+    tasks = await run_tasks(world, order.id)  # the confirmation, with the supplier's tracking, on Shopify
+    await pull(world, WEB)  # Shopify's fulfilment comes back: an echo of the confirmation, nothing ships twice
+    confirmation = next((t for t in tasks if t["kind"] == "confirm"), None)
+    confirmed = confirmation.get("channel_ref") if confirmation else None
+    accepted = bool(confirmation and confirmation["accepted"])
+    units = units_shipped(world, WEB, order.external_id)
     after = _position(world, sku, SUPPLIER_LOCATION)
     record.ms_until_all_channels = (time.perf_counter() - started) * 1000
     shopify = world.shopify.state.order(int(order.external_id.rsplit("/", 1)[1]))
@@ -279,13 +256,16 @@ async def three_pl(world: FulfilmentWorld) -> EventRecord:
     if submitted is None or not submitted["accepted"]:
         record.outcome = f"NOT submitted to ShipBob: {submitted}"
         return record
-    shipment = world.shipbob.ship(submitted["id"], carrier="USPS")
-    events = (await world.shipbob_connector.pull_events(None)).events
-    shipped = [e for e in events if isinstance(e, FulfilmentEvent) and e.order_ref == submitted["id"]]
+    reference = submitted["id"].removeprefix("submit:")  # the assignment id: ShipBob's reference_id
+    shipment = world.shipbob.ship(reference, carrier="USPS")
     before = _position(world, sku, SHIPBOB_LOCATION)
-    confirmed, units, accepted = None, 0, False
-    for event in shipped:
-        confirmed, units, accepted = await _confirm_and_ship(world, order, SHIPBOB_LOCATION, event, None)
+    await pull(world, THREE_PL)  # ShipBob's shipment (and its on-hand count) through the engine
+    tasks = await run_tasks(world, order.id)  # the confirmation, with ShipBob's tracking, on Shopify
+    await pull(world, WEB)  # Shopify's fulfilment comes back: an echo, nothing ships twice
+    confirmation = next((t for t in tasks if t["kind"] == "confirm"), None)
+    confirmed = confirmation.get("channel_ref") if confirmation else None
+    accepted = bool(confirmation and confirmation["accepted"])
+    units = units_shipped(world, WEB, order.external_id)
     after = _position(world, sku, SHIPBOB_LOCATION)
     record.ms_until_all_channels = (time.perf_counter() - started) * 1000
     ok = set(_routed_to(decision).values()) == {SHIPBOB_LOCATION} and units == 1 and accepted
@@ -293,7 +273,7 @@ async def three_pl(world: FulfilmentWorld) -> EventRecord:
     record.detail.update(
         ok=ok,
         order_id=order.id,
-        reference_id=submitted["id"],
+        reference_id=reference,
         shipbob_order=submitted.get("provider_ref"),
         tracking_number=shipment["tracking"]["tracking_number"],
         shipbob_position={"before": before, "after": after},
@@ -355,6 +335,9 @@ async def labels(world: FulfilmentWorld, web_order: Order) -> EventRecord:
         return record
     await run_tasks(world, amazon_order.id)
     out: dict[str, Any] = {}
+    placed: list[tuple[Order, str]] = []
+    shipments: dict[str, Any] = {}
+    tasks_by_order: dict[str, list[dict[str, Any]]] = {}
     for order, location in ((web_order, "boulder"), (amazon_order, "den-wh")):
         records = world.store.order_lines(order.channel, order.external_id)
         lines = [ShipmentLine(sku=r.sku, quantity=r.open_quantity, order_line_id=r.id) for r in records]
@@ -366,17 +349,20 @@ async def labels(world: FulfilmentWorld, web_order: Order) -> EventRecord:
         except OmnibridgeError as exc:
             out[order.channel] = {"error": f"label not bought: {exc}"}
             continue
-        location_ref = world.shopify_location[location] if order.channel == WEB else None
-        event = FulfilmentEvent(
-            shipment.id,
-            order.external_id,
-            shipment.created_at,
-            tuple(FulfilmentLineEvent(line_ref=r.id, sku=r.sku, quantity=r.open_quantity) for r in records),
-            location_ref,
-            shipment.tracking_number,
-            shipment.carrier,
-        )
-        channel_ref, units, accepted = await _confirm_and_ship(world, order, location, event, location_ref)
+        placed.append((order, location))
+        shipments[order.channel] = shipment
+    # the labels' confirmations (enqueued with the labels) go to Shopify and Amazon; then each channel's own
+    # record of the shipment comes back through the engine's pulls and ships the lines in the ledger
+    for order, _ in placed:
+        tasks_by_order[order.channel] = await run_tasks(world, order.id)
+    await pull(world, WEB)
+    await pull(world, AMAZON)
+    for order, location in placed:
+        shipment = shipments[order.channel]
+        confirmation = next((t for t in tasks_by_order[order.channel] if t["kind"] == "confirm"), None)
+        accepted = bool(confirmation and confirmation["accepted"])
+        channel_ref = confirmation.get("channel_ref") if confirmation else None
+        units = units_shipped(world, order.channel, order.external_id)
         out[order.channel] = {
             "order_id": order.id,
             "from": location,

@@ -33,6 +33,8 @@ from omnibridge.demo.catalog import demo_products
 from omnibridge.demo.serving import bind_sockets, serve, url_of
 from omnibridge.demo.settings import SHOPIFY_SECRET, SHOPIFY_TOKEN, WEB
 from omnibridge.demo.vendors import AMAZON, AMAZON_DEFAULTS, EASYPOST_KEY, EASYPOST_WEBHOOK_SECRET, PARCELS
+from omnibridge.fulfilment.dispatcher import Dispatcher
+from omnibridge.fulfilment.setup import dispatcher_for_profile
 from omnibridge.models import MovementKind, Product, StockMovement
 from omnibridge.routing.service import RoutingService
 from omnibridge.routing.setup import service_for_profile
@@ -151,6 +153,8 @@ class FulfilmentWorld:
     shopify_location: dict[str, str]
     """Profile location id -> Shopify location gid."""
     recorded: Path
+    dispatcher: Dispatcher
+    """The fulfilment dispatcher over the act's channels (the daemon's ``fulfilment`` job, run by the scenes)."""
     """Every request the emulators received (JSON lines, :func:`omnibridge.sdk.emulator.read_recorded`)."""
 
     @property
@@ -344,6 +348,7 @@ async def fulfilment_world(workdir: Path, *, api_version: str = "2026-04") -> As
         connector = three_pl.spec.factory(three_pl.settings)
         assert isinstance(connector, ShipBobConnector)
         supplier = Supplier(workdir / "supplier" / "inbox", workdir / "supplier" / "outbox" / "po")
+        dispatcher, providers = dispatcher_for_profile(store, profile, engine.channels.values(), rerouter=routing)
         world = FulfilmentWorld(
             workdir,
             profile,
@@ -359,6 +364,7 @@ async def fulfilment_world(workdir: Path, *, api_version: str = "2026-04") -> As
             connector,
             shopify_location,
             recorded,
+            dispatcher,
         )
         _seed(world)
         try:
@@ -376,5 +382,7 @@ async def fulfilment_world(workdir: Path, *, api_version: str = "2026-04") -> As
             await engine.aclose()
             await carriers.aclose()
             await connector.aclose()
+            for provider in providers:
+                await provider.connector.aclose()
             for sender in (shopify.webhooks, shipbob.webhooks, easypost.webhooks, amazon.webhooks):
                 await sender.aclose()

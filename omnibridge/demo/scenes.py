@@ -137,8 +137,12 @@ async def shipment(world: DemoWorld, order_ref: str) -> EventRecord:
     then follow the parcel to the door. Each ``tracker.updated`` webhook goes to the receiver's
     ``/webhooks/parcels``, into the inbox, and is applied by the carrier runtime, mapped to omnibridge's canonical
     tracking status."""
-    order = world.store.find_order(AMAZON, order_ref)
     record = EventRecord("shipment", PARCELS, f"ship Amazon order {order_ref} from {WAREHOUSE} with EasyPost")
+    order = world.store.find_order(AMAZON, order_ref)
+    deadline = time.perf_counter() + TIMEOUT_SECONDS
+    while order is None and time.perf_counter() < deadline:  # its notification may still be on its way
+        await asyncio.sleep(POLL_SECONDS)
+        order = world.store.find_order(AMAZON, order_ref)
     if order is None:
         record.outcome = "order not in the ledger"
         return record

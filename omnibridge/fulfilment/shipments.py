@@ -13,7 +13,7 @@ from __future__ import annotations
 from omnibridge.fulfilment import assignments
 from omnibridge.fulfilment.tasks import confirm_task
 from omnibridge.logs import get_logger
-from omnibridge.models import Shipment
+from omnibridge.models import OrderLineRecord, Shipment
 from omnibridge.store import orders
 from omnibridge.store import routing_records as records
 from omnibridge.store.unit_of_work import UnitOfWork
@@ -28,8 +28,12 @@ def shipment_recorded(uow: UnitOfWork, shipment: Shipment) -> bool:
     if assignment is None:
         return False
     by_sku = {line.sku: line.line_id for line in order.lines}
+    # a shipment line names its order line by the channel's line ref or by the line record's id
+    by_record = {
+        OrderLineRecord.key(order.channel, order.external_id, line.line_id): line.line_id for line in order.lines
+    }
     lines = [
-        (line.order_line_id or by_sku.get(line.sku, ""), line.quantity)
+        (by_record.get(line.order_line_id or "", line.order_line_id or by_sku.get(line.sku, "")), line.quantity)
         for line in shipment.lines
         if line.order_line_id or line.sku in by_sku
     ]

@@ -61,7 +61,7 @@ def test_an_order_no_location_holds_whole_splits_over_the_value_threshold(act: A
 def test_a_supplier_only_sku_is_dropshipped_and_confirmed_with_the_suppliers_tracking(act: Act) -> None:
     scene = act[1]["dropship"]
     assert scene["supplier_stock_from_feed"] == 40
-    assert scene["purchase_order"].startswith("po-submit")
+    assert scene["purchase_order"].startswith("po-web_")
     assert scene["supplier_position"]["before"] == {"on_hand": 40, "committed": 1, "available": 39}
     assert scene["supplier_position"]["after"] == {"on_hand": 39, "committed": 0, "available": 39}
     assert scene["tracking_number"] in scene["shopify_tracking"]
@@ -70,7 +70,7 @@ def test_a_supplier_only_sku_is_dropshipped_and_confirmed_with_the_suppliers_tra
 
 def test_an_order_for_shipbob_stock_becomes_a_shipbob_order_and_ships(act: Act) -> None:
     scene = act[1]["three_pl"]
-    assert scene["reference_id"].startswith("submit:")
+    assert scene["reference_id"].startswith("web:gid://shopify/Order/")
     assert scene["reference_id"].endswith("@shipbob-cicero#1")
     assert scene["shipbob_order"]
     assert scene["tracking_number"]
