@@ -10,6 +10,7 @@ not with the number or size of the files.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,8 +58,13 @@ class LatestCounts:
 
     @property
     def files(self) -> int:
-        """How many files are folded in (for tests and figures)."""
+        """How many files are folded in (for figures)."""
         return len(self._files)
+
+    @property
+    def positions(self) -> int:
+        """How many (SKU, location) positions are kept (for figures)."""
+        return len(self._latest)
 
     def _present(self, folder: Path) -> dict[str, FileVersion]:
         if not folder.is_dir():
@@ -73,8 +79,9 @@ class LatestCounts:
 
     def _fold(self, name: str, rows: Iterable[tuple[datetime, str, str, int]]) -> None:
         latest = self._latest
-        for at, sku, location, quantity in rows:
-            key = (sku, location)
+        times: dict[datetime, datetime] = {}  # a file's rows mostly share a few times: keep one object of each
+        for counted_at, sku, code, quantity in rows:
+            at, key = times.setdefault(counted_at, counted_at), (sku, sys.intern(code))
             current = latest.get(key)
             if current is None or (current[0], current[1]) <= (at, name):
                 latest[key] = (at, name, quantity)
