@@ -13,6 +13,7 @@ import pytest
 
 import connectors.files.client as client_module
 from connectors.files.parsing import CountRow
+from connectors.files.reading import read_count_file
 from files.test_connector import T0, Clock, drop, make, names, stock
 
 pytestmark = pytest.mark.anyio
@@ -77,7 +78,7 @@ async def test_running_out_of_memory_on_a_file_fails_it_once_instead_of_failing_
     connector, settings = make(tmp_path)
     drop(settings.inbox, "huge.csv", rows(10))
     drop(settings.inbox, "fine.csv", rows(1, start=50), mtime=T0 - 50)
-    real = client_module.read_count_file
+    real = read_count_file
 
     def exhausted(path: Path, *args: object, **kwargs: object) -> object:
         if path.name == "huge.csv":
@@ -196,6 +197,7 @@ async def test_a_second_link_of_the_same_name_does_not_overwrite_the_first_in_fa
     await connector.pull_events(None)
     (settings.inbox / "l.csv").symlink_to(tmp_path / "two")
     [message] = (await connector.pull_events(None)).messages
+    assert "it is a symbolic link" in message.message
     links = sorted(path.name for path in settings.failed_dir.iterdir() if path.is_symlink())
     assert len(links) == 2
     assert "l.csv" in links
