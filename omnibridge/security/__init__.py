@@ -1,0 +1,1 @@
+"""Security: encryption of data at rest (:mod:`omnibridge.security.crypto`)."""
