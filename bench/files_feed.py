@@ -1,6 +1,6 @@
 """A large ERP count file through the file feed: memory and throughput of the pull and of the read-back.
 
-A CSV of N rows (``--quick``: 100,000; full: 1,000,000, about 22 MB) is generated from a fixed pattern, then:
+A CSV of N rows (``--quick``: 100,000; full: 1,000,000, about 40 MB) is generated from a fixed pattern, then:
 
 * ``pull, streamed``: the connector's ``pull_events`` with the limits raised to fit the file (``max_rows`` = N),
   the file hashed and parsed as a stream, every row an event;

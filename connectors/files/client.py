@@ -19,6 +19,12 @@ A file is read only when complete: names starting with '.' or ending with ``.tmp
 are skipped (the ERP writes under such a name and renames), and a file must have been unchanged for
 ``stable_seconds`` (by its modification time, checked against the connector's clock) and must not change while
 it is read (size and modification time compared before and after).
+
+Limits (:mod:`connectors.files.reading`): a file over ``max_file_bytes`` or ``max_rows``, or one that fails to be
+read for any other reason (out of memory included), moves to ``failed/`` once with its report, instead of failing
+every pull. Only regular files are read: a symbolic link, named pipe, socket or device in the inbox is renamed
+into ``failed/`` unopened, with a report. The read-back keeps the latest count per position
+(:mod:`connectors.files.read_back`), not the processed files' rows.
 """
 
 from __future__ import annotations
@@ -301,8 +307,11 @@ class FilesConnector:
         vanished or changed while read (the next pull looks again)."""
         try:
             before = _snapshot(path)
-            if before.size > self.settings.max_file_bytes:
-                return self._reject_one(path, before, too_big(before.size, self.settings.max_file_bytes))
+        except FileNotFoundError:
+            return None
+        if before.size > self.settings.max_file_bytes:
+            return self._reject_one(path, before, too_big(before.size, self.settings.max_file_bytes))
+        try:
             digest, parsed = self._parse(path)
             after = _snapshot(path)
         except (FileNotFoundError, FileTooBig):
@@ -423,7 +432,10 @@ class FilesConnector:
         found: list[tuple[int, str, Path]] = []
         special: list[tuple[Path, str]] = []
         for entry in os.scandir(self.settings.inbox):
-            info = entry.stat(follow_symlinks=False)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # removed since listed
             kind = special_kind(info.st_mode)
             if kind is not None:
                 special.append((Path(entry.path), kind))

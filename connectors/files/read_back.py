@@ -73,7 +73,10 @@ class LatestCounts:
         for entry in os.scandir(folder):
             if not entry.is_file(follow_symlinks=False) or self._skip(entry.name):
                 continue
-            info = entry.stat(follow_symlinks=False)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
             present[entry.name] = FileVersion(info.st_size, info.st_mtime_ns)
         return present
 
