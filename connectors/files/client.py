@@ -490,9 +490,10 @@ class FilesConnector:
         """Move a non-regular inbox entry (``kind``: a symbolic link, a named pipe...) to ``failed/`` by renaming it,
         never opening or following it, next to a report. One that cannot be moved (``failed/`` on another file
         system) is reported once and left. Returns the message, or None when it was reported before."""
+        why = " (a link could point at any file on this machine)" if kind == "a symbolic link" else ""
         problem = (
-            f"not read: it is {kind}; omnibridge reads only regular files dropped into the inbox (a link could "
-            "point at any file on this machine). Put the file itself in the inbox"
+            f"not read: it is {kind}; omnibridge reads only regular files dropped into the inbox{why}. Put the file "
+            "itself in the inbox"
         )
         folder = self.settings.failed_dir
         folder.mkdir(parents=True, exist_ok=True)
