@@ -18,6 +18,7 @@ BENCHMARKS = {
     "amazon_feed": "bench.amazon_feed",
     "order_lines": "bench.order_lines",
     "routing": "bench.routing",
+    "files_feed": "bench.files_feed",
 }
 
 

@@ -19,6 +19,12 @@ A file is read only when complete: names starting with '.' or ending with ``.tmp
 are skipped (the ERP writes under such a name and renames), and a file must have been unchanged for
 ``stable_seconds`` (by its modification time, checked against the connector's clock) and must not change while
 it is read (size and modification time compared before and after).
+
+Limits (:mod:`connectors.files.reading`): a file over ``max_file_bytes`` or ``max_rows``, or one that fails to be
+read for any other reason (out of memory included), moves to ``failed/`` once with its report, instead of failing
+every pull. Only regular files are read: a symbolic link, named pipe, socket or device in the inbox is renamed
+into ``failed/`` unopened, with a report. The read-back keeps the latest count per position
+(:mod:`connectors.files.read_back`), not the processed files' rows.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from typing import Any, TypeVar
 
 from connectors.files.exports import render_export
 from connectors.files.folders import check_folders
-from connectors.files.parsing import CountRow, ParsedFile, Problem, parse_counts, render_problems
+from connectors.files.parsing import CountRow, ParsedFile, Problem, parse_counts, render_problems, too_many_rows
 from connectors.files.purchase_orders import (
     SENT_FOLDER,
     po_file_name,
@@ -48,7 +54,16 @@ from connectors.files.purchase_orders import (
     request_problem,
     write_once,
 )
+from connectors.files.read_back import FileVersion, LatestCounts
 from connectors.files.read_times import first_read_at, recorded_read_at
+from connectors.files.reading import (
+    FileTooBig,
+    read_bounded,
+    read_count_file,
+    sha256_of,
+    special_kind,
+    too_big,
+)
 from connectors.files.settings import TEMP_SUFFIXES, FilesSettings
 from connectors.files.supplier_files import SupplierFileKind, parse_supplier_file, supplier_events, supplier_file_kind
 from omnibridge.sdk import (
@@ -125,8 +140,9 @@ class FilesConnector:
         self.operations = 0
         """Folder operations performed (pulls, reads, exports): what the conformance kit counts as requests."""
         self._seen_locations: set[str] = set()
-        self._processed_cache: dict[str, tuple[_Snapshot, list[tuple[datetime, CountRow]]]] = {}
+        self._read_back = LatestCounts(skip=lambda name: is_temporary(name) or name.endswith(".errors.txt"))
         self._cache_lock = threading.Lock()
+        self._left_special: set[tuple[str, int]] = set()
         self.before_io: Callable[[str], None] | None = None
         self._known_sku: Callable[[str], bool] | None = None
         self._known_location: Callable[[str], bool] | None = None
@@ -262,56 +278,97 @@ class FilesConnector:
             )
         for name, digest in _applied(bookmark).items():  # applied by the engine: now they may leave the inbox
             path = inbox / name
-            if path.is_file() and _sha256(path) == digest:
+            if path.is_file() and not path.is_symlink() and _sha256(path) == digest:
                 _move(path, self.settings.processed_dir, digest)
         events: list[ChannelEvent] = []
         messages: list[MapMessage] = []
         read: dict[str, str] = {}
-        for path in self._complete_files()[: self.settings.max_files_per_pull]:
-            taken = self._read(path)
+        files, special = self._inbox_entries()
+        for path, kind in special:
+            if (message := self._quarantine(path, kind)) is not None:
+                messages.append(message)
+        for path in files[: self.settings.max_files_per_pull]:
+            if len(events) >= self.settings.max_rows:
+                break  # this pull holds enough rows: the other files wait for the next pull
+            taken = self._take(path)
             if taken is None:
                 continue
-            content, digest = taken
-            supplier = self._supplier_file(path, content, digest)
-            if isinstance(supplier, MapMessage):
-                messages.append(supplier)
+            if isinstance(taken, MapMessage):
+                messages.append(taken)
                 continue
-            if supplier is not None:
-                read[path.name] = digest
-                events.extend(supplier)
-                continue
-            parsed = parse_counts(
-                path.name,
-                content,
-                zone=self.settings.zone,
-                columns=self.settings.columns,
-                delimiter=self.settings.csv_delimiter,
-                encoding=self.settings.csv_encoding,
-            )
-            self._check_locations(parsed)
-            self._check_catalog(parsed)
-            if not parsed.ok:
-                messages.append(self._reject(path, digest, parsed))
-                continue
-            read[path.name] = digest
-            for row, counted_at in zip(parsed.rows, self._count_times(digest, parsed.rows), strict=True):
-                self._seen_locations.add(row.location)
-                events.append(
-                    StockChangeEvent(
-                        file_ref(digest, row.row),
-                        StockChangeKind.COUNT,
-                        row.sku,
-                        row.location,
-                        row.quantity,
-                        counted_at,
-                    )
-                )
+            read[path.name], file_events = taken
+            events.extend(file_events)
         get_logger("connectors.files").info("files.pulled", files=len(read), events=len(events), failed=len(messages))
         return PullResult(events, json.dumps({"v": BOOKMARK_VERSION, "applied": read}, sort_keys=True), messages)
 
-    def _supplier_file(self, path: Path, content: bytes, digest: str) -> list[ChannelEvent] | MapMessage | None:
+    def _take(self, path: Path) -> tuple[str, list[ChannelEvent]] | MapMessage | None:
+        """One inbox file: its sha256 and events, or the message of its move to ``failed/`` (over a limit, a bad
+        row, or any failure reading it: a file fails once, it is never retried forever), or None when it
+        vanished or changed while read (the next pull looks again)."""
+        try:
+            before = _snapshot(path)
+        except FileNotFoundError:
+            return None
+        if before.size > self.settings.max_file_bytes:
+            return self._reject_one(path, before, too_big(before.size, self.settings.max_file_bytes))
+        try:
+            digest, parsed = self._parse(path)
+            after = _snapshot(path)
+        except (FileNotFoundError, FileTooBig):
+            return None  # gone, or grown past the limit while read: changed, so looked at again next pull
+        except PermissionError as exc:
+            problem = f"omnibridge may not read this file ({exc.strerror}); expected a file readable by its user"
+            return self._reject_one(path, before, problem)
+        except MemoryError:
+            problem = (
+                f"omnibridge ran out of memory reading this file ({before.size:,} bytes); nothing was applied: split "
+                "the file, or lower max_rows and max_file_bytes in the connector profile"
+            )
+            return self._reject_one(path, before, problem)
+        except OSError:
+            raise  # a folder error: classified (retried, retriable or fatal) by _guarded
+        except Exception as exc:
+            problem = f"the file could not be read ({type(exc).__name__}: {exc}); nothing was applied"
+            return self._reject_one(path, before, problem)
+        if before != after:
+            return None
+        if isinstance(parsed, list):
+            return digest, parsed
+        self._check_locations(parsed)
+        self._check_catalog(parsed)
+        if not parsed.ok:
+            return self._reject(path, digest, parsed)
+        events: list[ChannelEvent] = []
+        for row, counted_at in zip(parsed.rows, self._count_times(digest, parsed.rows), strict=True):
+            self._seen_locations.add(row.location)
+            ref = file_ref(digest, row.row)
+            events.append(StockChangeEvent(ref, StockChangeKind.COUNT, row.sku, row.location, row.quantity, counted_at))
+        return digest, events
+
+    def _parse(self, path: Path) -> tuple[str, ParsedFile | list[ChannelEvent]]:
+        """The file's sha256 and its parsed counts, or a supplier file's events (within the limits)."""
+        settings = self.settings
+        if settings.supplier_location is None:
+            return sha256_of(path, settings.max_file_bytes), read_count_file(path, settings)
+        content = read_bounded(path, settings.max_file_bytes)
+        digest = hashlib.sha256(content).hexdigest()
+        supplier = self._supplier_file(path, content, digest)
+        if supplier is not None:
+            return digest, supplier
+        parsed = parse_counts(
+            path.name,
+            content,
+            zone=settings.zone,
+            columns=settings.columns,
+            delimiter=settings.csv_delimiter,
+            encoding=settings.csv_encoding,
+            max_rows=settings.max_rows,
+        )
+        return digest, parsed
+
+    def _supplier_file(self, path: Path, content: bytes, digest: str) -> list[ChannelEvent] | ParsedFile | None:
         """A supplier's acknowledgement or ship-confirmation file (only when purchase orders are enabled): its
-        events, or the message of its move to ``failed/``; None for a count file."""
+        events, or its problems; None for a count file."""
         location = self.settings.supplier_location
         if location is None:
             return None
@@ -323,7 +380,9 @@ class FilesConnector:
             path.name, content, kind, zone=self.settings.zone, delimiter=delimiter, encoding=encoding
         )
         if not parsed.ok:
-            return self._reject(path, digest, ParsedFile(problems=parsed.problems))
+            return ParsedFile(problems=parsed.problems)
+        if len(parsed.acks) + len(parsed.shipments) > self.settings.max_rows:
+            return ParsedFile(problems=[Problem(too_many_rows(self.settings.max_rows))])
         read_at: list[datetime] = []
 
         def first_read() -> datetime:
@@ -365,20 +424,30 @@ class FilesConnector:
             message = f"location {row.location!r} is not mapped; expected a code listed in the channel's location_map"
             parsed.problems.append(Problem(message, row=row.row, field=columns.location))
 
-    def _complete_files(self) -> list[Path]:
-        """Inbox files matching the patterns, not temporary and unchanged for ``stable_seconds``; oldest first."""
+    def _inbox_entries(self) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """Inbox files matching the patterns, not temporary and unchanged for ``stable_seconds`` (oldest first);
+        and every entry that is neither a regular file nor a folder (symbolic links, named pipes, sockets, devices)
+        with what it is. Nothing is opened: a named pipe never blocks the pull."""
         now = self.clock()
         found: list[tuple[int, str, Path]] = []
+        special: list[tuple[Path, str]] = []
         for entry in os.scandir(self.settings.inbox):
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # removed since listed
+            kind = special_kind(info.st_mode)
+            if kind is not None:
+                special.append((Path(entry.path), kind))
+                continue
             if not entry.is_file(follow_symlinks=False) or is_temporary(entry.name):
                 continue
             if not any(fnmatch.fnmatch(entry.name.lower(), pattern.lower()) for pattern in self.settings.patterns):
                 continue
-            stat = entry.stat()
-            if now - stat.st_mtime < self.settings.stable_seconds:
+            if now - info.st_mtime < self.settings.stable_seconds:
                 continue  # still being written (or just renamed into place): wait for the next pull
-            found.append((stat.st_mtime_ns, entry.name, Path(entry.path)))
-        return [path for _, _, path in sorted(found)]
+            found.append((info.st_mtime_ns, entry.name, Path(entry.path)))
+        return [path for _, _, path in sorted(found)], sorted(special)
 
     def _count_times(self, digest: str, rows: Sequence[CountRow]) -> list[datetime]:
         """Each row's count time: its ``counted_at``, else when omnibridge first read the content ``digest`` (never
@@ -394,18 +463,6 @@ class FilesConnector:
                 read_at = first_read_at(self.settings.processed_dir, digest, now)
             times.append(read_at)
         return times
-
-    def _read(self, path: Path) -> tuple[bytes, str] | None:
-        """The file's bytes and sha256, or None if it vanished or changed while read."""
-        try:
-            before = _snapshot(path)
-            content = path.read_bytes()
-            after = _snapshot(path)
-        except FileNotFoundError:
-            return None
-        if before != after:
-            return None
-        return content, hashlib.sha256(content).hexdigest()
 
     def _reject(self, path: Path, digest: str, parsed: ParsedFile) -> MapMessage:
         """Move a bad file to ``failed/`` with its error report (report first: a crash leaves the file to redo)."""
@@ -424,49 +481,75 @@ class FilesConnector:
             path.name,
         )
 
+    def _reject_one(self, path: Path, version: _Snapshot, problem: str) -> MapMessage:
+        """Move a file that could not be read (or must not be) to ``failed/`` with ``problem`` as its report."""
+        token = hashlib.sha256(f"{path.name}:{version.size}:{version.mtime_ns}".encode()).hexdigest()
+        return self._reject(path, token, ParsedFile(problems=[Problem(problem)]))
+
+    def _quarantine(self, path: Path, kind: str) -> MapMessage | None:
+        """Move a non-regular inbox entry (``kind``: a symbolic link, a named pipe...) to ``failed/`` by renaming it,
+        never opening or following it, next to a report. One that cannot be moved (``failed/`` on another file
+        system) is reported once and left. Returns the message, or None when it was reported before."""
+        why = " (a link could point at any file on this machine)" if kind == "a symbolic link" else ""
+        problem = (
+            f"not read: it is {kind}; omnibridge reads only regular files dropped into the inbox{why}. Put the file "
+            "itself in the inbox"
+        )
+        folder = self.settings.failed_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        info = path.lstat()
+        target = folder / path.name
+        if os.path.lexists(target) or os.path.lexists(folder / f"{path.name}.errors.txt"):
+            stem, suffix = Path(path.name).stem, Path(path.name).suffix
+            target = folder / f"{stem}-{info.st_ino:x}-{info.st_mtime_ns:x}{suffix}"
+        log = get_logger("connectors.files")
+        try:
+            os.rename(path, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            if (path.name, info.st_ino) in self._left_special:
+                return None
+            self._left_special.add((path.name, info.st_ino))
+            log.warning("files.not_regular", file=path.name, kind=kind, moved=False)
+            return MapMessage(
+                MapLevel.ERROR,
+                "",
+                f"{problem}; it could not be moved to {folder.name}/ (another file system): remove it",
+                path.name,
+            )
+        _write_atomic(folder / f"{target.name}.errors.txt", render_problems(path.name, [Problem(problem)]).encode())
+        log.warning("files.not_regular", file=path.name, kind=kind, moved=True)
+        return MapMessage(
+            MapLevel.ERROR, "", f"moved to {folder.name}/: {problem} (see {target.name}.errors.txt)", path.name
+        )
+
     # -- read-back ---------------------------------------------------------------------------------------
 
     def _processed_counts(self) -> dict[tuple[str, str], tuple[datetime, int]]:
-        """The latest count per (SKU, location) among the processed files (each file parsed once per version)."""
+        """The latest count per (SKU, location) among the processed files (see :mod:`connectors.files.read_back`)."""
         with self._cache_lock:
-            return self._scan_processed()
+            self.operations += 1
+            return self._read_back.refresh(self.settings.processed_dir, self._processed_rows)
 
-    def _scan_processed(self) -> dict[tuple[str, str], tuple[datetime, int]]:
-        self.operations += 1
-        folder = self.settings.processed_dir
-        latest: dict[tuple[str, str], tuple[datetime, int]] = {}
-        if not folder.is_dir():
-            return latest
-        present: set[str] = set()
-        for entry in sorted(os.scandir(folder), key=lambda item: item.name):
-            if not entry.is_file() or is_temporary(entry.name) or entry.name.endswith(".errors.txt"):
-                continue
-            present.add(entry.name)
-            path = Path(entry.path)
-            snapshot = _snapshot(path)
-            cached = self._processed_cache.get(entry.name)
-            if cached is None or cached[0] != snapshot:
-                content = path.read_bytes()
-                read_at = recorded_read_at(folder, hashlib.sha256(content).hexdigest())
-                # a file processed before first reads were recorded: its modification time is all there is
-                undated_at = read_at or datetime.fromtimestamp(snapshot.mtime_ns / 1e9, UTC)
-                parsed = parse_counts(
-                    entry.name,
-                    content,
-                    zone=self.settings.zone,
-                    columns=self.settings.columns,
-                    delimiter=self.settings.csv_delimiter,
-                    encoding=self.settings.csv_encoding,
-                )
-                cached = (snapshot, [(row.counted_at or undated_at, row) for row in parsed.rows] if parsed.ok else [])
-                self._processed_cache[entry.name] = cached
-            for at, row in cached[1]:
-                key = (row.sku, row.location)
-                if key not in latest or latest[key][0] <= at:
-                    latest[key] = (at, row.quantity)
-        for gone in set(self._processed_cache) - present:
-            del self._processed_cache[gone]
-        return latest
+    def _processed_rows(self, path: Path, version: FileVersion) -> list[tuple[datetime, str, str, int]]:
+        """The rows of one processed file, dated; none for a file that is no count file, or over the limits."""
+        try:
+            digest = sha256_of(path, self.settings.max_file_bytes)
+            parsed = read_count_file(path, self.settings)
+        except (FileNotFoundError, FileTooBig):
+            return []
+        except (MemoryError, ValueError) as exc:
+            get_logger("connectors.files").warning("files.read_back_skipped", file=path.name, error=type(exc).__name__)
+            return []
+        if not parsed.ok:
+            if any("(max_rows)" in str(problem) for problem in parsed.problems):
+                get_logger("connectors.files").warning("files.read_back_skipped", file=path.name, error="max_rows")
+            return []
+        read_at = recorded_read_at(self.settings.processed_dir, digest)
+        # a file processed before first reads were recorded: its modification time is all there is
+        undated_at = read_at or datetime.fromtimestamp(version.mtime_ns / 1e9, UTC)
+        return [(row.counted_at or undated_at, row.sku, row.location, row.quantity) for row in parsed.rows]
 
 
 def _applied(bookmark: str | None) -> dict[str, str]:
@@ -490,7 +573,7 @@ def _snapshot(path: Path) -> _Snapshot:
 
 def _sha256(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_of(path)
     except FileNotFoundError:
         return ""
 

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -27,6 +28,8 @@ from connectors.files.settings import CsvColumns
 from omnibridge.sdk import TextEncodingError, decode_spreadsheet
 
 _WHOLE = re.compile(r"\d+")
+REPORTED_PROBLEMS = 1000
+"""A report lists at most this many problems (a file with a million bad rows gets a readable report)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,58 +81,83 @@ def parse_counts(
     columns: CsvColumns | None = None,
     delimiter: str = ",",
     encoding: str = "auto",
+    max_rows: int | None = None,
 ) -> ParsedFile:
-    """Parse a count file; the format follows the name's extension (``.json``, anything else is CSV)."""
+    """Parse a count file; the format follows the name's extension (``.json``, anything else is CSV). A file with
+    more than ``max_rows`` count rows fails (reading stops at the first row over the limit)."""
     if not content.strip():
         return ParsedFile(problems=[Problem(_empty_message(name, columns or CsvColumns()))])
     if name.lower().endswith(".json"):
-        return parse_json(content, zone=zone)
-    return parse_csv(content, zone=zone, columns=columns or CsvColumns(), delimiter=delimiter, encoding=encoding)
+        return parse_json(content, zone=zone, max_rows=max_rows)
+    return parse_csv(
+        content, zone=zone, columns=columns or CsvColumns(), delimiter=delimiter, encoding=encoding, max_rows=max_rows
+    )
 
 
 def parse_csv(
-    content: bytes, *, zone: tzinfo, columns: CsvColumns, delimiter: str = ",", encoding: str = "auto"
+    content: bytes,
+    *,
+    zone: tzinfo,
+    columns: CsvColumns,
+    delimiter: str = ",",
+    encoding: str = "auto",
+    max_rows: int | None = None,
 ) -> ParsedFile:
-    result = ParsedFile()
     try:
         text = decode_spreadsheet(content, encoding)
     except TextEncodingError as exc:
-        result.problems.append(Problem(str(exc)))
-        return result
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        return ParsedFile(problems=[Problem(str(exc))])
+    return parse_csv_lines(
+        io.StringIO(text, newline=""), zone=zone, columns=columns, delimiter=delimiter, max_rows=max_rows
+    )
+
+
+def parse_csv_lines(
+    text: Iterable[str], *, zone: tzinfo, columns: CsvColumns, delimiter: str = ",", max_rows: int | None = None
+) -> ParsedFile:
+    """Parse CSV text given as lines (a text file opened with ``newline=""`` streams it: rows are read one at a
+    time, never the whole file at once). A :class:`UnicodeDecodeError` of the underlying file propagates."""
+    result = ParsedFile()
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     try:
-        lines = list(reader)
+        _csv_rows(reader, zone, columns, max_rows, result)
     except csv.Error as exc:
         result.problems.append(Problem(f"row {reader.line_num}: the CSV is malformed ({exc})"))
-        return result
-    if not lines:
+    return result
+
+
+def _csv_rows(
+    reader: Iterator[list[str]], zone: tzinfo, columns: CsvColumns, max_rows: int | None, result: ParsedFile
+) -> None:
+    first = next(reader, None)
+    if first is None:
         result.problems.append(Problem(_empty_message("csv", columns)))
-        return result
+        return
     wanted = {
         columns.sku.strip().lower(): "sku",
         columns.location.strip().lower(): "location",
         columns.quantity.strip().lower(): "quantity",
         columns.counted_at.strip().lower(): "counted_at",
     }
-    header = [cell.strip().lower() for cell in lines[0]]
+    header = [cell.strip().lower() for cell in first]
     if not set(header) & set(wanted):
-        got = ", ".join(repr(cell) for cell in lines[0])
+        got = ", ".join(repr(cell) for cell in first)
         result.problems.append(
             Problem(f"no header row: expected the first row to name the columns ({_column_list(columns)}), got {got}")
         )
-        return result
+        return
     index: dict[str, int] = {}
     for position, cell in enumerate(header):
         if cell not in wanted:
             result.problems.append(
                 Problem(
-                    f"unknown column {lines[0][position]!r}; expected only {_column_list(columns)}",
+                    f"unknown column {first[position]!r}; expected only {_column_list(columns)}",
                     row=1,
-                    field=lines[0][position] or f"column {position + 1}",
+                    field=first[position] or f"column {position + 1}",
                 )
             )
         elif wanted[cell] in index:
-            result.problems.append(Problem(f"column {lines[0][position]!r} appears twice", row=1))
+            result.problems.append(Problem(f"column {first[position]!r} appears twice", row=1))
         else:
             index[wanted[cell]] = position
     missing = [header_name for header_name, key in wanted.items() if key != "counted_at" and key not in index]
@@ -137,33 +165,34 @@ def parse_csv(
         result.problems.append(
             Problem(
                 f"missing column(s) {', '.join(repr(m) for m in missing)}: the first row must be the header "
-                f"({_column_list(columns)}), got {', '.join(repr(c) for c in lines[0])}",
+                f"({_column_list(columns)}), got {', '.join(repr(c) for c in first)}",
                 row=1,
             )
         )
     if result.problems:
-        return result
-    records: list[tuple[int, dict[str, Any]]] = []
-    for number, cells in enumerate(lines[1:], start=2):
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank line (often the last one) is not a count
-        if len(cells) != len(header):
-            result.problems.append(
-                Problem(f"expected {len(header)} cells like the header, got {len(cells)}", row=number)
-            )
-            continue
-        records.append((number, {key: cells[position] for key, position in index.items()}))
+        return
     headers = {
         "sku": columns.sku,
         "location": columns.location,
         "quantity": columns.quantity,
         "counted_at": columns.counted_at,
     }
-    _rows(records, zone, headers, result)
-    return result
+    rows = _Rows(zone, headers, result)
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line (often the last one) is not a count
+        if not rows.counted(max_rows):
+            return
+        if len(cells) != len(header):
+            result.problems.append(
+                Problem(f"expected {len(header)} cells like the header, got {len(cells)}", row=number)
+            )
+            continue
+        rows.add(number, {key: cells[position] for key, position in index.items()})
+    rows.finish()
 
 
-def parse_json(content: bytes, *, zone: tzinfo) -> ParsedFile:
+def parse_json(content: bytes, *, zone: tzinfo, max_rows: int | None = None) -> ParsedFile:
     result = ParsedFile()
     try:
         document = json.loads(content.decode("utf-8-sig"))
@@ -187,8 +216,11 @@ def parse_json(content: bytes, *, zone: tzinfo) -> ParsedFile:
     if not document:
         result.problems.append(Problem("the file has no counts; expected at least one"))
         return result
-    records: list[tuple[int, dict[str, Any]]] = []
+    if max_rows is not None and len(document) > max_rows:
+        result.problems.append(Problem(too_many_rows(max_rows)))
+        return result
     allowed = {"sku", "location", "quantity", "counted_at"}
+    records: list[tuple[int, dict[str, Any]]] = []
     for number, item in enumerate(document, start=1):
         if not isinstance(item, dict):
             result.problems.append(
@@ -200,21 +232,40 @@ def parse_json(content: bytes, *, zone: tzinfo) -> ParsedFile:
                 Problem("unknown field; expected only sku, location, quantity, counted_at", row=number, field=key)
             )
         records.append((number, item))
-    _rows(records, zone, {key: key for key in allowed}, result)
+    rows = _Rows(zone, {key: key for key in allowed}, result)
+    for number, item in records:
+        rows.counted(None)
+        rows.add(number, item)
+    rows.finish()
     return result
 
 
-def _rows(records: list[tuple[int, dict[str, Any]]], zone: tzinfo, headers: dict[str, str], result: ParsedFile) -> None:
-    seen: dict[tuple[str, str], int] = {}
-    for number, record in records:
+class _Rows:
+    """Turns records into :class:`CountRow` one at a time (checking each field and duplicates) into ``result``."""
+
+    def __init__(self, zone: tzinfo, headers: dict[str, str], result: ParsedFile) -> None:
+        self.zone, self.headers, self.result = zone, headers, result
+        self.seen: dict[tuple[str, str], int] = {}
+        self.records = 0
+
+    def counted(self, max_rows: int | None) -> bool:
+        """Count one more record; False (with the problem recorded) when that is more than ``max_rows``."""
+        self.records += 1
+        if max_rows is None or self.records <= max_rows:
+            return True
+        self.result.problems.append(Problem(too_many_rows(max_rows)))
+        return False
+
+    def add(self, number: int, record: dict[str, Any]) -> None:
+        result, headers = self.result, self.headers
         before = len(result.problems)
         sku = _text(record.get("sku"), number, headers["sku"], "a SKU", result)
         location = _text(record.get("location"), number, headers["location"], "a location code", result)
         quantity = _quantity(record.get("quantity"), number, headers["quantity"], result)
-        counted_at = _timestamp(record.get("counted_at"), number, headers["counted_at"], zone, result)
+        counted_at = _timestamp(record.get("counted_at"), number, headers["counted_at"], self.zone, result)
         if len(result.problems) > before or sku is None or location is None or quantity is None:
-            continue
-        first = seen.setdefault((sku, location), number)
+            return
+        first = self.seen.setdefault((sku, location), number)
         if first != number:
             result.problems.append(
                 Problem(
@@ -223,10 +274,20 @@ def _rows(records: list[tuple[int, dict[str, Any]]], zone: tzinfo, headers: dict
                     row=number,
                 )
             )
-            continue
+            return
         result.rows.append(CountRow(number, sku, location, quantity, counted_at))
-    if not records and not result.problems:
-        result.problems.append(Problem("the file has a header but no counts; expected at least one count row"))
+
+    def finish(self) -> None:
+        if not self.records and not self.result.problems:
+            self.result.problems.append(Problem("the file has a header but no counts; expected at least one count row"))
+
+
+def too_many_rows(max_rows: int) -> str:
+    """The problem of a file with more count rows than ``max_rows`` (the ``max_rows`` setting)."""
+    return (
+        f"the file has more than {max_rows:,} count rows, the limit (max_rows); nothing was read beyond row "
+        f"{max_rows:,}: split the file, or raise max_rows in the connector profile"
+    )
 
 
 def _text(value: Any, row: int, name: str, what: str, result: ParsedFile) -> str | None:
@@ -290,6 +351,8 @@ def _empty_message(name: str, columns: CsvColumns) -> str:
 def render_problems(name: str, problems: list[Problem]) -> str:
     """The error report written next to a failed file: one problem per line, then what happens next."""
     lines = [f"{name}: {len(problems)} problem(s); nothing in this file was applied.", ""]
-    lines += [f"- {problem}" for problem in problems]
+    lines += [f"- {problem}" for problem in problems[:REPORTED_PROBLEMS]]
+    if len(problems) > REPORTED_PROBLEMS:
+        lines.append(f"- ... and {len(problems) - REPORTED_PROBLEMS:,} more problem(s) like these, not listed")
     lines += ["", "Fix the file and drop it into the inbox again (under a temporary name, then renamed)."]
     return "\n".join(lines) + "\n"

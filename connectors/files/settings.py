@@ -55,6 +55,9 @@ class FilesSettings(BaseModel):
     :class:`PurchaseOrderSettings`).
     A transient folder error (a network share hiccuping) is retried ``io_retries`` times, ``io_retry_seconds``
     apart (growing linearly).
+    A file larger than ``max_file_bytes`` or with more than ``max_rows`` rows is not applied: it moves to
+    ``failed`` with a report naming the limit. A pull stops taking files once it holds ``max_rows`` rows (the
+    rest wait for the next pull), so one pull never holds much more than ``max_rows`` rows in memory.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -70,6 +73,8 @@ class FilesSettings(BaseModel):
     timezone: str = "UTC"
     stable_seconds: float = Field(default=5.0, ge=0)
     max_files_per_pull: int = Field(default=100, ge=1)
+    max_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    max_rows: int = Field(default=500_000, ge=1)
     io_retries: int = Field(default=3, ge=0)
     io_retry_seconds: float = Field(default=0.5, ge=0)
     locations: list[str] = Field(default_factory=list)

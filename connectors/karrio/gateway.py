@@ -1,6 +1,7 @@
 """Build a karrio gateway for one carrier account, optionally pointed at another host (an emulator).
 
-This is the only module that imports karrio. karrio has no type hints, so its objects cross this boundary as
+This is the only module that imports karrio (with :mod:`connectors.karrio.pdf`, which it installs). karrio has no
+type hints, so its objects cross this boundary as
 ``Any``. karrio chooses the API host from ``test_mode`` through a read-only ``server_url`` property on the
 carrier's settings class; a subclass that overrides the property is the supported way to aim it elsewhere
 (``karrio.sdk.gateway[...].create`` accepts a settings instance as well as a dict).
@@ -12,7 +13,15 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["build_gateway", "karrio_available", "messages_of", "run_rates", "run_shipment", "run_tracking"]
+__all__ = [
+    "build_gateway",
+    "karrio_available",
+    "load_karrio",
+    "messages_of",
+    "run_rates",
+    "run_shipment",
+    "run_tracking",
+]
 
 
 def karrio_available(carrier: str) -> bool:
@@ -25,11 +34,9 @@ def karrio_available(carrier: str) -> bool:
         return False
 
 
-def build_gateway(carrier: str, fields: dict[str, Any], *, server_url: str | None, test_mode: bool) -> Any:
-    """A karrio ``Gateway`` for ``carrier`` built from karrio's settings ``fields`` (plain strings).
-
-    The gateway caches its OAuth token itself (per gateway), so build one per connector and keep it.
-    """
+def load_karrio() -> Any:
+    """Import karrio the way omnibridge runs it: silenced, and bundling PDFs with pypdf, never PyPDF2
+    (:mod:`connectors.karrio.pdf`). Returns the ``karrio`` package (its ``sdk`` loaded)."""
     from loguru import logger
 
     # karrio logs every request payload (addresses, i.e. personal data) through loguru, and replaces loguru's
@@ -37,6 +44,18 @@ def build_gateway(carrier: str, fields: dict[str, Any], *, server_url: str | Non
     logger.disable("karrio")
     import karrio.sdk
 
+    from connectors.karrio import pdf
+
+    pdf.install()
+    return karrio
+
+
+def build_gateway(carrier: str, fields: dict[str, Any], *, server_url: str | None, test_mode: bool) -> Any:
+    """A karrio ``Gateway`` for ``carrier`` built from karrio's settings ``fields`` (plain strings).
+
+    The gateway caches its OAuth token itself (per gateway), so build one per connector and keep it.
+    """
+    karrio = load_karrio()
     base: type[Any] = importlib.import_module(f"karrio.mappers.{carrier}").Settings
     settings_class = base
     if server_url is not None:
