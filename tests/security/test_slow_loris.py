@@ -76,7 +76,11 @@ async def test_a_request_head_trickled_byte_by_byte_is_cut_at_the_head_timeout(t
                     await asyncio.sleep(0.01)
 
             sender = asyncio.create_task(trickle())
-            assert await asyncio.wait_for(reader.read(), timeout=30) == b""  # closed by the server, no answer
+            try:
+                answer = await asyncio.wait_for(reader.read(), timeout=30)
+            except ConnectionResetError:  # closed with unread bytes of ours still arriving: a reset, no answer
+                answer = b""
+            assert answer == b""  # closed by the server, no answer
             sender.cancel()
             writer.close()
             for _ in range(500):  # the server forgets the connection just after closing it
