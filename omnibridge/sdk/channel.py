@@ -43,7 +43,9 @@ from typing import Protocol, runtime_checkable
 
 from omnibridge.errors import FatalConnectorError
 from omnibridge.sdk.mapping import MapMessage
+from omnibridge.sdk.pickup import PickupEvent
 from omnibridge.sdk.privacy import PrivacyRequestEvent
+from omnibridge.sdk.returns import ReturnEvent
 from omnibridge.sdk.webhooks import WebhookDelivery
 
 __all__ = [
@@ -394,6 +396,8 @@ ChannelEvent = (
     | StockChangeEvent
     | StockObservedEvent
     | PrivacyRequestEvent
+    | PickupEvent
+    | ReturnEvent
 )
 
 

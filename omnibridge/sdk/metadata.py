@@ -38,6 +38,7 @@ class Capability(StrEnum):
     ORDERS_READ = "orders.read"
     ORDERS_CANCEL = "orders.cancel"
     FULFILLMENT_WRITE = "fulfillment.write"
+    RETURNS_WRITE = "returns.write"
     LISTINGS_WRITE = "listings.write"
     PRICES_WRITE = "prices.write"
     RATES = "carrier.rates"
