@@ -639,3 +639,37 @@ class PrivacyRequestRow(StoreModel, table=True):
 CUSTOMER_MERGES = table(CustomerMergeRow)
 CONSENT_DECISIONS = table(ConsentDecisionRow)
 PRIVACY_REQUESTS = table(PrivacyRequestRow)
+
+
+class PickupRow(StoreModel, table=True):
+    """A pickup (click-and-collect or curbside) booked for an order at one store (``0016_pickups``): its window,
+    the units held there until ``expires_at`` and where it stands (``reserved``, ``ready``, ``arrived``,
+    ``collected``, ``cancelled``, ``expired``, ``rejected``: :class:`~omnibridge.sdk.pickup.PickupState`).
+    ``id`` is ``<order id>#<attempt>``: a fallback to another window or store is a new attempt. ``lines`` lists
+    ``{"line_id", "sku", "quantity"}`` of the order lines it holds. ``version`` counts its changes (the
+    idempotency key of each change names it)."""
+
+    __tablename__ = "pickups"
+    __table_args__ = (
+        sa.Index("ix_pickups_location_window", "location_id", "window_start"),
+        sa.Index("ix_pickups_status_expires_at", "status", "expires_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=800)
+    order_id: str = Field(max_length=512, index=True)
+    channel: str = Field(max_length=128)
+    attempt: int = 1
+    location_id: str = Field(max_length=255)
+    window_start: datetime = _ts(nullable=False)
+    window_end: datetime = _ts(nullable=False)
+    curbside: bool = False
+    status: str = Field(max_length=16)
+    expires_at: datetime = _ts(nullable=False)
+    lines: list[JsonObject] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    reason: str | None = None
+    version: int = 1
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+PICKUPS = table(PickupRow)
