@@ -211,6 +211,9 @@ class LocationSection(Section):
     skus: Annotated[list[Text], BeforeValidator(_none_as_empty_list)] | None = Field(
         default=None, description="a supplier's catalogue: the master SKUs it ships"
     )
+    pickup: LocationPickupSection | None = Field(
+        default=None, description="a 'pickup:' mapping with window_minutes, capacity_per_window, prep_minutes"
+    )
 
 
 class GuardSection(Section):
@@ -278,7 +281,11 @@ class ChannelSection(Section):
 
 # Imported here, not at the top: the availability and routing models build on Section and Identifier above.
 from omnibridge.config.availability import AvailabilityPolicy as AvailabilityPolicy  # noqa: E402
+from omnibridge.config.pickup import LocationPickupSection as LocationPickupSection  # noqa: E402
+from omnibridge.config.pickup import PickupSection as PickupSection  # noqa: E402
 from omnibridge.config.routing import RoutingSection as RoutingSection  # noqa: E402
+
+LocationSection.model_rebuild()
 
 
 class ProfileFile(Section):
@@ -297,6 +304,10 @@ class ProfileFile(Section):
         default_factory=lambda: RoutingSection(enabled=False),
         description="a 'routing:' section: where orders ship from (see docs/routing.md); without one, orders are "
         "fulfilled where their channel put them",
+    )
+    pickup: Annotated[PickupSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=PickupSection,
+        description="a 'pickup:' section: pickup windows, radius and holds (see docs/pickup.md)",
     )
     server: Annotated[ServerSection, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=ServerSection,
