@@ -43,7 +43,7 @@ from typing import Protocol, runtime_checkable
 
 from omnibridge.errors import FatalConnectorError
 from omnibridge.sdk.mapping import MapMessage
-from omnibridge.sdk.pickup import PickupEvent
+from omnibridge.sdk.pickup import PickupDetails, PickupEvent
 from omnibridge.sdk.privacy import PrivacyRequestEvent
 from omnibridge.sdk.returns import ReturnEvent
 from omnibridge.sdk.webhooks import WebhookDelivery
@@ -242,7 +242,7 @@ class OrderEvent:
     """An order created or changed on the channel. ``ref`` is the vendor's order id; ``name`` the number or name
     merchants see (Shopify ``#1001``), which ``omnibridge orders`` and ``shipments ship`` accept too. ``ship_to``
     is the address the order ships to, when the channel gives one (None: not given, or a counter sale); ``customer``
-    who placed it, when the channel says (None: a guest or not shared)."""
+    who placed it, when the channel says (None: a guest or not shared); ``pickup`` how it is collected, when it is."""
 
     ref: str
     kind: OrderEventKind
@@ -254,6 +254,8 @@ class OrderEvent:
     status: str = ""
     ship_to: ShipTo | None = None
     customer: CustomerRef | None = None
+    pickup: PickupDetails | None = None
+    """Set when the customer collects the order (click-and-collect or curbside) instead of having it shipped."""
 
     def __post_init__(self) -> None:
         _require_aware("occurred_at", self.occurred_at)

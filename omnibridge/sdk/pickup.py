@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 __all__ = [
+    "PickupDetails",
     "PickupEvent",
     "PickupState",
     "PickupStatusWriter",
@@ -58,6 +59,23 @@ class PickupState(StrEnum):
     """Not collected before the hold expired: the hold is released."""
     REJECTED = "rejected"
     """The store cannot fill it (or the customer refused it at the counter, Amazon ``RefusedPickup``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PickupDetails:
+    """How an order is to be collected, as its channel gives it (:attr:`OrderEvent.pickup
+    <omnibridge.sdk.channel.OrderEvent.pickup>`): at the store ``location_ref`` (None: the channel leaves the choice
+    to omnibridge), in the window starting ``pickup_at`` (None: the first window with capacity) lasting
+    ``window_minutes``, at the kerb when ``curbside``. ``expires_at``: when the channel itself lets the hold lapse
+    (Square), if it says."""
+
+    location_ref: str | None = None
+    pickup_at: datetime | None = None
+    window_minutes: int | None = None
+    curbside: bool = False
+    expires_at: datetime | None = None
+    state: PickupState = PickupState.RESERVED
+    """Where the pickup stands on the channel when the order event was read."""
 
 
 @dataclass(frozen=True, slots=True)
