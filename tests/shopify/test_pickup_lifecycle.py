@@ -53,7 +53,8 @@ def test_a_pickup_order_reads_as_an_order_to_collect_at_its_store_without_a_wind
     pickup = events[order].pickup
     assert pickup is not None
     assert pickup.location_ref == shop.store
-    assert pickup.pickup_at is None and pickup.window_minutes is None
+    assert pickup.pickup_at is None
+    assert pickup.window_minutes is None
     assert pickup.state is PickupState.RESERVED
     assert events[shipped].pickup is None
     assert shop.invalid_requests() == []
@@ -75,14 +76,17 @@ def test_ready_prepares_the_pickup_once_and_shopify_says_so_by_webhook(shop: Sho
         return first, again, events, read
 
     first, again, events, read = shop.run(scenario)
-    assert first.accepted and not first.duplicate
-    assert again.accepted and again.duplicate
+    assert first.accepted
+    assert not first.duplicate
+    assert again.accepted
+    assert again.duplicate
     assert fo_status(shop, order) == ["IN_PROGRESS"]
     (event,) = events
     assert isinstance(event, PickupEvent)
     assert (event.order_ref, event.state, event.location_ref) == (order, PickupState.READY, shop.store)
     assert set(event.line_refs) == set(lines.values())
-    assert read[0].pickup is not None and read[0].pickup.state is PickupState.READY
+    assert read[0].pickup is not None
+    assert read[0].pickup.state is PickupState.READY
     assert shop.operations().count("PreparedForPickup") == 1
     assert shop.invalid_requests() == []
 
@@ -98,15 +102,18 @@ def test_collected_fulfils_the_pickup_without_tracking_and_a_repeat_is_a_duplica
         return first, again, read
 
     first, again, read = shop.run(scenario)
-    assert first.accepted and not first.duplicate
-    assert again.accepted and again.duplicate
+    assert first.accepted
+    assert not first.duplicate
+    assert again.accepted
+    assert again.duplicate
     emulated = shop.emu.state.order(int(order.rsplit("/", 1)[1]))
     (fulfillment,) = emulated.fulfillments
     assert fulfillment.tracking_number is None
     assert f"gid://shopify/Location/{fulfillment.location_id}" == shop.store
     after = shop.emu.quantities(TENT, shop.store)
     assert (after["committed"], after["available"]) == (before["committed"] - 1, before["available"])
-    assert read[0].pickup is not None and read[0].pickup.state is PickupState.COLLECTED
+    assert read[0].pickup is not None
+    assert read[0].pickup.state is PickupState.COLLECTED
     assert shop.operations().count("CreateFulfillment") == 1
     assert shop.invalid_requests() == []
 
@@ -120,8 +127,10 @@ def test_an_expired_pickup_cancels_its_order_restocked_once(shop: Shop) -> None:
         return first, await client.update_pickup(update(order, PickupState.CANCELLED))
 
     first, again = shop.run(scenario)
-    assert first.accepted and not first.duplicate
-    assert again.accepted and again.duplicate
+    assert first.accepted
+    assert not first.duplicate
+    assert again.accepted
+    assert again.duplicate
     assert shop.emu.available(TENT, shop.store) == before + 1
     assert shop.operations().count("CancelOrder") + shop.operations().count("OrderCancel") == 1
     assert shop.invalid_requests() == []
@@ -141,11 +150,15 @@ def test_states_shopify_cannot_show_and_orders_without_a_pickup_are_refused(shop
         ]
 
     reserved, rejected, shipping, elsewhere, bad = shop.run(scenario)
-    assert not reserved.accepted and "cannot show a pickup as reserved" in reserved.message
+    assert not reserved.accepted
+    assert "cannot show a pickup as reserved" in reserved.message
     assert not rejected.accepted
-    assert not shipping.accepted and "no local pickup" in shipping.message
-    assert not elsewhere.accepted and shop.main in elsewhere.message
-    assert not bad.accepted and "not a Shopify order id" in bad.message
+    assert not shipping.accepted
+    assert "no local pickup" in shipping.message
+    assert not elsewhere.accepted
+    assert shop.main in elsewhere.message
+    assert not bad.accepted
+    assert "not a Shopify order id" in bad.message
     assert fo_status(shop, order) == ["OPEN"]
     assert isinstance(shop.client, PickupStatusWriter)
     assert PickupState.RESERVED not in shop.client.pickup_states
@@ -159,7 +172,8 @@ def test_a_collected_pickup_cannot_be_made_ready_again(shop: Shop) -> None:
         return await client.update_pickup(update(order, PickupState.READY))
 
     late = shop.run(scenario)
-    assert not late.accepted and "CLOSED" in late.message
+    assert not late.accepted
+    assert "CLOSED" in late.message
 
 
 # --- the emulator's rules, through GraphQL -----------------------------------------------------------------------
