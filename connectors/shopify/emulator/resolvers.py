@@ -91,6 +91,7 @@ class QueryResolvers:
             "fulfillment": lambda info, id: self._fulfillment_by_gid(id),
             "fulfillmentOrder": lambda info, id: self._fulfillment_order_by_gid(id),
             "return": lambda info, id: self.returns.by_gid(id),
+            "reverseFulfillmentOrder": lambda info, id: self.returns.reverse_by_gid(id),
             "node": lambda info, id: self._node(id),
             "nodes": lambda info, ids: [self._node(i) for i in ids],
         }

@@ -60,6 +60,16 @@ class ReturnResolvers:
                     return self.ret(order, record)
         return None
 
+    def reverse_by_gid(self, value: Any) -> Node | None:
+        from connectors.shopify.emulator.resolvers import parse_gid
+
+        numeric = parse_gid(value, "ReverseFulfillmentOrder")
+        for order in self.base.state.orders.values():
+            for record in order.returns:
+                if numeric is not None and record.reverse_fo_id == numeric:
+                    return self.reverse(order, record)
+        return None
+
     def transaction(self, o: Order) -> Node:
         return {
             "__typename": "OrderTransaction",
