@@ -63,7 +63,9 @@ def test_a_pickup_order_reads_as_an_order_to_collect_at_its_store_without_a_wind
 def test_ready_prepares_the_pickup_once_and_shopify_says_so_by_webhook(shop: Shop) -> None:
     order, lines = pickup_order(shop)
 
-    async def scenario(client: ShopifyClient) -> tuple[PickupUpdateResult, PickupUpdateResult, list[object], list]:
+    async def scenario(
+        client: ShopifyClient,
+    ) -> tuple[PickupUpdateResult, PickupUpdateResult, list[object], list[OrderEvent]]:
         first = await client.update_pickup(update(order, PickupState.READY, shop.store))
         again = await client.update_pickup(update(order, PickupState.READY, shop.store))
         await shop.emu.webhooks.drain()

@@ -225,3 +225,31 @@ def test_return_process_exists_from_2025_07_only(tmp_path: Path) -> None:
     assert "data" not in old
     assert any("returnProcess" in error["message"] for error in old["errors"])
     assert july["data"]["returnProcess"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+def test_the_control_api_places_pickup_orders_and_requests_returns() -> None:
+    import asyncio
+
+    from .emulator_support import SKU, make_shop
+
+    shop = make_shop()
+
+    async def go() -> tuple[dict[str, Any], int, int]:
+        async with http_client(shop.emu) as http:
+            placed = await http.post(
+                "/_emulator/orders", json={"lines": [[SKU, 2]], "location_id": shop.location2, "pickup": True}
+            )
+            order = placed.json()
+            await http.post(f"/_emulator/orders/{order['id']}/fulfill", json={})
+            asked = await http.post(f"/_emulator/orders/{order['id']}/returns", json={"lines": [[SKU, 1]]})
+            refused = await http.post(f"/_emulator/orders/{order['id']}/returns", json={"lines": [[SKU, 5]]})
+        await shop.emu.webhooks.drain(5)
+        return order, asked.status_code, refused.status_code
+
+    order, asked, refused = asyncio.run(go())
+    emulated = shop.emu.state.order(order["id"])
+    assert [fo.delivery_method for fo in emulated.fulfillment_orders] == ["PICK_UP"]
+    assert order["shipping_address"] is None
+    assert (asked, refused) == (200, 422)
+    assert [r.status for r in emulated.returns] == ["REQUESTED"]
+    assert shop.receiver.topics().count("returns/request") == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.shopify.client import ShopifyClient
+from connectors.shopify.emulator.return_state import ReturnRecord
 from omnibridge.sdk.returns import Disposition, ReturnLineEvent, ReturnRequest, ReturnResult, ReturnState, ReturnWriter
 
 from .fulfilment_support import STOVE, TENT, Shop
@@ -41,7 +42,7 @@ def closing(order: str, lines: dict[str, str], store: str, **extra: object) -> R
     )
 
 
-def emulated_returns(shop: Shop, order: str) -> list:
+def emulated_returns(shop: Shop, order: str) -> list[ReturnRecord]:
     return shop.emu.state.order(int(order.rsplit("/", 1)[1])).returns
 
 

@@ -37,7 +37,7 @@ from connectors.shopify.emulator.rest_payloads import (
 from connectors.shopify.emulator.return_desk import ReturnItem
 from connectors.shopify.emulator.return_hooks import prepared_payload, return_payload
 from connectors.shopify.emulator.return_mutations import ReturnMutations
-from connectors.shopify.emulator.return_state import ReturnRecord
+from connectors.shopify.emulator.return_state import ReturnError, ReturnRecord
 from connectors.shopify.emulator.schema import flavor_for
 from connectors.shopify.emulator.state import (
     Fulfillment,
@@ -404,7 +404,10 @@ class ShopifyEmulator:
             if line is None:
                 raise ShopError(f"order {order.id} has no fulfilled line with SKU {sku!r}")
             items.append(ReturnItem(line.id, quantity, reason, customer_note="changed my mind"))
-        record = self.return_mutations.desk.create(order, items, "REQUESTED", "input")
+        try:
+            record = self.return_mutations.desk.create(order, items, "REQUESTED", "input")
+        except ReturnError as error:
+            raise ShopError(error.message) from None
         self._return_event("returns/request", order, record)
         return gid("Return", record.id)
 
