@@ -253,3 +253,31 @@ def test_the_control_api_places_pickup_orders_and_requests_returns() -> None:
     assert (asked, refused) == (200, 422)
     assert [r.status for r in emulated.returns] == ["REQUESTED"]
     assert shop.receiver.topics().count("returns/request") == 1
+
+
+def test_a_declined_request_comes_in_declined_and_a_worked_return_cannot_be_cancelled(tmp_path: Path) -> None:
+    from connectors.shopify.emulator.return_desk import DisposeItem
+
+    shop = Shop(NEW, tmp_path / "requests.jsonl")
+    order, _ = shipped_order(shop)
+    declined = shop.emu.request_return(order, [(TENT, 1)])
+    worked = shop.emu.request_return(order, [(TENT, 1)])
+    decline = """mutation Decline($input: ReturnDeclineRequestInput!) {
+  returnDeclineRequest(input: $input) { return { id status } userErrors { code field message } }
+}"""
+    cancel = """mutation Cancel($id: ID!) { returnCancel(id: $id) { return { id } userErrors { code message } } }"""
+
+    async def scenario(client: ShopifyClient) -> tuple[list[ChannelEvent], dict[str, Any]]:
+        await call(shop, decline, {"input": {"id": declined, "declineReason": "FINAL_SALE"}})
+        await call(shop, RETURN_APPROVE_MUTATION, {"input": {"id": worked}})
+        desk = shop.emu.return_mutations.desk
+        found_order, found = desk.find(int(worked.rsplit("/", 1)[1]))
+        desk.dispose(found_order, found, [DisposeItem(found.reverse_lines[0].id, 1, "MISSING", None)], "input")
+        refused = await call(shop, cancel, {"id": worked})
+        return await delivered(shop, client, "returns/decline"), refused
+
+    events, refused = shop.run(scenario)
+    (event,) = events
+    assert isinstance(event, ReturnEvent)
+    assert (event.ref, event.state) == (declined, ReturnState.DECLINED)
+    assert refused["data"]["returnCancel"]["userErrors"][0]["code"] == "INVALID_STATE"
