@@ -8,8 +8,8 @@ by it among the order's returns that are not declined or cancelled (or by ``chan
 * REQUESTED → ``returnRequest`` (already there → ``duplicate``);
 * OPEN → ``returnCreate`` (created approved), or ``returnApproveRequest`` of the requested one; then the label,
   when the request has a tracking number or label URL: ``reverseDeliveryCreateWithShipping`` on the reverse
-  fulfillment order (``trackingInput {number, url}``, ``labelInput {fileUrl}``), unless a delivery with that
-  tracking number is there already; all of it there already → ``duplicate``;
+  fulfillment order (``trackingInput {number}``: it has no carrier field; ``labelInput {fileUrl}``), unless a
+  delivery with that tracking number is there already; all of it there already → ``duplicate``;
 * CLOSED (every line with its disposition; a restock names its location) → from API 2025-07 one
   ``returnProcess`` (dispositions, and ``financialTransfer.issueRefund`` of ``refund`` from the order's
   successful sale or capture); before, ``reverseFulfillmentOrderDispose`` (skipped when the units are already
