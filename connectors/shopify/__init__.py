@@ -41,6 +41,7 @@ connector = ConnectorSpec(
             Capability.ORDERS_READ,
             Capability.ORDERS_CANCEL,
             Capability.FULFILLMENT_WRITE,
+            Capability.RETURNS_WRITE,
             Capability.LISTINGS_WRITE,
             Capability.PRICES_WRITE,
             Capability.WEBHOOKS,
@@ -50,7 +51,8 @@ connector = ConnectorSpec(
     version=__version__,
     description="Shopify Admin GraphQL: available quantities per location (compare-and-set), orders, refunds, "
     "order cancellation (restocked, not refunded), product titles and variant prices, signed webhooks, "
-    "fulfillment orders moved where omnibridge routes them, shipments confirmed with tracking.",
+    "fulfillment orders moved where omnibridge routes them, shipments confirmed with tracking, local pickups "
+    "prepared and collected, returns requested, created, labelled and processed.",
     docs_url="https://shopify.dev/docs/api/admin-graphql",
     emulator=EmulatorHook(
         build=serve_emulator,

@@ -21,6 +21,7 @@ import httpx
 
 from connectors.shopify import queries, webhooks
 from connectors.shopify.mapper import map_inventory_item, map_location, map_order, needs_full_order, parse_time
+from connectors.shopify.pickup import PICKUP_STATES
 from connectors.shopify.settings import ShopifySettings
 from omnibridge.sdk import (
     Clock,
@@ -53,7 +54,9 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import AssignmentResult, ConfirmationResult, LineAssignment, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.pickup import PickupState, PickupUpdate, PickupUpdateResult
 from omnibridge.sdk.privacy import ConsentUpdate, PrivacyResult
+from omnibridge.sdk.returns import ReturnRequest, ReturnResult
 
 __all__ = ["CONNECTOR_ID", "ShopifyClient", "is_throttled"]
 
@@ -551,6 +554,11 @@ class ShopifyClient:
                 result = map_order(full if full is not None else node)
                 messages.extend(result.messages)
                 events.extend(result.value or [])
+                if node.get("returnStatus") not in (None, "NO_RETURN"):
+                    from connectors.shopify.returns_read import order_return_events
+
+                    when = updated or self._now()
+                    events.extend(await order_return_events(self, str(node.get("id")), "pull_events", when, messages))
             after = self._next_cursor(connection)
             if after is None:
                 break
@@ -634,6 +642,25 @@ class ShopifyClient:
 
         return await confirm_shipment(self, confirmation)
 
+    # -- pickup and returns --------------------------------------------------------------------------------
+
+    pickup_states: frozenset[PickupState] = PICKUP_STATES
+    """What Shopify can show of a pickup (:class:`~omnibridge.sdk.pickup.PickupStatusWriter`): no windows."""
+
+    async def update_pickup(self, update: PickupUpdate) -> PickupUpdateResult:
+        """Prepared for pickup, collected or cancelled (implements
+        :class:`~omnibridge.sdk.pickup.PickupStatusWriter`); see :mod:`connectors.shopify.pickup`."""
+        from connectors.shopify.pickup import update_pickup
+
+        return await update_pickup(self, update)
+
+    async def write_return(self, request: ReturnRequest) -> ReturnResult:
+        """Request, create, approve or process a return (implements :class:`~omnibridge.sdk.returns.ReturnWriter`);
+        see :mod:`connectors.shopify.returns_write`."""
+        from connectors.shopify.returns_write import write_return
+
+        return await write_return(self, request)
+
     # -- customers: consent and erasure --------------------------------------------------------------------
 
     consent_purposes = frozenset({"email_marketing", "sms_marketing"})
@@ -691,6 +718,10 @@ class ShopifyClient:
             return [self._unwrap(webhooks.parse_privacy_request(delivery, body), op, delivery.delivery_id)]
         if topic == "refunds/create":
             return [self._unwrap(webhooks.parse_refund(body), op, str(body.get("id")))]
+        if topic in webhooks.RETURN_AND_PICKUP_TOPICS:
+            from connectors.shopify.returns_read import webhook_events
+
+            return await webhook_events(self, topic, body, delivery.received_at)
         if topic == "inventory_levels/update":
             update = self._unwrap(webhooks.parse_inventory_level(body), op, None)
             sku = await self._sku_of(update.item_id, op)

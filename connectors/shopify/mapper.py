@@ -25,6 +25,7 @@ from omnibridge.sdk.channel import (
     ShipTo,
     StockLevel,
 )
+from omnibridge.sdk.pickup import PickupDetails, PickupState
 
 __all__ = [
     "FULFILLED",
@@ -35,6 +36,7 @@ __all__ = [
     "map_inventory_item",
     "map_location",
     "map_order",
+    "map_pickup",
     "map_refund",
     "map_shipping_address",
     "needs_full_order",
@@ -242,6 +244,9 @@ def map_refund(node: Mapping[str, Any], order_id: str) -> MapResult[RefundEvent]
         return skip("refund has no valid createdAt", field_path="createdAt", record_id=refund_id)
     lines: list[RefundLineEvent] = []
     messages: list[MapMessage] = []
+    # A refund of a return covers units of that return only: they come back through its dispositions (a
+    # ReturnEvent), never through the refund, whatever restockType Shopify reports.
+    of_return = isinstance(node.get("return"), Mapping)
     for index, item in enumerate(_nodes(node.get("refundLineItems"))):
         line = item.get("lineItem")
         kind = restock_type(item.get("restockType"))
@@ -261,6 +266,7 @@ def map_refund(node: Mapping[str, Any], order_id: str) -> MapResult[RefundEvent]
             )
             continue
         sku = line.get("sku") if isinstance(line.get("sku"), str) and line.get("sku") else None
+        kind = RestockType.NO_RESTOCK if of_return else kind
         lines.append(RefundLineEvent(str(line["id"]), sku, quantity, kind, _location_id(item)))
     if _truncated(node.get("refundLineItems")):
         return skip("refund has more lines than one page holds", field_path="refundLineItems", record_id=refund_id)
@@ -379,6 +385,27 @@ def _coordinates(raw: Mapping[str, Any]) -> dict[str, float]:
     return {}
 
 
+# FulfillmentOrderStatus of a PICK_UP fulfillment order -> where the pickup stands. Shopify has no "prepared"
+# status: a prepared fulfillment order shows IN_PROGRESS (as one partly fulfilled would).
+_PICKUP_STATES = {
+    "IN_PROGRESS": PickupState.READY,
+    "CLOSED": PickupState.COLLECTED,
+    "CANCELLED": PickupState.CANCELLED,
+    "INCOMPLETE": PickupState.CANCELLED,
+}
+
+
+def map_pickup(node: Mapping[str, Any]) -> PickupDetails | None:
+    """The order's local pickup (its first fulfillment order with ``deliveryMethod.methodType`` ``PICK_UP``, at its
+    assigned location), or None when it ships. Shopify has no pickup windows: ``pickup_at`` stays None."""
+    for fulfillment_order in _nodes(node.get("fulfillmentOrders")):
+        method = fulfillment_order.get("deliveryMethod")
+        if isinstance(method, Mapping) and method.get("methodType") == "PICK_UP":
+            state = _PICKUP_STATES.get(str(fulfillment_order.get("status")), PickupState.RESERVED)
+            return PickupDetails(location_ref=_location_id(fulfillment_order.get("assignedLocation")), state=state)
+    return None
+
+
 def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
     """An ``Order`` node (the fields of :data:`~connectors.shopify.queries.ORDER_QUERY`) → its events, in this order:
 
@@ -407,6 +434,7 @@ def map_order(node: Mapping[str, Any]) -> MapResult[list[ChannelEvent]]:
         "currency": currency if isinstance(currency, str) else None,
         "total": str(total) if total is not None else None,
         "ship_to": map_shipping_address(node.get("shippingAddress")),
+        "pickup": map_pickup(node),
     }
     events: list[ChannelEvent] = [
         OrderEvent(order_id, OrderEventKind.PLACED, created, tuple(lines), status="open", **common)

@@ -105,6 +105,7 @@ def _order_fields(
     refunds(first: 5) {{
       id
       createdAt
+      return {{ id }}
       refundLineItems(first: {refund_lines}) {{
         nodes {{ lineItem {{ id sku }} quantity restockType location {{ id }} }}
         pageInfo {{ hasNextPage }}
@@ -116,6 +117,7 @@ def _order_fields(
     createdAt
     updatedAt
     cancelledAt
+    returnStatus
     currencyCode
     totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
     shippingAddress {{ name address1 address2 city provinceCode zip countryCodeV2 phone latitude longitude }}
@@ -125,6 +127,8 @@ def _order_fields(
     }}
     fulfillmentOrders(first: {fulfillment_orders}) {{
       nodes {{
+        status
+        deliveryMethod {{ methodType }}
         assignedLocation {{ location {{ id }} }}
         lineItems(first: {fo_lines}) {{
           nodes {{ lineItem {{ id }} totalQuantity }}

@@ -26,6 +26,7 @@ from omnibridge.sdk.channel import (
     OrderLineEvent,
     RefundEvent,
     RefundLineEvent,
+    RestockType,
 )
 from omnibridge.sdk.privacy import PrivacyRequestEvent
 
@@ -35,6 +36,7 @@ __all__ = [
     "FULFILLMENT_TOPIC",
     "HMAC_HEADER",
     "ORDER_TOPICS",
+    "RETURN_AND_PICKUP_TOPICS",
     "TOPICS",
     "InventoryLevelUpdate",
     "fulfillment_order_gid",
@@ -64,8 +66,31 @@ TOPICS = (
     "inventory_levels/update",
     "fulfillment_orders/order_routing_complete",
     "fulfillment_orders/moved",
+    "fulfillment_orders/line_items_prepared_for_pickup",
+    "returns/request",
+    "returns/approve",
+    "returns/decline",
+    "returns/cancel",
+    "returns/close",
+    "returns/process",
+    "reverse_fulfillment_orders/dispose",
 )
 """Every topic the connector reads, in the order the docs list them for the app's subscriptions."""
+RETURN_AND_PICKUP_TOPICS = frozenset(
+    {
+        "fulfillment_orders/line_items_prepared_for_pickup",
+        "reverse_fulfillment_orders/dispose",
+        "returns/request",
+        "returns/approve",
+        "returns/decline",
+        "returns/cancel",
+        "returns/close",
+        "returns/reopen",
+        "returns/update",
+        "returns/process",
+    }
+)
+"""Read by :mod:`connectors.shopify.returns_read` (``returns/process`` exists from API 2025-07)."""
 COMPLIANCE_TOPICS = {
     "customers/data_request": "data_request",
     "customers/redact": "redact",
@@ -203,8 +228,11 @@ def parse_refund(body: Mapping[str, Any]) -> MapResult[RefundEvent]:
     lines: list[RefundLineEvent] = []
     messages: list[MapMessage] = []
     items = body.get("refund_line_items")
+    of_return = isinstance(body.get("return"), Mapping)  # its units come back through the return's dispositions
     for index, item in enumerate(items if isinstance(items, list) else []):
         kind = restock_type(item.get("restock_type")) if isinstance(item, Mapping) else None
+        if of_return and kind is not None:
+            kind = RestockType.NO_RESTOCK
         if (
             not isinstance(item, Mapping)
             or item.get("line_item_id") is None

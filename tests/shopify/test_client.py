@@ -23,6 +23,7 @@ def test_spec_declares_the_connector() -> None:
         Capability.ORDERS_READ,
         Capability.ORDERS_CANCEL,
         Capability.FULFILLMENT_WRITE,
+        Capability.RETURNS_WRITE,
         Capability.WEBHOOKS,
         Capability.LISTINGS_WRITE,
         Capability.PRICES_WRITE,

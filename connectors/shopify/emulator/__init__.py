@@ -25,8 +25,14 @@ Vendor API (what a connector talks to):
   ``fulfillmentOrderReleaseHold``, ``fulfillmentOrderMove`` and ``fulfillmentOrdersReroute`` (2025-10+) change an
   order's fulfillment orders and send ``fulfillment_orders/moved`` when subscribed
   (:mod:`~connectors.shopify.emulator.fulfillment_orders`); ``productUpdate`` (title)
-  and ``productVariantsBulkUpdate`` (price) change listings (:mod:`~connectors.shopify.emulator.product_mutations`).
-  Queries: ``shop``,
+  and ``productVariantsBulkUpdate`` (price) change listings (:mod:`~connectors.shopify.emulator.product_mutations`);
+  ``fulfillmentOrderLineItemsPreparedForPickup`` prepares a ``PICK_UP`` fulfillment order
+  (:mod:`~connectors.shopify.emulator.pickup_mutations`); ``returnRequest``, ``returnCreate``,
+  ``returnApproveRequest``, ``returnDeclineRequest``, ``returnCancel``, ``returnClose``,
+  ``reverseFulfillmentOrderDispose``, ``returnRefund``, ``returnProcess`` (2025-07+) and
+  ``reverseDeliveryCreateWithShipping`` run the returns state machine
+  (:mod:`~connectors.shopify.emulator.return_mutations`, :mod:`~connectors.shopify.emulator.return_desk`).
+  Queries: ``shop``, ``return``, ``reverseFulfillmentOrder``,
   ``locations``, ``location``, ``inventoryItems``, ``inventoryItem``, ``inventoryLevel``, ``productVariants``,
   ``productVariant``, ``orders``, ``order`` (with ``fulfillmentOrders`` and ``fulfillments``), ``fulfillment``,
   ``fulfillmentOrder`` (with ``supportedActions``, ``fulfillmentHolds``, ``locationsForMove``), ``node``, ``nodes``.
@@ -39,8 +45,11 @@ Control API (not Shopify's; JSON in and out, no auth; ``loc`` is a location gid 
     POST /_emulator/inventory/set        {"sku": "A", "location_id": loc, "available": 10}  (seeding, no webhook)
     POST /_emulator/inventory/adjust     {"sku": "A", "location_id": loc, "delta": -2}
                                          (a staff edit: inventory_levels/update)
-    POST /_emulator/orders               {"lines": [["A", 2]] or [{"sku": "A", "quantity": 2}], "location_id": loc}
+    POST /_emulator/orders               {"lines": [["A", 2]] or [{"sku": "A", "quantity": 2}], "location_id": loc,
+                                          "pickup": false}  (pickup: a PICK_UP fulfillment order, no address)
                                          -> REST order (orders/create + inventory_levels/update)
+    POST /_emulator/orders/{id}/returns  {"lines": [["A", 1]], "reason": "UNWANTED"}  (fulfilled units)
+                                         -> {"id": return gid} (returns/request), as a customer asking
     POST /_emulator/orders/{id}/cancel   {"restock": true, "reason": "customer"}  -> REST order (orders/cancelled)
     POST /_emulator/orders/{id}/refunds  {"lines": [["A", 1]], "restock_type": "return", "location_id": loc}
                                          -> REST refund (refunds/create)

@@ -24,6 +24,7 @@ from connectors.shopify.emulator.fulfillment_orders import REQUEST_STATUSES, Mov
 from connectors.shopify.emulator.graphql_api import GraphQLEndpoint
 from connectors.shopify.emulator.mutations import InventoryMutations
 from connectors.shopify.emulator.order_mutations import OrderMutations
+from connectors.shopify.emulator.pickup_mutations import PickupMutations
 from connectors.shopify.emulator.product_mutations import ProductMutations
 from connectors.shopify.emulator.resolvers import QueryResolvers, parse_gid
 from connectors.shopify.emulator.rest_payloads import (
@@ -33,12 +34,17 @@ from connectors.shopify.emulator.rest_payloads import (
     order_payload,
     refund_payload,
 )
+from connectors.shopify.emulator.return_desk import ReturnItem
+from connectors.shopify.emulator.return_hooks import prepared_payload, return_payload
+from connectors.shopify.emulator.return_mutations import ReturnMutations
+from connectors.shopify.emulator.return_state import ReturnError, ReturnRecord
 from connectors.shopify.emulator.schema import flavor_for
 from connectors.shopify.emulator.state import (
     Fulfillment,
     FulfillmentOrder,
     Level,
     Order,
+    Refund,
     ShippingAddress,
     ShopError,
     ShopState,
@@ -50,6 +56,7 @@ __all__ = ["OPTIONAL_TOPICS", "ProductRef", "ShopError", "ShopifyEmulator"]
 
 OPTIONAL_TOPICS = frozenset({"fulfillment_orders/order_routing_complete", "fulfillment_orders/moved"})
 """Topics sent only once subscribed (:meth:`ShopifyEmulator.subscribe`): an app gets what it asked for."""
+PREPARED_TOPIC = "fulfillment_orders/line_items_prepared_for_pickup"
 
 Clock = Callable[[], datetime]
 LineSpec = Iterable[tuple[str, int]]
@@ -113,6 +120,12 @@ class ShopifyEmulator:
         self.fulfillment_mutations = FulfillmentMutations(self.state, self.resolvers, self._fulfilled)
         self.fulfillment_order_mutations = FulfillmentOrderMutations(self.state, self.resolvers, self._moved)
         self.customers = CustomerMutations(self.clock)
+        self.pickup_mutations = PickupMutations(
+            self.state, lambda order, fo: self._emit(PREPARED_TOPIC, prepared_payload(order, fo))
+        )
+        self.return_mutations = ReturnMutations(
+            self.state, self.resolvers, self._return_event, self._refunded, self._levels_changed
+        )
         self.subscribed: set[str] = set()
         endpoint = GraphQLEndpoint(
             self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
@@ -134,6 +147,8 @@ class ShopifyEmulator:
             **self.fulfillment_mutations.root(),
             **self.fulfillment_order_mutations.root(),
             **self.customers.root(),
+            **self.pickup_mutations.root(),
+            **self.return_mutations.root(),
         }
 
     def _set_version(self, version: str) -> None:
@@ -226,11 +241,18 @@ class ShopifyEmulator:
 
     # --- scripted actions (webhooks like Shopify) ----------------------------------------------------------
     def place_order(
-        self, lines: LineSpec, location_id: str | int, shipping_address: ShippingAddress | None = ShippingAddress()
+        self,
+        lines: LineSpec,
+        location_id: str | int,
+        shipping_address: ShippingAddress | None = ShippingAddress(),
+        *,
+        pickup: bool = False,
     ) -> dict[str, Any]:
         """A customer checkout fulfilled from ``location_id``; fires orders/create then inventory_levels/update.
-        ``shipping_address`` defaults to a sample buyer's; None: the order ships nowhere."""
-        order = self.state.place_order(list(lines), self._location_id(location_id), shipping_address)
+        ``shipping_address`` defaults to a sample buyer's; None: the order ships nowhere. ``pickup``: local pickup
+        at ``location_id`` (a ``PICK_UP`` fulfillment order, no shipping address)."""
+        address = None if pickup else shipping_address
+        order = self.state.place_order(list(lines), self._location_id(location_id), address, pickup=pickup)
         payload = order_payload(self.state, order, self.config.rest_utc_offset_minutes, self.config.currency)
         self._emit("orders/create", payload)
         self._levels_changed(self._order_levels(order.id))
@@ -363,6 +385,40 @@ class ShopifyEmulator:
             tracking_url=tracking_url,
         )
         return self._fulfilled(order, fulfillment)
+
+    def request_return(self, order_id: str | int, lines: LineSpec, reason: str = "UNWANTED") -> str:
+        """A customer asks for a return on the shop (``lines``: (sku, units) of fulfilled units); fires
+        returns/request. Returns the return's gid."""
+        order = self.state.order(self._order_id(order_id))
+        items = []
+        for sku, quantity in lines:
+            line = next(
+                (
+                    fl
+                    for f in order.fulfillments
+                    for fl in f.lines
+                    if any(li.id == fl.line_item_id and li.sku == sku for li in order.line_items)
+                ),
+                None,
+            )
+            if line is None:
+                raise ShopError(f"order {order.id} has no fulfilled line with SKU {sku!r}")
+            items.append(ReturnItem(line.id, quantity, reason, customer_note="changed my mind"))
+        try:
+            record = self.return_mutations.desk.create(order, items, "REQUESTED", "input")
+        except ReturnError as error:
+            raise ShopError(error.message) from None
+        self._return_event("returns/request", order, record)
+        return gid("Return", record.id)
+
+    def _return_event(self, topic: str, order: Order, record: ReturnRecord) -> None:
+        self._emit(topic, return_payload(topic, order, record))
+
+    def _refunded(self, order: Order, refund: Refund) -> None:
+        self._emit(
+            "refunds/create",
+            refund_payload(self.state, order, refund, self.config.rest_utc_offset_minutes, self.config.currency),
+        )
 
     def _fulfilled(self, order: Order, fulfillment: Fulfillment) -> dict[str, Any]:
         """What Shopify sends after a fulfillment (control API or ``fulfillmentCreate``): fulfillments/create (no

@@ -149,7 +149,13 @@ def control_routes(emu: ShopifyEmulator) -> list[Route]:
             ["POST"],
         ),
         "/_emulator/orders": (
-            lambda d, r: emu.place_order(_lines(d["lines"]), d["location_id"], *_shipping_address(d)),
+            lambda d, r: emu.place_order(
+                _lines(d["lines"]), d["location_id"], *_shipping_address(d), pickup=bool(d.get("pickup", False))
+            ),
+            ["POST"],
+        ),
+        "/_emulator/orders/{order_id:path}/returns": (
+            lambda d, r: {"id": emu.request_return(order_id(r), _lines(d["lines"]), str(d.get("reason", "UNWANTED")))},
             ["POST"],
         ),
         "/_emulator/orders/{order_id:path}/cancel": (

@@ -68,7 +68,7 @@ def fulfillment_order_status(order: Order, fo: FulfillmentOrder) -> str:
         return "CANCELLED"
     if fo.holds:
         return "ON_HOLD"
-    return "IN_PROGRESS" if fo.fulfilled else "OPEN"
+    return "IN_PROGRESS" if fo.fulfilled or fo.prepared else "OPEN"
 
 
 def supported_actions(order: Order, fo: FulfillmentOrder) -> list[str]:
@@ -203,6 +203,7 @@ class FulfillmentOrderDesk:
             existing.updated_at = now
             moved_lines = [*kept, *moved_lines]
         moved = self._new_fo(order, location_id, moved_lines)
+        moved.delivery_method = fo.delivery_method  # a pickup moved to another store is still a pickup
         if fo.remaining == 0 and fo.fulfilled == 0:
             fo.closed = True
             fo.holds = []

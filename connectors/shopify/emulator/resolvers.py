@@ -20,6 +20,7 @@ from connectors.shopify.emulator.fulfillment_orders import (
 )
 from connectors.shopify.emulator.paging import connection, matches, parse_search
 from connectors.shopify.emulator.rest_payloads import gid, graphql_time, level_gid
+from connectors.shopify.emulator.return_resolvers import ReturnResolvers
 from connectors.shopify.emulator.state import (
     QUANTITY_NAMES,
     AdjustmentGroup,
@@ -66,6 +67,7 @@ class QueryResolvers:
         self.currency = currency
         self.shop_name = shop_name
         self.domain = domain
+        self.returns = ReturnResolvers(self)
 
     # --- root ----------------------------------------------------------------------------------------------
     def root(self) -> Node:
@@ -88,6 +90,8 @@ class QueryResolvers:
             "order": lambda info, id: self._by_gid(id, "Order", self.state.orders, self.order),
             "fulfillment": lambda info, id: self._fulfillment_by_gid(id),
             "fulfillmentOrder": lambda info, id: self._fulfillment_order_by_gid(id),
+            "return": lambda info, id: self.returns.by_gid(id),
+            "reverseFulfillmentOrder": lambda info, id: self.returns.reverse_by_gid(id),
             "node": lambda info, id: self._node(id),
             "nodes": lambda info, ids: [self._node(i) for i in ids],
         }
@@ -361,6 +365,7 @@ class QueryResolvers:
             "fulfillments": lambda info, first=None, **a: [self.fulfillment(o, f) for f in o.fulfillments][
                 : first if first is not None else None
             ],
+            **self.returns.order_fields(o),
         }
 
     @staticmethod
@@ -432,6 +437,12 @@ class QueryResolvers:
             "fulfillBy": None,
             "supportedActions": [{"action": action, "externalUrl": None} for action in supported_actions(o, fo)],
             "fulfillmentHolds": [self.fulfillment_hold(hold) for hold in fo.holds],
+            "deliveryMethod": {
+                "__typename": "DeliveryMethod",
+                "id": gid("DeliveryMethod", fo.id),
+                "methodType": fo.delivery_method,
+                "presentedName": "Pickup in store" if fo.delivery_method == "PICK_UP" else "Standard",
+            },
             "assignedLocation": {
                 "name": location.name,
                 "countryCode": "US",
@@ -577,6 +588,7 @@ class QueryResolvers:
             "updatedAt": graphql_time(r.created_at),
             "totalRefundedSet": self.money(total),
             "order": lambda info: self.order(o),
+            "return": (lambda info: self.returns.by_gid(gid("Return", r.return_id))) if r.return_id else None,
             "refundLineItems": lambda info, **a: connection(
                 r.lines, lambda rl: self.refund_line(o, rl), lambda rl: (rl.id,), a
             ),

@@ -179,7 +179,7 @@ def refund_payload(
                 "line_item": _line_item(li, currency, order.cancelled_at is not None),
             }
         )
-    return {
+    payload: dict[str, Any] = {
         "id": refund.id,
         "admin_graphql_api_id": gid("Refund", refund.id),
         "order_id": order.id,
@@ -194,6 +194,9 @@ def refund_payload(
         "transactions": [],
         "refund_line_items": lines,
     }
+    if refund.return_id is not None:
+        payload["return"] = {"id": refund.return_id, "admin_graphql_api_id": gid("Return", refund.return_id)}
+    return payload
 
 
 def fulfillment_payload(order: Order, fulfillment: Fulfillment, offset_minutes: int, currency: str) -> dict[str, Any]:

@@ -9,7 +9,9 @@ are derived from 2025-01 by editing the introspection JSON before :func:`graphql
   (shopify.dev changelog "Order cancellation now supports refunds to store credit", 2025-07), with the store-credit
   codes of ``OrderCancelUserErrorCode``;
 * 2025-10: ``fulfillmentOrdersReroute`` and its payload, user error and code types, copied from the official
-  2026-01 file (shopify.dev changelog "Rerouting fulfillment orders via API", 2025-10).
+  2026-01 file (shopify.dev changelog "Rerouting fulfillment orders via API", 2025-10);
+* 2025-07+: ``returnProcess`` with the input and payload types it names that 2025-01 lacks, copied from the
+  official 2026-01 file (shopify.dev changelog "Returns processing API", 2025-07).
 
 Each schema is built once, lazily (about 0.35 s and ~100 MB of Python objects per schema).
 """
@@ -128,9 +130,37 @@ def _introspection(flavor: SchemaFlavor) -> Any:
         return _load(flavor)
     data = _load("2025-01")
     _add_refund_method(data["__schema"])
+    official = _load("2026-01")["__schema"]
+    _add_mutation(data["__schema"], official, "returnProcess")
     if flavor == "2025-10":
-        _add_reroute(data["__schema"], _load("2026-01")["__schema"])
+        _add_reroute(data["__schema"], official)
     return data
+
+
+def _named(type_ref: dict[str, Any]) -> str:
+    while type_ref.get("ofType") is not None:
+        type_ref = type_ref["ofType"]
+    return str(type_ref["name"])
+
+
+def _add_mutation(schema: dict[str, Any], official: dict[str, Any], name: str) -> None:
+    """Mutation ``name`` as ``official`` has it, with every type it reaches that ``schema`` lacks."""
+    source = {t["name"]: t for t in official["types"]}
+    have = {t["name"] for t in schema["types"]}
+    field = next(f for f in source[official["mutationType"]["name"]]["fields"] if f["name"] == name)
+    next(t for t in schema["types"] if t["name"] == schema["mutationType"]["name"])["fields"].append(field)
+    pending = [_named(field["type"]), *(_named(a["type"]) for a in field["args"])]
+    while pending:
+        type_name = pending.pop()
+        if type_name in have:
+            continue
+        have.add(type_name)
+        type_ = source[type_name]
+        schema["types"].append(type_)
+        for member in [*(type_.get("fields") or ()), *(type_.get("inputFields") or ())]:
+            pending.append(_named(member["type"]))
+            pending.extend(_named(a["type"]) for a in member.get("args") or ())
+        pending.extend(_named(t) for t in [*(type_.get("interfaces") or ()), *(type_.get("possibleTypes") or ())])
 
 
 def _add_reroute(schema: dict[str, Any], official: dict[str, Any]) -> None:

@@ -17,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from connectors.shopify.emulator.return_state import ReturnRecord
+
 __all__ = [
     "ON_HAND_PARTS",
     "QUANTITY_NAMES",
@@ -130,6 +132,7 @@ class Refund:
     created_at: datetime
     note: str | None
     lines: list[RefundLine]
+    return_id: int | None = None  # the return it refunds (returnRefund / returnProcess)
 
 
 @dataclass
@@ -188,6 +191,8 @@ class FulfillmentOrder:
     holds: list[FulfillmentHold] = field(default_factory=list)
     request_status: str = "UNSUBMITTED"
     closed: bool = False
+    delivery_method: str = "SHIPPING"  # DeliveryMethodType: SHIPPING, PICK_UP...
+    prepared: bool = False  # fulfillmentOrderLineItemsPreparedForPickup ran (PICK_UP only)
 
     @property
     def remaining(self) -> int:
@@ -258,6 +263,7 @@ class Order:
     fulfillments: list[Fulfillment] = field(default_factory=list)
     shipping_address: ShippingAddress | None = field(default_factory=ShippingAddress)
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+    returns: list[ReturnRecord] = field(default_factory=list)
 
     def open_fo_lines(self, line_item_id: int) -> list[tuple[FulfillmentOrder, FulfillmentOrderLine]]:
         """The fulfillment order lines of a line item that still have units to ship, oldest first."""
@@ -425,9 +431,12 @@ class ShopState:
         lines: list[tuple[str, int]],
         location_id: int,
         shipping_address: ShippingAddress | None = ShippingAddress(),
+        *,
+        pickup: bool = False,
     ) -> Order:
         """A checkout: commits stock at the assigned fulfillment location (available -= q, committed += q).
-        ``shipping_address`` None models an order that ships nowhere (a digital good, a pickup)."""
+        ``shipping_address`` None models an order that ships nowhere (a digital good, a pickup); ``pickup``: local
+        pickup at that location (its fulfillment order's delivery method is ``PICK_UP``)."""
         self.location(location_id)
         if not lines:
             raise ShopError("an order needs at least one line")
@@ -471,7 +480,15 @@ class ShopState:
             for li in line_items
         ]
         order.fulfillment_orders.append(
-            FulfillmentOrder(order.fulfillment_order_id, order.id, location_id, now, now, fo_lines)
+            FulfillmentOrder(
+                order.fulfillment_order_id,
+                order.id,
+                location_id,
+                now,
+                now,
+                fo_lines,
+                delivery_method="PICK_UP" if pickup else "SHIPPING",
+            )
         )
         self.orders[order.id] = order
         return order
