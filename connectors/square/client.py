@@ -29,6 +29,7 @@ from connectors.square.settings import SquareSettings
 from connectors.square.shipments import SquareShipments
 from connectors.square.webhooks import (
     CATALOG_VERSION_UPDATED,
+    FULFILLMENT_UPDATED,
     INVENTORY_COUNT_UPDATED,
     ORDER_TOPICS,
     REFUND_TOPICS,
@@ -68,7 +69,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
-from omnibridge.sdk.pickup import PickupUpdate, PickupUpdateResult
+from omnibridge.sdk.pickup import PickupEvent, PickupUpdate, PickupUpdateResult
 from omnibridge.sdk.privacy import PrivacyResult
 
 CONNECTOR_ID = "square"
@@ -82,7 +83,7 @@ OCCURRED_AT_MARGIN = timedelta(minutes=5)  # so an old expected_at does not expi
 # Statuses whose Square error body we read ourselves (detail, per-change index) instead of a bare excerpt.
 _SQUARE_CLIENT_ERRORS = frozenset({400, 401, 402, 403, 404, 405, 409, 410, 413, 415, 422})
 _BOOKMARK_VERSION = 1
-_PICKUPS_REMEMBERED = 10_000  # fulfillments whose last reported pickup state is kept (read-back dedupe)
+_PICKUPS_REMEMBERED = 10_000  # PickupEvent refs remembered as reported (read-back dedupe)
 
 T = TypeVar("T")
 
@@ -156,7 +157,7 @@ class SquareConnector:
         self._orders = OrderBatcher(self._retrieve_orders)  # webhooks arriving together share one fetch
         self.shipments = SquareShipments(self._call)
         self.pickups = SquarePickups(self._call, now)
-        self._pickups_seen: OrderedDict[str, str] = OrderedDict()  # "<order>:<uid>" -> last state reported
+        self._pickups_seen: OrderedDict[str, None] = OrderedDict()  # PickupEvent refs reported (read-back dedupe)
         self.http = ConnectorHttpClient(
             CONNECTOR_ID,
             str(settings.base_url),
@@ -653,7 +654,8 @@ class SquareConnector:
             return []
         needed = mapper.order_variation_ids(order) + returns.return_variation_ids(order)
         sku_by_id = await self.resolve_variation_ids(needed)
-        events, messages = self._order_events(order, sku_by_id)
+        announced = pickups.webhook_pickup_events(payload, order) if delivery.topic == FULFILLMENT_UPDATED else []
+        events, messages = self._order_events(order, sku_by_id, announced)
         self._log_messages("webhook_events", messages)
         if not events and not returns.is_return_order(order):
             raise SkippableRecordError(
@@ -665,10 +667,11 @@ class SquareConnector:
         return events
 
     def _order_events(
-        self, order: Mapping[str, Any], sku_by_id: Mapping[str, str]
+        self, order: Mapping[str, Any], sku_by_id: Mapping[str, str], announced: Sequence[PickupEvent] = ()
     ) -> tuple[list[ChannelEvent], list[MapMessage]]:
         """What one order read from Square says: a return order its ReturnEvents; an ordinary order its
-        OrderEvent, the PickupEvents of pickup states not reported yet, and its money-only RefundEvents."""
+        OrderEvent, the PickupEvents not reported yet (those ``announced`` by a webhook, then the state the
+        order shows now; each ref once while remembered, harmless if repeated) and its money-only RefundEvents."""
         if returns.is_return_order(order):
             found, notes = returns.return_events(order, sku_by_id)
             return list(found), notes
@@ -676,12 +679,10 @@ class SquareConnector:
         if result.value is None:
             return [], list(result.messages)
         events: list[ChannelEvent] = [result.value]
-        for event in pickups.pickup_events(order):
-            key = event.ref.rsplit(":", 1)[0]
-            if self._pickups_seen.get(key) != event.state.value:
+        for event in [*announced, *pickups.pickup_events(order)]:
+            if event.ref not in self._pickups_seen:
                 events.append(event)
-                self._pickups_seen[key] = event.state.value
-                self._pickups_seen.move_to_end(key)
+                self._pickups_seen[event.ref] = None
                 while len(self._pickups_seen) > _PICKUPS_REMEMBERED:
                     self._pickups_seen.popitem(last=False)
         events.extend(returns.refund_events(order))

@@ -172,3 +172,38 @@ def pickup_events(order: Mapping[str, Any]) -> list[PickupEvent]:
             )
         )
     return events
+
+
+def webhook_pickup_events(payload: Mapping[str, Any], order: Mapping[str, Any]) -> list[PickupEvent]:
+    """The PICKUP states an ``order.fulfillment.updated`` notification names (``fulfillment_update[].new_state``),
+    read against the order fetched since: a notification handled late still reports the state it announced,
+    not only where the order stands now. Stamps come from the order when it is still in that state."""
+    data = payload.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    summary = obj.get("order_fulfillment_updated") if isinstance(obj, Mapping) else None
+    if not isinstance(summary, Mapping) or not isinstance(order.get("id"), str):
+        return []
+    occurred_at = _time(summary.get("updated_at")) or _time(order.get("updated_at"))
+    by_uid = {
+        f.get("uid"): f for f in order.get("fulfillments") or [] if isinstance(f, Mapping) and f.get("type") == "PICKUP"
+    }
+    events = []
+    for change in summary.get("fulfillment_update") or []:
+        found = by_uid.get(change.get("fulfillment_uid")) if isinstance(change, Mapping) else None
+        new_state = change.get("new_state") if isinstance(change, Mapping) else None
+        if found is None or occurred_at is None or new_state == found.get("state") or new_state not in _STATES:
+            continue  # the order read now says as much (pickup_events reports it with its stamps)
+        state = _STATES[str(new_state)]
+        if state is PickupState.RESERVED:
+            continue
+        events.append(
+            PickupEvent(
+                ref=f"{order['id']}:{found.get('uid')}:{state.value}",
+                order_ref=str(order["id"]),
+                state=state,
+                occurred_at=occurred_at,
+                location_ref=order.get("location_id") if isinstance(order.get("location_id"), str) else None,
+                curbside=_details(found).get("is_curbside_pickup") is True,
+            )
+        )
+    return events

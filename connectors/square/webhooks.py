@@ -19,6 +19,7 @@ from omnibridge.sdk import WebhookDelivery, WebhookError, WebhookHeaders, verify
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 INVENTORY_COUNT_UPDATED = "inventory.count.updated"
 CATALOG_VERSION_UPDATED = "catalog.version.updated"
+FULFILLMENT_UPDATED = "order.fulfillment.updated"
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.fulfillment.updated"})
 REFUND_TOPICS = frozenset({"refund.created", "refund.updated"})
 
