@@ -1,5 +1,6 @@
 """Square's official Python SDK (``squareup``) against the emulator's pickups, refunds and return orders: what
-the SDK sends must pass the emulator's spec check, and what the emulator answers must parse into its models."""
+the SDK sends must pass the emulator's spec check, and what the emulator answers must parse into its models
+(scenarios ``pickup`` and ``refund`` of official_client_driver.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from official_clients import drive, served
 
 from .emulator_support import SKU, TOKEN, Shop, make_shop
 
-DRIVER = Path(__file__).with_name("official_pickup_driver.py")
+DRIVER = Path(__file__).with_name("official_client_driver.py")
 
 
 @pytest.fixture
