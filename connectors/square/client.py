@@ -529,7 +529,7 @@ class SquareConnector:
             if isinstance(raw, dict) and not self._location_allowed(raw.get("location_id")):
                 continue
             if isinstance(raw, dict):
-                found, notes = self._order_events(raw, sku_by_id)
+                found, notes = await self._order_events(raw, sku_by_id)
                 events.extend(found)
                 messages.extend(notes)
         for raw in changes:
@@ -655,7 +655,7 @@ class SquareConnector:
         needed = mapper.order_variation_ids(order) + returns.return_variation_ids(order)
         sku_by_id = await self.resolve_variation_ids(needed)
         announced = pickups.webhook_pickup_events(payload, order) if delivery.topic == FULFILLMENT_UPDATED else []
-        events, messages = self._order_events(order, sku_by_id, announced)
+        events, messages = await self._order_events(order, sku_by_id, announced)
         self._log_messages("webhook_events", messages)
         if not events and not returns.is_return_order(order):
             raise SkippableRecordError(
@@ -666,14 +666,14 @@ class SquareConnector:
             )
         return events
 
-    def _order_events(
+    async def _order_events(
         self, order: Mapping[str, Any], sku_by_id: Mapping[str, str], announced: Sequence[PickupEvent] = ()
     ) -> tuple[list[ChannelEvent], list[MapMessage]]:
         """What one order read from Square says: a return order its ReturnEvents; an ordinary order its
         OrderEvent, the PickupEvents not reported yet (those ``announced`` by a webhook, then the state the
         order shows now; each ref once while remembered, harmless if repeated) and its money-only RefundEvents."""
         if returns.is_return_order(order):
-            found, notes = returns.return_events(order, sku_by_id)
+            found, notes = returns.return_events(order, sku_by_id, await self._restocked(order))
             return list(found), notes
         result = mapper.map_order(order, sku_by_id)
         if result.value is None:
@@ -687,6 +687,17 @@ class SquareConnector:
                     self._pickups_seen.popitem(last=False)
         events.extend(returns.refund_events(order))
         return events, list(result.messages)
+
+    async def _restocked(self, order: Mapping[str, Any]) -> dict[str, int]:
+        """Units the till put back IN_STOCK for a return order: its store's ADJUSTMENTs naming its refunds."""
+        variations, refunds = returns.return_variation_ids(order), returns.refund_ids(order)
+        location = order.get("location_id")
+        created = mapper.parse_time(order.get("created_at"))
+        if not variations or not refunds or not isinstance(location, str) or created is None:
+            return {}
+        build = partial(returns.restock_changes_body, variations, location, created)
+        changes = await self._paginate("/v2/inventory/changes/batch-retrieve", "return_restocks", "changes", build)
+        return returns.restocked_units(changes, refunds, location)
 
     async def update_pickup(self, update: PickupUpdate) -> PickupUpdateResult:
         """Move the order's PICKUP fulfillment (implements :class:`~omnibridge.sdk.pickup.PickupStatusWriter`);

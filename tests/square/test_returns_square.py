@@ -204,3 +204,26 @@ def test_return_orders_with_several_sources_and_dead_refunds() -> None:
     }
     assert [e.ref for e in returns.refund_events(plain)] == ["F2"]
     assert returns.refund_events(order) == []
+
+
+def test_a_return_the_till_did_not_restock_leaves_the_disposition_to_staff() -> None:
+    world = World()
+
+    async def scenario(w: World) -> None:
+        sale = w.emu.pos_sale(w.main, [("TEE-RED-M", 2), ("MUG-BLUE", 1)])
+        await delivered(w)
+        tee, mug = (line["uid"] for line in sale["line_items"])
+        w.emu.till_return(sale["id"], [(tee, 1)], restock=False, reason="Stained")
+        events = await delivered(w)
+        (event,) = {e.ref: e for e in events if isinstance(e, ReturnEvent)}.values()
+        assert event.state is ReturnState.RECEIVED
+        assert [(ln.line_ref, ln.disposition, ln.location_ref) for ln in event.lines] == [(tee, None, None)]
+        w.emu.till_return(sale["id"], [(tee, 1), (mug, 1)])
+        later = [e for e in await delivered(w) if isinstance(e, ReturnEvent) and e.ref != event.ref]
+        assert {e.state for e in later} == {ReturnState.CLOSED}
+        assert [(ln.line_ref, ln.disposition) for ln in later[0].lines] == [
+            (tee, Disposition.RESTOCK),
+            (mug, Disposition.RESTOCK),
+        ]
+
+    world.run(scenario)

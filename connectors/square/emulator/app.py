@@ -231,8 +231,9 @@ class SquareEmulator:
     ) -> dict[str, Any]:
         """An itemized return at the Square POS of ``(line uid, quantity)`` of ``order_id`` at ``location_id``
         (default: the order's store): a return order and its refund (``refund.created``, ``refund.updated``,
-        ``order.updated`` for the return order); with ``restock`` the units go back IN_STOCK there (SOLD→IN_STOCK,
-        ``inventory.count.updated``). Returns the return order."""
+        ``order.updated`` for the return order); with ``restock`` the units go back IN_STOCK there (SOLD→IN_STOCK
+        adjustments naming the refund in ``refund_id``, ``inventory.count.updated``); without, Square records no
+        inventory change. Returns the return order."""
         resolved = [(uid, Decimal(str(qty))) for uid, qty in lines]
         order, refund = self.refunds.till_return(order_id, resolved, location_id, reason)
         self._emit_refund(refund, "created")
@@ -246,6 +247,7 @@ class SquareEmulator:
                     continue
                 sku = self.state.catalog[variation]["item_variation_data"]["sku"]
                 move = {"from_state": "SOLD", "to_state": "IN_STOCK", "transaction_id": order["id"]}
+                move["refund_id"] = refund["id"]
                 records.append(
                     self._change("ADJUSTMENT", sku, order["location_id"], line["quantity"], move, product="SQUARE_POS")
                 )
