@@ -2,7 +2,8 @@
 
 A ``PICKUP`` fulfillment carries ``pickup_details`` (``pickup_at`` the window's start, ``pickup_window_duration``
 and ``prep_time_duration`` as RFC 3339 durations, ``expires_at``, ``schedule_type``, ``is_curbside_pickup`` with
-``curbside_pickup_details{curbside_details, buyer_arrived_at}``). The store is the order's ``location_id``.
+``curbside_pickup_details{curbside_details, buyer_arrived_at}``). The store is the order's ``location_id``; an ASAP
+pickup without ``pickup_at`` is due at ``placed_at`` plus ``prep_time_duration``.
 
 Square states → omnibridge: PROPOSED/RESERVED → RESERVED, PREPARED → READY, COMPLETED → COLLECTED, CANCELED →
 CANCELLED (EXPIRED when Square stamped ``expired_at``), FAILED → REJECTED; a curbside buyer who arrived
@@ -115,9 +116,14 @@ def pickup_details(order: Mapping[str, Any]) -> PickupDetails | None:
     details = _details(fulfillment)
     window = parse_duration(details.get("pickup_window_duration"))
     location = order.get("location_id")
+    pickup_at = _time(details.get("pickup_at"))
+    prep = parse_duration(details.get("prep_time_duration"))
+    placed = _time(details.get("placed_at"))
+    if pickup_at is None and details.get("schedule_type") == "ASAP" and placed is not None:
+        pickup_at = placed + (prep or timedelta(0))  # Square: an ASAP pickup is due placed_at + prep time
     return PickupDetails(
         location_ref=location if isinstance(location, str) else None,
-        pickup_at=_time(details.get("pickup_at")),
+        pickup_at=pickup_at,
         window_minutes=int(window.total_seconds() // 60) if window is not None else None,
         curbside=details.get("is_curbside_pickup") is True,
         expires_at=_time(details.get("expires_at")),

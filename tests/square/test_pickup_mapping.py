@@ -120,3 +120,10 @@ def test_durations(raw: Any, minutes: int | None) -> None:
 def test_formatted_durations_read_back() -> None:
     for minutes in (0, 15, 60, 95, 24 * 60):
         assert pickups.parse_duration(pickups.format_duration(minutes)) == timedelta(minutes=minutes)
+
+
+def test_an_asap_pickup_is_due_after_its_prep_time() -> None:
+    raw = order(schedule_type="ASAP", pickup_at=None, placed_at="2026-03-02T15:00:00Z", prep_time_duration="PT20M")
+    details = pickups.pickup_details(raw)
+    assert details is not None
+    assert details.pickup_at == datetime(2026, 3, 2, 15, 20, tzinfo=UTC)
