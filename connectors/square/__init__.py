@@ -49,7 +49,8 @@ connector = ConnectorSpec(
     description=(
         "Square POS: read and set IN_STOCK counts per location (absolute PHYSICAL_COUNT writes, no "
         "compare-and-set), poll orders and inventory changes, complete web orders' shipment fulfillments with "
-        "tracking, set item names and variation prices, verify Square webhooks."
+        "tracking, move pickup fulfillments (curbside too), report returns at the till and refunds, set item "
+        "names and variation prices, verify Square webhooks."
     ),
     docs_url="https://developer.squareup.com/reference/square",
     emulator=EmulatorHook(

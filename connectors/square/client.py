@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,17 +22,21 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.square import mapper
+from connectors.square import mapper, pickups, returns
 from connectors.square.order_batcher import OrderBatcher
+from connectors.square.pickup_writer import PICKUP_STATES, SquarePickups
 from connectors.square.settings import SquareSettings
 from connectors.square.shipments import SquareShipments
 from connectors.square.webhooks import (
     CATALOG_VERSION_UPDATED,
+    FULFILLMENT_UPDATED,
     INVENTORY_COUNT_UPDATED,
     ORDER_TOPICS,
+    REFUND_TOPICS,
     inventory_counts,
     order_id,
     parse_payload,
+    refund_order_id,
     verify_delivery,
 )
 from omnibridge.sdk import (
@@ -64,6 +69,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.pickup import PickupEvent, PickupUpdate, PickupUpdateResult
 from omnibridge.sdk.privacy import PrivacyResult
 
 CONNECTOR_ID = "square"
@@ -77,6 +83,7 @@ OCCURRED_AT_MARGIN = timedelta(minutes=5)  # so an old expected_at does not expi
 # Statuses whose Square error body we read ourselves (detail, per-change index) instead of a bare excerpt.
 _SQUARE_CLIENT_ERRORS = frozenset({400, 401, 402, 403, 404, 405, 409, 410, 413, 415, 422})
 _BOOKMARK_VERSION = 1
+_PICKUPS_REMEMBERED = 10_000  # PickupEvent refs remembered as reported (read-back dedupe)
 
 T = TypeVar("T")
 
@@ -98,6 +105,7 @@ class _Pending:
 
 
 class SquareConnector:
+    pickup_states = PICKUP_STATES
     """A :class:`~omnibridge.sdk.channel.ChannelConnector` for one Square seller account.
 
     * Reads the IN_STOCK count of each item variation per location; a variation with no count at a location
@@ -116,6 +124,13 @@ class SquareConnector:
       is JSON with both high-water marks, each query starting ``poll_overlap_seconds`` before its mark.
     * ``confirm_shipment`` (a :class:`~omnibridge.sdk.fulfilment.ShipmentConfirmer`): the order's SHIPMENT
       fulfillment to COMPLETED with carrier and tracking (see :mod:`connectors.square.shipments`).
+
+    * Pickups (:mod:`connectors.square.pickups`): an order's PICKUP fulfillment is its ``OrderEvent.pickup``;
+      a state past RESERVED seen on a webhook or a poll is a :class:`~omnibridge.sdk.pickup.PickupEvent` (Square
+      fires ``order.fulfillment.updated`` only for API updates: till changes arrive by read-back);
+      ``update_pickup`` moves it (:mod:`connectors.square.pickup_writer`).
+    * Returns and refunds (:mod:`connectors.square.returns`): a return order is a ``ReturnEvent`` restocking at
+      its store; a refund without items a money-only ``RefundEvent``.
 
     ``transport``, ``retry_policy``, ``clock``/``sleep`` (monotonic, for limiter and retries), ``now`` (wall
     clock) and ``new_key`` (idempotency keys) are injectable for tests.
@@ -141,6 +156,8 @@ class SquareConnector:
         self.bucket = TokenBucket(settings.requests_per_second, settings.burst, clock=clock, sleep=sleep)
         self._orders = OrderBatcher(self._retrieve_orders)  # webhooks arriving together share one fetch
         self.shipments = SquareShipments(self._call)
+        self.pickups = SquarePickups(self._call, now)
+        self._pickups_seen: OrderedDict[str, None] = OrderedDict()  # PickupEvent refs reported (read-back dedupe)
         self.http = ConnectorHttpClient(
             CONNECTOR_ID,
             str(settings.base_url),
@@ -500,6 +517,7 @@ class SquareConnector:
         )
         relevant = [c for c in changes if not mapper.is_ignored_change(c)]
         needed = [i for order in orders for i in mapper.order_variation_ids(order)]
+        needed += [i for order in orders if isinstance(order, dict) for i in returns.return_variation_ids(order)]
         needed += [i for c in relevant if (i := mapper.change_variation_id(c)) is not None]
         sku_by_id = await self.resolve_variation_ids(needed)
 
@@ -510,10 +528,10 @@ class SquareConnector:
             orders_mark = max(orders_mark, updated) if updated else orders_mark
             if isinstance(raw, dict) and not self._location_allowed(raw.get("location_id")):
                 continue
-            result = mapper.map_order(raw, sku_by_id)
-            messages.extend(result.messages)
-            if result.value is not None:
-                events.append(result.value)
+            if isinstance(raw, dict):
+                found, notes = await self._order_events(raw, sku_by_id)
+                events.extend(found)
+                messages.extend(notes)
         for raw in changes:
             created = mapper.change_created_at(raw)
             changes_mark = max(changes_mark, created) if created else changes_mark
@@ -614,9 +632,9 @@ class SquareConnector:
         if delivery.topic == CATALOG_VERSION_UPDATED:
             self.forget_catalog()  # a SKU may have moved to another variation
             return []
-        if delivery.topic not in ORDER_TOPICS:
+        if delivery.topic not in ORDER_TOPICS | REFUND_TOPICS:
             return []
-        ref = order_id(payload)
+        ref = refund_order_id(payload) if delivery.topic in REFUND_TOPICS else order_id(payload)
         if ref is None:
             raise SkippableRecordError(
                 f"{delivery.topic} names no order",
@@ -634,17 +652,57 @@ class SquareConnector:
             )
         if not self._location_allowed(order.get("location_id")):
             return []
-        sku_by_id = await self.resolve_variation_ids(mapper.order_variation_ids(order))
-        result = mapper.map_order(order, sku_by_id)
-        self._log_messages("webhook_events", result.messages)
-        if result.value is None:
+        needed = mapper.order_variation_ids(order) + returns.return_variation_ids(order)
+        sku_by_id = await self.resolve_variation_ids(needed)
+        announced = pickups.webhook_pickup_events(payload, order) if delivery.topic == FULFILLMENT_UPDATED else []
+        events, messages = await self._order_events(order, sku_by_id, announced)
+        self._log_messages("webhook_events", messages)
+        if not events and not returns.is_return_order(order):
             raise SkippableRecordError(
-                mapper.describe_errors([{"code": "UNMAPPABLE_ORDER", "detail": m.message} for m in result.messages]),
+                mapper.describe_errors([{"code": "UNMAPPABLE_ORDER", "detail": m.message} for m in messages]),
                 connector=CONNECTOR_ID,
                 op="webhook_events",
                 record_id=ref,
             )
-        return [result.value]
+        return events
+
+    async def _order_events(
+        self, order: Mapping[str, Any], sku_by_id: Mapping[str, str], announced: Sequence[PickupEvent] = ()
+    ) -> tuple[list[ChannelEvent], list[MapMessage]]:
+        """What one order read from Square says: a return order its ReturnEvents; an ordinary order its
+        OrderEvent, the PickupEvents not reported yet (those ``announced`` by a webhook, then the state the
+        order shows now; each ref once while remembered, harmless if repeated) and its money-only RefundEvents."""
+        if returns.is_return_order(order):
+            found, notes = returns.return_events(order, sku_by_id, await self._restocked(order))
+            return list(found), notes
+        result = mapper.map_order(order, sku_by_id)
+        if result.value is None:
+            return [], list(result.messages)
+        events: list[ChannelEvent] = [result.value]
+        for event in [*announced, *pickups.pickup_events(order)]:
+            if event.ref not in self._pickups_seen:
+                events.append(event)
+                self._pickups_seen[event.ref] = None
+                while len(self._pickups_seen) > _PICKUPS_REMEMBERED:
+                    self._pickups_seen.popitem(last=False)
+        events.extend(returns.refund_events(order))
+        return events, list(result.messages)
+
+    async def _restocked(self, order: Mapping[str, Any]) -> dict[str, int]:
+        """Units the till put back IN_STOCK for a return order: its store's ADJUSTMENTs naming its refunds."""
+        variations, refunds = returns.return_variation_ids(order), returns.refund_ids(order)
+        location = order.get("location_id")
+        created = mapper.parse_time(order.get("created_at"))
+        if not variations or not refunds or not isinstance(location, str) or created is None:
+            return {}
+        build = partial(returns.restock_changes_body, variations, location, created)
+        changes = await self._paginate("/v2/inventory/changes/batch-retrieve", "return_restocks", "changes", build)
+        return returns.restocked_units(changes, refunds, location)
+
+    async def update_pickup(self, update: PickupUpdate) -> PickupUpdateResult:
+        """Move the order's PICKUP fulfillment (implements :class:`~omnibridge.sdk.pickup.PickupStatusWriter`);
+        see :mod:`connectors.square.pickup_writer`."""
+        return await self.pickups.update_pickup(update)
 
 
 def _in_stock_counts(raw: Any) -> dict[tuple[str, str], int]:

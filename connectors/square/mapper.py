@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.square import fulfillments
+from connectors.square import fulfillments, pickups
 from omnibridge.sdk import MapResult, ok, skip, warning
 from omnibridge.sdk.channel import (
     ChannelLocation,
@@ -253,7 +253,8 @@ def map_order(raw: Any, sku_by_id: Mapping[str, str]) -> MapResult[OrderEvent]:
     """An ``Order`` to an :class:`OrderEvent`: OPEN → PLACED (an online order with a SHIPMENT or DELIVERY
     fulfillment: committed at its location), but OPEN with every live fulfillment COMPLETED → COMPLETED;
     COMPLETED → COMPLETED, CANCELED → CANCELLED, DRAFT → UPDATED. ``ship_to`` is the fulfillment recipient
-    (:func:`connectors.square.fulfillments.ship_to`). Each line: ``line_ref`` = line ``uid``, SKU from
+    (:func:`connectors.square.fulfillments.ship_to`); ``pickup`` the PICKUP fulfillment's window, store and state
+    (:func:`connectors.square.pickups.pickup_details`). Each line: ``line_ref`` = line ``uid``, SKU from
     ``catalog_object_id`` (``None`` for custom amounts or unknown variations, with a warning), ``location_ref`` =
     the order's ``location_id``. ``customer`` is the order's ``customer_id`` (see :func:`_customer`). Money is in
     minor units as Square sends it (``total`` "1050" with currency "USD"
@@ -309,6 +310,7 @@ def map_order(raw: Any, sku_by_id: Mapping[str, str]) -> MapResult[OrderEvent]:
             status=str(raw.get("state")),
             ship_to=ship_to,
             customer=_customer(raw),
+            pickup=pickups.pickup_details(raw),
         ),
         *notes,
     )

@@ -19,7 +19,9 @@ from omnibridge.sdk import WebhookDelivery, WebhookError, WebhookHeaders, verify
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 INVENTORY_COUNT_UPDATED = "inventory.count.updated"
 CATALOG_VERSION_UPDATED = "catalog.version.updated"
+FULFILLMENT_UPDATED = "order.fulfillment.updated"
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.fulfillment.updated"})
+REFUND_TOPICS = frozenset({"refund.created", "refund.updated"})
 
 
 def verify_delivery(
@@ -97,3 +99,13 @@ def order_id(payload: Mapping[str, Any]) -> str | None:
                 return str(value["order_id"])
     identifier = data.get("id")
     return identifier if isinstance(identifier, str) and identifier else None
+
+
+def refund_order_id(payload: Mapping[str, Any]) -> str | None:
+    """The order a ``refund.created`` / ``refund.updated`` notification's ``data.object.refund`` names: for an
+    itemized return the return order, else the refunded order."""
+    data = payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    refund = obj.get("refund") if isinstance(obj, dict) else None
+    value = refund.get("order_id") if isinstance(refund, dict) else None
+    return value if isinstance(value, str) and value else None

@@ -65,7 +65,19 @@ def test_a_shipment_walks_its_states_with_square_stamping_the_times() -> None:
     final = shop.emu.state.orders[order["id"]]
     assert (final["version"], final["state"]) == (4, "OPEN")
     assert final["fulfillments"][0]["shipment_details"]["recipient"] == RECIPIENT
-    assert [e["type"] for e in shop.emu.events] == ["order.created"] + ["order.updated"] * 3
+    # UpdateOrder fires order.fulfillment.updated (naming the fulfillment's old and new state) and order.updated.
+    assert [e["type"] for e in shop.emu.events] == ["order.created"] + [
+        "order.fulfillment.updated",
+        "order.updated",
+    ] * 3
+    moves = [e["data"]["object"]["order_fulfillment_updated"]["fulfillment_update"] for e in shop.emu.events[1::2]]
+    uid = final["fulfillments"][0]["uid"]
+    assert [m[0]["fulfillment_uid"] for m in moves] == [uid] * 3
+    assert [(m[0]["old_state"], m[0]["new_state"]) for m in moves] == [
+        ("PROPOSED", "RESERVED"),
+        ("RESERVED", "PREPARED"),
+        ("PREPARED", "COMPLETED"),
+    ]
 
 
 def test_completing_in_one_step_is_allowed() -> None:

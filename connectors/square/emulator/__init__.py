@@ -27,7 +27,10 @@ Served API (``emu.app``, ASGI), every call with ``Authorization: Bearer <access_
 ``POST /v2/orders/batch-retrieve``          BatchRetrieveOrders
 ``GET  /v2/orders/{order_id}``              RetrieveOrder
 ``PUT  /v2/orders/{order_id}``              UpdateOrder (fulfillment states forward only, ``version`` checked, the
-                                            idempotency key replayed; see ``order_updates``)
+                                            idempotency key replayed, PICKUP ``pickup_details`` checked; see
+                                            ``order_updates`` and ``pickups``); fires ``order.fulfillment.updated``
+``POST /v2/refunds``                        RefundPayment (money only; ``refund.created``/``refund.updated``)
+``GET  /v2/refunds/{refund_id}``            GetPaymentRefund (see ``refunds``)
 ==========================================  ==================================================================
 
 Every body is validated against the operation's schema in the vendored OpenAPI spec
@@ -65,6 +68,9 @@ Control API (no auth, JSON):
                                            retry_backoff_s}`` → the current knobs
 ``POST /_emulator/drain``                  wait until queued webhooks are delivered or given up
 =========================================  =======================================================================
+
+Pickups, payments and returns at the till (``/_emulator/pickup-orders``, ``/_emulator/orders/{id}/till-pickup``,
+``/pay``, ``/till-return``): see :mod:`connectors.square.emulator.control_pickups`.
 """
 
 from connectors.square.emulator.app import SquareEmulator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections import Counter
@@ -16,12 +17,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.square.emulator import catalog, inventory, order_updates, orders
+from connectors.square.emulator import catalog, inventory, order_updates, orders, pickups
 from connectors.square.emulator.common import ApiError
 from connectors.square.emulator.config import SquareEmulatorConfig
 from connectors.square.emulator.control import control_routes
-from connectors.square.emulator.events import inventory_event, order_event, retry_headers, signer
+from connectors.square.emulator.control_pickups import pickup_control_routes
+from connectors.square.emulator.events import (
+    fulfillment_event,
+    inventory_event,
+    order_event,
+    refund_event,
+    retry_headers,
+    signer,
+)
 from connectors.square.emulator.openapi import SquareError, find_operation, request_errors
+from connectors.square.emulator.refunds import RefundBook
 from connectors.square.emulator.state import ChangeRecord, MerchantState, format_time
 from omnibridge.sdk.emulator import DeliveryRecord, EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
@@ -92,6 +102,7 @@ class SquareEmulator:
         self.catalog_idempotency = inventory.IdempotencyCache()
         self.order_idempotency = inventory.IdempotencyCache()
         self.update_idempotency = inventory.IdempotencyCache()
+        self.refunds = RefundBook(self.state)
         self._buckets: dict[str, _Bucket] = {}
         self.app = Starlette(routes=self._routes(), exception_handlers={404: _not_found, 405: _not_found})
 
@@ -177,6 +188,72 @@ class SquareEmulator:
         self._emit_order(order, "updated")
         return order
 
+    def pickup_order(
+        self,
+        location_id: str,
+        lines: Sequence[tuple[str, Quantity]],
+        recipient: Mapping[str, Any],
+        **pickup_details: Any,
+    ) -> dict[str, Any]:
+        """An online order to collect at ``location_id``: OPEN, one PICKUP fulfillment PROPOSED with
+        ``pickup_details`` (``pickup_at``, ``pickup_window_duration``, ``prep_time_duration``, ``expires_at``,
+        ``schedule_type``, ``is_curbside_pickup``, ``curbside_pickup_details``; checked as CreateOrder does).
+        Fires ``order.created``."""
+        self._location(location_id)
+        resolved = [(self.state.variation_for_sku(sku), Decimal(str(qty))) for sku, qty in lines]
+        details = pickups.details({"recipient": dict(recipient), **pickup_details}, "pickup_details", self.state.now())
+        sent = {"type": "PICKUP", "state": "PROPOSED", "pickup_details": details}
+        order = self.state.new_order(location_id, resolved, "Square Online", fulfillments=[sent])
+        self._emit_order(order, "created")
+        return order
+
+    def till_pickup(
+        self, order_id: str, state: str | None = None, *, uid: str | None = None, arrived: bool = False, note: str = ""
+    ) -> dict[str, Any]:
+        """Staff move the order's PICKUP fulfillment to ``state`` at the Square POS, or (``arrived``) the curbside
+        buyer says they are outside. No webhook: Square fires ``order.fulfillment.updated`` only for UpdateOrder,
+        so a connector learns of this by reading the order back."""
+        order = self.state.orders[order_id]
+        return pickups.till_change(order, uid, state, arrived=arrived, note=note or None, now=self.state.now())
+
+    def pay(self, order_id: str) -> str:
+        """A card payment of the order's total (a ``tenders[]`` entry); returns its ``payment_id``."""
+        return self.refunds.pay(order_id)
+
+    def till_return(
+        self,
+        order_id: str,
+        lines: Sequence[tuple[str, Quantity]],
+        *,
+        location_id: str | None = None,
+        reason: str = "",
+        restock: bool = True,
+    ) -> dict[str, Any]:
+        """An itemized return at the Square POS of ``(line uid, quantity)`` of ``order_id`` at ``location_id``
+        (default: the order's store): a return order and its refund (``refund.created``, ``refund.updated``,
+        ``order.updated`` for the return order); with ``restock`` the units go back IN_STOCK there (SOLD→IN_STOCK
+        adjustments naming the refund in ``refund_id``, ``inventory.count.updated``); without, Square records no
+        inventory change. Returns the return order."""
+        resolved = [(uid, Decimal(str(qty))) for uid, qty in lines]
+        order, refund = self.refunds.till_return(order_id, resolved, location_id, reason)
+        self._emit_refund(refund, "created")
+        self._emit_refund(self.refunds.settle(refund["id"]), "updated")
+        self._emit_order(order, "updated")
+        if restock:
+            records = []
+            for line in order["returns"][0]["return_line_items"]:
+                variation = line.get("catalog_object_id")
+                if variation is None:
+                    continue
+                sku = self.state.catalog[variation]["item_variation_data"]["sku"]
+                move = {"from_state": "SOLD", "to_state": "IN_STOCK", "transaction_id": order["id"]}
+                move["refund_id"] = refund["id"]
+                records.append(
+                    self._change("ADJUSTMENT", sku, order["location_id"], line["quantity"], move, product="SQUARE_POS")
+                )
+            self._emit_inventory(records)
+        return order
+
     def set_order_state(self, order_id: str, state: str) -> dict[str, Any]:
         """Move an order to another state (e.g. CANCELED) and fire ``order.updated``."""
         order = self.state.set_order_state(order_id, state)
@@ -253,6 +330,10 @@ class SquareEmulator:
         now = format_time(self.state.now())
         self._emit(order_event(self.config.merchant_id, self.state.new_uuid(), now, order, kind))
 
+    def _emit_refund(self, refund: dict[str, Any], kind: str) -> None:
+        now = format_time(self.state.now())
+        self._emit(refund_event(self.config.merchant_id, self.state.new_uuid(), now, refund, kind))
+
     def _emit_inventory(self, records: Sequence[ChangeRecord]) -> None:
         groups: dict[tuple[str, str], list[ChangeRecord]] = {}
         for record in records:
@@ -283,11 +364,13 @@ class SquareEmulator:
             ("POST", "/v2/orders/batch-retrieve", lambda body, req: orders.batch_retrieve(state, body)),
             ("GET", "/v2/orders/{order_id}", lambda body, req: orders.retrieve(state, req.path_params["order_id"])),
             ("PUT", "/v2/orders/{order_id}", self._update_order),
+            ("POST", "/v2/refunds", self._refund_payment),
+            ("GET", "/v2/refunds/{refund_id}", lambda body, req: self.refunds.get(req.path_params["refund_id"])),
         ]
         routes: list[BaseRoute] = [
             Route(path, self._endpoint(method, path, handler), methods=[method]) for method, path, handler in api
         ]
-        return routes + control_routes(self)
+        return routes + control_routes(self) + pickup_control_routes(self)
 
     def _retrieve_object(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         related = request.query_params.get("include_related_objects", "false").lower() == "true"
@@ -301,10 +384,30 @@ class SquareEmulator:
 
     def _update_order(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         order_id = request.path_params["order_id"]
-        version = self.state.orders[order_id]["version"] if order_id in self.state.orders else None
+        before = copy.deepcopy(self.state.orders.get(order_id) or {})
         response = order_updates.update(self.state, self.update_idempotency, order_id, body)
-        if response["order"]["version"] != version:
-            self._emit_order(self.state.orders[order_id], "updated")
+        if response["order"]["version"] != before.get("version"):
+            order = self.state.orders[order_id]
+            old = {f.get("uid"): f.get("state") for f in before.get("fulfillments") or []}
+            sent = {f.get("uid") for f in (body.get("order") or {}).get("fulfillments") or []}
+            updates = [
+                {"fulfillment_uid": f["uid"], "old_state": old.get(f["uid"]), "new_state": f.get("state")}
+                for f in order.get("fulfillments") or []
+                if f.get("uid") in sent
+            ]
+            if updates:
+                now = format_time(self.state.now())
+                event = fulfillment_event(self.config.merchant_id, self.state.new_uuid(), now, order, updates)
+                self._emit(event)
+            self._emit_order(order, "updated")
+        return response
+
+    def _refund_payment(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        response, created = self.refunds.refund_payment(body)
+        if created:
+            refund_id = response["refund"]["id"]
+            self._emit_refund(self.refunds.refunds[refund_id], "created")
+            self._emit_refund(self.refunds.settle(refund_id), "updated")
         return response
 
     def _batch_change(self, body: dict[str, Any], request: Request) -> dict[str, Any]:

@@ -2,6 +2,10 @@
 
 * ``inventory.count.updated``: ``data{type:"inventory_counts", id, object{inventory_counts:[InventoryCount]}}``
 * ``order.updated`` / ``order.created``: ``data{type:"order_updated", id:<order_id>, object{order_updated{...}}}``
+* ``order.fulfillment.updated`` (UpdateOrder only): ``data{type:"order_fulfillment_updated", id:<order_id>,
+  object{order_fulfillment_updated{order_id, version, location_id, state, created_at, updated_at,
+  fulfillment_update:[{fulfillment_uid, old_state, new_state}]}}}``
+* ``refund.created`` / ``refund.updated``: ``data{type:"refund", id:<refund_id>, object{refund:PaymentRefund}}``
 
 Signature: ``x-square-hmacsha256-signature`` = base64 HMAC-SHA256(signature_key, notification_url + raw body);
 the legacy ``x-square-signature`` (HMAC-SHA1 of the same string) is sent too.
@@ -17,7 +21,7 @@ from typing import Any
 
 from omnibridge.sdk import hmac_sha256_base64
 
-__all__ = ["inventory_event", "order_event", "retry_headers", "signer"]
+__all__ = ["fulfillment_event", "inventory_event", "order_event", "refund_event", "retry_headers", "signer"]
 
 
 def signer(signature_key: str) -> Callable[[bytes, str], Mapping[str, str]]:
@@ -71,4 +75,43 @@ def order_event(
         "event_id": event_id,
         "created_at": created_at,
         "data": {"type": f"order_{kind}", "id": order["id"], "object": {f"order_{kind}": summary}},
+    }
+
+
+def fulfillment_event(
+    merchant_id: str, event_id: str, created_at: str, order: Mapping[str, Any], updates: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """An ``order.fulfillment.updated`` event: ``updates`` are ``{fulfillment_uid, old_state, new_state}``."""
+    summary = {
+        "order_id": order["id"],
+        "version": order["version"],
+        "location_id": order["location_id"],
+        "state": order["state"],
+        "created_at": order["created_at"],
+        "updated_at": order["updated_at"],
+        "fulfillment_update": updates,
+    }
+    return {
+        "merchant_id": merchant_id,
+        "type": "order.fulfillment.updated",
+        "event_id": event_id,
+        "created_at": created_at,
+        "data": {
+            "type": "order_fulfillment_updated",
+            "id": order["id"],
+            "object": {"order_fulfillment_updated": summary},
+        },
+    }
+
+
+def refund_event(
+    merchant_id: str, event_id: str, created_at: str, refund: Mapping[str, Any], kind: str
+) -> dict[str, Any]:
+    """A ``refund.created`` or ``refund.updated`` event (``kind`` ``"created"``/``"updated"``) for a PaymentRefund."""
+    return {
+        "merchant_id": merchant_id,
+        "type": f"refund.{kind}",
+        "event_id": event_id,
+        "created_at": created_at,
+        "data": {"type": "refund", "id": refund["id"], "object": {"refund": dict(refund)}},
     }

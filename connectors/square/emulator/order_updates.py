@@ -14,7 +14,9 @@ What Square documents, enforced here:
 * writable ``shipment_details`` fields (carrier, shipping_type, tracking_number, tracking_url, shipping_note,
   expected_shipped_at, cancel_reason, failure_reason) are merged; the read-only timestamps are Square's own and
   are stamped here (``in_progress_at`` at RESERVED, ``packaged_at`` at PREPARED, ``shipped_at`` at COMPLETED,
-  ``canceled_at``/``failed_at``); sent values for them are ignored.
+  ``canceled_at``/``failed_at``); sent values for them are ignored;
+* a PICKUP fulfillment's writable ``pickup_details`` are merged and checked (``expires_at`` at most 7 days
+  ahead), its lifecycle stamps set by the emulator (see :mod:`connectors.square.emulator.pickups`).
 
 The emulator models only fulfillments (and ``reference_id``/``ticket_name``) in an update: any other order field, or
 ``fields_to_clear``, is 400 ``BAD_REQUEST`` naming it, so a client never believes a change landed that the emulator
@@ -25,8 +27,10 @@ every fulfillment is finished).
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
+from connectors.square.emulator import pickups
 from connectors.square.emulator.common import invalid
 from connectors.square.emulator.inventory import IdempotencyCache
 from connectors.square.emulator.state import MerchantState, format_time
@@ -47,16 +51,21 @@ _READ_ONLY = frozenset({"placed_at", "in_progress_at", "packaged_at", "shipped_a
 _UPDATABLE = frozenset({"location_id", "version", "fulfillments", "reference_id", "ticket_name"})
 
 
-def _move(fulfillment: dict[str, Any], sent: dict[str, Any], where: str, now: str) -> None:
+def _move(fulfillment: dict[str, Any], sent: dict[str, Any], where: str, moment: datetime) -> None:
+    now = format_time(moment)
     current = str(fulfillment.get("state", "PROPOSED"))
     wanted = str(sent.get("state") or current)
-    if current in _FINISHED and (wanted != current or sent.get("shipment_details")):
+    if current in _FINISHED and (wanted != current or sent.get("shipment_details") or sent.get("pickup_details")):
         raise invalid("INVALID_VALUE", f"The fulfillment is {current} and can no longer change.", f"{where}.state")
     if wanted != current and wanted in _RANK and _RANK[wanted] < _RANK.get(current, 0):
         raise invalid("INVALID_VALUE", f"A fulfillment cannot move back from {current} to {wanted}.", f"{where}.state")
     kind = fulfillment.get("type")
     if "shipment_details" in sent and kind != "SHIPMENT":
         raise invalid("INVALID_VALUE", f"shipment_details on a {kind} fulfillment.", f"{where}.shipment_details")
+    if "pickup_details" in sent and kind != "PICKUP":
+        raise invalid("INVALID_VALUE", f"pickup_details on a {kind} fulfillment.", f"{where}.pickup_details")
+    if kind == "PICKUP":
+        pickups.merge(fulfillment, sent.get("pickup_details") or {}, f"{where}.pickup_details", moment)
     details = sent.get("shipment_details") or {}
     target = fulfillment.setdefault("shipment_details", {}) if kind == "SHIPMENT" else {}
     for name, value in details.items():
@@ -69,6 +78,8 @@ def _move(fulfillment: dict[str, Any], sent: dict[str, Any], where: str, now: st
         stamp = _STAMPS.get(wanted)
         if stamp and kind == "SHIPMENT":
             target[stamp] = now
+        if kind == "PICKUP":
+            pickups.stamp(fulfillment, wanted, moment)
 
 
 def update(state: MerchantState, cache: IdempotencyCache, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -103,14 +114,15 @@ def update(state: MerchantState, cache: IdempotencyCache, order_id: str, body: d
         detail = f"Version {sent['version']} does not match the order's version {order['version']}."
         raise invalid("VERSION_MISMATCH", detail, "order.version")
     updated = copy.deepcopy(order)
-    now = format_time(state.now())
+    moment = state.now()
+    now = format_time(moment)
     by_uid = {f.get("uid"): f for f in updated.get("fulfillments") or []}
     for index, change in enumerate(sent.get("fulfillments") or []):
         where = f"order.fulfillments[{index}]"
         target = by_uid.get(change.get("uid"))
         if target is None:
             raise invalid("INVALID_VALUE", f"The order has no fulfillment {change.get('uid')!r}.", f"{where}.uid")
-        _move(target, change, where, now)
+        _move(target, change, where, moment)
     for name in ("reference_id", "ticket_name"):
         if name in sent:
             updated[name] = sent[name]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connectors.square.emulator import pickups
 from connectors.square.emulator.common import invalid, page, time_field
 from connectors.square.emulator.inventory import IdempotencyCache
 from connectors.square.emulator.state import MerchantState, format_quantity, format_time, parse_time
@@ -164,6 +165,9 @@ def _check_fulfillments(sent: list[dict[str, Any]], now: datetime) -> list[dict[
                 field = f"{where}.{_DETAILS[kind]}.recipient"
                 raise invalid("MISSING_REQUIRED_PARAMETER", "A recipient is required.", field)
             details.setdefault("placed_at", format_time(now))
+        elif kind == "PICKUP":
+            sent_details = out_fulfillment.get("pickup_details") or {}
+            out_fulfillment["pickup_details"] = pickups.details(sent_details, f"{where}.pickup_details", now)
         out.append(out_fulfillment)
     return out
 
