@@ -30,6 +30,7 @@ from connectors.amazon.notifications import (
     verify_delivery,
 )
 from connectors.amazon.orders import OrdersPoller
+from connectors.amazon.pickup import PickupStatusUpdater
 from connectors.amazon.ratelimits import OperationLimits
 from connectors.amazon.settings import AmazonSettings
 from connectors.amazon.shipments import ShipmentConfirmer
@@ -55,6 +56,7 @@ from omnibridge.sdk.channel import (
 )
 from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.pickup import PickupState, PickupUpdate, PickupUpdateResult
 
 CONNECTOR_ID = "amazon"
 USER_AGENT = "omnibridge/0.1 (Language=Python)"
@@ -225,6 +227,8 @@ class AmazonConnector:
       :class:`StockChangeEvent` (a movement).
     * ``confirm_shipment``: a :class:`~omnibridge.sdk.fulfilment.ShipmentConfirmer` (Orders v0 ``confirmShipment``,
       see :mod:`connectors.amazon.shipments`).
+    * ``update_pickup``: a :class:`~omnibridge.sdk.pickup.PickupStatusWriter` for in-store pickup (ISPU) orders
+      (Orders v0 ``updateShipmentStatus``, see :mod:`connectors.amazon.pickup`).
     * ``pull_events``: Orders v0 (see :mod:`connectors.amazon.orders`); webhooks: ``ORDER_CHANGE`` and
       ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` through a signing forwarder (see :mod:`connectors.amazon.notifications`).
 
@@ -250,6 +254,8 @@ class AmazonConnector:
         self.listings = Listings(self.api, settings, self.feeds, now=now)
         self.orders = OrdersPoller(self.api, settings, now=now)
         self.shipments = ShipmentConfirmer(self.api, settings.marketplace_id)
+        self.pickups = PickupStatusUpdater(self.orders, settings.marketplace_id)
+        self.pickup_states: frozenset[PickupState] = self.pickups.pickup_states
 
     async def aclose(self) -> None:
         """Close the connection pools."""
@@ -322,6 +328,11 @@ class AmazonConnector:
         """Confirm one package of a merchant-fulfilled order with ``confirmShipment`` (carrier code, tracking number,
         ``shipFromSupplySourceId`` = ``location_ref``); see :mod:`connectors.amazon.shipments`."""
         return await self.shipments.confirm_shipment(confirmation)
+
+    async def update_pickup(self, update: PickupUpdate) -> PickupUpdateResult:
+        """In-store pickup status with ``updateShipmentStatus`` (READY → ReadyForPickup, COLLECTED → PickedUp,
+        REJECTED → RefusedPickup); see :mod:`connectors.amazon.pickup`."""
+        return await self.pickups.update_pickup(update)
 
     # --- webhooks -----------------------------------------------------------------------------------------
 

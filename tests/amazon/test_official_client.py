@@ -163,3 +163,11 @@ def test_amzn_sp_api_confirms_a_shipment_and_reads_its_package(amazon: Served) -
     )
     assert got == {"answer": None, "status": "Shipped", "packages": [["1", "1Z999AA10123456784", "UPS"]]}
     assert amazon.emu.control.packages(order_id)["1"]["shipFromSupplySourceId"] == supply_source
+
+
+def test_amzn_sp_api_updates_an_in_store_pickup(amazon: Served) -> None:
+    order_id = amazon.emu.control.create_order(SKU, 1, pickup_at="store-1")
+    got = amazon.drive(SPAPI, "pickup_status", order_id=order_id, statuses=["ReadyForPickup", "PickedUp"])
+    # a second ReadyForPickup after PickedUp is refused in Amazon's error shape, which the SDK raises
+    assert got == {"answers": [None, None], "ispu": True, "status": "Shipped", "refused": [400, "InvalidInput"]}
+    assert amazon.emu.control.pickup_status(order_id) == "PickedUp"

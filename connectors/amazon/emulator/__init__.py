@@ -54,6 +54,9 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
     POST /orders/v0/orders/{orderId}/shipmentConfirmation confirmShipment (ConfirmShipmentRequest validated; 204;
                                                           the same packageReferenceId edits the package; the order
                                                           PartiallyShipped, then Shipped; see .shipments)
+    POST /orders/v0/orders/{orderId}/shipment             updateShipmentStatus (in-store pickup orders only;
+                                                          ReadyForPickup, then PickedUp → Shipped or
+                                                          RefusedPickup → Canceled; 204; see .pickup)
     GET  /orders/2026-01-01/orders/{orderId}              getOrder of Orders 2026-01-01 (includedData=PACKAGES:
                                                           the confirmed packages)
     GET  /listings/2021-08-01/items/{sellerId}            searchListingsItems (marketplaceIds; identifiers ≤ 20 +
@@ -126,8 +129,9 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
 :class:`omnibridge.testing.harness.EmulatorControl`)::
 
     seed_listing(sku, *, title=None, price=None, quantity=0, product_type="PRODUCT") -> None
-    create_order(sku=None, quantity=1, *, status="Unshipped", price=None, lines=None) -> str  (AmazonOrderId;
-        lines=[(sku, qty), ...] for several items; KeyError for an SKU that has no listing)
+    create_order(sku=None, quantity=1, *, status="Unshipped", price=None, lines=None, pickup_at=None) -> str
+        (AmazonOrderId; lines=[(sku, qty), ...] for several items; pickup_at=supply source id: an in-store
+        pickup order, IsISPU; KeyError for an SKU that has no listing);  pickup_status(order_id) -> str | None
     set_order_status(order_id, status) / ship_order(order_id) / cancel_order(order_id) -> dict  (the Order)
     order(order_id) -> dict;  order_ids() -> list[str];  order_items(order_id) -> [OrderItem dicts]
     packages(order_id) -> {packageReferenceId: PackageDetail};  add_supply_source(supply_source_id) -> None
@@ -153,7 +157,8 @@ Control API over HTTP (no auth, JSON in/out; 400 ``{"error": "..."}`` on bad inp
     GET  /_emulator/calls                         {"calls": {...}, "refused_requests": n, "api_requests": n}
     GET  /_emulator/listings/{sku}                {"sku","title","price","quantity"} (404 when unknown)
     POST /_emulator/listings                      {"sku","title"?,"price"?,"quantity"?}
-    POST /_emulator/orders                        {"sku","quantity"?,"status"?,"price"?} → {"AmazonOrderId"}
+    POST /_emulator/orders                        {"sku","quantity"?,"status"?,"price"?,"pickup_at"?} →
+                                                 {"AmazonOrderId"} (pickup_at: in-store pickup at that source)
     POST /_emulator/orders/{orderId}/status       {"status"} → the Order
     GET  /_emulator/feeds                         [Feed]
     POST /_emulator/feeds/process                 finish pending feeds now

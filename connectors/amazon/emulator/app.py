@@ -44,6 +44,7 @@ from connectors.amazon.emulator.notifications import (
     order_change,
 )
 from connectors.amazon.emulator.orders import DEFAULT_SHIPPING_ADDRESS, OrderBook, StoredOrder
+from connectors.amazon.emulator.pickup import ORDER_STATUS_AFTER, check_shipment_status
 from connectors.amazon.emulator.ratelimit import OperationBuckets
 from connectors.amazon.emulator.search import ListingSearch
 from connectors.amazon.emulator.shipments import apply_confirmation, order_2026
@@ -178,9 +179,11 @@ class AmazonEmulator:
         lines: list[tuple[str, int, Decimal | None]],
         status: str,
         address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
+        pickup_source: str | None = None,
     ) -> StoredOrder:
         """Place an order for existing listings; the quantities leave the DEFAULT fulfillment_availability.
-        Sends ORDER_CHANGE, then LISTINGS_ITEM_MFN_QUANTITY_CHANGE per SKU whose quantity changed."""
+        Sends ORDER_CHANGE, then LISTINGS_ITEM_MFN_QUANTITY_CHANGE per SKU whose quantity changed.
+        ``pickup_source``: an in-store pickup order collected at that supply source."""
         self.settle_listings()
         resolved: list[tuple[str, int, Decimal]] = []
         for sku, quantity, price in lines:
@@ -191,7 +194,7 @@ class AmazonEmulator:
                 raise ValueError(f"quantity must be >= 1, got {quantity}")
             unit = price if price is not None else Decimal(listing.price or "10.00")
             resolved.append((sku, quantity, unit))
-        stored = self.orders.create(resolved, status, address)
+        stored = self.orders.create(resolved, status, address, pickup_source)
         before = {sku: self.listings[sku].quantity for sku, _, _ in resolved}
         for item in stored.items:
             stored_listing = self.listings[item["SellerSKU"]]
@@ -317,6 +320,7 @@ class AmazonEmulator:
                 self._confirm_shipment,
                 True,
             ),
+            ("POST", "/orders/v0/orders/{orderId}/shipment", "updateShipmentStatus", self._update_shipment, True),
             ("GET", "/orders/2026-01-01/orders/{orderId}", "getOrder2026", self._get_order_2026, False),
             ("POST", "/tokens/2021-03-01/restrictedDataToken", "createRestrictedDataToken", self._create_rdt, True),
             ("GET", "/listings/2021-08-01/items/{sellerId}", "searchListingsItems", self._search_listings, False),
@@ -539,6 +543,18 @@ class AmazonEmulator:
             now=self.now(),
         )
         self._notify_order(stored, f"Shipment confirmed ({stored.status})" if before != stored.status else "Edited")
+        return 204, {}
+
+    def _update_shipment(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        order_id = str(request.path_params["orderId"])
+        stored = self.orders.orders.get(order_id)
+        if stored is None:
+            raise not_found(f"Order {order_id!r} was not found.")
+        status = check_shipment_status(stored, self._json_body(raw), self.config.marketplace_id)
+        if status is not None:
+            stored.pickup_status = status
+            if status in ORDER_STATUS_AFTER:
+                self.set_order_status(order_id, ORDER_STATUS_AFTER[status])
         return 204, {}
 
     def _get_order_2026(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:

@@ -114,17 +114,26 @@ class AmazonControl(EmulatorControl):
         price: Decimal | float | int | str | None = None,
         lines: Sequence[tuple[str, int]] | None = None,
         shipping_address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
+        pickup_at: str | None = None,
     ) -> str:
         """A buyer orders ``quantity`` of ``sku`` (or several ``lines`` of ``(sku, quantity)``) at ``price`` per
         unit (default: the listing's price), shipping to ``shipping_address`` (Orders v0 ``Address`` fields;
-        default a sample buyer's, None: none). Sends ORDER_CHANGE. Returns the AmazonOrderId."""
+        default a sample buyer's, None: none), or for in-store pickup at the supply source ``pickup_at``
+        (``IsISPU``; added to the seller's supply sources). Sends ORDER_CHANGE. Returns the AmazonOrderId."""
         wanted = list(lines) if lines is not None else ([(sku, quantity)] if sku is not None else [])
         if not wanted:
             raise ValueError("create_order needs a sku or lines")
         unit = _money(price)
         if shipping_address is not None and not isinstance(shipping_address.get("CountryCode"), str):
             raise ValueError("shipping_address needs a CountryCode")
-        return self._emu.create_order([(s, int(q), unit) for s, q in wanted], status, shipping_address).order_id
+        if pickup_at is not None:
+            self.add_supply_source(pickup_at)
+        lines_ = [(s, int(q), unit) for s, q in wanted]
+        return self._emu.create_order(lines_, status, shipping_address, pickup_at).order_id
+
+    def pickup_status(self, order_id: str) -> str | None:
+        """The last ``updateShipmentStatus`` applied to an in-store pickup order (None: none yet)."""
+        return self._emu.orders.get(order_id).pickup_status
 
     def set_order_status(self, order_id: str, status: str) -> dict[str, Any]:
         """Move the order to ``status`` (sends ORDER_CHANGE when it changes); returns the Order."""

@@ -120,6 +120,7 @@ def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
             status=str(body.get("status", "Unshipped")),
             price=body.get("price"),
             **({"shipping_address": body["shipping_address"]} if "shipping_address" in body else {}),
+            pickup_at=None if body.get("pickup_at") is None else str(body["pickup_at"]),
         )
         return {"AmazonOrderId": order_id}
 
