@@ -171,3 +171,22 @@ def test_amzn_sp_api_updates_an_in_store_pickup(amazon: Served) -> None:
     # a second ReadyForPickup after PickedUp is refused in Amazon's error shape, which the SDK raises
     assert got == {"answers": [None, None], "ispu": True, "status": "Shipped", "refused": [400, "InvalidInput"]}
     assert amazon.emu.control.pickup_status(order_id) == "PickedUp"
+
+
+def test_amzn_sp_api_reads_the_returns_report_gzipped(amazon: Served) -> None:
+    amazon.emu.config.report_compression = "GZIP"
+    amazon.emu.config.report_processing_s = 0.1
+    now = datetime.now(UTC)
+    amazon.emu.control.add_return(SKU, 1, order_id="111-0000001-0000001", requested_at=now - timedelta(days=2))
+    got = amazon.drive(
+        SPAPI,
+        "returns_report",
+        start=(now - timedelta(days=30)).isoformat().replace("+00:00", "Z"),
+        end=now.isoformat().replace("+00:00", "Z"),
+    )
+    assert got == {
+        "status": "DONE",
+        "compression": "GZIP",
+        "header": ["Order ID", "Order date", "Return request date", "Return request status"],
+        "orders": ["111-0000001-0000001"],
+    }

@@ -1,4 +1,5 @@
-"""A local emulator of Amazon's Selling Partner API (LWA, Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30).
+"""A local emulator of Amazon's Selling Partner API (LWA, Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30,
+Reports 2021-06-30 for the returns report).
 
 Usage (in process, with a fake clock)::
 
@@ -83,6 +84,13 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
     GET  /feeds/2021-06-30/feeds/{feedId}                 getFeed → Feed (IN_QUEUE → IN_PROGRESS → DONE | FATAL)
     GET  /feeds/2021-06-30/documents/{feedDocumentId}     getFeedDocument → {feedDocumentId, url,
                                                           compressionAlgorithm?}
+    POST /reports/2021-06-30/reports                      createReport (GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE
+                                                          only, ≤ 60 days) → 202 {reportId}
+    GET  /reports/2021-06-30/reports/{reportId}           getReport (IN_QUEUE → IN_PROGRESS over
+                                                          report_processing_s → DONE | CANCELLED (no rows) |
+                                                          FATAL (fail_next_report))
+    GET  /reports/2021-06-30/documents/{reportDocumentId} getReportDocument → {reportDocumentId, url,
+                                                          compressionAlgorithm?} (the TSV, see .reports)
 
 Behaviour worth knowing when writing a client:
 
@@ -141,6 +149,9 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
     api_requests() -> int  (every SP-API request);  refused_requests() -> int  (429s from the buckets only)
     feeds() -> [Feed dicts];  report(feed_id) -> dict | None;  feed_document(feed_id) -> bytes | None
     uploaded_documents() -> {feedDocumentId: bytes}  (the exact bodies PUT to the upload URLs)
+    add_return(sku, quantity=1, *, order_id=None, status="Approved", requested_at=None, rma_id=None,
+        reason="UNWANTED_ITEM", delivered_at=None, refunded=None, **columns) -> dict  (a returns report row)
+    add_raw_return_row(line, *, requested_at=None);  fail_next_report(count=1);  reports() -> [Report dicts]
     process_feeds() -> None   (finish every pending feed now, whatever the clock says)
     notifications() -> [bodies];  issue_access_token() -> str;  expire_access_tokens() -> None
     fail_next(status, *, count=1);  lose_next_response(*, count=1);  set_notification_url(url)
@@ -154,6 +165,9 @@ Control API over HTTP (no auth, JSON in/out; 400 ``{"error": "..."}`` on bad inp
     GET  /_emulator/state                         listings, orders, feeds, calls, refused_requests,
                                                  supply_source_ids, packages (by order id)
     POST /_emulator/supply-sources                {"id"} → {"supply_source_ids"} (a valid shipFromSupplySourceId)
+    POST /_emulator/returns                       {"sku","quantity"?,"order_id"?,"status"?,"requested_at"?,
+                                                 "rma_id"?,"reason"?,"delivered_at"?,"refunded"?} → the row
+    GET  /_emulator/reports                       [Report] (as getReport shows them now)
     GET  /_emulator/calls                         {"calls": {...}, "refused_requests": n, "api_requests": n}
     GET  /_emulator/listings/{sku}                {"sku","title","price","quantity"} (404 when unknown)
     POST /_emulator/listings                      {"sku","title"?,"price"?,"quantity"?}

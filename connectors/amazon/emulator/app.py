@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import gzip
 import json
 import secrets
 import time
@@ -46,6 +47,7 @@ from connectors.amazon.emulator.notifications import (
 from connectors.amazon.emulator.orders import DEFAULT_SHIPPING_ADDRESS, OrderBook, StoredOrder
 from connectors.amazon.emulator.pickup import ORDER_STATUS_AFTER, check_shipment_status
 from connectors.amazon.emulator.ratelimit import OperationBuckets
+from connectors.amazon.emulator.reports import ReportBook
 from connectors.amazon.emulator.search import ListingSearch
 from connectors.amazon.emulator.shipments import apply_confirmation, order_2026
 from connectors.amazon.emulator.tokens import RestrictedTokens
@@ -132,6 +134,9 @@ class AmazonEmulator:
         self.orders = OrderBook(cfg.marketplace_id, cfg.currency, self.clock, self.rng)
         self.documents: dict[str, Document] = {}
         self.feeds: dict[str, StoredFeed] = {}
+        self.reports = ReportBook(
+            cfg.marketplace_id, self.clock, lambda: str(self.rng.randrange(50_000_000_000, 59_999_999_999))
+        )
         self.notifications: list[dict[str, Any]] = []
         self.presigner = Presigner(secrets.token_bytes(32), cfg.upload_url_ttl_s)
         self.processor = FeedProcessor(cfg.seller_id, self.listings, self.new_listing)
@@ -336,6 +341,15 @@ class AmazonEmulator:
             ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}", "getFeedDocument", self._get_document, False),
             ("POST", "/feeds/2021-06-30/feeds", "createFeed", self._create_feed, True),
             ("GET", "/feeds/2021-06-30/feeds/{feedId}", "getFeed", self._get_feed, False),
+            ("POST", "/reports/2021-06-30/reports", "createReport", self._create_report, True),
+            ("GET", "/reports/2021-06-30/reports/{reportId}", "getReport", self._get_report, False),
+            (
+                "GET",
+                "/reports/2021-06-30/documents/{reportDocumentId}",
+                "getReportDocument",
+                self._get_report_document,
+                False,
+            ),
         ]
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
         for method, path, operation, handler, write in api:
@@ -691,3 +705,30 @@ class AmazonEmulator:
         if feed is None:
             raise not_found(f"Feed {request.path_params['feedId']!r} not found.")
         return 200, feed.to_json()
+
+    def _create_report(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        report = self.reports.create(self._json_body(raw))
+        if report.document_id:
+            compression = self.config.report_compression
+            body = gzip.compress(report.document, mtime=0) if compression == "GZIP" else report.document
+            document = Document(report.document_id, "text/tab-separated-values", report.created, "result", body)
+            document.compression = compression
+            self.documents[document.document_id] = document
+        return 202, {"reportId": report.report_id}
+
+    def _get_report(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        report = self.reports.get(str(request.path_params["reportId"]))
+        return 200, report.view(self.now(), timedelta(seconds=self.config.report_processing_s))
+
+    def _get_report_document(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        document_id = str(request.path_params["reportDocumentId"])
+        document = self.documents.get(document_id)
+        if document is None or not document_id.startswith("amzn1.spdoc."):
+            raise not_found(f"Report document {document_id!r} not found.")
+        answer: dict[str, Any] = {
+            "reportDocumentId": document_id,
+            "url": self.presigner.url(self._base_url(request), "GET", document, self.now()),
+        }
+        if document.compression:
+            answer["compressionAlgorithm"] = document.compression
+        return 200, answer
