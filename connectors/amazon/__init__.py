@@ -88,6 +88,7 @@ connector = ConnectorSpec(
         settings={
             "feed_processing_s": "seconds a JSON_LISTINGS_FEED stays IN_PROGRESS (default 0.5)",
             "listing_delay_s": "seconds until an accepted listings change shows in reads (default 120)",
+            "report_processing_s": "seconds a requested report (the returns report) takes to build (default 0.5)",
         },
     ),
 )

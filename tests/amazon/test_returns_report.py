@@ -233,3 +233,22 @@ async def test_the_emulator_checks_create_report(tmp_path: Path, body: dict[str,
             [error] = answer.json()["errors"]
             assert error["code"] == "InvalidInput"
             assert message in error["message"]
+
+
+@pytest.mark.anyio
+async def test_returns_are_seeded_over_the_control_api(tmp_path: Path) -> None:
+    async with world(tmp_path, None, **{**RETURNS, "returns_lookback_days": 30}) as w:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=w.emu.app), base_url=EMU_URL) as http:
+            seeded = await http.post(
+                "/_emulator/returns",
+                json={"sku": "TENT-1", "quantity": 2, "order_id": "111-5", "rma_id": "R5", "status": "Pending"},
+            )
+            unknown = await http.post("/_emulator/returns", json={"sku": "TENT-1", "Colour": "red"})
+            w.time.t += 180
+            pulled = await w.client.pull_events(None)
+            reports = (await http.get("/_emulator/reports")).json()
+        assert seeded.json()["Return quantity"] == "2"
+        assert unknown.status_code == 400
+        [event] = returns_of(pulled.events)
+        assert (event.ref, event.state, event.lines[0].quantity) == ("111-5:R5", ReturnState.REQUESTED, 2)
+        assert [r["processingStatus"] for r in reports] == ["DONE"]
