@@ -116,7 +116,8 @@ class ReturnsPoller:
                 messages.extend(notes)
         if not still:
             ends = [mapper.parse_time(p.get("end")) for p in pending]
-            through = min(failed) if failed else max([through, *(e for e in ends if e is not None)])
+            # a failed range is asked again: ``through`` stays at or before its start (never earlier than it was)
+            through = max(through, min(failed)) if failed else max([through, *(e for e in ends if e is not None)])
         horizon = mapper.format_time(through - timedelta(hours=settings.returns_overlap_hours))
         seen = {key: day for key, day in seen.items() if day >= horizon}
         next_state = {"through": mapper.format_time(through), "pending": still, "seen": dict(sorted(seen.items()))}

@@ -285,10 +285,17 @@ class ShipBobConnector:
         return PullResult([*events, *returned], bookmark_out, [*messages, *notes])
 
     async def _shipment(self, shipment_id: int) -> dict[str, Any] | None:
-        """``GET /1.0/shipment/{id}`` (None when ShipBob has none)."""
+        """``GET /1.0/shipment/{id}`` when its order is one of ``shipbob_channel_id``'s (``GET /1.0/order/{id}``),
+        else None (ShipBob has no such shipment, or another integration's order: not omnibridge's to report)."""
         response = await self._call("GET", f"shipment/{shipment_id}", "pull_returns", accept=frozenset({404}))
         body = _json(response)
-        return body if response.status_code < 400 and isinstance(body, dict) else None
+        if response.status_code >= 400 or not isinstance(body, dict) or not isinstance(body.get("order_id"), int):
+            return None
+        found = await self._call("GET", f"order/{body['order_id']}", "pull_returns", accept=frozenset({404}))
+        order = _json(found)
+        channel = order.get("channel") if found.status_code < 400 and isinstance(order, dict) else None
+        ours = isinstance(channel, dict) and channel.get("id") == self.settings.shipbob_channel_id
+        return body if ours else None
 
     async def _changed_counts(self, observed_at: datetime) -> list[ChannelEvent]:
         """A COUNT of on hand per SKU and centre whose value changed since this connector last reported it (every

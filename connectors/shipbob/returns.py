@@ -5,7 +5,8 @@ A ``ReturnOrder`` comes back to one fulfilment centre; each ``inventory`` item h
 (``action_taken[{action, action_reason, quantity_processed}]``). Mapping (:func:`return_event`):
 
 * ``ref`` = the return's id; ``order_ref`` = the ``reference_id`` of the original shipment's order (omnibridge's
-  fulfilment reference, read with ``GET /1.0/shipment/{original_shipment_id}``), else ``store_order_id``;
+  fulfilment reference, read with ``GET /1.0/shipment/{original_shipment_id}``), else ``store_order_id``; only
+  returns of shipments of orders created through ``shipbob_channel_id`` are reported;
   ``location_ref`` = the fulfilment centre id (as :meth:`list_locations` names it); ``tracking_number``.
 * ``state`` from ``status``: AwaitingArrival → OPEN, Arrived and Processing → RECEIVED, Completed → CLOSED,
   Cancelled → CANCELLED. ``occurred_at`` = ``completed_date``, else ``insert_date``.
@@ -149,7 +150,8 @@ def return_event(ret: Mapping[str, Any], shipment: Mapping[str, Any] | None) -> 
 
 class ReturnsReader:
     """Return orders since a bookmark part (see the module docstring); ``pages`` lists an endpoint (following
-    ``next-page``), ``shipment`` reads one shipment (None when ShipBob has none)."""
+    ``next-page``), ``shipment`` reads one shipment of omnibridge's orders (None when ShipBob has none or it belongs to
+    another integration's order: such returns are not reported)."""
 
     def __init__(self, pages: Pages, shipment: Shipment, *, lookback_days: int) -> None:
         self._pages, self._shipment, self._lookback = pages, shipment, lookback_days
@@ -173,7 +175,10 @@ class ReturnsReader:
             rid, print_ = str(ret.get("id")), fingerprint(ret)
             if known.get(rid) == print_ or (rid in done and done[rid][0] == print_):
                 continue
-            result = return_event(ret, await self._shipment_of(ret.get("original_shipment_id")))
+            shipment = await self._shipment_of(ret.get("original_shipment_id"))
+            if shipment is None:
+                continue  # not a shipment of omnibridge's orders (another integration's), or none ShipBob knows
+            result = return_event(ret, shipment)
             messages.extend(result.messages)
             if result.value is not None:
                 events.append(result.value)

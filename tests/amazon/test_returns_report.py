@@ -174,6 +174,8 @@ async def test_a_fatal_report_is_one_message_and_its_range_is_asked_again(tmp_pa
         w.time.t += 700
         second = await w.client.pull_events(first.bookmark)
         assert [e.ref for e in returns_of(second.events)] == ["111-1:R1"]
+        starts = [body["dataStartTime"] for body in report_bodies(w)]
+        assert starts[0] == starts[1]  # the failed range again, not an overlap further back
 
 
 @pytest.mark.anyio

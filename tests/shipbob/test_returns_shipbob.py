@@ -179,3 +179,24 @@ async def test_a_restocked_return_is_back_on_hand_at_the_centre(
         state = (await http.get("/_emulator/state")).json()
     assert emulator.state.products["SKU-1"].on_hand[CENTRE] == 7 + 2
     assert [r["status"] for r in state["returns"]] == ["Completed"]
+
+
+async def test_a_return_of_another_integrations_order_is_not_reported(
+    client: ShipBobConnector, emulator: ShipBobEmulator
+) -> None:
+    await client.submit_fulfilment(request())
+    foreign = emulator.state.create_order(
+        {
+            "reference_id": "shopify-app-7",
+            "shipping_method": "Standard",
+            "recipient": {"name": "X", "address": {"type": "MarkFor", "address1": "a", "city": "b", "country": "US"}},
+            "products": [{"reference_id": "SKU-1", "quantity": 1}],
+        },
+        channel_id=2002,
+    )
+    shipped(emulator)
+    emulator.ship(foreign["id"])
+    ours = emulator.returns.seed("submit:a-1")
+    emulator.returns.seed(foreign["id"])
+    pulled = await client.pull_events(None)
+    assert [e.ref for e in returns_of(pulled.events)] == [str(ours["id"])]
