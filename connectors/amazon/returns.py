@@ -16,7 +16,8 @@ which every report has been read; the next range starts ``returns_overlap_hours`
 past dates late), and ``seen`` keeps the keys (:func:`~connectors.amazon.returns_report.row_key`) of the rows read
 in that overlap, so a row seen again is not reported again, while a request whose status moved on is. A new range
 is requested when nothing is pending and ``returns_poll_minutes`` have passed since ``through``. Malformed rows are
-skipped with one message each and counted in :attr:`ReturnsPoller.malformed_rows`. Mapping is in
+skipped with one message each and counted in :attr:`ReturnsPoller.malformed_rows`, once (their text is kept in
+``seen`` for the overlap too). Mapping is in
 :mod:`connectors.amazon.returns_report`.
 """
 
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors.amazon import mapper
-from connectors.amazon.returns_report import REPORT_TYPE, parse_document, return_events, row_key
+from connectors.amazon.returns_report import REPORT_TYPE, parse_lines, return_events, row_key
 from connectors.amazon.settings import AmazonSettings
 from omnibridge.sdk import Clock, FatalConnectorError, MapMessage, Sleeper, get_logger
 from omnibridge.sdk.mapping import MapLevel
@@ -154,7 +155,12 @@ class ReturnsPoller:
             raise FatalConnectorError("getReportDocument answered without url", connector=CONNECTOR_ID, op="returns")
         compression = document.get("compressionAlgorithm")
         data = await self._api.download(url, compression if isinstance(compression, str) else None)
-        rows, messages = parse_document(data.decode("utf-8-sig", errors="replace"))
+        rows, skipped = parse_lines(data.decode("utf-8-sig", errors="replace"))
+        messages = []
+        for key, message in skipped:  # a bad row read again in a later (overlapping) report is counted once
+            if key not in seen:
+                seen[key] = mapper.format_time(self._now())
+                messages.append(message)
         if messages:
             self.malformed_rows += len(messages)
             self._log.warning("amazon.returns.malformed_rows", document=document_id, rows=len(messages))

@@ -31,7 +31,16 @@ from omnibridge.sdk import MapMessage
 from omnibridge.sdk.mapping import MapLevel
 from omnibridge.sdk.returns import ReturnEvent, ReturnLineEvent, ReturnState
 
-__all__ = ["COLUMNS", "REPORT_TYPE", "STATES", "ReturnRow", "parse_document", "return_events", "row_key"]
+__all__ = [
+    "COLUMNS",
+    "REPORT_TYPE",
+    "STATES",
+    "ReturnRow",
+    "parse_document",
+    "parse_lines",
+    "return_events",
+    "row_key",
+]
 
 REPORT_TYPE = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
 COLUMNS = (
@@ -115,6 +124,13 @@ def _time(raw: str) -> datetime | None:
 
 def parse_document(text: str) -> tuple[list[ReturnRow], list[MapMessage]]:
     """The well-formed rows of a returns report and one ERROR message per row skipped (blank lines ignored)."""
+    rows, skipped = parse_lines(text)
+    return rows, [message for _, message in skipped]
+
+
+def parse_lines(text: str) -> tuple[list[ReturnRow], list[tuple[str, MapMessage]]]:
+    """Like :func:`parse_document`, each skipped row with a key of its text (the same line read again in a later
+    report has the same key, so it is counted once)."""
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         return [], []
@@ -122,9 +138,9 @@ def parse_document(text: str) -> tuple[list[ReturnRow], list[MapMessage]]:
     missing = [name for name in _REQUIRED if name.casefold() not in header]
     if missing:
         reason = f"returns report header lacks {', '.join(missing)} (expected Amazon's columns: {', '.join(COLUMNS)})"
-        return [], [MapMessage(MapLevel.ERROR, "header", reason)]
+        return [], [(_digest(lines[0]), MapMessage(MapLevel.ERROR, "header", reason))]
     rows: list[ReturnRow] = []
-    messages: list[MapMessage] = []
+    skipped: list[tuple[str, MapMessage]] = []
     for number, raw in enumerate(lines[1:], start=2):
         if not raw.strip():
             continue
@@ -133,14 +149,18 @@ def parse_document(text: str) -> tuple[list[ReturnRow], list[MapMessage]]:
         order_id = values.get("order id", "")
         problem = _problem(values)
         if problem is not None:
-            messages.append(MapMessage(MapLevel.ERROR, f"line {number}", problem, order_id or None))
+            skipped.append((_digest(raw), MapMessage(MapLevel.ERROR, f"line {number}", problem, order_id or None)))
             continue
         requested = _time(values["return request date"]) or datetime.min.replace(tzinfo=UTC)  # checked above
         state = STATES[values["return request status"].casefold()]
         if state is ReturnState.OPEN and _time(values.get("return delivery date", "")) is not None:
             state = ReturnState.RECEIVED
         rows.append(ReturnRow(number, values, requested, state, int(values["return quantity"])))
-    return rows, messages
+    return rows, skipped
+
+
+def _digest(text: str) -> str:
+    return "bad:" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:20]
 
 
 def _problem(values: Mapping[str, str]) -> str | None:

@@ -159,6 +159,12 @@ async def test_a_gzip_document_with_malformed_rows_counts_them_and_keeps_the_res
         assert len(skipped) == 1
         assert skipped[0].record_id == "111-9"
         assert w.client.returns.malformed_rows == 1
+        w.time.t += 700  # the next report reaches back over both rows: neither comes again
+        again = await w.client.pull_events(pulled.bookmark)
+        assert returns_of(again.events) == []
+        assert [m for m in again.messages if m.field_path.startswith("line ")] == []
+        assert w.client.returns.malformed_rows == 1
+        assert w.emu.control.calls()["createReport"] == 3  # 90 days in two, then one reaching a day back
         assert w.spec_problems() == []
 
 
