@@ -267,7 +267,7 @@ class AmazonConnector:
         self.listings = Listings(self.api, settings, self.feeds, now=now)
         self.orders = OrdersPoller(self.api, settings, now=now)
         self.shipments = ShipmentConfirmer(self.api, settings.marketplace_id)
-        self.pickups = PickupStatusUpdater(self.orders, settings.marketplace_id)
+        self.pickups = PickupStatusUpdater(self.api, self.orders, settings.marketplace_id)
         self.returns = ReturnsPoller(self.api, settings, now=now, clock=clock, sleep=sleep)
         self.pickup_states: frozenset[PickupState] = self.pickups.pickup_states
 

@@ -23,6 +23,7 @@ from connectors.amazon import mapper
 from omnibridge.sdk.pickup import PickupState, PickupUpdate, PickupUpdateResult
 
 if TYPE_CHECKING:
+    from connectors.amazon.client import AmazonApi
     from connectors.amazon.orders import OrdersPoller
 
 __all__ = ["SHIPMENT_STATUSES", "PickupStatusUpdater", "shipment_status_body"]
@@ -54,9 +55,9 @@ class PickupStatusUpdater:
 
     pickup_states: frozenset[PickupState] = frozenset(SHIPMENT_STATUSES)
 
-    def __init__(self, orders: OrdersPoller, marketplace_id: str) -> None:
+    def __init__(self, api: AmazonApi, orders: OrdersPoller, marketplace_id: str) -> None:
         self._orders = orders
-        self._api = orders._api
+        self._api = api
         self._marketplace_id = marketplace_id
         self._sent: OrderedDict[tuple[str, str, tuple[str, ...]], None] = OrderedDict()
 
