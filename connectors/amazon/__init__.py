@@ -1,12 +1,13 @@
 """Amazon Selling Partner API connector (marketplace): metadata only. Importing this module stays cheap.
 
-What it does: merchant-fulfilled (MFN) stock of one marketplace, read with ``searchListingsItems`` (20 SKUs a
-call) and set with ``patchListingsItem`` (few SKUs) or one ``JSON_LISTINGS_FEED`` (many); orders polled from Orders
-v0; shipments confirmed with ``confirmShipment`` (:mod:`connectors.amazon.shipments`); titles and prices set like
-stock; ``ORDER_CHANGE`` and ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` notifications
-through a forwarder. Amazon has no compare-and-set and no per-write reference, so this connector never reports
-stock changes as movements (no ``StockChangeEvent``): a quantity notification is a ``StockObservedEvent``, a level
-the engine re-reads and reconciles.
+What it does: merchant-fulfilled (MFN) stock of one marketplace, read with ``searchListingsItems`` (20 SKUs a call)
+and set with ``patchListingsItem`` (few SKUs) or one ``JSON_LISTINGS_FEED`` (many); orders polled from Orders v0;
+shipments confirmed with ``confirmShipment`` (:mod:`connectors.amazon.shipments`); in-store pickup (ISPU) status
+with ``updateShipmentStatus`` (:mod:`connectors.amazon.pickup`); returns from the returns report when
+``returns_report`` is on (:mod:`connectors.amazon.returns`); titles and prices set like stock; ``ORDER_CHANGE`` and
+``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` notifications through a forwarder. Amazon has no compare-and-set and no
+per-write reference, so this connector never reports stock changes as movements (no ``StockChangeEvent``): a
+quantity notification is a ``StockObservedEvent``, a level the engine re-reads and reconciles.
 
 Notifications: Amazon does not sign them. It delivers ``ORDER_CHANGE`` (and the listings notifications) to an SQS
 queue whose *queue policy* (the
@@ -77,8 +78,9 @@ connector = ConnectorSpec(
         "Amazon SP-API marketplace: merchant-fulfilled quantities read 20 SKUs a call (searchListingsItems) and set "
         "via patchListingsItem or one JSON_LISTINGS_FEED for many SKUs (absolute writes, no compare-and-set), "
         "Orders v0 polling, shipment confirmation (confirmShipment with carrier code, tracking number and supply "
-        "source), titles and prices, ORDER_CHANGE and LISTINGS_ITEM_MFN_QUANTITY_CHANGE notifications "
-        "through a signing SQS forwarder."
+        "source), in-store pickup status (updateShipmentStatus), returns from the returns report (opt-in), titles "
+        "and prices, ORDER_CHANGE and LISTINGS_ITEM_MFN_QUANTITY_CHANGE notifications through a signing SQS "
+        "forwarder."
     ),
     docs_url="https://developer-docs.amazon.com/sp-api/",
     emulator=EmulatorHook(
@@ -88,6 +90,7 @@ connector = ConnectorSpec(
         settings={
             "feed_processing_s": "seconds a JSON_LISTINGS_FEED stays IN_PROGRESS (default 0.5)",
             "listing_delay_s": "seconds until an accepted listings change shows in reads (default 120)",
+            "report_processing_s": "seconds a requested report (the returns report) takes to build (default 0.5)",
         },
     ),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
@@ -30,14 +31,18 @@ from connectors.amazon.notifications import (
     verify_delivery,
 )
 from connectors.amazon.orders import OrdersPoller
+from connectors.amazon.pickup import PickupStatusUpdater
 from connectors.amazon.ratelimits import OperationLimits
+from connectors.amazon.returns import ReturnsPoller
 from connectors.amazon.settings import AmazonSettings
 from connectors.amazon.shipments import ShipmentConfirmer
 from omnibridge.sdk import (
     Clock,
+    ConnectorError,
     ConnectorHttpClient,
     FatalConnectorError,
     HttpFatalError,
+    MapMessage,
     RetryPolicy,
     SkippableRecordError,
     Sleeper,
@@ -55,6 +60,8 @@ from omnibridge.sdk.channel import (
 )
 from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.mapping import MapLevel
+from omnibridge.sdk.pickup import PickupState, PickupUpdate, PickupUpdateResult
 
 CONNECTOR_ID = "amazon"
 USER_AGENT = "omnibridge/0.1 (Language=Python)"
@@ -200,6 +207,14 @@ class AmazonApi:
         return data
 
 
+def _bookmark_part(bookmark: str | None, key: str) -> Any:
+    try:
+        data = json.loads(bookmark) if bookmark else None
+    except ValueError:
+        return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
 def _json(response: httpx.Response) -> Any:
     if not response.content:
         return {}
@@ -225,6 +240,8 @@ class AmazonConnector:
       :class:`StockChangeEvent` (a movement).
     * ``confirm_shipment``: a :class:`~omnibridge.sdk.fulfilment.ShipmentConfirmer` (Orders v0 ``confirmShipment``,
       see :mod:`connectors.amazon.shipments`).
+    * ``update_pickup``: a :class:`~omnibridge.sdk.pickup.PickupStatusWriter` for in-store pickup (ISPU) orders
+      (Orders v0 ``updateShipmentStatus``, see :mod:`connectors.amazon.pickup`).
     * ``pull_events``: Orders v0 (see :mod:`connectors.amazon.orders`); webhooks: ``ORDER_CHANGE`` and
       ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` through a signing forwarder (see :mod:`connectors.amazon.notifications`).
 
@@ -250,6 +267,9 @@ class AmazonConnector:
         self.listings = Listings(self.api, settings, self.feeds, now=now)
         self.orders = OrdersPoller(self.api, settings, now=now)
         self.shipments = ShipmentConfirmer(self.api, settings.marketplace_id)
+        self.pickups = PickupStatusUpdater(self.api, self.orders, settings.marketplace_id)
+        self.returns = ReturnsPoller(self.api, settings, now=now, clock=clock, sleep=sleep)
+        self.pickup_states: frozenset[PickupState] = self.pickups.pickup_states
 
     async def aclose(self) -> None:
         """Close the connection pools."""
@@ -315,13 +335,34 @@ class AmazonConnector:
     # --- orders -------------------------------------------------------------------------------------------
 
     async def pull_events(self, bookmark: str | None) -> PullResult:
-        """Orders updated since ``bookmark`` (see :meth:`connectors.amazon.orders.OrdersPoller.pull`)."""
-        return await self.orders.pull(bookmark)
+        """Orders updated since ``bookmark`` (see :meth:`connectors.amazon.orders.OrdersPoller.pull`) and, with
+        ``returns_report``, returns from the returns report (:mod:`connectors.amazon.returns`; its part of the
+        bookmark is under ``"returns"``). A returns report that fails is one message: the orders still come in
+        and the returns part of the bookmark stays where it was."""
+        result = await self.orders.pull(bookmark)
+        if not self.settings.returns_report or result.bookmark is None:
+            return result
+        previous = _bookmark_part(bookmark, "returns")
+        merged = json.loads(result.bookmark)
+        try:
+            returns = await self.returns.pull(previous)
+        except ConnectorError as exc:
+            merged["returns"] = previous
+            note = MapMessage(MapLevel.WARNING, "returns", f"returns report not read: {exc}")
+            return PullResult(result.events, json.dumps(merged, sort_keys=True), [*result.messages, note])
+        merged["returns"] = returns.state
+        events: list[ChannelEvent] = [*result.events, *returns.events]
+        return PullResult(events, json.dumps(merged, sort_keys=True), [*result.messages, *returns.messages])
 
     async def confirm_shipment(self, confirmation: ShipmentConfirmation) -> ConfirmationResult:
         """Confirm one package of a merchant-fulfilled order with ``confirmShipment`` (carrier code, tracking number,
         ``shipFromSupplySourceId`` = ``location_ref``); see :mod:`connectors.amazon.shipments`."""
         return await self.shipments.confirm_shipment(confirmation)
+
+    async def update_pickup(self, update: PickupUpdate) -> PickupUpdateResult:
+        """In-store pickup status with ``updateShipmentStatus`` (READY → ReadyForPickup, COLLECTED → PickedUp,
+        REJECTED → RefusedPickup); see :mod:`connectors.amazon.pickup`."""
+        return await self.pickups.update_pickup(update)
 
     # --- webhooks -----------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from omnibridge.sdk.channel import (
     unsettled_status,
 )
 from omnibridge.sdk.listings import ListingUpdate
+from omnibridge.sdk.pickup import PickupDetails, PickupState
 
 MFN_CHANNEL = "DEFAULT"
 """``fulfillment_channel_code`` of merchant-fulfilled stock, and the one location this connector reports."""
@@ -133,9 +134,24 @@ def map_order(order: Any, items: Sequence[Any]) -> MapResult[OrderEvent]:
             total=str(total) if total is not None else None,
             status=str(status),
             ship_to=map_shipping_address(order.get("ShippingAddress")),
+            pickup=pickup_details(order, kind),
         ),
         *notes,
     )
+
+
+def pickup_details(order: Mapping[str, Any], kind: OrderEventKind) -> PickupDetails | None:
+    """In-store pickup (``IsISPU`` true): collected at the supply source Amazon names in
+    ``FulfillmentInstruction.FulfillmentSupplySourceId`` (None when it names none). Orders v0 shows no pickup
+    status, so a Shipped order is COLLECTED, a Canceled one CANCELLED and any other RESERVED."""
+    if order.get("IsISPU") is not True:
+        return None
+    instruction = order.get("FulfillmentInstruction")
+    source = instruction.get("FulfillmentSupplySourceId") if isinstance(instruction, Mapping) else None
+    state = {OrderEventKind.COMPLETED: PickupState.COLLECTED, OrderEventKind.CANCELLED: PickupState.CANCELLED}.get(
+        kind, PickupState.RESERVED
+    )
+    return PickupDetails(location_ref=source if isinstance(source, str) and source else None, state=state)
 
 
 def map_shipping_address(raw: Any) -> ShipTo | None:

@@ -26,6 +26,7 @@ DEFAULT_LIMITS: Mapping[str, tuple[float, float]] = {
     "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
     "confirmShipment": (2.0, 10),
+    "updateShipmentStatus": (5.0, 15),  # in-store pickup status (connectors.amazon.pickup)
     "getOrder2026": (0.5, 30),  # Orders 2026-01-01 getOrder (the order's packages before a confirmShipment)
     "getListingsItem": (5.0, 10),
     "searchListingsItems": (5.0, 5),
@@ -34,6 +35,9 @@ DEFAULT_LIMITS: Mapping[str, tuple[float, float]] = {
     "createFeed": (0.0083, 15),
     "getFeed": (2.0, 15),
     "getFeedDocument": (0.0222, 10),
+    "createReport": (0.0167, 15),  # Reports 2021-06-30: the returns report (connectors.amazon.returns)
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
 }
 
 

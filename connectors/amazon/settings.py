@@ -39,6 +39,12 @@ class AmazonSettings(BaseModel):
     ``listing_visibility_seconds`` is how long after Amazon ACCEPTED a quantity write the connector reports that
     quantity instead of the older one Amazon still shows (Amazon shows accepted changes minutes later; 0 turns it
     off). ``max_attempts``/``max_retry_seconds`` bound the retries of one request (429s included).
+
+    ``returns_report`` turns on reading returns from ``GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE`` (the application
+    needs Amazon's "Direct to Consumer Shipping (Restricted)" role): the first poll reaches
+    ``returns_lookback_days`` back, a new report is requested every ``returns_poll_minutes`` reaching
+    ``returns_overlap_hours`` before the last one ended, and a report is polled every ``report_poll_seconds`` for
+    up to ``returns_report_wait_seconds`` before it is left for the next poll (see :mod:`connectors.amazon.returns`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,6 +72,12 @@ class AmazonSettings(BaseModel):
     concurrency: int = Field(default=5, ge=1)
     listing_visibility_seconds: float = Field(default=300.0, ge=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
+    returns_report: bool = False
+    returns_lookback_days: int = Field(default=30, ge=1, le=730)
+    returns_overlap_hours: int = Field(default=24, ge=0, le=720)
+    returns_poll_minutes: float = Field(default=60.0, ge=0)
+    report_poll_seconds: float = Field(default=15.0, gt=0)
+    returns_report_wait_seconds: float = Field(default=120.0, ge=0)
 
     @field_validator("rate_limits")
     @classmethod

@@ -1,11 +1,12 @@
 """Check Amazon SP-API traffic against Amazon's own models (``connectors/amazon/specs``, see SOURCES.txt).
 
 * :func:`validate_request` finds the operation by method + path template in the Swagger 2.0 models (Orders v0,
-  Orders 2026-01-01, Listings Items 2021-08-01, Feeds 2021-06-30, Notifications v1, Tokens 2021-03-01) and checks
-  path and query parameters (required, type, enum, array size; unknown query parameters too), the ``x-amz-access-token``
-  header and the JSON body against the operation's body schema (``$ref`` into ``definitions`` resolved). It also
-  knows Login with Amazon's ``POST /auth/o2/token`` (form fields per grant type) and the pre-signed document
-  upload (``PUT /_s3/{documentId}`` in the emulator: the body must be a valid listings feed).
+  Orders 2026-01-01, Listings Items 2021-08-01, Feeds 2021-06-30, Notifications v1, Tokens 2021-03-01, Reports
+  2021-06-30) and checks path and query parameters (required, type, enum, array size; unknown query parameters
+  too), the ``x-amz-access-token`` header and the JSON body against the operation's body schema (``$ref`` into
+  ``definitions`` resolved). It also knows Login with Amazon's ``POST /auth/o2/token`` (form fields per grant
+  type) and the pre-signed document upload (``PUT /_s3/{documentId}`` in the emulator: the body must be a valid
+  listings feed).
 * :func:`validate_feed_document` checks a JSON_LISTINGS_FEED document against ``listings-feed-schema-v2.json``
   (1..25,000 messages; each message one of the UPDATE / PARTIAL_UPDATE / PATCH / DELETE shapes; unique
   ``messageId``).
@@ -51,6 +52,7 @@ MODEL_FILES = (
     "feeds_2021-06-30.json",
     "notifications.json",
     "tokens_2021-03-01.json",
+    "reports_2021-06-30.json",
 )
 LWA_PATH = "/auth/o2/token"
 _LWA_GRANTS = {

@@ -39,7 +39,8 @@ connector = ConnectorSpec(
     description=(
         "ShipBob 1.0 (3PL): orders routed to a ShipBob fulfilment centre are created with reference_id as the "
         "idempotency key (a duplicate is read back); stock is polled per fulfilment centre (fulfillable); "
-        "shipments with tracking come back by order_shipped webhooks (Standard Webhooks signature) or polling."
+        "shipments with tracking come back by order_shipped webhooks (Standard Webhooks signature) or polling; "
+        "return orders are polled with the action ShipBob took (restock, quarantine, dispose)."
     ),
     docs_url="https://developer.shipbob.com/",
     emulator=EmulatorHook(

@@ -27,6 +27,7 @@ from urllib.parse import urljoin
 import httpx
 
 from connectors.shipbob import mapper
+from connectors.shipbob.returns import ReturnsReader
 from connectors.shipbob.settings import ShipBobSettings
 from connectors.shipbob.webhooks import delivery_events, verify_delivery
 from omnibridge.sdk import (
@@ -88,7 +89,8 @@ class ShipBobConnector:
     * Stock is polled (ShipBob sends no inventory webhook): ``read_levels`` reports the fulfillable quantity per
       fulfilment centre; ``push_levels`` refuses every target (:data:`PUSH_REFUSED`).
     * ``pull_events`` reports shipments of orders created through ``shipbob_channel_id`` as ``FulfilmentEvent``
-      and cancelled shipments as ``FulfilmentStatusEvent`` ``CANCELLED``.
+      and cancelled shipments as ``FulfilmentStatusEvent`` ``CANCELLED``; with ``returns`` (the default) also
+      ShipBob's return orders as ``ReturnEvent`` (see :mod:`connectors.shipbob.returns`).
     * Every call goes through one sliding window of ``requests_per_minute`` per 60 s, corrected by
       ``x-remaining-calls``; a 429 waits ``x-retry-after``.
     """
@@ -136,6 +138,7 @@ class ShipBobConnector:
             clock=clock,
             sleep=sleep,
         )
+        self.returns = ReturnsReader(self._pages, self._shipment, lookback_days=settings.lookback_days)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -251,10 +254,13 @@ class ShipBobConnector:
     # --- events -------------------------------------------------------------------------------------------
 
     async def pull_events(self, bookmark: str | None) -> PullResult:
-        """Shipments and cancellations of omnibridge's orders updated at or after ``bookmark`` (an ISO instant;
-        ``None``: ``lookback_days`` ago). The next bookmark is when this pull started, so nothing falls between."""
+        """Shipments and cancellations of omnibridge's orders updated at or after the bookmark (``None``:
+        ``lookback_days`` ago), and with ``returns`` the return orders (:mod:`connectors.shipbob.returns`). The
+        bookmark is when this pull started, so nothing falls between: an ISO instant, or with returns
+        ``{"orders": instant, "returns": {...}}`` (a plain instant from before is read as the orders part)."""
         started = self._now()
-        since = mapper.parse_time(bookmark) if bookmark else None
+        orders_mark, returns_part = _bookmark_parts(bookmark)
+        since = mapper.parse_time(orders_mark) if orders_mark else None
         if since is None:
             since = started - timedelta(days=self.settings.lookback_days)
         orders = await self._pages(
@@ -271,7 +277,25 @@ class ShipBobConnector:
             events.extend(found)
             messages.extend(notes)
         events.extend(await self._changed_counts(started))
-        return PullResult(events, _stamp(max(since, started)), messages)
+        next_mark = _stamp(max(since, started))
+        if not self.settings.returns:
+            return PullResult(events, next_mark, messages)
+        returned, part, notes = await self.returns.pull(returns_part, started)
+        bookmark_out = json.dumps({"orders": next_mark, "returns": part}, sort_keys=True)
+        return PullResult([*events, *returned], bookmark_out, [*messages, *notes])
+
+    async def _shipment(self, shipment_id: int) -> dict[str, Any] | None:
+        """``GET /1.0/shipment/{id}`` when its order is one of ``shipbob_channel_id``'s (``GET /1.0/order/{id}``),
+        else None (ShipBob has no such shipment, or another integration's order: not omnibridge's to report)."""
+        response = await self._call("GET", f"shipment/{shipment_id}", "pull_returns", accept=frozenset({404}))
+        body = _json(response)
+        if response.status_code >= 400 or not isinstance(body, dict) or not isinstance(body.get("order_id"), int):
+            return None
+        found = await self._call("GET", f"order/{body['order_id']}", "pull_returns", accept=frozenset({404}))
+        order = _json(found)
+        channel = order.get("channel") if found.status_code < 400 and isinstance(order, dict) else None
+        ours = isinstance(channel, dict) and channel.get("id") == self.settings.shipbob_channel_id
+        return body if ours else None
 
     async def _changed_counts(self, observed_at: datetime) -> list[ChannelEvent]:
         """A COUNT of on hand per SKU and centre whose value changed since this connector last reported it (every
@@ -331,6 +355,20 @@ class ShipBobConnector:
                 op="check",
             )
         return f"token accepted; writing as channel {mine.get('name')!r} ({self.settings.shipbob_channel_id})"
+
+
+def _bookmark_parts(bookmark: str | None) -> tuple[str | None, Any]:
+    """``(orders instant, returns part)`` of a bookmark (a plain instant: orders only)."""
+    if not bookmark or not bookmark.lstrip().startswith("{"):
+        return bookmark, None
+    try:
+        data = json.loads(bookmark)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    orders = data.get("orders")
+    return (orders if isinstance(orders, str) else None), data.get("returns")
 
 
 def _json(response: httpx.Response) -> Any:

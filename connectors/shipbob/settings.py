@@ -27,7 +27,8 @@ class ShipBobSettings(BaseModel):
       ShipBob portal, else ShipBob creates it and defaults it to Standard.
     * ``requests_per_minute``: ShipBob allows 150 per minute per user and application across every API (a
       sliding window); lower it when another integration shares the token.
-    * ``lookback_days``: how far back the first ``pull_events`` looks for shipments and cancellations.
+    * ``lookback_days``: how far back the first ``pull_events`` looks for shipments, cancellations and returns.
+    * ``returns``: also read ShipBob's return orders (``GET /1.0/return``) as returns (default on).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -42,6 +43,7 @@ class ShipBobSettings(BaseModel):
     requests_per_minute: int = Field(default=150, ge=1, le=150)
     page_size: int = Field(default=250, ge=1, le=250)
     lookback_days: int = Field(default=7, ge=1)
+    returns: bool = True
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=5, ge=1)
     initial_backoff_seconds: float = Field(default=0.5, ge=0)

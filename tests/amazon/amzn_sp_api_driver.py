@@ -25,6 +25,8 @@ from spapi import (
     GetOrderApi,
     ListingsApi,
     OrdersV0Api,
+    ReportsApi,
+    ShipmentApi,
     SPAPIClient,
     SPAPIConfig,
     TokensApi,
@@ -195,6 +197,55 @@ def confirm_shipment(args: dict[str, Any]) -> Any:
     }
 
 
+def pickup_status(args: dict[str, Any]) -> Any:
+    """updateShipmentStatus (204: the SDK returns None) for each status in turn, then the order's status."""
+    from spapi.models.orders_v0.update_shipment_status_request import UpdateShipmentStatusRequest
+
+    client = _client(args)
+    answers = []
+    for status in args["statuses"]:
+        payload = UpdateShipmentStatusRequest(marketplace_id=MARKETPLACES[0], shipment_status=status)
+        answers.append(ShipmentApi(client).update_shipment_status(args["order_id"], payload))
+    try:
+        ShipmentApi(client).update_shipment_status(
+            args["order_id"], {"marketplaceId": MARKETPLACES[0], "shipmentStatus": "ReadyForPickup"}
+        )
+        refused = None
+    except ApiException as error:
+        refused = [error.status, json.loads(error.body)["errors"][0]["code"]]
+    order = OrdersV0Api(client).get_order(args["order_id"]).payload
+    return {"answers": answers, "ispu": order.is_ispu, "status": order.order_status, "refused": refused}
+
+
+def returns_report(args: dict[str, Any]) -> Any:
+    """createReport → getReport until DONE → getReportDocument → the (gzip) document, as Amazon's guide does."""
+    import gzip
+
+    api = ReportsApi(_client(args))
+    body = {
+        "reportType": "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE",
+        "marketplaceIds": MARKETPLACES,
+        "dataStartTime": args["start"],
+        "dataEndTime": args["end"],
+    }
+    report_id = api.create_report(body).report_id
+    report = api.get_report(report_id)
+    while report.processing_status not in ("DONE", "FATAL", "CANCELLED"):
+        time.sleep(0.05)
+        report = api.get_report(report_id)
+    document = api.get_report_document(report.report_document_id)
+    data = requests.get(document.url, timeout=30).content
+    if document.compression_algorithm == "GZIP":
+        data = gzip.decompress(data)
+    rows = data.decode("utf-8").splitlines()
+    return {
+        "status": report.processing_status,
+        "compression": document.compression_algorithm,
+        "header": rows[0].split("\t")[:4],
+        "orders": [row.split("\t")[0] for row in rows[1:]],
+    }
+
+
 SCENARIOS = {
     "lwa": lwa,
     "orders": orders,
@@ -204,6 +255,8 @@ SCENARIOS = {
     "feed": feed,
     "restricted": restricted,
     "confirm_shipment": confirm_shipment,
+    "pickup_status": pickup_status,
+    "returns_report": returns_report,
 }
 
 if __name__ == "__main__":

@@ -163,3 +163,30 @@ def test_amzn_sp_api_confirms_a_shipment_and_reads_its_package(amazon: Served) -
     )
     assert got == {"answer": None, "status": "Shipped", "packages": [["1", "1Z999AA10123456784", "UPS"]]}
     assert amazon.emu.control.packages(order_id)["1"]["shipFromSupplySourceId"] == supply_source
+
+
+def test_amzn_sp_api_updates_an_in_store_pickup(amazon: Served) -> None:
+    order_id = amazon.emu.control.create_order(SKU, 1, pickup_at="store-1")
+    got = amazon.drive(SPAPI, "pickup_status", order_id=order_id, statuses=["ReadyForPickup", "PickedUp"])
+    # a second ReadyForPickup after PickedUp is refused in Amazon's error shape, which the SDK raises
+    assert got == {"answers": [None, None], "ispu": True, "status": "Shipped", "refused": [400, "InvalidInput"]}
+    assert amazon.emu.control.pickup_status(order_id) == "PickedUp"
+
+
+def test_amzn_sp_api_reads_the_returns_report_gzipped(amazon: Served) -> None:
+    amazon.emu.config.report_compression = "GZIP"
+    amazon.emu.config.report_processing_s = 0.1
+    now = datetime.now(UTC)
+    amazon.emu.control.add_return(SKU, 1, order_id="111-0000001-0000001", requested_at=now - timedelta(days=2))
+    got = amazon.drive(
+        SPAPI,
+        "returns_report",
+        start=(now - timedelta(days=30)).isoformat().replace("+00:00", "Z"),
+        end=now.isoformat().replace("+00:00", "Z"),
+    )
+    assert got == {
+        "status": "DONE",
+        "compression": "GZIP",
+        "header": ["Order ID", "Order date", "Return request date", "Return request status"],
+        "orders": ["111-0000001-0000001"],
+    }

@@ -1,4 +1,5 @@
-"""A local emulator of Amazon's Selling Partner API (LWA, Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30).
+"""A local emulator of Amazon's Selling Partner API (LWA, Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30,
+Reports 2021-06-30 for the returns report).
 
 Usage (in process, with a fake clock)::
 
@@ -54,6 +55,9 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
     POST /orders/v0/orders/{orderId}/shipmentConfirmation confirmShipment (ConfirmShipmentRequest validated; 204;
                                                           the same packageReferenceId edits the package; the order
                                                           PartiallyShipped, then Shipped; see .shipments)
+    POST /orders/v0/orders/{orderId}/shipment             updateShipmentStatus (in-store pickup orders only;
+                                                          ReadyForPickup, then PickedUp → Shipped or
+                                                          RefusedPickup → Canceled; 204; see .pickup)
     GET  /orders/2026-01-01/orders/{orderId}              getOrder of Orders 2026-01-01 (includedData=PACKAGES:
                                                           the confirmed packages)
     GET  /listings/2021-08-01/items/{sellerId}            searchListingsItems (marketplaceIds; identifiers ≤ 20 +
@@ -80,6 +84,13 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
     GET  /feeds/2021-06-30/feeds/{feedId}                 getFeed → Feed (IN_QUEUE → IN_PROGRESS → DONE | FATAL)
     GET  /feeds/2021-06-30/documents/{feedDocumentId}     getFeedDocument → {feedDocumentId, url,
                                                           compressionAlgorithm?}
+    POST /reports/2021-06-30/reports                      createReport (GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE
+                                                          only, ≤ 60 days) → 202 {reportId}
+    GET  /reports/2021-06-30/reports/{reportId}           getReport (IN_QUEUE → IN_PROGRESS over
+                                                          report_processing_s → DONE | CANCELLED (no rows) |
+                                                          FATAL (fail_next_report))
+    GET  /reports/2021-06-30/documents/{reportDocumentId} getReportDocument → {reportDocumentId, url,
+                                                          compressionAlgorithm?} (the TSV, see .reports)
 
 Behaviour worth knowing when writing a client:
 
@@ -126,8 +137,9 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
 :class:`omnibridge.testing.harness.EmulatorControl`)::
 
     seed_listing(sku, *, title=None, price=None, quantity=0, product_type="PRODUCT") -> None
-    create_order(sku=None, quantity=1, *, status="Unshipped", price=None, lines=None) -> str  (AmazonOrderId;
-        lines=[(sku, qty), ...] for several items; KeyError for an SKU that has no listing)
+    create_order(sku=None, quantity=1, *, status="Unshipped", price=None, lines=None, pickup_at=None) -> str
+        (AmazonOrderId; lines=[(sku, qty), ...] for several items; pickup_at=supply source id: an in-store
+        pickup order, IsISPU; KeyError for an SKU that has no listing);  pickup_status(order_id) -> str | None
     set_order_status(order_id, status) / ship_order(order_id) / cancel_order(order_id) -> dict  (the Order)
     order(order_id) -> dict;  order_ids() -> list[str];  order_items(order_id) -> [OrderItem dicts]
     packages(order_id) -> {packageReferenceId: PackageDetail};  add_supply_source(supply_source_id) -> None
@@ -137,6 +149,9 @@ Control back door, Python (``emu.control``, an :class:`AmazonControl`, also an
     api_requests() -> int  (every SP-API request);  refused_requests() -> int  (429s from the buckets only)
     feeds() -> [Feed dicts];  report(feed_id) -> dict | None;  feed_document(feed_id) -> bytes | None
     uploaded_documents() -> {feedDocumentId: bytes}  (the exact bodies PUT to the upload URLs)
+    add_return(sku, quantity=1, *, order_id=None, status="Approved", requested_at=None, rma_id=None,
+        reason="UNWANTED_ITEM", delivered_at=None, refunded=None, **columns) -> dict  (a returns report row)
+    add_raw_return_row(line, *, requested_at=None);  fail_next_report(count=1);  reports() -> [Report dicts]
     process_feeds() -> None   (finish every pending feed now, whatever the clock says)
     notifications() -> [bodies];  issue_access_token() -> str;  expire_access_tokens() -> None
     fail_next(status, *, count=1);  lose_next_response(*, count=1);  set_notification_url(url)
@@ -150,10 +165,14 @@ Control API over HTTP (no auth, JSON in/out; 400 ``{"error": "..."}`` on bad inp
     GET  /_emulator/state                         listings, orders, feeds, calls, refused_requests,
                                                  supply_source_ids, packages (by order id)
     POST /_emulator/supply-sources                {"id"} → {"supply_source_ids"} (a valid shipFromSupplySourceId)
+    POST /_emulator/returns                       {"sku","quantity"?,"order_id"?,"status"?,"requested_at"?,
+                                                 "rma_id"?,"reason"?,"delivered_at"?,"refunded"?} → the row
+    GET  /_emulator/reports                       [Report] (as getReport shows them now)
     GET  /_emulator/calls                         {"calls": {...}, "refused_requests": n, "api_requests": n}
     GET  /_emulator/listings/{sku}                {"sku","title","price","quantity"} (404 when unknown)
     POST /_emulator/listings                      {"sku","title"?,"price"?,"quantity"?}
-    POST /_emulator/orders                        {"sku","quantity"?,"status"?,"price"?} → {"AmazonOrderId"}
+    POST /_emulator/orders                        {"sku","quantity"?,"status"?,"price"?,"pickup_at"?} →
+                                                 {"AmazonOrderId"} (pickup_at: in-store pickup at that source)
     POST /_emulator/orders/{orderId}/status       {"status"} → the Order
     GET  /_emulator/feeds                         [Feed]
     POST /_emulator/feeds/process                 finish pending feeds now

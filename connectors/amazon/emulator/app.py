@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import gzip
 import json
 import secrets
 import time
@@ -44,7 +45,9 @@ from connectors.amazon.emulator.notifications import (
     order_change,
 )
 from connectors.amazon.emulator.orders import DEFAULT_SHIPPING_ADDRESS, OrderBook, StoredOrder
+from connectors.amazon.emulator.pickup import ORDER_STATUS_AFTER, check_shipment_status
 from connectors.amazon.emulator.ratelimit import OperationBuckets
+from connectors.amazon.emulator.reports import ReportBook
 from connectors.amazon.emulator.search import ListingSearch
 from connectors.amazon.emulator.shipments import apply_confirmation, order_2026
 from connectors.amazon.emulator.tokens import RestrictedTokens
@@ -131,6 +134,9 @@ class AmazonEmulator:
         self.orders = OrderBook(cfg.marketplace_id, cfg.currency, self.clock, self.rng)
         self.documents: dict[str, Document] = {}
         self.feeds: dict[str, StoredFeed] = {}
+        self.reports = ReportBook(
+            cfg.marketplace_id, self.clock, lambda: str(self.rng.randrange(50_000_000_000, 59_999_999_999))
+        )
         self.notifications: list[dict[str, Any]] = []
         self.presigner = Presigner(secrets.token_bytes(32), cfg.upload_url_ttl_s)
         self.processor = FeedProcessor(cfg.seller_id, self.listings, self.new_listing)
@@ -178,9 +184,11 @@ class AmazonEmulator:
         lines: list[tuple[str, int, Decimal | None]],
         status: str,
         address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
+        pickup_source: str | None = None,
     ) -> StoredOrder:
         """Place an order for existing listings; the quantities leave the DEFAULT fulfillment_availability.
-        Sends ORDER_CHANGE, then LISTINGS_ITEM_MFN_QUANTITY_CHANGE per SKU whose quantity changed."""
+        Sends ORDER_CHANGE, then LISTINGS_ITEM_MFN_QUANTITY_CHANGE per SKU whose quantity changed.
+        ``pickup_source``: an in-store pickup order collected at that supply source."""
         self.settle_listings()
         resolved: list[tuple[str, int, Decimal]] = []
         for sku, quantity, price in lines:
@@ -191,7 +199,7 @@ class AmazonEmulator:
                 raise ValueError(f"quantity must be >= 1, got {quantity}")
             unit = price if price is not None else Decimal(listing.price or "10.00")
             resolved.append((sku, quantity, unit))
-        stored = self.orders.create(resolved, status, address)
+        stored = self.orders.create(resolved, status, address, pickup_source)
         before = {sku: self.listings[sku].quantity for sku, _, _ in resolved}
         for item in stored.items:
             stored_listing = self.listings[item["SellerSKU"]]
@@ -317,6 +325,7 @@ class AmazonEmulator:
                 self._confirm_shipment,
                 True,
             ),
+            ("POST", "/orders/v0/orders/{orderId}/shipment", "updateShipmentStatus", self._update_shipment, True),
             ("GET", "/orders/2026-01-01/orders/{orderId}", "getOrder2026", self._get_order_2026, False),
             ("POST", "/tokens/2021-03-01/restrictedDataToken", "createRestrictedDataToken", self._create_rdt, True),
             ("GET", "/listings/2021-08-01/items/{sellerId}", "searchListingsItems", self._search_listings, False),
@@ -332,6 +341,15 @@ class AmazonEmulator:
             ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}", "getFeedDocument", self._get_document, False),
             ("POST", "/feeds/2021-06-30/feeds", "createFeed", self._create_feed, True),
             ("GET", "/feeds/2021-06-30/feeds/{feedId}", "getFeed", self._get_feed, False),
+            ("POST", "/reports/2021-06-30/reports", "createReport", self._create_report, True),
+            ("GET", "/reports/2021-06-30/reports/{reportId}", "getReport", self._get_report, False),
+            (
+                "GET",
+                "/reports/2021-06-30/documents/{reportDocumentId}",
+                "getReportDocument",
+                self._get_report_document,
+                False,
+            ),
         ]
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
         for method, path, operation, handler, write in api:
@@ -541,6 +559,18 @@ class AmazonEmulator:
         self._notify_order(stored, f"Shipment confirmed ({stored.status})" if before != stored.status else "Edited")
         return 204, {}
 
+    def _update_shipment(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        order_id = str(request.path_params["orderId"])
+        stored = self.orders.orders.get(order_id)
+        if stored is None:
+            raise not_found(f"Order {order_id!r} was not found.")
+        status = check_shipment_status(stored, self._json_body(raw), self.config.marketplace_id)
+        if status is not None:
+            stored.pickup_status = status
+            if status in ORDER_STATUS_AFTER:
+                self.set_order_status(order_id, ORDER_STATUS_AFTER[status])
+        return 204, {}
+
     def _get_order_2026(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
         order_id = str(request.path_params["orderId"])
         stored = self.orders.orders.get(order_id)
@@ -675,3 +705,30 @@ class AmazonEmulator:
         if feed is None:
             raise not_found(f"Feed {request.path_params['feedId']!r} not found.")
         return 200, feed.to_json()
+
+    def _create_report(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        report = self.reports.create(self._json_body(raw))
+        if report.document_id:
+            compression = self.config.report_compression
+            body = gzip.compress(report.document, mtime=0) if compression == "GZIP" else report.document
+            document = Document(report.document_id, "text/tab-separated-values", report.created, "result", body)
+            document.compression = compression
+            self.documents[document.document_id] = document
+        return 202, {"reportId": report.report_id}
+
+    def _get_report(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        report = self.reports.get(str(request.path_params["reportId"]))
+        return 200, report.view(self.now(), timedelta(seconds=self.config.report_processing_s))
+
+    def _get_report_document(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        document_id = str(request.path_params["reportDocumentId"])
+        document = self.documents.get(document_id)
+        if document is None or not document_id.startswith("amzn1.spdoc."):
+            raise not_found(f"Report document {document_id!r} not found.")
+        answer: dict[str, Any] = {
+            "reportDocumentId": document_id,
+            "url": self.presigner.url(self._base_url(request), "GET", document, self.now()),
+        }
+        if document.compression:
+            answer["compressionAlgorithm"] = document.compression
+        return 200, answer

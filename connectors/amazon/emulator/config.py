@@ -26,7 +26,8 @@ class AmazonEmulatorConfig:
       issue 4000004, the default) or ``"ACCEPTED"`` (what Amazon documents: accepted, with a MISSING_ATTRIBUTE issue
       18448 naming the offer's missing attributes; the incomplete listing is not shown by reads).
     * ``upload_url_ttl_s``: life of a pre-signed upload/download URL (Amazon: 5 minutes).
-    * ``report_compression``: ``None`` or ``"GZIP"`` for processing reports.
+    * ``report_compression``: ``None`` or ``"GZIP"`` for processing reports and report documents.
+    * ``report_processing_s``: time from createReport to DONE/CANCELLED/FATAL (IN_QUEUE for the first half).
     * ``orders_lag_s``: getOrders' default upper bound is ``now - orders_lag_s``.
     * ``notification_url`` / ``forwarder_secret``: where notifications are POSTed and the HMAC key.
     * ``mfn_quantity_notifications``: publish LISTINGS_ITEM_MFN_QUANTITY_CHANGE when a buyer order (placed or
@@ -52,6 +53,7 @@ class AmazonEmulatorConfig:
     unknown_sku_patch: str = "INVALID"
     upload_url_ttl_s: float = 300.0
     report_compression: str | None = None
+    report_processing_s: float = 0.5
     orders_lag_s: float = 0.0
     notification_url: str | None = None
     forwarder_secret: str = "emulator-forwarder-secret"  # noqa: S105
@@ -69,6 +71,8 @@ class AmazonEmulatorConfig:
             raise ValueError(f"token_lifetime_s must be >= 1, got {self.token_lifetime_s!r}")
         if self.feed_processing_s < 0:
             raise ValueError(f"feed_processing_s must be >= 0, got {self.feed_processing_s!r}")
+        if self.report_processing_s < 0:
+            raise ValueError(f"report_processing_s must be >= 0, got {self.report_processing_s!r}")
         if self.listing_delay_s < 0:
             raise ValueError(f"listing_delay_s must be >= 0, got {self.listing_delay_s!r}")
         if self.unknown_sku_patch not in ("INVALID", "ACCEPTED"):

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from connectors.amazon.emulator.common import format_time
 from connectors.amazon.emulator.orders import DEFAULT_SHIPPING_ADDRESS
 from omnibridge.testing.harness import EmulatorControl
 
@@ -114,17 +116,26 @@ class AmazonControl(EmulatorControl):
         price: Decimal | float | int | str | None = None,
         lines: Sequence[tuple[str, int]] | None = None,
         shipping_address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
+        pickup_at: str | None = None,
     ) -> str:
         """A buyer orders ``quantity`` of ``sku`` (or several ``lines`` of ``(sku, quantity)``) at ``price`` per
         unit (default: the listing's price), shipping to ``shipping_address`` (Orders v0 ``Address`` fields;
-        default a sample buyer's, None: none). Sends ORDER_CHANGE. Returns the AmazonOrderId."""
+        default a sample buyer's, None: none), or for in-store pickup at the supply source ``pickup_at``
+        (``IsISPU``; added to the seller's supply sources). Sends ORDER_CHANGE. Returns the AmazonOrderId."""
         wanted = list(lines) if lines is not None else ([(sku, quantity)] if sku is not None else [])
         if not wanted:
             raise ValueError("create_order needs a sku or lines")
         unit = _money(price)
         if shipping_address is not None and not isinstance(shipping_address.get("CountryCode"), str):
             raise ValueError("shipping_address needs a CountryCode")
-        return self._emu.create_order([(s, int(q), unit) for s, q in wanted], status, shipping_address).order_id
+        if pickup_at is not None:
+            self.add_supply_source(pickup_at)
+        lines_ = [(s, int(q), unit) for s, q in wanted]
+        return self._emu.create_order(lines_, status, shipping_address, pickup_at).order_id
+
+    def pickup_status(self, order_id: str) -> str | None:
+        """The last ``updateShipmentStatus`` applied to an in-store pickup order (None: none yet)."""
+        return self._emu.orders.get(order_id).pickup_status
 
     def set_order_status(self, order_id: str, status: str) -> dict[str, Any]:
         """Move the order to ``status`` (sends ORDER_CHANGE when it changes); returns the Order."""
@@ -155,6 +166,66 @@ class AmazonControl(EmulatorControl):
         """Make ``supply_source_id`` one of the seller's supply sources (a valid ``shipFromSupplySourceId``)."""
         if supply_source_id not in self._emu.config.supply_source_ids:
             self._emu.config.supply_source_ids.append(supply_source_id)
+
+    # -- returns report ---------------------------------------------------------------------------------------
+
+    def add_return(
+        self,
+        sku: str,
+        quantity: int = 1,
+        *,
+        order_id: str | None = None,
+        status: str = "Approved",
+        requested_at: datetime | None = None,
+        rma_id: str | None = None,
+        reason: str = "UNWANTED_ITEM",
+        delivered_at: datetime | None = None,
+        refunded: str | None = None,
+        **columns: str,
+    ) -> dict[str, str]:
+        """A returns report row (one SKU of one return request; Amazon's column names, see
+        :data:`connectors.amazon.returns_report.COLUMNS`, others via ``columns`` with ``_`` for blanks, e.g.
+        ``Tracking_ID="1Z..."``). ``order_id`` defaults to a new id, ``rma_id`` to one derived from it,
+        ``requested_at`` to now. Reports created from now on whose range holds ``requested_at`` list it."""
+        emu = self._emu
+        if quantity < 1:
+            raise ValueError(f"quantity must be >= 1, got {quantity}")
+        when = requested_at or emu.now()
+        order = order_id or emu.orders.new_order_id()
+        values = {
+            "Order ID": order,
+            "Order date": format_time(when - timedelta(days=7)),
+            "Return request date": format_time(when),
+            "Return request status": status,
+            "Amazon RMA ID": rma_id or f"D{emu.rng.randrange(10**9, 10**10)}",
+            "Label type": "AmazonUnPaidLabel",
+            "Currency code": emu.config.currency,
+            "Merchant SKU": sku,
+            "Item Name": (emu.listings[sku].title if sku in emu.listings else None) or sku,
+            "Return quantity": str(quantity),
+            "Return Reason": reason,
+            "In policy": "Y",
+            "Return type": "C-Returns",
+            "Order quantity": str(quantity),
+            **({"Return delivery date": format_time(delivered_at)} if delivered_at else {}),
+            **({"Refunded Amount": refunded} if refunded is not None else {}),
+            **{name.replace("_", " "): value for name, value in columns.items()},
+        }
+        emu.reports.add(values, when)
+        return values
+
+    def add_raw_return_row(self, line: str, *, requested_at: datetime | None = None) -> None:
+        """A returns report line exactly as given (tab-separated; for malformed rows)."""
+        self._emu.reports.add_raw(line, requested_at or self._emu.now())
+
+    def fail_next_report(self, count: int = 1) -> None:
+        """The next ``count`` reports end FATAL."""
+        self._emu.reports.fail_next += count
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Every report created (``Report`` as getReport shows it now)."""
+        delay = timedelta(seconds=self._emu.config.report_processing_s)
+        return [report.view(self._emu.now(), delay) for report in self._emu.reports.reports.values()]
 
     # -- traffic and feeds -------------------------------------------------------------------------------------
 

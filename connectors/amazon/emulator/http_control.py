@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connectors.amazon.emulator.common import parse_time
+
 if TYPE_CHECKING:
     from connectors.amazon.emulator.app import AmazonEmulator
 
@@ -120,12 +122,21 @@ def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
             status=str(body.get("status", "Unshipped")),
             price=body.get("price"),
             **({"shipping_address": body["shipping_address"]} if "shipping_address" in body else {}),
+            pickup_at=None if body.get("pickup_at") is None else str(body["pickup_at"]),
         )
         return {"AmazonOrderId": order_id}
 
     def supply_source(body: dict[str, Any], request: Request) -> dict[str, Any]:
         control.add_supply_source(str(body["id"]))
         return {"supply_source_ids": list(emu.config.supply_source_ids)}
+
+    def add_return(body: dict[str, Any], request: Request) -> dict[str, Any]:
+        fields = dict(body)
+        sku, quantity = str(fields.pop("sku")), int(fields.pop("quantity", 1))
+        for name in ("requested_at", "delivered_at"):
+            if fields.get(name) is not None:
+                fields[name] = parse_time(str(fields[name]))
+        return control.add_return(sku, quantity, **fields)
 
     def fail_next(body: dict[str, Any], request: Request) -> dict[str, Any]:
         control.fail_next(int(body["status"]), count=int(body.get("count", 1)))
@@ -167,6 +178,8 @@ def control_routes(emu: AmazonEmulator) -> list[BaseRoute]:
             lambda body, req: control.set_order_status(str(req.path_params["order_id"]), str(body["status"])),
         ),
         ("POST", "/_emulator/supply-sources", supply_source),
+        ("POST", "/_emulator/returns", add_return),
+        ("GET", "/_emulator/reports", lambda body, req: control.reports()),
         ("GET", "/_emulator/feeds", lambda body, req: control.feeds()),
         ("POST", "/_emulator/feeds/process", process),
         ("GET", "/_emulator/notifications", lambda body, req: control.notifications()),

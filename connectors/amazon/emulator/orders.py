@@ -56,6 +56,8 @@ class StoredOrder:
     items: list[dict[str, Any]] = field(default_factory=list)
     shipping_address: dict[str, Any] | None = None
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pickup_status: str | None = None
+    """The last ``updateShipmentStatus`` applied (in-store pickup orders only)."""
 
     def view(self, full: bool) -> dict[str, Any]:
         """The ``Order`` object as sent: the whole ShippingAddress only when ``full`` (an RDT)."""
@@ -103,9 +105,11 @@ class OrderBook:
         lines: Sequence[tuple[str, int, Decimal]],
         status: str,
         address: Mapping[str, Any] | None = DEFAULT_SHIPPING_ADDRESS,
+        pickup_source: str | None = None,
     ) -> StoredOrder:
         """A new MFN order with ``lines`` of ``(sku, quantity, unit price)`` in ``status``, shipping to
-        ``address`` (Orders v0 ``Address`` fields; None: no address)."""
+        ``address`` (Orders v0 ``Address`` fields; None: no address), or collected in store at the supply source
+        ``pickup_source`` (``IsISPU`` true, ``FulfillmentInstruction.FulfillmentSupplySourceId``)."""
         if status not in ORDER_STATUSES:
             raise ValueError(f"unknown order status {status!r}; expected one of {', '.join(ORDER_STATUSES)}")
         now = self.clock()
@@ -163,6 +167,9 @@ class OrderBook:
             "IsAccessPointOrder": False,
             "HasRegulatedItems": False,
         }
+        if pickup_source is not None:
+            order["IsISPU"] = True
+            order["FulfillmentInstruction"] = {"FulfillmentSupplySourceId": pickup_source}
         stored = StoredOrder(order, items, None if address is None else dict(address))
         self._apply_status(stored, status)
         self.orders[order_id] = stored

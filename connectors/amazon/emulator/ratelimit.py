@@ -31,6 +31,10 @@ OPERATION_LIMITS: Mapping[str, tuple[float, int]] = {
     "cancelFeed": (2.0, 15),
     "getFeeds": (0.0222, 10),
     "getFeedDocument": (0.0222, 10),
+    # Reports 2021-06-30
+    "createReport": (0.0167, 15),
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
     # Tokens
     "createRestrictedDataToken": (1.0, 10),
 }

@@ -20,6 +20,7 @@ def build(options: EmulatorOptions) -> EmulatorServer:
             # assumes https:// sends a Host one character short over http://)
             public_url=options.base_url,
             feed_processing_s=options.number("feed_processing_s", AmazonEmulatorConfig.feed_processing_s),
+            report_processing_s=options.number("report_processing_s", AmazonEmulatorConfig.report_processing_s),
             # Amazon shows an accepted listings change minutes later: serve it that way unless told otherwise.
             listing_delay_s=options.number("listing_delay_s", DEFAULT_LISTING_DELAY_S),
         )

@@ -15,6 +15,11 @@ a violation is 400 ``{"field": ["message"]}``) and every answer is built in the 
 ``GET  /1.0/order``               list (``ReferenceIds``, ``IDs``, ``LastUpdateStartDate``, ``SortOrder``)
 ``GET  /1.0/order/{id}``          one order with its shipments; ``/shipment``: its shipments
 ``POST /1.0/order/{id}/cancel``   cancel (sends ``shipment_cancelled``)
+``GET  /1.0/shipment/{id}``       one shipment (with its order's ``reference_id`` and products)
+``GET  /1.0/return``              return orders (``IDs``, ``ReferenceIds``, ``Status``, ``FulfillmentCenterIds``,
+                                  ``OriginalShipmentIds``, ``StartDate``/``EndDate`` on the insert date; paged)
+``POST /1.0/return``              create (``CreateReturn``: centre, inventory ids with requested action)
+``GET  /1.0/return/{id}``         one return; ``POST /1.0/return/{id}/cancel`` cancels it before processing
 ``GET|POST /1.0/webhook``         subscriptions ``{topic, subscription_url}``; ``DELETE /1.0/webhook/{id}``
 ================================  ======================================================================
 
@@ -25,7 +30,11 @@ Control API (no auth, JSON): ``GET /_emulator/state``, ``GET /_emulator/webhooks
 ``{sku, fulfillment_center_id, on_hand}``, ``POST /_emulator/orders/{order}/ship`` ``{carrier?}`` (``order``: the
 order id or its reference_id), ``POST /_emulator/orders/{order}/cancel``, ``POST /_emulator/webhook-url`` ``{url}``,
 ``POST /_emulator/fail-next`` ``{status, count?}``, ``POST /_emulator/lose-next`` ``{count?}``,
-``POST /_emulator/latency`` ``{min_ms, max_ms}``, ``POST /_emulator/drain``.
+``POST /_emulator/latency`` ``{min_ms, max_ms}``, ``POST /_emulator/drain``; returns (see :mod:`.returns`):
+``POST /_emulator/returns`` ``{order, items?: [[sku, quantity, action]], fulfillment_center_id?,
+tracking_number?}`` (a customer's return of a shipped order, AwaitingArrival), ``POST /_emulator/returns/{id}/arrive``,
+``POST /_emulator/returns/{id}/process`` ``{taken?: {sku: [[action, quantity]]}}`` (Completed; default: the
+requested action, Default meaning Restock; Restock puts units back on hand).
 """
 
 from connectors.shipbob.emulator.app import ShipBobEmulator, ShipBobEmulatorConfig

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.shipbob.emulator.openapi import request_problems, response_problems
+from connectors.shipbob.emulator.returns import ReturnBook
 from connectors.shipbob.emulator.state import DEFAULT_CENTRES, ApiError, Centre, ShipBobState
 from connectors.shipbob.webhooks import signature_headers
 from omnibridge.sdk.emulator import EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
@@ -84,6 +85,7 @@ class ShipBobEmulator:
         self.monotonic = monotonic or time.monotonic
         self.knobs = EmulatorKnobs(latency_ms=cfg.latency_ms, error_rate=cfg.error_rate, seed=cfg.seed)
         self.state = ShipBobState(cfg.centres, cfg.channel_id, cfg.channel_name, self.clock)
+        self.returns = ReturnBook(self.state)
         for sku, per_centre in cfg.stock.items():
             for centre_id, units in per_centre.items():
                 self.state.set_stock(sku, centre_id, units)
@@ -164,6 +166,16 @@ class ShipBobEmulator:
                 lambda body, req: state.order(self._int(req, "orderId"))["shipments"],
                 200,
             ),
+            (
+                "GET",
+                "/1.0/shipment/{shipmentId}",
+                lambda body, req: self.returns.shipment(self._int(req, "shipmentId")),
+                200,
+            ),
+            ("GET", "/1.0/return", lambda body, req: self._page(self.returns.listed(dict(req.query_params)), req), 200),
+            ("POST", "/1.0/return", self._create_return, 201),
+            ("GET", "/1.0/return/{id}", lambda body, req: self.returns.get(self._int(req, "id")), 200),
+            ("POST", "/1.0/return/{id}/cancel", lambda body, req: self.returns.cancel(self._int(req, "id")), 200),
             ("GET", "/1.0/webhook", lambda body, req: list(state.webhooks.values()), 200),
             ("POST", "/1.0/webhook", self._create_webhook, 201),
             ("DELETE", "/1.0/webhook/{id}", self._delete_webhook, 204),
@@ -229,6 +241,12 @@ class ShipBobEmulator:
         if channel != self.config.channel_id:
             raise ApiError(403)
         return self.state.create_order(body, channel)
+
+    def _create_return(self, body: Any, request: Request) -> Any:
+        channel = int(request.headers["shipbob_channel_id"])
+        if channel != self.config.channel_id:
+            raise ApiError(403)
+        return self.returns.create(body, channel)
 
     def _cancel_order(self, body: Any, request: Request) -> Any:
         answer = self.state.cancel(self._int(request, "orderId"))

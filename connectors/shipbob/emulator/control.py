@@ -56,6 +56,7 @@ def _snapshot(emu: ShipBobEmulator) -> dict[str, Any]:
             }
             for order in state.orders.values()
         ],
+        "returns": list(emu.returns.returns.values()),
         "webhooks": list(state.webhooks.values()),
         "webhook_url": emu.config.webhook_url,
         "calls": dict(emu.calls),
@@ -134,6 +135,20 @@ def control_routes(emu: ShipBobEmulator) -> list[BaseRoute]:
             for r in emu.webhooks.deliveries
         ]
 
+    def add_return(body: dict[str, Any], request: Request) -> dict[str, Any]:
+        items = body.get("items")
+        return emu.returns.seed(
+            body["order"],
+            None if items is None else [(str(sku), int(qty), str(action)) for sku, qty, action in items],
+            centre_id=None if body.get("fulfillment_center_id") is None else int(body["fulfillment_center_id"]),
+            tracking_number=body.get("tracking_number"),
+        )
+
+    def process_return(body: dict[str, Any], request: Request) -> dict[str, Any]:
+        taken = body.get("taken")
+        actions = None if taken is None else {str(k): [(str(a), int(q)) for a, q in v] for k, v in taken.items()}
+        return emu.returns.process(int(request.path_params["id"]), actions)
+
     actions: list[tuple[str, str, _Action]] = [
         ("GET", "/_emulator/state", lambda body, req: _snapshot(emu)),
         ("GET", "/_emulator/webhooks", deliveries),
@@ -145,5 +160,8 @@ def control_routes(emu: ShipBobEmulator) -> list[BaseRoute]:
         ("POST", "/_emulator/lose-next", lose_next),
         ("POST", "/_emulator/latency", latency),
         ("POST", "/_emulator/drain", drain),
+        ("POST", "/_emulator/returns", add_return),
+        ("POST", "/_emulator/returns/{id}/arrive", lambda body, req: emu.returns.arrive(int(req.path_params["id"]))),
+        ("POST", "/_emulator/returns/{id}/process", process_return),
     ]
     return [Route(path, _wrap(action), methods=[method]) for method, path, action in actions]
