@@ -4,6 +4,7 @@ can hand the item over and in which window, and why the others cannot (docs/pick
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,10 @@ def options(
     qty: Annotated[int, typer.Option("--qty", min=1, help="How many units (1 or more).")] = 1,
     curbside: Annotated[bool, typer.Option("--curbside", help="At the kerb: only stores offering curbside.")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = OutputFormat.TABLE,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Answer as of this moment: ISO 8601 with a timezone (default: now)."),
+    ] = None,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
 ) -> None:
     """The stores that can hand over QTY x SKU near a place, each with its first window with a free place, and
@@ -47,15 +52,28 @@ def options(
         point = parse_near(near)
     except NearError as exc:
         raise OmnibridgeError(f"--near {exc}") from None
+    moment = _moment(now)
     with profile_store(profile, read_only=True) as (loaded, store):
         try:
-            found = PickupDesk.for_profile(store, loaded).options(sku, qty, point, curbside=curbside)
+            found = PickupDesk.for_profile(store, loaded).options(sku, qty, point, curbside=curbside, now=moment)
         except UnknownSkuError as exc:
             raise OmnibridgeError(f"{exc}; import it first with 'omnibridge catalog import FILE'") from None
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(found.to_json(), indent=2))
     else:
         typer.echo(render_options(found))
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise OmnibridgeError(f"--now {text!r}: expected ISO 8601 with a timezone, such as 2026-12-07T09:00-07:00")
+    return moment
 
 
 def render_options(found: PickupOptions) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from omnibridge.config.pickup import LocationPickupSection, PickupSection
+if TYPE_CHECKING:  # the profile loader imports this module: no import of omnibridge.config at run time
+    from omnibridge.config.pickup import LocationPickupSection, PickupSection
 
 __all__ = ["PickupRules", "StorePickup", "pickup_rules"]
 
