@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from pickup_world import LOCATIONS
+from pickup_support import LOCATIONS
 from sync.fake_channel import receive
 
 from omnibridge.access import Actor, Role, tokens

@@ -9,7 +9,7 @@ from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pickup_world import CUSTOMER, LOCATIONS, MONDAY_0900, NY, SOHO, store
+from pickup_support import CUSTOMER, LOCATIONS, MONDAY_0900, NY, SOHO, store
 
 from omnibridge.pickup.options import PickupOptions, PickupRequest, StoreStock, decide
 from omnibridge.pickup.rules import PickupRules, StorePickup

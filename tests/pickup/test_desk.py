@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from pickup_world import CUSTOMER, LOCATIONS, MONDAY_0900
+from pickup_support import CUSTOMER, LOCATIONS, MONDAY_0900
 from support import WriteFile
 from sync.fake_channel import receive
 
