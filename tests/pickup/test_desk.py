@@ -31,7 +31,7 @@ def desk(store: Store, routing: RoutingRules | None = None) -> PickupDesk:
 
 
 def book(store: Store, location_id: str, start: datetime, status: str, n: int = 1) -> None:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"id": f"{location_id}:{start:%d%H}:{status}:{i}#1", "order_id": f"o{i}", "channel": "web", "attempt": 1,
          "location_id": location_id, "window_start": start, "window_end": start + timedelta(hours=1),
          "curbside": False, "status": status, "expires_at": start + timedelta(days=1), "lines": [], "reason": None,
