@@ -1,5 +1,5 @@
 """The pickup decision over the store: :class:`PickupDesk` reads stock and booked pickups in one read transaction
-(three statements however many stores) and runs :func:`omnibridge.pickup.options.decide`."""
+(two statements however many stores) and runs :func:`omnibridge.pickup.options.decide`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from omnibridge.config import LoadedProfile
-from omnibridge.ledger.bulk import read_many
 from omnibridge.models import GeoPoint, Location
 from omnibridge.pickup.capacity import booked
 from omnibridge.pickup.options import PickupOptions, PickupRequest, StoreStock, decide
@@ -18,11 +17,20 @@ from omnibridge.pickup.rules import PickupRules
 from omnibridge.routing.rules import RoutingRules
 from omnibridge.store import Store
 from omnibridge.store.engine import read_session
-from omnibridge.store.tables import VARIANTS
+from omnibridge.store.tables import POSITIONS, VARIANTS
 
 __all__ = ["PickupDesk", "UnknownSkuError"]
 
-_KNOWN_SKU = sa.select(VARIANTS.c.sku).where(VARIANTS.c.sku == sa.bindparam("p_sku"))
+_P = POSITIONS.c
+_STOCK = (
+    sa.select(
+        VARIANTS.c.sku, _P.location_id, (_P.on_hand - _P.committed - _P.reserved - _P.safety_stock).label("units")
+    )
+    .select_from(VARIANTS.outerjoin(POSITIONS, _P.sku == VARIANTS.c.sku))
+    .where(VARIANTS.c.sku == sa.bindparam("p_sku"))
+)
+"""The SKU (no row: not in the catalog) with its available units (``InventoryPosition.available``) wherever it has
+a position: one statement, on the positions' primary key."""
 
 
 class UnknownSkuError(LookupError):
@@ -56,24 +64,21 @@ class PickupDesk:
         """The pickup options for ``quantity`` of ``sku`` near ``near`` (see :mod:`omnibridge.pickup.options`).
         Raises :class:`UnknownSkuError` for a SKU the catalog does not have."""
         request = PickupRequest(sku, quantity, near, now or self.store.now(), curbside, frozenset(excluded))
-        wanted = [
-            location.id
-            for location in self.locations
-            if location.active and location.id not in request.excluded and location.pickup_hours
-        ]
         # windows start on the store's local today at the earliest, which begins at most 14 hours before UTC's
         since = request.now - timedelta(days=1)
         until = request.now + timedelta(days=self.rules.horizon_days + 2)
         with read_session(self.store.engine) as session:
-            if session.connection().execute(_KNOWN_SKU, {"p_sku": sku}).first() is None:
+            rows = session.connection().execute(_STOCK, {"p_sku": sku}).all()
+            if not rows:
                 raise UnknownSkuError(f"unknown SKU {sku!r}: it is not in the catalog")
-            positions = read_many(session, [(sku, location_id) for location_id in wanted])
+            available = {row.location_id: row.units for row in rows if row.location_id is not None}
+            stores = [self._stock(location, available.get(location.id, 0)) for location in self.locations]
+            # only stores that hold the quantity need their windows
+            wanted = [s.location.id for s in stores if s.available >= quantity and s.location.pickup_hours]
             taken = booked(session, wanted, since, until)
-        stores = []
-        for location in self.locations:
-            position = positions.get((sku, location.id))
-            safety = self.routing.safety_stock_at(location.id)
-            units = max(0, (position.available if position else 0) - safety)
-            zone = self.routing.location(location.id).timezone or self.routing.timezone
-            stores.append(StoreStock(location, units, safety, zone))
         return decide(request, stores, self.rules, taken)
+
+    def _stock(self, location: Location, available: int) -> StoreStock:
+        safety = self.routing.safety_stock_at(location.id)
+        zone = self.routing.location(location.id).timezone or self.routing.timezone
+        return StoreStock(location, max(0, available - safety), safety, zone)
