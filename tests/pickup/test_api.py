@@ -13,12 +13,16 @@ from sync.fake_channel import receive
 
 from omnibridge.access import Actor, Role, tokens
 from omnibridge.daemon.api import api_app
+from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.auth import with_store
+from omnibridge.daemon.state import DaemonState
+from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.models import Product, Variant
 from omnibridge.pickup.desk import PickupDesk
 from omnibridge.pickup.rules import PickupRules
 from omnibridge.routing import RoutingRules
 from omnibridge.store import Store
+from omnibridge.sync import SyncEngine
 
 pytestmark = pytest.mark.anyio
 ROUTE = "/api/pickup-options"
@@ -101,3 +105,17 @@ async def test_without_a_pickup_desk_the_route_says_so(store: Store) -> None:
         answer = await client.get(ROUTE, params={"sku": "TENT"}, headers={"Authorization": f"Bearer {secret}"})
     assert answer.status_code == 404
     assert "pickup options are not served here" in answer.json()["error"]
+
+
+async def test_the_daemons_app_serves_it(store: Store) -> None:
+    store.upsert_product(Product(id="P", title="Tent", variants=[Variant(sku="TENT", product_id="P")]))
+    receive(store, "TENT", "bk", 1)
+    secret = tokens.create(store, Role.VIEWER, "storefront", Actor("user", "alice"))[1]
+    desk = PickupDesk(store, LOCATIONS, RoutingRules(timezone="America/New_York"), PickupRules(horizon_days=6))
+    app = daemon_app(SyncEngine(store, []), DaemonState(()), DaemonMetrics(), on_stored=lambda: None, pickup=desk)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://daemon") as client:
+        answer = await client.get(
+            ROUTE, params={"sku": "TENT", "near": "10013"}, headers={"Authorization": f"Bearer {secret}"}
+        )
+    assert answer.status_code == 200
+    assert [found["location_id"] for found in answer.json()["stores"]] == ["bk"]

@@ -61,7 +61,8 @@ def test_only_live_pickups_take_a_place_in_their_window(store: Store) -> None:
         book(store, "soho", TEN, status, 2)
     book(store, "bk", TEN, "reserved", 2)
     book(store, "soho", TEN + timedelta(hours=1), "reserved", 2)
-    assert counter.options("TENT", 1, CUSTOMER, now=MONDAY_0900).stores[0].free == 2
+    first = counter.options("TENT", 1, CUSTOMER, now=MONDAY_0900).stores[0]
+    assert (first.window.start, first.free, first.step) == (TEN, 2, "first_window")
     book(store, "soho", TEN, "reserved")
     book(store, "soho", TEN, "ready")
     found = counter.options("TENT", 1, CUSTOMER, now=MONDAY_0900)
