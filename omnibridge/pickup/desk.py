@@ -64,9 +64,8 @@ class PickupDesk:
         """The pickup options for ``quantity`` of ``sku`` near ``near`` (see :mod:`omnibridge.pickup.options`).
         Raises :class:`UnknownSkuError` for a SKU the catalog does not have."""
         request = PickupRequest(sku, quantity, near, now or self.store.now(), curbside, frozenset(excluded))
-        # windows start on the store's local today at the earliest, which begins at most 14 hours before UTC's
-        since = request.now - timedelta(days=1)
-        until = request.now + timedelta(days=self.rules.horizon_days + 2)
+        # every window offered starts after now, and before the end of the horizon's last local day
+        since, until = request.now, request.now + timedelta(days=self.rules.horizon_days + 2)
         with read_session(self.store.engine) as session:
             rows = session.connection().execute(_STOCK, {"p_sku": sku}).all()
             if not rows:

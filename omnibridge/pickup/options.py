@@ -25,13 +25,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from omnibridge.models import Address, GeoPoint, Location, LocationCapability
-from omnibridge.pickup.capacity import Booked
 from omnibridge.pickup.rules import PickupRules
 from omnibridge.pickup.windows import Window, windows
 from omnibridge.routing.distance import DistanceSource, Haversine
 
 __all__ = ["FALLBACKS", "LeftOut", "PickupOffer", "PickupOptions", "PickupRequest", "StoreStock", "decide"]
 
+BookedKey = tuple[str, datetime]
+"""(location id, window start in UTC)."""
 Step = Literal["first_window", "later_window_today", "later_day"]
 Fallback = Literal["first_window", "later_window_today", "later_day", "next_store", "unavailable"]
 FALLBACKS: tuple[Fallback, ...] = ("first_window", "later_window_today", "later_day", "next_store", "unavailable")
@@ -184,21 +185,21 @@ def decide(
 
 
 def _offer(
-    request: PickupRequest, stock: StoreStock, km: float | None, rules: PickupRules, booked: Booked | Mapping[Any, int]
+    request: PickupRequest, stock: StoreStock, km: float | None, rules: PickupRules, booked: Mapping[BookedKey, int]
 ) -> PickupOffer | LeftOut:
     location = stock.location
 
     def out(rule: str, reason: str) -> LeftOut:
         return LeftOut(location.id, location.name, rule, reason, km)
 
-    if location.id in request.excluded:
-        return out("excluded", "excluded (it rejected this pickup, or the operator excluded it)")
     if not location.active:
         return out("inactive", "inactive")
     needed = LocationCapability.CURBSIDE if request.curbside else LocationCapability.PICKUP
     if needed not in location.capabilities:
         rule = "no_curbside" if request.curbside else "no_pickup"
         return out(rule, f"does not offer {needed.value} (capabilities: {_listed(location.capabilities)})")
+    if location.id in request.excluded:
+        return out("excluded", "excluded (it rejected this pickup, or the operator excluded it)")
     if not any(hours != "closed" for hours in location.pickup_hours.values()):
         return out("no_pickup", "has no pickup_hours")
     if km is None:
@@ -230,7 +231,7 @@ def _offer(
             else "later_day"
         )
         return PickupOffer(location.id, location.name, km, window, stock.timezone, step, stock.available, free)
-    horizon = f"today and the next {rules.horizon_days} days" if rules.horizon_days else "today"
+    horizon = _horizon(rules)
     if not seen:
         return out("closed", f"closed: no window starts after its {own.prep_minutes} min prep time ({horizon})")
     return out("full", f"full: all {seen} windows booked ({own.capacity_per_window} per window, {horizon})")
@@ -250,11 +251,16 @@ def _message(request: PickupRequest, offers: list[PickupOffer], fallback: Fallba
     what = "curbside pickup" if request.curbside else "pickup"
     text = (
         f"not available for {what}: no store within {rules.radius_km:g} km can hand over {request.quantity} x "
-        f"{request.sku} in the next {rules.horizon_days + 1} days"
+        f"{request.sku} ({_horizon(rules)})"
     )
     if rules.ship_if_unavailable:
         return text + "; the policy's alternative is shipping (pickup.ship_if_unavailable), nothing was booked"
     return text
+
+
+def _horizon(rules: PickupRules) -> str:
+    days = rules.horizon_days
+    return "today" if days == 0 else "today and tomorrow" if days == 1 else f"today and the next {days} days"
 
 
 def _km(measured: float | str) -> float | None:

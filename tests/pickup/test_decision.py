@@ -80,7 +80,7 @@ def test_a_store_full_through_the_horizon_falls_back_to_the_next_store_by_distan
     found = ask(booked=full)
     assert found.stores[0].location_id == "bk"
     assert found.fallback == "next_store"
-    assert reasons(found)["soho"] == "full: all 4 windows booked (2 per window, today and the next 1 days)"
+    assert reasons(found)["soho"] == "full: all 4 windows booked (2 per window, today and tomorrow)"
 
 
 def test_no_stock_after_the_safety_stock_shows_available_against_asked() -> None:
@@ -93,7 +93,7 @@ def test_a_store_with_no_window_left_in_the_horizon_is_closed() -> None:
     weekend = SOHO.model_copy(update={"pickup_hours": {"sat": "10:00-12:00"}})
     request = PickupRequest("TENT", 1, CUSTOMER, MONDAY_0900)
     found = decide(request, [StoreStock(weekend, 5, 0, NY)], RULES, {})
-    assert found.left_out[0].reason == "closed: no window starts after its 30 min prep time (today and the next 1 days)"
+    assert found.left_out[0].reason == "closed: no window starts after its 30 min prep time (today and tomorrow)"
     assert found.fallback == "unavailable"
 
 
@@ -111,7 +111,9 @@ def test_nothing_qualifies_it_is_not_available_and_shipping_is_only_reported_as_
     empty = {location.id: 0 for location in LOCATIONS}
     found = ask(empty)
     assert (found.stores, found.fallback, found.alternative) == ((), "unavailable", None)
-    assert found.message == "not available for pickup: no store within 50 km can hand over 2 x TENT in the next 2 days"
+    assert (
+        found.message == "not available for pickup: no store within 50 km can hand over 2 x TENT (today and tomorrow)"
+    )
     shipping = ask(empty, rules=replace(RULES, ship_if_unavailable=True))
     assert (shipping.stores, shipping.fallback, shipping.alternative) == ((), "unavailable", "ship")
     assert "the policy's alternative is shipping" in shipping.message
