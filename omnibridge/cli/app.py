@@ -82,6 +82,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Orders from every channel: list, show, route, accept or reject them.",
     ),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
+    "pickup": ("omnibridge.cli.pickup", "pickup_app", "Pickup and curbside: which stores can hand an item over, when."),
     "fulfilment": (
         "omnibridge.cli.fulfilment",
         "fulfilment_app",

@@ -26,6 +26,7 @@ from omnibridge.config.schema import (
 )
 from omnibridge.config.store_url import mask_store_url
 from omnibridge.models import Location, OrderStatus
+from omnibridge.pickup.rules import PickupRules
 from omnibridge.routing.rules import RoutingRules
 from omnibridge.sdk.metadata import ConnectorSpec
 
@@ -103,6 +104,8 @@ class LoadedProfile:
     """The limits of the daemon's HTTP port: the ``server:`` section (docs/security.md)."""
     privacy: PrivacySection = field(default_factory=PrivacySection)
     """Retention of raw webhook bodies and personal data (the ``privacy:`` section; defaults when absent)."""
+    pickup: PickupRules = field(default_factory=PickupRules)
+    """The ``pickup:`` section with each store's own ``pickup:`` keys (docs/pickup.md)."""
 
     @property
     def store_url_masked(self) -> str:

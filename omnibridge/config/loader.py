@@ -23,6 +23,7 @@ from omnibridge.config.secret_values import register_secrets
 from omnibridge.config.store_url import resolve_store_url, store_url_secrets
 from omnibridge.errors import ConfigError
 from omnibridge.models import Address, GeoPoint, Location
+from omnibridge.pickup.rules import pickup_rules
 from omnibridge.sdk.registry import ConnectorRegistry
 
 SectionT = TypeVar("SectionT", bound=BaseModel)
@@ -130,6 +131,7 @@ def load_profile(
         routing=build_rules(profile.routing, profile.locations, loaded_channels, profile.merchant.timezone),
         server=profile.server,
         privacy=profile.privacy,
+        pickup=pickup_rules(profile.pickup, [(loc.id, loc.pickup) for loc in profile.locations]),
     )
 
 

@@ -22,6 +22,8 @@ route                                     role      what
 ``DELETE /api/tokens/{id}``               admin     revoke
 ``GET /api/audit``                        admin     ``?action=&after=&limit=``
 ``GET /api/audit/verify``                 admin     the chain's check, as ``omnibridge audit verify --json``
+``GET /api/pickup-options``               viewer    ``?sku=&qty=&near=lat,lon|postcode&curbside=``: the pickup
+                                                    decision (:mod:`omnibridge.daemon.pickup_api`)
 ========================================  ========  ==========================================================
 
 Errors are JSON ``{"error": "<one line>"}``: 400 a bad request, 401/403 (see :mod:`omnibridge.daemon.auth`), 404
@@ -47,9 +49,12 @@ from omnibridge.cli.incidents import KINDS, STATES, incident_dict
 from omnibridge.cli.order_names import OrderNameError, find_named_order
 from omnibridge.cli.orders import order_details, parse_since
 from omnibridge.daemon.auth import actor_of, requires, token_of
+from omnibridge.daemon.pickup_api import PickupQueryError
+from omnibridge.daemon.pickup_api import answer as pickup_answer
 from omnibridge.errors import OmnibridgeError, StoreError
 from omnibridge.logs import get_logger
 from omnibridge.models import OrderStatus
+from omnibridge.pickup.desk import PickupDesk
 from omnibridge.store import Store
 from omnibridge.store.deadletters import ALL, dead_letters, discard, requeue
 from omnibridge.store.incident_actions import IncidentNotFound, resolve_incident
@@ -129,9 +134,12 @@ def _handled(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     return answer
 
 
-def api_app(store: Store, *, on_requeued: Callable[[], None] = lambda: None) -> Starlette:
+def api_app(
+    store: Store, *, on_requeued: Callable[[], None] = lambda: None, pickup: PickupDesk | None = None
+) -> Starlette:
     """The ``/api`` routes over ``store`` (see the module docstring); ``on_requeued`` is called after dead letters
-    were put back in the queue (the daemon wakes its worker). Mount behind :func:`~omnibridge.daemon.auth.with_store`.
+    were put back in the queue (the daemon wakes its worker); ``pickup`` answers ``/api/pickup-options`` (without
+    one it answers 404). Mount behind :func:`~omnibridge.daemon.auth.with_store`.
     """
 
     async def whoami(request: Request) -> JSONResponse:
@@ -264,6 +272,14 @@ def api_app(store: Store, *, on_requeued: Callable[[], None] = lambda: None) -> 
         result = await run_in_threadpool(audit.verify, store)
         return JSONResponse(result.as_dict())
 
+    async def pickup_options(request: Request) -> JSONResponse:
+        if pickup is None:
+            raise ApiError(404, "pickup options are not served here: the daemon runs them for its profile")
+        try:
+            return JSONResponse(await pickup_answer(pickup, request.query_params))
+        except PickupQueryError as exc:
+            raise ApiError(exc.status, str(exc)) from None
+
     viewer, operator, admin = requires(Role.VIEWER), requires(Role.OPERATOR), requires(Role.ADMIN)
     routes = [
         Route("/api/whoami", viewer(_handled(whoami)), methods=["GET"]),
@@ -279,6 +295,7 @@ def api_app(store: Store, *, on_requeued: Callable[[], None] = lambda: None) -> 
         Route("/api/tokens/{token_id}", admin(_handled(revoke_token)), methods=["DELETE"]),
         Route("/api/audit", admin(_handled(audit_records)), methods=["GET"]),
         Route("/api/audit/verify", admin(_handled(audit_verify)), methods=["GET"]),
+        Route("/api/pickup-options", viewer(_handled(pickup_options)), methods=["GET"]),
     ]
 
     async def not_found(request: Request, _exc: Exception) -> Response:

@@ -38,6 +38,7 @@ from omnibridge.daemon.operators import is_operator
 from omnibridge.daemon.order_api import is_order_routing_path
 from omnibridge.daemon.state import DaemonState, public_readiness, readiness
 from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.pickup.desk import PickupDesk
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.sync import SyncEngine, receiver_app
 from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
@@ -178,14 +179,16 @@ def daemon_app(
     orders: ASGIApp | None = None,
     limits: WebhookLimits | None = None,
     refusals: RefusalLog | None = None,
+    pickup: PickupDesk | None = None,
 ) -> ASGIApp:
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
     carrier channels; ``metrics_token`` puts ``/metrics`` behind a viewer token; ``orders`` (when given) serves
     the order routing routes (:mod:`omnibridge.daemon.order_api`); ``limits`` and ``refusals`` are the webhook
-    port's (:mod:`omnibridge.sync.webhook_limits`). The operations endpoints never wait behind webhook requests."""
+    port's (:mod:`omnibridge.sync.webhook_limits`); ``pickup`` answers ``/api/pickup-options``. The operations
+    endpoints never wait behind webhook requests."""
     refusals = refusals if refusals is not None else RefusalLog()
     ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token, refusals)
-    api = api_app(engine.store, on_requeued=on_stored)
+    api = api_app(engine.store, on_requeued=on_stored, pickup=pickup)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
     receiver = receiver_app(engine, carriers, limits=limits, refusals=refusals)
     webhooks = WebhookObserver(receiver, metrics, channels, on_stored, state)

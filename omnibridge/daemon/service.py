@@ -54,6 +54,7 @@ from omnibridge.errors import OmnibridgeError
 from omnibridge.fulfilment.dispatcher import Dispatcher
 from omnibridge.fulfilment.setup import dispatcher_for_profile
 from omnibridge.logs import get_logger
+from omnibridge.pickup.desk import PickupDesk
 from omnibridge.routing.service import RoutingService
 from omnibridge.routing.setup import service_for_profile
 from omnibridge.shipping.runtime import CarrierRuntime
@@ -155,6 +156,7 @@ class Daemon:
         carriers: CarrierRuntime | None = None,
         routing: RoutingService | None = None,
         dispatcher: Dispatcher | None = None,
+        pickup: PickupDesk | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
@@ -194,6 +196,7 @@ class Daemon:
             metrics_token=options.metrics_token,
             limits=options.webhook_limits,
             refusals=self.refusals,
+            pickup=pickup,
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -360,6 +363,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
                 carriers,
                 routing if loaded.routing.enabled else None,
                 dispatcher,
+                PickupDesk.for_profile(store, loaded),
             ).serve()
         finally:
             await engine.aclose()
