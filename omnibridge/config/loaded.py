@@ -19,7 +19,9 @@ from pydantic import BaseModel
 from omnibridge.config.schema import (
     AvailabilityPolicy,
     GuardSection,
+    LocationPickupSection,
     MerchantSection,
+    PickupSection,
     PrivacySection,
     ServerSection,
     WebhooksSection,
@@ -103,6 +105,10 @@ class LoadedProfile:
     """The limits of the daemon's HTTP port: the ``server:`` section (docs/security.md)."""
     privacy: PrivacySection = field(default_factory=PrivacySection)
     """Retention of raw webhook bodies and personal data (the ``privacy:`` section; defaults when absent)."""
+    pickup: PickupSection = field(default_factory=PickupSection)
+    """Pickup windows and holds: the ``pickup:`` section (defaults when absent; docs/pickup.md)."""
+    location_pickup: Mapping[str, LocationPickupSection] = field(default_factory=dict)
+    """Each store's own ``pickup:`` mapping, by location id (only the stores that have one)."""
 
     @property
     def store_url_masked(self) -> str:

@@ -130,6 +130,8 @@ def load_profile(
         routing=build_rules(profile.routing, profile.locations, loaded_channels, profile.merchant.timezone),
         server=profile.server,
         privacy=profile.privacy,
+        pickup=profile.pickup,
+        location_pickup={section.id: section.pickup for _, section in locations if section.pickup is not None},
     )
 
 
