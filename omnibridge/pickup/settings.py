@@ -4,15 +4,19 @@ pickup stands."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from omnibridge.config.loaded import LoadedProfile
 from omnibridge.config.pickup import LocationPickupSection, PickupSection
-from omnibridge.sdk.pickup import PickupState
+from omnibridge.sdk.pickup import PickupState, PickupStatusWriter
 
-__all__ = ["PickupSettings"]
+if TYPE_CHECKING:
+    from omnibridge.sync.runtime import ChannelRuntime
+
+__all__ = ["PickupSettings", "pickup_states", "shown_state"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,13 @@ def shown_state(states: frozenset[PickupState] | None, state: PickupState) -> Pi
     if state in (PickupState.REJECTED, PickupState.EXPIRED) and PickupState.CANCELLED in states:
         return PickupState.CANCELLED
     return None
+
+
+def pickup_states(channels: Iterable[ChannelRuntime]) -> dict[str, frozenset[PickupState]]:
+    """Per channel, the pickup states its connector can show (a channel that cannot show pickups: none)."""
+    return {
+        channel.id: frozenset(channel.connector.pickup_states)
+        if isinstance(channel.connector, PickupStatusWriter)
+        else frozenset()
+        for channel in channels
+    }
