@@ -86,3 +86,24 @@ def test_a_channel_that_cannot_show_pickups_gets_no_task_and_one_that_shows_canc
         world.clock.now = NOW + timedelta(days=4)
         expire_due(world.store, PickupSettings(SETTINGS.section, channel_states={}))
         assert "pickup:web:1002#1:expired" not in dict(world.tasks())
+
+
+@pytest.mark.anyio
+async def test_the_daemon_expiry_job_releases_due_holds_and_counts_them(store_url: str) -> None:
+    from omnibridge.daemon.jobs import JobRunner
+    from omnibridge.daemon.schedule import EXPIRE_RESERVATIONS, Job
+    from omnibridge.daemon.state import DaemonState
+    from omnibridge.daemon.telemetry import DaemonMetrics
+    from omnibridge.sync import SyncEngine
+
+    with pickup_world(store_url, {("TENT", "nyc"): 3}) as world:
+        world.place("1001", ("TENT", 1))
+        world.place("1002", ("TENT", 1))
+        metrics = DaemonMetrics()
+        runner = JobRunner(SyncEngine(world.store, [world.web]), DaemonState(("web",)), metrics, pickup=SETTINGS)
+        assert await runner.run(Job(EXPIRE_RESERVATIONS)) == "ok"
+        assert world.store.position("TENT", "nyc").committed == 2
+        world.clock.now = NOW + timedelta(days=2)
+        assert await runner.run(Job(EXPIRE_RESERVATIONS)) == "ok"
+        assert world.store.position("TENT", "nyc").committed == 0
+        assert "omnibridge_reservations_expired_total 2" in metrics.registry.render()
