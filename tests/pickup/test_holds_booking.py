@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from holds_support import SETTINGS, order, pickup_world
+from pickup_holds_support import SETTINGS, order, pickup_world
 from sync.fake_channel import NOW
 
 from omnibridge.models import FulfilmentMethod

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from holds_support import SETTINGS, pickup_world
+from pickup_holds_support import SETTINGS, pickup_world
 from sync.fake_channel import NOW
 
 from omnibridge.models import LineStatus, OrderStatus

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from holds_support import CHANNEL_MAP, SETTINGS, PickupWorld, pickup_world
+from pickup_holds_support import CHANNEL_MAP, SETTINGS, PickupWorld, pickup_world
 from sync.fake_channel import NOW, FakeChannel, runtime
 
 from omnibridge.access import Actor, Role, audit, tokens

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import timedelta
 
 import pytest
-from holds_support import SETTINGS, pickup_world
+from pickup_holds_support import SETTINGS, pickup_world
 from sync.fake_channel import NOW
 
 from omnibridge.access import audit
