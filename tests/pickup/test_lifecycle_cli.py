@@ -102,6 +102,9 @@ def test_expire_releases_due_holds_and_an_expired_pickup_cannot_be_collected(pro
     assert code == 0
     assert out.splitlines()[-1] == "3 hold(s) released"
     assert _run("pickups", "expire", *where)[1] == "0 hold(s) released\n"
+    code, out, _ = _run("incidents", "--kind", "pickup", "--json", *where)
+    assert code == 0
+    assert sorted(i["order_id"] for i in json.loads(out)["incidents"]) == ["web:1001", "web:1002", "web:1003"]
     code, out, err = _run("pickups", "collected", "web:1001#1", *where)
     assert code == 1
     assert err.strip().splitlines() == [
