@@ -91,7 +91,8 @@ def order(ref: str, *lines: tuple[str, int], pickup: PickupDetails | None = None
         events,
         name=f"#{ref}",
         currency="USD",
-        ship_to=ShipTo(name="Ana", city="Newark", country="US", latitude=40.73, longitude=-74.17),
+        # a customer near the warehouse: were the order shipped, routing would ship it from there
+        ship_to=ShipTo(name="Ana", city="Denver", region="CO", country="US", latitude=39.75, longitude=-105.0),
         pickup=pickup,
     )
 
