@@ -8,6 +8,9 @@ transitions as staff actions (:mod:`omnibridge.pickup.lifecycle`) but writes no 
   (Amazon ``RefusedPickup``) as a cancellation too: the customer refused it, there is nothing to fall back to;
 * ``reserved`` changes nothing (booking happens when the order is recorded).
 
+An order the channel completes or cancels (an :class:`~omnibridge.sdk.channel.OrderEvent`) takes its open pickup
+along (:func:`follow_order`).
+
 Idempotent by construction: a repeated event, or the echo of omnibridge's own update, finds the pickup in that
 state already and changes nothing; an event the pickup has moved past (a late ``ready`` after ``collected``) is
 counted as a duplicate with a message, never an error.
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 from omnibridge.pickup import records
 from omnibridge.pickup.lifecycle import PickupConflict, change
 from omnibridge.pickup.settings import PickupSettings
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind
 from omnibridge.sdk.pickup import PickupEvent, PickupState
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.outcome import ApplyOutcome
@@ -57,3 +61,16 @@ def apply_pickup_event(
         return
     if not done.changed:
         outcome.duplicates += 1
+
+
+def follow_order(uow: UnitOfWork, channel: ChannelRuntime, event: OrderEvent, settings: PickupSettings) -> None:
+    """The channel completed or cancelled a pickup order (its lines already follow): its open pickup becomes
+    ``collected`` or ``cancelled`` too, without a task back, so the expiry never releases it later."""
+    target = {OrderEventKind.COMPLETED: PickupState.COLLECTED, OrderEventKind.CANCELLED: PickupState.CANCELLED}.get(
+        event.kind
+    )
+    if target is None:
+        return
+    for pickup in records.of_order(uow.session, f"{channel.id}:{event.ref}"):
+        if PickupState(pickup.status) in records.OPEN_STATES:
+            change(uow, pickup.id, target, settings, reason=f"{event.kind.value} on {channel.id}", tell=False)

@@ -182,6 +182,10 @@ class EventApplier:
             from omnibridge.pickup.book import book_placed
 
             book_placed(uow, self.channel, event, order, self._pickup_settings())
+        elif order is not None and event.kind in (OrderEventKind.COMPLETED, OrderEventKind.CANCELLED):
+            from omnibridge.pickup.channel_events import follow_order
+
+            follow_order(uow, self.channel, event, self._pickup_settings())
         if self.placer is not None and event.kind is OrderEventKind.CANCELLED and not stale:
             self.placer.order_cancelled(uow, f"{self.channel.id}:{event.ref}")
 

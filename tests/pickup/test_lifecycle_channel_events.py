@@ -4,14 +4,17 @@ changes nothing; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import structlog
-from pickup_holds_support import SETTINGS, pickup_world
+from pickup_holds_support import SETTINGS, order, pickup_world
 from sync.fake_channel import NOW
 
 from omnibridge.models import LineStatus
+from omnibridge.pickup.expiry import expire_due
 from omnibridge.pickup.staff import PickupService
+from omnibridge.sdk.channel import OrderEventKind
 from omnibridge.sdk.pickup import PickupDetails, PickupEvent, PickupState
 
 
@@ -74,3 +77,15 @@ def test_an_event_for_an_order_without_a_pickup_is_a_message(store_url: str) -> 
     with pickup_world(store_url, {("TENT", "nyc"): 3}) as world:
         outcome = world.applier().apply_all([event("x", PickupState.READY, order_ref="404")])
         assert outcome.messages == ["web: pickup event x: order 404 has no pickup"]
+
+
+def test_an_order_the_channel_cancels_takes_its_pickup_along_and_never_expires(store_url: str) -> None:
+    with pickup_world(store_url, {("TENT", "nyc"): 3}) as world:
+        world.place("1001", ("TENT", 2))
+        cancelled = replace(order("1001", ("TENT", 2)), kind=OrderEventKind.CANCELLED, occurred_at=NOW + timedelta(1))
+        world.applier().apply_all([cancelled])
+        assert world.store.position("TENT", "nyc").committed == 0
+        assert [p.id for p in PickupService(world.store, SETTINGS).list(status="cancelled")] == ["web:1001#1"]
+        world.clock.now = NOW + timedelta(days=3)
+        assert expire_due(world.store, SETTINGS).due == []
+        assert world.store.verify() == []
