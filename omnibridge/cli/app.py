@@ -81,6 +81,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "orders_app",
         "Orders from every channel: list, show, route, accept or reject them.",
     ),
+    "pickups": (
+        "omnibridge.cli.pickups",
+        "pickups_app",
+        "Pickups (click-and-collect, curbside): list them; ready, collected, reject; expire holds now.",
+    ),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
     "pickup": ("omnibridge.cli.pickup", "pickup_app", "Pickup and curbside: which stores can hand an item over, when."),
     "fulfilment": (

@@ -17,7 +17,7 @@ from omnibridge.errors import OmnibridgeError
 from omnibridge.store import Incident
 from omnibridge.store.incident_actions import resolve_incident
 
-KINDS = ("drift", "oversell", "not_listed", "verify", "mass_change", "fulfilment")
+KINDS = ("drift", "oversell", "not_listed", "verify", "mass_change", "fulfilment", "pickup")
 STATES: dict[str, bool | None] = {"open": False, "resolved": True, "all": None}
 
 
@@ -33,7 +33,8 @@ def incidents(
     kind: Annotated[
         str | None,
         typer.Option(
-            "--kind", help="Only 'drift', 'oversell', 'not_listed', 'verify', 'mass_change' or 'fulfilment' incidents."
+            "--kind",
+            help="Only 'drift', 'oversell', 'not_listed', 'verify', 'mass_change', 'fulfilment' or 'pickup' incidents.",
         ),
     ] = None,
     sku: Annotated[str | None, typer.Option("--sku", help="Only incidents about this SKU.")] = None,

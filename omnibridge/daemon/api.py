@@ -23,7 +23,7 @@ route                                     role      what
 ``GET /api/audit``                        admin     ``?action=&after=&limit=``
 ``GET /api/audit/verify``                 admin     the chain's check, as ``omnibridge audit verify --json``
 ``GET /api/pickup-options``               viewer    ``?sku=&qty=&near=lat,lon|postcode&curbside=``: the pickup
-                                                    decision (:mod:`omnibridge.daemon.pickup_api`)
+                                                    decision (:mod:`omnibridge.daemon.pickup_options_api`)
 ========================================  ========  ==========================================================
 
 Errors are JSON ``{"error": "<one line>"}``: 400 a bad request, 401/403 (see :mod:`omnibridge.daemon.auth`), 404
@@ -49,8 +49,8 @@ from omnibridge.cli.incidents import KINDS, STATES, incident_dict
 from omnibridge.cli.order_names import OrderNameError, find_named_order
 from omnibridge.cli.orders import order_details, parse_since
 from omnibridge.daemon.auth import actor_of, requires, token_of
-from omnibridge.daemon.pickup_api import PickupQueryError
-from omnibridge.daemon.pickup_api import answer as pickup_answer
+from omnibridge.daemon.pickup_options_api import PickupQueryError
+from omnibridge.daemon.pickup_options_api import answer as pickup_answer
 from omnibridge.errors import OmnibridgeError, StoreError
 from omnibridge.logs import get_logger
 from omnibridge.models import OrderStatus

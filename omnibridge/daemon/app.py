@@ -16,6 +16,8 @@
   (:mod:`omnibridge.daemon.auth`). Webhook routes never take a token: they are authenticated by signature.
 * ``/api/orders/{order}/accept|reject|routing`` — order routing (:mod:`omnibridge.daemon.order_api`), served when
   the profile routes orders, behind the same tokens (operator to act, viewer to read).
+* ``/api/pickups`` and ``/api/pickups/{id}/ready|collected|reject`` — pickups and staff actions
+  (:mod:`omnibridge.daemon.pickup_api`), behind the same tokens.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from omnibridge.daemon.auth import refusal, with_store
 from omnibridge.daemon.metrics import CONTENT_TYPE
 from omnibridge.daemon.operators import is_operator
 from omnibridge.daemon.order_api import is_order_routing_path
+from omnibridge.daemon.pickup_api import is_pickup_path
 from omnibridge.daemon.state import DaemonState, public_readiness, readiness
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.pickup.desk import PickupDesk
@@ -178,14 +181,16 @@ def daemon_app(
     metrics_token: bool = False,
     orders: ASGIApp | None = None,
     limits: WebhookLimits | None = None,
+    pickups: ASGIApp | None = None,
     refusals: RefusalLog | None = None,
     pickup: PickupDesk | None = None,
 ) -> ASGIApp:
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
     carrier channels; ``metrics_token`` puts ``/metrics`` behind a viewer token; ``orders`` (when given) serves
-    the order routing routes (:mod:`omnibridge.daemon.order_api`); ``limits`` and ``refusals`` are the webhook
-    port's (:mod:`omnibridge.sync.webhook_limits`); ``pickup`` answers ``/api/pickup-options``. The operations
-    endpoints never wait behind webhook requests."""
+    the order routing routes (:mod:`omnibridge.daemon.order_api`), ``pickups`` the pickup routes
+    (:mod:`omnibridge.daemon.pickup_api`); ``limits`` and ``refusals`` are the webhook port's
+    (:mod:`omnibridge.sync.webhook_limits`); ``pickup`` answers ``/api/pickup-options``. The operations endpoints
+    never wait behind webhook requests."""
     refusals = refusals if refusals is not None else RefusalLog()
     ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token, refusals)
     api = api_app(engine.store, on_requeued=on_stored, pickup=pickup)
@@ -199,6 +204,8 @@ def daemon_app(
             await ops(scope, receive, send)
         elif orders is not None and scope["type"] == "http" and is_order_routing_path(path):
             await orders(scope, receive, send)
+        elif pickups is not None and scope["type"] == "http" and is_pickup_path(path):
+            await pickups(scope, receive, send)
         elif scope["type"] == "http" and (path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")):
             await api(scope, receive, send)
         else:

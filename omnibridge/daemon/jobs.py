@@ -30,6 +30,8 @@ from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.errors import OmnibridgeError
 from omnibridge.fulfilment.dispatcher import Dispatcher
 from omnibridge.logs import get_logger
+from omnibridge.pickup.expiry import expire_due
+from omnibridge.pickup.settings import PickupSettings
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import Incident, Store, utc_now
 from omnibridge.store.retention import purge
@@ -44,15 +46,10 @@ def log() -> BoundLogger:
     return get_logger("omnibridge.daemon")
 
 
-def expire_reservations(store: Store) -> int:
-    """Release reservations whose hold has expired; returns how many were released.
-
-    The ledger records holds as RESERVATION / RELEASE movements but has no notion of a hold's expiry (no
-    ``expires_at`` on a reservation), so nothing can expire and this returns 0. When reservations gain an
-    expiry, the release belongs here.
-    """
-    del store
-    return 0
+def expire_reservations(store: Store, settings: PickupSettings | None = None) -> int:
+    """Release the pickup holds past their expiry (:func:`omnibridge.pickup.expiry.expire_due`: through the
+    ledger, once each, with an incident and a task telling the channel); returns how many were released."""
+    return len(expire_due(store, settings if settings is not None else PickupSettings()).released)
 
 
 def verify_ledger(store: Store) -> str:
@@ -111,8 +108,11 @@ class JobRunner:
         privacy: PrivacySection | None = None,
         *,
         privacy_dir: Path | None = None,
+        pickup: PickupSettings | None = None,
     ) -> None:
         self.engine = engine
+        self.pickup = pickup
+        """Hold lengths and the channels told of an expiry (None: the ``pickup:`` defaults)."""
         self.privacy = privacy if privacy is not None else PrivacySection()
         self.state = state
         self.metrics = metrics
@@ -135,7 +135,7 @@ class JobRunner:
         seconds = time.monotonic() - started
         self.metrics.job_runs.inc(job=name, outcome=outcome)
         self.metrics.job_seconds.observe(seconds, job=name)
-        quiet = job.kind == EXPIRE_RESERVATIONS and outcome == "ok"  # every minute, nothing to say yet
+        quiet = job.kind == EXPIRE_RESERVATIONS and outcome == "ok"  # every minute: each release logs itself
         (log().debug if quiet else log().info)(
             "job.done", job=name, channel=job.channel, outcome=outcome, seconds=round(seconds, 3)
         )
@@ -147,7 +147,7 @@ class JobRunner:
         if job.kind == POLL:
             return await self._poll(job.channel)
         if job.kind == EXPIRE_RESERVATIONS:
-            released = expire_reservations(self.engine.store)
+            released = expire_reservations(self.engine.store, self.pickup)
             self.metrics.reservations_expired.inc(released)
             return "ok"
         if job.kind == RESOLVE_LOCATIONS:

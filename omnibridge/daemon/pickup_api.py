@@ -1,69 +1,96 @@
-"""``GET /api/pickup-options?sku=..&qty=..&near=lat,lon|postcode[&curbside=true]``: the pickup decision for a
-storefront (viewer role: a storefront backend holds a viewer token), as :meth:`PickupOptions.to_json
-<omnibridge.pickup.options.PickupOptions.to_json>`. 400 names the parameter and what was expected, 404 an unknown
-SKU; the store is read in a worker thread, off the event loop."""
+"""The daemon's pickup API, for store staff's tools (the same service as ``omnibridge pickups``).
+
+* ``GET /api/pickups?at=<store>&status=<state>``: the pickups, by window; 200 ``{"pickups": [...]}``.
+* ``POST /api/pickups/{id}/ready``: staff prepared it; ``.../collected``: the customer took it (the units leave
+  the store's stock once); ``.../reject`` with ``{"reason": "shelf empty"}``: the store cannot fill it (the hold
+  is released and the pickup fallback asked; never shipped). 200 ``{"pickup": {...}, "before", "changed",
+  "units", "fallback", "message"}``.
+
+``{id}`` is the pickup's id (``web:1001#1``; the ``#`` is sent as ``%23``). Errors are JSON ``{"error": "<one
+line>"}``: 400 a malformed body or filter, 404 no such pickup, 409 the pickup's state does not allow the action
+(the message names the state it is in). Viewer tokens read, operator tokens act; every action is written to the
+audit log naming the token.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from omnibridge.models import GeoPoint
-from omnibridge.pickup.desk import PickupDesk, UnknownSkuError
-from omnibridge.pickup.near import NEAR_HELP, NearError, parse_near
+from omnibridge.access import Role
+from omnibridge.daemon.auth import actor_of, requires
+from omnibridge.pickup.lifecycle import PickupConflict, PickupError, PickupNotFound
+from omnibridge.pickup.staff import PickupService, pickup_json
 
-__all__ = ["PickupQuery", "PickupQueryError", "answer", "parse_query"]
-
-_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
-_KNOWN = frozenset({"sku", "qty", "near", "curbside"})
-
-
-class PickupQueryError(Exception):
-    """A 400 or 404 answer: ``status`` and one line."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+_ACTIONS = frozenset({"ready", "collected", "reject"})
 
 
-PickupQuery = tuple[str, int, GeoPoint, bool]
+def is_pickup_path(path: str) -> bool:
+    """Whether ``path`` is one of this module's routes."""
+    if path in ("/api/pickups", "/api/pickups/"):
+        return True
+    head, _, action = path.rpartition("/")
+    return head.startswith("/api/pickups/") and len(head) > len("/api/pickups/") and action in _ACTIONS
 
 
-def parse_query(params: QueryParams) -> PickupQuery:
-    """``(sku, qty, near, curbside)`` from the query string, or :class:`PickupQueryError` (400)."""
-    unknown = sorted(set(params) - _KNOWN)
-    if unknown:
-        raise PickupQueryError(400, f"?{unknown[0]}= is not a parameter: expected sku, qty, near and curbside")
-    sku = (params.get("sku") or "").strip()
-    if not sku:
-        raise PickupQueryError(400, "?sku= is missing: expected the master SKU")
-    raw_qty = params.get("qty", "1")
-    try:
-        qty = int(raw_qty)
-    except ValueError:
-        raise PickupQueryError(400, f"?qty={raw_qty!r}: expected a whole number of units, 1 or more") from None
-    if qty < 1:
-        raise PickupQueryError(400, f"?qty={qty}: expected a whole number of units, 1 or more")
-    near_text = params.get("near")
-    if not near_text:
-        raise PickupQueryError(400, f"?near= is missing: expected {NEAR_HELP}")
-    try:
-        near = parse_near(near_text)
-    except NearError as exc:
-        raise PickupQueryError(400, f"?near={near_text}: {exc}") from None
-    flag = params.get("curbside", "false").lower()
-    if flag not in _TRUE | _FALSE:
-        raise PickupQueryError(400, f"?curbside={flag!r}: expected true or false")
-    return sku, qty, near, flag in _TRUE
+def pickup_api(service: PickupService) -> Starlette:
+    """The routes above over ``service`` (store calls run in a worker thread, off the event loop)."""
 
+    async def answer(call: Callable[[], dict[str, Any]]) -> JSONResponse:
+        try:
+            return JSONResponse(json.loads(json.dumps(await run_in_threadpool(call), default=str)))
+        except PickupNotFound as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except PickupConflict as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        except PickupError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
 
-async def answer(desk: PickupDesk, params: QueryParams) -> dict[str, Any]:
-    """The JSON answer for ``params`` (see the module docstring)."""
-    sku, qty, near, curbside = parse_query(params)
-    try:
-        found = await run_in_threadpool(desk.options, sku, qty, near, curbside=curbside)
-    except UnknownSkuError as exc:
-        raise PickupQueryError(404, str(exc)) from None
-    return found.to_json()
+    @requires(Role.VIEWER)
+    async def list_endpoint(request: Request) -> Response:
+        at = request.query_params.get("at") or None
+        status = request.query_params.get("status") or None
+        return await answer(lambda: {"pickups": [pickup_json(p) for p in service.list(at=at, status=status)]})
+
+    def acted(action: str, call: Callable[[], Any]) -> dict[str, Any]:
+        result = call()
+        return {**result.to_json(), "message": result.message(action)}
+
+    @requires(Role.OPERATOR)
+    async def ready_endpoint(request: Request) -> Response:
+        pickup_id, actor = request.path_params["pickup"], actor_of(request)
+        return await answer(lambda: acted("ready", lambda: service.ready(pickup_id, actor=actor)))
+
+    @requires(Role.OPERATOR)
+    async def collected_endpoint(request: Request) -> Response:
+        pickup_id, actor = request.path_params["pickup"], actor_of(request)
+        return await answer(lambda: acted("collected", lambda: service.collected(pickup_id, actor=actor)))
+
+    @requires(Role.OPERATOR)
+    async def reject_endpoint(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body() or b"{}")
+        except ValueError:
+            data = None
+        reason = data.get("reason") if isinstance(data, dict) else None
+        if not isinstance(reason, str) or not reason.strip():
+            message = 'the body must name why the store cannot fill it, e.g. {"reason": "shelf empty"}'
+            return JSONResponse({"error": message}, status_code=400)
+        pickup_id, actor = request.path_params["pickup"], actor_of(request)
+        return await answer(lambda: acted("reject", lambda: service.reject(pickup_id, reason, actor=actor)))
+
+    return Starlette(
+        routes=[
+            Route("/api/pickups", list_endpoint, methods=["GET"]),
+            Route("/api/pickups/{pickup:path}/ready", ready_endpoint, methods=["POST"]),
+            Route("/api/pickups/{pickup:path}/collected", collected_endpoint, methods=["POST"]),
+            Route("/api/pickups/{pickup:path}/reject", reject_endpoint, methods=["POST"]),
+        ]
+    )

@@ -13,8 +13,8 @@ Jobs (see docs/operations.md):
   (a file feed's inbox folder is read this way);
 * ``export`` every ``poll_seconds``, one per channel that takes export files (a file feed) — write the orders and
   shipments changed since its last export (:mod:`omnibridge.sync.file_exports`);
-* ``expire_reservations`` every minute — release holds whose time ran out (the ledger has no hold expiry yet,
-  so this always counts 0; see :func:`omnibridge.daemon.jobs.expire_reservations`);
+* ``expire_reservations`` every minute — release pickup holds whose time ran out, through the ledger, once each
+  (:mod:`omnibridge.pickup.expiry`; :func:`omnibridge.daemon.jobs.expire_reservations`);
 * ``verify`` every ``verify_minutes`` — the ledger's consistency check (:mod:`omnibridge.ledger.verify`); each
   inconsistency is logged and recorded once as an incident (kind ``verify``);
 * ``fulfilment`` every ``fulfilment_seconds`` (when the daemon has a dispatcher) — one pass of the fulfilment

@@ -46,6 +46,7 @@ from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.order_api import order_api
+from omnibridge.daemon.pickup_api import pickup_api
 from omnibridge.daemon.schedule import RESOLVE_LOCATIONS, Job, JobQueue, ScheduleOptions, build_scheduler
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics, inbox_stats
@@ -55,6 +56,8 @@ from omnibridge.fulfilment.dispatcher import Dispatcher
 from omnibridge.fulfilment.setup import dispatcher_for_profile
 from omnibridge.logs import get_logger
 from omnibridge.pickup.desk import PickupDesk
+from omnibridge.pickup.settings import PickupSettings, pickup_states
+from omnibridge.pickup.staff import PickupService
 from omnibridge.routing.service import RoutingService
 from omnibridge.routing.setup import service_for_profile
 from omnibridge.shipping.runtime import CarrierRuntime
@@ -156,7 +159,8 @@ class Daemon:
         carriers: CarrierRuntime | None = None,
         routing: RoutingService | None = None,
         dispatcher: Dispatcher | None = None,
-        pickup: PickupDesk | None = None,
+        pickup: PickupSettings | None = None,
+        pickup_desk: PickupDesk | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
@@ -181,6 +185,7 @@ class Daemon:
             dispatcher,
             privacy=options.privacy,
             privacy_dir=options.privacy_dir,
+            pickup=pickup,
         )
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
@@ -196,7 +201,8 @@ class Daemon:
             metrics_token=options.metrics_token,
             limits=options.webhook_limits,
             refusals=self.refusals,
-            pickup=pickup,
+            pickup=pickup_desk,
+            pickups=pickup_api(PickupService(engine.store, pickup or PickupSettings(), routing)),
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -346,6 +352,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
             )
         carriers = CarrierRuntime.for_profile(store, loaded)
         routing = service_for_profile(store, loaded)
+        pickup = PickupSettings.from_profile(loaded, pickup_states(channels))
         engine = SyncEngine(
             store,
             channels,
@@ -353,6 +360,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
             fetch_wait=DAEMON_FETCH_WAIT,
             foreign_channels=carriers.channels,
             placer=routing if loaded.routing.enabled else None,
+            pickup=pickup,
         )
         dispatcher, providers = dispatcher_for_profile(store, loaded, engine.channels.values(), rerouter=routing)
         try:
@@ -363,6 +371,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
                 carriers,
                 routing if loaded.routing.enabled else None,
                 dispatcher,
+                pickup,
                 PickupDesk.for_profile(store, loaded),
             ).serve()
         finally:

@@ -8,10 +8,12 @@ unit of work records what happened:
 what happened                   recorded
 ==============================  ============================================================================
 the vendor did it               ``done`` with its answer in ``result`` (``duplicate`` when it had it already)
-channel lacks the capability    ``assign``/``confirm``: ``done``, result ``skipped`` ("channel cannot ...":
-                                an Amazon or Square order needs no line assignment); ``submit``: ``failed``
+channel lacks the capability    ``assign``/``confirm``/``pickup``: ``done``, result ``skipped`` ("channel
+                                cannot ...": an Amazon or Square order needs no line assignment);
+                                ``submit``: ``failed``
 the vendor said no              ``refused``; ``assign``/``submit``: ``reroute`` task(s) enqueued in the same
-                                unit (routing re-routes without that location); ``confirm``: an incident
+                                unit (routing re-routes without that location); ``confirm``, ``pickup``:
+                                an incident
 retriable error (429, 5xx)      ``attempts`` + 1, due again after :class:`~omnibridge.fulfilment.retry.TaskRetry`
                                 (exponential, jittered, capped, never before the vendor's ``retry_after``)
 fatal error, bad task, retries  ``failed`` with an incident; kept for an operator (``omnibridge fulfilment
@@ -25,7 +27,7 @@ by kind and outcome) and, except a re-routed refusal, recorded as an incident (k
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +48,7 @@ from omnibridge.fulfilment.reroute import Rerouter
 from omnibridge.fulfilment.retry import TaskRetry
 from omnibridge.fulfilment.tasks import REROUTE, reroute_task
 from omnibridge.logs import get_logger
+from omnibridge.pickup import notify
 from omnibridge.sdk.fulfilment import FulfilmentProvider, LineAssigner, ShipmentConfirmer
 from omnibridge.store import Incident, Store
 from omnibridge.store import routing_records as records
@@ -194,7 +197,11 @@ class Dispatcher:
             return await self._submit(task, channel)
         if task.kind == CONFIRM:
             return await self._confirm(task, channel)
-        raise TaskError(f"task {task.id}: unknown kind {task.kind!r} (expected assign, submit, confirm, reroute)")
+        if task.kind == notify.PICKUP:
+            return await self._pickup(task, channel)
+        raise TaskError(
+            f"task {task.id}: unknown kind {task.kind!r} (expected assign, submit, confirm, reroute, pickup)"
+        )
 
     def _channel(self, task: FulfilmentTask) -> ChannelRuntime:
         channel = self.channels.get(task.channel)
@@ -258,6 +265,22 @@ class Dispatcher:
         reason = answer.message or f"refused by {channel.id}"
         detail = f"{channel.id} refused the shipment confirmation of {task.order_id}: {reason}"
         return _Result(REFUSED, {"message": answer.message}, detail, incident="confirm_refused")
+
+    async def _pickup(self, task: FulfilmentTask, channel: ChannelRuntime) -> _Result:
+        writer = notify.writer_of(channel)
+        if writer is None:
+            return _Result(DONE, {"skipped": f"channel {channel.id} cannot show pickups"})
+        await self._resolved(channel)
+        update = notify.update_of(channel, task.payload, task.id)
+        state = notify.state_to_send(writer, update)
+        if state is None:
+            return _Result(DONE, {"skipped": f"channel {channel.id} cannot show a {update.state.value} pickup"})
+        answer = await writer.update_pickup(replace(update, state=state))
+        if answer.accepted:
+            return _Result(DONE, {"state": state.value, "duplicate": answer.duplicate, "message": answer.message})
+        reason = answer.message or f"refused by {channel.id}"
+        detail = f"{channel.id} refused to show pickup {update.reference} as {state.value}: {reason}"
+        return _Result(REFUSED, {"message": answer.message}, detail, incident="pickup_refused")
 
     async def _reroute(self, task: FulfilmentTask) -> _Result:
         if self.rerouter is None:

@@ -375,20 +375,29 @@ class RoutingService:
     # -- the seam the event applier uses (omnibridge.sync.placement.OrderPlacer) ---------------------------
 
     def plan_placement(
-        self, uow: UnitOfWork, channel: str, event: OrderEvent, facts: Sequence[LineFact], existing: Order | None
+        self,
+        uow: UnitOfWork,
+        channel: str,
+        event: OrderEvent,
+        facts: Sequence[LineFact],
+        existing: Order | None,
+        *,
+        pickup: tuple[FulfilmentMethod, str | None] | None = None,
     ) -> _Placement | None:
         """Decide a new order of a routed channel before its lines are recorded (see
         :class:`~omnibridge.sync.placement.OrderPlacer`)."""
         if not self.rules.routes_channel(channel) or uow.lines_of_order(channel, event.ref):
             return None
         prices = {line.line_ref: _decimal(line.unit_price) for line in event.lines}
+        if pickup is None:
+            pickup = (existing.fulfilment_method, existing.pickup_location_id) if existing else None
         order = _OrderView(
             id=existing.id if existing else f"{channel}:{event.ref}",
             channel=channel,
             external_id=event.ref,
             ship_to=ship_to_address(event.ship_to) or (existing.ship_to if existing else None),
-            fulfilment_method=existing.fulfilment_method if existing else FulfilmentMethod.SHIP,
-            pickup_location_id=existing.pickup_location_id if existing else None,
+            fulfilment_method=pickup[0] if pickup else FulfilmentMethod.SHIP,
+            pickup_location_id=pickup[1] if pickup else None,
             prices=prices,
         )
         lines = [RoutedLine(f.line_id, f.line_ref, f.sku, f.quantity) for f in facts]

@@ -9,7 +9,8 @@ Kinds (``kind``):
 
 * ``assign``: put an order's lines at the routed locations on its sales channel (``LineAssigner``);
 * ``submit``: hand an assignment to a fulfilment provider, a 3PL or a dropship supplier (``FulfilmentProvider``);
-* ``confirm``: tell the order's channel that units shipped, with tracking (``ShipmentConfirmer``).
+* ``confirm``: tell the order's channel that units shipped, with tracking (``ShipmentConfirmer``);
+* ``pickup``: tell the order's channel how its pickup stands (``PickupStatusWriter``, :mod:`omnibridge.pickup.notify`).
 
 Statuses: ``pending`` (due at ``next_at``), ``done``, ``refused`` (the vendor said no; the dispatcher acted on
 it), ``cancelled`` (superseded, e.g. by a re-route).

@@ -21,6 +21,10 @@ refund line, restock ``cancel``        commitment_release ``<channel>:refund:<re
 stock change (receipt/adjust/count)    receipt / adjustment / count ``<channel>:stock:<change>``
 stock observed                         none (the engine re-reads and reconciles that SKU)
 privacy request                        recorded with its deadline (:mod:`omnibridge.customers.requests`)
+order PLACED with pickup details       a pickup or curbside order pinned at its store; its pickup booked
+                                       (:mod:`omnibridge.pickup.book`)
+pickup (ready, arrived, collected,     the pickup's transition, as a staff action would make it
+cancelled)                             (:mod:`omnibridge.pickup.channel_events`)
 =====================================  ==================================================================
 
 Orders and stock changes are facts that already happened on the channel, so they are applied with
@@ -36,12 +40,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from omnibridge.customers.requests import record_request
 from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
 from omnibridge.fulfilment.provider import ProviderEvents, is_provider
 from omnibridge.fulfilment.tasks import is_confirmation_echo
-from omnibridge.models import MovementKind, MovementStatus, StockMovement
+from omnibridge.models import MovementKind, MovementStatus, Order, StockMovement
+from omnibridge.pickup.method import pickup_method
 from omnibridge.sdk.channel import (
     ChannelEvent,
     FulfilmentEvent,
@@ -54,6 +60,7 @@ from omnibridge.sdk.channel import (
     StockChangeKind,
     StockObservedEvent,
 )
+from omnibridge.sdk.pickup import PickupEvent
 from omnibridge.sdk.privacy import PrivacyRequestEvent
 from omnibridge.store import Store
 from omnibridge.store.routing_records import tasks_of_order
@@ -65,17 +72,29 @@ from omnibridge.sync.outcome import ApplyOutcome, Position
 from omnibridge.sync.placement import OrderPlacer, Placement
 from omnibridge.sync.runtime import ChannelRuntime
 
+if TYPE_CHECKING:
+    from omnibridge.pickup.settings import PickupSettings
+
 __all__ = ["ApplyOutcome", "EventApplier", "Position"]
 
 
 class EventApplier:
     """Applies one channel's events to the store (see the module docstring for the rules)."""
 
-    def __init__(self, store: Store, channel: ChannelRuntime, *, placer: OrderPlacer | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        channel: ChannelRuntime,
+        *,
+        placer: OrderPlacer | None = None,
+        pickup: PickupSettings | None = None,
+    ) -> None:
         self.store = store
         self.channel = channel
         self.placer = placer
         """Routes a routed channel's new orders as they are recorded (:mod:`omnibridge.sync.placement`)."""
+        self.pickup = pickup
+        """Hold length and windows for the pickups of this channel's orders (None: the ``pickup:`` defaults)."""
         self._known_skus: set[str] | None = None
         self._provider = ProviderEvents(channel) if is_provider(channel) else None
 
@@ -106,6 +125,10 @@ class EventApplier:
                     self._stock_change(work, event, outcome)
                 elif isinstance(event, PrivacyRequestEvent):
                     record_request(work.session, self.channel.id, event)
+                elif isinstance(event, PickupEvent):
+                    from omnibridge.pickup.channel_events import apply_pickup_event
+
+                    apply_pickup_event(work, self.channel, event, outcome, self._pickup_settings())
         return outcome
 
     # -- events ------------------------------------------------------------------------------------------
@@ -127,7 +150,8 @@ class EventApplier:
                 if fact is not None
             ]
             if self.placer is not None and event.kind is OrderEventKind.PLACED and facts:
-                placement = self.placer.plan_placement(uow, self.channel.id, event, facts, existing)
+                pickup = pickup_method(self.channel, event.pickup) if event.pickup is not None else None
+                placement = self.placer.plan_placement(uow, self.channel.id, event, facts, existing, pickup=pickup)
             if placement is None:
                 self._lock(uow, facts)
             book = LineBook(uow, outcome)
@@ -144,14 +168,24 @@ class EventApplier:
 
             for fact in facts:
                 self._guarded(uow, outcome, f"order {event.ref} line {fact.line_ref}", operation, fact)
+        order: Order | None = None
         try:
             with uow.savepoint():
-                if record_order(uow, self.channel, event, self._catalog(), existing) is not None:
+                order = record_order(uow, self.channel, event, self._catalog(), existing)
+                if order is not None:
                     outcome.orders += 1
         except ConflictError as exc:
             outcome.messages.append(f"{self.channel.id}: order {event.ref}: {exc}")
         if placement is not None:
             placement.record(uow)
+        if order is not None and event.pickup is not None and event.kind is OrderEventKind.PLACED:
+            from omnibridge.pickup.book import book_placed
+
+            book_placed(uow, self.channel, event, order, self._pickup_settings())
+        elif order is not None and event.kind in (OrderEventKind.COMPLETED, OrderEventKind.CANCELLED):
+            from omnibridge.pickup.channel_events import follow_order
+
+            follow_order(uow, self.channel, event, self._pickup_settings())
         if self.placer is not None and event.kind is OrderEventKind.CANCELLED and not stale:
             self.placer.order_cancelled(uow, f"{self.channel.id}:{event.ref}")
 
@@ -311,6 +345,13 @@ class EventApplier:
             uow.add_incident(vanish.skipped_line(self.channel.id, what, str(reason), sku, location_ref))
             return None
         return sku, location_id
+
+    def _pickup_settings(self) -> PickupSettings:
+        from omnibridge.pickup.settings import PickupSettings
+
+        if self.pickup is None:
+            self.pickup = PickupSettings()
+        return self.pickup
 
     def _catalog(self) -> set[str]:
         if self._known_skus is None:

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from structlog.stdlib import BoundLogger
 
@@ -75,6 +75,9 @@ DEFAULT_OBSERVE_GRACE = 1.0
 """Seconds a reported level may stay unexplained before its channel is pulled."""
 MIN_BACKOFF = 5.0
 MAX_BACKOFF = 300.0
+
+if TYPE_CHECKING:
+    from omnibridge.pickup.settings import PickupSettings
 
 
 def log() -> BoundLogger:
@@ -202,10 +205,13 @@ class SyncEngine:
         inbox_retry: InboxRetry = DEFAULT_INBOX_RETRY,
         approve_mass_change: Collection[str] = (),
         placer: OrderPlacer | None = None,
+        pickup: PickupSettings | None = None,
     ) -> None:
         self.store = store
         self.placer = placer
         """Routes routed channels' new orders as they are applied (:class:`omnibridge.routing.RoutingService`)."""
+        self.pickup = pickup
+        """Hold lengths and windows for pickup orders (:mod:`omnibridge.pickup`; None: the ``pickup:`` defaults)."""
         self.guard = MassChangeGuard(approve_mass_change)
         self.inbox_retry = inbox_retry
         self.foreign_channels = frozenset(foreign_channels)
@@ -319,7 +325,7 @@ class SyncEngine:
             channel.connector.use_catalog(lambda sku: channel.master_sku(sku) in catalog, lambda ref: ref in mapped)
         result = await channel.connector.pull_events(self.store.get_bookmark(channel.id))
         outcome = ApplyOutcome()
-        applier = EventApplier(self.store, channel, placer=self.placer)
+        applier = EventApplier(self.store, channel, placer=self.placer, pickup=self.pickup)
         for event in result.events:
             try:
                 outcome.merge(applier.apply_all([event]))
@@ -612,7 +618,8 @@ class SyncEngine:
         reported, keep the SKUs it touched as pending work, and mark it done. Nothing of it is kept if any part
         fails (a reused idempotency key raises ``ConflictError``: the caller dead-letters the delivery)."""
         with self.store.unit_of_work() as uow:
-            applied = EventApplier(self.store, channel, placer=self.placer).apply_all(events, uow=uow)
+            applier = EventApplier(self.store, channel, placer=self.placer, pickup=self.pickup)
+            applied = applier.apply_all(events, uow=uow)
             decisions = self._resolve_oversells(uow, applied)
             # A reported level never makes a movement. Equal to what the channel is known to show: our own write
             # coming back, or its own sale already imported. Lower: most often a sale whose order notification is

@@ -30,6 +30,8 @@ refund, cancel        release up to q of ``c``; those units are cancelled.
 moved (resolver)      commit ``c`` at the new location (refused if it lacks the units), release it here
                       (a re-route by the routing service is the same move).
 held (resolver)       release ``c``; the line is on hold until its channel cancels or completes it.
+expired (pickup)      a pickup hold ran out (or its channel cancelled the pickup): release ``c``; the open
+                      units are cancelled (key ``<line>:v<version>:expire``, or ``:cancel``).
 ====================  =====================================================================================
 """
 
@@ -45,6 +47,7 @@ from omnibridge.sync.outcome import ApplyOutcome, Position
 
 RESOLVER_SOURCE = "omnibridge:oversell"
 ROUTING_SOURCE = "omnibridge:routing"
+PICKUP_SOURCE = "omnibridge:pickup"
 
 
 @dataclass(frozen=True)
@@ -223,13 +226,45 @@ class LineBook:
         self._relocate(line, to_location, "realloc", shown=False, source=source)
         self._save(line, location_id=to_location)
 
-    def hold(self, line: OrderLineRecord) -> None:
-        """Release the line's commitment and put it on hold (the oversell resolver's last resort)."""
+    def hold(self, line: OrderLineRecord, *, source: str = RESOLVER_SOURCE) -> None:
+        """Release the line's commitment and put it on hold (the oversell resolver's last resort; a pickup its
+        store refused, ``source`` :data:`PICKUP_SOURCE`, waiting for the pickup fallback or an operator)."""
         self._at = self.uow.now()
         line = self._bump(line)
         if line.committed and line.location_id is not None:
-            self._move(line, MovementKind.COMMITMENT_RELEASE, line.location_id, line.committed, "hold", shown=False)
+            self._move(
+                line,
+                MovementKind.COMMITMENT_RELEASE,
+                line.location_id,
+                line.committed,
+                "hold",
+                shown=False,
+                source=source,
+            )
         self._save(line, committed=0, status=LineStatus.ON_HOLD)
+
+    def expired(self, line: OrderLineRecord, *, action: str = "expire") -> bool:
+        """A pickup hold on ``line`` ended uncollected (``action`` ``expire``; ``cancel``: its channel cancelled it):
+        release its commitment where it is (``<line>:v<version>:<action>``, omnibridge's decision) and cancel its
+        open units. The caller holds the pickup's lock and has checked its state in the same unit of work, which
+        makes this happen once; a line with nothing open changes nothing (False)."""
+        self._at = self.uow.now()
+        if line.status not in (LineStatus.OPEN, LineStatus.ON_HOLD) or line.open_quantity == 0:
+            self.outcome.duplicates += 1
+            return False
+        line = self._bump(line)
+        if line.committed and line.location_id is not None:
+            self._move(
+                line,
+                MovementKind.COMMITMENT_RELEASE,
+                line.location_id,
+                line.committed,
+                action,
+                shown=False,
+                source=PICKUP_SOURCE,
+            )
+        self._save(line, committed=0, cancelled=line.cancelled + line.open_quantity)
+        return True
 
     # -- helpers -----------------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ from the channel's ``status_map`` when it maps the vendor's status, else from th
 what is stored (a late webhook, an overlapping poll) never overwrites a newer state. Each line's allocation and
 fulfilled and cancelled units come from its line record (:mod:`omnibridge.sync.lines`), which the same unit of
 work has just brought up to date. The ship-to address is the event's (:class:`~omnibridge.sdk.channel.ShipTo`);
-an event without one keeps the address already stored.
+an event without one keeps the address already stored. An event with pickup details (``OrderEvent.pickup``) makes
+it a pickup or curbside order at the store its ``location_ref`` maps to (routing pins it there).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from omnibridge.customers.directory import ObservedIdentity, new_customer_id, resolve
 from omnibridge.models import Address, GeoPoint, LineStatus, Money, Order, OrderLine, OrderLineRecord, OrderStatus
+from omnibridge.pickup.method import pickup_method
 from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, ShipTo
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.runtime import ChannelRuntime
@@ -53,6 +55,9 @@ def record_order(
         status = _STATUS_BY_KIND.get(event.kind) or (existing.status if existing else OrderStatus.ACCEPTED)
     if existing is not None and existing.status is OrderStatus.ON_HOLD and status is OrderStatus.ACCEPTED:
         status = OrderStatus.ON_HOLD  # held by the resolver until the channel cancels or completes it
+    method, pickup_at = pickup_method(channel, event.pickup)
+    if event.pickup is None and existing is not None:
+        method, pickup_at = existing.fulfilment_method, existing.pickup_location_id
     order = Order(
         id=existing.id if existing else f"{channel.id}:{event.ref}",
         channel=channel.id,
@@ -66,6 +71,8 @@ def record_order(
         placed_at=existing.placed_at if existing else event.occurred_at,
         updated_at=event.occurred_at,
         priority=channel.channel.priority,
+        fulfilment_method=method,
+        pickup_location_id=pickup_at,
     )
     return uow.save_order(order)
 

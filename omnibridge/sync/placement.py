@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from omnibridge.models import Order
+from omnibridge.models import FulfilmentMethod, Order
 from omnibridge.sdk.channel import OrderEvent
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync.lines import LineFact
@@ -31,11 +31,19 @@ class Placement(Protocol):
 
 class OrderPlacer(Protocol):
     def plan_placement(
-        self, uow: UnitOfWork, channel: str, event: OrderEvent, facts: Sequence[LineFact], existing: Order | None
+        self,
+        uow: UnitOfWork,
+        channel: str,
+        event: OrderEvent,
+        facts: Sequence[LineFact],
+        existing: Order | None,
+        *,
+        pickup: tuple[FulfilmentMethod, str | None] | None = None,
     ) -> Placement | None:
         """Decide a new order of a routed channel: lock every position the decision reads or the lines touch (one
         sorted lock), decide, and return the placement; None (nothing locked) when the order is not routed (its
-        channel is not, or its lines are recorded already)."""
+        channel is not, or its lines are recorded already). ``pickup``: the order is collected (its method and
+        the store it is collected at, from the channel's pickup details); None: as stored, else shipped."""
         ...
 
     def order_cancelled(self, uow: UnitOfWork, order_id: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from omnibridge.daemon.jobs import JobRunner, expire_reservations
+from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.schedule import (
     EXPIRE_RESERVATIONS,
     POLL,
@@ -23,7 +23,7 @@ from omnibridge.daemon.schedule import (
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.daemon.worker import Worker
-from omnibridge.store import Store
+from omnibridge.store import Store, open_store
 from omnibridge.sync import ApplyOutcome, ChannelRuntime, SyncEngine, SyncReport
 
 from .fakes import FakeConnector, runtime
@@ -43,7 +43,7 @@ class RecordingEngine:
         self.active = 0
         self.most_active = 0
         self.gate: asyncio.Event | None = None
-        self.store: Store | None = None  # expire_reservations reads nothing from it yet
+        self.store: Store | None = None  # the expiry job reads the pickups there (set by the test that runs it)
 
     async def _op(self, name: str) -> None:
         self.active += 1
@@ -163,8 +163,9 @@ async def test_a_running_scheduler_ticks_into_the_queue() -> None:
     assert "readback" not in queue.waiting()
 
 
-async def test_worker_runs_jobs_and_inbox_passes_one_at_a_time() -> None:
+async def test_worker_runs_jobs_and_inbox_passes_one_at_a_time(tmp_path: Path) -> None:
     engine = RecordingEngine(channels())
+    engine.store = open_store(f"sqlite:///{tmp_path / 'omnibridge.db'}")
     worker, queue, metrics = make_worker(engine)
     task = asyncio.get_running_loop().create_task(worker.run())
 
@@ -190,6 +191,7 @@ async def test_worker_runs_jobs_and_inbox_passes_one_at_a_time() -> None:
     assert parsed.value("omnibridge_job_runs_total", job="poll", outcome="ok") >= 1
     assert parsed.value("omnibridge_job_runs_total", job="expire_reservations", outcome="ok") >= 1
     assert parsed.value("omnibridge_reservations_expired_total") == 0
+    engine.store.close()
 
 
 async def test_stop_lets_the_job_in_flight_finish_and_starts_nothing_after() -> None:
@@ -213,10 +215,6 @@ async def test_poll_of_an_unknown_channel_fails_without_stopping_the_worker() ->
     assert await worker.runner.run(Job(POLL, "feed")) == "ok"
     parsed = parse(metrics.registry.render())
     assert parsed.value("omnibridge_job_runs_total", job="poll", outcome="failed") == 1
-
-
-def test_reservations_have_no_expiry_yet() -> None:
-    assert expire_reservations(cast(Store, None)) == 0
 
 
 def test_the_verify_job_records_each_inconsistency_once_as_an_incident(tmp_path: Path) -> None:
