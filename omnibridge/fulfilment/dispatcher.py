@@ -11,7 +11,8 @@ the vendor did it               ``done`` with its answer in ``result`` (``duplic
 channel lacks the capability    ``assign``/``confirm``: ``done``, result ``skipped`` ("channel cannot ...":
                                 an Amazon or Square order needs no line assignment); ``submit``: ``failed``
 the vendor said no              ``refused``; ``assign``/``submit``: ``reroute`` task(s) enqueued in the same
-                                unit (routing re-routes without that location); ``confirm``: an incident
+                                unit (routing re-routes without that location); ``confirm``, ``return``: an
+                                incident
 retriable error (429, 5xx)      ``attempts`` + 1, due again after :class:`~omnibridge.fulfilment.retry.TaskRetry`
                                 (exponential, jittered, capped, never before the vendor's ``retry_after``)
 fatal error, bad task, retries  ``failed`` with an incident; kept for an operator (``omnibridge fulfilment
@@ -46,6 +47,7 @@ from omnibridge.fulfilment.reroute import Rerouter
 from omnibridge.fulfilment.retry import TaskRetry
 from omnibridge.fulfilment.tasks import REROUTE, reroute_task
 from omnibridge.logs import get_logger
+from omnibridge.returns.writeback import remember_channel_ref, write_back
 from omnibridge.sdk.fulfilment import FulfilmentProvider, LineAssigner, ShipmentConfirmer
 from omnibridge.store import Incident, Store
 from omnibridge.store import routing_records as records
@@ -56,6 +58,7 @@ from omnibridge.store.fulfilment_tasks import (
     DONE,
     PENDING,
     REFUSED,
+    RETURN,
     SUBMIT,
     FulfilmentTask,
 )
@@ -194,7 +197,13 @@ class Dispatcher:
             return await self._submit(task, channel)
         if task.kind == CONFIRM:
             return await self._confirm(task, channel)
-        raise TaskError(f"task {task.id}: unknown kind {task.kind!r} (expected assign, submit, confirm, reroute)")
+        if task.kind == RETURN:
+            written = await write_back(self.store, channel, task)
+            incident = "return_refused" if written.status == REFUSED else None
+            return _Result(written.status, written.result, written.detail, incident=incident)
+        raise TaskError(
+            f"task {task.id}: unknown kind {task.kind!r} (expected assign, submit, confirm, return, reroute)"
+        )
 
     def _channel(self, task: FulfilmentTask) -> ChannelRuntime:
         channel = self.channels.get(task.channel)
@@ -293,6 +302,10 @@ class Dispatcher:
                 uow.enqueue_task(reroute_task(key, task.order_id, location_id, task.channel, reason))
             if settled and outcome.submitted is not None:
                 assignments.submitted(uow.session, *outcome.submitted, now)
+            if settled and task.kind == RETURN and outcome.status == DONE:
+                remember_channel_ref(
+                    uow.session, str(task.payload.get("return_id")), outcome.result.get("channel_return_ref")
+                )
             if settled and outcome.incident is not None:
                 uow.add_incident(self._incident(task, outcome.incident, outcome.detail, claimed.attempts))
         if not settled:

@@ -9,7 +9,9 @@ Kinds (``kind``):
 
 * ``assign``: put an order's lines at the routed locations on its sales channel (``LineAssigner``);
 * ``submit``: hand an assignment to a fulfilment provider, a 3PL or a dropship supplier (``FulfilmentProvider``);
-* ``confirm``: tell the order's channel that units shipped, with tracking (``ShipmentConfirmer``).
+* ``confirm``: tell the order's channel that units shipped, with tracking (``ShipmentConfirmer``);
+* ``return``: create a return on the order's channel, or record its dispositions there (``ReturnWriter``,
+  :mod:`omnibridge.returns.writeback`).
 
 Statuses: ``pending`` (due at ``next_at``), ``done``, ``refused`` (the vendor said no; the dispatcher acted on
 it), ``cancelled`` (superseded, e.g. by a re-route).
@@ -32,6 +34,7 @@ from omnibridge.store.tables import FULFILMENT_TASKS
 ASSIGN = "assign"
 SUBMIT = "submit"
 CONFIRM = "confirm"
+RETURN = "return"
 
 PENDING = "pending"
 DONE = "done"

@@ -18,6 +18,8 @@ provider fulfilment / status           a 3PL's or supplier's word on an assignme
                                        see :mod:`omnibridge.fulfilment.provider`
 refund line, restock ``return``        return ``<channel>:refund:<refund>:<line>:return``
 refund line, restock ``cancel``        commitment_release ``<channel>:refund:<refund>:<line>:release``
+return (RMA) and its dispositions      the return recorded once per channel ref; a restock is a return
+                                       ``<line>:return:<return id>:<position>:restock`` (:mod:`omnibridge.returns`)
 stock change (receipt/adjust/count)    receipt / adjustment / count ``<channel>:stock:<change>``
 stock observed                         none (the engine re-reads and reconciles that SKU)
 privacy request                        recorded with its deadline (:mod:`omnibridge.customers.requests`)
@@ -42,6 +44,7 @@ from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
 from omnibridge.fulfilment.provider import ProviderEvents, is_provider
 from omnibridge.fulfilment.tasks import is_confirmation_echo
 from omnibridge.models import MovementKind, MovementStatus, StockMovement
+from omnibridge.returns import events as return_events
 from omnibridge.sdk.channel import (
     ChannelEvent,
     FulfilmentEvent,
@@ -55,6 +58,7 @@ from omnibridge.sdk.channel import (
     StockObservedEvent,
 )
 from omnibridge.sdk.privacy import PrivacyRequestEvent
+from omnibridge.sdk.returns import ReturnEvent
 from omnibridge.store import Store
 from omnibridge.store.routing_records import tasks_of_order
 from omnibridge.store.unit_of_work import UnitOfWork
@@ -78,6 +82,7 @@ class EventApplier:
         """Routes a routed channel's new orders as they are recorded (:mod:`omnibridge.sync.placement`)."""
         self._known_skus: set[str] | None = None
         self._provider = ProviderEvents(channel) if is_provider(channel) else None
+        self._returns = return_events.ReturnEvents(channel.id, channel.location_id, channel.master_sku)
 
     def apply_all(self, events: Iterable[ChannelEvent], *, uow: UnitOfWork | None = None) -> ApplyOutcome:
         """Apply ``events`` in order: each in its own unit of work, or all in ``uow`` when one is given (it then
@@ -106,6 +111,8 @@ class EventApplier:
                     self._stock_change(work, event, outcome)
                 elif isinstance(event, PrivacyRequestEvent):
                     record_request(work.session, self.channel.id, event)
+                elif isinstance(event, ReturnEvent):
+                    self._returns.apply(work, event, outcome)
         return outcome
 
     # -- events ------------------------------------------------------------------------------------------
