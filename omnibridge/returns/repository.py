@@ -112,11 +112,17 @@ def count_of_order(session: Session, order_id: str) -> int:
 
 
 def taken_back(session: Session, order_line_id: str, *, besides: str | None = None) -> int:
-    """Units of the order line in active returns (requested, open, received, closed), except return ``besides``."""
+    """Units of the order line that returns took back, except return ``besides``: every unit of an active return
+    (requested, open, received, closed), and those of a declined or cancelled one that came back all the same."""
+    line = RETURN_LINES.c
+    units = sa.case(
+        (RETURNS.c.status.in_([s.value for s in ACTIVE]), line.quantity),
+        else_=line.restocked + line.damaged + line.inspect + line.missing,
+    )
     query = (
-        sa.select(sa.func.coalesce(sa.func.sum(RETURN_LINES.c.quantity), 0))
+        sa.select(sa.func.coalesce(sa.func.sum(units), 0))
         .select_from(RETURN_LINES.join(RETURNS, RETURNS.c.id == RETURN_LINES.c.return_id))
-        .where(RETURN_LINES.c.order_line_id == order_line_id, RETURNS.c.status.in_([s.value for s in ACTIVE]))
+        .where(line.order_line_id == order_line_id)
     )
     if besides is not None:
         query = query.where(RETURNS.c.id != besides)
