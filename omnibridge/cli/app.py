@@ -82,6 +82,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Orders from every channel: list, show, route, accept or reject them.",
     ),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
+    "returns": (
+        "omnibridge.cli.returns",
+        "returns_app",
+        "Returns (RMAs): list, show, create with a label, receive and decide what becomes of each unit.",
+    ),
     "fulfilment": (
         "omnibridge.cli.fulfilment",
         "fulfilment_app",
