@@ -21,6 +21,7 @@ from omnibridge.cli.shipments import carrier_channel
 from omnibridge.cli.table import render_table
 from omnibridge.config import DEFAULT_PROFILE, LoadedProfile
 from omnibridge.errors import ConfigError
+from omnibridge.logs import configure_logging
 from omnibridge.returns.model import ReturnError, Rma
 from omnibridge.returns.service import Received, ReturnService
 from omnibridge.sdk.carrier import Parcel
@@ -139,8 +140,10 @@ def create_command(
     weight_oz: Annotated[float, typer.Option("--weight-oz", min=0.1, help="The return parcel's weight.")] = 16.0,
     profile: ProfileOption = Path(DEFAULT_PROFILE),
     as_json: JsonOption = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "WARNING",
 ) -> None:
     """Raise an approved return; the order's channel is told (where it takes returns)."""
+    configure_logging(level=log_level)
     with profile_store(profile) as (loaded, store):
         service = return_service(store, loaded)
         actor = Actor.os_user()
