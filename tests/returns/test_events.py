@@ -11,6 +11,8 @@ from sync.fake_channel import NOW, FakeChannel, receive, runtime
 from omnibridge.sdk.returns import Disposition, ReturnEvent, ReturnLineEvent, ReturnState
 from omnibridge.store import Store
 from omnibridge.sync import SyncEngine
+from omnibridge.sync.lines import LineBook
+from omnibridge.sync.outcome import ApplyOutcome
 
 
 def event(
@@ -118,3 +120,19 @@ def test_a_restock_reported_by_one_channel_is_pushed_to_the_others(store: Store)
     asyncio.run(engine.sync_once())
     assert w.on_hand(TEE, "soho") == 4
     assert pos.levels[(TEE, "P-SOHO")] == 4
+
+
+def test_the_same_restock_key_never_moves_stock_twice(store: Store) -> None:
+    w = world(store)
+    key = "web:1001:r1:1:restock"
+    outcomes = []
+    for _ in range(2):
+        with store.unit_of_work() as uow:
+            book = LineBook(uow, ApplyOutcome())
+            outcomes.append(book.return_restocked("web:order:1001:line-1", key, "wh", 1, shown=False))
+    assert outcomes == [True, False]
+    assert w.on_hand(TEE, "wh") == 9
+    with store.unit_of_work() as uow:
+        line = uow.peek_line("web:order:1001:line-1")
+    assert line is not None
+    assert line.returned == 1

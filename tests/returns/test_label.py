@@ -12,7 +12,8 @@ from connectors.easypost.emulator import EasyPostEmulator
 from connectors.easypost.emulator.inprocess import connect
 from omnibridge.models import Address, Location, LocationType
 from omnibridge.returns.labels import buy_return_label
-from omnibridge.shipping import ShippingService, load_tracking_map
+from omnibridge.sdk.carrier import CarrierQuote, ShipmentRequest
+from omnibridge.shipping import ShippingError, ShippingService, load_tracking_map
 from omnibridge.store import Store
 
 pytestmark = pytest.mark.anyio
@@ -56,3 +57,32 @@ def shipped_to_a_customer(store: Store) -> World:
     assert order is not None
     store.save_order(order.model_copy(update={"ship_to": CUSTOMER}))
     return w
+
+
+class RecordingCarrier:
+    """A carrier connector without return labels (like karrio's): records what it is asked to rate, buys nothing."""
+
+    def __init__(self) -> None:
+        self.requests: list[ShipmentRequest] = []
+
+    async def quote(self, request: ShipmentRequest) -> CarrierQuote:
+        self.requests.append(request)
+        raise ShippingError("recorded")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_carrier_without_return_labels_gets_the_addresses_swapped(store: Store) -> None:
+    w = shipped_to_a_customer(store)
+    rid = w.service.create("web:1001", [(TEE, 1)], reason="too small", by_post=True, actor=ACTOR).id
+    carrier = RecordingCarrier()
+    shipping = ShippingService(store, carrier, load_tracking_map())  # type: ignore[arg-type]
+    with pytest.raises(ShippingError, match="recorded"):
+        await buy_return_label(w.service, shipping, rid, actor=ACTOR)
+    sent = carrier.requests[0]
+    assert (sent.from_address.street1, sent.to_address.street1, sent.is_return) == (
+        "179 N Harbor Dr",
+        "417 Montgomery St",
+        False,
+    )
