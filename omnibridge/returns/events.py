@@ -143,6 +143,10 @@ class ReturnEvents:
                 continue
             wanted = quantity - already
             where = self.location_of(item.location_ref) if item.location_ref else None
+            if item.location_ref and where is None:
+                reason = f"location {item.location_ref!r} is not mapped (mappings.location_map)"
+                self._skip(uow, outcome, f"return {rma.external_id} line {item.return_line_ref}", reason, line.sku)
+                continue
             where = where or rma.location_id or _shipped_from(uow, line)
             try:
                 from_pending = min(wanted, line.pending)

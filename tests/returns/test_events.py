@@ -136,3 +136,14 @@ def test_the_same_restock_key_never_moves_stock_twice(store: Store) -> None:
         line = uow.peek_line("web:order:1001:line-1")
     assert line is not None
     assert line.returned == 1
+
+
+def test_a_restock_at_an_unmapped_location_is_skipped_not_moved_elsewhere(store: Store) -> None:
+    w = world(store)
+    outcome = w.applier.apply_all([event(ReturnState.CLOSED, tee(1, Disposition.RESTOCK, "W-NOWHERE"))])
+    assert outcome.messages == [
+        "web: return gid://shopify/Return/1 line rl-1: location 'W-NOWHERE' is not mapped (mappings.location_map); "
+        "skipped"
+    ]
+    assert (w.on_hand(TEE, "wh"), w.on_hand(TEE, "soho")) == (8, 0)
+    assert w.service.get("web:return:gid://shopify/Return/1").lines[0].pending == 1
