@@ -303,9 +303,8 @@ class Dispatcher:
             if settled and outcome.submitted is not None:
                 assignments.submitted(uow.session, *outcome.submitted, now)
             if settled and task.kind == RETURN and outcome.status == DONE:
-                remember_channel_ref(
-                    uow.session, str(task.payload.get("return_id")), outcome.result.get("channel_return_ref")
-                )
+                return_id, ref = str(task.payload.get("return_id")), outcome.result.get("channel_return_ref")
+                remember_channel_ref(uow.session, return_id, ref, now)
             if settled and outcome.incident is not None:
                 uow.add_incident(self._incident(task, outcome.incident, outcome.detail, claimed.attempts))
         if not settled:

@@ -62,10 +62,8 @@ class ReturnEvents:
         known = {line.channel_line_ref for line in lines}
         for item in event.lines:
             if item.return_line_ref not in known and item.quantity > 0:
-                added = self._line(uow, rma, item, len(lines) + 1, outcome)
-                if added is not None:
-                    lines.append(added)
-                    known.add(item.return_line_ref)
+                self._line(uow, rma, item, lines, outcome)
+                known = {line.channel_line_ref for line in lines}
         if not lines:
             if new:
                 outcome.messages.append(f"{self.channel}: return {event.ref}: no line could be matched; skipped")
@@ -93,8 +91,11 @@ class ReturnEvents:
             repository.save(uow.session, rma)
 
     def _line(
-        self, uow: UnitOfWork, rma: Rma, item: ReturnLineEvent, position: int, outcome: ApplyOutcome
-    ) -> ReturnLine | None:
+        self, uow: UnitOfWork, rma: Rma, item: ReturnLineEvent, lines: list[ReturnLine], outcome: ApplyOutcome
+    ) -> None:
+        """Match the channel's return line ``item`` to a line of the return (one omnibridge created has no
+        channel ref yet: the channel's echo of it names the same order line, and takes it over), or add it to
+        ``lines`` within what the order line can take back; else skip it with a message."""
         what = f"return {rma.external_id} line {item.return_line_ref}"
         order_ref = rma.order_id.removeprefix(f"{self.channel}:")
         record: OrderLineRecord | None = None
@@ -107,23 +108,31 @@ class ReturnEvents:
         if record is None:
             reason = f"order line {item.line_ref or item.sku!r} of order {order_ref} is not known"
             self._skip(uow, outcome, what, reason, item.sku)
-            return None
-        taken = repository.taken_back(uow.session, record.id, besides=rma.id)
+            return
+        for index, line in enumerate(lines):
+            if line.channel_line_ref is None and line.order_line_id == record.id:
+                lines[index] = replace(line, channel_line_ref=item.return_line_ref)
+                return
+        earlier = repository.taken_back(uow.session, record.id, besides=rma.id)
+        taken = earlier + sum(line.quantity for line in lines if line.order_line_id == record.id)
         if item.quantity > record.shipped - taken:
             reason = (
                 f"{item.quantity} to return but order line {record.line_ref} ({record.sku}) can take back "
-                f"{max(0, record.shipped - taken)} (shipped {record.shipped}, {taken} in earlier returns)"
+                f"{max(0, record.shipped - taken)} (shipped {record.shipped}, {taken} in returns)"
             )
             self._skip(uow, outcome, what, reason, record.sku)
-            return None
-        return ReturnLine(
-            id=f"{rma.id}#{position}",
-            position=position,
-            order_line_id=record.id,
-            sku=record.sku,
-            quantity=item.quantity,
-            reason=item.reason or None,
-            channel_line_ref=item.return_line_ref,
+            return
+        position = max((line.position for line in lines), default=0) + 1
+        lines.append(
+            ReturnLine(
+                id=f"{rma.id}#{position}",
+                position=position,
+                order_line_id=record.id,
+                sku=record.sku,
+                quantity=item.quantity,
+                reason=item.reason or None,
+                channel_line_ref=item.return_line_ref,
+            )
         )
 
     def _dispositions(self, uow: UnitOfWork, rma: Rma, event: ReturnEvent, outcome: ApplyOutcome) -> Rma:

@@ -13,6 +13,7 @@ dispatcher (:mod:`omnibridge.fulfilment.dispatcher`) runs it through :func:`writ
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -21,7 +22,7 @@ from omnibridge.errors import RetriableConnectorError
 from omnibridge.returns import repository
 from omnibridge.returns.model import ReturnError, Rma
 from omnibridge.sdk.returns import Disposition, ReturnLineEvent, ReturnRequest, ReturnState, ReturnWriter
-from omnibridge.store import Store
+from omnibridge.store import Incident, Store, propagation
 from omnibridge.store.fulfilment_tasks import RETURN, FulfilmentTask
 from omnibridge.sync.runtime import ChannelRuntime
 
@@ -112,10 +113,28 @@ async def write_back(store: Store, channel: ChannelRuntime, task: FulfilmentTask
     )
 
 
-def remember_channel_ref(session: Session, return_id: str, channel_return_ref: str | None) -> None:
-    """Store the channel's id of the return (in the dispatcher's unit of work), unless it has one already."""
+def remember_channel_ref(session: Session, return_id: str, channel_return_ref: str | None, now: datetime) -> None:
+    """Store the channel's id of the return (in the dispatcher's unit of work), unless it has one already; an
+    incident when another return holds that id already (nothing changed)."""
     if not channel_return_ref:
         return
     rma = repository.get(session, return_id, lock=True)
-    if rma is not None and rma.external_id is None:
-        repository.save(session, replace(rma, external_id=channel_return_ref))
+    if rma is None or rma.external_id is not None:
+        return
+    other = repository.id_of_external(session, rma.channel, channel_return_ref)
+    if other is not None:  # the channel's webhook of it arrived first and was recorded as a return of its own
+        propagation.add_incident(
+            session,
+            Incident(
+                kind="fulfilment",
+                decision="return_duplicate",
+                summary=f"return {rma.id} is {rma.channel}'s {channel_return_ref}, already recorded as {other}: "
+                "receive it as one of them and cancel the other",
+                dedupe_key=f"return_duplicate:{rma.id}:{other}",
+                channel=rma.channel,
+                order_id=rma.order_id,
+            ),
+            now,
+        )
+        return
+    repository.save(session, replace(rma, external_id=channel_return_ref))

@@ -4,16 +4,25 @@ every line's disposition; a refusal is an incident, a 429 a retry."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from returns_support import ACTOR, LOCATIONS, TEE, world
 from support import TickingClock
-from sync.fake_channel import FakeChannel, runtime
+from sync.fake_channel import NOW, FakeChannel, runtime
 
 from omnibridge.errors import RetriableConnectorError
 from omnibridge.fulfilment.dispatcher import Dispatcher
 from omnibridge.returns.service import Received
-from omnibridge.sdk.returns import Disposition, ReturnRequest, ReturnResult, ReturnState, ReturnWriter
+from omnibridge.sdk.returns import (
+    Disposition,
+    ReturnEvent,
+    ReturnLineEvent,
+    ReturnRequest,
+    ReturnResult,
+    ReturnState,
+    ReturnWriter,
+)
 from omnibridge.store import Store
 
 
@@ -82,3 +91,33 @@ def test_a_refusal_is_an_incident_and_a_channel_without_returns_is_skipped(store
     w.service.create("web:1001", [(TEE, 1)], reason="ok", by_post=True, actor=ACTOR)
     plain = asyncio.run(dispatcher(store, FakeChannel(list(LOCATIONS))).run_once())
     assert [item.outcome for item in plain.outcomes] == ["done"]
+
+
+def test_the_channels_echo_of_a_return_omnibridge_created_updates_it_and_restocks_once(store: Store) -> None:
+    w = world(store)
+    fake = ReturningChannel()
+    rid = w.service.create("web:1001", [(TEE, 2)], reason="too small", by_post=True, actor=ACTOR).id
+    asyncio.run(dispatcher(store, fake).run_once())
+    gid = "gid://shopify/Return/77"
+    echo = ReturnLineEvent("gid://shopify/ReturnLineItem/5", "line-1", TEE, 2, "SIZE_TOO_SMALL")
+    processed = replace(echo, quantity=2, disposition=Disposition.RESTOCK, location_ref="W-WH")
+    w.applier.apply_all([ReturnEvent(gid, "1001", ReturnState.OPEN, NOW, (echo,))])
+    w.applier.apply_all([ReturnEvent(gid, "1001", ReturnState.CLOSED, NOW, (processed,))] * 2)
+    rma = w.service.get(rid)
+    assert [(line.channel_line_ref, line.quantity, line.restocked) for line in rma.lines] == [
+        ("gid://shopify/ReturnLineItem/5", 2, 2)
+    ]
+    assert (rma.state, w.on_hand(TEE, "wh")) == (ReturnState.CLOSED, 10)
+    assert [r.id for r in w.service.list_returns()] == [rid]
+
+
+def test_an_echo_recorded_before_the_write_back_is_flagged_not_merged_blindly(store: Store) -> None:
+    w = world(store)
+    fake = ReturningChannel()
+    rid = w.service.create("web:1001", [(TEE, 1)], reason="too small", by_post=True, actor=ACTOR).id
+    echo = ReturnLineEvent("gid://shopify/ReturnLineItem/5", "line-1", TEE, 1)
+    w.applier.apply_all([ReturnEvent("gid://shopify/Return/77", "1001", ReturnState.OPEN, NOW, (echo,))])
+    report = asyncio.run(dispatcher(store, fake).run_once())
+    assert [item.outcome for item in report.outcomes] == ["done"]
+    assert w.service.get(rid).external_id is None
+    assert [i.decision for i in store.incidents(kind="fulfilment")] == ["return_duplicate"]
