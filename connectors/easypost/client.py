@@ -66,6 +66,8 @@ class EasyPostConnector:
     repeat_purchase_safe = True
     """EasyPost refuses a second purchase of a shipment (422 ``SHIPMENT.POSTAGE.EXISTS``) and ``buy_label`` then
     returns the label already bought: it may be called again after a crash or a lost answer."""
+    return_labels = True
+    """``is_return: true`` on shipment create: EasyPost swaps the addresses and buys a return label."""
 
     def __init__(
         self,

@@ -86,6 +86,8 @@ def shipment_body(request: ShipmentRequest, default_accounts: tuple[str, ...] = 
         "parcel": _parcel_body(request.parcel),
         "reference": request.reference,
     }
+    if request.is_return:
+        shipment["is_return"] = True  # EasyPost swaps to_address and from_address
     accounts = request.carrier_accounts or default_accounts
     if accounts:
         shipment["carrier_accounts"] = list(accounts)

@@ -88,6 +88,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "shipments": ("omnibridge.cli.shipments", "shipments_app", "Carrier labels and tracking."),
     "pickup": ("omnibridge.cli.pickup", "pickup_app", "Pickup and curbside: which stores can hand an item over, when."),
+    "returns": (
+        "omnibridge.cli.returns",
+        "returns_app",
+        "Returns (RMAs): list, show, create with a label, receive and decide what becomes of each unit.",
+    ),
     "fulfilment": (
         "omnibridge.cli.fulfilment",
         "fulfilment_app",

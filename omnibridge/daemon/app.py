@@ -18,6 +18,7 @@
   the profile routes orders, behind the same tokens (operator to act, viewer to read).
 * ``/api/pickups`` and ``/api/pickups/{id}/ready|collected|reject`` — pickups and staff actions
   (:mod:`omnibridge.daemon.pickup_api`), behind the same tokens.
+* ``/api/returns...`` — returns (:mod:`omnibridge.daemon.returns_api`), behind the same tokens.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from omnibridge.daemon.metrics import CONTENT_TYPE
 from omnibridge.daemon.operators import is_operator
 from omnibridge.daemon.order_api import is_order_routing_path
 from omnibridge.daemon.pickup_api import is_pickup_path
+from omnibridge.daemon.returns_api import is_returns_path, returns_api
 from omnibridge.daemon.state import DaemonState, public_readiness, readiness
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.pickup.desk import PickupDesk
@@ -196,6 +198,11 @@ def daemon_app(
     api = api_app(engine.store, on_requeued=on_stored, pickup=pickup)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
     receiver = receiver_app(engine, carriers, limits=limits, refusals=refusals)
+    returns = returns_api(
+        engine.store,
+        [channel.id for channel in engine.channels.values() if not channel.stock_source],
+        lambda: [location.id for location in engine.store.list_locations()],
+    )
     webhooks = WebhookObserver(receiver, metrics, channels, on_stored, state)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -206,6 +213,8 @@ def daemon_app(
             await orders(scope, receive, send)
         elif pickups is not None and scope["type"] == "http" and is_pickup_path(path):
             await pickups(scope, receive, send)
+        elif scope["type"] == "http" and is_returns_path(path):
+            await returns(scope, receive, send)
         elif scope["type"] == "http" and (path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")):
             await api(scope, receive, send)
         else:

@@ -12,8 +12,8 @@ channel lacks the capability    ``assign``/``confirm``/``pickup``: ``done``, res
                                 cannot ...": an Amazon or Square order needs no line assignment);
                                 ``submit``: ``failed``
 the vendor said no              ``refused``; ``assign``/``submit``: ``reroute`` task(s) enqueued in the same
-                                unit (routing re-routes without that location); ``confirm``, ``pickup``:
-                                an incident
+                                unit (routing re-routes without that location); ``confirm``, ``pickup``,
+                                ``return``: an incident
 retriable error (429, 5xx)      ``attempts`` + 1, due again after :class:`~omnibridge.fulfilment.retry.TaskRetry`
                                 (exponential, jittered, capped, never before the vendor's ``retry_after``)
 fatal error, bad task, retries  ``failed`` with an incident; kept for an operator (``omnibridge fulfilment
@@ -49,6 +49,7 @@ from omnibridge.fulfilment.retry import TaskRetry
 from omnibridge.fulfilment.tasks import REROUTE, reroute_task
 from omnibridge.logs import get_logger
 from omnibridge.pickup import notify
+from omnibridge.returns.writeback import remember_channel_ref, write_back
 from omnibridge.sdk.fulfilment import FulfilmentProvider, LineAssigner, ShipmentConfirmer
 from omnibridge.store import Incident, Store
 from omnibridge.store import routing_records as records
@@ -59,6 +60,7 @@ from omnibridge.store.fulfilment_tasks import (
     DONE,
     PENDING,
     REFUSED,
+    RETURN,
     SUBMIT,
     FulfilmentTask,
 )
@@ -199,8 +201,12 @@ class Dispatcher:
             return await self._confirm(task, channel)
         if task.kind == notify.PICKUP:
             return await self._pickup(task, channel)
+        if task.kind == RETURN:
+            written = await write_back(self.store, channel, task)
+            incident = "return_refused" if written.status == REFUSED else None
+            return _Result(written.status, written.result, written.detail, incident=incident)
         raise TaskError(
-            f"task {task.id}: unknown kind {task.kind!r} (expected assign, submit, confirm, reroute, pickup)"
+            f"task {task.id}: unknown kind {task.kind!r} (expected assign, submit, confirm, reroute, pickup, return)"
         )
 
     def _channel(self, task: FulfilmentTask) -> ChannelRuntime:
@@ -316,6 +322,9 @@ class Dispatcher:
                 uow.enqueue_task(reroute_task(key, task.order_id, location_id, task.channel, reason))
             if settled and outcome.submitted is not None:
                 assignments.submitted(uow.session, *outcome.submitted, now)
+            if settled and task.kind == RETURN and outcome.status == DONE:
+                return_id, ref = str(task.payload.get("return_id")), outcome.result.get("channel_return_ref")
+                remember_channel_ref(uow.session, return_id, ref, now)
             if settled and outcome.incident is not None:
                 uow.add_incident(self._incident(task, outcome.incident, outcome.detail, claimed.attempts))
         if not settled:

@@ -97,6 +97,14 @@ class ReturnStatus(StrEnum):
     """Back on sale; RETURN movements were recorded."""
     REJECTED = "rejected"
     """Not accepted (e.g. outside the return window)."""
+    OPEN = "open"
+    """Approved, the customer may send or bring it (:class:`~omnibridge.sdk.returns.ReturnState`)."""
+    CLOSED = "closed"
+    """Every unit has a disposition (:mod:`omnibridge.returns`)."""
+    DECLINED = "declined"
+    """Refused by the channel or the merchant."""
+    CANCELLED = "cancelled"
+    """Withdrawn before anything arrived."""
 
 
 class ReturnLine(CanonicalModel):

@@ -26,6 +26,9 @@ Contracts every implementation keeps:
   :class:`~omnibridge.sdk.http.HttpFatalError` with a 4xx status (or none: never sent), an
   :class:`~omnibridge.sdk.http.HttpRetriableError` with status 429, or any error that mixes in
   :class:`PurchaseRefused`. Every other failure leaves the outcome unknown.
+* ``return_labels`` (optional class attribute, False when absent: :func:`return_labels`) is True when the
+  connector sends :attr:`ShipmentRequest.is_return` to its vendor (EasyPost ``is_return: true``: the vendor swaps
+  the addresses). For any other connector the shipping service swaps the addresses itself.
 * ``verify_webhook`` is pure and raises :class:`~omnibridge.errors.WebhookError` for a forged, unsigned or
   malformed delivery; ``webhook_events`` turns a verified delivery into tracking updates.
 """
@@ -53,6 +56,7 @@ __all__ = [
     "TrackingUpdate",
     "purchase_refused",
     "repeat_purchase_safe",
+    "return_labels",
 ]
 
 
@@ -91,6 +95,9 @@ class ShipmentRequest:
     to_address: CarrierAddress
     parcel: Parcel
     carrier_accounts: tuple[str, ...] = ()
+    is_return: bool = False
+    """A return label: the parcel travels from ``to_address`` back to ``from_address`` (sent only to a connector
+    that declares ``return_labels``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +212,9 @@ def repeat_purchase_safe(carrier: object) -> bool:
     """The connector's ``repeat_purchase_safe`` attribute (False when it has none): may ``buy_label`` be called
     again for a shipment whose earlier purchase has an unknown outcome?"""
     return getattr(carrier, "repeat_purchase_safe", False) is True
+
+
+def return_labels(carrier: object) -> bool:
+    """The connector's ``return_labels`` attribute (False when it has none): does it pass
+    :attr:`ShipmentRequest.is_return` on to a vendor that swaps the addresses itself?"""
+    return getattr(carrier, "return_labels", False) is True

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from omnibridge.errors import ConflictError, ConnectorError, OmnibridgeError
@@ -49,6 +49,7 @@ from omnibridge.sdk.carrier import (
     TrackingUpdate,
     purchase_refused,
     repeat_purchase_safe,
+    return_labels,
 )
 from omnibridge.shipping.tracking_status import TrackingMap
 from omnibridge.store import Store
@@ -196,8 +197,11 @@ class ShippingService:
         choose: RateChooser = cheapest,
         *,
         shipment_id: str | None = None,
+        is_return: bool = False,
     ) -> Shipment:
         """Rate, persist, buy and store the label of one parcel; resumable (see the module docstring).
+        ``is_return``: a return label, from ``to_address`` back to ``from_location_id`` (EasyPost ``is_return``;
+        the addresses swapped here for a connector without ``return_labels``).
 
         ``shipment_id`` defaults to :func:`shipment_id_for` the arguments. Raises :class:`ShippingError` for an
         unusable address or no rate, :class:`ConflictError` when ``shipment_id`` belongs to another order,
@@ -218,7 +222,9 @@ class ShippingService:
         if record is not None and record.state is CarrierShipmentState.BOUGHT and stored is not None:
             return stored
         if record is None:
-            record = await self._quote(sid, order_id, from_location_id, lines, to_address, parcel, choose)
+            record = await self._quote(
+                sid, order_id, from_location_id, lines, to_address, parcel, choose, is_return=is_return
+            )
         return await self._purchase(sid)
 
     async def _purchase(self, sid: str) -> Shipment:
@@ -269,6 +275,8 @@ class ShippingService:
         to_address: Address,
         parcel: Parcel,
         choose: RateChooser,
+        *,
+        is_return: bool = False,
     ) -> CarrierShipment:
         location = self.store.get_location(from_location_id)
         if location is None:
@@ -280,7 +288,12 @@ class ShippingService:
             from_address=_carrier_address(location.address, f"location {from_location_id!r} address", location.name),
             to_address=_carrier_address(to_address, "to_address"),
             parcel=parcel,
+            is_return=is_return,
         )
+        if is_return and not return_labels(self.carrier):
+            request = replace(
+                request, from_address=request.to_address, to_address=request.from_address, is_return=False
+            )
         quote = await self.carrier.quote(request)
         rate = choose(quote.rates)
         now = self._clock()

@@ -11,6 +11,8 @@ Kinds (``kind``):
 * ``submit``: hand an assignment to a fulfilment provider, a 3PL or a dropship supplier (``FulfilmentProvider``);
 * ``confirm``: tell the order's channel that units shipped, with tracking (``ShipmentConfirmer``);
 * ``pickup``: tell the order's channel how its pickup stands (``PickupStatusWriter``, :mod:`omnibridge.pickup.notify`).
+* ``return``: create a return on the order's channel, or record its dispositions there (``ReturnWriter``,
+  :mod:`omnibridge.returns.writeback`).
 
 Statuses: ``pending`` (due at ``next_at``), ``done``, ``refused`` (the vendor said no; the dispatcher acted on
 it), ``cancelled`` (superseded, e.g. by a re-route).
@@ -33,6 +35,7 @@ from omnibridge.store.tables import FULFILMENT_TASKS
 ASSIGN = "assign"
 SUBMIT = "submit"
 CONFIRM = "confirm"
+RETURN = "return"
 
 PENDING = "pending"
 DONE = "done"

@@ -194,7 +194,13 @@ class TrackingEventRow(StoreModel, table=True):
 
 
 class ReturnRow(StoreModel, table=True):
+    """A return (RMA). ``external_id`` is the channel's id of it (unique per channel); ``status`` a
+    :class:`~omnibridge.sdk.returns.ReturnState`. ``0017_returns`` added where it comes back (``at_store``), its
+    label (``carrier``, ``tracking_number``, ``label_url``), ``reason``, ``event_at`` (the newest channel event
+    applied: an older one never undoes it) and ``updated_at``; its units are in ``return_lines``."""
+
     __tablename__ = "returns"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id", name="uq_returns_channel_external_id"),)
 
     id: str = Field(primary_key=True, max_length=255)
     order_id: str = Field(index=True, max_length=255)
@@ -205,6 +211,37 @@ class ReturnRow(StoreModel, table=True):
     lines: list[JsonObject] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
     refund: JsonObject | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = _ts(nullable=False)
+    at_store: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    carrier: str | None = None
+    tracking_number: str | None = None
+    label_url: str | None = None
+    reason: str | None = None
+    event_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime | None = _ts(nullable=True)
+
+
+class ReturnLineRow(StoreModel, table=True):
+    """One order line's units in a return (``0017_returns``) and the disposition of every unit: ``restocked`` at
+    ``location_id``, ``damaged``, ``inspect`` (held until decided), ``missing``; the rest are not received yet.
+    ``channel_line_ref`` is the channel's id of the return line; ``decisions`` counts the decisions on inspected
+    units (each restock's idempotency key names its step)."""
+
+    __tablename__ = "return_lines"
+
+    id: str = Field(primary_key=True, max_length=800)
+    return_id: str = Field(index=True, max_length=255)
+    position: int
+    order_line_id: str = Field(index=True, max_length=800)
+    sku: str = Field(max_length=255)
+    quantity: int
+    reason: str | None = None
+    channel_line_ref: str | None = None
+    restocked: int = 0
+    damaged: int = 0
+    inspect: int = 0
+    missing: int = 0
+    location_id: str | None = Field(default=None, max_length=255)
+    decisions: int = 0
 
 
 class CustomerRow(StoreModel, table=True):
@@ -421,6 +458,7 @@ ORDERS = table(OrderRow)
 SHIPMENTS = table(ShipmentRow)
 TRACKING_EVENTS = table(TrackingEventRow)
 RETURNS = table(ReturnRow)
+RETURN_LINES = table(ReturnLineRow)
 CUSTOMERS = table(CustomerRow)
 CUSTOMER_IDENTITIES = table(CustomerIdentityRow)
 LISTINGS = table(ListingRow)

@@ -18,6 +18,8 @@ provider fulfilment / status           a 3PL's or supplier's word on an assignme
                                        see :mod:`omnibridge.fulfilment.provider`
 refund line, restock ``return``        return ``<channel>:refund:<refund>:<line>:return``
 refund line, restock ``cancel``        commitment_release ``<channel>:refund:<refund>:<line>:release``
+return (RMA) and its dispositions      the return recorded once per channel ref; a restock is a return
+                                       ``<line>:return:<return id>:<position>:restock`` (:mod:`omnibridge.returns`)
 stock change (receipt/adjust/count)    receipt / adjustment / count ``<channel>:stock:<change>``
 stock observed                         none (the engine re-reads and reconciles that SKU)
 privacy request                        recorded with its deadline (:mod:`omnibridge.customers.requests`)
@@ -48,6 +50,7 @@ from omnibridge.fulfilment.provider import ProviderEvents, is_provider
 from omnibridge.fulfilment.tasks import is_confirmation_echo
 from omnibridge.models import MovementKind, MovementStatus, Order, StockMovement
 from omnibridge.pickup.method import pickup_method
+from omnibridge.returns import events as return_events
 from omnibridge.sdk.channel import (
     ChannelEvent,
     FulfilmentEvent,
@@ -62,6 +65,7 @@ from omnibridge.sdk.channel import (
 )
 from omnibridge.sdk.pickup import PickupEvent
 from omnibridge.sdk.privacy import PrivacyRequestEvent
+from omnibridge.sdk.returns import ReturnEvent
 from omnibridge.store import Store
 from omnibridge.store.routing_records import tasks_of_order
 from omnibridge.store.unit_of_work import UnitOfWork
@@ -97,6 +101,7 @@ class EventApplier:
         """Hold length and windows for the pickups of this channel's orders (None: the ``pickup:`` defaults)."""
         self._known_skus: set[str] | None = None
         self._provider = ProviderEvents(channel) if is_provider(channel) else None
+        self._returns = return_events.ReturnEvents(channel.id, channel.location_id, channel.master_sku)
 
     def apply_all(self, events: Iterable[ChannelEvent], *, uow: UnitOfWork | None = None) -> ApplyOutcome:
         """Apply ``events`` in order: each in its own unit of work, or all in ``uow`` when one is given (it then
@@ -129,6 +134,8 @@ class EventApplier:
                     from omnibridge.pickup.channel_events import apply_pickup_event
 
                     apply_pickup_event(work, self.channel, event, outcome, self._pickup_settings())
+                elif isinstance(event, ReturnEvent):
+                    self._returns.apply(work, event, outcome)
         return outcome
 
     # -- events ------------------------------------------------------------------------------------------

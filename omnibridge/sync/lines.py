@@ -26,6 +26,8 @@ cancelled             release ``c``; the open units are cancelled.
 shipped (fulfilment)  q units left from the fulfilment's location: ``c`` moves there first if it is elsewhere;
                       fulfil what is committed, sell the rest.
 refund, return        q units restocked at the refund's location (a return movement).
+return, restock       q units of a return line restocked at the named location, once per return line and
+                      step (:mod:`omnibridge.returns`).
 refund, cancel        release up to q of ``c``; those units are cancelled.
 moved (resolver)      commit ``c`` at the new location (refused if it lacks the units), release it here
                       (a re-route by the routing service is the same move).
@@ -48,6 +50,7 @@ from omnibridge.sync.outcome import ApplyOutcome, Position
 RESOLVER_SOURCE = "omnibridge:oversell"
 ROUTING_SOURCE = "omnibridge:routing"
 PICKUP_SOURCE = "omnibridge:pickup"
+RETURNS_SOURCE = "omnibridge:returns"
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,39 @@ class LineBook:
         self._movement(known, MovementKind.RETURN, fact.location_id, fact.quantity, key, shown=True)
         if line is not None:
             self._save(line, returned=line.returned + fact.quantity)
+
+    def return_restocked(
+        self,
+        line_id: str,
+        key: str,
+        location_id: str,
+        quantity: int,
+        *,
+        shown: bool,
+        at: datetime | None = None,
+    ) -> bool:
+        """``quantity`` units of the line ``line_id`` came back through a return and are restocked at
+        ``location_id`` (a RETURN movement under ``<line>:return:<key>``, e.g. ``<line>:return:<return id>:<return
+        line>:restock``; the line counts them as ``returned``). ``shown``: the line's channel restocked them itself
+        (it reported the disposition); else it is omnibridge's. False when that movement is recorded already
+        (nothing changed)."""
+        self._at = at or self.uow.now()
+        line = self.uow.line(line_id)
+        movement_key = f"{line_id}:return:{key}"
+        if line is None or quantity <= 0 or self.uow.has_movement(movement_key):
+            self.outcome.duplicates += 1
+            return False
+        self._movement(
+            line,
+            MovementKind.RETURN,
+            location_id,
+            quantity,
+            movement_key,
+            shown=shown,
+            source=None if shown else RETURNS_SOURCE,
+        )
+        self._save(line, returned=line.returned + quantity)
+        return True
 
     def refund_cancelled(self, fact: LineFact, refund_ref: str) -> None:
         """A refund that restocks by cancelling: up to ``fact.quantity`` units that never left are released."""

@@ -243,6 +243,9 @@ class EasyPostState:
             raise invalid("PARAMETER.REQUIRED", "Missing required parameter.", "shipment", "is required")
         to_address = self._address(request.get("to_address"), "shipment.to_address")
         from_address = self._address(request.get("from_address"), "shipment.from_address")
+        is_return = request.get("is_return") is True
+        if is_return:  # EasyPost's return label: the given addresses are swapped (docs.easypost.com/docs/returns)
+            to_address, from_address = from_address, to_address
         parcel = self._parcel(request.get("parcel"))
         wanted = request.get("carrier_accounts")
         messages: list[dict[str, Any]] = []
@@ -265,6 +268,7 @@ class EasyPostState:
             updated_at=now,
             mode="test",
             reference=request.get("reference"),
+            is_return=is_return,
             status="unknown",
             tracking_code=None,
             messages=messages,
