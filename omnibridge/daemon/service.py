@@ -42,6 +42,7 @@ from structlog.stdlib import BoundLogger
 
 from omnibridge.config import LoadedProfile, load_profile
 from omnibridge.config.schema import PrivacySection
+from omnibridge.console import ConsoleContext, console_app
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
@@ -155,6 +156,7 @@ class Daemon:
         carriers: CarrierRuntime | None = None,
         routing: RoutingService | None = None,
         dispatcher: Dispatcher | None = None,
+        profile: LoadedProfile | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
@@ -194,6 +196,11 @@ class Daemon:
             metrics_token=options.metrics_token,
             limits=options.webhook_limits,
             refusals=self.refusals,
+            console=console_app(
+                ConsoleContext(
+                    engine.store, profile, routing, self.worker.wake, options.poll_seconds, options.readback_minutes
+                )
+            ),
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -360,6 +367,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
                 carriers,
                 routing if loaded.routing.enabled else None,
                 dispatcher,
+                profile=loaded,
             ).serve()
         finally:
             await engine.aclose()
