@@ -9,8 +9,8 @@ import asyncio
 import json
 import signal
 import sys
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
