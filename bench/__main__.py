@@ -19,6 +19,7 @@ BENCHMARKS = {
     "order_lines": "bench.order_lines",
     "routing": "bench.routing",
     "files_feed": "bench.files_feed",
+    "console": "bench.console",
 }
 
 
