@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from omnibridge.config import LoadedProfile
+from omnibridge.console.api_calls import ApiCallLog
 from omnibridge.routing.service import RoutingService
 from omnibridge.store import Store
 
@@ -17,8 +18,8 @@ class ConsoleContext:
     ``profile``: the loaded profile (channels, locations, availability rules; None: the SKU page cannot explain
     and the overview lists only the channels the store knows); ``routing``: the routing service (None: the
     profile routes no orders, so there is no re-route); ``on_requeued``: called after dead letters were put back
-    in the queue (the daemon wakes its worker); ``poll_seconds`` and ``readback_minutes``: the daemon's intervals,
-    which the overview judges freshness against.
+    in the queue (the daemon wakes its worker); ``poll_seconds``: the daemon's poll interval, which the overview
+    judges polled channels' freshness against; ``calls``: the daemon's record of vendor API calls.
     """
 
     store: Store
@@ -26,4 +27,5 @@ class ConsoleContext:
     routing: RoutingService | None = None
     on_requeued: Callable[[], None] = field(default=lambda: None)
     poll_seconds: float = 60.0
-    readback_minutes: float = 15.0
+    calls: ApiCallLog | None = None
+    """The daemon's record of vendor API calls (None: only what the store holds)."""

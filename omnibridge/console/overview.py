@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from omnibridge.console.actions import ACTION_SOURCES
+from omnibridge.console.api_calls import CallTotals, call_totals
 from omnibridge.console.context import ConsoleContext
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store.engine import read_session
-from omnibridge.store.tables import CHANNEL_LEVELS, INBOX, INCIDENTS, OUTBOX, SYNC_BOOKMARKS
+from omnibridge.store.tables import CHANNEL_LEVELS, INBOX, INCIDENTS, OUTBOX, POSITIONS, SYNC_BOOKMARKS
 
 REALTIME_TARGET_S = 60.0
 """How soon a webhook delivery should be applied (the real-time target of docs/operations.md)."""
@@ -52,8 +53,12 @@ class Overview:
     channels: list[ChannelRow]
     waiting: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Action source name -> (title, how many items wait)."""
-    lag_series: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-    """Channel -> (hour, p99 lag in seconds) over the last 24 hours."""
+    calls: list[tuple[str, CallTotals]] = field(default_factory=list)
+    """(channel, its connector's calls of one operation), by channel then operation."""
+    budgets: dict[str, str] = field(default_factory=dict)
+    """Channel -> what is left of its API budget as of its latest call (``remaining / capacity``)."""
+    stockouts: dict[str, int] = field(default_factory=dict)
+    """Location -> positions with nothing available (on hand minus committed and reserved, 0 or less)."""
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -99,15 +104,30 @@ def judge(row: ChannelRow, now: datetime, poll_seconds: float) -> None:
         row.status, row.why = "on time", f"within the {target:.0f} s target"
 
 
+def lag_by_hour(context: ConsoleContext, channel: str, hours: int = 24) -> list[tuple[str, float]]:
+    """``(hour, p99 propagation lag in seconds)`` of ``channel``'s writes finished in the last ``hours``."""
+    since = context.store.now() - timedelta(hours=hours)
+    with read_session(context.store.engine) as session:
+        rows = session.execute(
+            sa.select(OUTBOX.c.created_at, OUTBOX.c.finished_at).where(
+                OUTBOX.c.finished_at >= since, OUTBOX.c.channel == channel, OUTBOX.c.status == "done"
+            )
+        ).all()
+    hourly: dict[datetime, list[float]] = defaultdict(list)
+    for created, done in rows:
+        hourly[done.replace(minute=0, second=0, microsecond=0)].append(_seconds(created, done) or 0.0)
+    return [(hour.strftime("%H:00"), percentile(values, 0.99) or 0.0) for hour, values in sorted(hourly.items())]
+
+
 def overview(context: ConsoleContext) -> Overview:
     """Read the overview from the store (a handful of grouped queries, none per SKU)."""
     store = context.store
     now = store.now()
-    hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
+    hour_ago = now - timedelta(hours=1)
     with read_session(store.engine) as session:
         finished = session.execute(
             sa.select(OUTBOX.c.channel, OUTBOX.c.status, OUTBOX.c.created_at, OUTBOX.c.finished_at).where(
-                OUTBOX.c.finished_at >= day_ago
+                OUTBOX.c.finished_at >= hour_ago
             )
         ).all()
         pending = session.execute(
@@ -125,10 +145,18 @@ def overview(context: ConsoleContext) -> Overview:
             .where(INCIDENTS.c.resolved_at.is_(None))
             .group_by(INCIDENTS.c.channel)
         ).all()
-        drift = session.execute(
-            sa.select(CHANNEL_LEVELS.c.channel, sa.func.count())
+        # ordered by the indexed column so SQLite reads ix_channel_levels_unexplained_since, not every level
+        drifted = (
+            sa.select(CHANNEL_LEVELS.c.channel)
             .where(CHANNEL_LEVELS.c.unexplained_since.is_not(None))
-            .group_by(CHANNEL_LEVELS.c.channel)
+            .order_by(CHANNEL_LEVELS.c.unexplained_since)
+            .subquery()
+        )
+        drift = session.execute(sa.select(drifted.c.channel, sa.func.count()).group_by(drifted.c.channel)).all()
+        stockouts = session.execute(
+            sa.select(POSITIONS.c.location_id, sa.func.count())
+            .where(POSITIONS.c.on_hand - POSITIONS.c.committed - POSITIONS.c.reserved <= 0)
+            .group_by(POSITIONS.c.location_id)
         ).all()
         bookmarks = session.execute(
             sa.select(SYNC_BOOKMARKS.c.channel, sa.func.max(SYNC_BOOKMARKS.c.updated_at)).group_by(
@@ -136,17 +164,14 @@ def overview(context: ConsoleContext) -> Overview:
             )
         ).all()
     lags: dict[str, list[float]] = defaultdict(list)
-    hourly: dict[str, dict[datetime, list[float]]] = defaultdict(lambda: defaultdict(list))
     failed: dict[str, int] = defaultdict(int)
     for channel, status, created, done in finished:
-        lag = _seconds(created, done) or 0.0
-        hourly[channel][done.replace(minute=0, second=0, microsecond=0)].append(lag)
-        if done >= hour_ago:
-            if status == "done":
-                lags[channel].append(lag)
-            elif status == "failed":
-                failed[channel] += 1
-    known = {str(row[0]) for row in (*pending, *inbox, *bookmarks, *finished)}
+        if status == "done":
+            lags[channel].append(_seconds(created, done) or 0.0)
+        elif status == "failed":
+            failed[channel] += 1
+    totals = call_totals(store, now, context.calls.pending() if context.calls is not None else None)
+    known = {str(row[0]) for row in (*pending, *inbox, *bookmarks, *finished)} | {t.connector for t in totals}
     rows = []
     for name, mode in _channels(context, known):
         row = ChannelRow(name, mode)
@@ -164,8 +189,21 @@ def overview(context: ConsoleContext) -> Overview:
         judge(row, now, context.poll_seconds)
         rows.append(row)
     waiting = {name: (source.title, len(source.items(context, {}))) for name, source in ACTION_SOURCES.items()}
-    series = {
-        channel: [(hour.strftime("%H:00"), percentile(values, 0.99) or 0.0) for hour, values in sorted(by_hour.items())]
-        for channel, by_hour in hourly.items()
-    }
-    return Overview(rows, waiting, series)
+    connectors = connectors_of(context, [row.channel for row in rows])
+    calls = [(channel, t) for channel, connector in connectors.items() for t in totals if t.connector == connector]
+    budgets: dict[str, str] = {}
+    if context.calls is not None:
+        for channel, connector in connectors.items():
+            if connector in context.calls.budgets:
+                remaining, capacity = context.calls.budgets[connector]
+                budgets[channel] = f"{max(0.0, remaining):.0f} / {capacity:.0f}"
+    outs = {str(location): int(count) for location, count in stockouts}
+    return Overview(rows, waiting, calls, budgets, outs)
+
+
+def connectors_of(context: ConsoleContext, channels: list[str]) -> dict[str, str]:
+    """Channel -> the connector whose HTTP client makes its calls (the channel's own name without a profile)."""
+    if context.profile is None:
+        return {channel: channel for channel in channels}
+    by_id = {channel.id: channel.connector for channel in context.profile.channels}
+    return {channel: by_id.get(channel, channel) for channel in channels}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from omnibridge.cli.explain import SkuExplanation, explain_sku
 from omnibridge.console.context import ConsoleContext
@@ -29,6 +30,21 @@ class SkuPage:
     decisions: list[dict[str, Any]]
 
 
+_CHANNELS = sa.text(
+    "WITH RECURSIVE c(ch) AS (SELECT MIN(channel) FROM channel_levels UNION ALL "
+    "SELECT (SELECT MIN(channel) FROM channel_levels WHERE channel > c.ch) FROM c WHERE c.ch IS NOT NULL) "
+    "SELECT ch FROM c WHERE ch IS NOT NULL"
+)
+
+
+def level_channels(context: ConsoleContext, session: Session) -> list[str]:
+    """The channels ``channel_levels`` may hold: the profile's, else the distinct ones read by a loose index scan
+    (one probe of the primary key per channel, not a scan of every level)."""
+    if context.profile is not None:
+        return [channel.id for channel in context.profile.channels]
+    return [str(row[0]) for row in session.execute(_CHANNELS)]
+
+
 def sku_page(context: ConsoleContext, sku: str) -> SkuPage | None:
     """The SKU page's data, or None when the store does not know ``sku``."""
     store = context.store
@@ -42,7 +58,7 @@ def sku_page(context: ConsoleContext, sku: str) -> SkuPage | None:
             dict(row)
             for row in session.execute(
                 sa.select(CHANNEL_LEVELS)
-                .where(CHANNEL_LEVELS.c.sku == sku)
+                .where(CHANNEL_LEVELS.c.channel.in_(level_channels(context, session)), CHANNEL_LEVELS.c.sku == sku)
                 .order_by(CHANNEL_LEVELS.c.channel, CHANNEL_LEVELS.c.location_id)
             ).mappings()
         ]

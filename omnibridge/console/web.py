@@ -24,7 +24,7 @@ from omnibridge.access.tokens import ApiToken
 from omnibridge.console.actions import ACTION_SOURCES
 from omnibridge.console.charts import bar_chart, line_chart
 from omnibridge.console.context import ConsoleContext
-from omnibridge.console.overview import overview
+from omnibridge.console.overview import connectors_of, lag_by_hour, overview
 from omnibridge.console.session import COOKIE, SESSION_HOURS, Signer, active_token, session_key
 from omnibridge.console.sku import sku_page
 from omnibridge.console.sources import register_builtin_sources
@@ -34,6 +34,7 @@ from omnibridge.reports.base import REPORTS, Grouping, Period, run_report
 
 PREFIX = "/console"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.filters["clock"] = lambda at: datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
 Page = Callable[[Request], Awaitable[Response]]
 
 
@@ -120,16 +121,32 @@ def console_app(context: ConsoleContext) -> Starlette:
     @page(Role.VIEWER)
     async def overview_page(request: Request) -> Response:
         data = await run_in_threadpool(overview, context)
-        chart = (
-            line_chart("Propagation lag p99 (last 24 h)", data.lag_series, unit="seconds") if data.lag_series else ""
+        calls: dict[str, list[tuple[str, float]]] = {"calls (24 h)": [], "refused (24 h)": []}
+        for channel, totals in data.calls:
+            label = f"{channel} {totals.op}"
+            calls["calls (24 h)"].append((label, float(totals.calls_24h)))
+            calls["refused (24 h)"].append((label, float(totals.refusals_24h)))
+        calls_chart = bar_chart("API calls per operation (last 24 h)", calls) if data.calls else ""
+        outs = {"positions with nothing available": [(loc, float(n)) for loc, n in sorted(data.stockouts.items())]}
+        stockout_chart = bar_chart("Stock-outs by location", outs) if data.stockouts else ""
+        return render(
+            request,
+            "overview.html",
+            data=data,
+            calls_chart=calls_chart,
+            stockout_chart=stockout_chart,
         )
-        return render(request, "overview.html", data=data, lag_chart=chart)
 
     @page(Role.VIEWER)
     async def channel_page(request: Request) -> Response:
         channel = request.path_params["channel"]
         events = await run_in_threadpool(timeline, context, channel)
-        return render(request, "channel.html", channel=channel, events=events)
+        lags = await run_in_threadpool(lag_by_hour, context, channel)
+        chart = line_chart(f"{channel}: propagation lag p99 per hour (last 24 h)", {"p99": lags}, unit="seconds")
+        calls = context.calls.calls_of(connectors_of(context, [channel]).values()) if context.calls else []
+        return render(
+            request, "channel.html", channel=channel, events=events, lag_chart=chart if lags else "", calls=calls
+        )
 
     @page(Role.VIEWER)
     async def sku_lookup(request: Request) -> Response:

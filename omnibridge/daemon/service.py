@@ -43,6 +43,7 @@ from structlog.stdlib import BoundLogger
 from omnibridge.config import LoadedProfile, load_profile
 from omnibridge.config.schema import PrivacySection
 from omnibridge.console import ConsoleContext, console_app
+from omnibridge.console.api_calls import ApiCallLog
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
@@ -166,6 +167,8 @@ class Daemon:
         self.metrics = DaemonMetrics()
         self.refusals = RefusalLog()
         """Refused and aborted HTTP requests, logged once per reason per interval."""
+        self.calls = ApiCallLog(engine.store)
+        """Vendor API calls per minute and the latest ones, for the console (installed while serving)."""
         self.worker: Worker
         self.queue = JobQueue(
             on_enqueue=lambda _job: self.worker.wake(),
@@ -185,6 +188,7 @@ class Daemon:
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
+        console = ConsoleContext(engine.store, profile, routing, self.worker.wake, options.poll_seconds, self.calls)
         self.app = daemon_app(
             engine,
             self.state,
@@ -196,11 +200,7 @@ class Daemon:
             metrics_token=options.metrics_token,
             limits=options.webhook_limits,
             refusals=self.refusals,
-            console=console_app(
-                ConsoleContext(
-                    engine.store, profile, routing, self.worker.wake, options.poll_seconds, options.readback_minutes
-                )
-            ),
+            console=console_app(console),
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -270,6 +270,7 @@ class Daemon:
             jobs=[job.id for job in scheduler.get_jobs()],
         )
         stop_task = loop.create_task(self._stop.wait())
+        stop_counting = self.calls.install()
         try:
             done, _ = await asyncio.wait({stop_task, server_task, worker_task}, return_when=asyncio.FIRST_COMPLETED)
             for task in done - {stop_task}:
@@ -291,6 +292,8 @@ class Daemon:
             loud_uvicorn()
             loop.set_exception_handler(None)
             self.refusals.flush()
+            stop_counting()
+            await asyncio.to_thread(self.calls.flush)
         for result in results[:2]:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
