@@ -140,12 +140,19 @@ def console_app(context: ConsoleContext) -> Starlette:
     @page(Role.VIEWER)
     async def channel_page(request: Request) -> Response:
         channel = request.path_params["channel"]
-        events = await run_in_threadpool(timeline, context, channel)
+        kind = request.query_params.get("kind", "")
+        events = await run_in_threadpool(timeline, context, channel, kind)
         lags = await run_in_threadpool(lag_by_hour, context, channel)
         chart = line_chart(f"{channel}: propagation lag p99 per hour (last 24 h)", {"p99": lags}, unit="seconds")
         calls = context.calls.calls_of(connectors_of(context, [channel]).values()) if context.calls else []
         return render(
-            request, "channel.html", channel=channel, events=events, lag_chart=chart if lags else "", calls=calls
+            request,
+            "channel.html",
+            channel=channel,
+            events=events,
+            kind=kind,
+            lag_chart=chart if lags else "",
+            calls=calls,
         )
 
     @page(Role.VIEWER)

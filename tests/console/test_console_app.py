@@ -231,3 +231,26 @@ async def test_a_registered_report_is_listed_and_rendered_with_its_chart(console
     assert bad.status_code == 400
     missing = await console.client.get("/console/reports/nope")
     assert missing.status_code == 404
+
+
+async def test_the_channel_timeline_shows_deliveries_syncs_and_who_acted_with_secrets_masked(console: Console) -> None:
+    entry_id = dead(console.store, "d-1")
+    console.store.finish_delivery(entry_id, InboxStatus.DEAD, "vendor said: Authorization: Bearer abc.def.ghi")
+    discarded = dead(console.store, "d-2")
+    console.store.set_bookmark("web", "cursor-1")
+    await console.sign_in(Role.OPERATOR)
+    csrf = await console.csrf()
+    await console.client.post(
+        "/console/actions/deadletters",
+        data={"csrf": csrf, "action": "discard", "id": str(discarded), "reason": "test order"},
+    )
+    page = await console.client.get("/console/channels/web")
+    assert f"delivery {entry_id} orders/create: dead" in page.text
+    assert "abc.def.ghi" not in page.text
+    assert "sync</td><td>orders and stock read (bookmark moved)" in page.text
+    assert re.search(rf"deadletter.discard inbox:{discarded}</td><td>token:[0-9a-f]+ \(operator token\)", page.text)
+    only_syncs = await console.client.get("/console/channels/web", params={"kind": "sync"})
+    assert "bookmark moved" in only_syncs.text
+    assert "orders/create" not in only_syncs.text
+    other = await console.client.get("/console/channels/pos")
+    assert "orders/create" not in other.text

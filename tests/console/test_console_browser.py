@@ -60,10 +60,12 @@ def operator_clicks_through(driver: Any, base: str, token: str, shots: Path) -> 
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     channels = driver.find_element(By.ID, "channels").text
     seen["overview"] = channels + "\n" + driver.find_element(By.ID, "waiting").text
+    seen["api_calls"] = driver.find_element(By.ID, "api-calls").text
     driver.save_screenshot(str(shots / "1-overview.png"))
 
     driver.find_element(By.LINK_TEXT, "web").click()
     seen["timeline"] = driver.find_element(By.ID, "timeline").text
+    seen["api_log"] = driver.find_element(By.ID, "api-log").text
     driver.save_screenshot(str(shots / "2-channel-timeline.png"))
 
     box = driver.find_element(By.NAME, "sku")
@@ -187,6 +189,9 @@ async def test_an_operator_clicks_through_every_screen_and_action(
     assert "pos" in seen["overview"]
     assert "Open incidents 2" in seen["overview"]
     assert "Dead letters 2" in seen["overview"]
+    assert "web" in seen["api_calls"]
+    assert "pos" in seen["api_calls"]
+    assert "POST http://127.0.0.1" in seen["api_log"]
     assert "boulder" in seen["sku"]
     assert "RULE" in seen["sku"].upper()
     assert f"web shows 9 of {SKU} at boulder" in seen["queue"]
