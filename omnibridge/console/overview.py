@@ -57,8 +57,6 @@ class Overview:
     """(channel, its connector's calls of one operation), by channel then operation."""
     budgets: dict[str, str] = field(default_factory=dict)
     """Channel -> what is left of its API budget as of its latest call (``remaining / capacity``)."""
-    stockouts: dict[str, int] = field(default_factory=dict)
-    """Location -> positions with nothing available (on hand minus committed and reserved, 0 or less)."""
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -102,6 +100,18 @@ def judge(row: ChannelRow, now: datetime, poll_seconds: float) -> None:
         row.status, row.why = "late", f"{what} is {age:.0f} s old, past the {target:.0f} s target"
     else:
         row.status, row.why = "on time", f"within the {target:.0f} s target"
+
+
+def stockouts(context: ConsoleContext) -> dict[str, int]:
+    """Location -> positions with nothing available (on hand minus committed and reserved, 0 or less); one scan
+    of every position, so it is drawn on the reports page rather than the overview."""
+    with read_session(context.store.engine) as session:
+        rows = session.execute(
+            sa.select(POSITIONS.c.location_id, sa.func.count())
+            .where(POSITIONS.c.on_hand - POSITIONS.c.committed - POSITIONS.c.reserved <= 0)
+            .group_by(POSITIONS.c.location_id)
+        ).all()
+    return {str(location): int(count) for location, count in sorted(rows)}
 
 
 def lag_by_hour(context: ConsoleContext, channel: str, hours: int = 24) -> list[tuple[str, float]]:
@@ -153,11 +163,6 @@ def overview(context: ConsoleContext) -> Overview:
             .subquery()
         )
         drift = session.execute(sa.select(drifted.c.channel, sa.func.count()).group_by(drifted.c.channel)).all()
-        stockouts = session.execute(
-            sa.select(POSITIONS.c.location_id, sa.func.count())
-            .where(POSITIONS.c.on_hand - POSITIONS.c.committed - POSITIONS.c.reserved <= 0)
-            .group_by(POSITIONS.c.location_id)
-        ).all()
         bookmarks = session.execute(
             sa.select(SYNC_BOOKMARKS.c.channel, sa.func.max(SYNC_BOOKMARKS.c.updated_at)).group_by(
                 SYNC_BOOKMARKS.c.channel
@@ -197,8 +202,7 @@ def overview(context: ConsoleContext) -> Overview:
             if connector in context.calls.budgets:
                 remaining, capacity = context.calls.budgets[connector]
                 budgets[channel] = f"{max(0.0, remaining):.0f} / {capacity:.0f}"
-    outs = {str(location): int(count) for location, count in stockouts}
-    return Overview(rows, waiting, calls, budgets, outs)
+    return Overview(rows, waiting, calls, budgets)
 
 
 def connectors_of(context: ConsoleContext, channels: list[str]) -> dict[str, str]:

@@ -24,7 +24,7 @@ from omnibridge.access.tokens import ApiToken
 from omnibridge.console.actions import ACTION_SOURCES
 from omnibridge.console.charts import bar_chart, line_chart
 from omnibridge.console.context import ConsoleContext
-from omnibridge.console.overview import connectors_of, lag_by_hour, overview
+from omnibridge.console.overview import connectors_of, lag_by_hour, overview, stockouts
 from omnibridge.console.session import COOKIE, SESSION_HOURS, Signer, active_token, session_key
 from omnibridge.console.sku import sku_page
 from omnibridge.console.sources import register_builtin_sources
@@ -127,14 +127,11 @@ def console_app(context: ConsoleContext) -> Starlette:
             calls["calls (24 h)"].append((label, float(totals.calls_24h)))
             calls["refused (24 h)"].append((label, float(totals.refusals_24h)))
         calls_chart = bar_chart("API calls per operation (last 24 h)", calls) if data.calls else ""
-        outs = {"positions with nothing available": [(loc, float(n)) for loc, n in sorted(data.stockouts.items())]}
-        stockout_chart = bar_chart("Stock-outs by location", outs) if data.stockouts else ""
         return render(
             request,
             "overview.html",
             data=data,
             calls_chart=calls_chart,
-            stockout_chart=stockout_chart,
         )
 
     @page(Role.VIEWER)
@@ -209,7 +206,10 @@ def console_app(context: ConsoleContext) -> Starlette:
 
     @page(Role.VIEWER)
     async def reports_index(request: Request) -> Response:
-        return render(request, "reports.html")
+        outs = await run_in_threadpool(stockouts, context)
+        points = {"positions with nothing available": [(loc, float(n)) for loc, n in outs.items()]}
+        chart = bar_chart("Stock-outs by location (now)", points) if outs else ""
+        return render(request, "reports.html", stockout_chart=chart)
 
     @page(Role.VIEWER)
     async def report_page(request: Request) -> Response:

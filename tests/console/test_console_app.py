@@ -17,6 +17,7 @@ from omnibridge.access import Actor, Role, audit, tokens
 from omnibridge.console import ConsoleContext, console_app
 from omnibridge.console.overview import ChannelRow, judge, percentile
 from omnibridge.console.session import COOKIE
+from omnibridge.models import MovementKind, Product, StockMovement, Variant
 from omnibridge.reports.base import REPORTS, Grouping, Period, Report, ReportTable, Series, register
 from omnibridge.sdk.webhooks import WebhookDelivery
 from omnibridge.store import InboxStatus, Incident, Store
@@ -254,3 +255,23 @@ async def test_the_channel_timeline_shows_deliveries_syncs_and_who_acted_with_se
     assert "orders/create" not in only_syncs.text
     other = await console.client.get("/console/channels/pos")
     assert "orders/create" not in other.text
+
+
+async def test_the_reports_page_draws_stock_outs_by_location(console: Console) -> None:
+    console.store.upsert_product(Product(id="P", title="Gear", variants=[Variant(sku="A", product_id="P")]))
+    for location, units in (("wh", 0), ("nyc", 4)):
+        console.store.apply(
+            StockMovement(
+                idempotency_key=f"count:{location}",
+                source="manual",
+                kind=MovementKind.COUNT,
+                sku="A",
+                location_id=location,
+                quantity=units,
+                occurred_at=PLACED,
+            )
+        )
+    await console.sign_in(Role.VIEWER)
+    page = await console.client.get("/console/reports")
+    assert '<figure id="stockout-chart">' in page.text
+    assert "Stock-outs by location" in page.text
