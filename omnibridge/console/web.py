@@ -29,6 +29,7 @@ from omnibridge.console.session import COOKIE, SESSION_HOURS, Signer, active_tok
 from omnibridge.console.sku import sku_page
 from omnibridge.console.sources import register_builtin_sources
 from omnibridge.console.timeline import timeline
+from omnibridge.errors import OmnibridgeError, StoreError
 from omnibridge.logs import get_logger
 from omnibridge.reports.base import REPORTS, Grouping, Period, run_report
 
@@ -69,7 +70,10 @@ def console_app(context: ConsoleContext) -> Starlette:
             async def guarded(request: Request) -> Response:
                 cookie = request.cookies.get(COOKIE)
                 token_id = signer.token_id(cookie, datetime.now(UTC))
-                found = await run_in_threadpool(active_token, context.store, token_id) if token_id else None
+                try:
+                    found = await run_in_threadpool(active_token, context.store, token_id) if token_id else None
+                except OmnibridgeError as exc:
+                    return render(request, "error.html", 503, message=f"cannot check your sign-in now: {exc}")
                 if found is None or cookie is None:
                     return RedirectResponse(f"{PREFIX}/login?next={request.url.path}", status_code=303)
                 request.scope["console.token"] = found
@@ -83,6 +87,8 @@ def console_app(context: ConsoleContext) -> Starlette:
                     return await handler(request)
                 except Refused as exc:
                     return render(request, "error.html", exc.status, message=str(exc))
+                except StoreError as exc:
+                    return render(request, "error.html", 503, message=f"the store is unavailable: {exc}")
                 except Exception as exc:
                     get_logger("omnibridge.console").exception("console.internal_error", path=request.url.path)
                     message = f"internal error: {type(exc).__name__} (logged as console.internal_error)"
@@ -101,7 +107,10 @@ def console_app(context: ConsoleContext) -> Starlette:
         target = str(form.get("next", f"{PREFIX}/"))
         if not target.startswith(f"{PREFIX}/"):
             target = f"{PREFIX}/"
-        found = await run_in_threadpool(tokens.authenticate, context.store, presented) if presented else None
+        try:
+            found = await run_in_threadpool(tokens.authenticate, context.store, presented) if presented else None
+        except OmnibridgeError as exc:
+            return render(request, "login.html", 503, next=target, error=f"cannot check the token now: {exc}")
         if found is None:
             error = "that is not a valid API token (create one with 'omnibridge tokens create --role viewer')"
             return render(request, "login.html", 401, next=target, error=error)

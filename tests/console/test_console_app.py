@@ -275,3 +275,23 @@ async def test_the_reports_page_draws_stock_outs_by_location(console: Console) -
     page = await console.client.get("/console/reports")
     assert '<figure id="stockout-chart">' in page.text
     assert "Stock-outs by location" in page.text
+
+
+async def test_a_store_that_cannot_be_read_is_one_line_not_a_traceback(console: Console) -> None:
+    if console.store.engine.dialect.name != "sqlite":
+        pytest.skip("a dropped table stands in for an outage only on SQLite (an OperationalError there)")
+    await console.sign_in(Role.VIEWER)
+    with console.store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE incidents")
+    page = await console.client.get("/console/")
+    assert page.status_code == 503
+    assert "the store is unavailable: database error at" in page.text
+    assert "Traceback" not in page.text
+    with console.store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE api_tokens")
+    again = await console.client.get("/console/")
+    assert again.status_code == 503
+    assert "cannot check your sign-in now" in again.text
+    login = await console.client.post("/console/login", data={"token": console.tokens[Role.VIEWER]})
+    assert login.status_code == 503
+    assert "cannot check the token now" in login.text
