@@ -26,6 +26,8 @@ from omnibridge.store.engine import read_session, write_session
 from omnibridge.store.tables import API_CALL_COUNTS
 
 RECENT = 500
+KEEP = timedelta(days=7)
+"""How long minute counters are kept: older ones are deleted when newer ones are written."""
 Key = tuple[str, str, datetime]
 """(connector, operation, minute)."""
 
@@ -120,9 +122,11 @@ class ApiCallLog:
 
 
 def write_counts(store: Store, counts: dict[Key, list[int]]) -> None:
-    """Add ``counts`` to ``api_call_counts`` in one transaction."""
+    """Add ``counts`` to ``api_call_counts`` in one transaction, deleting minutes older than :data:`KEEP`
+    before the newest one written."""
     table = API_CALL_COUNTS
     with write_session(store.engine) as session:
+        session.execute(sa.delete(table).where(table.c.minute < max(key[2] for key in counts) - KEEP))
         for (connector, op, minute), (calls, refusals, failures) in counts.items():
             where = sa.and_(table.c.connector == connector, table.c.op == op[:255], table.c.minute == minute)
             updated = session.execute(

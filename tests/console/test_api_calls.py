@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from omnibridge.access import Actor, Role, tokens
 from omnibridge.console import ConsoleContext, console_app
@@ -17,6 +18,8 @@ from omnibridge.console.api_calls import ApiCallLog, call_totals
 from omnibridge.sdk import ConnectorHttpClient, RetryPolicy, TokenBucket
 from omnibridge.sdk.http import CallRecord, add_call_observer
 from omnibridge.store import Store
+from omnibridge.store.tables import API_CALL_COUNTS
+from omnibridge.store.types import to_utc
 
 MINUTE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -89,6 +92,12 @@ def test_minutes_are_counted_written_once_over_and_totalled(store: Store) -> Non
     log(record("inventorySet", 200, MINUTE + timedelta(seconds=50)))  # a late attempt of a written minute adds up
     assert log.flush() == 2
     assert [t.calls_24h for t in call_totals(store, MINUTE + timedelta(minutes=5))] == [5]
+    week_later = MINUTE + timedelta(days=8)
+    log(record("inventorySet", 200, week_later))
+    log.flush()
+    with store.engine.connect() as conn:
+        minutes = conn.execute(sa.select(API_CALL_COUNTS.c.minute)).scalars().all()
+    assert [to_utc(minute) for minute in minutes] == [week_later]  # older than a week: deleted
 
 
 @pytest.mark.anyio
