@@ -9,6 +9,7 @@ the signed-in token): :func:`~omnibridge.store.incident_actions.resolve_incident
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from urllib.parse import quote
 
 from omnibridge.access import Actor, audit
 from omnibridge.console.actions import Action, ActionItem, ActionResult, matches, register_source
@@ -44,7 +45,7 @@ class Incidents:
                 sku=incident.sku,
                 at=incident.created_at,
                 detail=incident.kind,
-                link=f"/console/sku/{incident.sku}" if incident.sku else None,
+                link=f"/console/sku/{quote(incident.sku, safe='/')}" if incident.sku else None,
             )
             for incident in context.store.incidents(resolved=False)
         ]

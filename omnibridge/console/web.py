@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -166,7 +167,7 @@ def console_app(context: ConsoleContext) -> Starlette:
         sku = request.query_params.get("sku", "").strip()
         if not sku:
             raise Refused(400, "give a SKU to look up")
-        return RedirectResponse(f"{PREFIX}/sku/{sku}", status_code=303)
+        return RedirectResponse(f"{PREFIX}/sku/{quote(sku, safe='/')}", status_code=303)
 
     @page(Role.VIEWER)
     async def sku_screen(request: Request) -> Response:

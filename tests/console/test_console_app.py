@@ -295,3 +295,24 @@ async def test_a_store_that_cannot_be_read_is_one_line_not_a_traceback(console: 
     login = await console.client.post("/console/login", data={"token": console.tokens[Role.VIEWER]})
     assert login.status_code == 503
     assert "cannot check the token now" in login.text
+
+
+async def test_the_sku_lookup_finds_a_sku_with_spaces_and_hashes(console: Console) -> None:
+    sku = "TENT 4P#BLU"
+    console.store.upsert_product(Product(id="P", title="Gear", variants=[Variant(sku=sku, product_id="P")]))
+    console.store.apply(
+        StockMovement(
+            idempotency_key="count:wh",
+            source="manual",
+            kind=MovementKind.COUNT,
+            sku=sku,
+            location_id="wh",
+            quantity=7,
+            occurred_at=PLACED,
+        )
+    )
+    await console.sign_in(Role.VIEWER)
+    found = await console.client.get("/console/sku", params={"sku": sku}, follow_redirects=True)
+    assert found.status_code == 200
+    assert "<h1>SKU TENT 4P#BLU</h1>" in found.text
+    assert "<tr><td>wh</td><td>7</td>" in found.text
