@@ -77,7 +77,7 @@ class DeadLetters:
                 summary=f"{entry.delivery.topic or 'delivery'}: {entry.error or 'failed'}",
                 channel=entry.channel,
                 at=entry.delivery.received_at,
-                detail=f"{entry.attempts} attempts",
+                detail=f"{entry.attempts} attempt{'' if entry.attempts == 1 else 's'}",
             )
             for entry in dead_letters(context.store)
         ]
