@@ -26,7 +26,7 @@ def test_it_loads_a_month_of_history_for_six_channels(result: dict[str, Any]) ->
 
 
 def test_it_reports_the_pages_and_the_baseline(result: dict[str, Any]) -> None:
-    assert [row["page"] for row in result["rows"]] == ["overview", "sku_page", "baseline"]
+    assert [row["page"] for row in result["rows"]] == ["overview", "sku_page", "baseline", "overview_under_load"]
     assert result["overview_p99_ms"] == result["rows"][0]["p99_ms"]
     assert result["sku_page_p99_ms"] == result["rows"][1]["p99_ms"]
     assert result["goal_met"] == (result["overview_p99_ms"] < 300)
@@ -38,3 +38,10 @@ def test_it_is_a_bench_command() -> None:
         main(["nope"])
     assert exited.value.code == 2
     assert BENCHMARKS["console"] == "bench.console"
+
+
+def test_the_overview_answers_correctly_under_write_load(result: dict[str, Any]) -> None:
+    assert result["load_writes"] > 0
+    assert result["under_load_correct"] is True
+    assert result["overview_under_load_p99_ms"] == result["rows"][3]["p99_ms"]
+    assert result["rows"][3]["requests"] >= 20
