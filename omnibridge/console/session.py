@@ -2,8 +2,9 @@
 
 The cookie (``omnibridge_console``, HttpOnly, SameSite=Strict, Path=/console) holds the token's public id and when
 the session started, signed with HMAC-SHA256 under a key derived from the store's keyring (its blind-index key,
-which a data-key rotation keeps: sessions outlive a restart of the daemon and ``omnibridge keys rotate``). The token's secret is never stored in the cookie: each request
-looks the token up by id and refuses it once it is revoked or expired. A session lasts :data:`SESSION_HOURS`.
+which a data-key rotation keeps: sessions outlive a restart of the daemon and ``omnibridge keys rotate``). The
+token's secret is never stored in the cookie: each request looks the token up by id and refuses it once it is
+revoked or expired. A session lasts :data:`SESSION_HOURS`.
 
 The CSRF token of a session is an HMAC of the cookie's value under the same key: each POST form carries it in a
 hidden ``csrf`` field and the console refuses a POST without the right one.
