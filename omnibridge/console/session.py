@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from omnibridge.access import tokens
 from omnibridge.access.tokens import ApiToken
@@ -72,7 +72,3 @@ def active_token(store: Store, token_id: str) -> ApiToken | None:
         if found.id == token_id:
             return found if found.state(now) == "active" else None
     return None
-
-
-def session_age_limit() -> timedelta:
-    return timedelta(hours=SESSION_HOURS)

@@ -16,7 +16,7 @@ import pytest
 from omnibridge.access import Actor, Role, audit, tokens
 from omnibridge.console import ConsoleContext, console_app
 from omnibridge.console.overview import ChannelRow, judge, percentile
-from omnibridge.console.session import COOKIE
+from omnibridge.console.session import COOKIE, Signer
 from omnibridge.models import MovementKind, Product, StockMovement, Variant
 from omnibridge.reports.base import REPORTS, Grouping, Period, Report, ReportTable, Series, register
 from omnibridge.sdk.webhooks import WebhookDelivery
@@ -316,3 +316,17 @@ async def test_the_sku_lookup_finds_a_sku_with_spaces_and_hashes(console: Consol
     assert found.status_code == 200
     assert "<h1>SKU TENT 4P#BLU</h1>" in found.text
     assert "<tr><td>wh</td><td>7</td>" in found.text
+
+
+def test_a_session_cookie_expires_after_twelve_hours_and_cannot_be_altered() -> None:
+    signer = Signer(b"k" * 32)
+    started = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    cookie = signer.cookie("0123456789ab", started)
+    assert signer.token_id(cookie, started + timedelta(hours=11, minutes=59)) == "0123456789ab"
+    assert signer.token_id(cookie, started + timedelta(hours=12, seconds=1)) is None
+    token_id, moment, mac = cookie.split(".")
+    assert signer.token_id(f"ba9876543210.{moment}.{mac}", started) is None
+    assert signer.token_id(f"{token_id}.{int(moment) + 3600}.{mac}", started) is None
+    assert Signer(b"x" * 32).token_id(cookie, started) is None
+    assert signer.csrf_ok(cookie, signer.csrf(cookie))
+    assert not signer.csrf_ok(cookie, Signer(b"x" * 32).csrf(cookie))
