@@ -49,8 +49,11 @@ def _dead(store: Store, name: str) -> int:
     return int(entry_id)
 
 
-def operator_clicks_through(driver: Any, base: str, token: str, shots: Path) -> dict[str, str]:
-    """Everything an operator does, in the browser; returns what the pages said."""
+def operator_clicks_through(
+    driver: Any, base: str, token: str, shots: Path, replay: int, discard: int
+) -> dict[str, str]:
+    """Everything an operator does, in the browser (replaying dead letter ``replay``, discarding ``discard``);
+    returns what the pages said."""
     from selenium.webdriver.common.by import By
 
     seen: dict[str, str] = {}
@@ -75,6 +78,7 @@ def operator_clicks_through(driver: Any, base: str, token: str, shots: Path) -> 
     driver.save_screenshot(str(shots / "3-sku-page.png"))
 
     driver.find_element(By.LINK_TEXT, "Action queue").click()
+    driver.find_element(By.ID, "filters")  # waits for the queue (clicks return before the next page loads)
     seen["queue"] = driver.find_element(By.TAG_NAME, "main").text
     driver.save_screenshot(str(shots / "4-action-queue.png"))
     incidents = driver.find_element(By.ID, "source-incidents")
@@ -85,21 +89,23 @@ def operator_clicks_through(driver: Any, base: str, token: str, shots: Path) -> 
 
     driver.find_element(By.LINK_TEXT, "Back to the action queue").click()
     letters = driver.find_element(By.ID, "source-deadletters")
-    letters.find_elements(By.NAME, "id")[0].click()
+    letters.find_element(By.CSS_SELECTOR, f"input[name=id][value='{replay}']").click()
     letters.find_element(By.CSS_SELECTOR, "button[value=replay]").click()
     seen["replayed"] = driver.find_element(By.CLASS_NAME, "notice").text
 
     driver.find_element(By.LINK_TEXT, "Back to the action queue").click()
     letters = driver.find_element(By.ID, "source-deadletters")
-    letters.find_element(By.NAME, "id").click()
+    letters.find_element(By.CSS_SELECTOR, f"input[name=id][value='{discard}']").click()
     letters.find_element(By.NAME, "reason").send_keys("a test order")
     letters.find_element(By.CSS_SELECTOR, "button[value=discard]").click()
     seen["discarded"] = driver.find_element(By.CLASS_NAME, "notice").text
     driver.save_screenshot(str(shots / "5-action-done.png"))
 
     driver.find_element(By.LINK_TEXT, "Reports").click()
+    driver.find_element(By.ID, "reports")
     seen["reports"] = driver.find_element(By.TAG_NAME, "main").text
     driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    driver.find_element(By.NAME, "token")  # the sign-in form
     assert "/console/login" in driver.current_url
     driver.get(f"{base}/console/actions")
     assert "/console/login" in driver.current_url
@@ -175,7 +181,9 @@ async def test_an_operator_clicks_through_every_screen_and_action(
                             return False
 
                     await until(ready, "/readyz")
-                    seen = await asyncio.to_thread(operator_clicks_through, browser, daemon_url, operator, screenshots)
+                    seen = await asyncio.to_thread(
+                        operator_clicks_through, browser, daemon_url, operator, screenshots, replayed, discarded
+                    )
                     as_viewer = await asyncio.to_thread(viewer_looks, browser, daemon_url, viewer)
             finally:
                 if daemon.returncode is None:
