@@ -20,6 +20,7 @@ BENCHMARKS = {
     "routing": "bench.routing",
     "files_feed": "bench.files_feed",
     "pickup": "bench.pickup",
+    "console": "bench.console",
 }
 
 

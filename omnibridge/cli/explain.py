@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from omnibridge.cli.profile_store import ProfileOption, profile_store
-from omnibridge.config import DEFAULT_PROFILE
+from omnibridge.config import DEFAULT_PROFILE, LoadedProfile
 from omnibridge.policy import Allocation, AvailabilityPlanner, feeds_for_profile
 from omnibridge.store import Store
 from omnibridge.sync.listed import NOT_LISTED
@@ -59,6 +60,45 @@ def unlisted_channels(store: Store, sku: str) -> dict[str, str]:
     return found
 
 
+@dataclass(frozen=True)
+class SkuExplanation:
+    """What ``omnibridge explain SKU`` shows: each channel's quantity per location and the rule behind it."""
+
+    sku: str
+    title: str | None
+    mode: str
+    group: str
+    available: dict[str, int]
+    not_listed: dict[str, str]
+    unknown: list[str]
+    """Profile locations the ledger has never counted (nothing is written there)."""
+    allocations: list[Allocation]
+
+
+def explain_sku(store: Store, loaded: LoadedProfile, sku: str) -> SkuExplanation | None:
+    """The explanation of ``sku`` under ``loaded``'s availability rules (None: the SKU is not in the store); the
+    CLI and the console's SKU page both show this."""
+    variant = store.get_variant(sku)
+    if variant is None:
+        return None
+    # what the sync engine plans from: the ledger's available minus channels' committed counts
+    available = available_by_location(store, sku)
+    not_listed = unlisted_channels(store, sku)
+    counted = {location_id for _, location_id in store.known_positions([sku])}
+    unknown = sorted({location.id for location in loaded.locations} - counted)
+    planner = AvailabilityPlanner(loaded.availability, feeds_for_profile(loaded))
+    return SkuExplanation(
+        sku=sku,
+        title=variant.title,
+        mode=loaded.availability.mode,
+        group=planner.group(sku),
+        available=available,
+        not_listed=not_listed,
+        unknown=unknown,
+        allocations=planner.explain(sku, available),
+    )
+
+
 def explain(
     sku: Annotated[str, typer.Argument(help="The master SKU, or 'order' followed by an order.")],
     order_name: Annotated[
@@ -77,22 +117,16 @@ def explain(
     if order_name is not None:
         raise typer.BadParameter(f"unexpected {order_name!r}: 'explain SKU' or 'explain order ORDER'")
     with profile_store(profile, read_only=True) as (loaded, store):
-        variant = store.get_variant(sku)
-        if variant is None:
+        found = explain_sku(store, loaded, sku)
+        if found is None:
             typer.echo(f"error: unknown SKU '{sku}': it is not in the store at {loaded.store_url_masked}", err=True)
             raise typer.Exit(1)
-        # what the sync engine plans from: the ledger's available minus channels' committed counts
-        available = available_by_location(store, sku)
-        not_listed = unlisted_channels(store, sku)
-        counted = {location_id for _, location_id in store.known_positions([sku])}
-    unknown = sorted({location.id for location in loaded.locations} - counted)
-    planner = AvailabilityPlanner(loaded.availability, feeds_for_profile(loaded))
-    allocations = planner.explain(sku, available)
-    group = planner.group(sku)
+    title_, available, not_listed, unknown = found.title, found.available, found.not_listed, found.unknown
+    allocations, group = found.allocations, found.group
     if as_json:
         document: dict[str, Any] = {
             "sku": sku,
-            "title": variant.title,
+            "title": title_,
             "mode": loaded.availability.mode,
             "group": group,
             "available": available,

@@ -14,6 +14,8 @@
   behind a viewer token when ``metrics_token`` is set (``omnibridge run --metrics-token``).
 * ``/api/...`` — the admin API (:mod:`omnibridge.daemon.api`), every route behind a bearer token with a role
   (:mod:`omnibridge.daemon.auth`). Webhook routes never take a token: they are authenticated by signature.
+* ``/console/...`` — the operator console (:mod:`omnibridge.console`, docs/console.md): HTML pages behind a
+  sign-in with an API token.
 * ``/api/orders/{order}/accept|reject|routing`` — order routing (:mod:`omnibridge.daemon.order_api`), served when
   the profile routes orders, behind the same tokens (operator to act, viewer to read).
 * ``/api/pickups`` and ``/api/pickups/{id}/ready|collected|reject`` — pickups and staff actions
@@ -34,6 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnibridge.access import Role
+from omnibridge.console.web import is_console_path
 from omnibridge.daemon.api import api_app
 from omnibridge.daemon.auth import refusal, with_store
 from omnibridge.daemon.metrics import CONTENT_TYPE
@@ -186,13 +189,14 @@ def daemon_app(
     pickups: ASGIApp | None = None,
     refusals: RefusalLog | None = None,
     pickup: PickupDesk | None = None,
+    console: ASGIApp | None = None,
 ) -> ASGIApp:
     """The whole ASGI app the daemon serves (see the module docstring); ``carriers`` receives the deliveries of
     carrier channels; ``metrics_token`` puts ``/metrics`` behind a viewer token; ``orders`` (when given) serves
     the order routing routes (:mod:`omnibridge.daemon.order_api`), ``pickups`` the pickup routes
     (:mod:`omnibridge.daemon.pickup_api`); ``limits`` and ``refusals`` are the webhook port's
-    (:mod:`omnibridge.sync.webhook_limits`); ``pickup`` answers ``/api/pickup-options``. The operations endpoints
-    never wait behind webhook requests."""
+    (:mod:`omnibridge.sync.webhook_limits`); ``pickup`` answers ``/api/pickup-options``; ``console`` (when given)
+    serves ``/console`` (:mod:`omnibridge.console`). The operations endpoints never wait behind webhook requests."""
     refusals = refusals if refusals is not None else RefusalLog()
     ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token, refusals)
     api = api_app(engine.store, on_requeued=on_stored, pickup=pickup)
@@ -209,6 +213,8 @@ def daemon_app(
         path = str(scope.get("path", ""))
         if scope["type"] == "http" and path in OPS_PATHS:
             await ops(scope, receive, send)
+        elif console is not None and scope["type"] == "http" and is_console_path(path):
+            await console(scope, receive, send)
         elif orders is not None and scope["type"] == "http" and is_order_routing_path(path):
             await orders(scope, receive, send)
         elif pickups is not None and scope["type"] == "http" and is_pickup_path(path):

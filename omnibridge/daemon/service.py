@@ -42,6 +42,8 @@ from structlog.stdlib import BoundLogger
 
 from omnibridge.config import LoadedProfile, load_profile
 from omnibridge.config.schema import PrivacySection
+from omnibridge.console import ConsoleContext, console_app
+from omnibridge.console.api_calls import ApiCallLog
 from omnibridge.daemon.app import daemon_app
 from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
@@ -161,6 +163,7 @@ class Daemon:
         dispatcher: Dispatcher | None = None,
         pickup: PickupSettings | None = None,
         pickup_desk: PickupDesk | None = None,
+        profile: LoadedProfile | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
@@ -170,6 +173,8 @@ class Daemon:
         self.metrics = DaemonMetrics()
         self.refusals = RefusalLog()
         """Refused and aborted HTTP requests, logged once per reason per interval."""
+        self.calls = ApiCallLog(engine.store)
+        """Vendor API calls per minute and the latest ones, for the console (installed while serving)."""
         self.worker: Worker
         self.queue = JobQueue(
             on_enqueue=lambda _job: self.worker.wake(),
@@ -190,6 +195,7 @@ class Daemon:
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
+        console = ConsoleContext(engine.store, profile, routing, self.worker.wake, options.poll_seconds, self.calls)
         self.app = daemon_app(
             engine,
             self.state,
@@ -203,6 +209,7 @@ class Daemon:
             refusals=self.refusals,
             pickup=pickup_desk,
             pickups=pickup_api(PickupService(engine.store, pickup or PickupSettings(), routing)),
+            console=console_app(console),
         )
         self._stop = asyncio.Event()
         self._signals = 0
@@ -272,6 +279,7 @@ class Daemon:
             jobs=[job.id for job in scheduler.get_jobs()],
         )
         stop_task = loop.create_task(self._stop.wait())
+        stop_counting = self.calls.install()
         try:
             done, _ = await asyncio.wait({stop_task, server_task, worker_task}, return_when=asyncio.FIRST_COMPLETED)
             for task in done - {stop_task}:
@@ -293,6 +301,8 @@ class Daemon:
             loud_uvicorn()
             loop.set_exception_handler(None)
             self.refusals.flush()
+            stop_counting()
+            await asyncio.to_thread(self.calls.flush)
         for result in results[:2]:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
@@ -373,6 +383,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
                 dispatcher,
                 pickup,
                 PickupDesk.for_profile(store, loaded),
+                profile=loaded,
             ).serve()
         finally:
             await engine.aclose()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
 
@@ -46,14 +47,53 @@ from omnibridge.sdk.retry import RetryPolicy, RetryRequested, build_retrying, pa
 __all__ = [
     "IDEMPOTENT_METHODS",
     "AmbiguousWriteError",
+    "CallRecord",
     "ConnectorHttpClient",
     "HttpFatalError",
     "HttpRetriableError",
     "RequestOptions",
+    "add_call_observer",
 ]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _BODY_EXCERPT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One attempt of a vendor call, as call observers see it: ``url`` has secrets masked and no query string;
+    ``status`` is None when no answer came; ``budget`` is the limiter's ``(remaining, capacity)`` after the
+    answer, when it tells; ``at`` is Unix time."""
+
+    connector: str
+    op: str
+    method: str
+    url: str
+    status: int | None
+    elapsed_ms: float
+    throttled: bool
+    budget: tuple[float, float] | None
+    at: float
+
+
+_CALL_OBSERVERS: list[Callable[[CallRecord], None]] = []
+
+
+def add_call_observer(observer: Callable[[CallRecord], None]) -> Callable[[], None]:
+    """Call ``observer`` after every attempt of every connector's HTTP client in this process (it must be quick
+    and not raise; an exception is logged and ignored); returns a function that removes it."""
+    _CALL_OBSERVERS.append(observer)
+    return lambda: _CALL_OBSERVERS.remove(observer) if observer in _CALL_OBSERVERS else None
+
+
+def _budget(limiter: object) -> tuple[float, float] | None:
+    available, capacity = getattr(limiter, "available", None), getattr(limiter, "capacity", None)
+    if isinstance(available, float) and isinstance(capacity, float):
+        return available, capacity
+    limit, in_window = getattr(limiter, "limit", None), getattr(limiter, "in_window", None)
+    if isinstance(limit, int) and callable(in_window):
+        return float(limit - in_window()), float(limit)
+    return None
 
 
 class HttpFatalError(FatalConnectorError):
@@ -300,6 +340,7 @@ class ConnectorHttpClient:
             response = await self._client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
             log.warning("http.request", outcome="not_sent", error=type(exc).__name__)
+            self._notify(request, op, None, round((self._clock() - started) * 1000.0, 1), False, limiter)
             raise RetryRequested(self._transport_error(op, exc, attempt)) from exc
         except (httpx.LocalProtocolError, httpx.UnsupportedProtocol) as exc:
             log.error("http.request", outcome="invalid", error=type(exc).__name__)
@@ -311,6 +352,7 @@ class ConnectorHttpClient:
             ) from None
         except httpx.TransportError as exc:
             log.warning("http.request", outcome="maybe_sent", error=type(exc).__name__)
+            self._notify(request, op, None, round((self._clock() - started) * 1000.0, 1), False, limiter)
             error = self._transport_error(op, exc, attempt)
             if safe:
                 raise RetryRequested(error) from exc
@@ -321,6 +363,7 @@ class ConnectorHttpClient:
         status = response.status_code
         throttled = status == 429 or (self._is_throttled is not None and self._is_throttled(response))
         log.info("http.request", status=status, elapsed_ms=elapsed_ms, throttled=throttled)
+        self._notify(request, op, status, elapsed_ms, throttled, limiter)
 
         if status in expected or (status < 400 and not throttled):
             return response
@@ -346,6 +389,28 @@ class ConnectorHttpClient:
             status_code=status,
             body_excerpt=excerpt,
         )
+
+    def _notify(
+        self,
+        request: httpx.Request,
+        op: str,
+        status: int | None,
+        elapsed_ms: float,
+        throttled: bool,
+        limiter: RateLimiter | None,
+    ) -> None:
+        if not _CALL_OBSERVERS:
+            return
+        url = mask_secrets(str(request.url.copy_with(query=None)))
+        record = CallRecord(
+            self.connector_id, op, request.method, url, status, elapsed_ms, throttled, _budget(limiter),
+            self._wall_clock(),
+        )  # fmt: skip
+        for observer in tuple(_CALL_OBSERVERS):
+            try:
+                observer(record)
+            except Exception:
+                self._log.exception("http.call_observer_failed", op=op)
 
     def _transport_error(self, op: str, exc: httpx.TransportError, attempt: int) -> HttpRetriableError:
         detail = mask_secrets(str(exc)) or "no detail"

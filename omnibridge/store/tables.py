@@ -347,6 +347,8 @@ class ChannelLevelRow(StoreModel, table=True):
     explains it (see :mod:`omnibridge.sync.reconcile`)."""
 
     __tablename__ = "channel_levels"
+    # the console's drift counts (0018_console)
+    __table_args__ = (sa.Index("ix_channel_levels_unexplained_since", "unexplained_since", "channel"),)
 
     channel: str = Field(primary_key=True, max_length=128)
     sku: str = Field(primary_key=True, max_length=255)
@@ -378,7 +380,7 @@ class OutboxRow(StoreModel, table=True):
     status: str = Field(max_length=16, index=True)
     message: str | None = None
     created_at: datetime = _ts(nullable=False)
-    finished_at: datetime | None = _ts(nullable=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True, index=True)  # 0017
 
 
 class IncidentRow(StoreModel, table=True):
@@ -711,3 +713,22 @@ class PickupRow(StoreModel, table=True):
 
 
 PICKUPS = table(PickupRow)
+
+
+class ApiCallCountRow(StoreModel, table=True):
+    """Vendor API calls of one connector's operation in one minute: attempts sent
+    (``calls``), refused by the vendor's rate limit (``refusals``: 429 or throttled) and failed (``failures``: a
+    5xx or no answer) (``0018_console``). Written by the daemon from what its HTTP clients observe
+    (:mod:`omnibridge.console.api_calls`)."""
+
+    __tablename__ = "api_call_counts"
+
+    connector: str = Field(primary_key=True, max_length=128)
+    op: str = Field(primary_key=True, max_length=255)
+    minute: datetime = Field(primary_key=True, sa_type=UTCDateTime, index=True)
+    calls: int = 0
+    refusals: int = 0
+    failures: int = 0
+
+
+API_CALL_COUNTS = table(ApiCallCountRow)
