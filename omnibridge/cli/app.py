@@ -80,6 +80,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "report",
         "Reports from the store: order accuracy, time to ship, delivery, sync lag, stock-outs, sell-through, returns.",
     ),
+    "export": ("omnibridge.cli.warehouse", "export_app", "Export to a data warehouse: Parquet files by date."),
     # order_routing registers orders route/accept/reject on orders_app
     "orders": (
         "omnibridge.cli.order_routing",

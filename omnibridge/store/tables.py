@@ -673,3 +673,19 @@ class PickupRow(StoreModel, table=True):
 
 
 PICKUPS = table(PickupRow)
+
+
+class WarehouseBookmarkRow(StoreModel, table=True):
+    """How far the warehouse export got in one table (``0017_warehouse_export``): the time and key of the last
+    row written (rows are exported in ``(stamp, key)`` order), and how many rows were exported in all."""
+
+    __tablename__ = "warehouse_bookmarks"
+
+    name: str = Field(primary_key=True, max_length=64)
+    stamp: datetime = _ts(nullable=False)
+    key: str = Field(max_length=800)
+    rows: int = 0
+    updated_at: datetime = _ts(nullable=False)
+
+
+WAREHOUSE_BOOKMARKS = table(WarehouseBookmarkRow)

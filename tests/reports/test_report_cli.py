@@ -125,3 +125,22 @@ def test_bad_input_is_one_line_naming_the_choices(profile: Path, args: list[str]
     assert err.startswith(message)
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err + out
+
+
+def test_export_warehouse_writes_once_then_nothing(profile: Path, tmp_path: Path) -> None:
+    target = tmp_path / "dwh"
+    first = runner.invoke(app, ["export", "warehouse", "--to", str(target), "--profile", str(profile)])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.splitlines()[0] == "orders: 3 row(s)"
+    assert (target / "orders" / "date=2026-03-01").is_dir()
+    again = runner.invoke(app, ["export", "warehouse", "--to", str(target), "--json", "--profile", str(profile)])
+    assert json.loads(again.stdout) == {
+        "rows": {"orders": 0, "order_lines": 0, "movements": 0, "shipments": 0, "returns": 0, "incidents": 0},
+        "files": [],
+    }
+
+
+def test_export_warehouse_to_a_file_is_refused(profile: Path) -> None:
+    result = runner.invoke(app, ["export", "warehouse", "--to", str(profile), "--profile", str(profile)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: --to {profile}: is a file; expected a folder")

@@ -1,0 +1,34 @@
+"""warehouse_bookmarks: how far the warehouse export got in each table (the last row written, by its time and key).
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0017"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "warehouse_bookmarks",
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("stamp", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("key", sa.String(800), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_warehouse_bookmarks"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("warehouse_bookmarks")
