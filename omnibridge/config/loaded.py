@@ -22,6 +22,7 @@ from omnibridge.config.schema import (
     MerchantSection,
     PrivacySection,
     ServerSection,
+    WarehouseSection,
     WebhooksSection,
 )
 from omnibridge.config.store_url import mask_store_url
@@ -103,6 +104,8 @@ class LoadedProfile:
     """The limits of the daemon's HTTP port: the ``server:`` section (docs/security.md)."""
     privacy: PrivacySection = field(default_factory=PrivacySection)
     """Retention of raw webhook bodies and personal data (the ``privacy:`` section; defaults when absent)."""
+    warehouse: WarehouseSection = field(default_factory=WarehouseSection)
+    """The daemon's warehouse export (the ``warehouse:`` section; off when absent)."""
 
     @property
     def store_url_masked(self) -> str:

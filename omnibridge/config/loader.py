@@ -130,6 +130,7 @@ def load_profile(
         routing=build_rules(profile.routing, profile.locations, loaded_channels, profile.merchant.timezone),
         server=profile.server,
         privacy=profile.privacy,
+        warehouse=profile.warehouse,
     )
 
 

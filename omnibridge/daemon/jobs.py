@@ -23,6 +23,7 @@ from omnibridge.daemon.schedule import (
     RESOLVE_LOCATIONS,
     TRACKING_REFRESH,
     VERIFY,
+    WAREHOUSE_EXPORT,
     Job,
 )
 from omnibridge.daemon.state import DaemonState
@@ -111,6 +112,7 @@ class JobRunner:
         privacy: PrivacySection | None = None,
         *,
         privacy_dir: Path | None = None,
+        warehouse_dir: Path | None = None,
     ) -> None:
         self.engine = engine
         self.privacy = privacy if privacy is not None else PrivacySection()
@@ -119,6 +121,7 @@ class JobRunner:
         self.carriers = carriers
         self.dispatcher = dispatcher
         self.privacy_dir = privacy_dir
+        self.warehouse_dir = warehouse_dir
 
     async def run(self, job: Job, *, label: str | None = None) -> str:
         """Run ``job``; returns its outcome. ``label`` overrides the job name in logs and metrics."""
@@ -164,7 +167,22 @@ class JobRunner:
             return purge_personal_data(self.engine.store, self.privacy)
         if job.kind == PRIVACY:
             return await self._privacy_requests()
+        if job.kind == WAREHOUSE_EXPORT:
+            return self._warehouse_export()
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
+
+    def _warehouse_export(self) -> str:
+        """Write the rows changed since the last warehouse export (counted as ``exported_records_total`` with
+        channel ``warehouse`` and the table as kind)."""
+        from omnibridge.warehouse import export_warehouse
+
+        if self.warehouse_dir is None:
+            raise OmnibridgeError("warehouse export: no folder is configured (the profile's 'warehouse: directory')")
+        report = export_warehouse(self.engine.store, self.warehouse_dir)
+        for table, rows in report.rows.items():
+            self.metrics.exported_records.inc(rows, channel="warehouse", kind=table)
+        self.metrics.export_files.inc(len(report.files), channel="warehouse")
+        return "ok"
 
     async def _privacy_requests(self) -> str:
         """Act on open privacy requests (erasure asked of every channel that can erase); ``partial`` when
