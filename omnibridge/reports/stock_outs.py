@@ -17,7 +17,8 @@ HOUR = 3600.0
 
 
 def _stock_outs(store: Store, period: Period, grouping: Grouping) -> dict[str, tuple[int, int, float]]:
-    """Per group: times a position went out in the period, positions out at some time, hours out."""
+    """Per group: times a position went out in the period, positions out at some time, hours out (up to the end
+    of the period, or now when the period runs into the future)."""
     dialect = store.engine.dialect.name
     m = MOVEMENTS.c
     change = m.delta_on_hand - m.delta_committed - m.delta_reserved
@@ -37,7 +38,7 @@ def _stock_outs(store: Store, period: Period, grouping: Grouping) -> dict[str, t
     )
     h = history.c
     start = sa.literal(period.start, UTCDateTime())
-    end = sa.literal(period.end, UTCDateTime())
+    end = sa.literal(min(period.end, store.now()), UTCDateTime())
     out_from = greatest(dialect, h.occurred_at, start)
     out_until = least(dialect, sa.func.coalesce(h.next_at, end), end)
     is_out = sa.and_(h.after <= 0, out_until > out_from)
@@ -98,7 +99,7 @@ def compute(store: Store, period: Period, by: Grouping | None) -> ReportTable:
         ),
         notes=(
             "available = on hand - committed - reserved, replayed from the movements; hours out are counted "
-            "within the period; lost sales = units cancelled on oversold orders placed in the period",
+            "within the period, up to now; lost sales = units cancelled on oversold orders placed in the period",
         ),
     )
 

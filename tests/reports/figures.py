@@ -24,6 +24,8 @@ from omnibridge.store.tables import (
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 PERIOD = Period(T0, T0 + timedelta(days=7))
+LATER = datetime(2026, 4, 1, tzinfo=UTC)
+"""A time after everything in the figures (the store's clock when a test reads them)."""
 
 
 def hours(n: float) -> datetime:

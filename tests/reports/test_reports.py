@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from support import TickingClock
 
 from omnibridge.reports import REPORTS, Grouping, run_report
 from omnibridge.store import Store
 
-from .figures import PERIOD, build
+from .figures import LATER, PERIOD, build, hours
 
 
 @pytest.fixture
-def built(store: Store) -> Store:
+def built(store: Store, clock: TickingClock) -> Store:
     build(store)
+    clock.now = LATER
     return store
 
 
@@ -76,6 +78,11 @@ def test_stock_outs_and_lost_sales(built: Store) -> None:
     # A at wh: all 5 committed at 12 h, 3 received at 36 h (24 h out); B sold out at 144 h (24 h to the end)
     assert rows(built, "stock-outs") == [("A", 1, 1, 24.0, 1, 1), ("B", 1, 1, 24.0, 0, 0)]
     assert rows(built, "stock-outs", Grouping.LOCATION) == [("wh", 2, 2, 48.0, 1, 1)]
+
+
+def test_stock_outs_stop_counting_at_now(built: Store, clock: TickingClock) -> None:
+    clock.now = hours(150)  # B has been out for 6 h, the week is not over
+    assert rows(built, "stock-outs")[1] == ("B", 1, 1, 6.0, 0, 0)
 
 
 def test_sell_through(built: Store) -> None:

@@ -4,7 +4,7 @@ a crash without duplicates, and keeps personal data and other users out."""
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,9 +18,7 @@ from omnibridge.store.tables import MOVEMENTS, ORDERS
 from omnibridge.warehouse import SOURCES, export_warehouse
 from omnibridge.warehouse import export as export_module
 
-from .figures import _movement, _order, build, hours
-
-LATER = datetime(2026, 4, 1, tzinfo=UTC)
+from .figures import LATER, _movement, _order, build, hours
 
 
 def read(target: Path, table: str, columns: str = "*", order: str = "1") -> list[tuple[object, ...]]:

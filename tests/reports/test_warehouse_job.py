@@ -19,8 +19,7 @@ from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.store import Store
 from omnibridge.sync import SyncEngine
 
-from .figures import build
-from .test_warehouse_export import LATER
+from .figures import LATER, build
 
 pytestmark = pytest.mark.anyio
 
