@@ -4,12 +4,15 @@ own parser)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import prometheus_client
 import pytest
 import sqlalchemy as sa
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from omnibridge.daemon.telemetry import DaemonMetrics
@@ -129,3 +132,21 @@ def test_propagation_lag_histogram_counts_each_landed_write_once(store: Store) -
         session.execute(sa.insert(OUTBOX), [_push("web", "D", "applied", hours(5), 1.5)])
     metrics.observe_propagation(store)
     assert value(samples(metrics)[1], "omnibridge_propagation_lag_seconds_count", channel="web") == 3
+
+
+def test_the_documented_alert_rules_parse_and_name_metrics_that_exist() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    block = text.split("### Alert rules", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    rules = yaml.safe_load(block)["groups"][0]["rules"]
+    assert {rule["alert"] for rule in rules} >= {
+        "OmnibridgeChannelLate",
+        "OmnibridgeBacklogOld",
+        "OmnibridgeVendorRefusals",
+        "OmnibridgeDeadLetters",
+        "OmnibridgePropagationSlow",
+    }
+    metrics = DaemonMetrics()
+    for rule in rules:
+        for name in re.findall(r"omnibridge_[a-z_]+", rule["expr"]):
+            family = re.sub(r"_(bucket|sum|count)$", "", name)
+            assert metrics.registry.get(family) is not None or family.startswith("omnibridge_engine_"), name
