@@ -1,4 +1,5 @@
-"""warehouse_bookmarks: how far the warehouse export got in each table (the last row written, by its time and key).
+"""warehouse_bookmarks: how far the warehouse export got in each table (the last row written, by its time and key),
+and the indexes it reads each table in order by.
 
 Revision ID: 0017
 Revises: 0016
@@ -17,6 +18,15 @@ down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+EXPORTED = (
+    ("orders", "updated_at", "id"),
+    ("order_lines", "updated_at", "id"),
+    ("stock_movements", "recorded_at", "id"),
+    ("shipments", "created_at", "id"),
+    ("returns", "created_at", "id"),
+    ("incidents", "created_at", "id"),
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -28,7 +38,11 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_warehouse_bookmarks"),
     )
+    for table, stamp, key in EXPORTED:
+        op.create_index(f"ix_{table}_{stamp}_{key}", table, [stamp, key])
 
 
 def downgrade() -> None:
+    for table, stamp, key in EXPORTED:
+        op.drop_index(f"ix_{table}_{stamp}_{key}", table_name=table)
     op.drop_table("warehouse_bookmarks")
