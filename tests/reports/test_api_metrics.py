@@ -74,6 +74,8 @@ def test_every_metric_name_is_kept_and_registries_do_not_leak() -> None:
     assert value(found, "omnibridge_pushes_total", channel="web", status="applied") == 1
     assert value(found, "omnibridge_webhook_ack_seconds_bucket", channel="web", le="0.0025") == 1
     assert samples(second)[1].get(("omnibridge_up", frozenset())) is None
+    assert isinstance(first.registry.collector, prometheus_client.CollectorRegistry)
+    assert prometheus_client.generate_latest(first.registry.collector).decode() == first.registry.render()
     global_names = {family.name for family in prometheus_client.REGISTRY.collect()}
     assert not any(name.startswith("omnibridge_") for name in global_names)
 
