@@ -6,6 +6,7 @@ counted in ``omnibridge_job_runs_total``, and the daemon goes on.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -168,17 +169,18 @@ class JobRunner:
         if job.kind == PRIVACY:
             return await self._privacy_requests()
         if job.kind == WAREHOUSE_EXPORT:
-            return self._warehouse_export()
+            return await self._warehouse_export()
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
 
-    def _warehouse_export(self) -> str:
+    async def _warehouse_export(self) -> str:
         """Write the rows changed since the last warehouse export (counted as ``exported_records_total`` with
-        channel ``warehouse`` and the table as kind)."""
+        channel ``warehouse`` and the table as kind), in a thread: a first export of a large store takes a
+        while, and webhooks must still be acknowledged meanwhile."""
         from omnibridge.warehouse import export_warehouse
 
         if self.warehouse_dir is None:
             raise OmnibridgeError("warehouse export: no folder is configured (the profile's 'warehouse: directory')")
-        report = export_warehouse(self.engine.store, self.warehouse_dir)
+        report = await asyncio.to_thread(export_warehouse, self.engine.store, self.warehouse_dir)
         for table, rows in report.rows.items():
             self.metrics.exported_records.inc(rows, channel="warehouse", kind=table)
         self.metrics.export_files.inc(len(report.files), channel="warehouse")
