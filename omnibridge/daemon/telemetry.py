@@ -214,6 +214,11 @@ class DaemonMetrics:
             "HTTP calls a channel's API refused: throttled (429 or a throttled answer) or denied (401/403)",
             ["channel", "operation", "reason"],
         )
+        self.api_budget = r.gauge(
+            PREFIX + "api_budget_remaining_ratio",
+            "Share of the connector's rate-limit bucket available now (1 = full, 0 = empty or in debt)",
+            ["channel"],
+        )
         self.propagation_lag = r.histogram(
             PREFIX + "propagation_lag_seconds",
             "Seconds from a stock write being recorded in the outbox to the channel applying it",
@@ -243,6 +248,16 @@ class DaemonMetrics:
                 count = channel.reconcile.count(status)
                 if count:
                     self.pushes.inc(count, channel=channel.channel, status=status.value)
+
+    def count_connector(self, channel: str, connector: object) -> None:
+        """Read a connector's rate-limit bucket (waits, budget left) and its HTTP clients' calls."""
+        bucket = getattr(connector, "bucket", None)
+        if isinstance(bucket, Bucket):
+            self.throttle_waits.set_total(bucket.waits, channel=channel)
+            self.throttle_wait_seconds.set_total(bucket.waited_seconds, channel=channel)
+            bucket.wait_time(0.0)  # brings `available` up to now
+            self.api_budget.set(max(0.0, bucket.available / bucket.capacity), channel=channel)
+        self.count_api_calls(channel, http_clients(connector))
 
     def count_api_calls(self, channel: str, clients: list[ConnectorHttpClient]) -> None:
         """Mirror the calls, retries and refusals of ``channel``'s HTTP clients (summed over its clients)."""
@@ -305,11 +320,7 @@ class DaemonMetrics:
             self.inbox_retrying.set(stats.retrying.get(channel_id, 0), channel=channel_id)
             oldest = stats.oldest_pending.get(channel_id)
             self.sync_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, channel=channel_id)
-            bucket = getattr(connector, "bucket", None)
-            if isinstance(bucket, Bucket):
-                self.throttle_waits.set_total(bucket.waits, channel=channel_id)
-                self.throttle_wait_seconds.set_total(bucket.waited_seconds, channel=channel_id)
-            self.count_api_calls(channel_id, http_clients(connector))
+            self.count_connector(channel_id, connector)
         self.observe_propagation(engine.store)
         for channel_id in engine.channels:
             self.channel_resolved.set(0 if channel_id in state.unresolved else 1, channel=channel_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import prometheus_client
@@ -17,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.sdk.http import ConnectorHttpClient, HttpFatalError
+from omnibridge.sdk.ratelimit import TokenBucket
 from omnibridge.sdk.retry import RetryPolicy
 from omnibridge.store import Store
 from omnibridge.store.engine import write_session
@@ -86,6 +88,7 @@ async def test_api_calls_retries_and_refusals_per_channel_and_operation() -> Non
     async def sleep(_: float) -> None:
         return None
 
+    bucket = TokenBucket(1.0, 10.0, clock=lambda: 0.0, sleep=sleep)  # no refill: the clock stands still
     client = ConnectorHttpClient(
         "acme",
         "https://api.example.test",
@@ -97,9 +100,11 @@ async def test_api_calls_retries_and_refusals_per_channel_and_operation() -> Non
         await client.get("/orders", op="getOrders")
         with pytest.raises(HttpFatalError):
             await client.post("/stock", op="pushStock", idempotency_key="k1")
+    await bucket.acquire(3.0)
     metrics = DaemonMetrics()
-    metrics.count_api_calls("web", [client])
+    metrics.count_connector("web", SimpleNamespace(http=client, bucket=bucket))
     _, found = samples(metrics)
+    assert value(found, "omnibridge_api_budget_remaining_ratio", channel="web") == 0.7  # 3 of 10 taken
     assert value(found, "omnibridge_api_calls_total", channel="web", operation="getOrders", outcome="throttled") == 1
     assert value(found, "omnibridge_api_calls_total", channel="web", operation="getOrders", outcome="ok") == 1
     assert value(found, "omnibridge_api_calls_total", channel="web", operation="pushStock", outcome="denied") == 1
