@@ -38,7 +38,8 @@ def test_unknown_key(write: WriteFile, base_profile: str) -> None:
     line = _single_error(path)
     assert line == (
         f"{path}:11: chanels: unknown key 'chanels'; did you mean 'channels'? "
-        "(expected one of: version, merchant, store, locations, channels, availability, routing, server, privacy)"
+        "(expected one of: version, merchant, store, locations, channels, availability, routing, pickup, server, "
+        "privacy, warehouse)"
     )
 
 
