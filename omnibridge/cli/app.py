@@ -75,6 +75,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "listings": ("omnibridge.cli.listings", "listings_app", "Titles and prices on every sales channel."),
     "files": ("omnibridge.cli.files", "files_app", "ERP/WMS file feeds: export orders and shipments."),
+    "report": (
+        "omnibridge.cli.reports",
+        "report",
+        "Reports from the store: order accuracy, time to ship, delivery, sync lag, stock-outs, sell-through, returns.",
+    ),
+    "export": ("omnibridge.cli.warehouse", "export_app", "Export to a data warehouse: Parquet files by date."),
     # order_routing registers orders route/accept/reject on orders_app
     "orders": (
         "omnibridge.cli.order_routing",

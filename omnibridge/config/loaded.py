@@ -22,6 +22,7 @@ from omnibridge.config.schema import (
     MerchantSection,
     PrivacySection,
     ServerSection,
+    WarehouseSection,
     WebhooksSection,
 )
 from omnibridge.config.store_url import mask_store_url
@@ -106,6 +107,8 @@ class LoadedProfile:
     """Retention of raw webhook bodies and personal data (the ``privacy:`` section; defaults when absent)."""
     pickup: PickupRules = field(default_factory=PickupRules)
     """The ``pickup:`` section with each store's own ``pickup:`` keys (docs/pickup.md)."""
+    warehouse: WarehouseSection = field(default_factory=WarehouseSection)
+    """The daemon's warehouse export (the ``warehouse:`` section; off when absent)."""
 
     @property
     def store_url_masked(self) -> str:

@@ -132,6 +132,7 @@ def load_profile(
         server=profile.server,
         privacy=profile.privacy,
         pickup=pickup_rules(profile.pickup, [(loc.id, loc.pickup) for loc in profile.locations]),
+        warehouse=profile.warehouse,
     )
 
 

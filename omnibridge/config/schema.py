@@ -256,6 +256,15 @@ class ServerSection(Section):
     max_in_flight: int = Field(default=64, ge=1, description="a whole number of requests, 1 or more (default 64)")
 
 
+class WarehouseSection(Section):
+    """``warehouse:`` -- the daemon's warehouse export (docs/operations.md); off unless ``directory`` is set."""
+
+    directory: str | None = Field(
+        default=None, description="a folder for the Parquet files (relative to the profile), or absent: no export"
+    )
+    interval_minutes: float = Field(default=60.0, gt=0, description="minutes between exports, more than 0")
+
+
 class ChannelSection(Section):
     """One entry of ``channels:``: a sales channel served by one connector."""
 
@@ -316,6 +325,10 @@ class ProfileFile(Section):
     privacy: Annotated[PrivacySection, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=PrivacySection,
         description="a 'privacy:' section with raw_body_days and personal_data_days_after_complete",
+    )
+    warehouse: Annotated[WarehouseSection, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=WarehouseSection,
+        description="a 'warehouse:' section with directory and interval_minutes (see docs/operations.md)",
     )
 
 

@@ -6,6 +6,7 @@ counted in ``omnibridge_job_runs_total``, and the daemon goes on.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from omnibridge.daemon.schedule import (
     RESOLVE_LOCATIONS,
     TRACKING_REFRESH,
     VERIFY,
+    WAREHOUSE_EXPORT,
     Job,
 )
 from omnibridge.daemon.state import DaemonState
@@ -109,6 +111,7 @@ class JobRunner:
         *,
         privacy_dir: Path | None = None,
         pickup: PickupSettings | None = None,
+        warehouse_dir: Path | None = None,
     ) -> None:
         self.engine = engine
         self.pickup = pickup
@@ -119,6 +122,7 @@ class JobRunner:
         self.carriers = carriers
         self.dispatcher = dispatcher
         self.privacy_dir = privacy_dir
+        self.warehouse_dir = warehouse_dir
 
     async def run(self, job: Job, *, label: str | None = None) -> str:
         """Run ``job``; returns its outcome. ``label`` overrides the job name in logs and metrics."""
@@ -164,7 +168,23 @@ class JobRunner:
             return purge_personal_data(self.engine.store, self.privacy)
         if job.kind == PRIVACY:
             return await self._privacy_requests()
+        if job.kind == WAREHOUSE_EXPORT:
+            return await self._warehouse_export()
         raise OmnibridgeError(f"unknown job kind {job.kind!r}")
+
+    async def _warehouse_export(self) -> str:
+        """Write the rows changed since the last warehouse export (counted as ``exported_records_total`` with
+        channel ``warehouse`` and the table as kind), in a thread: a first export of a large store takes a
+        while, and webhooks must still be acknowledged meanwhile."""
+        from omnibridge.warehouse import export_warehouse
+
+        if self.warehouse_dir is None:
+            raise OmnibridgeError("warehouse export: no folder is configured (the profile's 'warehouse: directory')")
+        report = await asyncio.to_thread(export_warehouse, self.engine.store, self.warehouse_dir)
+        for table, rows in report.rows.items():
+            self.metrics.exported_records.inc(rows, channel="warehouse", kind=table)
+        self.metrics.export_files.inc(len(report.files), channel="warehouse")
+        return "ok"
 
     async def _privacy_requests(self) -> str:
         """Act on open privacy requests (erasure asked of every channel that can erase); ``partial`` when

@@ -1,14 +1,16 @@
-"""A tiny metrics registry rendered in the Prometheus text exposition format 0.0.4.
+"""The daemon's metrics registry, exposed with ``prometheus_client`` (text exposition format 0.0.4).
 
-Counters, gauges and histograms, each with a fixed set of label names declared when it is registered. Values live
-in memory of this process; a scrape renders them all (:meth:`Registry.render`). There is no dependency on
-``prometheus_client``: the format is small and stable, and the daemon needs no more than this.
+Each :class:`Registry` owns its own :class:`prometheus_client.CollectorRegistry` (never the process-global
+``REGISTRY``), so two daemons in one process, or two tests, never see each other's samples. Counters, gauges and
+histograms are declared with a fixed set of label names; their values live in this process and are handed to
+``prometheus_client`` as metric families when it collects (:meth:`Registry.collect`), which also renders them
+(:meth:`Registry.render`, ``prometheus_client.generate_latest``).
 
 Contracts:
 
 * a metric name matches ``[a-zA-Z_:][a-zA-Z0-9_:]*``, a label name ``[a-zA-Z_][a-zA-Z0-9_]*`` and must not be
   ``le`` (reserved for histogram buckets); every sample of a metric carries exactly its declared labels, or the
-  call raises :class:`ValueError`;
+  call raises :class:`ValueError`; a counter's name ends in ``_total`` (it is exposed under that name);
 * registering a name again with the same type and labels returns the existing metric; with another type or
   other labels it raises :class:`ValueError`;
 * :meth:`Counter.inc` only goes up; :meth:`Counter.set_total` mirrors a monotonic count kept elsewhere (a
@@ -22,13 +24,18 @@ import math
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import Metric as Family
 
 __all__ = ["CONTENT_TYPE", "DEFAULT_BUCKETS", "Counter", "Gauge", "Histogram", "Metric", "Registry"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""What :meth:`Registry.render` writes (``prometheus_client.generate_latest``'s format)."""
 DEFAULT_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -46,20 +53,6 @@ def format_value(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _label_text(names: Sequence[str], values: Sequence[str]) -> str:
-    if not names:
-        return ""
-    return "{" + ",".join(f'{n}="{_escape_label(v)}"' for n, v in zip(names, values, strict=True)) + "}"
 
 
 @dataclass
@@ -85,13 +78,8 @@ class Metric(ABC):
         return tuple(str(labels[name]) for name in self.labels)
 
     @abstractmethod
-    def sample_lines(self) -> list[str]:
-        """The family's sample lines in the text exposition format."""
-
-    def render(self) -> str:
-        lines = [f"# HELP {self.name} {_escape_help(self.help)}", f"# TYPE {self.name} {self.type_name}"]
-        lines.extend(self.sample_lines())
-        return "\n".join(lines) + "\n"
+    def family(self) -> Family:
+        """The family with its current samples, as ``prometheus_client`` collects it."""
 
 
 @dataclass
@@ -107,10 +95,9 @@ class _Valued(Metric):
         with self._lock:
             self._values.clear()
 
-    def sample_lines(self) -> list[str]:
+    def _items(self) -> list[tuple[LabelValues, float]]:
         with self._lock:
-            items = sorted(self._values.items())
-        return [f"{self.name}{_label_text(self.labels, key)} {format_value(value)}" for key, value in items]
+            return sorted(self._values.items())
 
 
 @dataclass
@@ -118,6 +105,11 @@ class Counter(_Valued):
     """A count that only goes up (resets only when the process restarts)."""
 
     type_name: ClassVar[str] = "counter"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.name.endswith("_total"):
+            raise ValueError(f"counter {self.name!r}: a counter's name ends in _total")
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         if amount < 0:
@@ -131,6 +123,12 @@ class Counter(_Valued):
         key = self._key(labels)
         with self._lock:
             self._values[key] = float(total)
+
+    def family(self) -> Family:
+        family = CounterMetricFamily(self.name, self.help, labels=self.labels)
+        for key, value in self._items():
+            family.add_metric(key, value)
+        return family
 
 
 @dataclass
@@ -148,6 +146,12 @@ class Gauge(_Valued):
         key = self._key(labels)
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
+
+    def family(self) -> Family:
+        family = GaugeMetricFamily(self.name, self.help, labels=self.labels)
+        for key, value in self._items():
+            family.add_metric(key, value)
+        return family
 
 
 @dataclass
@@ -186,29 +190,27 @@ class Histogram(Metric):
         series = self._series.get(self._key(labels))
         return 0 if series is None else series.count
 
-    def sample_lines(self) -> list[str]:
-        lines: list[str] = []
+    def family(self) -> Family:
+        family = HistogramMetricFamily(self.name, self.help, labels=self.labels)
         with self._lock:
-            items = sorted(self._series.items())
-        names = (*self.labels, "le")
-        for key, series in items:
-            for bound, cumulative in zip(self.buckets, series.counts, strict=True):
-                lines.append(f"{self.name}_bucket{_label_text(names, (*key, format_value(bound)))} {cumulative}")
-            lines.append(f"{self.name}_bucket{_label_text(names, (*key, '+Inf'))} {series.count}")
-            lines.append(f"{self.name}_sum{_label_text(self.labels, key)} {format_value(series.total)}")
-            lines.append(f"{self.name}_count{_label_text(self.labels, key)} {series.count}")
-        return lines
+            items = sorted((key, list(s.counts), s.count, s.total) for key, s in self._series.items())
+        for key, counts, count, total in items:
+            buckets = [(format_value(bound), float(n)) for bound, n in zip(self.buckets, counts, strict=True)]
+            family.add_metric(key, [*buckets, ("+Inf", float(count))], total)
+        return family
 
 
 _M = TypeVar("_M", bound=Metric)
 
 
 class Registry:
-    """The metrics of one process, rendered together."""
+    """The metrics of one daemon, in a ``prometheus_client`` registry of their own (:attr:`collector`)."""
 
     def __init__(self) -> None:
         self._metrics: dict[str, Metric] = {}
         self._lock = threading.Lock()
+        self.collector = CollectorRegistry(auto_describe=False)
+        self.collector.register(self)
 
     def counter(self, name: str, help: str, labels: Iterable[str] = ()) -> Counter:
         return self._register(Counter(name, help, tuple(labels)))
@@ -237,8 +239,13 @@ class Registry:
             )
         return existing
 
-    def render(self) -> str:
-        """Every metric in the text exposition format 0.0.4."""
+    def collect(self) -> Iterator[Family]:
+        """Every metric as a ``prometheus_client`` family (the collector protocol), in registration order."""
         with self._lock:
             metrics = list(self._metrics.values())
-        return "".join(metric.render() for metric in metrics)
+        for metric in metrics:
+            yield metric.family()
+
+    def render(self) -> str:
+        """Every metric in the text exposition format 0.0.4."""
+        return generate_latest(self.collector).decode("utf-8")

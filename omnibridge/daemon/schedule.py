@@ -24,7 +24,9 @@ Jobs (see docs/operations.md):
 * ``tracking_refresh`` every ``tracking_minutes``, one per carrier channel — refresh the tracking of its shipments
   not yet delivered or cancelled (:meth:`omnibridge.shipping.runtime.CarrierRuntime.refresh_tracking`);
 * ``privacy_requests`` every ``privacy_minutes`` (when set) — act on open data-subject requests forwarded by
-  channels (:mod:`omnibridge.customers.requests`).
+  channels (:mod:`omnibridge.customers.requests`);
+* ``warehouse_export`` every ``warehouse_minutes`` (when the profile's ``warehouse:`` names a folder) — write the
+  rows changed since the last export as Parquet (:mod:`omnibridge.warehouse.export`).
 
 APScheduler 3.x (``AsyncIOScheduler``) drives the ticks with ``coalesce=True`` (missed ticks run once) and
 ``max_instances=1``.
@@ -56,6 +58,7 @@ __all__ = [
     "RESOLVE_LOCATIONS",
     "TRACKING_REFRESH",
     "VERIFY",
+    "WAREHOUSE_EXPORT",
     "Job",
     "JobQueue",
     "ScheduleOptions",
@@ -74,6 +77,7 @@ EXPORT = "export"
 VERIFY = "verify"
 FULFILMENT = "fulfilment"
 PRIVACY = "privacy_requests"
+WAREHOUSE_EXPORT = "warehouse_export"
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,8 @@ class ScheduleOptions:
     purge_minutes: float = 60.0
     privacy_minutes: float | None = None
     """Act on open privacy requests this often (None: not scheduled)."""
+    warehouse_minutes: float | None = None
+    """Export to the warehouse folder this often (None: not scheduled)."""
 
 
 def polled_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
@@ -210,4 +216,6 @@ def build_scheduler(
         add(Job(FULFILMENT), options.fulfilment_seconds)
     if options.privacy_minutes:
         add(Job(PRIVACY), timedelta(minutes=options.privacy_minutes).total_seconds())
+    if options.warehouse_minutes:
+        add(Job(WAREHOUSE_EXPORT), timedelta(minutes=options.warehouse_minutes).total_seconds())
     return scheduler

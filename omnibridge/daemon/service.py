@@ -108,6 +108,10 @@ class DaemonOptions:
     """Act on open privacy requests (data requests, redactions) this often."""
     privacy_dir: Path | None = None
     """Where data-request exports are written (None: ``privacy-exports/`` next to the profile)."""
+    warehouse_dir: Path | None = None
+    """Where the warehouse export writes (None: no warehouse export; from the profile's ``warehouse:``)."""
+    warehouse_minutes: float = 60.0
+    """How often the warehouse export runs."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -191,6 +195,7 @@ class Daemon:
             privacy=options.privacy,
             privacy_dir=options.privacy_dir,
             pickup=pickup,
+            warehouse_dir=options.warehouse_dir,
         )
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
@@ -262,6 +267,7 @@ class Daemon:
                 verify_minutes=self.options.verify_minutes,
                 fulfilment_seconds=self.options.fulfilment_seconds,
                 privacy_minutes=self.options.privacy_minutes if self.options.privacy_dir else None,
+                warehouse_minutes=self.options.warehouse_minutes if self.options.warehouse_dir else None,
             ),
             carriers=self.carriers.channels,
             fulfilment=self.dispatcher is not None,
@@ -343,7 +349,15 @@ def with_profile_limits(options: DaemonOptions, profile: LoadedProfile) -> Daemo
         evict_after_seconds=options.webhook_limits.evict_after_seconds,
     )
     limits = ServerLimits(server.max_connections, server.head_timeout_seconds, server.keep_alive_seconds)
-    return replace(options, webhook_limits=webhooks, server_limits=limits)
+    warehouse = profile.warehouse
+    folder = (profile.path.parent / warehouse.directory) if warehouse.directory else options.warehouse_dir
+    return replace(
+        options,
+        webhook_limits=webhooks,
+        server_limits=limits,
+        warehouse_dir=folder,
+        warehouse_minutes=warehouse.interval_minutes,
+    )
 
 
 async def run_daemon(profile: Path, options: DaemonOptions) -> None:

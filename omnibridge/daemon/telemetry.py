@@ -2,8 +2,9 @@
 
 Every metric is documented in docs/operations.md. Counters fed by events (webhooks answered, job runs, pushes
 seen in sync reports) are incremented as they happen; the rest is read when ``/metrics`` is scraped: the inbox
-per channel (one aggregate query), the engine's counters, each connector's rate-limit bucket, the age of the
-last successful sync per channel.
+per channel (one aggregate query), the engine's counters, each connector's rate-limit bucket and HTTP calls
+(:class:`~omnibridge.sdk.http_stats.HttpStats`), the age of the last successful sync per channel, and the stock
+writes that landed since the last scrape (the propagation-lag histogram).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from omnibridge.daemon.metrics import Registry
 from omnibridge.daemon.state import DaemonState
 from omnibridge.sdk import Bucket
 from omnibridge.sdk.channel import PushStatus
+from omnibridge.sdk.http import ConnectorHttpClient
 from omnibridge.store import InboxStatus, Store
 from omnibridge.store.engine import read_session
-from omnibridge.store.tables import INBOX
+from omnibridge.store.tables import INBOX, OUTBOX
 
 if TYPE_CHECKING:
     from omnibridge.shipping.runtime import CarrierRuntime
@@ -30,6 +32,29 @@ if TYPE_CHECKING:
 PREFIX = "omnibridge_"
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
+LANDED = ("applied", "unchanged")
+
+
+def http_clients(connector: object) -> list[ConnectorHttpClient]:
+    """The shared HTTP clients a connector holds (most hold one as ``http``; Amazon's also ``files``)."""
+    fields = vars(connector).values() if hasattr(connector, "__dict__") else ()
+    return [value for value in fields if isinstance(value, ConnectorHttpClient)]
+
+
+def landed_writes(store: Store, since: datetime) -> list[tuple[str, float, datetime]]:
+    """``(channel, seconds from recorded to done, done at)`` of each stock write that landed after ``since``."""
+    out = OUTBOX.c
+    query = (
+        sa.select(out.channel, out.created_at, out.finished_at)
+        .where(out.status.in_(LANDED), out.finished_at > since)
+        .order_by(out.finished_at)
+    )
+    with read_session(store.engine) as session:
+        return [
+            (channel, max(0.0, (_aware(done) - _aware(created)).total_seconds()), _aware(done))
+            for channel, created, done in session.execute(query)
+        ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +107,8 @@ def _aware(value: datetime | str) -> datetime:
 class DaemonMetrics:
     """The registry and every metric the daemon exports."""
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, *, lag_since: datetime | None = None) -> None:
+        """``lag_since``: the propagation-lag histogram counts writes that landed after it (default: now)."""
         r = self.registry = registry or Registry()
         self.up = r.gauge(PREFIX + "up", "1 while the daemon runs")
         self.ready = r.gauge(PREFIX + "ready", "1 when /readyz answers 200")
@@ -172,6 +198,34 @@ class DaemonMetrics:
             PREFIX + "exported_records_total", "Records written to export files, by kind", ["channel", "kind"]
         )
         self.export_files = r.counter(PREFIX + "export_files_total", "Export files written", ["channel"])
+        self.api_calls = r.counter(
+            PREFIX + "api_calls_total",
+            "HTTP calls (attempts) to a channel's API, by operation and outcome (ok, throttled, denied, "
+            "client_error, server_error, transport_error)",
+            ["channel", "operation", "outcome"],
+        )
+        self.api_retries = r.counter(
+            PREFIX + "api_retries_total",
+            "HTTP calls to a channel's API retried, by operation",
+            ["channel", "operation"],
+        )
+        self.api_refusals = r.counter(
+            PREFIX + "api_refusals_total",
+            "HTTP calls a channel's API refused: throttled (429 or a throttled answer) or denied (401/403)",
+            ["channel", "operation", "reason"],
+        )
+        self.api_budget = r.gauge(
+            PREFIX + "api_budget_remaining_ratio",
+            "Share of the connector's rate-limit bucket available now (1 = full, 0 = empty or in debt)",
+            ["channel"],
+        )
+        self.propagation_lag = r.histogram(
+            PREFIX + "propagation_lag_seconds",
+            "Seconds from a stock write being recorded in the outbox to the channel applying it",
+            ["channel"],
+            LAG_BUCKETS,
+        )
+        self._lag_seen = lag_since or datetime.now(UTC)
 
     def record_webhook(self, channel: str, status: str, seconds: float) -> None:
         """Count one answered delivery by the receipt status the receiver answered with."""
@@ -194,6 +248,39 @@ class DaemonMetrics:
                 count = channel.reconcile.count(status)
                 if count:
                     self.pushes.inc(count, channel=channel.channel, status=status.value)
+
+    def count_connector(self, channel: str, connector: object) -> None:
+        """Read a connector's rate-limit bucket (waits, budget left) and its HTTP clients' calls."""
+        bucket = getattr(connector, "bucket", None)
+        if isinstance(bucket, Bucket):
+            self.throttle_waits.set_total(bucket.waits, channel=channel)
+            self.throttle_wait_seconds.set_total(bucket.waited_seconds, channel=channel)
+            bucket.wait_time(0.0)  # brings `available` up to now
+            self.api_budget.set(max(0.0, bucket.available / bucket.capacity), channel=channel)
+        self.count_api_calls(channel, http_clients(connector))
+
+    def count_api_calls(self, channel: str, clients: list[ConnectorHttpClient]) -> None:
+        """Mirror the calls, retries and refusals of ``channel``'s HTTP clients (summed over its clients)."""
+        calls: dict[tuple[str, str], int] = {}
+        retries: dict[str, int] = {}
+        for client in clients:
+            client_calls, client_retries = client.stats.snapshot()
+            for key, count in client_calls.items():
+                calls[key] = calls.get(key, 0) + count
+            for operation, count in client_retries.items():
+                retries[operation] = retries.get(operation, 0) + count
+        for (operation, outcome), count in calls.items():
+            self.api_calls.set_total(count, channel=channel, operation=operation, outcome=outcome)
+            if outcome in ("throttled", "denied"):
+                self.api_refusals.set_total(count, channel=channel, operation=operation, reason=outcome)
+        for operation, count in retries.items():
+            self.api_retries.set_total(count, channel=channel, operation=operation)
+
+    def observe_propagation(self, store: Store) -> None:
+        """Observe the lag of every stock write that landed since the last scrape (since start-up at first)."""
+        for channel, seconds, done in landed_writes(store, self._lag_seen):
+            self.propagation_lag.observe(seconds, channel=channel)
+            self._lag_seen = max(self._lag_seen, done)
 
     def count_refusals(self, totals: Mapping[str, int]) -> None:
         """Bring ``http_refused_total`` up to ``totals`` (a :class:`~omnibridge.sync.webhook_limits.RefusalLog`'s)."""
@@ -233,10 +320,8 @@ class DaemonMetrics:
             self.inbox_retrying.set(stats.retrying.get(channel_id, 0), channel=channel_id)
             oldest = stats.oldest_pending.get(channel_id)
             self.sync_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, channel=channel_id)
-            bucket = getattr(connector, "bucket", None)
-            if isinstance(bucket, Bucket):
-                self.throttle_waits.set_total(bucket.waits, channel=channel_id)
-                self.throttle_wait_seconds.set_total(bucket.waited_seconds, channel=channel_id)
+            self.count_connector(channel_id, connector)
+        self.observe_propagation(engine.store)
         for channel_id in engine.channels:
             self.channel_resolved.set(0 if channel_id in state.unresolved else 1, channel=channel_id)
             self.last_sync_age.set(state.last_sync_age(channel_id), channel=channel_id)

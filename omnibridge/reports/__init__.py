@@ -6,4 +6,15 @@ the console (``/console/reports/NAME``) both call :func:`run_report`, so a figur
 
 from omnibridge.reports.base import REPORTS, Grouping, Period, Report, ReportTable, Series, run_report
 
+# each module registers its report, in the order ``omnibridge report list`` shows them
+from omnibridge.reports import (  # noqa: F401  isort: skip
+    order_accuracy,
+    time_to_ship,
+    delivery_speed,
+    sync_lag,
+    stock_outs,
+    sell_through,
+    returns,
+)
+
 __all__ = ["REPORTS", "Grouping", "Period", "Report", "ReportTable", "Series", "run_report"]

@@ -5,7 +5,7 @@ One :class:`ConnectorHttpClient` per connector instance. For each request it:
 1. waits for the rate limiter (``cost`` per request, per connector or per endpoint);
 2. sends the request, then feeds the response to the limiter's observers (vendor rate-limit headers/bodies);
 3. retries, by :class:`~omnibridge.sdk.retry.RetryPolicy`, only what is transient *and* safe to repeat;
-4. logs one redacted line per attempt;
+4. logs one redacted line per attempt, and counts it in :attr:`ConnectorHttpClient.stats` (by operation);
 5. classifies what is left into the error tree.
 
 What is retried:
@@ -41,6 +41,7 @@ from tenacity import RetryCallState
 
 from omnibridge.errors import FatalConnectorError, RetriableConnectorError
 from omnibridge.logs import get_logger, mask_secrets, redact_mapping, register_secret
+from omnibridge.sdk.http_stats import OK, HttpStats, outcome_of
 from omnibridge.sdk.ratelimit import Clock, RateLimiter, Sleeper
 from omnibridge.sdk.retry import RetryPolicy, RetryRequested, build_retrying, parse_retry_after
 
@@ -194,6 +195,7 @@ class ConnectorHttpClient:
     ) -> None:
         self.connector_id = connector_id
         self.rate_limiter = rate_limiter
+        self.stats = HttpStats()
         self.retry_policy = retry_policy if retry_policy is not None else RetryPolicy()
         self._idempotency_header = idempotency_header
         self._is_throttled = is_throttled
@@ -294,15 +296,26 @@ class ConnectorHttpClient:
             ) from None
 
         attempts = 0
+        label = op or method
 
         async def attempt() -> httpx.Response:
             nonlocal attempts
             attempts += 1
             if limiter is not None:
                 await limiter.acquire(cost)
-            return await self._attempt(request, op_name, safe, attempts, limiter, frozenset(expected_statuses))
+            try:
+                response = await self._attempt(request, op_name, safe, attempts, limiter, frozenset(expected_statuses))
+            except RetryRequested as retry:
+                self.stats.answered(label, outcome_of(getattr(retry.error, "status_code", None)))
+                raise
+            except (HttpFatalError, HttpRetriableError) as error:
+                self.stats.answered(label, outcome_of(error.status_code))
+                raise
+            self.stats.answered(label, OK)
+            return response
 
         def before_sleep(state: RetryCallState) -> None:
+            self.stats.retried(label)
             failure = state.outcome.exception() if state.outcome is not None else None
             self._log.info(
                 "http.retry",

@@ -101,6 +101,7 @@ class MovementRow(StoreModel, table=True):
         # the latest count at a position, looked up by every movement (0006)
         sa.Index("ix_stock_movements_position_kind_time", "sku", "location_id", "kind", "occurred_at"),
         sa.Index("ix_stock_movements_reference", "reference"),
+        sa.Index("ix_stock_movements_recorded_at_id", "recorded_at", "id"),  # the warehouse export (0019)
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -143,6 +144,7 @@ class OrderRow(StoreModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("channel", "external_id"),
         sa.Index("ix_orders_channel_number", "channel", "number"),  # 0010_orders_number
+        sa.Index("ix_orders_updated_at_id", "updated_at", "id"),  # the warehouse export (0019)
     )
 
     id: str = Field(primary_key=True, max_length=255)
@@ -163,6 +165,7 @@ class OrderRow(StoreModel, table=True):
 
 class ShipmentRow(StoreModel, table=True):
     __tablename__ = "shipments"
+    __table_args__ = (sa.Index("ix_shipments_created_at_id", "created_at", "id"),)  # the warehouse export (0019)
 
     id: str = Field(primary_key=True, max_length=255)
     order_id: str = Field(index=True, max_length=255)
@@ -200,7 +203,10 @@ class ReturnRow(StoreModel, table=True):
     applied: an older one never undoes it) and ``updated_at``; its units are in ``return_lines``."""
 
     __tablename__ = "returns"
-    __table_args__ = (sa.UniqueConstraint("channel", "external_id", name="uq_returns_channel_external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_id", name="uq_returns_channel_external_id"),
+        sa.Index("ix_returns_created_at_id", "created_at", "id"),  # the warehouse export (0019)
+    )
 
     id: str = Field(primary_key=True, max_length=255)
     order_id: str = Field(index=True, max_length=255)
@@ -387,6 +393,7 @@ class IncidentRow(StoreModel, table=True):
     """A decision the conflict resolver took (drift, oversell, race), with what happened and why."""
 
     __tablename__ = "incidents"
+    __table_args__ = (sa.Index("ix_incidents_created_at_id", "created_at", "id"),)  # the warehouse export (0019)
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=255, unique=True)
@@ -409,7 +416,10 @@ class OrderLineRow(StoreModel, table=True):
     """An order line as the ledger tracks it (``0006_order_lines``); movements reference it by ``id``."""
 
     __tablename__ = "order_lines"
-    __table_args__ = (sa.Index("ix_order_lines_position_status", "sku", "location_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_order_lines_position_status", "sku", "location_id", "status"),
+        sa.Index("ix_order_lines_updated_at_id", "updated_at", "id"),  # the warehouse export (0019)
+    )
 
     id: str = Field(primary_key=True, max_length=512)
     channel: str = Field(max_length=128)
@@ -732,3 +742,19 @@ class ApiCallCountRow(StoreModel, table=True):
 
 
 API_CALL_COUNTS = table(ApiCallCountRow)
+
+
+class WarehouseBookmarkRow(StoreModel, table=True):
+    """How far the warehouse export got in one table (``0019_warehouse_export``): the time and key of the last
+    row written (rows are exported in ``(stamp, key)`` order), and how many rows were exported in all."""
+
+    __tablename__ = "warehouse_bookmarks"
+
+    name: str = Field(primary_key=True, max_length=64)
+    stamp: datetime = _ts(nullable=False)
+    key: str = Field(max_length=800)
+    rows: int = 0
+    updated_at: datetime = _ts(nullable=False)
+
+
+WAREHOUSE_BOOKMARKS = table(WarehouseBookmarkRow)

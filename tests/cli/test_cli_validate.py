@@ -39,7 +39,7 @@ def test_unknown_key(write: WriteFile, base_profile: str) -> None:
     assert line == (
         f"{path}:11: chanels: unknown key 'chanels'; did you mean 'channels'? "
         "(expected one of: version, merchant, store, locations, channels, availability, routing, pickup, server, "
-        "privacy)"
+        "privacy, warehouse)"
     )
 
 

@@ -37,7 +37,8 @@ def test_unknown_key_suggests_the_closest(write: WriteFile, base_profile: str) -
     assert unknown.line == 6
     assert unknown.message == "unknown key 'lcations'; did you mean 'locations'?"
     assert unknown.expected == (
-        "one of: version, merchant, store, locations, channels, availability, routing, pickup, server, privacy"
+        "one of: version, merchant, store, locations, channels, availability, routing, pickup, server, privacy, "
+        "warehouse"
     )
     missing = next(e for e in errors if e.field == "locations")
     assert missing.message == "required key is missing"

@@ -54,7 +54,7 @@ def test_label_values_and_help_are_escaped() -> None:
     weird = 'a "quoted" back\\slash\nnewline'
     registry.counter("c_total", "help with \\ and\nnewline", ["channel"]).inc(channel=weird)
     text = registry.render()
-    assert 'c_total{channel="a \\"quoted\\" back\\\\slash\\nnewline"} 1\n' in text
+    assert 'c_total{channel="a \\"quoted\\" back\\\\slash\\nnewline"} 1.0\n' in text
     assert len([line for line in text.splitlines() if line and not line.startswith("#")]) == 1
     parsed = parse(text)
     assert parsed.value("c_total", channel=weird) == 1
