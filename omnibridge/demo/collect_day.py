@@ -54,7 +54,11 @@ def describe(record: EventRecord) -> str:
             lines.append(f"at {d['booked_at']}: {_position(pos['before'])} -> held: {_position(pos['held'])}")
             lines.append(f"collected: {_position(pos['collected'])}")
     elif record.kind == "pickup_expired" and "released" in d:
-        lines.append(f"ledger clock moved {d['clock_moved_hours']} h to past {d['expires_at']}; {d['incidents']}")
+        lines.append(
+            f"the ledger's clock moved {d['clock_moved_hours']} h, to 1 min past the hold's expiry "
+            f"({d['expires_at']}), for the expiry job, then back"
+        )
+        lines.extend(f"incident: {incident}" for incident in d["incidents"])
         pos = d["position"]
         lines.append(f"held: {_position(pos['held'])} -> released: {_position(pos['after'])}")
     elif record.kind == "curbside" and "square_fulfillment_state" in d:
@@ -70,7 +74,8 @@ def describe(record: EventRecord) -> str:
     elif record.kind == "postal_return" and "label" in d:
         lines.append(
             f"return {d['return_id']}: label {d['label']['carrier']} {d['label']['tracking_number']}; "
-            f"{d['dispositions']}; Shopify returns {d['shopify_returns']}"
+            f"{d['dispositions']['restocked']} restocked, {d['dispositions']['damaged']} damaged; "
+            f"Shopify return {', '.join(d['shopify_returns']) or 'missing'}"
         )
     return f"\n{INDENT}".join(lines)
 
