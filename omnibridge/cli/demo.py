@@ -95,11 +95,12 @@ def _print_summary(report: object) -> None:
     failed = [event for event in report.events if not report.event_ok(event)]
     for event in failed:
         typer.echo(f"FAILED      {event.kind} ({event.source}): {event.outcome}")
-    act = report.fulfilment
-    if act is not None:
+    for name, act in (("fulfilment", report.fulfilment), ("collect", report.collect)):
+        if act is None:
+            continue
         verdict = "every scene did what it should" if act["ok"] else "FAILED"
         typer.echo(
-            f"RESULT      fulfilment: {verdict}; {act['traffic']['requests']} vendor requests, "
+            f"RESULT      {name}: {verdict}; {act['traffic']['requests']} vendor requests, "
             f"{len(act['traffic']['problems'])} against the official specs; "
             f"{len(act['inconsistencies'])} ledger inconsistencies"
         )

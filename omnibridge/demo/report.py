@@ -45,6 +45,8 @@ class DemoReport:
     """What ``omnibridge verify`` found wrong in the demo's store at the end (empty: the ledger is consistent)."""
     fulfilment: dict[str, Any] | None = None
     """The second act, order fulfilment (:mod:`omnibridge.demo.fulfilment_day`), when it was played."""
+    collect: dict[str, Any] | None = None
+    """The third act, click-and-collect and returns (:mod:`omnibridge.demo.collect_day`), when it was played."""
 
     @property
     def ok(self) -> bool:
@@ -53,6 +55,7 @@ class DemoReport:
             and not self.inconsistencies
             and all(self.event_ok(event) for event in self.events)
             and (self.fulfilment is None or bool(self.fulfilment.get("ok")))
+            and (self.collect is None or bool(self.collect.get("ok")))
         )
 
     @staticmethod
@@ -88,6 +91,7 @@ class DemoReport:
             "carrier_inbox": self.carriers,
             "notes": self.notes,
             "fulfilment": self.fulfilment,
+            "collect": self.collect,
         }
 
 

@@ -9,7 +9,9 @@ report says how long each event took to show on the other channels and how many 
 
 A second act follows in a world of its own, so the stock day's figures stay as they were: order fulfilment
 (:mod:`omnibridge.demo.fulfilment_day`): routing to the nearest store, a split, a dropship supplier, ShipBob, a
-store's rejection, and shipments confirmed with tracking on Shopify and Amazon.
+store's rejection, and shipments confirmed with tracking on Shopify and Amazon. A third, in another world:
+click-and-collect and returns (:mod:`omnibridge.demo.collect_day`): a web pickup booked, made ready and collected,
+one released by expiry, a curbside arrival on Square, a return at a store counter and a return by post.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from omnibridge.demo import fulfilment, scenes, script
 from omnibridge.demo.catalog import demo_products
+from omnibridge.demo.collect_day import run_collect_day
 from omnibridge.demo.fulfilment_day import run_fulfilment_day
 from omnibridge.demo.report import (
     REFUSED_KEYS,
@@ -230,14 +233,23 @@ async def play(world: DemoWorld, emit: Emit) -> DemoReport:
 
 
 async def run_demo(
-    workdir: Path, emit: Emit, settings: DemoSettings | None = None, *, fulfilment_act: bool = True
+    workdir: Path,
+    emit: Emit,
+    settings: DemoSettings | None = None,
+    *,
+    fulfilment_act: bool = True,
+    collect_act: bool = True,
 ) -> DemoReport:
     """Build the world in ``workdir`` and play the stock day, then (``fulfilment_act``) the order-fulfilment act
-    in a world of its own (``workdir/fulfilment``); ``emit`` receives the human-readable lines."""
+    in a world of its own (``workdir/fulfilment``), then (``collect_act``) the click-and-collect and returns act
+    in another (``workdir/collect``); ``emit`` receives the human-readable lines."""
     report = await _stock_day(workdir, emit, settings)
     if fulfilment_act:
         emit("")
         report.fulfilment = await run_fulfilment_day(workdir / "fulfilment", emit)
+    if collect_act:
+        emit("")
+        report.collect = await run_collect_day(workdir / "collect", emit)
     return report
 
 

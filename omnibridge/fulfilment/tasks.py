@@ -99,6 +99,21 @@ def is_confirmation_echo(tasks: Sequence[Mapping[str, Any]], fulfilment_ref: str
     return False
 
 
+def is_collection_echo(tasks: Sequence[Mapping[str, Any]], tracking_number: str | None) -> bool:
+    """Whether a channel's fulfilment of a pickup order is the one omnibridge's own "collected" update created
+    (``tasks``: the order's fulfilment tasks): a ``pickup`` task to ``collected``, in flight or done, and a
+    fulfilment without a tracking number (a handover at the counter has none). The ledger already took the units
+    out when staff marked it collected."""
+    if tracking_number:
+        return False
+    return any(
+        task.get("kind") == "pickup"
+        and (task.get("payload") or {}).get("state") == "collected"
+        and task.get("status") != "cancelled"
+        for task in tasks
+    )
+
+
 def reroute_task(key: str, order_id: str, location_id: str, channel: str, reason: str) -> FulfilmentTask:
     """``reroute:<key>``: re-route ``order_id`` without ``location_id``, which refused it for ``reason``
     (``channel``: where the refusal came from; ``key``: the refused assignment's id, or the refused task's id and

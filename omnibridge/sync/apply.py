@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 from omnibridge.customers.requests import record_request
 from omnibridge.errors import ConflictError, IdempotencyKeyReusedError
 from omnibridge.fulfilment.provider import ProviderEvents, is_provider
-from omnibridge.fulfilment.tasks import is_confirmation_echo
+from omnibridge.fulfilment.tasks import is_collection_echo, is_confirmation_echo
 from omnibridge.models import MovementKind, MovementStatus, Order, StockMovement
 from omnibridge.pickup.method import pickup_method
 from omnibridge.returns import events as return_events
@@ -202,6 +202,9 @@ class EventApplier:
         tasks = tasks_of_order(uow.session, f"{self.channel.id}:{event.order_ref}")
         if tasks and is_confirmation_echo(tasks, event.ref, event.tracking_number):
             outcome.duplicates += len(event.lines)  # our confirmation of a provider's shipment, already shipped
+            return
+        if tasks and is_collection_echo(tasks, event.tracking_number):
+            outcome.duplicates += len(event.lines)  # our "collected" of a pickup: its units left the store then
             return
         facts = [
             fact

@@ -126,3 +126,21 @@ async def test_a_third_party_connector_emulator_runs_through_its_spec() -> None:
         answer = await http.get("/v1/warehouses/WH7/locations", headers={"X-Api-Key": "acme-emulator-key"})
     assert answer.status_code == 200
     assert answer.json()["locations"]
+
+
+@pytest.mark.parametrize(("ok", "code"), [(True, 0), (False, 1)])
+def test_the_collect_act_is_reported_and_decides_the_exit_code(
+    monkeypatch: pytest.MonkeyPatch, ok: bool, code: int
+) -> None:
+    played = report([])
+    played.fulfilment = act(True)
+    played.collect = act(ok)
+    played.collect["events"][0].update(kind="curbside", source_channel="pos")
+    monkeypatch.setattr("omnibridge.demo.run.run_demo", fake(played))
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == code
+    verdict = "every scene did what it should" if ok else "FAILED; 51 vendor requests"
+    assert f"RESULT      collect: {verdict}" in result.stdout
+    assert ("FAILED      curbside (pos): NOT re-routed" in result.stdout) is not ok
+    data = json.loads(CliRunner().invoke(app, ["demo", "--json"]).stdout)
+    assert data["collect"]["ok"] is ok

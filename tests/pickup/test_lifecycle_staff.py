@@ -17,6 +17,7 @@ from omnibridge.pickup.expiry import expire_due
 from omnibridge.pickup.lifecycle import PickupConflict, PickupError, PickupNotFound
 from omnibridge.pickup.staff import PickupService
 from omnibridge.routing.model import RoutingDecision
+from omnibridge.sdk.channel import FulfilmentEvent, FulfilmentLineEvent
 from omnibridge.store.unit_of_work import UnitOfWork
 
 
@@ -102,3 +103,17 @@ def test_unknown_pickups_and_states_are_one_line_errors(store_url: str) -> None:
         world.place("1001", ("TENT", 1))
         with pytest.raises(PickupError, match="a reason is needed"):
             staff.reject("web:1001#1", " ", actor="cli:ana")
+
+
+def test_the_channels_fulfilment_of_a_collected_pickup_is_its_echo_and_takes_nothing_twice(store_url: str) -> None:
+    """Found by the demo's third act: Shopify records a collected pickup as a fulfillment (no tracking); pulled
+    back, it must not ship the line again (it used to book a second sale at the store)."""
+    with pickup_world(store_url, {("TENT", "nyc"): 3}) as world:
+        world.place("1001", ("TENT", 2))
+        PickupService(world.store, SETTINGS).collected("web:1001#1", actor="cli:ana")
+        echo = FulfilmentEvent("F-1", "1001", NOW, (FulfilmentLineEvent("1", "TENT", 2),), location_ref="W-NYC")
+        outcome = world.applier().apply_all([echo])
+        position = world.store.position("TENT", "nyc")
+        assert (position.on_hand, position.committed) == (1, 0)
+        assert outcome.duplicates == 1
+        assert world.store.verify() == []
