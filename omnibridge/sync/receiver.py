@@ -10,6 +10,11 @@ Before a body is read the request passes the port's limits (:mod:`omnibridge.syn
 channel is answered 404 without reading; a body over the channel's limit 413, one slower than the body timeout
 408, and when too many webhook requests are in flight 503. Those answers close the connection; each refusal is
 counted in ``refusals``, which logs one line per reason per interval.
+
+Verifying and storing a delivery is a blocking store call: it runs in a worker thread of ``threads``
+(:class:`~omnibridge.sync.offload.StoreThreads`, bounded), so an answer never waits behind other work on the
+event loop and the loop never waits for the database. The answer itself is unchanged: 200 only once the delivery
+is committed.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from omnibridge.sync.engine import SyncEngine
+from omnibridge.sync.offload import StoreThreads
 from omnibridge.sync.webhook_limits import RefusalLog, Refused, WebhookGate, WebhookLimits, read_body
 
 if TYPE_CHECKING:
@@ -34,8 +40,11 @@ def receiver_app(
     *,
     limits: WebhookLimits | None = None,
     refusals: RefusalLog | None = None,
+    threads: StoreThreads | None = None,
 ) -> Starlette:
-    """The receiver over ``engine`` (and ``carriers``) with ``limits`` (the defaults when None)."""
+    """The receiver over ``engine`` (and ``carriers``) with ``limits`` (the defaults when None); deliveries are
+    stored in ``threads`` (a pool of its own when None)."""
+    pool = threads if threads is not None else StoreThreads()
     gate = WebhookGate(limits or WebhookLimits())
     log = refusals if refusals is not None else RefusalLog()
 
@@ -57,7 +66,7 @@ def receiver_app(
                     body = await read_body(request, gate.limits.body_limit(channel))
             except Refused as error:
                 return refused(error)
-        receipt = target.receive(channel, body, dict(request.headers), str(request.url))
+        receipt = await pool.run(target.receive, channel, body, dict(request.headers), str(request.url))
         return JSONResponse({"status": receipt.status, "message": receipt.message}, status_code=receipt.http_status)
 
     async def health(_: Request) -> JSONResponse:
