@@ -26,6 +26,7 @@ from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.models import Location, LocationType
 from omnibridge.store import InboxStatus, Store
 from omnibridge.sync import SyncEngine
+from omnibridge.sync.offload import StoreThreads
 
 from .fakes import TOKEN, FakeConnector, runtime
 
@@ -120,3 +121,32 @@ async def test_a_delivery_whose_write_fails_is_not_acknowledged_and_its_retry_is
     assert (retried.status_code, retried.json()["status"]) == (200, "stored")
     assert [entry.delivery.delivery_id for entry in store.inbox(status=InboxStatus.PENDING)] == ["d1"]
     assert served.woken == [1]
+
+
+async def test_the_store_threads_are_bounded() -> None:
+    threads = StoreThreads(2)
+    release = threading.Event()
+    lock = threading.Lock()
+    running: list[int] = []
+    most = 0
+
+    def store_call() -> None:
+        nonlocal most
+        with lock:
+            running.append(1)
+            most = max(most, len(running))
+        release.wait(HANG_GUARD)
+        with lock:
+            running.pop()
+
+    calls = [asyncio.ensure_future(threads.run(store_call)) for _ in range(6)]
+    while True:  # until two calls are in their threads
+        with lock:
+            if len(running) == 2:
+                break
+        await asyncio.sleep(0)
+    assert threads.limiter.borrowed_tokens == 2
+    assert threads.limiter.statistics().tasks_waiting == 4  # the flood waits for a thread; none is spawned for it
+    release.set()
+    await asyncio.gather(*calls)
+    assert most == 2
