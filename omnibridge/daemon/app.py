@@ -29,6 +29,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -48,7 +49,7 @@ from omnibridge.daemon.operators import is_operator
 from omnibridge.daemon.order_api import is_order_routing_path
 from omnibridge.daemon.pickup_api import is_pickup_path
 from omnibridge.daemon.returns_api import is_returns_path, returns_api
-from omnibridge.daemon.state import DaemonState, public_readiness, readiness, readiness_given, store_answers
+from omnibridge.daemon.state import DaemonState, public_readiness, readiness_given, store_answers
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.pickup.desk import PickupDesk
 from omnibridge.shipping.runtime import CarrierRuntime
@@ -151,13 +152,7 @@ def ops_app(
     None)."""
     pool = threads if threads is not None else StoreThreads(OPS_THREADS)
 
-    def collect() -> None:  # in a worker thread: it reads the engine's and the state's values, never changes them
-        ready, _body = readiness(state, engine.store)
-        try:
-            metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers)
-        except Exception:
-            metrics.ready.set(0)
-            raise
+    scraping = asyncio.Lock()  # one scrape at a time: each observes the writes landed since the previous one
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -174,12 +169,16 @@ def ops_app(
             return refused
         if refusals is not None:
             metrics.count_refusals(refusals.totals)
-        try:
-            await pool.run(collect)
-        except Exception as exc:  # the store is down: still export what is in memory
-            return Response(
-                metrics.registry.render() + f"# collect failed: {type(exc).__name__}\n", media_type=CONTENT_TYPE
-            )
+        async with scraping:
+            try:
+                ready, _body = readiness_given(state, await pool.run(store_answers, engine.store))
+                reads = await pool.run(metrics.read_store, engine.store)
+                metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers, reads=reads)
+            except Exception as exc:  # the store is down: still export what is in memory
+                metrics.ready.set(0)
+                return Response(
+                    metrics.registry.render() + f"# collect failed: {type(exc).__name__}\n", media_type=CONTENT_TYPE
+                )
         return Response(metrics.registry.render(), media_type=CONTENT_TYPE)
 
     return Starlette(

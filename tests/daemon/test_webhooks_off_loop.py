@@ -54,18 +54,23 @@ async def served(store: Store) -> AsyncIterator[Served]:
 
 
 @contextmanager
-def inbox_insert(store: Store, on_insert: Any) -> Iterator[None]:
-    """Call ``on_insert()`` in the thread that is about to insert a delivery into the inbox."""
+def on_statement(store: Store, starts: str, call: Any) -> Iterator[None]:
+    """Call ``call()`` in the thread that is about to run a statement starting with ``starts`` (case-insensitive)."""
 
     def hook(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO WEBHOOK_INBOX"):
-            on_insert()
+        if " ".join(statement.split()).upper().startswith(starts.upper()):
+            call()
 
     sa.event.listen(store.engine, "before_cursor_execute", hook)
     try:
         yield
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", hook)
+
+
+def inbox_insert(store: Store, call: Any) -> Any:
+    """:func:`on_statement` for the insert of a delivery into the inbox."""
+    return on_statement(store, "INSERT INTO webhook_inbox", call)
 
 
 async def post(client: httpx.AsyncClient, delivery_id: str) -> httpx.Response:
@@ -103,6 +108,29 @@ async def test_the_loop_serves_other_requests_while_a_delivery_is_being_stored(s
     again = await post(served.client, "d1")
     assert (again.status_code, again.json()["status"]) == (200, "duplicate")  # still exactly once
     assert len(store.inbox()) == 2
+
+
+async def test_webhooks_are_answered_while_a_scrape_waits_for_the_store(served: Served) -> None:
+    reached, release = threading.Event(), threading.Event()
+
+    def slow_database() -> None:
+        if not reached.is_set():
+            reached.set()
+            release.wait(HANG_GUARD)
+
+    with on_statement(
+        served.engine.store, "SELECT webhook_inbox.channel, webhook_inbox.status, count(*)", slow_database
+    ):
+        scrape = asyncio.ensure_future(served.client.get("/metrics"))
+        assert await anyio.to_thread.run_sync(reached.wait, HANG_GUARD)
+        stored = await post(served.client, "d1")
+        assert (stored.status_code, stored.json()["status"]) == (200, "stored")
+        assert (await served.client.get("/healthz")).status_code == 200
+        assert not scrape.done()
+        release.set()
+        metrics = await scrape
+    assert metrics.status_code == 200
+    assert "omnibridge_inbox_pending" in metrics.text
 
 
 async def test_a_delivery_whose_write_fails_is_not_acknowledged_and_its_retry_is_stored_once(served: Served) -> None:
