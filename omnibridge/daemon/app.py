@@ -5,11 +5,15 @@
   one by the engine). The daemon only watches the answers, to count them and to wake its worker when a delivery
   was stored.
 * ``GET /healthz`` — 200 while the process serves requests (liveness).
-* ``GET /readyz`` — 200 when the store answers, every channel's locations are resolved and no channel's webhooks
-  are all being rejected (:data:`~omnibridge.daemon.state.WEBHOOK_REJECT_LIMIT` in a row, none accepted since: a
-  wrong signing secret); otherwise 503. Anyone gets the states (each channel ``not_tried``, ``ok`` or
-  ``failed``); an operator (:func:`~omnibridge.daemon.operators.is_operator`) also gets ``failed: <why>`` and
-  ``reasons`` saying what is missing (they name the database and quote vendors' errors).
+* ``GET /readyz`` — 200 when the store answers and every channel's locations are resolved; otherwise 503. A
+  channel whose webhooks are all being rejected (:data:`~omnibridge.daemon.state.WEBHOOK_REJECT_LIMIT` in a row,
+  none accepted since: a wrong signing secret, or forged deliveries) is a warning, never unreadiness. Anyone gets
+  the states (each channel ``not_tried``, ``ok`` or ``failed``); an operator
+  (:func:`~omnibridge.daemon.operators.is_operator`) also gets ``failed: <why>``, ``reasons`` saying what is
+  missing and ``warnings`` (they name the database and quote vendors' errors).
+* The store calls of the webhooks, ``/readyz`` and ``/metrics`` run in bounded pools of threads
+  (:class:`~omnibridge.sync.offload.StoreThreads`; the operations endpoints have their own), never on the event
+  loop.
 * ``GET /metrics`` — Prometheus text exposition format 0.0.4 (see docs/operations.md for every metric); open, or
   behind a viewer token when ``metrics_token`` is set (``omnibridge run --metrics-token``).
 * ``/api/...`` — the admin API (:mod:`omnibridge.daemon.api`), every route behind a bearer token with a role
@@ -25,6 +29,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -44,17 +49,20 @@ from omnibridge.daemon.operators import is_operator
 from omnibridge.daemon.order_api import is_order_routing_path
 from omnibridge.daemon.pickup_api import is_pickup_path
 from omnibridge.daemon.returns_api import is_returns_path, returns_api
-from omnibridge.daemon.state import DaemonState, public_readiness, readiness
+from omnibridge.daemon.state import DaemonState, public_readiness, readiness_given, store_answers
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.pickup.desk import PickupDesk
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.sync import SyncEngine, receiver_app
+from omnibridge.sync.offload import StoreThreads
 from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WEBHOOK_PREFIX = "/webhooks/"
 API_PREFIX = "/api/"
 _BODY_LIMIT = 4096
+OPS_THREADS = 2
+"""Threads of the operations endpoints' own pool, so a flood of webhooks waiting for the store never delays them."""
 
 _STATUS_BY_CODE = {401: "rejected", 404: "unknown_channel", 503: "unavailable"}
 
@@ -137,16 +145,21 @@ def ops_app(
     carriers: CarrierRuntime | None = None,
     metrics_token: bool = False,
     refusals: RefusalLog | None = None,
+    threads: StoreThreads | None = None,
 ) -> Starlette:
     """The operations endpoints alone (``/healthz``, ``/readyz``, ``/metrics``); ``metrics_token``: ``/metrics``
-    needs a token of the viewer role or above."""
+    needs a token of the viewer role or above; their store calls run in ``threads`` (a pool of its own when
+    None)."""
+    pool = threads if threads is not None else StoreThreads(OPS_THREADS)
+
+    scraping = asyncio.Lock()  # one scrape at a time: each observes the writes landed since the previous one
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        ready, body = readiness(state, engine.store)
-        if not is_operator(request):
+        ready, body = readiness_given(state, await pool.run(store_answers, engine.store))
+        if not await pool.run(is_operator, request):
             body = public_readiness(body)
         return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -156,14 +169,16 @@ def ops_app(
             return refused
         if refusals is not None:
             metrics.count_refusals(refusals.totals)
-        ready, _body = readiness(state, engine.store)
-        try:
-            metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers)
-        except Exception as exc:  # the store is down: still export what is in memory
-            metrics.ready.set(0)
-            return Response(
-                metrics.registry.render() + f"# collect failed: {type(exc).__name__}\n", media_type=CONTENT_TYPE
-            )
+        async with scraping:
+            try:
+                ready, _body = readiness_given(state, await pool.run(store_answers, engine.store))
+                reads = await pool.run(metrics.read_store, engine.store)
+                metrics.collect(engine, state, ready=ready, queue_depth=queue_depth(), carriers=carriers, reads=reads)
+            except Exception as exc:  # the store is down: still export what is in memory
+                metrics.ready.set(0)
+                return Response(
+                    metrics.registry.render() + f"# collect failed: {type(exc).__name__}\n", media_type=CONTENT_TYPE
+                )
         return Response(metrics.registry.render(), media_type=CONTENT_TYPE)
 
     return Starlette(
@@ -198,10 +213,11 @@ def daemon_app(
     (:mod:`omnibridge.sync.webhook_limits`); ``pickup`` answers ``/api/pickup-options``; ``console`` (when given)
     serves ``/console`` (:mod:`omnibridge.console`). The operations endpoints never wait behind webhook requests."""
     refusals = refusals if refusals is not None else RefusalLog()
-    ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token, refusals)
+    threads = StoreThreads()
+    ops = ops_app(engine, state, metrics, queue_depth, carriers, metrics_token, refusals, StoreThreads(OPS_THREADS))
     api = api_app(engine.store, on_requeued=on_stored, pickup=pickup)
     channels = frozenset(engine.channels) | frozenset(carriers or ())
-    receiver = receiver_app(engine, carriers, limits=limits, refusals=refusals)
+    receiver = receiver_app(engine, carriers, limits=limits, refusals=refusals, threads=threads)
     returns = returns_api(
         engine.store,
         [channel.id for channel in engine.channels.values() if not channel.stock_source],

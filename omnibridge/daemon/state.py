@@ -17,8 +17,10 @@ Monotonic = Callable[[], float]
 
 
 WEBHOOK_REJECT_LIMIT = 5
-"""A channel whose last this many webhook deliveries were all rejected (and none accepted since) is not ready:
-its vendor is signing with another secret than the profile's, and every notification is being lost."""
+"""A channel whose last this many webhook deliveries were all rejected (and none accepted since) gets a warning:
+its vendor may be signing with another secret than the profile's. It is a warning, never unreadiness: anyone on
+the internet can send deliveries that fail their signature, and a forged request is the sender's fault, so it must
+not take the daemon out of its load balancer."""
 
 ACCEPTED = frozenset({"stored", "duplicate"})
 
@@ -93,16 +95,20 @@ class DaemonState:
 
     def channel_failures(self, channel: str) -> list[str]:
         """Why ``channel`` failed, one phrase each (empty when nothing tried has failed)."""
-        failures: list[str] = []
         if channel in self.unresolved and channel in self.tried:
-            failures.append(f"locations not resolved: {self.unresolved[channel]}")
+            return [f"locations not resolved: {self.unresolved[channel]}"]
+        return []
+
+    def channel_warnings(self, channel: str) -> list[str]:
+        """What an operator should look at on ``channel`` that does not make the daemon unready (its webhook
+        deliveries all rejected: see :data:`WEBHOOK_REJECT_LIMIT`), one phrase each."""
         rejected = self.webhooks_failing(channel)
-        if rejected is not None:
-            failures.append(
-                f"webhooks rejected: the last {rejected.count} deliveries, none accepted since"
-                f" ({rejected.last_reason or 'rejected'}); check the channel's webhook signing secret"
-            )
-        return failures
+        if rejected is None:
+            return []
+        return [
+            f"webhooks rejected: the last {rejected.count} deliveries, none accepted since"
+            f" ({rejected.last_reason or 'rejected'}); check the channel's webhook signing secret"
+        ]
 
     def channel_problems(self, channel: str) -> list[str]:
         """Why ``channel`` is not ready, one phrase each (empty when it is): not tried yet, or its failures."""
@@ -131,10 +137,14 @@ def store_answers(store: Store) -> str | None:
 
 def readiness(state: DaemonState, store: Store) -> tuple[bool, dict[str, object]]:
     """Whether the daemon is ready to take traffic, and the JSON body that says why (not)."""
+    return readiness_given(state, store_answers(store))
+
+
+def readiness_given(state: DaemonState, store_error: str | None) -> tuple[bool, dict[str, object]]:
+    """:func:`readiness` once the store was asked (:func:`store_answers`: ``store_error``), without a store call."""
     reasons: list[str] = []
     if state.stopping:
         reasons.append("shutting down")
-    store_error = store_answers(store)
     if store_error is not None:
         reasons.append(f"store: {store_error}")
     names = (*state.channels, *state.carriers)
@@ -148,6 +158,11 @@ def readiness(state: DaemonState, store: Store) -> tuple[bool, dict[str, object]
     }
     if reasons:
         body["reasons"] = reasons
+    warnings = [
+        f"channel {channel}: {warning}" for channel in sorted(names) for warning in state.channel_warnings(channel)
+    ]
+    if warnings:
+        body["warnings"] = warnings
     return not reasons, body
 
 

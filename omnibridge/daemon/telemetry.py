@@ -68,6 +68,14 @@ class InboxStats:
     retrying: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class ScrapeReads:
+    """What one scrape reads from the store: the inbox's counts and the stock writes that landed since the last."""
+
+    inbox: InboxStats
+    landed: list[tuple[str, float, datetime]]
+
+
 def inbox_stats(store: Store) -> InboxStats:
     """One aggregate query over the inbox (cheap at any backlog; no payload is read)."""
     pending: dict[str, int] = {}
@@ -278,9 +286,17 @@ class DaemonMetrics:
 
     def observe_propagation(self, store: Store) -> None:
         """Observe the lag of every stock write that landed since the last scrape (since start-up at first)."""
-        for channel, seconds, done in landed_writes(store, self._lag_seen):
-            self.propagation_lag.observe(seconds, channel=channel)
-            self._lag_seen = max(self._lag_seen, done)
+        self._observe_landed(landed_writes(store, self._lag_seen))
+
+    def _observe_landed(self, landed: list[tuple[str, float, datetime]]) -> None:
+        for channel, seconds, done in landed:
+            if done > self._lag_seen:
+                self.propagation_lag.observe(seconds, channel=channel)
+        self._lag_seen = max([self._lag_seen, *(done for _, _, done in landed)])
+
+    def read_store(self, store: Store) -> ScrapeReads:
+        """What :meth:`collect` reads from the store (blocking: the daemon calls it in a worker thread)."""
+        return ScrapeReads(inbox_stats(store), landed_writes(store, self._lag_seen))
 
     def count_refusals(self, totals: Mapping[str, int]) -> None:
         """Bring ``http_refused_total`` up to ``totals`` (a :class:`~omnibridge.sync.webhook_limits.RefusalLog`'s)."""
@@ -296,13 +312,15 @@ class DaemonMetrics:
         ready: bool,
         queue_depth: int,
         carriers: CarrierRuntime | None = None,
+        reads: ScrapeReads | None = None,
     ) -> None:
-        """Refresh the values read at scrape time."""
+        """Refresh the values read at scrape time; ``reads``: what :meth:`read_store` read (read now when None)."""
         self.up.set(1)
         self.ready.set(1 if ready else 0)
         self.job_queue.set(queue_depth)
         now = datetime.now(UTC)
-        stats = inbox_stats(engine.store)
+        reads = reads if reads is not None else self.read_store(engine.store)
+        stats = reads.inbox
         connectors: dict[str, object] = {
             channel_id: runtime.connector for channel_id, runtime in engine.channels.items()
         }
@@ -321,7 +339,7 @@ class DaemonMetrics:
             oldest = stats.oldest_pending.get(channel_id)
             self.sync_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, channel=channel_id)
             self.count_connector(channel_id, connector)
-        self.observe_propagation(engine.store)
+        self._observe_landed(reads.landed)
         for channel_id in engine.channels:
             self.channel_resolved.set(0 if channel_id in state.unresolved else 1, channel=channel_id)
             self.last_sync_age.set(state.last_sync_age(channel_id), channel=channel_id)

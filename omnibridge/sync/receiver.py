@@ -10,6 +10,14 @@ Before a body is read the request passes the port's limits (:mod:`omnibridge.syn
 channel is answered 404 without reading; a body over the channel's limit 413, one slower than the body timeout
 408, and when too many webhook requests are in flight 503. Those answers close the connection; each refusal is
 counted in ``refusals``, which logs one line per reason per interval.
+
+Verifying and storing a delivery is a blocking store call. Given ``threads``
+(:class:`~omnibridge.sync.offload.StoreThreads`, bounded) it runs in one of their worker threads, so an answer
+never waits behind other work on the event loop and the loop never waits for the database; the daemon always
+passes them. Without, it runs on the event loop: :meth:`SyncEngine.receive` wakes
+:meth:`SyncEngine.run_worker` through an ``asyncio.Event``, which must be set on the loop's thread, so a caller
+that runs ``run_worker`` next to this receiver (the demo, the benchmarks) keeps the call on the loop until that
+wake is thread-safe. The answer is the same either way: 200 only once the delivery is committed.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from omnibridge.sync.engine import SyncEngine
+from omnibridge.sync.engine import Receipt, SyncEngine
+from omnibridge.sync.offload import StoreThreads
 from omnibridge.sync.webhook_limits import RefusalLog, Refused, WebhookGate, WebhookLimits, read_body
 
 if TYPE_CHECKING:
@@ -34,8 +43,17 @@ def receiver_app(
     *,
     limits: WebhookLimits | None = None,
     refusals: RefusalLog | None = None,
+    threads: StoreThreads | None = None,
 ) -> Starlette:
-    """The receiver over ``engine`` (and ``carriers``) with ``limits`` (the defaults when None)."""
+    """The receiver over ``engine`` (and ``carriers``) with ``limits`` (the defaults when None); deliveries are
+    stored in ``threads`` (on the event loop when None: see the module docstring)."""
+
+    async def store(target: SyncEngine | CarrierRuntime, channel: str, body: bytes, request: Request) -> Receipt:
+        headers, url = dict(request.headers), str(request.url)
+        if threads is None:
+            return target.receive(channel, body, headers, url)
+        return await threads.run(target.receive, channel, body, headers, url)
+
     gate = WebhookGate(limits or WebhookLimits())
     log = refusals if refusals is not None else RefusalLog()
 
@@ -57,7 +75,7 @@ def receiver_app(
                     body = await read_body(request, gate.limits.body_limit(channel))
             except Refused as error:
                 return refused(error)
-        receipt = target.receive(channel, body, dict(request.headers), str(request.url))
+        receipt = await store(target, channel, body, request)
         return JSONResponse({"status": receipt.status, "message": receipt.message}, status_code=receipt.http_status)
 
     async def health(_: Request) -> JSONResponse:

@@ -127,38 +127,6 @@ async def test_readyz_shows_states_only_to_callers_who_are_not_operators(
     assert "reasons" not in (await served.client.get("/readyz")).json()
 
 
-async def test_a_channel_whose_webhooks_are_all_rejected_is_not_ready(served: Served) -> None:
-    assert await served.runner.resolve() == "ok"
-    good = {"x-token": TOKEN, "content-type": "application/json"}
-    forged = {"x-token": "an-old-secret", "content-type": "application/json"}
-    limit = served.state.webhook_reject_limit
-
-    async def post(channel: str, delivery_id: str, headers: dict[str, str]) -> int:
-        response = await served.client.post(f"/webhooks/{channel}", content=delivery(delivery_id), headers=headers)
-        return response.status_code
-
-    for n in range(limit - 1):
-        assert await post("pos", f"bad-{n}", forged) == 401
-    assert await post("nope", "elsewhere", forged) == 404  # an unknown channel counts for no channel
-    assert (await served.client.get("/readyz")).status_code == 200  # a few forged deliveries are not a wrong secret
-
-    assert await post("pos", "bad-last", forged) == 401
-    rejected = await served.client.get("/readyz")
-    assert rejected.status_code == 503
-    body = rejected.json()
-    assert body["channels"]["web"] == "ok"
-    assert body["channels"]["pos"].startswith(f"failed: webhooks rejected: the last {limit} deliveries")
-    assert "missing or wrong x-token header" in body["channels"]["pos"]
-    [reason] = body["reasons"]
-    assert reason.startswith("channel pos: webhooks rejected:")
-    assert "signing secret" in reason
-
-    assert await post("pos", "good-1", good) == 200  # the secret was fixed: one accepted delivery ends the run
-    assert (await served.client.get("/readyz")).status_code == 200
-    assert await post("pos", "bad-again", forged) == 401
-    assert (await served.client.get("/readyz")).status_code == 200
-
-
 def test_a_store_that_does_not_answer_is_named(tmp_path: Path) -> None:
     unreachable = Store(sa.create_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))
     reason = store_answers(unreachable)
@@ -225,10 +193,11 @@ def test_carrier_channels_webhooks_count_and_unknown_channels_do_not() -> None:
     for _ in range(2):
         state.webhook_answered("parcels", "rejected", "easypost: bad X-Hmac-Signature")
         state.webhook_answered("unknown", "rejected", "no such channel")
-    assert state.channel_status("parcels") == (
-        "failed: webhooks rejected: the last 2 deliveries, none accepted since (easypost: bad X-Hmac-Signature);"
+    assert state.channel_status("parcels") == "ok"  # rejections are a warning, never a failure (forgeable)
+    assert state.channel_warnings("parcels") == [
+        "webhooks rejected: the last 2 deliveries, none accepted since (easypost: bad X-Hmac-Signature);"
         " check the channel's webhook signing secret"
-    )
+    ]
     assert set(state.rejections) == {"parcels"}
     state.webhook_answered("parcels", "unavailable")  # the store could not keep it: nothing about the secret
     assert state.webhooks_failing("parcels") is not None
