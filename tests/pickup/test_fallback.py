@@ -4,9 +4,11 @@ ships only under ``pickup.ship_if_unavailable``. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import sqlalchemy as sa
 from pickup_holds_support import LOCATIONS, SETTINGS, PickupWorld, pickup_world
@@ -21,6 +23,15 @@ from omnibridge.routing import RoutingRules
 from omnibridge.routing.service import RoutingService
 from omnibridge.store.engine import read_session
 from omnibridge.store.tables import INCIDENTS
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "pickup.md").read_text(encoding="utf-8")
+
+
+def _doc_block(containing: str) -> str:
+    """The docs' ``text`` block that shows ``containing`` (the worked example of the fallback)."""
+    blocks: list[str] = re.findall(r"```text\n(.*?)```", DOC, flags=re.DOTALL)
+    return next(block for block in blocks if containing in block).strip()
+
 
 BROOKLYN = Location(
     id="bkn",
@@ -56,7 +67,8 @@ def test_a_rejected_pickup_moves_to_the_next_store_with_stock_and_a_window(store
     with world_with_brooklyn(store_url, {("TENT", "nyc"): 2, ("TENT", "bkn"): 3, ("TENT", "wh"): 9}) as (world, staff):
         world.place("3001", ("TENT", 2))
         result = staff.reject("web:3001#1", "shelf empty", actor="cli:ana")
-        assert result.fallback == "pickup fallback: routed at bkn"
+        assert result.message("reject") == _doc_block("web:3001#1 at nyc")
+        assert result.fallback == "pickup fallback: booked web:3001#2 at bkn, 2026-11-23 13:00-14:00 UTC"
         assert _pickups(world, "web:3001") == [("web:3001#1", "nyc", "rejected"), ("web:3001#2", "bkn", "reserved")]
         assert world.store.position("TENT", "bkn").committed == 2
         assert world.store.position("TENT", "nyc").committed == 0
@@ -73,7 +85,7 @@ def test_a_rejected_pickup_moves_to_the_next_store_with_stock_and_a_window(store
         assert states["pickup:web:3001#2:reserved"] == "reserved"
         assert [task for task, _ in world.tasks("assign")]  # the channel is asked to move the lines
         (entry,) = audit.records(world.store, action="pickup.reject")
-        assert entry.after["fallback"] == "pickup fallback: routed at bkn"
+        assert entry.after["fallback"] == result.fallback
         assert world.store.verify() == []
 
 
@@ -81,7 +93,10 @@ def test_with_no_other_store_the_order_is_parked_with_an_incident_never_shipped(
     with world_with_brooklyn(store_url, {("TENT", "nyc"): 2, ("TENT", "wh"): 9}) as (world, staff):
         world.place("3002", ("TENT", 1))
         result = staff.reject("web:3002#1", "damaged", actor="cli:ana")
-        assert result.fallback == "pickup fallback: unroutable at nowhere"
+        assert result.fallback == (
+            "pickup fallback: not available for pickup: no other store within 50 km has the units and a free "
+            "window; the order waits for an operator (a pickup is never turned into a shipment)"
+        )
         assert _pickups(world, "web:3002") == [("web:3002#1", "nyc", "rejected")]
         assert world.store.position("TENT", "wh").committed == 0
         assert world.service.parked()[0].order_id == "web:3002"
@@ -94,7 +109,8 @@ def test_ship_if_unavailable_makes_it_a_shipment_routed_normally(store_url: str)
     ships = replace(SETTINGS, rules=replace(SETTINGS.rules, ship_if_unavailable=True))
     with world_with_brooklyn(store_url, {("TENT", "nyc"): 2, ("TENT", "wh"): 9}, ships) as (world, staff):
         world.place("3003", ("TENT", 1))
-        staff.reject("web:3003#1", "damaged", actor="cli:ana")
+        result = staff.reject("web:3003#1", "damaged", actor="cli:ana")
+        assert result.fallback == "pickup fallback: shipped instead from wh (pickup.ship_if_unavailable)"
         order = world.store.get_order("web:3003")
         assert order is not None
         assert (order.fulfilment_method, order.pickup_location_id) == (FulfilmentMethod.SHIP, None)
