@@ -23,7 +23,8 @@ latest decision is ``unroutable`` (or ``partial``), which ``omnibridge orders li
 A rejection (:meth:`RoutingService.reject`) re-routes the rejected lines with every location that rejected the
 order excluded, moving their reservation in the same transaction; after ``max_reroutes`` re-routes, or for an
 order the customer collects (pickup, curbside), the order is parked instead. Pickup orders are never re-routed
-to shipping: :meth:`RoutingService.pickup_fallback` is the hook the pickup flow fills in.
+to shipping by the routing rules: :meth:`RoutingService.pickup_fallback` hands a refused pickup to the pickup
+fallback (:mod:`omnibridge.pickup.fallback`: the next store, else shipping only under the pickup policy).
 """
 
 from __future__ import annotations
