@@ -8,21 +8,24 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from pickup_holds_support import LOCATIONS, SETTINGS, PickupWorld, pickup_world
+from sync.fake_channel import NOW, receive
 
 from omnibridge.access import audit
 from omnibridge.models import FulfilmentMethod, GeoPoint, LineStatus, Location, LocationCapability, LocationType
 from omnibridge.pickup import records
 from omnibridge.pickup.fallback import PickupFallbackPlanner
+from omnibridge.pickup.rules import PickupRules, StorePickup
 from omnibridge.pickup.settings import PickupSettings
 from omnibridge.pickup.staff import PickupService
 from omnibridge.routing import RoutingRules
 from omnibridge.routing.service import RoutingService
 from omnibridge.store.engine import read_session
-from omnibridge.store.tables import INCIDENTS
+from omnibridge.store.tables import INCIDENTS, PickupRow
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "pickup.md").read_text(encoding="utf-8")
 
@@ -46,12 +49,20 @@ ALL = (*LOCATIONS, BROOKLYN)
 
 @contextmanager
 def world_with_brooklyn(
-    store_url: str, stock: dict[tuple[str, str], int], settings: PickupSettings = SETTINGS
+    store_url: str,
+    stock: dict[tuple[str, str], int],
+    settings: PickupSettings = SETTINGS,
+    *,
+    extra: tuple[Location, ...] = (),
 ) -> Iterator[tuple[PickupWorld, PickupService]]:
-    with pickup_world(store_url, stock) as world:
-        world.store.upsert_location(BROOKLYN)
+    with pickup_world(store_url, {k: v for k, v in stock.items() if k[1] not in {e.id for e in extra}}) as world:
+        for location in (BROOKLYN, *extra):
+            world.store.upsert_location(location)
+        for (sku, location_id), units in stock.items():
+            if location_id in {e.id for e in extra}:
+                receive(world.store, sku, location_id, units)
         rules = RoutingRules(channels=frozenset({"web"}), timezone="UTC")
-        service = RoutingService.from_rules(world.store, ALL, rules)
+        service = RoutingService.from_rules(world.store, (*ALL, *extra), rules)
         service.pickup_planner = PickupFallbackPlanner(settings, rules)
         world.web.location_ids.update({"W-BKN": "bkn"})
         world = replace(world, service=service)
@@ -125,4 +136,27 @@ def test_a_store_without_enough_stock_is_passed_over(store_url: str) -> None:
         world.place("3004", ("TENT", 2))
         staff.reject("web:3004#1", "shelf empty", actor="cli:ana")
         assert _pickups(world, "web:3004") == [("web:3004#1", "nyc", "rejected")]
+        assert world.store.position("TENT", "bkn").committed == 0
+
+
+def test_a_store_whose_windows_are_full_is_passed_over_for_the_next_one(store_url: str) -> None:
+    jersey = BROOKLYN.model_copy(
+        update={"id": "jc", "name": "Jersey City store", "coordinates": GeoPoint(lat=40.72, lon=-74.07)}
+    )
+    today = replace(SETTINGS, rules=PickupRules(hold_hours=24, horizon_days=0, defaults=StorePickup(60, 1, 30)))
+    stock = {("TENT", "nyc"): 2, ("TENT", "bkn"): 3, ("TENT", "jc"): 3}
+    with world_with_brooklyn(store_url, stock, today, extra=(jersey,)) as (world, staff):
+        world.place("3005", ("TENT", 1))
+        with world.store.unit_of_work() as uow:  # every window Brooklyn has left today is taken
+            for hour in range(13, 18):
+                start = NOW.replace(hour=hour)
+                records.insert(uow.session, PickupRow(
+                    id=f"other:{hour}#1", order_id=f"other:{hour}", channel="web", location_id="bkn",
+                    window_start=start, window_end=start + timedelta(hours=1), status="reserved",
+                    expires_at=start + timedelta(hours=2), lines=[], version=1, created_at=NOW, updated_at=NOW,
+                ))  # fmt: skip
+        result = staff.reject("web:3005#1", "shelf empty", actor="cli:ana")
+        assert result.fallback is not None
+        assert "booked web:3005#2 at jc" in result.fallback
+        assert world.store.position("TENT", "jc").committed == 1
         assert world.store.position("TENT", "bkn").committed == 0
