@@ -28,9 +28,14 @@ __all__ = ["first_free_window", "no_window_incident"]
 
 def first_free_window(uow: UnitOfWork, location: Location, settings: PickupSettings) -> Window | None:
     """The first window of ``location`` that starts at or after now + its prep time, within the horizon, with a
-    place left (its ``capacity_per_window`` minus the live pickups booked there); None: no such window."""
+    place left (its ``capacity_per_window`` minus the live pickups booked there); None: no such window. A store
+    with no ``pickup_hours`` at all has no windows to count: its window starts now + prep time."""
     own = settings.rules.store(location.id)
     now = uow.now()
+    if not any(hours != "closed" for hours in location.pickup_hours.values()):
+        # no pickup hours configured (a channel pinned the order there anyway): one window from now + prep
+        start = now + timedelta(minutes=own.prep_minutes)
+        return Window(start, start + timedelta(minutes=own.window_minutes))
     uow.session.connection().execute(sa.select(LOCATIONS.c.id).where(LOCATIONS.c.id == location.id).with_for_update())
     until = now + timedelta(days=settings.rules.horizon_days + 2)
     taken = booked(uow.session, [location.id], now, until)

@@ -100,3 +100,13 @@ def test_two_concurrent_bookings_do_not_overfill_a_window(store_url: str) -> Non
         starts["b"] = _take(world.store, "b")  # counts while "a" is still uncommitted: it must wait for it
         thread.join()
         assert sorted(starts.values()) == [NOW + timedelta(hours=1), NOW + timedelta(hours=2)]
+
+
+def test_a_store_without_pickup_hours_books_one_window_after_its_prep_time(store_url: str) -> None:
+    with pickup_world(store_url, {("TENT", "nyc"): 5}) as world:
+        world.store.upsert_location(NYC.model_copy(update={"pickup_hours": {}}))
+        applier = EventApplier(world.store, world.web, placer=world.service, pickup=ONE_PLACE)
+        applier.apply_all([order("2031", ("TENT", 1), pickup=PickupDetails(location_ref="W-NYC"))])
+        ((start, end),) = _windows(world.store, "web:2031")
+        assert end - start == timedelta(hours=1)
+        assert NOW + timedelta(minutes=30) <= start < NOW + timedelta(minutes=31)
