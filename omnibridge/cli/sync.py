@@ -11,10 +11,12 @@ from typing import Annotated
 import typer
 
 from omnibridge.cli.profile_store import ProfileOption, profile_store
-from omnibridge.config import DEFAULT_PROFILE
+from omnibridge.config import DEFAULT_PROFILE, LoadedProfile
 from omnibridge.errors import OmnibridgeError
 from omnibridge.logs import configure_logging
+from omnibridge.pickup.settings import PickupSettings, pickup_states
 from omnibridge.routing.setup import placer_for_profile
+from omnibridge.store import Store
 from omnibridge.sync import SyncEngine, SyncReport, build_channels
 from omnibridge.sync.dry_run import DryRunChannel, dry_run
 from omnibridge.sync.guard import approve_command
@@ -29,17 +31,26 @@ async def run_sync_once(profile: Path, approve_mass_change: Collection[str] = ()
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"
             )
         _check_channels(approve_mass_change, channels)
-        engine = SyncEngine(
-            store,
-            channels,
-            policy=loaded.availability,
-            approve_mass_change=approve_mass_change,
-            placer=placer_for_profile(store, loaded),
-        )
+        engine = once_engine(store, loaded, channels, approve_mass_change)
         try:
             return await engine.sync_once()
         finally:
             await engine.aclose()
+
+
+def once_engine(
+    store: Store, loaded: LoadedProfile, channels: list[ChannelRuntime], approve_mass_change: Collection[str] = ()
+) -> SyncEngine:
+    """The engine ``sync --once`` runs: the profile's availability policy, routing and pickup settings (hold
+    length, windows, capacity: the same as the daemon's)."""
+    return SyncEngine(
+        store,
+        channels,
+        policy=loaded.availability,
+        approve_mass_change=approve_mass_change,
+        placer=placer_for_profile(store, loaded),
+        pickup=PickupSettings.from_profile(loaded, pickup_states(channels)),
+    )
 
 
 async def run_dry_run(profile: Path) -> list[DryRunChannel]:

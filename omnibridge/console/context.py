@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from omnibridge.config import LoadedProfile
 from omnibridge.console.api_calls import ApiCallLog
 from omnibridge.routing.service import RoutingService
 from omnibridge.store import Store
+
+if TYPE_CHECKING:
+    from omnibridge.pickup.staff import PickupService
+    from omnibridge.returns.service import ReturnService
 
 
 @dataclass(frozen=True)
@@ -29,3 +34,7 @@ class ConsoleContext:
     poll_seconds: float = 60.0
     calls: ApiCallLog | None = None
     """The daemon's record of vendor API calls (None: only what the store holds)."""
+    pickups: PickupService | None = None
+    """Staff actions on pickups, as the CLI and HTTP API take them (None: no pickups in the action queue)."""
+    returns: ReturnService | None = None
+    """Return actions, as the CLI and HTTP API take them (None: no returns in the action queue)."""

@@ -141,5 +141,7 @@ class UnroutableOrders:
 
 def register_builtin_sources() -> None:
     """Register the built-in sources (idempotent)."""
-    for source in (Incidents(), DeadLetters(), UnroutableOrders()):
+    from omnibridge.console.fulfilment_sources import AwaitingReturns, LivePickups
+
+    for source in (Incidents(), DeadLetters(), UnroutableOrders(), LivePickups(), AwaitingReturns()):
         register_source(source)

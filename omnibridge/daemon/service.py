@@ -60,6 +60,7 @@ from omnibridge.logs import get_logger
 from omnibridge.pickup.desk import PickupDesk
 from omnibridge.pickup.settings import PickupSettings, pickup_states
 from omnibridge.pickup.staff import PickupService
+from omnibridge.returns.service import ReturnService
 from omnibridge.routing.service import RoutingService
 from omnibridge.routing.setup import service_for_profile
 from omnibridge.shipping.runtime import CarrierRuntime
@@ -200,7 +201,15 @@ class Daemon:
         self.worker = Worker(
             engine, self.queue, self.runner, self.metrics, idle_seconds=options.idle_seconds, carriers=self.carriers
         )
-        console = ConsoleContext(engine.store, profile, routing, self.worker.wake, options.poll_seconds, self.calls)
+        pickups = PickupService(engine.store, pickup or PickupSettings(), routing)
+        returns = ReturnService(
+            engine.store,
+            locations=[location.id for location in engine.store.list_locations()],
+            channels=[channel.id for channel in engine.channels.values() if not channel.stock_source],
+        )
+        console = ConsoleContext(
+            engine.store, profile, routing, self.worker.wake, options.poll_seconds, self.calls, pickups, returns
+        )
         self.app = daemon_app(
             engine,
             self.state,
@@ -213,7 +222,7 @@ class Daemon:
             limits=options.webhook_limits,
             refusals=self.refusals,
             pickup=pickup_desk,
-            pickups=pickup_api(PickupService(engine.store, pickup or PickupSettings(), routing)),
+            pickups=pickup_api(pickups),
             console=console_app(console),
         )
         self._stop = asyncio.Event()

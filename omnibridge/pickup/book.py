@@ -7,21 +7,22 @@ channel (a ``pickup`` task in state ``reserved``: Square ``pickup_at`` and ``exp
 
 ``expires_at`` is the window's end plus ``pickup.hold_hours``, or the channel's own ``expires_at`` when that is
 earlier. A channel order with a ``pickup_at`` books that window (its length: the channel's, else the store's);
-otherwise the store's next window that starts after now plus its prep time (:func:`_next_window`, a plain walk
-over the store's ``pickup_hours``, replaced by the pickup decision at merge).
+otherwise the pickup decision's first window with a free place at the pinned store, counted in this unit of work
+(:func:`omnibridge.pickup.slot.first_free_window`). A store with no such window within the horizon books
+nothing: the order waits for a person (an incident), and is never shipped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from omnibridge.models import Location, Order, OrderLineRecord
+from omnibridge.models import Order, OrderLineRecord
 from omnibridge.pickup import records
 from omnibridge.pickup.notify import tell_channel
 from omnibridge.pickup.settings import PickupSettings
+from omnibridge.pickup.slot import first_free_window, no_window_incident
 from omnibridge.sdk.channel import OrderEvent
 from omnibridge.sdk.pickup import PickupState
 from omnibridge.store.locations import get_location
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from omnibridge.sync.runtime import ChannelRuntime
 
 __all__ = ["book_pickup", "book_placed"]
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def book_pickup(
@@ -98,12 +97,16 @@ def book_placed(
     ]
     if not lines:
         return None
-    now = uow.now()
     if details.pickup_at is not None:
         length = timedelta(minutes=details.window_minutes) if details.window_minutes else settings.window(location_id)
         start, end = details.pickup_at, details.pickup_at + length
     else:
-        start, end = _next_window(get_location(uow.session, location_id), now, settings)
+        location = get_location(uow.session, location_id)
+        window = None if location is None else first_free_window(uow, location, settings)
+        if window is None:
+            uow.add_incident(no_window_incident(order.id, order.channel, location_id, settings))
+            return None
+        start, end = window.start, window.end
     return book_pickup(
         uow,
         order,
@@ -115,26 +118,3 @@ def book_placed(
         settings=settings,
         channel_expires_at=details.expires_at,
     )
-
-
-def _next_window(location: Location | None, now: datetime, settings: PickupSettings) -> tuple[datetime, datetime]:
-    """The store's first window starting at or after now + prep (windows follow one another from opening time,
-    within its ``pickup_hours``, in the merchant's time zone); a store without hours: one window from then."""
-    location_id = location.id if location is not None else ""
-    length, earliest = settings.window(location_id), now + settings.prep(location_id)
-    hours = location.pickup_hours if location is not None else {}
-    zone = ZoneInfo(settings.timezone)
-    local = earliest.astimezone(zone)
-    for offset in range(8):
-        day = local.date() + timedelta(days=offset)
-        span = hours.get(_DAYS[day.weekday()], "closed")
-        if span == "closed":
-            continue
-        opens, closes = (time.fromisoformat(part) for part in span.split("-"))
-        start = datetime.combine(day, opens, zone)
-        close = datetime.combine(day, closes, zone)
-        while start + length <= close:
-            if start >= earliest:
-                return start, start + length
-            start += length
-    return earliest, earliest + length

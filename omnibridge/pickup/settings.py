@@ -31,13 +31,20 @@ class PickupSettings:
     channel_states: Mapping[str, frozenset[PickupState]] | None = None
     sales_channels: tuple[str, ...] = ()
     """Channels whose stock is pushed again when a released hold makes units available (``mark_work``)."""
+    zones: Mapping[str, str] = field(default_factory=dict)
+    """Per store, its own time zone (routing's ``locations.<id>.timezone``) when it differs from ``timezone``."""
 
     @classmethod
     def from_profile(
         cls, profile: LoadedProfile, channel_states: Mapping[str, frozenset[PickupState]] | None = None
     ) -> PickupSettings:
         channels = tuple(channel.id for channel in profile.channels if channel.enabled)
-        return cls(profile.pickup, profile.merchant.timezone, channel_states, channels)
+        zones = {
+            location.id: zone
+            for location in profile.locations
+            if (zone := profile.routing.location(location.id).timezone) is not None
+        }
+        return cls(profile.pickup, profile.merchant.timezone, channel_states, channels, zones)
 
     @property
     def hold(self) -> timedelta:
@@ -47,6 +54,10 @@ class PickupSettings:
     def window(self, location_id: str) -> timedelta:
         """The store's window length."""
         return timedelta(minutes=self.rules.store(location_id).window_minutes)
+
+    def zone(self, location_id: str) -> str:
+        """The time zone of the store's ``pickup_hours``."""
+        return self.zones.get(location_id, self.timezone)
 
     def prep(self, location_id: str) -> timedelta:
         """The time the store's staff need to prepare a pickup."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from omnibridge.access import audit
@@ -20,7 +21,7 @@ from omnibridge.models import Order
 from omnibridge.pickup import records
 from omnibridge.pickup.lifecycle import Change, PickupError, change
 from omnibridge.pickup.settings import PickupSettings
-from omnibridge.routing.model import RoutingDecision
+from omnibridge.routing.model import RouteOutcome, RoutingDecision
 from omnibridge.sdk.pickup import PickupState
 from omnibridge.store import Store
 from omnibridge.store import orders as orders_repo
@@ -140,5 +141,15 @@ class PickupService:
         decision = self.fallback.pickup_fallback(uow, order, {done.pickup.location_id}, trigger)
         if decision is None:
             return f"the pickup fallback found nothing: {waits}"
+        latest = records.of_order(uow.session, order.id)[-1]
+        if latest.id != done.pickup.id and latest.status == PickupState.RESERVED.value:
+            window = f"{_utc(latest.window_start):%Y-%m-%d %H:%M}-{_utc(latest.window_end):%H:%M} UTC"
+            return f"pickup fallback: booked {latest.id} at {latest.location_id}, {window}"
+        if decision.outcome is RouteOutcome.UNROUTABLE:
+            return f"pickup fallback: {decision.reason}; {waits}"
         where = ", ".join(decision.locations) or "nowhere"
-        return f"pickup fallback: {decision.outcome.value} at {where}"
+        return f"pickup fallback: shipped instead from {where} (pickup.ship_if_unavailable)"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

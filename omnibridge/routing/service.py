@@ -23,7 +23,8 @@ latest decision is ``unroutable`` (or ``partial``), which ``omnibridge orders li
 A rejection (:meth:`RoutingService.reject`) re-routes the rejected lines with every location that rejected the
 order excluded, moving their reservation in the same transaction; after ``max_reroutes`` re-routes, or for an
 order the customer collects (pickup, curbside), the order is parked instead. Pickup orders are never re-routed
-to shipping: :meth:`RoutingService.pickup_fallback` is the hook the pickup flow fills in.
+to shipping by the routing rules: :meth:`RoutingService.pickup_fallback` hands a refused pickup to the pickup
+fallback (:mod:`omnibridge.pickup.fallback`: the next store, else shipping only under the pickup policy).
 """
 
 from __future__ import annotations
@@ -34,20 +35,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from omnibridge.access import audit
 from omnibridge.access.actors import Actor
 from omnibridge.errors import InsufficientStockError, OmnibridgeError
-from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order, OrderLineRecord
+from omnibridge.models import Address, FulfilmentMethod, LineStatus, Location, Order, OrderLineRecord, OrderStatus
 from omnibridge.routing.distance import DistanceSource
 from omnibridge.routing.model import (
+    Allocation,
     LocationState,
     RouteLine,
     RouteOutcome,
     RouteRequest,
     RoutingDecision,
+    Verdict,
+    VerdictKind,
 )
 from omnibridge.routing.recording import RoutedLine, record_decision, whole_lines
 from omnibridge.routing.router import route
@@ -72,6 +76,14 @@ PARKED_OUTCOMES = frozenset({RouteOutcome.UNROUTABLE.value, RouteOutcome.PARTIAL
 
 Router = Callable[[RouteRequest, Sequence[LocationState]], RoutingDecision]
 """The pure router with the merchant's rules bound (``functools.partial(route, rules=..., distance=...)``)."""
+
+
+class PickupPlanner(Protocol):
+    """Where a refused pickup goes (:class:`omnibridge.pickup.fallback.PickupFallbackPlanner`)."""
+
+    def plan(
+        self, uow: UnitOfWork, service: RoutingService, order: Order, rejected: Collection[str], trigger: str
+    ) -> RoutingDecision | None: ...
 
 
 class RoutingError(OmnibridgeError):
@@ -178,6 +190,8 @@ class RoutingService:
         self.providers = dict(providers or {})
         self._types = {location.id: location.type for location in self.locations}
         self._zone = ZoneInfo(self.rules.timezone)
+        self.pickup_planner: PickupPlanner | None = None
+        """The pickup fallback (:meth:`pickup_fallback`); ``service_for_profile`` sets it."""
 
     @classmethod
     def from_rules(
@@ -344,10 +358,71 @@ class RoutingService:
     def pickup_fallback(
         self, uow: UnitOfWork, order: Order, rejected: Collection[str], trigger: str
     ) -> RoutingDecision | None:
-        """The hook for the pickup flow: a pickup or curbside order rejected at its store may move to the next
-        pickup window or store here (record it with :meth:`route_order` and a pinned store). None (today): the
-        order is parked, never converted to shipping."""
-        return None
+        """A pickup or curbside order refused at its store moves to the next store with stock and a window, ships
+        (only under ``pickup.ship_if_unavailable``) or is parked: :class:`omnibridge.pickup.fallback.
+        PickupFallbackPlanner` (``pickup_planner``). None (no planner): the caller parks the order."""
+        if self.pickup_planner is None:
+            return None
+        return self.pickup_planner.plan(uow, self, order, rejected, trigger)
+
+    def record_pickup_move(
+        self, uow: UnitOfWork, order: Order, lines: Sequence[OrderLineRecord], location_id: str, trigger: str
+    ) -> RoutingDecision:
+        """Record that the pickup fallback moved ``lines`` (already committed there) to store ``location_id``."""
+        reason = f"pickup fallback: the next store with the units and a free window ({trigger})"
+        decision = RoutingDecision(
+            order_id=order.id,
+            outcome=RouteOutcome.ROUTED,
+            allocations=tuple(Allocation(line.id, line.sku, location_id, line.open_quantity) for line in lines),
+            verdicts=(Verdict(location_id, VerdictKind.CHOSEN, "pickup_fallback", reason, rank=1),),
+            strategy="pickup_fallback",
+            reason=reason,
+        )
+        routed = tuple(RoutedLine(r.id, r.line_ref, r.sku, r.open_quantity, r.location_id, r.committed) for r in lines)
+        reserved = {line.id: location_id for line in lines}
+        decided = _Decided(order.id, order.channel, order.external_id, decision, routed, (), reserved)
+        self._record(uow, decided, trigger)
+        return decision
+
+    def ship_held(
+        self, uow: UnitOfWork, order: Order, lines: Sequence[OrderLineRecord], trigger: str
+    ) -> RoutingDecision:
+        """The pickup policy ships instead (``pickup.ship_if_unavailable``): route the held ``lines`` as a
+        shipment by the normal rules and commit them where it ships from (strict), in ``uow``."""
+        shipped = order.model_copy(update={"fulfilment_method": FulfilmentMethod.SHIP, "pickup_location_id": None})
+        routed = [RoutedLine(r.id, r.line_ref, r.sku, r.open_quantity, r.location_id, 0) for r in lines]
+        decided = self._decide(uow, _OrderView.of(shipped), routed, (), lock=True)
+        book = LineBook(uow, ApplyOutcome())
+        for line in lines:
+            where = decided.reserved.get(line.id)
+            if where is None:
+                continue
+            try:
+                with uow.savepoint():
+                    book.recommit(line, where)
+            except InsufficientStockError as exc:
+                del decided.reserved[line.id]
+                decided.notes.append(f"line {line.line_ref}: not committed at {where}: {exc}")
+        uow.save_order(shipped.model_copy(update={"status": OrderStatus.ACCEPTED}))
+        self._record(uow, decided, f"{trigger}; shipped instead (pickup.ship_if_unavailable)")
+        return decided.decision
+
+    def park_held(
+        self, uow: UnitOfWork, order: Order, lines: Sequence[OrderLineRecord], trigger: str, reason: str
+    ) -> RoutingDecision:
+        """Park the order's held ``lines`` for an operator: an ``unroutable`` decision saying ``reason``."""
+        decision = RoutingDecision(
+            order_id=order.id,
+            outcome=RouteOutcome.UNROUTABLE,
+            allocations=(),
+            verdicts=(),
+            strategy="pickup_fallback",
+            reason=reason,
+            unallocated={line.id: line.open_quantity for line in lines},
+        )
+        routed = tuple(RoutedLine(r.id, r.line_ref, r.sku, r.open_quantity, r.location_id, 0) for r in lines)
+        self._record(uow, _Decided(order.id, order.channel, order.external_id, decision, routed, (), {}), trigger)
+        return decision
 
     # -- reading what happened --------------------------------------------------------------------------
 

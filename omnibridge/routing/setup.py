@@ -34,9 +34,14 @@ def service_for_profile(
     store: Store, loaded: LoadedProfile, *, extra: Mapping[str, str] | None = None
 ) -> RoutingService:
     """The routing service of ``loaded`` over ``store`` (``extra``: more location -> provider channel pairs)."""
-    return RoutingService.from_rules(
+    from omnibridge.pickup.fallback import PickupFallbackPlanner
+    from omnibridge.pickup.settings import PickupSettings
+
+    service = RoutingService.from_rules(
         store, loaded.locations, loaded.routing, providers={**providers(loaded), **(extra or {})}
     )
+    service.pickup_planner = PickupFallbackPlanner(PickupSettings.from_profile(loaded), loaded.routing)
+    return service
 
 
 def placer_for_profile(store: Store, loaded: LoadedProfile) -> RoutingService | None:

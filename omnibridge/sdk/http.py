@@ -5,7 +5,8 @@ One :class:`ConnectorHttpClient` per connector instance. For each request it:
 1. waits for the rate limiter (``cost`` per request, per connector or per endpoint);
 2. sends the request, then feeds the response to the limiter's observers (vendor rate-limit headers/bodies);
 3. retries, by :class:`~omnibridge.sdk.retry.RetryPolicy`, only what is transient *and* safe to repeat;
-4. logs one redacted line per attempt, and counts it in :attr:`ConnectorHttpClient.stats` (by operation);
+4. logs one redacted line per attempt, and observes it once: counted in :attr:`ConnectorHttpClient.stats` (by
+   operation, for the metrics) and handed to the call observers (:func:`add_call_observer`, the console);
 5. classifies what is left into the error tree.
 
 What is retried:
@@ -303,16 +304,7 @@ class ConnectorHttpClient:
             attempts += 1
             if limiter is not None:
                 await limiter.acquire(cost)
-            try:
-                response = await self._attempt(request, op_name, safe, attempts, limiter, frozenset(expected_statuses))
-            except RetryRequested as retry:
-                self.stats.answered(label, outcome_of(getattr(retry.error, "status_code", None)))
-                raise
-            except (HttpFatalError, HttpRetriableError) as error:
-                self.stats.answered(label, outcome_of(error.status_code))
-                raise
-            self.stats.answered(label, OK)
-            return response
+            return await self._attempt(request, op_name, label, safe, attempts, limiter, frozenset(expected_statuses))
 
         def before_sleep(state: RetryCallState) -> None:
             self.stats.retried(label)
@@ -340,6 +332,7 @@ class ConnectorHttpClient:
         self,
         request: httpx.Request,
         op: str,
+        label: str,
         safe: bool,
         attempt: int,
         limiter: RateLimiter | None,
@@ -353,10 +346,11 @@ class ConnectorHttpClient:
             response = await self._client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
             log.warning("http.request", outcome="not_sent", error=type(exc).__name__)
-            self._notify(request, op, None, round((self._clock() - started) * 1000.0, 1), False, limiter)
+            self._observe(request, op, label, None, round((self._clock() - started) * 1000.0, 1), False, limiter)
             raise RetryRequested(self._transport_error(op, exc, attempt)) from exc
         except (httpx.LocalProtocolError, httpx.UnsupportedProtocol) as exc:
             log.error("http.request", outcome="invalid", error=type(exc).__name__)
+            self.stats.answered(label, outcome_of(None))  # never sent: counted, but no vendor call to observe
             raise HttpFatalError(
                 f"request rejected before sending: {mask_secrets(str(exc))}",
                 connector=self.connector_id,
@@ -365,7 +359,7 @@ class ConnectorHttpClient:
             ) from None
         except httpx.TransportError as exc:
             log.warning("http.request", outcome="maybe_sent", error=type(exc).__name__)
-            self._notify(request, op, None, round((self._clock() - started) * 1000.0, 1), False, limiter)
+            self._observe(request, op, label, None, round((self._clock() - started) * 1000.0, 1), False, limiter)
             error = self._transport_error(op, exc, attempt)
             if safe:
                 raise RetryRequested(error) from exc
@@ -376,9 +370,9 @@ class ConnectorHttpClient:
         status = response.status_code
         throttled = status == 429 or (self._is_throttled is not None and self._is_throttled(response))
         log.info("http.request", status=status, elapsed_ms=elapsed_ms, throttled=throttled)
-        self._notify(request, op, status, elapsed_ms, throttled, limiter)
-
-        if status in expected or (status < 400 and not throttled):
+        accepted = status in expected or (status < 400 and not throttled)
+        self._observe(request, op, label, status, elapsed_ms, throttled, limiter, OK if accepted else None)
+        if accepted:
             return response
         excerpt = mask_secrets(" ".join(response.text[:_BODY_EXCERPT].split()))
         detail = f": {excerpt}" if excerpt else ""
@@ -403,15 +397,20 @@ class ConnectorHttpClient:
             body_excerpt=excerpt,
         )
 
-    def _notify(
+    def _observe(
         self,
         request: httpx.Request,
         op: str,
+        label: str,
         status: int | None,
         elapsed_ms: float,
         throttled: bool,
         limiter: RateLimiter | None,
+        outcome: str | None = None,
     ) -> None:
+        """The one place an attempt is observed: counted in :attr:`stats` under ``label`` (``outcome``, else
+        what ``status`` says: :func:`~omnibridge.sdk.http_stats.outcome_of`), then handed to the call observers."""
+        self.stats.answered(label, outcome or outcome_of(status))
         if not _CALL_OBSERVERS:
             return
         url = mask_secrets(str(request.url.copy_with(query=None)))

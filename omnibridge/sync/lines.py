@@ -279,6 +279,16 @@ class LineBook:
             )
         self._save(line, committed=0, status=LineStatus.ON_HOLD)
 
+    def recommit(self, line: OrderLineRecord, at: str, *, source: str = ROUTING_SOURCE) -> None:
+        """Commit a held line's open units at ``at`` and open it again there (``<line>:v<version>:recommit``; the
+        pickup fallback after a store refused it). Strict: raises :class:`~omnibridge.errors.InsufficientStockError`
+        (nothing changed) when ``at`` lacks the units."""
+        self._at = self.uow.now()
+        line = self._bump(line)
+        self._move(line, MovementKind.COMMITMENT, at, line.open_quantity, "recommit", shown=False, strict=True,
+                   source=source)  # fmt: skip
+        self._save(line, location_id=at, committed=line.open_quantity, status=LineStatus.OPEN)
+
     def expired(self, line: OrderLineRecord, *, action: str = "expire") -> bool:
         """A pickup hold on ``line`` ended uncollected (``action`` ``expire``; ``cancel``: its channel cancelled it):
         release its commitment where it is (``<line>:v<version>:<action>``, omnibridge's decision) and cancel its

@@ -10,26 +10,35 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sync.fake_channel import FakeChannel, runtime
 
 from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
 from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from omnibridge.access import Actor, Role, audit, tokens
 from omnibridge.config import load_profile
 from omnibridge.demo import world
+from omnibridge.pickup import records
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent
 from omnibridge.sdk.emulator import free_port, run_server
+from omnibridge.sdk.pickup import PickupState
+from omnibridge.sdk.returns import ReturnEvent, ReturnLineEvent, ReturnState
 from omnibridge.sdk.webhooks import WebhookDelivery
 from omnibridge.store import InboxStatus, Incident, Store, open_store
+from omnibridge.store.tables import PickupRow
+from omnibridge.sync import EventApplier
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.browser]
 GUARD_S = 60.0
 """Only a guard against hangs; nothing asserts on time."""
 SKU = "TENT-4P-BLU"
+PICKUP = "web:pickup-demo#1"
+RETURN = "kiosk:return:R-1"
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -47,6 +56,35 @@ def _dead(store: Store, name: str) -> int:
     assert entry_id is not None
     store.finish_delivery(entry_id, InboxStatus.DEAD, f"{name}: unknown SKU")
     return int(entry_id)
+
+
+def _pickup(store: Store) -> None:
+    """A pickup held at Boulder whose hold ends within the hour (the queue flags it)."""
+    now = datetime.now(UTC)
+    with store.unit_of_work() as uow:
+        records.insert(
+            uow.session,
+            PickupRow(
+                id=PICKUP, order_id="web:pickup-demo", channel="web", location_id="boulder",
+                window_start=now - timedelta(minutes=30), window_end=now + timedelta(minutes=15),
+                status=PickupState.RESERVED.value, expires_at=now + timedelta(minutes=45),
+                lines=[{"line_id": "web:order:pickup-demo:1", "line_ref": "1", "sku": SKU, "quantity": 1}],
+                version=1, created_at=now, updated_at=now,
+            ),
+        )  # fmt: skip
+
+
+def _return(store: Store) -> None:
+    """An order shipped from Boulder and its return, open, as a channel outside the profile reported them (no
+    vendor is told when it is received)."""
+    now = datetime.now(UTC)
+    channel = runtime("kiosk", FakeChannel(["B"]), {"B": "boulder"})
+    channel.location_ids.update({"B": "boulder"})
+    applier = EventApplier(store, channel)
+    line = OrderLineEvent("1", SKU, 1, "B")
+    for kind in (OrderEventKind.PLACED, OrderEventKind.COMPLETED):
+        applier.apply_all([OrderEvent("rt-1", kind, now, (line,))])
+    applier.apply_all([ReturnEvent("R-1", "rt-1", ReturnState.OPEN, now, (ReturnLineEvent("RL-1", "1", SKU, 1),))])
 
 
 def operator_clicks_through(
@@ -100,6 +138,23 @@ def operator_clicks_through(
     letters.find_element(By.CSS_SELECTOR, "button[value=discard]").click()
     seen["discarded"] = driver.find_element(By.CLASS_NAME, "notice").text
     driver.save_screenshot(str(shots / "5-action-done.png"))
+
+    driver.find_element(By.LINK_TEXT, "Back to the action queue").click()
+    pickups = driver.find_element(By.ID, "source-pickups")
+    seen["pickups"] = pickups.text
+    driver.save_screenshot(str(shots / "6-pickups-in-queue.png"))
+    pickups.find_element(By.CSS_SELECTOR, f"input[name=id][value='{PICKUP}']").click()
+    pickups.find_element(By.CSS_SELECTOR, "button[value=ready]").click()
+    seen["pickup_ready"] = driver.find_element(By.CLASS_NAME, "notice").text
+
+    driver.find_element(By.LINK_TEXT, "Back to the action queue").click()
+    returns = driver.find_element(By.ID, "source-returns")
+    seen["returns"] = returns.text
+    returns.find_element(By.CSS_SELECTOR, f"input[name=id][value='{RETURN}']").click()
+    returns.find_element(By.NAME, "reason").send_keys("restock 1 at boulder")
+    returns.find_element(By.CSS_SELECTOR, "button[value=receive]").click()
+    seen["return_received"] = driver.find_element(By.CLASS_NAME, "notice").text
+    driver.save_screenshot(str(shots / "7-return-received.png"))
 
     driver.find_element(By.LINK_TEXT, "Reports").click()
     driver.find_element(By.ID, "reports")
@@ -160,6 +215,8 @@ async def test_an_operator_clicks_through_every_screen_and_action(
         store.add_incident(Incident("drift", "alert", f"web shows 9 of {SKU} at boulder", "d-1", "web", SKU, "boulder"))
         store.add_incident(Incident("drift", "alert", f"pos shows 2 of {SKU} at boulder", "d-2", "pos", SKU, "boulder"))
         replayed, discarded = _dead(store, "d-1"), _dead(store, "d-2")
+        _pickup(store)
+        _return(store)
 
     log_path = tmp_path / "daemon.log"
     async with run_server(shopify.app, port=shopify_port), run_server(square.app, port=square_port):
@@ -208,12 +265,27 @@ async def test_an_operator_clicks_through_every_screen_and_action(
     assert seen["discarded"] == "Discard: 1 done"
     assert "Reports" in seen["reports"]
     assert "Signed in as a viewer: an operator token can act on these." in as_viewer
-    for name in ("1-overview", "2-channel-timeline", "3-sku-page", "4-action-queue", "5-action-done"):
+    assert f"{PICKUP} at boulder" in seen["pickups"]
+    assert "EXPIRES WITHIN THE HOUR" in seen["pickups"]
+    assert seen["pickup_ready"] == "Ready: 1 done"
+    assert f"{RETURN} (kiosk:rt-1)" in seen["returns"]
+    assert seen["return_received"].endswith(": 1 done")
+    assert "Returns awaiting disposition 1" in seen["overview"]
+    assert "Pickups waiting at stores 1" in seen["overview"]
+    for name in (
+        "1-overview", "2-channel-timeline", "3-sku-page", "4-action-queue", "5-action-done", "6-pickups-in-queue",
+        "7-return-received",
+    ):  # fmt: skip
         assert (screenshots / f"{name}.png").stat().st_size > 0
     with open_store(store_url) as store:
         actions = {(record.action, record.subject) for record in audit.records(store)}
-        assert [incident.channel for incident in store.incidents(resolved=False)] == ["pos"]
+        left = store.incidents(resolved=False)
+        assert [incident.channel for incident in left if incident.kind == "drift"] == ["pos"]
+        # the kiosk is no channel of the profile: telling it the return closed is refused, with an incident
+        assert [incident.channel for incident in left if incident.kind == "fulfilment"] == ["kiosk"]
         assert {entry.id for entry in store.inbox(status=InboxStatus.DISCARDED)} == {discarded}
     assert ("deadletter.discard", f"inbox:{discarded}") in actions
+    assert ("pickup.ready", PICKUP) in actions
+    assert ("return.receive", RETURN) in actions
     assert any(action == "deadletter.replay" for action, _ in actions), actions
     assert replayed != discarded
