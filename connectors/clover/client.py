@@ -70,8 +70,9 @@ class CloverConnector:
       :class:`StockChangeEvent`. Stock edited on the POS or dashboard (and our own writes coming back) arrive as
       ``I:`` notifications, which become :class:`StockObservedEvent` — a hint to re-read, never a movement.
     * Rate limits: every request holds one of ``max_concurrent`` slots (Clover: 5 in flight per token) and pays
-      a token bucket of ``requests_per_second`` (16/s per token) with a burst of half that, so jitter between
-      here and Clover's counter never adds up to a 429. A 429 that still comes is retried after ``retry-after``.
+      a token bucket of ``requests_per_second`` (Clover's documented 16/s per token, one second's worth of burst);
+      the bucket counts each request until its answer, so no margin is kept below Clover's limits. A 429 that
+      still comes is retried after ``retry-after``.
 
     ``transport``, ``retry_policy``, ``clock``/``sleep`` (monotonic, for limiter and retries) and ``now`` (wall
     clock) are injectable for tests.
@@ -97,7 +98,7 @@ class CloverConnector:
         token = settings.access_token.get_secret_value()
         register_secret(token)
         rate = settings.requests_per_second
-        self.bucket = TokenBucket(rate, max(1.0, rate / 2), clock=clock, sleep=sleep)
+        self.bucket = TokenBucket(rate, max(1.0, rate), clock=clock, sleep=sleep)
         self.slots = asyncio.Semaphore(settings.max_concurrent)
         policy = retry_policy or RetryPolicy(
             max_attempts=settings.retry_attempts, initial_backoff=settings.retry_initial_backoff
