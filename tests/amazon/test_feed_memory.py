@@ -27,7 +27,7 @@ async def test_a_feed_in_flight_is_resumed_after_a_restart_not_sent_again(tmp_pa
         for sku in skus:
             w.emu.control.seed_listing(sku, quantity=0)
         w.client.attach_memory(StoreChannelMemory(store, "amazon-us"))
-        with pytest.raises(RetriableConnectorError, match="still IN_(QUEUE|PROGRESS)"):
+        with pytest.raises(RetriableConnectorError, match=r"still IN_(QUEUE|PROGRESS)"):
             await w.client.push_levels(targets)
         assert w.emu.control.calls()["createFeed"] == 1
 
