@@ -16,8 +16,7 @@ from omnibridge.sync import build_channels
 @pytest.mark.anyio
 async def test_connectors_built_with_a_store_load_what_their_channel_remembers(tmp_path: Path) -> None:
     (tmp_path / "clover.yaml").write_text(
-        "connector: clover\n"
-        "settings: {base_url: 'http://127.0.0.1:9', merchant_id: TESTMERCHANT1, access_token: t}\n"
+        "connector: clover\nsettings: {base_url: 'http://127.0.0.1:9', merchant_id: TESTMERCHANT1, access_token: t}\n"
     )
     (tmp_path / "omnibridge.yaml").write_text(
         "version: 1\n"
