@@ -2,7 +2,9 @@
 
 The emulators count a request when it arrives; :class:`Transit` delays each request on its way there (and its answer
 on the way back) by a seeded random time, as a network does, so arrivals bunch up where sends were evenly paced.
-The connectors keep no margin below their vendor's limits: their buckets count each request until its answer.
+Clover, Square and Amazon (patchListingsItem) are covered; ShipBob's 150 per minute and Shopify's cost bucket by
+the limiter property tests (``tests/sdk/test_ratelimit_in_flight.py``), a real-time burst of those would take
+minutes. The connectors keep no margin below their vendor's limits: their buckets count each request until its answer.
 These run in real time (a couple of seconds each) because transit is concurrency, which the fake clocks of the
 connector tests do not model.
 """
@@ -18,6 +20,9 @@ import httpx
 import pytest
 from clover.world import World as CloverWorld
 
+from connectors.amazon.client import AmazonConnector
+from connectors.amazon.emulator import AmazonEmulator
+from connectors.amazon.settings import AmazonSettings
 from connectors.clover.client import CloverConnector
 from connectors.square.client import SquareConnector
 from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
@@ -97,3 +102,35 @@ async def test_a_burst_of_square_writes_is_never_refused(seed: int) -> None:
         await emu.webhooks.aclose()
     assert [r[0].status.value for r in results] == ["applied"] * len(skus)
     assert emu.calls["rate_limited"] == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_a_burst_of_amazon_patches_is_never_refused(seed: int) -> None:
+    emu = AmazonEmulator()  # real clocks; patchListingsItem: 5/s, burst 5
+    cfg = emu.config
+    skus = [f"TENT-{i}" for i in range(16)]
+    for sku in skus:
+        emu.control.seed_listing(sku, quantity=1)
+    settings = AmazonSettings(
+        endpoint="http://amazon.emulator",
+        lwa_endpoint="http://amazon.emulator/auth/o2/token",
+        client_id=cfg.client_id,
+        client_secret=cfg.client_secret,
+        refresh_token=cfg.refresh_token,
+        seller_id=cfg.seller_id,
+        marketplace_id=cfg.marketplace_id,
+        concurrency=16,
+    )
+    connector = AmazonConnector(
+        settings,
+        transport=Transit(httpx.ASGITransport(app=emu.app), seed=seed, max_delay=0.03),
+        retry_policy=_ONE_ATTEMPT,
+    )
+    try:
+        results = await asyncio.gather(*(connector.push_levels([StockTarget(sku, "DEFAULT", 4)]) for sku in skus))
+    finally:
+        await connector.aclose()
+        await emu.webhooks.aclose()
+    assert [r[0].status.value for r in results] == ["applied"] * len(skus)
+    assert emu.control.refused_requests() == 0
