@@ -124,6 +124,7 @@ class CloverConnector:
         self._sku_by_item: dict[str, str] = {}
         self._ambiguous: set[str] = set()
         self._memory: ChannelMemory = InMemoryChannelMemory()
+        self._kept: dict[str, str] = {}  # what the memory holds, so only changes are written
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -217,18 +218,21 @@ class CloverConnector:
         """Keep item ids per SKU in ``memory`` (see :mod:`omnibridge.sdk.memory`) and load those it holds: after a
         restart, SKUs resolved before are not looked up again."""
         self._memory = memory
-        for sku, item_id in memory.load(ITEM_IDS).items():
+        self._kept = memory.load(ITEM_IDS)
+        for sku, item_id in self._kept.items():
             self._item_by_sku.setdefault(sku, item_id)
             self._sku_by_item.setdefault(item_id, sku)
 
     def _keep(self, skus: Iterable[str]) -> None:
-        """Bring the memory of these SKUs in line with the cache (an ambiguous or vanished SKU is forgotten)."""
+        """Bring the memory of these SKUs in line with the cache (an ambiguous or vanished SKU is forgotten); only
+        what changed is written."""
         known, gone = {}, []
         for sku in dict.fromkeys(skus):
             item_id = self._item_by_sku.get(sku)
             if item_id is not None and sku not in self._ambiguous:
-                known[sku] = item_id
-            else:
+                if self._kept.get(sku) != item_id:
+                    known[sku] = self._kept[sku] = item_id
+            elif self._kept.pop(sku, None) is not None:
                 gone.append(sku)
         self._memory.remember(ITEM_IDS, known)
         self._memory.forget(ITEM_IDS, gone)

@@ -3,9 +3,12 @@ without looking its SKUs up again."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from omnibridge.sdk.channel import PushStatus, StockTarget
+from omnibridge.sdk.memory import InMemoryChannelMemory
 from omnibridge.store import Store
 from omnibridge.store.channel_memory import StoreChannelMemory
 
@@ -54,3 +57,29 @@ async def test_an_item_gone_from_clover_is_forgotten_and_looked_up_again(store: 
     await connector.aclose()
     assert results[0].status is not PushStatus.APPLIED  # the stale id answered 404; the next cycle looks it up
     assert memory.load("item_id") == {}
+
+
+class CountingMemory(InMemoryChannelMemory):
+    """Counts the writes that reach the memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def remember(self, kind: str, entries: Mapping[str, str]) -> None:
+        self.writes += bool(entries)
+        super().remember(kind, entries)
+
+
+@pytest.mark.anyio
+async def test_reading_levels_again_writes_nothing_to_memory() -> None:
+    world = World()
+    world.emu.add_item("TEE-1", "Tee", 2500, 10)
+    memory = CountingMemory()
+    connector = world.connector()
+    connector.attach_memory(memory)
+    await connector.read_levels(["TEE-1"])
+    await connector.read_levels(["TEE-1"])
+    await connector.read_levels(["TEE-1"])
+    await connector.aclose()
+    assert memory.writes == 1  # learned once; unchanged ids are not written again
