@@ -61,6 +61,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
 from omnibridge.sdk.mapping import MapLevel
+from omnibridge.sdk.memory import ChannelMemory
 from omnibridge.sdk.pickup import PickupState, PickupUpdate, PickupUpdateResult
 
 CONNECTOR_ID = "amazon"
@@ -274,6 +275,11 @@ class AmazonConnector:
     async def aclose(self) -> None:
         """Close the connection pools."""
         await self.api.aclose()
+
+    def attach_memory(self, memory: ChannelMemory) -> None:
+        """Keep feeds awaiting their result in ``memory`` (see :mod:`connectors.amazon.feeds`), so a restart
+        resumes them instead of sending them again."""
+        self.feeds.memory = memory
 
     # --- stock --------------------------------------------------------------------------------------------
 

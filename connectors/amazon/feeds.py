@@ -10,11 +10,18 @@ The processing report lists ERROR issues by ``messageId``; a message without one
 document was refused as a whole) raises :class:`FatalConnectorError` with the report's reasons; a CANCELLED one, or
 one still running after ``feed_timeout_seconds``, raises :class:`RetriableConnectorError` (its writes are absolute
 ``replace`` patches, so submitting them again later is harmless). Feeds have no idempotency key.
+
+Feeds awaiting their result are kept in the connector's memory (:mod:`omnibridge.sdk.memory`, kind ``feed``:
+feed id -> digest of its messages and its SKUs) until a terminal status is read. Asked to submit exactly the
+messages of such a feed again (the engine retries what a timeout or a restart left unsettled), the submitter
+resumes that feed, polling it and reading its report, instead of creating another. A new feed for any of a
+pending feed's SKUs supersedes it (its patches are absolute), so the older one is forgotten.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -23,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.amazon import mapper
 from connectors.amazon.settings import MAX_FEED_MESSAGES, AmazonSettings
 from omnibridge.sdk import Clock, FatalConnectorError, RetriableConnectorError, Sleeper
+from omnibridge.sdk.memory import ChannelMemory, InMemoryChannelMemory
 
 if TYPE_CHECKING:
     from connectors.amazon.client import AmazonApi
@@ -32,6 +40,8 @@ FEEDS_PATH = "/feeds/2021-06-30"
 FEED_TYPE = "JSON_LISTINGS_FEED"
 CONTENT_TYPE = "application/json; charset=UTF-8"
 TERMINAL = frozenset({"DONE", "FATAL", "CANCELLED"})
+PENDING_FEEDS = "feed"
+"""Memory kind of feeds awaiting their result (``{feed id: '{"digest": ..., "skus": [...]}'}``)."""
 
 
 class FeedSubmitter:
@@ -54,6 +64,8 @@ class FeedSubmitter:
         self._sleep = sleep
         self.feeds_submitted = 0
         self.polls = 0
+        self.feeds_resumed = 0
+        self.memory: ChannelMemory = InMemoryChannelMemory()
 
     async def submit(self, items: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> list[mapper.WriteOutcome]:
         """Apply each ``(sku, patches)`` through feeds of at most 25,000 messages; one outcome per item, in
@@ -72,6 +84,40 @@ class FeedSubmitter:
             mapper.feed_message(position + 1, sku, settings.product_type, patches)
             for position, (sku, patches) in enumerate(items)
         ]
+        digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
+        feed_id = self._pending(digest, [sku for sku, _ in items])
+        if feed_id is not None:
+            self.feeds_resumed += 1
+        else:
+            feed_id = await self._create(messages)
+            self.memory.remember(
+                PENDING_FEEDS, {feed_id: json.dumps({"digest": digest, "skus": [s for s, _ in items]})}
+            )
+        try:
+            finished = await self._wait(feed_id)
+        except FatalConnectorError:
+            self.memory.forget(PENDING_FEEDS, [feed_id])  # e.g. a remembered feed Amazon no longer knows
+            raise
+        self.memory.forget(PENDING_FEEDS, [feed_id])
+        return await self._outcomes(feed_id, finished, items)
+
+    def _pending(self, digest: str, skus: list[str]) -> str | None:
+        """The pending feed with exactly these messages, if any; pending feeds these SKUs supersede are forgotten."""
+        wanted, superseded = set(skus), []
+        for feed_id, raw in self.memory.load(PENDING_FEEDS).items():
+            try:
+                note = json.loads(raw)
+            except ValueError:
+                note = {}
+            if isinstance(note, dict) and note.get("digest") == digest:
+                return feed_id
+            if not isinstance(note, dict) or wanted & set(note.get("skus") or []):
+                superseded.append(feed_id)
+        self.memory.forget(PENDING_FEEDS, superseded)
+        return None
+
+    async def _create(self, messages: list[dict[str, Any]]) -> str:
+        settings = self._settings
         document = mapper.feed_document(settings.seller_id, messages, issue_locale=settings.language_tag)
         _, created = await self._api.call(
             "createFeedDocument", "POST", f"{FEEDS_PATH}/documents", json={"contentType": CONTENT_TYPE}
@@ -91,7 +137,11 @@ class FeedSubmitter:
         )
         feed_id = _field(feed, "feedId", "createFeed")
         self.feeds_submitted += 1
-        finished = await self._wait(feed_id)
+        return feed_id
+
+    async def _outcomes(
+        self, feed_id: str, finished: dict[str, Any], items: Sequence[tuple[str, Sequence[dict[str, Any]]]]
+    ) -> list[mapper.WriteOutcome]:
         status = finished.get("processingStatus")
         if status == "CANCELLED":
             raise RetriableConnectorError(

@@ -5,9 +5,9 @@ second refilling up to ``burst``. Every response may carry ``x-amzn-RateLimit-Li
 rate), which corrects the bucket; a 429 ``QuotaExceeded`` empties it, so the next attempt waits one refill
 (``1 / rate`` seconds) before going: Amazon sends no ``Retry-After``.
 
-Each bucket keeps one token in reserve (capacity ``burst - 1``): our clock and Amazon's see each request at
-slightly different moments, and a client paced to the exact boundary would now and then arrive a few milliseconds
-early. The reserve absorbs up to ``1 / rate`` of such jitter at the cost of one request of burst.
+Each bucket has the documented plan's full burst: the HTTP client counts a request in flight from its send until
+its answer (:meth:`omnibridge.sdk.Bucket.hold`), so however our clock and Amazon's differ on when a request arrived,
+Amazon's bucket is never emptier than ours and no reserve token is needed.
 """
 
 from __future__ import annotations
@@ -64,9 +64,8 @@ class OperationLimits:
         bucket = self._buckets.get(operation)
         if bucket is None:
             rate, burst = self._plans.get(operation, (1.0, 1.0))
-            capacity = max(1.0, burst - 1.0)
             bucket = TokenBucket(
-                rate, capacity, observers=(amazon_rate_limit_header,), clock=self._clock, sleep=self._sleep
+                rate, burst, observers=(amazon_rate_limit_header,), clock=self._clock, sleep=self._sleep
             )
             self._buckets[operation] = bucket
         return bucket

@@ -47,6 +47,7 @@ from omnibridge.sdk.channel import (
     unsettled,
 )
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.memory import ChannelMemory, InMemoryChannelMemory
 
 CONNECTOR_ID = "clover"
 SKU_FILTER_MAX = 5  # up to this many SKUs are looked up one filter each; more page through the catalog
@@ -57,6 +58,10 @@ _BOOKMARK_VERSION = 1
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+ITEM_IDS = "item_id"
+"""Memory kind of item ids per SKU (``{sku: item id}``)."""
 
 
 class CloverConnector:
@@ -70,8 +75,9 @@ class CloverConnector:
       :class:`StockChangeEvent`. Stock edited on the POS or dashboard (and our own writes coming back) arrive as
       ``I:`` notifications, which become :class:`StockObservedEvent` — a hint to re-read, never a movement.
     * Rate limits: every request holds one of ``max_concurrent`` slots (Clover: 5 in flight per token) and pays
-      a token bucket of ``requests_per_second`` (16/s per token) with a burst of half that, so jitter between
-      here and Clover's counter never adds up to a 429. A 429 that still comes is retried after ``retry-after``.
+      a token bucket of ``requests_per_second`` (Clover's documented 16/s per token, one second's worth of burst);
+      the bucket counts each request until its answer, so no margin is kept below Clover's limits. A 429 that
+      still comes is retried after ``retry-after``.
 
     ``transport``, ``retry_policy``, ``clock``/``sleep`` (monotonic, for limiter and retries) and ``now`` (wall
     clock) are injectable for tests.
@@ -97,7 +103,7 @@ class CloverConnector:
         token = settings.access_token.get_secret_value()
         register_secret(token)
         rate = settings.requests_per_second
-        self.bucket = TokenBucket(rate, max(1.0, rate / 2), clock=clock, sleep=sleep)
+        self.bucket = TokenBucket(rate, max(1.0, rate), clock=clock, sleep=sleep)
         self.slots = asyncio.Semaphore(settings.max_concurrent)
         policy = retry_policy or RetryPolicy(
             max_attempts=settings.retry_attempts, initial_backoff=settings.retry_initial_backoff
@@ -117,6 +123,8 @@ class CloverConnector:
         self._item_by_sku: dict[str, str] = {}
         self._sku_by_item: dict[str, str] = {}
         self._ambiguous: set[str] = set()
+        self._memory: ChannelMemory = InMemoryChannelMemory()
+        self._kept: dict[str, str] = {}  # what the memory holds, so only changes are written
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -206,12 +214,37 @@ class CloverConnector:
 
     # --- items --------------------------------------------------------------------------------------------
 
+    def attach_memory(self, memory: ChannelMemory) -> None:
+        """Keep item ids per SKU in ``memory`` (see :mod:`omnibridge.sdk.memory`) and load those it holds: after a
+        restart, SKUs resolved before are not looked up again."""
+        self._memory = memory
+        self._kept = memory.load(ITEM_IDS)
+        for sku, item_id in self._kept.items():
+            self._item_by_sku.setdefault(sku, item_id)
+            self._sku_by_item.setdefault(item_id, sku)
+
+    def _keep(self, skus: Iterable[str]) -> None:
+        """Bring the memory of these SKUs in line with the cache (an ambiguous or vanished SKU is forgotten); only
+        what changed is written."""
+        known, gone = {}, []
+        for sku in dict.fromkeys(skus):
+            item_id = self._item_by_sku.get(sku)
+            if item_id is not None and sku not in self._ambiguous:
+                if self._kept.get(sku) != item_id:
+                    known[sku] = self._kept[sku] = item_id
+            elif self._kept.pop(sku, None) is not None:
+                gone.append(sku)
+        self._memory.remember(ITEM_IDS, known)
+        self._memory.forget(ITEM_IDS, gone)
+
     def _remember(self, items: Iterable[Any]) -> None:
         by_sku: dict[str, set[str]] = {}
+        touched: list[str] = []
         for item_id, sku in mapper.skus_by_item(items).items():
             old = self._sku_by_item.get(item_id)
             if old is not None and old != sku and self._item_by_sku.get(old) == item_id:
                 del self._item_by_sku[old]  # the item's SKU was changed on Clover
+                touched.append(old)
             self._sku_by_item[item_id] = sku
             by_sku.setdefault(sku, set()).add(item_id)
         for sku, ids in by_sku.items():
@@ -221,6 +254,7 @@ class CloverConnector:
             else:
                 self._ambiguous.discard(sku)
                 self._item_by_sku[sku] = next(iter(ids))
+        self._keep([*touched, *by_sku])
 
     async def _items_with_skus(self, skus: Sequence[str], op: str) -> list[Any]:
         """The items (expanded with ``itemStock``) carrying any of ``skus``, in ``sku`` or ``code``."""
@@ -244,6 +278,7 @@ class CloverConnector:
             self._ambiguous.discard(sku)
             self._item_by_sku.pop(sku, None)
         self._remember(matching)
+        self._keep(wanted)
         return matching
 
     async def resolve_skus(self, skus: Sequence[str]) -> dict[str, str]:
@@ -272,6 +307,7 @@ class CloverConnector:
         sku = self._sku_by_item.pop(item_id, None)
         if sku is not None and self._item_by_sku.get(sku) == item_id:
             del self._item_by_sku[sku]
+            self._keep([sku])
 
     # --- levels -------------------------------------------------------------------------------------------
 

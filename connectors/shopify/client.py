@@ -54,6 +54,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import AssignmentResult, ConfirmationResult, LineAssignment, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.memory import ChannelMemory, InMemoryChannelMemory
 from omnibridge.sdk.pickup import PickupState, PickupUpdate, PickupUpdateResult
 from omnibridge.sdk.privacy import ConsentUpdate, PrivacyResult
 from omnibridge.sdk.returns import ReturnRequest, ReturnResult
@@ -63,6 +64,7 @@ __all__ = ["CONNECTOR_ID", "ShopifyClient", "is_throttled"]
 T = TypeVar("T")
 
 CONNECTOR_ID = "shopify"
+INVENTORY_ITEM_IDS = "inventory_item_id"  # memory kind: SKU -> InventoryItem gid
 _STALE_CODES = frozenset({"COMPARE_QUANTITY_STALE", "CHANGE_FROM_QUANTITY_STALE"})
 _UNKNOWN_CODES = frozenset({"INVALID_INVENTORY_ITEM", "ITEM_NOT_STOCKED_AT_LOCATION"})
 _RESEND_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
@@ -147,6 +149,7 @@ class ShopifyClient:
         self._item_by_sku: dict[str, str] = {}
         self._sku_by_item: dict[str, str] = {}
         self._served_version: str | None = None
+        self._memory: ChannelMemory = InMemoryChannelMemory()
 
     async def aclose(self) -> None:
         """Release connections."""
@@ -284,7 +287,17 @@ class ShopifyClient:
             cursor = more.levels_cursor
         return levels
 
+    def attach_memory(self, memory: ChannelMemory) -> None:
+        """Keep inventory item ids per SKU in ``memory`` (see :mod:`omnibridge.sdk.memory`) and load those it
+        holds: after a restart, writes to SKUs resolved before need no catalogue read."""
+        self._memory = memory
+        for sku, item_id in memory.load(INVENTORY_ITEM_IDS).items():
+            self._item_by_sku.setdefault(sku, item_id)
+            self._sku_by_item.setdefault(item_id, sku)
+
     def _remember(self, sku: str, item_id: str) -> None:
+        if self._item_by_sku.get(sku) != item_id:
+            self._memory.remember(INVENTORY_ITEM_IDS, {sku: item_id})
         self._item_by_sku[sku] = item_id
         self._sku_by_item[item_id] = sku
 
@@ -292,6 +305,7 @@ class ShopifyClient:
         item_id = self._item_by_sku.pop(sku, None)
         if item_id is not None:
             self._sku_by_item.pop(item_id, None)
+            self._memory.forget(INVENTORY_ITEM_IDS, [sku])
 
     @staticmethod
     def _next_cursor(connection: Mapping[str, Any]) -> str | None:

@@ -69,6 +69,7 @@ from omnibridge.sdk.channel import (
 from omnibridge.sdk.fulfilment import ConfirmationResult, ShipmentConfirmation
 from omnibridge.sdk.idempotency import derived_key, shared_reference
 from omnibridge.sdk.listings import ListingResult, ListingUpdate
+from omnibridge.sdk.memory import ChannelMemory, InMemoryChannelMemory
 from omnibridge.sdk.pickup import PickupEvent, PickupUpdate, PickupUpdateResult
 from omnibridge.sdk.privacy import PrivacyResult
 
@@ -79,6 +80,7 @@ MAX_ORDER_LOCATIONS = 10  # SearchOrders: "Max: 10 location IDs"
 MAX_ORDERS_PER_RETRIEVE = 100  # BatchRetrieveOrders: "A maximum of 100 orders"
 IDS_PER_REQUEST = 100  # counts / catalog batch-retrieve: the spec names no limit; stay well below any
 OCCURRED_AT_WINDOW = timedelta(hours=24)  # occurred_at "cannot be older than 24 hours"
+VARIATION_IDS = "variation_id"  # memory kind: casefolded SKU -> "<variation id> <SKU as Square spells it>"
 OCCURRED_AT_MARGIN = timedelta(minutes=5)  # so an old expected_at does not expire between build and send
 # Statuses whose Square error body we read ourselves (detail, per-change index) instead of a bare excerpt.
 _SQUARE_CLIENT_ERRORS = frozenset({400, 401, 402, 403, 404, 405, 409, 410, 413, 415, 422})
@@ -178,6 +180,17 @@ class SquareConnector:
         self._sku_by_id: dict[str, str] = {}
         self._ambiguous: dict[str, int] = {}  # casefolded SKU -> how many variations carry it
         self._active_locations: list[str] | None = None
+        self._memory: ChannelMemory = InMemoryChannelMemory()
+
+    def attach_memory(self, memory: ChannelMemory) -> None:
+        """Keep variation ids per SKU in ``memory`` (see :mod:`omnibridge.sdk.memory`) and load those it holds:
+        after a restart, SKUs resolved before are not searched for again."""
+        self._memory = memory
+        for key, value in memory.load(VARIATION_IDS).items():
+            variation_id, _, sku = value.partition(" ")
+            if variation_id and sku:
+                self._id_by_sku.setdefault(key, variation_id)
+                self._sku_by_id.setdefault(variation_id, sku)
 
     async def _retrieve_orders(self, ids: list[str]) -> tuple[dict[str, Mapping[str, Any]], str]:
         """``POST /v2/orders/batch-retrieve`` for ≤100 ids: the orders found by id, and Square's error detail."""
@@ -294,11 +307,14 @@ class SquareConnector:
                 cursor = body.get("cursor") or None
                 if cursor is None:
                     break
+            learned: dict[str, str] = {}
             for key, ids in found.items():
                 if len(ids) == 1:
-                    self._id_by_sku[key] = next(iter(ids))
+                    self._id_by_sku[key] = variation_id = next(iter(ids))
+                    learned[key] = f"{variation_id} {self._sku_by_id[variation_id]}"
                 else:
                     self._ambiguous[key] = len(ids)
+            self._memory.remember(VARIATION_IDS, learned)
         return {s: self._id_by_sku[s.casefold()] for s in wanted if s.casefold() in self._id_by_sku}
 
     async def resolve_variation_ids(self, variation_ids: Iterable[str]) -> dict[str, str]:
@@ -318,11 +334,13 @@ class SquareConnector:
         self._id_by_sku.clear()
         self._sku_by_id.clear()
         self._ambiguous.clear()
+        self._memory.forget(VARIATION_IDS, list(self._memory.load(VARIATION_IDS)))
 
     def _forget_sku(self, sku: str) -> None:
         variation_id = self._id_by_sku.pop(sku.casefold(), None)
         if variation_id is not None:
             self._sku_by_id.pop(variation_id, None)
+            self._memory.forget(VARIATION_IDS, [sku.casefold()])
 
     # --- levels -------------------------------------------------------------------------------------------
 

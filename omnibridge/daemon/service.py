@@ -378,7 +378,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
     with daemon_lock(loaded.store_url), open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)
-        channels = build_channels(loaded)
+        channels = build_channels(loaded, store)
         if not channels:
             raise OmnibridgeError(
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"

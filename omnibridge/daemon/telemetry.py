@@ -264,7 +264,7 @@ class DaemonMetrics:
             self.throttle_waits.set_total(bucket.waits, channel=channel)
             self.throttle_wait_seconds.set_total(bucket.waited_seconds, channel=channel)
             bucket.wait_time(0.0)  # brings `available` up to now
-            self.api_budget.set(max(0.0, bucket.available / bucket.capacity), channel=channel)
+            self.api_budget.set(max(0.0, (bucket.available - bucket.in_flight) / bucket.capacity), channel=channel)
         self.count_api_calls(channel, http_clients(connector))
 
     def count_api_calls(self, channel: str, clients: list[ConnectorHttpClient]) -> None:

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
@@ -88,10 +89,24 @@ def add_call_observer(observer: Callable[[CallRecord], None]) -> Callable[[], No
     return lambda: _CALL_OBSERVERS.remove(observer) if observer in _CALL_OBSERVERS else None
 
 
+@asynccontextmanager
+async def _held(limiter: RateLimiter | None, cost: float) -> AsyncIterator[None]:
+    """Count the request in flight until its answer when the limiter can (``hold``); else charge it at send."""
+    hold = getattr(limiter, "hold", None)
+    if hold is not None:
+        async with hold(cost):
+            yield
+        return
+    if limiter is not None:
+        await limiter.acquire(cost)
+    yield
+
+
 def _budget(limiter: object) -> tuple[float, float] | None:
     available, capacity = getattr(limiter, "available", None), getattr(limiter, "capacity", None)
     if isinstance(available, float) and isinstance(capacity, float):
-        return available, capacity
+        in_flight = getattr(limiter, "in_flight", 0.0)
+        return available - (in_flight if isinstance(in_flight, float) else 0.0), capacity
     limit, in_window = getattr(limiter, "limit", None), getattr(limiter, "in_window", None)
     if isinstance(limit, int) and callable(in_window):
         return float(limit - in_window()), float(limit)
@@ -302,9 +317,9 @@ class ConnectorHttpClient:
         async def attempt() -> httpx.Response:
             nonlocal attempts
             attempts += 1
-            if limiter is not None:
-                await limiter.acquire(cost)
-            return await self._attempt(request, op_name, label, safe, attempts, limiter, frozenset(expected_statuses))
+            return await self._attempt(
+                request, op_name, label, safe, attempts, limiter, frozenset(expected_statuses), cost
+            )
 
         def before_sleep(state: RetryCallState) -> None:
             self.stats.retried(label)
@@ -337,13 +352,16 @@ class ConnectorHttpClient:
         attempt: int,
         limiter: RateLimiter | None,
         expected: frozenset[int],
+        cost: float = 1.0,
     ) -> httpx.Response:
         url = mask_secrets(str(request.url))
         log = self._log.bind(op=op, method=request.method, url=url, attempt=attempt, idempotent=safe)
         log.debug("http.request.headers", headers=redact_mapping(dict(request.headers)))
         started = self._clock()
         try:
-            response = await self._client.send(request)
+            async with _held(limiter, cost):
+                started = self._clock()
+                response = await self._client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
             log.warning("http.request", outcome="not_sent", error=type(exc).__name__)
             self._observe(request, op, label, None, round((self._clock() - started) * 1000.0, 1), False, limiter)

@@ -1,10 +1,15 @@
 """Client-side rate limiting, fed by what the vendor says about its own limits.
 
-A limiter is a bucket with a ``capacity``, a ``refill_rate`` per second and an ``available`` level. Before each
-request the HTTP client calls :meth:`Bucket.acquire` with the request's cost, which waits (with the injected
-``sleep``) until the bucket can pay. After each response the client calls :meth:`Bucket.observe`, which runs the
-bucket's *observers* — pure functions ``(response) -> RateLimitObservation | None`` that read the vendor's rate
-limit headers or body — and corrects the bucket to what the server reported. A 429 empties the bucket.
+A limiter is a bucket with a ``capacity``, a ``refill_rate`` per second and an ``available`` level. The HTTP
+client holds each request's cost with ``async with limiter.hold(cost):`` around the send: entering waits (with the
+injected ``sleep``) until the bucket can pay, and the request counts as *in flight* until its answer (or failure)
+arrives, when it is charged at the answer's time. The vendor counts a request when it arrives, somewhere between
+our send and its answer, so counting it over that whole span means no ordering of arrivals can exceed the vendor's
+limit, whatever the latencies: no connector needs a safety margin (a lower rate or burst) on top of the vendor's
+documented limit. After each response the client calls :meth:`Bucket.observe`, which runs the bucket's
+*observers* — pure functions ``(response) -> RateLimitObservation | None`` that read the vendor's rate limit
+headers or body — and corrects the bucket to what the server reported. A 429 empties the bucket. ``acquire``
+alone charges at send time (for callers that do not wrap a request).
 
 Two flavours, same mechanics: :class:`TokenBucket` (``rate`` requests/s, ``burst``) and :class:`CostBucket`
 (Shopify's calculated-cost leaky bucket: ``maximum_available``, ``restore_rate``, cost per request).
@@ -16,7 +21,8 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +32,7 @@ __all__ = [
     "Bucket",
     "Clock",
     "CostBucket",
+    "InFlightLimiter",
     "RateLimitObservation",
     "RateLimitObserver",
     "RateLimiter",
@@ -70,12 +77,40 @@ class RateLimiter(Protocol):
         ...
 
 
+class InFlightLimiter(RateLimiter, Protocol):
+    """A limiter that counts a request from its send until its answer (what the HTTP client prefers)."""
+
+    def hold(self, cost: float = 1.0) -> AbstractAsyncContextManager[None]:
+        """Wait until a request of ``cost`` may be sent; count it in flight until the block exits."""
+        ...
+
+
+class _Releases:
+    """Lets waiters sleep until some in-flight request is answered."""
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+
+    async def wait(self) -> None:
+        if self._event is None:
+            self._event = asyncio.Event()
+        await self._event.wait()
+
+    def notify(self) -> None:
+        if self._event is not None:
+            self._event.set()
+            self._event = None
+
+
 class Bucket:
     """A refilling bucket shared by every request of one connector (or one endpoint, if the caller wants).
 
     ``acquire(cost)`` waits until ``available >= min(cost, capacity)`` and then subtracts ``cost``; a cost larger
     than the capacity is let through once the bucket is full and leaves it in debt. Waiters are served in
-    order. ``clock`` is monotonic seconds and ``sleep`` an awaitable sleeper; both are injectable for tests.
+    order. :meth:`hold` does the same but keeps the cost *in flight* (reserved, not yet refilling) until the block
+    exits, then charges it at that moment: the vendor's bucket sees the request somewhere in between, so the
+    vendor's level is never below ours. ``clock`` is monotonic seconds and ``sleep`` an awaitable sleeper; both are
+    injectable for tests.
     """
 
     def __init__(
@@ -98,6 +133,9 @@ class Bucket:
         self._sleep = sleep
         self._updated_at = clock()
         self._lock = asyncio.Lock()
+        self._releases = _Releases()
+        self.in_flight = 0.0
+        """Cost of the requests sent and not yet answered (see :meth:`hold`)."""
         self.waits = 0
         """How many ``acquire`` calls had to wait (an operations figure: requests paced by the limit)."""
         self.waited_seconds = 0.0
@@ -110,23 +148,50 @@ class Bucket:
         self.available = min(self.capacity, self.available + elapsed * self.refill_rate)
 
     def wait_time(self, cost: float = 1.0) -> float:
-        """Seconds until a request of ``cost`` could be paid for, as of now."""
+        """Seconds of refill until a request of ``cost`` could be paid for, as of now (answers of in-flight
+        requests may be needed too, see :meth:`hold`)."""
         self._refill()
-        missing = min(cost, self.capacity) - self.available
-        return 0.0 if missing <= _EPSILON else missing / self.refill_rate
+        missing = min(cost, self.capacity) + self.in_flight - self.available
+        # no tolerance: a request sent a rounding error before the vendor's refill is refused (Amazon compares exactly)
+        return 0.0 if missing <= 0 else max(missing / self.refill_rate, _EPSILON)
 
-    async def acquire(self, cost: float = 1.0) -> None:
-        """Wait until the bucket can pay ``cost``, then take it."""
+    async def _wait_to_pay(self, cost: float) -> None:
         if cost < 0:
             raise ValueError(f"cost must not be negative, got {cost}")
+        waited = False
+        while (wait := self.wait_time(cost)) > 0:
+            waited = True
+            if self.in_flight > _EPSILON and min(cost, self.capacity) + self.in_flight > self.capacity + _EPSILON:
+                # refill alone cannot make room: the bucket is full but for requests still in flight
+                await self._releases.wait()
+                continue
+            self.waited_seconds += wait
+            await self._sleep(wait)
+        self.waits += waited
+
+    async def acquire(self, cost: float = 1.0) -> None:
+        """Wait until the bucket can pay ``cost``, then take it (charged now, at send)."""
         async with self._lock:
-            waited = False
-            while (wait := self.wait_time(cost)) > 0:
-                waited = True
-                self.waited_seconds += wait
-                await self._sleep(wait)
-            self.waits += waited
+            await self._wait_to_pay(cost)
             self.available -= cost
+
+    @asynccontextmanager
+    async def hold(self, cost: float = 1.0) -> AsyncIterator[None]:
+        """Wait until the bucket can pay ``cost``; count it in flight while the block runs, then charge it at exit.
+
+        Wrap exactly the send and the wait for its answer (or failure); observe the response after the block, so
+        a level the vendor reports replaces the one that already includes this request.
+        """
+        async with self._lock:
+            await self._wait_to_pay(cost)
+            self.in_flight += cost
+        try:
+            yield
+        finally:
+            self._refill()
+            self.in_flight = max(0.0, self.in_flight - cost)
+            self.available -= cost
+            self._releases.notify()
 
     async def wait_for_spare(self, cost: float, spare: float) -> None:
         """Wait, without queueing ahead of anyone, until the bucket could pay ``cost`` and still keep ``spare``.
@@ -258,7 +323,8 @@ class SlidingWindow:
     the vendor: ``remaining_header`` (ShipBob ``x-remaining-calls``) lower than the local estimate means requests
     this client did not send (another process with the same token) and they are counted as sent now; a 429 blocks
     every request for ``retry_after_header`` seconds (ShipBob ``x-retry-after``; the whole window when absent).
-    ``clock`` (monotonic seconds) and ``sleep`` are injectable for tests.
+    ``clock`` (monotonic seconds) and ``sleep`` are injectable for tests. :meth:`hold` counts a request from its
+    send until ``window`` seconds after its answer (the vendor counts it at arrival, somewhere in between).
     """
 
     def __init__(
@@ -282,40 +348,76 @@ class SlidingWindow:
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
         self._lock = asyncio.Lock()
+        self._releases = _Releases()
+        self.in_flight = 0
+        """Requests sent and not yet answered (see :meth:`hold`)."""
         self.waits = 0
         """How many ``acquire`` calls had to wait."""
         self.waited_seconds = 0.0
 
     def _expire(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.window:
+        while self._sent and self._sent[0] + self.window <= now:
             self._sent.popleft()
 
     def in_window(self) -> int:
-        """Requests counted in the current window."""
+        """Requests counted in the current window (in flight included)."""
         self._expire(self._clock())
-        return len(self._sent)
+        return len(self._sent) + self.in_flight
 
     def wait_time(self, cost: float = 1.0) -> float:
-        """Seconds until a request of ``cost`` may go, as of now."""
+        """Seconds until a request of ``cost`` may go, as of now (answers of in-flight requests may be needed
+        too, see :meth:`hold`)."""
         now = self._clock()
         self._expire(now)
         wait = max(0.0, self._blocked_until - now)
-        over = len(self._sent) + max(1, round(cost)) - self.limit
+        over = len(self._sent) + self.in_flight + max(1, round(cost)) - self.limit
         if over > 0 and self._sent:
             wait = max(wait, self._sent[min(over, len(self._sent)) - 1] + self.window - now)
         return wait
 
+    async def _wait_for_room(self, cost: float) -> int:
+        count = max(1, round(cost))
+        waited = False
+        while True:
+            now = self._clock()
+            self._expire(now)
+            over = len(self._sent) + self.in_flight + count - self.limit
+            if over <= 0 and self._blocked_until <= now:
+                break
+            waited = True
+            if over > len(self._sent) and self.in_flight > 0:
+                # even once every answered request ages out there is no room: wait for an answer
+                await self._releases.wait()
+                continue
+            wait = max(0.0, self._blocked_until - now)
+            if over > 0 and self._sent:
+                wait = max(wait, self._sent[min(over, len(self._sent)) - 1] + self.window - now)
+            if wait <= 0:
+                break  # a single request of more than ``limit`` goes once the window is empty
+            self.waited_seconds += wait
+            await self._sleep(wait)
+        self.waits += waited
+        return count
+
     async def acquire(self, cost: float = 1.0) -> None:
         """Wait until the window has room for ``cost`` requests, then count them as sent now."""
         async with self._lock:
-            waited = False
-            while (wait := self.wait_time(cost)) > 0:
-                waited = True
-                self.waited_seconds += wait
-                await self._sleep(wait)
-            self.waits += waited
+            count = await self._wait_for_room(cost)
             now = self._clock()
-            self._sent.extend([now] * max(1, round(cost)))
+            self._sent.extend([now] * count)
+
+    @asynccontextmanager
+    async def hold(self, cost: float = 1.0) -> AsyncIterator[None]:
+        """Wait for room; count the request in flight while the block runs, then as sent at the block's exit."""
+        async with self._lock:
+            count = await self._wait_for_room(cost)
+            self.in_flight += count
+        try:
+            yield
+        finally:
+            self.in_flight = max(0, self.in_flight - count)
+            self._sent.extend([self._clock()] * count)
+            self._releases.notify()
 
     def observe(self, response: httpx.Response) -> None:
         """Adopt the vendor's remaining count, or a 429's wait.
@@ -331,7 +433,7 @@ class SlidingWindow:
             return
         remaining = _float(response.headers.get(self.remaining_header)) if self.remaining_header else None
         if remaining is not None:
-            unseen = (self.limit - len(self._sent)) - int(max(0.0, remaining))
+            unseen = (self.limit - len(self._sent) - self.in_flight) - int(max(0.0, remaining))
             if unseen > 0:
                 at = self._sent[0] if self._sent else now
                 for _ in range(min(unseen, self.limit)):

@@ -758,3 +758,19 @@ class WarehouseBookmarkRow(StoreModel, table=True):
 
 
 WAREHOUSE_BOOKMARKS = table(WarehouseBookmarkRow)
+
+
+class ChannelMemoryRow(StoreModel, table=True):
+    """What a connector learned about its channel and keeps across restarts (``0020_channel_memory``): per
+    ``channel`` and ``kind`` (e.g. ``item_id``, ``feed``), ``key`` -> ``value`` in the connector's own format."""
+
+    __tablename__ = "channel_memory"
+
+    channel: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    value: str
+    updated_at: datetime = _ts(nullable=False)
+
+
+CHANNEL_MEMORY = table(ChannelMemoryRow)

@@ -239,7 +239,7 @@ class SyncEngine:
     @classmethod
     def for_profile(cls, store: Store, profile: LoadedProfile, **options: Any) -> SyncEngine:
         """An engine over ``profile``'s enabled sales channels with its availability policy."""
-        return cls(store, build_channels(profile), policy=profile.availability, **options)
+        return cls(store, build_channels(profile, store), policy=profile.availability, **options)
 
     # -- start-up ----------------------------------------------------------------------------------------
 

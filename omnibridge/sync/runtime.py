@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from structlog.stdlib import BoundLogger
 
@@ -10,7 +11,11 @@ from omnibridge.config import LoadedChannel, LoadedProfile
 from omnibridge.errors import ConfigError
 from omnibridge.logs import get_logger
 from omnibridge.sdk.channel import ChannelConnector, ChannelLocation
+from omnibridge.sdk.memory import RemembersChannel
 from omnibridge.sdk.metadata import Capability, ConnectorKind
+
+if TYPE_CHECKING:
+    from omnibridge.store.store import Store
 
 
 def log() -> BoundLogger:
@@ -85,9 +90,11 @@ class ChannelRuntime:
         )
 
 
-def build_channels(profile: LoadedProfile) -> list[ChannelRuntime]:
+def build_channels(profile: LoadedProfile, store: Store | None = None) -> list[ChannelRuntime]:
     """A runtime for every enabled sales channel of ``profile``, and for every enabled ERP/WMS channel whose
-    connector implements :class:`ChannelConnector` (a stock source, e.g. a file feed); carriers are not synced here."""
+    connector implements :class:`ChannelConnector` (a stock source, e.g. a file feed); carriers are not synced here.
+    With ``store``, connectors that keep channel memory (item ids, feeds awaiting results) keep it there, so a
+    restart picks up where they were."""
     runtimes: list[ChannelRuntime] = []
     for channel in profile.channels:
         kind = channel.spec.kind
@@ -103,5 +110,9 @@ def build_channels(profile: LoadedProfile) -> list[ChannelRuntime]:
                 file=str(profile.path),
                 field=f"channels.{channel.id}.connector",
             )
+        if store is not None and isinstance(connector, RemembersChannel):
+            from omnibridge.store.channel_memory import StoreChannelMemory
+
+            connector.attach_memory(StoreChannelMemory(store, channel.id))
         runtimes.append(ChannelRuntime(channel.id, connector, channel))
     return runtimes

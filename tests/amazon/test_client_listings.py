@@ -287,11 +287,11 @@ async def test_rate_header_adjusts_the_operation_bucket(amazon: respx.MockRouter
         assert (
             client.api.limits.bucket("searchListingsItems").refill_rate,
             client.api.limits.bucket("searchListingsItems").capacity,
-        ) == (5.0, 4)
+        ) == (5.0, 5)
         await client.read_levels(["SKU-A"])
     finally:
         await client.aclose()
     assert client.api.limits.bucket("getListingsItem").refill_rate == 10.0
     assert client.api.limits.bucket("getOrders").refill_rate == 0.05
     assert client.api.limits.bucket("createFeed").refill_rate == 0.0083
-    assert client.api.limits.bucket("createFeed").capacity == 14  # burst 15, one token kept in reserve
+    assert client.api.limits.bucket("createFeed").capacity == 15  # the plan's full burst: no token kept in reserve

@@ -105,6 +105,10 @@ async def test_api_calls_retries_and_refusals_per_channel_and_operation() -> Non
     metrics.count_connector("web", SimpleNamespace(http=client, bucket=bucket))
     _, found = samples(metrics)
     assert value(found, "omnibridge_api_budget_remaining_ratio", channel="web") == 0.7  # 3 of 10 taken
+    async with bucket.hold(2.0):  # two more in flight count as spent
+        metrics.count_connector("web", SimpleNamespace(http=client, bucket=bucket))
+        _, found = samples(metrics)
+        assert value(found, "omnibridge_api_budget_remaining_ratio", channel="web") == 0.5
     assert value(found, "omnibridge_api_calls_total", channel="web", operation="getOrders", outcome="throttled") == 1
     assert value(found, "omnibridge_api_calls_total", channel="web", operation="getOrders", outcome="ok") == 1
     assert value(found, "omnibridge_api_calls_total", channel="web", operation="pushStock", outcome="denied") == 1

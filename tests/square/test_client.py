@@ -475,7 +475,7 @@ def test_orders_search_follows_cursor_with_same_query(square: respx.MockRouter) 
 def test_settings_defaults_and_validation() -> None:
     defaults = SquareSettings(access_token="t")
     assert str(defaults.base_url) == "https://connect.squareup.com/"
-    assert (defaults.square_version, defaults.requests_per_second, defaults.burst) == ("2025-08-20", 10.0, 15)
+    assert (defaults.square_version, defaults.requests_per_second, defaults.burst) == ("2025-08-20", 10.0, 20)
     assert defaults.poll_overlap_seconds == 300
     assert defaults.location_ids is None
     assert "EAAA-secret" not in repr(SquareSettings(access_token="EAAA-secret"))
