@@ -73,6 +73,8 @@ class AmazonSettings(BaseModel):
     listing_visibility_seconds: float = Field(default=300.0, ge=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
     returns_report: bool = False
+    feed_notifications: bool = False
+    notification_destination_arn: str | None = Field(default=None, pattern=r"^arn:aws:sqs:[^:]+:\d+:.+$")
     returns_lookback_days: int = Field(default=30, ge=1, le=730)
     returns_overlap_hours: int = Field(default=24, ge=0, le=720)
     returns_poll_minutes: float = Field(default=60.0, ge=0)
