@@ -126,6 +126,7 @@ async def test_a_feed_ends_on_its_notification_without_polling_get_feed(tmp_path
         w.emu.control.feeds()
         [notification] = w.feed_notifications()
         w.deliver(notification)
+        w.time.gate.set()  # had the notification not ended the wait, the pause would end now and getFeed follow
         assert await push == [PushStatus.APPLIED] * 5
         calls = w.emu.control.calls()
         assert calls.get("getFeed", 0) == 0
@@ -166,10 +167,12 @@ async def test_duplicate_and_stale_notifications_are_harmless(tmp_path: Path) ->
         [notification] = w.feed_notifications()
         w.deliver(notification)
         w.deliver(notification)  # at-least-once: the same notification again while the wait ends
+        w.time.gate.set()
         assert await first == [PushStatus.APPLIED] * 5
         w.deliver(notification)  # and once more after
         # A second feed is not ended by the first one's notification: it waits for its own.
         w.time.gated = 0
+        w.time.gate.clear()
         second = asyncio.ensure_future(w.push())
         await w.until_gated()
         w.deliver(notification)
@@ -178,6 +181,7 @@ async def test_duplicate_and_stale_notifications_are_harmless(tmp_path: Path) ->
         w.time.t += 5
         w.emu.control.feeds()
         w.deliver(w.feed_notifications()[-1])
+        w.time.gate.set()
         assert await second == [PushStatus.APPLIED] * 5
         assert (w.client.feeds.notified, w.client.feeds.polls, w.client.feeds.feeds_submitted) == (2, 0, 2)
         assert w.emu.control.calls()["getFeedDocument"] == 2
