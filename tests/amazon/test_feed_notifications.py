@@ -200,6 +200,7 @@ async def test_a_notification_that_overtakes_create_feed_still_ends_the_wait(tmp
             return answer
 
         w.client.api.call = finished_before_the_answer  # type: ignore[method-assign]
+        w.time.gate.set()
         assert await w.push() == [PushStatus.APPLIED] * 5
         assert (w.client.feeds.notified, w.client.feeds.polls, w.time.gated) == (1, 0, 0)
 
