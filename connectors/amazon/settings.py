@@ -32,7 +32,10 @@ class AmazonSettings(BaseModel):
 
     Stock writes of fewer than ``feed_threshold`` SKUs go one ``patchListingsItem`` call per SKU (5/s); from
     ``feed_threshold`` on they go as one ``JSON_LISTINGS_FEED`` per 25,000 SKUs, polled every
-    ``feed_poll_seconds`` until done or ``feed_timeout_seconds``. ``order_lookback_minutes`` is how far back the
+    ``feed_poll_seconds`` until done or ``feed_timeout_seconds``; with ``feed_notifications`` the connector
+    subscribes the SQS queue ``notification_destination_arn`` to ``FEED_PROCESSING_FINISHED`` and a feed's
+    notification ends its wait (polling stays the fallback, see :mod:`connectors.amazon.feed_subscription`).
+    ``order_lookback_minutes`` is how far back the
     first order poll reaches; every later poll starts ``poll_overlap_seconds`` before the bookmark.
     ``rate_limits`` overrides Amazon's default usage plan per operation (``{"getOrders": {"rate": 0.05, "burst":
     20}}``); the limits are also corrected from ``x-amzn-RateLimit-Limit`` on every response.

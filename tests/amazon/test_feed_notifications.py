@@ -19,7 +19,7 @@ from connectors.amazon.emulator import AmazonEmulator, AmazonEmulatorConfig
 from connectors.amazon.notifications import SIGNATURE_HEADER
 from connectors.amazon.settings import AmazonSettings
 from connectors.amazon.spec_check import validate_recorded
-from omnibridge.sdk import RetryPolicy, WebhookError, hmac_sha256_base64
+from omnibridge.sdk import FatalConnectorError, RetryPolicy, WebhookError, hmac_sha256_base64
 from omnibridge.sdk.channel import PushStatus, StockTarget
 from omnibridge.sdk.emulator import RequestRecorder, read_recorded
 
@@ -249,3 +249,31 @@ def test_a_feed_notification_without_a_feed_id_is_refused(tmp_path: Path) -> Non
     signature = hmac_sha256_base64(emu.config.forwarder_secret, raw)
     with pytest.raises(WebhookError, match=r"feedProcessingFinishedNotification\.feedId"):
         client.verify_webhook(raw, {SIGNATURE_HEADER: signature}, "http://daemon/webhooks/amazon")
+
+
+@pytest.mark.anyio
+async def test_the_emulator_asks_grantless_tokens_for_destinations_and_refuses_a_second_subscription(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w:
+        api = w.client.api
+        body = {"name": "q", "resourceSpecification": {"sqs": {"arn": QUEUE_ARN}}}
+        with pytest.raises(FatalConnectorError, match="grantless"):
+            await api.call("createDestination", "POST", "/notifications/v1/destinations", json=body)
+        grantless = await api.grantless_tokens.token()
+        with pytest.raises(FatalConnectorError, match="grantless token cannot"):
+            await api.call(
+                "getSubscription", "GET", "/notifications/v1/subscriptions/ORDER_CHANGE", restricted_token=grantless
+            )
+        _, created = await api.call(
+            "createDestination", "POST", "/notifications/v1/destinations", json=body, restricted_token=grantless
+        )
+        destination_id = created["payload"]["destinationId"]
+        path = "/notifications/v1/subscriptions/FEED_PROCESSING_FINISHED"
+        status, _ = await api.call("getSubscription", "GET", path, expected=(404,))
+        assert status == 404
+        subscribe = {"payloadVersion": "2020-09-04", "destinationId": destination_id}
+        await api.call("createSubscription", "POST", path, json=subscribe)
+        status, answer = await api.call("createSubscription", "POST", path, json=subscribe, expected=(409,))
+        assert (status, answer["errors"][0]["code"]) == (409, "Conflict")
+        assert w.spec_problems() == []
