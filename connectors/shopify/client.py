@@ -739,7 +739,7 @@ class ShopifyClient:
     async def _order_of_payload(self, body: Mapping[str, Any], order_id: str, op: str) -> Mapping[str, Any] | None:
         """The order an orders/create|updated payload carries, with only its fulfillment orders read (see
         :mod:`connectors.shopify.order_webhook`); read as by :meth:`_read_order` when the payload or that small
-        read falls short (None: no order)."""
+        read falls short, or the order changed since the payload was sent (None: no order)."""
         node = order_webhook.order_node(body)
         if node is None:
             return await self._read_order(order_id, op)
@@ -754,6 +754,8 @@ class ShopifyClient:
             order = data.get("order")
             if not isinstance(order, Mapping):
                 return None
+            if order_webhook.changed_since(node, order):
+                break
             routed = order_webhook.with_routing(node, order)
             if routed is not None:
                 return routed

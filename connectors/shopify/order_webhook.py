@@ -11,7 +11,8 @@ order is a local pickup. So the connector reads only those, with :data:`ORDER_RO
 :func:`order_node` turns the payload into the GraphQL ``Order`` node the mapper reads, so both paths give the same
 events; it answers None when the payload lacks something (``include_fields`` trimmed it, a line has no id), and
 :func:`with_routing` None when the fulfillment orders do not fit the page: the caller then reads a larger page
-(:data:`ROUTING_PAGES`) or, past that or the cost cap, the order.
+(:data:`ROUTING_PAGES`) or, past that or the cost cap, the order. The routing read also asks the order's
+``updatedAt`` (a scalar: free); a payload older than the order (:func:`changed_since`) is not used either.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.shopify.mapper import gid
+from connectors.shopify.mapper import gid, parse_time
 
-__all__ = ["ORDER_ROUTING_QUERY", "ROUTING_PAGES", "order_node", "routing_variables", "with_routing"]
+__all__ = ["ORDER_ROUTING_QUERY", "ROUTING_PAGES", "changed_since", "order_node", "routing_variables", "with_routing"]
 
 ROUTING_PAGES = (2, 10)
 """Fulfillment orders read with a webhook's order (one per location, so two cover an order split once); when
@@ -32,6 +33,7 @@ there are more, one more read of up to ten (within the cost cap), then the order
 ORDER_ROUTING_QUERY = """\
 query OrderRouting($id: ID!, $fulfillmentOrders: Int!, $lines: Int!) {
   order(id: $id) {
+    updatedAt
     fulfillmentOrders(first: $fulfillmentOrders) {
       nodes {
         status
@@ -174,6 +176,15 @@ def routing_variables(node: Mapping[str, Any], fulfillment_orders: int) -> dict[
         "fulfillmentOrders": fulfillment_orders,
         "lines": max(1, len(node["lineItems"]["nodes"])),
     }
+
+
+def changed_since(node: Mapping[str, Any], order: Mapping[str, Any]) -> bool:
+    """True when the order changed after its payload was sent (``updatedAt`` now differs from the payload's
+    ``updated_at``, or either is missing): a late or retried delivery (Shopify retries with the original payload)
+    is then mapped from the order as it is now, as the poll would, so a cancellation or a refund made since is not
+    lost behind the stale payload."""
+    then, now = parse_time(node.get("updatedAt")), parse_time(order.get("updatedAt"))
+    return then is None or now is None or then != now
 
 
 def with_routing(node: Mapping[str, Any], order: Mapping[str, Any]) -> dict[str, Any] | None:

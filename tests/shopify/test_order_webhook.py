@@ -217,3 +217,25 @@ def test_the_routing_query_is_valid_and_costs_what_the_client_estimates(version:
             variables = {"id": "gid://shopify/Order/1", "fulfillmentOrders": size, "lines": lines}
             assert validate_document(version, order_webhook.ORDER_ROUTING_QUERY, variables) == []
             assert queries.estimate_cost(order_webhook.ORDER_ROUTING_QUERY, variables) == 3 + size * (6 + 2 * lines)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_payload_older_than_the_order_is_not_used(version: str) -> None:
+    world = MeteredWorld(version)
+    emu = world.emu
+
+    async def scenario(client: ShopifyClient) -> tuple[list[int], list[ChannelEvent], list[ChannelEvent]]:
+        await world.unused.aclose()
+        ref = emu.place_order([("TENT-2P", 1)], world.store)["admin_graphql_api_id"]
+        created = world.payload(ref)
+        world.time.now += 5
+        emu.cancel_order(ref)  # orders/create arrives late, after the order's cancellation
+        expected = await world.by_query(client, ref)
+        world.meter.take()
+        events = await world.by_webhook(client, created, "orders/create")
+        return world.meter.take(), events, expected
+
+    costs, events, expected = world.run(scenario)
+    assert costs == [19, 116]  # the routing read shows a newer updatedAt: the order is read as it is now
+    assert [type(e).__name__ for e in events] == ["OrderEvent", "OrderEvent"]  # PLACED, then CANCELLED
+    assert events == expected
