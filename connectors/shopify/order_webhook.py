@@ -5,14 +5,15 @@ order itself: its lines (ids, SKUs, quantities, prices; REST ``line_items`` are 
 address, fulfillments (location, tracking, lines) and refunds (lines, restock types, locations, return). It lacks
 the fulfillment orders, which give each line its assigned location (and split lines their refs) and say whether the
 order is a local pickup. So the connector reads only those, with :data:`ORDER_ROUTING_QUERY` sized by the payload:
-``15 + 4 x lines`` points (19 for a one-line order) where the lean whole-order read costs 116 and ``ORDER_QUERY``
+``17 + 4 x lines`` points (21 for a one-line order) where the lean whole-order read costs 116 and ``ORDER_QUERY``
 992 (api-contracts §1.7; costs from the emulator's calculator, the same rules as Shopify's).
 
 :func:`order_node` turns the payload into the GraphQL ``Order`` node the mapper reads, so both paths give the same
 events; it answers None when the payload lacks something (``include_fields`` trimmed it, a line has no id), and
 :func:`with_routing` None when the fulfillment orders do not fit the page: the caller then reads a larger page
 (:data:`ROUTING_PAGES`) or, past that or the cost cap, the order. The routing read also asks the order's
-``updatedAt`` (a scalar: free); a payload older than the order (:func:`changed_since`) is not used either.
+``updatedAt``, ``cancelledAt`` and its fulfillment and refund ids (2 points); a payload older than the order
+(:func:`changed_since`) is not used either.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ ORDER_ROUTING_QUERY = """\
 query OrderRouting($id: ID!, $fulfillmentOrders: Int!, $lines: Int!) {
   order(id: $id) {
     updatedAt
+    cancelledAt
+    fulfillments { id }
+    refunds { id }
     fulfillmentOrders(first: $fulfillmentOrders) {
       nodes {
         status
@@ -179,12 +183,19 @@ def routing_variables(node: Mapping[str, Any], fulfillment_orders: int) -> dict[
 
 
 def changed_since(node: Mapping[str, Any], order: Mapping[str, Any]) -> bool:
-    """True when the order changed after its payload was sent (``updatedAt`` now differs from the payload's
-    ``updated_at``, or either is missing): a late or retried delivery (Shopify retries with the original payload)
-    is then mapped from the order as it is now, as the poll would, so a cancellation or a refund made since is not
-    lost behind the stale payload."""
+    """True when the order changed after its payload was sent: ``updatedAt`` differs from the payload's
+    ``updated_at`` (or either is missing), or, as times have whole seconds, it was cancelled, fulfilled or refunded
+    since. A late or retried delivery (Shopify retries with the original payload) is then mapped from the order as
+    it is now, as the poll would, so a cancellation or refund made since is not lost behind the stale payload."""
     then, now = parse_time(node.get("updatedAt")), parse_time(order.get("updatedAt"))
-    return then is None or now is None or then != now
+    if then is None or now is None or then != now:
+        return True
+    if (node.get("cancelledAt") is None) != (order.get("cancelledAt") is None):
+        return True
+    return any(
+        not isinstance(order.get(name), list) or len(order[name]) != len(node[name])
+        for name in ("fulfillments", "refunds")
+    )
 
 
 def with_routing(node: Mapping[str, Any], order: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -142,9 +142,9 @@ def test_payload_and_query_give_the_same_events_at_a_fraction_of_the_cost(versio
     by_name = {name: (before, after) for name, before, after in rows}
     assert by_name["one line"][0] == [116]
     assert by_name["shipped and refunded"][0] == [116, 992]  # refund lines are not in the lean read
-    assert by_name["one line"][1] == [19]
-    assert by_name["two lines"][1] == [23]
-    assert all(len(after) == 1 and after[0] <= 27 for _, after in by_name.values())
+    assert by_name["one line"][1] == [21]
+    assert by_name["two lines"][1] == [25]
+    assert all(len(after) == 1 and after[0] <= 29 for _, after in by_name.values())
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -161,7 +161,7 @@ def test_orders_create_costs_the_routing_read_instead_of_the_lean_order_read(ver
         return world.meter.take(), events
 
     costs, events = world.run(scenario)
-    assert costs == [19]  # was 116 (ORDER_LEAN_QUERY)
+    assert costs == [21]  # was 116 (ORDER_LEAN_QUERY)
     (placed,) = events
     assert isinstance(placed, OrderEvent)
     assert [(line.sku, line.quantity, line.location_ref) for line in placed.lines] == [("TENT-2P", 2, world.store)]
@@ -206,7 +206,7 @@ def test_fulfillment_orders_past_the_small_page_are_read_with_a_larger_one(versi
         return world.meter.take(), events, expected
 
     costs, events, expected = world.run(scenario)
-    assert costs == [19, 83]  # a page of two fulfillment orders, then of ten
+    assert costs == [21, 85]  # a page of two fulfillment orders, then of ten
     assert events == expected
 
 
@@ -216,11 +216,12 @@ def test_the_routing_query_is_valid_and_costs_what_the_client_estimates(version:
         for size in order_webhook.ROUTING_PAGES:
             variables = {"id": "gid://shopify/Order/1", "fulfillmentOrders": size, "lines": lines}
             assert validate_document(version, order_webhook.ORDER_ROUTING_QUERY, variables) == []
-            assert queries.estimate_cost(order_webhook.ORDER_ROUTING_QUERY, variables) == 3 + size * (6 + 2 * lines)
+            assert queries.estimate_cost(order_webhook.ORDER_ROUTING_QUERY, variables) == 5 + size * (6 + 2 * lines)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_a_payload_older_than_the_order_is_not_used(version: str) -> None:
+@pytest.mark.parametrize("later", [5, 0])  # 0: cancelled within the payload's second (times have whole seconds)
+def test_a_payload_older_than_the_order_is_not_used(version: str, later: int) -> None:
     world = MeteredWorld(version)
     emu = world.emu
 
@@ -228,7 +229,7 @@ def test_a_payload_older_than_the_order_is_not_used(version: str) -> None:
         await world.unused.aclose()
         ref = emu.place_order([("TENT-2P", 1)], world.store)["admin_graphql_api_id"]
         created = world.payload(ref)
-        world.time.now += 5
+        world.time.now += later
         emu.cancel_order(ref)  # orders/create arrives late, after the order's cancellation
         expected = await world.by_query(client, ref)
         world.meter.take()
@@ -236,6 +237,6 @@ def test_a_payload_older_than_the_order_is_not_used(version: str) -> None:
         return world.meter.take(), events, expected
 
     costs, events, expected = world.run(scenario)
-    assert costs == [19, 116]  # the routing read shows a newer updatedAt: the order is read as it is now
+    assert costs == [21, 116]  # the routing read shows a newer order: it is read as it is now
     assert [type(e).__name__ for e in events] == ["OrderEvent", "OrderEvent"]  # PLACED, then CANCELLED
     assert events == expected
