@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -69,23 +70,34 @@ class FeedSubmitter:
         self.notified = 0
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._early: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def feed_finished(self, finished: Mapping[str, Any]) -> bool:
         """A ``FEED_PROCESSING_FINISHED`` payload (``feedId``, ``processingStatus``, ``resultFeedDocumentId``):
-        ends that feed's wait; True when it did. A feed not (yet) waited for is remembered for a while, so a
-        notification that overtakes the ``createFeed`` answer still counts; duplicates are ignored."""
+        ends that feed's wait; True when a wait was pending. A feed not (yet) waited for is remembered for a
+        while, so a notification that overtakes the ``createFeed`` answer still counts; duplicates are ignored.
+        Safe to call from another thread than the waiting event loop's (a receiver off the loop)."""
         feed_id, status = finished.get("feedId"), finished.get("processingStatus")
         if not isinstance(feed_id, str) or status not in TERMINAL:
             return False
-        waiter = self._waiting.get(feed_id)
-        if waiter is None:
-            self._early[feed_id] = dict(finished)
-            while len(self._early) > _EARLY_KEPT:
-                self._early.popitem(last=False)
-            return False
+        with self._lock:
+            waiter = self._waiting.get(feed_id)
+            if waiter is None:
+                self._early[feed_id] = dict(finished)
+                while len(self._early) > _EARLY_KEPT:
+                    self._early.popitem(last=False)
+                return False
         if waiter.done():
             return False
-        waiter.set_result(dict(finished))
+        loop = waiter.get_loop()
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            _settle(waiter, dict(finished))
+        else:
+            loop.call_soon_threadsafe(_settle, waiter, dict(finished))
         return True
 
     async def submit(self, items: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> list[mapper.WriteOutcome]:
@@ -156,16 +168,19 @@ class FeedSubmitter:
     async def _wait(self, feed_id: str) -> dict[str, Any]:
         """Until the feed ends: its ``FEED_PROCESSING_FINISHED`` notification, or else ``getFeed`` every
         ``feed_poll_seconds`` (the first poll after one interval)."""
-        early = self._early.pop(feed_id, None)
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            early = self._early.pop(feed_id, None)
+            if early is None:
+                self._waiting[feed_id] = waiter
         if early is not None:
             self.notified += 1
             return early
-        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[feed_id] = waiter
         try:
             return await self._poll_until(feed_id, waiter)
         finally:
-            del self._waiting[feed_id]
+            with self._lock:
+                del self._waiting[feed_id]
 
     async def _poll_until(self, feed_id: str, waiter: asyncio.Future[dict[str, Any]]) -> dict[str, Any]:
         deadline = self._clock() + self._settings.feed_timeout_seconds
@@ -204,6 +219,11 @@ class FeedSubmitter:
             raise FatalConnectorError(
                 f"processing report {document_id} is not JSON: {exc}", connector=CONNECTOR_ID, op="push_feed"
             ) from None
+
+
+def _settle(waiter: asyncio.Future[dict[str, Any]], finished: dict[str, Any]) -> None:
+    if not waiter.done():
+        waiter.set_result(finished)
 
 
 def _field(body: Any, name: str, operation: str) -> str:

@@ -143,6 +143,23 @@ async def test_a_feed_ends_on_its_notification_without_polling_get_feed(tmp_path
 
 
 @pytest.mark.anyio
+async def test_a_notification_received_off_the_event_loop_ends_the_wait(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        push = asyncio.ensure_future(w.push())
+        await w.until_gated()
+        w.time.t += 5
+        w.emu.control.feeds()
+        [notification] = w.feed_notifications()
+        asyncio.get_running_loop().set_debug(True)  # debug loops refuse call_soon from another thread
+        await asyncio.to_thread(w.deliver, notification)  # a receiver that verifies webhooks in a worker thread
+        while w.client.feeds.notified == 0 and not push.done():
+            await asyncio.sleep(0)
+        w.time.gate.set()
+        assert await push == [PushStatus.APPLIED] * 5
+        assert (w.client.feeds.notified, w.client.feeds.polls) == (1, 0)
+
+
+@pytest.mark.anyio
 async def test_without_its_notification_a_feed_falls_back_to_get_feed(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         push = asyncio.ensure_future(w.push())
