@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator, model_validator
 
 from connectors.amazon.ratelimits import DEFAULT_LIMITS
 
@@ -83,6 +83,15 @@ class AmazonSettings(BaseModel):
     returns_poll_minutes: float = Field(default=60.0, ge=0)
     report_poll_seconds: float = Field(default=15.0, gt=0)
     returns_report_wait_seconds: float = Field(default=120.0, ge=0)
+
+    @model_validator(mode="after")
+    def _feed_notifications_need_a_queue(self) -> AmazonSettings:
+        if self.feed_notifications and (self.notification_destination_arn is None or self.forwarder_secret is None):
+            raise ValueError(
+                "feed_notifications needs notification_destination_arn (the SQS queue Amazon delivers to) and "
+                "forwarder_secret (the key of the forwarder that posts its messages to omnibridge)"
+            )
+        return self
 
     @field_validator("rate_limits")
     @classmethod

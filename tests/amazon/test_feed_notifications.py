@@ -294,3 +294,14 @@ async def test_the_emulator_asks_grantless_tokens_for_destinations_and_refuses_a
         status, answer = await api.call("createSubscription", "POST", path, json=subscribe, expected=(409,))
         assert (status, answer["errors"][0]["code"]) == (409, "Conflict")
         assert w.spec_problems() == []
+
+
+def test_feed_notifications_without_a_queue_are_refused_in_one_line() -> None:
+    values = {"client_id": "c", "client_secret": "s", "refresh_token": "r", "seller_id": "A1", "forwarder_secret": "f"}
+    with pytest.raises(ValueError, match="feed_notifications needs notification_destination_arn"):
+        AmazonSettings.model_validate({**values, "feed_notifications": True})
+    with pytest.raises(ValueError, match="notification_destination_arn"):
+        AmazonSettings.model_validate({**values, "notification_destination_arn": "https://sqs.example/q"})
+    assert AmazonSettings.model_validate(
+        {**values, "feed_notifications": True, "notification_destination_arn": QUEUE_ARN}
+    ).feed_notifications
