@@ -5,7 +5,9 @@ and set with ``patchListingsItem`` (few SKUs) or one ``JSON_LISTINGS_FEED`` (man
 shipments confirmed with ``confirmShipment`` (:mod:`connectors.amazon.shipments`); in-store pickup (ISPU) status
 with ``updateShipmentStatus`` (:mod:`connectors.amazon.pickup`); returns from the returns report when
 ``returns_report`` is on (:mod:`connectors.amazon.returns`); titles and prices set like stock; ``ORDER_CHANGE`` and
-``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` notifications through a forwarder. Amazon has no compare-and-set and no
+``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` notifications through a forwarder, and with ``feed_notifications``
+``FEED_PROCESSING_FINISHED``, which ends a feed's wait (:mod:`connectors.amazon.feed_subscription`; ``getFeed``
+polling is the fallback). Amazon has no compare-and-set and no
 per-write reference, so this connector never reports stock changes as movements (no ``StockChangeEvent``): a
 quantity notification is a ``StockObservedEvent``, a level the engine re-reads and reconciles.
 
@@ -79,8 +81,8 @@ connector = ConnectorSpec(
         "via patchListingsItem or one JSON_LISTINGS_FEED for many SKUs (absolute writes, no compare-and-set), "
         "Orders v0 polling, shipment confirmation (confirmShipment with carrier code, tracking number and supply "
         "source), in-store pickup status (updateShipmentStatus), returns from the returns report (opt-in), titles "
-        "and prices, ORDER_CHANGE and LISTINGS_ITEM_MFN_QUANTITY_CHANGE notifications through a signing SQS "
-        "forwarder."
+        "and prices, ORDER_CHANGE, LISTINGS_ITEM_MFN_QUANTITY_CHANGE and FEED_PROCESSING_FINISHED notifications "
+        "through a signing SQS forwarder."
     ),
     docs_url="https://developer-docs.amazon.com/sp-api/",
     emulator=EmulatorHook(

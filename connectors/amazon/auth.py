@@ -46,6 +46,7 @@ class LwaTokenProvider:
         refresh_token: SecretStr,
         refresh_margin: float = 60.0,
         clock: Clock = time.monotonic,
+        scope: str | None = None,
     ) -> None:
         self._http = http
         self._token_url = token_url
@@ -55,7 +56,14 @@ class LwaTokenProvider:
             "client_id": client_id,
             "client_secret": client_secret.get_secret_value(),
         }
-        register_secret(self._form["refresh_token"])
+        if scope is not None:  # a grantless token (createDestination...): client_credentials for that scope
+            self._form = {
+                "grant_type": "client_credentials",
+                "scope": scope,
+                "client_id": client_id,
+                "client_secret": client_secret.get_secret_value(),
+            }
+        register_secret(refresh_token.get_secret_value())
         register_secret(self._form["client_secret"])
         self._margin = refresh_margin
         self._clock = clock

@@ -20,11 +20,14 @@ import httpx
 
 from connectors.amazon import mapper
 from connectors.amazon.auth import LwaTokenProvider
+from connectors.amazon.feed_subscription import GRANTLESS_NOTIFICATIONS_SCOPE, FeedSubscription
 from connectors.amazon.feeds import FeedSubmitter
 from connectors.amazon.listings import Listings
 from connectors.amazon.notifications import (
+    FEED_PROCESSING_FINISHED,
     MFN_QUANTITY_CHANGE,
     ORDER_CHANGE,
+    feed_finished_of,
     order_id_of,
     parse_payload,
     stock_observed,
@@ -120,6 +123,16 @@ class AmazonApi:
             refresh_token=settings.refresh_token,
             refresh_margin=settings.lwa_refresh_margin_seconds,
             clock=clock,
+        )
+        self.grantless_tokens = LwaTokenProvider(
+            self._lwa_http,
+            token_url=str(settings.lwa_endpoint),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            refresh_token=settings.refresh_token,
+            refresh_margin=settings.lwa_refresh_margin_seconds,
+            clock=clock,
+            scope=GRANTLESS_NOTIFICATIONS_SCOPE,
         )
         self.calls: dict[str, int] = {}
         """Logical requests by operation, plus ``uploadFeedDocument``/``downloadFeedDocument`` to the pre-signed
@@ -264,7 +277,10 @@ class AmazonConnector:
         self._now = now
         self._log = get_logger("connectors.amazon")
         self.api = AmazonApi(settings, transport=transport, retry_policy=retry_policy, clock=clock, sleep=sleep)
-        self.feeds = FeedSubmitter(self.api, settings, clock=clock, sleep=sleep)
+        self.feed_subscription = FeedSubscription(self.api, settings)
+        self.feeds = FeedSubmitter(
+            self.api, settings, clock=clock, sleep=sleep, before_first=self.feed_subscription.ensure
+        )
         self.listings = Listings(self.api, settings, self.feeds, now=now)
         self.orders = OrdersPoller(self.api, settings, now=now)
         self.shipments = ShipmentConfirmer(self.api, settings.marketplace_id)
@@ -374,17 +390,25 @@ class AmazonConnector:
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], url: str) -> WebhookDelivery:
         """Check the forwarder's signature and identify the notification (``url`` is not signed and not used);
-        see :func:`connectors.amazon.notifications.verify_delivery`."""
-        return verify_delivery(
+        see :func:`connectors.amazon.notifications.verify_delivery`. A ``FEED_PROCESSING_FINISHED`` for this
+        seller ends the wait of its feed (see :mod:`connectors.amazon.feeds`); duplicates change nothing."""
+        delivery = verify_delivery(
             raw_body, headers, forwarder_secret=self.settings.forwarder_secret, received_at=self._now()
         )
+        if delivery.topic == FEED_PROCESSING_FINISHED:
+            # Ends the feed's wait here, as it is received: the writer waiting on it must not wait for the inbox.
+            finished = feed_finished_of(parse_payload(raw_body))
+            if finished.get("sellerId") in (None, self.settings.seller_id):
+                self.feeds.feed_finished(finished)
+        return delivery
 
     async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
         """``ORDER_CHANGE``: the order fetched with ``getOrder`` + ``getOrderItems`` as an :class:`OrderEvent`
         (an order Amazon does not return, or that cannot be mapped, raises :class:`SkippableRecordError`).
         ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``: a :class:`StockObservedEvent` (``sku`` at ``DEFAULT``, ``available`` =
         ``Quantity``, ``observed_at`` = ``EventTime``), without a call; nothing when it names another seller.
-        ``FEED_PROCESSING_FINISHED`` and other types carry nothing (feeds are polled)."""
+        ``FEED_PROCESSING_FINISHED`` (it ended its feed's wait when received, see :meth:`verify_webhook`) and other
+        types carry nothing."""
         if delivery.topic == MFN_QUANTITY_CHANGE:
             return list(
                 stock_observed(

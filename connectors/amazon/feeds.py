@@ -3,7 +3,7 @@
 One feed carries up to 25,000 messages (one per SKU, ``messageId`` = its position + 1)::
 
     createFeedDocument ─► PUT document to the pre-signed URL (same Content-Type) ─► createFeed
-        ─► getFeed every feed_poll_seconds until DONE | FATAL | CANCELLED
+        ─► FEED_PROCESSING_FINISHED notification, or getFeed every feed_poll_seconds, until DONE | FATAL | CANCELLED
         ─► getFeedDocument(resultFeedDocumentId) ─► download (gunzip if GZIP) ─► processing report
 
 The processing report lists ERROR issues by ``messageId``; a message without one was applied. A FATAL feed (the
@@ -16,6 +16,11 @@ feed id -> digest of its messages and its SKUs) until a terminal status is read.
 messages of such a feed again (the engine retries what a timeout or a restart left unsettled), the submitter
 resumes that feed, polling it and reading its report, instead of creating another. A new feed for any of a
 pending feed's SKUs supersedes it (its patches are absolute), so the older one is forgotten.
+With ``feed_notifications`` the connector subscribes to ``FEED_PROCESSING_FINISHED`` and
+:meth:`FeedSubmitter.feed_finished` (fed by the webhook receiver) ends a feed's wait at once with the notification's
+``processingStatus`` and ``resultFeedDocumentId``: no ``getFeed`` call. ``getFeed`` polling stays the fallback: a
+feed whose notification has not come within one ``feed_poll_seconds`` interval is polled as before. Notifications
+are at-least-once: a duplicate, or one for a feed nobody waits for, changes nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from connectors.amazon import mapper
@@ -42,12 +49,15 @@ CONTENT_TYPE = "application/json; charset=UTF-8"
 TERMINAL = frozenset({"DONE", "FATAL", "CANCELLED"})
 PENDING_FEEDS = "feed"
 """Memory kind of feeds awaiting their result (``{feed id: '{"digest": ..., "skus": [...]}'}``)."""
+_EARLY_KEPT = 1_000  # notifications that came before their feed's wait began (or are another process's)
 
 
 class FeedSubmitter:
     """Submits listing patches as ``JSON_LISTINGS_FEED`` feeds and reads back one outcome per SKU.
 
-    ``feeds_submitted`` and ``polls`` count feeds created and ``getFeed`` calls made (operations figures).
+    ``feeds_submitted``, ``polls`` and ``notified`` count feeds created, ``getFeed`` calls made and waits ended
+    by a ``FEED_PROCESSING_FINISHED`` notification (operations figures). ``before_first`` is awaited before each
+    feed is created (the connector's idempotent subscription to that notification).
     """
 
     def __init__(
@@ -57,8 +67,10 @@ class FeedSubmitter:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleeper = asyncio.sleep,
+        before_first: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._api = api
+        self._before_first = before_first
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
@@ -66,6 +78,38 @@ class FeedSubmitter:
         self.polls = 0
         self.feeds_resumed = 0
         self.memory: ChannelMemory = InMemoryChannelMemory()
+        self.notified = 0
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._early: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def feed_finished(self, finished: Mapping[str, Any]) -> bool:
+        """A ``FEED_PROCESSING_FINISHED`` payload (``feedId``, ``processingStatus``, ``resultFeedDocumentId``):
+        ends that feed's wait; True when a wait was pending. A feed not (yet) waited for is remembered for a
+        while, so a notification that overtakes the ``createFeed`` answer still counts; duplicates are ignored.
+        Safe to call from another thread than the waiting event loop's (a receiver off the loop)."""
+        feed_id, status = finished.get("feedId"), finished.get("processingStatus")
+        if not isinstance(feed_id, str) or status not in TERMINAL:
+            return False
+        with self._lock:
+            waiter = self._waiting.get(feed_id)
+            if waiter is None:
+                self._early[feed_id] = dict(finished)
+                while len(self._early) > _EARLY_KEPT:
+                    self._early.popitem(last=False)
+                return False
+        if waiter.done():
+            return False
+        loop = waiter.get_loop()
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            _settle(waiter, dict(finished))
+        else:
+            loop.call_soon_threadsafe(_settle, waiter, dict(finished))
+        return True
 
     async def submit(self, items: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> list[mapper.WriteOutcome]:
         """Apply each ``(sku, patches)`` through feeds of at most 25,000 messages; one outcome per item, in
@@ -119,6 +163,8 @@ class FeedSubmitter:
     async def _create(self, messages: list[dict[str, Any]]) -> str:
         settings = self._settings
         document = mapper.feed_document(settings.seller_id, messages, issue_locale=settings.language_tag)
+        if self._before_first is not None:
+            await self._before_first()
         _, created = await self._api.call(
             "createFeedDocument", "POST", f"{FEEDS_PATH}/documents", json={"contentType": CONTENT_TYPE}
         )
@@ -169,16 +215,40 @@ class FeedSubmitter:
         return [mapper.outcome_of_issues(errors.get(position + 1, [])) for position in range(len(items))]
 
     async def _wait(self, feed_id: str) -> dict[str, Any]:
-        """Poll ``getFeed`` every ``feed_poll_seconds`` (the first poll after one interval) until it ends."""
+        """Until the feed ends: its ``FEED_PROCESSING_FINISHED`` notification, or else ``getFeed`` every
+        ``feed_poll_seconds`` (the first poll after one interval)."""
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            early = self._early.pop(feed_id, None)
+            if early is None:
+                self._waiting[feed_id] = waiter
+        if early is not None:
+            self.notified += 1
+            return early
+        try:
+            return await self._poll_until(feed_id, waiter)
+        finally:
+            with self._lock:
+                del self._waiting[feed_id]
+
+    async def _poll_until(self, feed_id: str, waiter: asyncio.Future[dict[str, Any]]) -> dict[str, Any]:
         deadline = self._clock() + self._settings.feed_timeout_seconds
         while True:
-            await self._sleep(self._settings.feed_poll_seconds)
+            pause = asyncio.ensure_future(self._sleep(self._settings.feed_poll_seconds))
+            await asyncio.wait((waiter, pause), return_when=asyncio.FIRST_COMPLETED)
+            if waiter.done():
+                pause.cancel()
+                self.notified += 1
+                return waiter.result()
             _, feed = await self._api.call("getFeed", "GET", f"{FEEDS_PATH}/feeds/{feed_id}")
             self.polls += 1
             status = feed.get("processingStatus") if isinstance(feed, dict) else None
             if status in TERMINAL:
                 assert isinstance(feed, dict)
                 return feed
+            if waiter.done():  # the notification came while getFeed was on its way
+                self.notified += 1
+                return waiter.result()
             if self._clock() >= deadline:
                 raise RetriableConnectorError(
                     f"feed {feed_id} still {status} after {self._settings.feed_timeout_seconds:.0f} s",
@@ -198,6 +268,11 @@ class FeedSubmitter:
             raise FatalConnectorError(
                 f"processing report {document_id} is not JSON: {exc}", connector=CONNECTOR_ID, op="push_feed"
             ) from None
+
+
+def _settle(waiter: asyncio.Future[dict[str, Any]], finished: dict[str, Any]) -> None:
+    if not waiter.done():
+        waiter.set_result(finished)
 
 
 def _field(body: Any, name: str, operation: str) -> str:

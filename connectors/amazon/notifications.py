@@ -51,7 +51,8 @@ def verify_delivery(
     Raises :class:`WebhookError` naming what is wrong: no ``forwarder_secret`` configured, the header missing or
     not matching, the body not a JSON object, or (authentic but malformed) a missing ``NotificationType``,
     ``NotificationMetadata.NotificationId``, for ``ORDER_CHANGE`` ``Payload.OrderChangeNotification.AmazonOrderId``,
-    for ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` ``Payload.Sku`` or an integer ``Payload.Quantity``.
+    for ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE`` ``Payload.Sku`` or an integer ``Payload.Quantity``, for
+    ``FEED_PROCESSING_FINISHED`` ``payload.feedProcessingFinishedNotification.feedId`` or ``processingStatus``.
     """
     if forwarder_secret is None:
         raise WebhookError("amazon notifications are not configured: set forwarder_secret (the forwarder's HMAC key)")
@@ -77,6 +78,8 @@ def verify_delivery(
         order_id_of(payload)
     elif topic == MFN_QUANTITY_CHANGE:
         mfn_quantity_of(payload)
+    elif topic == FEED_PROCESSING_FINISHED:
+        feed_finished_of(payload)
     return WebhookDelivery(
         delivery_id=notification_id,
         event_id=notification_id,
@@ -120,6 +123,22 @@ def mfn_quantity_of(payload: Mapping[str, Any]) -> tuple[str, int]:
     if not isinstance(quantity, int) or isinstance(quantity, bool):
         raise WebhookError(f"{MFN_QUANTITY_CHANGE} notification has no integer Payload.Quantity (got {quantity!r})")
     return sku, quantity
+
+
+def feed_finished_of(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``payload.feedProcessingFinishedNotification`` of a ``FEED_PROCESSING_FINISHED`` (``sellerId``, ``feedId``,
+    ``feedType``, ``processingStatus``: DONE | FATAL | CANCELLED, ``resultFeedDocumentId`` when there is a
+    report); :class:`WebhookError` naming the field when ``feedId`` or ``processingStatus`` is missing."""
+    body = _field(payload, "Payload")
+    finished = _field(body, "FeedProcessingFinishedNotification") if isinstance(body, dict) else None
+    if not isinstance(finished, dict):
+        raise WebhookError(f"{FEED_PROCESSING_FINISHED} notification has no payload.feedProcessingFinishedNotification")
+    for name in ("feedId", "processingStatus"):
+        if not isinstance(finished.get(name), str) or not finished[name]:
+            raise WebhookError(
+                f"{FEED_PROCESSING_FINISHED} notification has no payload.feedProcessingFinishedNotification.{name}"
+            )
+    return finished
 
 
 def stock_observed(payload: Mapping[str, Any], *, seller_id: str, received_at: datetime) -> list[StockObservedEvent]:

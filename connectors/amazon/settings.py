@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator, model_validator
 
 from connectors.amazon.ratelimits import DEFAULT_LIMITS
 
@@ -32,7 +32,10 @@ class AmazonSettings(BaseModel):
 
     Stock writes of fewer than ``feed_threshold`` SKUs go one ``patchListingsItem`` call per SKU (5/s); from
     ``feed_threshold`` on they go as one ``JSON_LISTINGS_FEED`` per 25,000 SKUs, polled every
-    ``feed_poll_seconds`` until done or ``feed_timeout_seconds``. ``order_lookback_minutes`` is how far back the
+    ``feed_poll_seconds`` until done or ``feed_timeout_seconds``; with ``feed_notifications`` the connector
+    subscribes the SQS queue ``notification_destination_arn`` to ``FEED_PROCESSING_FINISHED`` and a feed's
+    notification ends its wait (polling stays the fallback, see :mod:`connectors.amazon.feed_subscription`).
+    ``order_lookback_minutes`` is how far back the
     first order poll reaches; every later poll starts ``poll_overlap_seconds`` before the bookmark.
     ``rate_limits`` overrides Amazon's default usage plan per operation (``{"getOrders": {"rate": 0.05, "burst":
     20}}``); the limits are also corrected from ``x-amzn-RateLimit-Limit`` on every response.
@@ -73,11 +76,22 @@ class AmazonSettings(BaseModel):
     listing_visibility_seconds: float = Field(default=300.0, ge=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
     returns_report: bool = False
+    feed_notifications: bool = False
+    notification_destination_arn: str | None = Field(default=None, pattern=r"^arn:aws:sqs:[^:]+:\d+:.+$")
     returns_lookback_days: int = Field(default=30, ge=1, le=730)
     returns_overlap_hours: int = Field(default=24, ge=0, le=720)
     returns_poll_minutes: float = Field(default=60.0, ge=0)
     report_poll_seconds: float = Field(default=15.0, gt=0)
     returns_report_wait_seconds: float = Field(default=120.0, ge=0)
+
+    @model_validator(mode="after")
+    def _feed_notifications_need_a_queue(self) -> AmazonSettings:
+        if self.feed_notifications and (self.notification_destination_arn is None or self.forwarder_secret is None):
+            raise ValueError(
+                "feed_notifications needs notification_destination_arn (the SQS queue Amazon delivers to) and "
+                "forwarder_secret (the key of the forwarder that posts its messages to omnibridge)"
+            )
+        return self
 
     @field_validator("rate_limits")
     @classmethod

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.shopify import queries, webhooks
+from connectors.shopify import order_webhook, queries, webhooks
 from connectors.shopify.mapper import map_inventory_item, map_location, map_order, needs_full_order, parse_time
 from connectors.shopify.pickup import PICKUP_STATES
 from connectors.shopify.settings import ShopifySettings
@@ -718,7 +718,7 @@ class ShopifyClient:
             order_id = webhooks.order_gid(body)
             if order_id is None:
                 raise SkippableRecordError("order payload has no id", connector=CONNECTOR_ID, op=op)
-            order = await self._read_order(order_id, op)
+            order = await self._order_of_payload(body, order_id, op)
             if order is None:
                 return []
             return self._unwrap(map_order(order), op, order_id)
@@ -749,6 +749,31 @@ class ShopifyClient:
                 )
             ]
         return []
+
+    async def _order_of_payload(self, body: Mapping[str, Any], order_id: str, op: str) -> Mapping[str, Any] | None:
+        """The order an orders/create|updated payload carries, with only its fulfillment orders read (see
+        :mod:`connectors.shopify.order_webhook`); read as by :meth:`_read_order` when the payload or that small
+        read falls short, or the order changed since the payload was sent (None: no order)."""
+        node = order_webhook.order_node(body)
+        if node is None:
+            return await self._read_order(order_id, op)
+        document = order_webhook.ORDER_ROUTING_QUERY
+        for size in order_webhook.ROUTING_PAGES:
+            variables = order_webhook.routing_variables(node, size)
+            cost = queries.estimate_cost(document, variables)
+            if cost > queries.MAX_QUERY_COST:
+                break
+            await self.bucket.wait_for_spare(cost, WEBHOOK_FETCH_SPARE)
+            data = await self.graphql(op, document, variables)
+            order = data.get("order")
+            if not isinstance(order, Mapping):
+                return None
+            if order_webhook.changed_since(node, order):
+                break
+            routed = order_webhook.with_routing(node, order)
+            if routed is not None:
+                return routed
+        return await self._read_order(order_id, op)
 
     async def _read_order(self, order_id: str, op: str) -> Mapping[str, Any] | None:
         """The order a notification names, lean, or whole when the lean read lacks something (None: no order)."""

@@ -91,6 +91,15 @@ missing/unknown/expired → 403 ``{"errors":[{"code":"Unauthorized",...}]}``)::
                                                           FATAL (fail_next_report))
     GET  /reports/2021-06-30/documents/{reportDocumentId} getReportDocument → {reportDocumentId, url,
                                                           compressionAlgorithm?} (the TSV, see .reports)
+    GET  /notifications/v1/destinations                   getDestinations (grantless token) → {payload: [Destination]}
+    POST /notifications/v1/destinations                   createDestination (grantless token; {name,
+                                                          resourceSpecification: {sqs: {arn}} | {eventBridge}})
+                                                          → {payload: Destination}; 409 for a resource already
+                                                          registered
+    GET  /notifications/v1/subscriptions/{type}           getSubscription → {payload: Subscription}; 404 without one
+    POST /notifications/v1/subscriptions/{type}           createSubscription ({payloadVersion, destinationId})
+                                                          → {payload: Subscription}; 409 when the type has one
+                                                          (see .subscriptions)
 
 Behaviour worth knowing when writing a client:
 
@@ -128,7 +137,10 @@ Behaviour worth knowing when writing a client:
   Sku, Quantity}``) right after it for each SKU whose DEFAULT quantity a buyer order changed (placed, or cancelled
   before shipping). Amazon documents it for any change of the quantity; the emulator leaves out the seller's own
   patches and feeds, so a bulk write does not answer with one notification per SKU. FEED_PROCESSING_FINISHED
-  (camelCase) when a feed ends. Each is appended to the queue
+  (camelCase) when a feed ends (after its ``feed_processing_s``). The emulator cannot write to SQS or
+  EventBridge: a destination only records the queue named, and every notification goes the way below, which
+  stands in for the queue and the merchant's forwarder; its ``SubscriptionId`` is the created subscription's once
+  there is one. Each is appended to the queue
   (``control.notifications()``) and, when ``notification_url`` is set, POSTed there as the SQS message body by a
   forwarder: header ``X-Omnibridge-Forwarder-Signature`` = base64 HMAC-SHA256(forwarder_secret, raw body),
   ``X-Omnibridge-Notification-Id``; retried until 2xx (at-least-once), duplicates via ``webhooks.knobs``.

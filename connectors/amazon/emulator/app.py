@@ -50,6 +50,7 @@ from connectors.amazon.emulator.ratelimit import OperationBuckets
 from connectors.amazon.emulator.reports import ReportBook
 from connectors.amazon.emulator.search import ListingSearch
 from connectors.amazon.emulator.shipments import apply_confirmation, order_2026
+from connectors.amazon.emulator.subscriptions import GRANTLESS_OPERATIONS, Subscriptions
 from connectors.amazon.emulator.tokens import RestrictedTokens
 from omnibridge.sdk.emulator import EmulatorKnobs, RequestRecorder, WebhookKnobs, WebhookSender
 
@@ -141,10 +142,8 @@ class AmazonEmulator:
         self.presigner = Presigner(secrets.token_bytes(32), cfg.upload_url_ttl_s)
         self.processor = FeedProcessor(cfg.seller_id, self.listings, self.new_listing)
         self._pending: list[tuple[datetime, Callable[[], object]]] = []
-        self._subscription_ids = {
-            kind: f"subscription-{new_uuid(self.rng)}"
-            for kind in ("ORDER_CHANGE", "FEED_PROCESSING_FINISHED", "LISTINGS_ITEM_MFN_QUANTITY_CHANGE")
-        }
+        self.subscriptions = Subscriptions(lambda: new_uuid(self.rng))
+        self._subscription_ids = self.subscriptions.subscription_ids
         self.control = AmazonControl(self)
         self.app = Starlette(routes=self._routes(), exception_handlers={404: _not_found, 405: _not_found})
 
@@ -342,6 +341,22 @@ class AmazonEmulator:
             ("POST", "/feeds/2021-06-30/feeds", "createFeed", self._create_feed, True),
             ("GET", "/feeds/2021-06-30/feeds/{feedId}", "getFeed", self._get_feed, False),
             ("POST", "/reports/2021-06-30/reports", "createReport", self._create_report, True),
+            ("GET", "/notifications/v1/destinations", "getDestinations", self._get_destinations, False),
+            ("POST", "/notifications/v1/destinations", "createDestination", self._create_destination, True),
+            (
+                "GET",
+                "/notifications/v1/subscriptions/{notificationType}",
+                "getSubscription",
+                self._get_subscription,
+                False,
+            ),
+            (
+                "POST",
+                "/notifications/v1/subscriptions/{notificationType}",
+                "createSubscription",
+                self._create_subscription,
+                True,
+            ),
             ("GET", "/reports/2021-06-30/reports/{reportId}", "getReport", self._get_report, False),
             (
                 "GET",
@@ -382,7 +397,7 @@ class AmazonEmulator:
             self.advance_feeds()
             self.settle_listings()
             try:
-                self._authorize(request)
+                self._authorize(request, grantless=operation in GRANTLESS_OPERATIONS)
                 headers["x-amzn-RateLimit-Limit"] = self.buckets.advertised(operation)
                 if not self.buckets.take(operation, self.monotonic()):
                     self.refused += 1
@@ -410,7 +425,7 @@ class AmazonEmulator:
 
         return endpoint
 
-    def _authorize(self, request: Request) -> None:
+    def _authorize(self, request: Request, *, grantless: bool = False) -> None:
         token = request.headers.get("x-amz-access-token", "")
         if self.restricted.is_restricted(token):
             if not self.restricted.allows(token, request.method, _raw_path(request), None, self.now()):
@@ -423,7 +438,9 @@ class AmazonEmulator:
             )
         if self.now() >= found.expires:
             raise ApiError(403, "Unauthorized", _DENIED, "The access token you provided has expired.")
-        if found.grantless:
+        if found.grantless != grantless:
+            if grantless:
+                raise ApiError(403, "Unauthorized", _DENIED, "This grantless operation needs a grantless token.")
             raise ApiError(403, "Unauthorized", _DENIED, "A grantless token cannot call a selling partner operation.")
 
     @staticmethod
@@ -705,6 +722,19 @@ class AmazonEmulator:
         if feed is None:
             raise not_found(f"Feed {request.path_params['feedId']!r} not found.")
         return 200, feed.to_json()
+
+    def _get_destinations(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        return 200, {"payload": list(self.subscriptions.destinations.values())}
+
+    def _create_destination(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        return 200, {"payload": self.subscriptions.create_destination(self._json_body(raw))}
+
+    def _get_subscription(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        return 200, {"payload": self.subscriptions.get_subscription(str(request.path_params["notificationType"]))}
+
+    def _create_subscription(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
+        kind = str(request.path_params["notificationType"])
+        return 200, {"payload": self.subscriptions.create_subscription(kind, self._json_body(raw))}
 
     def _create_report(self, request: Request, raw: bytes) -> tuple[int, dict[str, Any]]:
         report = self.reports.create(self._json_body(raw))

@@ -35,6 +35,11 @@ OPERATION_LIMITS: Mapping[str, tuple[float, int]] = {
     "createReport": (0.0167, 15),
     "getReport": (2.0, 15),
     "getReportDocument": (0.0167, 15),
+    # Notifications v1 (every operation 1/s, burst 5)
+    "getDestinations": (1.0, 5),
+    "createDestination": (1.0, 5),
+    "getSubscription": (1.0, 5),
+    "createSubscription": (1.0, 5),
     # Tokens
     "createRestrictedDataToken": (1.0, 10),
 }
