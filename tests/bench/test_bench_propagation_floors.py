@@ -114,3 +114,41 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile(values, 50) == 50.0
     assert percentile([7.0], 99) == 7.0
+
+
+def _figures(p99: float | None, floor: float, *, sales: int = 10, seen: int = 10) -> dict[str, object]:
+    return {"p50_ms": p99, "p99_ms": p99, "max_ms": p99, "floor_p99_ms": floor, "sales": sales, "seen": seen}
+
+
+def test_goals_are_judged_against_the_issue_and_each_floor() -> None:
+    from bench.propagation import goals
+
+    run = {
+        "rate": 100,
+        "made": 40,
+        "seen": 39,
+        "refusals": 0,
+        "error": None,
+        "channels": {
+            WEB: _figures(900.0, 447.0),
+            POS: _figures(1200.0, 900.0),
+            AMAZON: _figures(8000.0, 5447.0, seen=9),
+        },
+    }
+    lines = goals(run)
+    assert "100/s every sale seen: NOT met (39 of 40)" in lines
+    assert "100/s 0 refusals: met (0)" in lines
+    assert "100/s p99 to web <= 1000 ms: met (900.0)" in lines
+    assert "100/s p99 to pos <= 1000 ms: NOT met (1200.0)" in lines
+    assert "100/s p99 to web <= 1.5 x floor 447 ms: NOT met (900.0 ms, 2.01x)" in lines
+    assert "100/s p99 to pos <= 1.5 x floor 900 ms: met (1200.0 ms, 1.33x)" in lines
+    # a channel that did not show every sale misses its goal whatever the p99 of those it showed
+    assert "100/s p99 to amazon <= 1.5 x floor 5447 ms: NOT met (8000.0 ms, 1.47x)" in lines
+
+
+def test_world_is_refused_for_other_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["ledger", "--world", "two"])
+    assert "--world applies to the propagation benchmark only" in capsys.readouterr().err
