@@ -9,10 +9,12 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._floors import ChannelFloor
 from bench._worlds import WORLDS, Knobs, Position, assign_positions, floors, showing
 from connectors.amazon.emulator.ratelimit import OPERATION_LIMITS
 from connectors.shopify.emulator.cost import MUTATION_COST
@@ -220,61 +222,88 @@ def _figures(sales: list[Sale], name: str) -> tuple[dict[str, dict[str, Any]], d
     return channels, pairs
 
 
-async def measure(rate: float, seconds: float, *, wait_s: float, seed: int, world_name: str) -> dict[str, Any]:
-    """``rate`` sales a second for ``seconds`` in a fresh world, then up to ``wait_s`` for the last to be seen."""
+async def measure(
+    rate: float,
+    seconds: float,
+    *,
+    wait_s: float,
+    seed: int,
+    world_name: str,
+    workdir: Path | None = None,
+    emit: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """``rate`` sales a second for ``seconds`` in a fresh world (in ``workdir``, default a temporary directory),
+    then up to ``wait_s`` for the last to be seen. ``emit`` gets the figures before the world winds down (which
+    can take minutes after a backlog); a caller running this in a throwaway process may end it there."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="omnibridge-bench-") as tmp:
+            return await measure(
+                rate, seconds, wait_s=wait_s, seed=seed, world_name=world_name, workdir=Path(tmp), emit=emit
+            )
     assigned = assign_positions(world_name, seed)
     sellers = [c for c in assigned if assigned[c]]
     count = max(len(sellers), int(rate * seconds))
     rng = random.Random(seed + int(rate))
-    with tempfile.TemporaryDirectory(prefix="omnibridge-bench-") as tmp:
-        async with demo_world(Path(tmp), settings(world_name)) as world:
-            for channel, sender in _senders(world).items():
-                if channel in WORLDS[world_name]:
-                    sender.knobs.delay_s = WEBHOOK_DELAY_S
-            _top_up(world, world_name)
-            await _settle(world, world_name, assigned)
-            world.vendors.amazon.config.listing_delay_s = AMAZON_LISTING_DELAY_S
-            refused_before = refusals(world)
-            stop = asyncio.Event()
-            worker = asyncio.get_running_loop().create_task(world.engine.run_worker(stop, idle_seconds=0.25))
-            sold: dict[Position, int] = {}
-            outstanding: dict[tuple[str, Position], list[Sale]] = {}
-            sales: list[Sale] = []
-            done = asyncio.Event()
-            watcher = asyncio.get_running_loop().create_task(_watch(world, outstanding, done))
-            started = time.perf_counter()
-            try:
-                for i in range(count):
-                    delay = started + i / rate - time.perf_counter()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    seller = sellers[i % len(sellers)]
-                    position = rng.choice(assigned[seller])
-                    _sell(world, seller, position)
-                    sold[position] = sold.get(position, 0) + 1
-                    sale = Sale(seller, position, STOCK - sold[position], time.perf_counter())
-                    for channel in showing(world_name, position[1], seller):
-                        sale.seen[channel] = None
-                        outstanding.setdefault((channel, position), []).append(sale)
-                    sales.append(sale)
-                offered_s = time.perf_counter() - started
-                done.set()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait_s):
-                        await asyncio.shield(watcher)
-            finally:
-                done.set()
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
-                stop.set()
-                # a pass still busy after the measurement (a backlog) is abandoned, not waited for
-                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(worker, timeout=2.0)
-            refused = {c: n - refused_before.get(c, 0) for c, n in refusals(world).items()}
-            run_knobs = knobs(world)
+    async with demo_world(workdir, settings(world_name)) as world:
+        for channel, sender in _senders(world).items():
+            if channel in WORLDS[world_name]:
+                sender.knobs.delay_s = WEBHOOK_DELAY_S
+        _top_up(world, world_name)
+        await _settle(world, world_name, assigned)
+        world.vendors.amazon.config.listing_delay_s = AMAZON_LISTING_DELAY_S
+        refused_before = refusals(world)
+        stop = asyncio.Event()
+        worker = asyncio.get_running_loop().create_task(world.engine.run_worker(stop, idle_seconds=0.25))
+        sold: dict[Position, int] = {}
+        outstanding: dict[tuple[str, Position], list[Sale]] = {}
+        sales: list[Sale] = []
+        done = asyncio.Event()
+        watcher = asyncio.get_running_loop().create_task(_watch(world, outstanding, done))
+        started = time.perf_counter()
+        try:
+            for i in range(count):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                seller = sellers[i % len(sellers)]
+                position = rng.choice(assigned[seller])
+                _sell(world, seller, position)
+                sold[position] = sold.get(position, 0) + 1
+                sale = Sale(seller, position, STOCK - sold[position], time.perf_counter())
+                for channel in showing(world_name, position[1], seller):
+                    sale.seen[channel] = None
+                    outstanding.setdefault((channel, position), []).append(sale)
+                sales.append(sale)
+            offered_s = time.perf_counter() - started
+            done.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_s):
+                    await asyncio.shield(watcher)
+        finally:
+            done.set()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            stop.set()
+            # a pass still busy after the measurement (a backlog) is abandoned, not waited for
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(worker, timeout=2.0)
+        refused = {c: n - refused_before.get(c, 0) for c, n in refusals(world).items()}
+        row = _row(rate, sales, world_name, floors(world_name, rate, assigned, knobs(world)), refused, offered_s)
+        if emit is not None:
+            emit(row)
+    return row
+
+
+def _row(
+    rate: float,
+    sales: list[Sale],
+    world_name: str,
+    channel_floors: dict[str, ChannelFloor],
+    refused: dict[str, int],
+    offered_s: float,
+) -> dict[str, Any]:
     channels, pairs = _figures(sales, world_name)
-    channel_floors = floors(world_name, rate, assigned, run_knobs)
     for channel, figures in channels.items():
         figures["floor_p99_ms"] = channel_floors[channel].p99_ms
         figures["floor_formula"] = channel_floors[channel].formula

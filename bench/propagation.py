@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,31 +51,37 @@ GOAL_FLOOR_FACTOR = 1.5
 
 
 def measure_in_child(rate: int, seconds: float, *, wait_s: float, world: str) -> dict[str, Any]:
-    """One run in a fresh interpreter, killed after ``CHILD_LIMIT_S`` beyond its own length.
+    """One run in a fresh interpreter, which prints its figures and ends without winding the world down; stopped
+    after ``CHILD_LIMIT_S`` beyond the run's own length.
 
     A world pushed past what one event loop can serve can take minutes to wind down (thousands of queued requests
     being cancelled); a separate process bounds that, and keeps each rate's world apart from the other's."""
-    code = (
-        "import asyncio, json\n"
-        "from bench._logs import quiet_logs\n"
-        "from bench._propagation_run import measure\n"
-        "with quiet_logs():\n"
-        f"    row = asyncio.run(measure({rate!r}, {seconds!r}, wait_s={wait_s!r}, seed={SEED!r}, "
-        f"world_name={world!r}))\n"
-        "print(json.dumps(row))\n"
-    )
-    limit = seconds + wait_s + CHILD_LIMIT_S
-    try:
-        done = subprocess.run(  # noqa: S603 - our own interpreter running our own code
-            [sys.executable, "-c", code],
-            cwd=Path(__file__).resolve().parents[1],
-            capture_output=True,
-            text=True,
-            timeout=limit,
-            check=False,
+    with tempfile.TemporaryDirectory(prefix="omnibridge-bench-") as tmp:
+        code = (
+            "import asyncio, json, os, sys\n"
+            "from pathlib import Path\n"
+            "from bench._logs import quiet_logs\n"
+            "from bench._propagation_run import measure\n"
+            "def emit(row):\n"
+            "    print(json.dumps(row), flush=True)\n"
+            "    sys.stderr.flush()\n"
+            "    os._exit(0)  # the parent removes the work directory; nothing else is left to wind down\n"
+            "with quiet_logs():\n"
+            f"    asyncio.run(measure({rate!r}, {seconds!r}, wait_s={wait_s!r}, seed={SEED!r}, "
+            f"world_name={world!r}, workdir=Path({tmp!r}), emit=emit))\n"
         )
-    except subprocess.TimeoutExpired:
-        return failed_run(rate, f"the run did not finish within {limit:g} s and was stopped")
+        limit = seconds + wait_s + CHILD_LIMIT_S
+        try:
+            done = subprocess.run(  # noqa: S603 - our own interpreter running our own code
+                [sys.executable, "-c", code],
+                cwd=Path(__file__).resolve().parents[1],
+                capture_output=True,
+                text=True,
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return failed_run(rate, f"the run did not finish within {limit:g} s and was stopped")
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
