@@ -8,6 +8,7 @@ import contextlib
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ a run ends, and the floor scales with it)."""
 AMAZON_FEED_PROCESSING_S = 10.0
 """From createFeed to DONE (minutes in production; scaled down the same way)."""
 POLL_S = 0.002
+DEADLINE_SLACK_S = 30.0
+"""Beyond the sales and the wait, how long a run in its own process may overrun before its figures are taken."""
 SETTLE_LIMIT_S = 60.0
 
 
@@ -260,6 +263,20 @@ async def measure(
         done = asyncio.Event()
         watcher = asyncio.get_running_loop().create_task(_watch(world, outstanding, done))
         started = time.perf_counter()
+        offered_s: float | None = None
+
+        def figures() -> dict[str, Any]:
+            """The figures so far (from the loop at the end, or from the watchdog's thread)."""
+            return _row(
+                rate,
+                list(sales),
+                world_name,
+                floors(world_name, rate, assigned, knobs(world)),
+                {c: n - refused_before.get(c, 0) for c, n in refusals(world).items()},
+                time.perf_counter() - started if offered_s is None else offered_s,
+            )
+
+        watchdog = _watchdog(seconds + wait_s + DEADLINE_SLACK_S, figures, emit)
         try:
             for i in range(count):
                 delay = started + i / rate - time.perf_counter()
@@ -288,11 +305,31 @@ async def measure(
             # a pass still busy after the measurement (a backlog) is abandoned, not waited for
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(worker, timeout=2.0)
-        refused = {c: n - refused_before.get(c, 0) for c, n in refusals(world).items()}
-        row = _row(rate, sales, world_name, floors(world_name, rate, assigned, knobs(world)), refused, offered_s)
+        if watchdog is not None:
+            watchdog.cancel()
+        row = figures()
         if emit is not None:
             emit(row)
     return row
+
+
+def _watchdog(
+    after_s: float, figures: Callable[[], dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None
+) -> threading.Timer | None:
+    """With ``emit``, a thread that emits the figures so far ``after_s`` from now if the run has not ended: an
+    event loop starved by the work it serves fires its own timeouts late or never, and a run must end."""
+    if emit is None:
+        return None
+
+    def fire() -> None:
+        row = figures()
+        row["stopped"] = f"stopped {after_s:g} s after the first sale: the event loop did not get back to end the run"
+        emit(row)
+
+    timer = threading.Timer(after_s, fire)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _row(
@@ -318,5 +355,6 @@ def _row(
         "all": summary(everywhere),
         "channels": channels,
         "pairs": pairs,
+        "stopped": None,
         "error": None,
     }

@@ -101,7 +101,9 @@ def goals(run: dict[str, Any]) -> list[str]:
     if run["error"]:
         return [f"{run['rate']}/s: no figures ({run['error']})"]
     rate, channels = run["rate"], run["channels"]
+    stopped = [f"{rate}/s: {run['stopped']}"] if run.get("stopped") else []
     lines = [
+        *stopped,
         f"{rate}/s every sale seen: {'met' if run['seen'] == run['made'] else 'NOT met'} "
         f"({run['seen']} of {run['made']})",
         f"{rate}/s 0 refusals: {'met' if run['refusals'] == 0 else 'NOT met'} ({run['refusals']})",
