@@ -152,3 +152,23 @@ def test_world_is_refused_for_other_benchmarks(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):
         main(["ledger", "--world", "two"])
     assert "--world applies to the propagation benchmark only" in capsys.readouterr().err
+
+
+def test_the_watchdog_emits_the_figures_so_far_marked_stopped() -> None:
+    import threading
+
+    from bench._propagation_run import _watchdog
+
+    emitted: list[dict[str, object]] = []
+    fired = threading.Event()
+
+    def emit(row: dict[str, object]) -> None:
+        emitted.append(row)
+        fired.set()
+
+    assert _watchdog(0.01, lambda: {"made": 3, "stopped": None}, None) is None
+    timer = _watchdog(0.01, lambda: {"made": 3, "stopped": None}, emit)
+    assert timer is not None
+    assert fired.wait(10)
+    assert emitted[0]["made"] == 3
+    assert str(emitted[0]["stopped"]).startswith("stopped 0.01 s after the first sale")
