@@ -48,9 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", choices=sorted(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="a short, CI-sized run")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--world", choices=("every", "two"), help="propagation only: the world (default every)")
     args = parser.parse_args(argv)
+    if args.world and args.name != "propagation":
+        parser.error("--world applies to the propagation benchmark only")
     module = importlib.import_module(BENCHMARKS[args.name])
-    result: dict[str, Any] = module.run(quick=args.quick)
+    extra = {"world": args.world} if args.world else {}
+    result: dict[str, Any] = module.run(quick=args.quick, **extra)
     print(json.dumps(result, indent=2, default=str) if args.json else _table(result))
     return 0
 

@@ -1,5 +1,5 @@
-"""The propagation benchmark on the demo's emulators: every sale is seen on the other channel and the figures
-are consistent (never a check on how long anything took)."""
+"""The propagation benchmark in the every-vendor world: its JSON shape, every sale counted once, figures
+consistent (never a check on how long anything took)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bench import propagation
+from bench._worlds import WORLDS
 
 pytestmark = pytest.mark.slow
 
@@ -17,35 +18,32 @@ def report() -> dict[str, Any]:
     return propagation.run(quick=True)
 
 
-def test_report_has_a_row_and_the_metrics_per_rate(report: dict[str, Any]) -> None:
-    assert report["benchmark"] == "propagation"
-    assert [row["rate_per_s"] for row in report["rows"]] == list(propagation.RATES)
-    assert set(report["rates"]) == {str(rate) for rate in propagation.RATES}
-    for metrics in report["rates"].values():
-        assert set(metrics) == {"p50_ms", "p99_ms", "max_ms", "sales", "throttled_requests"}
-    assert any("p99 <= 1000 ms" in note for note in report["notes"])
+def test_one_run_per_rate_with_the_issues_keys(report: dict[str, Any]) -> None:
+    runs = report["runs"]
+    assert [run["rate"] for run in runs] == list(propagation.RATES)
+    for run in runs:
+        assert run["error"] is None
+        assert {"rate", "made", "seen", "refusals", "channels"} <= set(run)
+        assert set(run["channels"]) == set(WORLDS["every"])
+        for figures in run["channels"].values():
+            assert {"p50_ms", "p99_ms", "max_ms", "floor_p99_ms"} <= set(figures)
+            assert figures["floor_formula"].endswith(f"= {figures['floor_p99_ms']:.0f} ms")
 
 
 def test_every_sale_is_counted_once(report: dict[str, Any]) -> None:
-    for row in report["rows"]:
-        assert row["sales"] == int(row["rate_per_s"] * propagation.QUICK_SECONDS)
-        assert row["seen"] + row["timed_out"] == row["sales"]
-        assert row["error"] is None
+    for run in report["runs"]:
+        assert run["made"] == int(run["rate"] * propagation.QUICK_SECONDS)
+        assert 0 <= run["seen"] <= run["made"]
+        assert sum(f["sales"] for f in run["pairs"].values()) == sum(f["sales"] for f in run["channels"].values())
+        assert run["refusals"] == sum(run["refusals_by_channel"].values()) >= 0
 
 
 def test_the_figures_are_consistent(report: dict[str, Any]) -> None:
-    for row in report["rows"]:
-        if row["seen"]:
-            assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
-        else:
-            assert row["p50_ms"] is row["p99_ms"] is row["max_ms"] is None
-        assert row["throttled_requests"] >= 0
-        assert row["api_calls"] > 0
-        assert report["rates"][str(row["rate_per_s"])]["p99_ms"] == row["p99_ms"]
-
-
-def test_percentile_is_nearest_rank() -> None:
-    values = [float(v) for v in range(1, 101)]
-    assert propagation.percentile(values, 99) == 99.0
-    assert propagation.percentile(values, 50) == 50.0
-    assert propagation.percentile([7.0], 99) == 7.0
+    for run in report["runs"]:
+        for figures in [*run["channels"].values(), *run["pairs"].values(), run["all"]]:
+            if figures["p50_ms"] is None:
+                assert figures["p99_ms"] is figures["max_ms"] is None
+            else:
+                assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+    assert any("floor" in note for note in report["notes"])
+    assert any("0 refusals" in note for note in report["notes"])

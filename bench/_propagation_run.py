@@ -1,0 +1,360 @@
+"""One propagation run: a fresh demo world, sales at a fixed rate on every selling channel in turn, and a watcher
+reading every other channel's emulator until it shows each sale (see :mod:`bench.propagation`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench._floors import ChannelFloor
+from bench._worlds import WORLDS, Knobs, Position, assign_positions, floors, showing
+from connectors.amazon.emulator.ratelimit import OPERATION_LIMITS
+from connectors.shopify.emulator.cost import MUTATION_COST
+from omnibridge.demo.catalog import demo_products
+from omnibridge.demo.world import AMAZON, CLOVER, POS, WEB, DemoSettings, DemoWorld, demo_world
+from omnibridge.models import MovementKind, StockMovement
+from omnibridge.store import utc_now
+
+STOCK = 1_000
+"""Units at every sold position after the top-up: enough that no sale is refused at 100/s."""
+API_LATENCY_MS = (50.0, 150.0)
+WEBHOOK_DELAY_S = (0.1, 0.3)
+AMAZON_LISTING_DELAY_S = 5.0
+"""Amazon shows an accepted patch or a DONE feed's changes this long after (minutes in production; scaled down so
+a run ends, and the floor scales with it)."""
+AMAZON_FEED_PROCESSING_S = 10.0
+"""From createFeed to DONE (minutes in production; scaled down the same way)."""
+POLL_S = 0.002
+DEADLINE_SLACK_S = 30.0
+"""Beyond the sales and the wait, how long a run in its own process may overrun before its figures are taken."""
+SETTLE_LIMIT_S = 60.0
+
+
+def settings(world: str) -> DemoSettings:
+    """The demo world at production limits: Shopify's legacy Standard bucket (1,000 points, 50/s), Square 10
+    requests/s burst 20, Amazon's default usage plan, Clover 16 requests/s (the emulators' defaults)."""
+    return DemoSettings(
+        shopify_bucket_size=1000.0,
+        shopify_restore_rate=50.0,
+        square_requests_per_second=10.0,
+        square_burst=20,
+        api_latency_ms=API_LATENCY_MS,
+        drifted_every=0,
+        clover_drifted_every=0,
+        every_vendor=world == "every",
+        amazon_feed_processing_s=AMAZON_FEED_PROCESSING_S,
+    )
+
+
+@dataclass
+class Sale:
+    """One unit sold by ``seller``; every channel of ``seen`` must come to show ``target`` at the position."""
+
+    seller: str
+    position: Position
+    target: int
+    accepted_at: float
+    seen: dict[str, float | None] = field(default_factory=dict)
+
+    def latency_ms(self, channel: str | None = None) -> float | None:
+        """To ``channel``, or (None) until every other channel shows it."""
+        times = [self.seen[channel]] if channel is not None else list(self.seen.values())
+        if any(t is None for t in times):
+            return None
+        return (max(t for t in times if t is not None) - self.accepted_at) * 1000
+
+
+def _senders(world: DemoWorld) -> dict[str, Any]:
+    vendors = world.vendors
+    return {
+        WEB: world.shopify.webhooks,
+        POS: world.square.webhooks,
+        AMAZON: vendors.amazon.webhooks,
+        CLOVER: vendors.clover.webhooks,
+    }
+
+
+def _top_up(world: DemoWorld, name: str) -> None:
+    """Every shown position at ``STOCK`` in the ledger and on every vendor (no notification), before the first
+    sync, so that sync has nothing to write."""
+    now = utc_now()
+    shown_by = WORLDS[name]
+    for product in demo_products():
+        for variant in product.variants:
+            sku = variant.sku
+            for location_id in sorted({loc for locs in shown_by.values() for loc in locs}):
+                on_hand = world.store.position(sku, location_id).on_hand
+                world.store.apply(
+                    StockMovement(
+                        idempotency_key=f"bench:topup:{sku}:{location_id}",
+                        source="manual",
+                        kind=MovementKind.RECEIPT,
+                        sku=sku,
+                        location_id=location_id,
+                        quantity=STOCK - on_hand,
+                        occurred_at=now,
+                    )
+                )
+                if location_id in shown_by[WEB]:
+                    world.shopify.set_available(sku, world.shopify_location[location_id], STOCK)
+                if location_id in shown_by[POS]:
+                    world.square.set_count(sku, world.square_location[location_id], STOCK)
+            if AMAZON in shown_by:
+                world.vendors.amazon.control.seed_stock(sku, "DEFAULT", STOCK)
+            if CLOVER in shown_by:
+                world.vendors.clover.seed_stock(sku, STOCK)
+
+
+async def _settle(world: DemoWorld, name: str, assigned: dict[str, list[Position]]) -> None:
+    """First sync, its echoes processed, every rate limit refilled, every channel showing ``STOCK``."""
+    await world.engine.sync_once()
+    await world.drain_webhooks(timeout=SETTLE_LIMIT_S)
+    while await world.engine.process_pending():
+        pass
+    spent = world.settings.shopify_bucket_size - world.shopify.bucket.refill()
+    square_refill = world.settings.square_burst / world.settings.square_requests_per_second
+    await asyncio.sleep(max(spent / world.settings.shopify_restore_rate, square_refill, 1.0))
+    deadline = time.perf_counter() + SETTLE_LIMIT_S
+    for seller, positions in assigned.items():
+        for sku, location_id in positions:
+            for channel in showing(name, location_id, seller):
+                while (shows := world.shows(channel, sku, location_id)) != STOCK:
+                    if time.perf_counter() > deadline:
+                        raise RuntimeError(f"{channel} shows {shows} for {sku} at {location_id} after the first sync")
+                    await asyncio.sleep(0.1)
+
+
+def _sell(world: DemoWorld, channel: str, position: Position) -> None:
+    sku, location_id = position
+    if channel == POS:
+        world.square.pos_sale(world.square_location[location_id], [(sku, 1)])
+    elif channel == WEB:
+        world.shopify.place_order([(sku, 1)], location_id=world.shopify_location[location_id])
+    elif channel == AMAZON:
+        world.vendors.amazon.control.create_order(sku, 1)
+    else:
+        world.vendors.clover.pos_sale([(sku, 1)])
+
+
+async def _watch(world: DemoWorld, outstanding: dict[tuple[str, Position], list[Sale]], done: asyncio.Event) -> None:
+    """Read each channel's level of every position with sales it does not show yet; a sale is seen on a channel
+    when its level there is at or below the count after the sale (targets only go down)."""
+    while not done.is_set() or any(outstanding.values()):
+        now = time.perf_counter()
+        for (channel, position), sales in outstanding.items():
+            if not sales:
+                continue
+            shows = world.shows(channel, *position)
+            while sales and shows <= sales[0].target:
+                sales.pop(0).seen[channel] = now
+        await asyncio.sleep(POLL_S)
+
+
+def refusals(world: DemoWorld) -> dict[str, int]:
+    """429/THROTTLED answers so far, by channel, from the emulators' own counters."""
+    counts = {WEB: int(world.shopify.calls.get("throttled", 0)), POS: int(world.square.calls.get("rate_limited", 0))}
+    if world.settings.every_vendor:
+        counts[AMAZON] = world.vendors.amazon.control.refused_requests()
+        counts[CLOVER] = int(world.vendors.clover.calls.get("rate_limited", 0))
+    return counts
+
+
+def knobs(world: DemoWorld) -> Knobs:
+    """The settings of the run's emulators that the floors are computed from."""
+    amazon, clover = world.vendors.amazon.config, world.vendors.clover.config
+    return Knobs(
+        webhook_delay_s={channel: sender.knobs.delay_s for channel, sender in _senders(world).items()},
+        latency_ms={
+            WEB: world.shopify.config.latency_ms,
+            POS: world.square.config.latency_ms,
+            AMAZON: amazon.latency_ms,
+            CLOVER: clover.latency_ms,
+        },
+        shopify_restore_per_s=world.shopify.config.restore_rate,
+        shopify_mutation_cost=float(MUTATION_COST),
+        square_requests_per_s=world.square.config.requests_per_second,
+        amazon_patch_per_s=amazon.rate_limits.get("patchListingsItem", OPERATION_LIMITS["patchListingsItem"])[0]
+        * amazon.rate_scale,
+        amazon_listing_delay_s=amazon.listing_delay_s,
+        amazon_feed_processing_s=amazon.feed_processing_s,
+        clover_requests_per_s=clover.requests_per_second,
+    )
+
+
+def summary(latencies: list[float]) -> dict[str, float | None]:
+    """p50, p99 (nearest rank) and max in ms of ``latencies`` (all None when empty)."""
+    ordered = sorted(latencies)
+    if not ordered:
+        return {"p50_ms": None, "p99_ms": None, "max_ms": None}
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p99_ms": round(percentile(ordered, 99), 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """The nearest-rank percentile of an ascending list (p99 of 100 values is the 99th)."""
+    rank = max(1, -(-len(ordered) * pct // 100))
+    return ordered[int(rank) - 1]
+
+
+def _figures(sales: list[Sale], name: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    channels: dict[str, dict[str, Any]] = {}
+    pairs: dict[str, dict[str, Any]] = {}
+    for channel in WORLDS[name]:
+        mine = [s for s in sales if channel in s.seen]
+        if not mine:
+            continue
+        seen = [lat for s in mine if (lat := s.latency_ms(channel)) is not None]
+        channels[channel] = {**summary(seen), "sales": len(mine), "seen": len(seen)}
+        for seller in WORLDS[name]:
+            theirs = [s for s in mine if s.seller == seller]
+            if theirs:
+                seen = [lat for s in theirs if (lat := s.latency_ms(channel)) is not None]
+                pairs[f"{seller}->{channel}"] = {**summary(seen), "sales": len(theirs), "seen": len(seen)}
+    return channels, pairs
+
+
+async def measure(
+    rate: float,
+    seconds: float,
+    *,
+    wait_s: float,
+    seed: int,
+    world_name: str,
+    workdir: Path | None = None,
+    emit: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """``rate`` sales a second for ``seconds`` in a fresh world (in ``workdir``, default a temporary directory),
+    then up to ``wait_s`` for the last to be seen. ``emit`` gets the figures before the world winds down (which
+    can take minutes after a backlog); a caller running this in a throwaway process may end it there."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="omnibridge-bench-") as tmp:
+            return await measure(
+                rate, seconds, wait_s=wait_s, seed=seed, world_name=world_name, workdir=Path(tmp), emit=emit
+            )
+    assigned = assign_positions(world_name, seed)
+    sellers = [c for c in assigned if assigned[c]]
+    count = max(len(sellers), int(rate * seconds))
+    rng = random.Random(seed + int(rate))
+    async with demo_world(workdir, settings(world_name)) as world:
+        for channel, sender in _senders(world).items():
+            if channel in WORLDS[world_name]:
+                sender.knobs.delay_s = WEBHOOK_DELAY_S
+        _top_up(world, world_name)
+        await _settle(world, world_name, assigned)
+        world.vendors.amazon.config.listing_delay_s = AMAZON_LISTING_DELAY_S
+        refused_before = refusals(world)
+        stop = asyncio.Event()
+        worker = asyncio.get_running_loop().create_task(world.engine.run_worker(stop, idle_seconds=0.25))
+        sold: dict[Position, int] = {}
+        outstanding: dict[tuple[str, Position], list[Sale]] = {}
+        sales: list[Sale] = []
+        done = asyncio.Event()
+        watcher = asyncio.get_running_loop().create_task(_watch(world, outstanding, done))
+        started = time.perf_counter()
+        offered_s: float | None = None
+
+        def figures() -> dict[str, Any]:
+            """The figures so far (from the loop at the end, or from the watchdog's thread)."""
+            return _row(
+                rate,
+                list(sales),
+                world_name,
+                floors(world_name, rate, assigned, knobs(world)),
+                {c: n - refused_before.get(c, 0) for c, n in refusals(world).items()},
+                time.perf_counter() - started if offered_s is None else offered_s,
+            )
+
+        watchdog = _watchdog(seconds + wait_s + DEADLINE_SLACK_S, figures, emit)
+        try:
+            for i in range(count):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                seller = sellers[i % len(sellers)]
+                position = rng.choice(assigned[seller])
+                _sell(world, seller, position)
+                sold[position] = sold.get(position, 0) + 1
+                sale = Sale(seller, position, STOCK - sold[position], time.perf_counter())
+                for channel in showing(world_name, position[1], seller):
+                    sale.seen[channel] = None
+                    outstanding.setdefault((channel, position), []).append(sale)
+                sales.append(sale)
+            offered_s = time.perf_counter() - started
+            done.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_s):
+                    await asyncio.shield(watcher)
+        finally:
+            done.set()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            stop.set()
+            # a pass still busy after the measurement (a backlog) is abandoned, not waited for
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(worker, timeout=2.0)
+        if watchdog is not None:
+            watchdog.cancel()
+        row = figures()
+        if emit is not None:
+            emit(row)
+    return row
+
+
+def _watchdog(
+    after_s: float, figures: Callable[[], dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None
+) -> threading.Timer | None:
+    """With ``emit``, a thread that emits the figures so far ``after_s`` from now if the run has not ended: an
+    event loop starved by the work it serves fires its own timeouts late or never, and a run must end."""
+    if emit is None:
+        return None
+
+    def fire() -> None:
+        row = figures()
+        row["stopped"] = f"stopped {after_s:g} s after the first sale: the event loop did not get back to end the run"
+        emit(row)
+
+    timer = threading.Timer(after_s, fire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _row(
+    rate: float,
+    sales: list[Sale],
+    world_name: str,
+    channel_floors: dict[str, ChannelFloor],
+    refused: dict[str, int],
+    offered_s: float,
+) -> dict[str, Any]:
+    channels, pairs = _figures(sales, world_name)
+    for channel, figures in channels.items():
+        figures["floor_p99_ms"] = channel_floors[channel].p99_ms
+        figures["floor_formula"] = channel_floors[channel].formula
+    everywhere = [lat for s in sales if (lat := s.latency_ms()) is not None]
+    return {
+        "rate": rate,
+        "made": len(sales),
+        "seen": len(everywhere),
+        "achieved_per_s": round(len(sales) / offered_s, 1),
+        "refusals": sum(refused.values()),
+        "refusals_by_channel": refused,
+        "all": summary(everywhere),
+        "channels": channels,
+        "pairs": pairs,
+        "stopped": None,
+        "error": None,
+    }
