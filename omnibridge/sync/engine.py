@@ -402,6 +402,8 @@ class SyncEngine:
         # a drift decision changes what others (a channel that won changed the ledger) or the channel itself
         # (its own unexplained decrease no longer counts) should show: one more pass on those SKUs
         self.mark_dirty({d.position[0] for d in report.drift})
+        # what the channel is known to show changed under this reconcile: forgotten, reconciled again (after a read)
+        self.mark_dirty({sku for sku, _ in report.raced}, [channel.id])
         # re-read when the short grace of an increase ends (a decrease that is still waiting is simply re-read
         # again later, until its own grace ends)
         due = self._clock() + min(self.drift_grace.total_seconds(), 3 * self.observe_grace)
