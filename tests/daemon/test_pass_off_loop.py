@@ -27,7 +27,9 @@ GUARD_S = 5.0
 """How long the held apply waits for the webhook's answer before it gives up (a guard, not an assertion)."""
 
 
-async def test_a_webhook_is_answered_while_a_pass_applies_a_batch(tmp_path: Path) -> None:
+async def test_a_webhook_is_answered_while_a_pass_applies_a_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with open_store(f"sqlite:///{tmp_path / 'omnibridge.db'}") as store:
         store.upsert_location(Location(id="wh", name="Warehouse", type=LocationType.WAREHOUSE))
         engine = SyncEngine(store, [runtime("web", FakeConnector(["W1"]), {"W1": "wh"}, webhooks=True)])
@@ -48,7 +50,7 @@ async def test_a_webhook_is_answered_while_a_pass_applies_a_batch(tmp_path: Path
                 events.append("apply:end")
             return original(*args)
 
-        engine._apply_delivery = held_apply  # type: ignore[method-assign]
+        monkeypatch.setattr(engine, "_apply_delivery", held_apply)
         app = daemon_app(engine, DaemonState(tuple(engine.channels)), DaemonMetrics(), on_stored=lambda: None)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://daemon") as client:
             batch = asyncio.get_running_loop().create_task(engine.process_pending())
