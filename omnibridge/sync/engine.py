@@ -385,8 +385,9 @@ class SyncEngine:
         work_before = self.store.pending_work()
         for channel in (channel for channel in live if not channel.stock_source):  # stock sources: pull only
             try:
-                self.mark_dirty(self._resume(channel))
-                report = await self._reconcile(channel, skus)
+                async with self.writers.lock(channel.id):  # never at the same time as the channel's writer
+                    self.mark_dirty(self._resume(channel))
+                    report = await self._reconcile(channel, skus)
                 reports[channel.id].reconcile = report
                 self._succeeded(channel.id)
             except ConnectorError as exc:

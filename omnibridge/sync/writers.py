@@ -42,7 +42,8 @@ class ChannelWriters:
             self._wake.setdefault(channel_id, asyncio.Event()).set()
 
     async def run(self, channels: Collection[str], stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
-        """Run one writer per channel of ``channels`` until ``stop`` is set; each finishes the write in flight."""
+        """Run one writer per channel of ``channels`` until ``stop`` is set; then each writes what is pending for its
+        channel once more (unless backed off) and returns, so a stop loses no time on what was applied before it."""
         self.running = True
         try:
             async with asyncio.TaskGroup() as group:
@@ -61,11 +62,14 @@ class ChannelWriters:
                 async with asyncio.timeout(idle_seconds):
                     await wake.wait()
             wake.clear()
-            if stop.is_set():
-                return
-            try:
-                await self._write(channel_id)
-            except OmnibridgeError as exc:  # the work stays pending in the store; tried again on the next wake
-                get_logger("omnibridge.sync").error("writer.failed", channel=channel_id, reason=str(exc))
-            except Exception:  # a writer outlives any one bad write
-                get_logger("omnibridge.sync").exception("writer.crashed", channel=channel_id)
+            await self._turn(channel_id)
+        # stopping: what the pass applied before the stop is written (as a pass in flight used to finish its writes)
+        await self._turn(channel_id)
+
+    async def _turn(self, channel_id: str) -> None:
+        try:
+            await self._write(channel_id)
+        except OmnibridgeError as exc:  # the work stays pending in the store; tried again on the next wake
+            get_logger("omnibridge.sync").error("writer.failed", channel=channel_id, reason=str(exc))
+        except Exception:  # a writer outlives any one bad write
+            get_logger("omnibridge.sync").exception("writer.crashed", channel=channel_id)
