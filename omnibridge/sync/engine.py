@@ -223,7 +223,8 @@ class SyncEngine:
         store_threads: int = DEFAULT_STORE_THREADS,
     ) -> None:
         self.store = store
-        self._executor = ThreadPoolExecutor(max_workers=store_threads, thread_name_prefix="omnibridge-store")
+        self._store_threads = store_threads
+        self._executor = self._new_executor()
         self.writers = ChannelWriters(self.write_channel)
         self.placer = placer
         """Routes routed channels' new orders as they are applied (:class:`omnibridge.routing.RoutingService`)."""
@@ -330,8 +331,12 @@ class SyncEngine:
             self._executor, functools.partial(call, *args, **kwargs)
         )
 
+    def _new_executor(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self._store_threads, thread_name_prefix="omnibridge-store")
+
     async def aclose(self) -> None:
         self._executor.shutdown(wait=False)
+        self._executor = self._new_executor()  # its threads start only if the engine is used again
         for _, task in self._fetching.values():
             task.cancel()
         self._fetching.clear()
