@@ -54,7 +54,9 @@ class KnownLevel:
     vendor_seen_at: datetime | None = None
     """The latest vendor time of a level the channel reported here (None: none reported)."""
     version: int = 0
-    """Bumped by every change to the row (see :func:`remember_levels`' ``expect``)."""
+    """Bumped whenever what the channel is known to show changes (its own events applied, a write or read
+    remembered, a position forgotten), not by a level it reports (:func:`observe_level`): see
+    :func:`remember_levels`' ``expect``."""
 
     @property
     def certain(self) -> bool:
@@ -164,9 +166,11 @@ def remember_levels(
     """Upsert what ``channel`` is known to show and was seen showing at each position.
 
     ``expect`` makes it a compare-and-set per position: ``key -> version`` read before (None: there was no row).
-    A position whose row changed since (the channel's own events applied meanwhile: :func:`shift_known_level`,
-    :func:`observe_level`) is not written over but forgotten (read before it is trusted again); those positions
-    are returned, for the caller to reconcile them again."""
+    A position whose known level changed since (the channel's own events applied meanwhile,
+    :func:`shift_known_level`; another write or a forget) is not written over but forgotten (read before it is
+    trusted again); those positions are returned, for the caller to reconcile them again. A level the channel
+    reported meanwhile (:func:`observe_level`) does not count: most often it is the echo of this very write, and
+    the write's outcome, remembered over it, is what settles it (as when the echo arrives after)."""
     if not levels:
         return set()
     raced: set[LevelKey] = set()
@@ -301,7 +305,7 @@ def observe_level(
     if seen is not None and abs(observed_at - seen) <= tie:
         if explained and row.unexplained_since is None:
             return True
-        values: dict[str, Any] = {"unexplained_since": unexplained, "version": CHANNEL_LEVELS.c.version + 1}
+        values: dict[str, Any] = {"unexplained_since": unexplained}
         if observed_at >= seen:
             values |= {"shown": shown, "shown_at": observed_at, "vendor_seen_at": observed_at}
         session.execute(sa.update(CHANNEL_LEVELS).where(*where).values(**values))
@@ -314,7 +318,6 @@ def observe_level(
             shown_at=observed_at,
             vendor_seen_at=observed_at,
             unexplained_since=None if explained else unexplained,
-            version=CHANNEL_LEVELS.c.version + 1,
         )
     )
     return explained

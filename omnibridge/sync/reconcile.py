@@ -232,10 +232,11 @@ def _versions(stored: Mapping[Position, KnownLevel], positions: Iterable[Positio
     The compare-and-set on what a channel is known to show uses a version column on its ``channel_levels`` row
     rather than the pending-work sequence: the work item of a SKU is marked again by *any* channel's activity on
     it (a sale elsewhere), which would discard nearly every write's memory on a busy SKU, while the row's version
-    moves only when what *this* channel is known to show changes (its own events applied, a stock notification it
-    sent, a write of unknown outcome). A reconcile reads the versions with the levels, and remembers its read and
-    then its write only over them; a position that changed in between is forgotten (the next reconcile there
-    reads first) and reported in :attr:`ReconcileReport.raced` for the engine to mark again."""
+    moves only when what *this* channel is known to show changes (its own events applied, another write or read
+    remembered, a write of unknown outcome; not a level it reports). A reconcile reads the versions with the
+    levels, and remembers its read and then its write only over them; a position that changed in between is
+    forgotten (the next reconcile there reads first) and reported in :attr:`ReconcileReport.raced` for the engine
+    to mark again."""
     return {position: (stored[position].version if position in stored else None) for position in positions}
 
 
