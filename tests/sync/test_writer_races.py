@@ -101,3 +101,23 @@ async def test_own_sale_between_reading_known_levels_and_remembering_them(
     await engine.flush()
     assert_known_matches_channel(store, fake)
     assert engine.counters.drift_incidents == 0
+
+
+async def test_the_echo_of_the_write_in_flight_does_not_make_it_forgotten(store: Store) -> None:
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 3)
+    fake = SaleAfterLanding([REF])
+    fake.levels[(SKU, REF)] = 5  # above the ledger: the write lowers it to 3
+    store.remember_levels("web", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    engine = SyncEngine(store, [runtime("web", fake, {REF: SHOP})])
+    await engine.resolve_locations()
+    # the channel's stock notification of our own write (3) is applied before the write is remembered
+    fake.hook = lambda: store.observe_level("web", (SKU, SHOP), fake.levels[(SKU, REF)], NOW)
+    engine.mark_dirty([SKU])
+    await engine.flush()
+    assert fake.hook is None
+    level = store.known_levels("web", [SKU])[(SKU, SHOP)]
+    assert (level.quantity, level.certain, level.unexplained_since) == (3, True, None)
+    assert store.pending_decreases([SKU]) == {}
+    assert fake.levels[(SKU, REF)] == 3
+    assert engine.counters.drift_incidents == 0
