@@ -31,7 +31,7 @@ class SaleAfterLanding(FakeChannel):
 
     def __init__(self, locations: Sequence[str]) -> None:
         super().__init__(locations)
-        self.hook: Callable[[], None] | None = None
+        self.hook: Callable[[], object] | None = None
 
     async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
         results = await super().push_levels(targets)
