@@ -4,7 +4,8 @@ The engine is driven from one coroutine only (it is single-loop and not re-entra
 waits until something happens — a delivery was stored (:meth:`Worker.wake`), a job was queued, the idle
 interval passed or the daemon is stopping — then runs one inbox pass (the carrier channels' deliveries through
 ``carriers.process_pending()``, then ``engine.process_pending()``: apply the pending deliveries and reconcile what
-they touched) and then at most one queued job, so webhooks never wait behind more than one job.
+they touched) and then at most one queued job, so webhooks never wait behind more than one job. The pass only
+applies: each channel's own writer (:mod:`omnibridge.sync.writers`, run beside the loop) writes what it marked.
 
 Stopping (:meth:`Worker.stop`) lets the pass or job in flight finish; deliveries not yet processed stay
 ``pending`` in the inbox and are resumed by the next start.
@@ -61,7 +62,17 @@ class Worker:
         return self._stopping
 
     async def run(self, *, catch_up: bool = True) -> None:
-        """Resolve locations, catch up (one read-back, then the pending inbox), then serve until :meth:`stop`."""
+        """Resolve locations, catch up (one read-back, then the pending inbox), then serve until :meth:`stop`; each
+        channel's writer (:mod:`omnibridge.sync.writers`) runs beside it and finishes its write in flight."""
+        stop_writers = asyncio.Event()
+        writers = asyncio.ensure_future(self.engine.run_writers(stop_writers, idle_seconds=self.idle_seconds))
+        try:
+            await self._serve(catch_up=catch_up)
+        finally:
+            stop_writers.set()
+            await writers
+
+    async def _serve(self, *, catch_up: bool) -> None:
         if not self._stopping:
             await self._run_job(Job(RESOLVE_LOCATIONS))
         if catch_up and not self._stopping:

@@ -53,6 +53,10 @@ class KnownLevel:
     shown_at: datetime | None = None
     vendor_seen_at: datetime | None = None
     """The latest vendor time of a level the channel reported here (None: none reported)."""
+    version: int = 0
+    """Bumped whenever what the channel is known to show changes (its own events applied, a write or read
+    remembered, a position forgotten), not by a level it reports (:func:`observe_level`): see
+    :func:`remember_levels`' ``expect``."""
 
     @property
     def certain(self) -> bool:
@@ -139,6 +143,7 @@ def known_levels(session: Session, channel: str, skus: Iterable[str]) -> dict[Le
                 row["shown"],
                 row["shown_at"],
                 row["vendor_seen_at"],
+                row["version"],
             )
     return found
 
@@ -150,10 +155,31 @@ def stocked_positions(session: Session, channel: str) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def remember_levels(session: Session, channel: str, levels: Mapping[LevelKey, LevelNote], now: datetime) -> None:
-    """Upsert what ``channel`` is known to show and was seen showing at each position."""
+def remember_levels(
+    session: Session,
+    channel: str,
+    levels: Mapping[LevelKey, LevelNote],
+    now: datetime,
+    *,
+    expect: Mapping[LevelKey, int | None] | None = None,
+) -> set[LevelKey]:
+    """Upsert what ``channel`` is known to show and was seen showing at each position.
+
+    ``expect`` makes it a compare-and-set per position: ``key -> version`` read before (None: there was no row).
+    A position whose known level changed since (the channel's own events applied meanwhile,
+    :func:`shift_known_level`; another write or a forget) is not written over but forgotten (read before it is
+    trusted again); those positions are returned, for the caller to reconcile them again. A level the channel
+    reported meanwhile (:func:`observe_level`) does not count: most often it is the echo of this very write, and
+    the write's outcome, remembered over it, is what settles it (as when the echo arrives after)."""
     if not levels:
-        return
+        return set()
+    raced: set[LevelKey] = set()
+    if expect:
+        raced = _compare_and_set(session, channel, {key: levels[key] for key in expect if key in levels}, expect, now)
+        levels = {key: note for key, note in levels.items() if key not in expect}
+        forget_levels(session, channel, raced, now)
+        if not levels:
+            return raced
     keys = list(levels)
     existing = {
         (row.sku, row.location_id)
@@ -186,12 +212,47 @@ def remember_levels(session: Session, channel: str, levels: Mapping[LevelKey, Le
                 shown=sa.bindparam("shown"),
                 shown_at=sa.bindparam("shown_at"),
                 unexplained_since=sa.bindparam("unexplained_since"),
+                version=CHANNEL_LEVELS.c.version + 1,
             )
         )
         session.connection().execute(
             statement,
             [{k: v for k, v in row.items() if k not in {"channel", "sku", "location_id"}} for row in updates],
         )
+    return raced
+
+
+def _compare_and_set(
+    session: Session,
+    channel: str,
+    levels: Mapping[LevelKey, LevelNote],
+    expect: Mapping[LevelKey, int | None],
+    now: datetime,
+) -> set[LevelKey]:
+    """Write each of ``levels`` only over the version of its row in ``expect``; the positions that changed."""
+    raced: set[LevelKey] = set()
+    for key, note in sorted(levels.items()):
+        row = _level_row(channel, key, note, now)
+        version = expect[key]
+        if version is None:
+            if insert_ignore(session, CHANNEL_LEVELS, row):
+                continue
+            raced.add(key)
+            continue
+        values = {k: v for k, v in row.items() if k not in {"channel", "sku", "location_id"}}
+        result = session.execute(
+            sa.update(CHANNEL_LEVELS)
+            .where(
+                CHANNEL_LEVELS.c.channel == channel,
+                CHANNEL_LEVELS.c.sku == key[0],
+                CHANNEL_LEVELS.c.location_id == key[1],
+                CHANNEL_LEVELS.c.version == version,
+            )
+            .values(**values, version=CHANNEL_LEVELS.c.version + 1)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raced.add(key)
+    return raced
 
 
 def observe_level(
@@ -277,7 +338,7 @@ def forget_levels(session: Session, channel: str, keys: Iterable[LevelKey], now:
                 CHANNEL_LEVELS.c.sku == sku,
                 CHANNEL_LEVELS.c.location_id.in_(sorted(location_ids)),
             )
-            .values(source=UNKNOWN_SOURCE, updated_at=now)
+            .values(source=UNKNOWN_SOURCE, updated_at=now, version=CHANNEL_LEVELS.c.version + 1)
         )
 
 
@@ -326,6 +387,7 @@ _SHIFT_KNOWN = (
     )
     .values(
         quantity=_LEVEL.quantity + sa.bindparam("p_delta"),
+        version=_LEVEL.version + 1,
         updated_at=sa.bindparam("p_now", type_=_LEVEL.updated_at.type),
         # the channel's own activity arriving explains what it was seen showing
         unexplained_since=sa.case(

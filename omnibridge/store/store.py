@@ -208,10 +208,14 @@ class Store:
         with read_session(self.engine) as session:
             return propagation.known_levels(session, channel, skus)
 
-    def remember_levels(self, channel: str, levels: Mapping[LevelKey, LevelNote]) -> None:
-        """Record what ``channel`` is known to show and was seen showing, per (sku, location)."""
+    def remember_levels(
+        self, channel: str, levels: Mapping[LevelKey, LevelNote], *, expect: Mapping[LevelKey, int | None] | None = None
+    ) -> set[LevelKey]:
+        """Record what ``channel`` is known to show and was seen showing, per (sku, location); with ``expect``
+        (versions read) only over unchanged rows: the positions that changed are forgotten and returned (see
+        :func:`omnibridge.store.propagation.remember_levels`)."""
         with write_session(self.engine) as session:
-            propagation.remember_levels(session, channel, levels, self._clock())
+            return propagation.remember_levels(session, channel, levels, self._clock(), expect=expect)
 
     def observe_level(
         self, channel: str, key: LevelKey, shown: int, observed_at: datetime, *, tie: timedelta = VENDOR_TIE
@@ -256,15 +260,18 @@ class Store:
         *,
         remember: Mapping[LevelKey, LevelNote] | None = None,
         forget: Iterable[LevelKey] = (),
-    ) -> None:
+        expect: Mapping[LevelKey, int | None] | None = None,
+    ) -> set[LevelKey]:
         """In one transaction: record the outcome of sent writes (``outbox id -> (status, message)``), what
-        ``channel`` now shows where they landed (``remember``) and the positions whose outcome is unknown
+        ``channel`` now shows where they landed (``remember``, a compare-and-set on the versions in ``expect``:
+        the positions that changed meanwhile are forgotten and returned) and the positions whose outcome is unknown
         (``forget``)."""
         with write_session(self.engine) as session:
             now = self._clock()
             propagation.finish_pushes(session, outcomes, now)
-            propagation.remember_levels(session, channel, remember or {}, now)
+            raced = propagation.remember_levels(session, channel, remember or {}, now, expect=expect)
             propagation.forget_levels(session, channel, forget, now)
+            return raced
 
     def abandon_pushes(self, channel: str) -> list[OutboxItem]:
         """Finish the writes a stopped process left pending for ``channel`` as ``abandoned`` (never sent again) and

@@ -366,6 +366,9 @@ class ChannelLevelRow(StoreModel, table=True):
     shown_at: datetime | None = _ts(nullable=True)
     unexplained_since: datetime | None = _ts(nullable=True)
     vendor_seen_at: datetime | None = _ts(nullable=True)
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Bumped when what the channel is known to show changes (not by a level it reports): a channel's writer
+    remembers a write only over the version it read."""
 
 
 class OutboxRow(StoreModel, table=True):

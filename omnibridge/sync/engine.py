@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from structlog.stdlib import BoundLogger
 
@@ -66,6 +68,7 @@ from omnibridge.sync.reconcile import (
     resume_pushes,
 )
 from omnibridge.sync.runtime import ChannelRuntime, build_channels
+from omnibridge.sync.writers import ChannelWriters
 
 Position = tuple[str, str]
 
@@ -75,6 +78,11 @@ DEFAULT_OBSERVE_GRACE = 1.0
 """Seconds a reported level may stay unexplained before its channel is pulled."""
 MIN_BACKOFF = 5.0
 MAX_BACKOFF = 300.0
+DEFAULT_STORE_THREADS = 4
+"""Threads the engine's blocking store calls run on, off the event loop (see ``store_threads``)."""
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from omnibridge.pickup.settings import PickupSettings
@@ -188,7 +196,13 @@ class SyncEngine:
     :mod:`omnibridge.shipping.runtime`): their pending deliveries are left alone instead of dead-lettered.
     ``inbox_retry`` says how a delivery whose fetch failed retriably is tried again (see
     :mod:`omnibridge.sync.inbox_retry`). ``approve_mass_change`` names the channels whose mass change
-    (:mod:`omnibridge.sync.guard`) this engine may write.
+    (:mod:`omnibridge.sync.guard`) this engine may write. ``store_threads`` is the size of the engine's own thread
+    pool for the blocking store calls of the pass and the writers (applying a delivery, reading the inbox and the
+    pending work), so the event loop stays free for webhooks during a long pass; on SQLite the store serialises
+    writers itself (``BEGIN IMMEDIATE`` and the busy timeout, :mod:`omnibridge.store.engine`).
+
+    Each writable channel has its own writer (:mod:`omnibridge.sync.writers`) while :meth:`run_writers` (or
+    :meth:`run_worker`) runs; :meth:`flush` still writes every channel and waits.
     """
 
     def __init__(
@@ -206,8 +220,12 @@ class SyncEngine:
         approve_mass_change: Collection[str] = (),
         placer: OrderPlacer | None = None,
         pickup: PickupSettings | None = None,
+        store_threads: int = DEFAULT_STORE_THREADS,
     ) -> None:
         self.store = store
+        self._store_threads = store_threads
+        self._executor = self._new_executor()
+        self.writers = ChannelWriters(self.write_channel)
         self.placer = placer
         """Routes routed channels' new orders as they are applied (:class:`omnibridge.routing.RoutingService`)."""
         self.pickup = pickup
@@ -307,7 +325,18 @@ class SyncEngine:
     def _succeeded(self, channel_id: str) -> None:
         self.backoff.pop(channel_id, None)
 
+    async def _offload(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a blocking store call on the engine's thread pool (the loop stays free for webhooks)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, functools.partial(call, *args, **kwargs)
+        )
+
+    def _new_executor(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self._store_threads, thread_name_prefix="omnibridge-store")
+
     async def aclose(self) -> None:
+        self._executor.shutdown(wait=False)
+        self._executor = self._new_executor()  # its threads start only if the engine is used again
         for _, task in self._fetching.values():
             task.cancel()
         self._fetching.clear()
@@ -361,8 +390,9 @@ class SyncEngine:
         work_before = self.store.pending_work()
         for channel in (channel for channel in live if not channel.stock_source):  # stock sources: pull only
             try:
-                self.mark_dirty(self._resume(channel))
-                report = await self._reconcile(channel, skus)
+                async with self.writers.lock(channel.id):  # never at the same time as the channel's writer
+                    self.mark_dirty(self._resume(channel))
+                    report = await self._reconcile(channel, skus)
                 reports[channel.id].reconcile = report
                 self._succeeded(channel.id)
             except ConnectorError as exc:
@@ -402,6 +432,8 @@ class SyncEngine:
         # a drift decision changes what others (a channel that won changed the ledger) or the channel itself
         # (its own unexplained decrease no longer counts) should show: one more pass on those SKUs
         self.mark_dirty({d.position[0] for d in report.drift})
+        # what the channel is known to show changed under this reconcile: forgotten, reconciled again (after a read)
+        self.mark_dirty({sku for sku, _ in report.raced}, [channel.id])
         # re-read when the short grace of an increase ends (a decrease that is still waiting is simply re-read
         # again later, until its own grace ends)
         due = self._clock() + min(self.drift_grace.total_seconds(), 3 * self.observe_grace)
@@ -475,9 +507,12 @@ class SyncEngine:
         return [channel.id for channel in self.channels.values() if not channel.stock_source]
 
     def mark_dirty(self, skus: Collection[str], channels: Collection[str] | None = None) -> None:
-        """Record, durably, that ``skus`` must be reconciled on ``channels`` (default: every writable one)."""
+        """Record, durably, that ``skus`` must be reconciled on ``channels`` (default: every writable one), and wake
+        their writers."""
         if skus:
-            self.store.mark_work(self._writable() if channels is None else channels, skus)
+            targets = self._writable() if channels is None else channels
+            self.store.mark_work(targets, skus)
+            self.writers.wake(targets)
 
     @property
     def dirty(self) -> set[str]:
@@ -552,7 +587,7 @@ class SyncEngine:
 
     async def _process_pending(self) -> int:
         await self.resolve_locations(respect_backoff=True)
-        for entry in self.store.inbox(status=InboxStatus.PENDING, limit=100):
+        for entry in await self._offload(self.store.inbox, status=InboxStatus.PENDING, limit=100):
             if entry.channel not in self.channels and entry.channel not in self.foreign_channels:
                 self._dead(entry, f"channel {entry.channel!r} is not configured")
         # A channel whose locations are not resolved (it is down) keeps its deliveries pending, and never holds
@@ -561,7 +596,7 @@ class SyncEngine:
         live: list[tuple[InboxEntry, ChannelRuntime]] = []
         for channel in self.channels.values():
             if channel.id in self._resolved:
-                queue = self._inbox_plan(channel.id)
+                queue = await self._offload(self._inbox_plan, channel.id)
                 live.extend((entry, channel) for entry in queue.due)
                 for entry in queue.held:
                     self._forget_fetch(entry.id)
@@ -589,7 +624,7 @@ class SyncEngine:
                 if error is not None:
                     raise error
                 events = task.result()
-                applied, decisions = self._apply_delivery(entry, channel, events)
+                applied, decisions = await self._offload(self._apply_delivery, entry, channel, events)
             except RetriableConnectorError as exc:
                 if self._retry_later(entry, exc):
                     blocked.add(stream)
@@ -608,7 +643,11 @@ class SyncEngine:
             self._report_messages(channel.id, applied)
             await self._after_oversells(decisions)
             done += 1
-        await self.flush()
+        if self.writers.running:  # each channel's writer writes what the pass marked; the pass does not wait
+            await self._mark_due()
+            self.writers.wake(self._writable())
+        else:
+            await self.flush()
         return done
 
     def _apply_delivery(
@@ -718,13 +757,11 @@ class SyncEngine:
     async def flush(self) -> None:
         """Reconcile every SKU with pending work on every channel. The work is kept in the store and removed per
         channel only once that channel's reconcile succeeded, so a failing channel, a database error or a restart
-        loses none of it."""
-        await self._pull_when_due()
-        now = self._clock()
-        due = [sku for sku, when in self._recheck.items() if when <= now]
-        for sku in due:
-            del self._recheck[sku]
-        self.mark_dirty(due)
+        loses none of it.
+
+        With the channels' writers running (:meth:`run_writers`) this is still "write everything now and wait": it
+        takes each channel's turn from its writer (a per-channel lock)."""
+        await self._mark_due()
         pending = self.store.pending_work()
         if not pending:
             return
@@ -752,7 +789,39 @@ class SyncEngine:
             # channels that failed in this pass wait for their back-off; what was marked meanwhile goes now
             ready = {channel_id for channel_id in ready if self.available(channel_id)}
 
+    async def _mark_due(self) -> None:
+        """Pull the channels whose unexplained levels are due, and mark the SKUs whose re-check is due."""
+        await self._pull_when_due()
+        now = self._clock()
+        due = [sku for sku, when in self._recheck.items() if when <= now]
+        for sku in due:
+            del self._recheck[sku]
+        self.mark_dirty(due)
+
+    async def write_channel(self, channel_id: str) -> None:
+        """One turn of ``channel_id``'s writer: reconcile its pending work; the SKUs a read settled are marked for
+        every channel (what the others should show may change) and so wake their writers."""
+        channel = self.channels.get(channel_id)
+        if channel is None or channel_id not in self._resolved or not self.available(channel_id):
+            return  # the work stays pending: the writer looks again on its next wake
+        work = await self._offload(self.store.pending_work, channel_id)
+        if not work:
+            return
+        report = await self._flush_channel(channel, work)
+        if report is not None:
+            self.mark_dirty({sku for sku, _ in report.settled})
+
+    async def run_writers(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
+        """Run one writer per writable channel (:mod:`omnibridge.sync.writers`) until ``stop`` is set."""
+        await self.writers.run(self._writable(), stop, idle_seconds=idle_seconds)
+
     async def _flush_channel(self, channel: ChannelRuntime, work: dict[tuple[str, str], int]) -> ReconcileReport | None:
+        async with self.writers.lock(channel.id):
+            return await self._flush_channel_locked(channel, work)
+
+    async def _flush_channel_locked(
+        self, channel: ChannelRuntime, work: dict[tuple[str, str], int]
+    ) -> ReconcileReport | None:
         if channel.stock_source:  # an ERP/WMS feed is pulled into the ledger, never written to
             self.store.finish_work(work)
             return None
@@ -767,7 +836,7 @@ class SyncEngine:
             self.counters.reconcile_failures += 1
             self._failed(channel.id, str(exc))
             return None
-        self.store.finish_work(work)
+        await self._offload(self.store.finish_work, work)
         if report.unknown:  # writes whose outcome is unknown: backed off like a failure, re-read after it
             self._failed(channel.id, f"{len(report.unknown)} writes of unknown outcome")
             self.mark_dirty({sku for sku, _ in report.unknown}, [channel.id])
@@ -780,7 +849,16 @@ class SyncEngine:
         return report
 
     async def run_worker(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
-        """Process the inbox whenever a delivery arrives (or every ``idle_seconds``) until ``stop`` is set."""
+        """Process the inbox whenever a delivery arrives (or every ``idle_seconds``) until ``stop`` is set, with
+        each channel's writer running beside it."""
+        writers = asyncio.ensure_future(self.run_writers(stop, idle_seconds=idle_seconds))
+        try:
+            await self._work(stop, idle_seconds)
+        finally:
+            stop.set()
+            await writers
+
+    async def _work(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(idle_seconds):

@@ -107,6 +107,9 @@ class ReconcileReport:
     """Positions of this channel whose ledger position is unknown (never counted or received): not written."""
     held: list[Position] = field(default_factory=list)
     """Positions whose planned write the gate held (a mass change waiting for approval): not written."""
+    raced: list[Position] = field(default_factory=list)
+    """Positions whose known level changed between this reconcile's read of it and its remembering (the channel's
+    own events applied meanwhile): not remembered but forgotten, to be reconciled again (see :func:`_versions`)."""
 
     def skip_unknown(self, position: Position) -> None:
         if position not in self.never_counted:
@@ -171,14 +174,16 @@ async def reconcile_channel(
     report.not_listed = unlisted(channel, masters, levels)
     report_unlisted(store, channel, report.not_listed)
     moment = now or datetime.now(UTC)
-    known = _trust_read(channel, levels, store.known_levels(channel.id, masters))
+    stored = store.known_levels(channel.id, masters)
+    known = _trust_read(channel, levels, stored)
     # A read is fresher than any notification: where the channel shows what it is known to show, an earlier
     # unexplained level (a notification that arrived out of order) is settled before targets are planned.
     settled = _settled_by_read(channel, levels, known)
     if settled:
         report.settled.extend(settled)
         store.remember_levels(channel.id, settled)
-        known = _trust_read(channel, levels, store.known_levels(channel.id, masters))
+        stored = store.known_levels(channel.id, masters)
+        known = _trust_read(channel, levels, stored)
     targets_by_sku = {sku: planner.quantities(sku, available_by_location(store, sku)) for sku in masters}
     batch_key = uuid.uuid4().hex
     remember: dict[Position, LevelNote] = {}
@@ -204,15 +209,35 @@ async def reconcile_channel(
             after = (decision.write + pending, decision.since)
             plan.append(PlannedWrite(position, _target(level, decision.write, batch_key), *after))
     report.differing += len(plan)
-    store.remember_levels(channel.id, remember)
+    read = _versions(stored, remember)
+    raced = store.remember_levels(channel.id, remember, expect=read)
+    if raced:
+        report.raced.extend(sorted(raced))
+        plan = [write for write in plan if write.position not in raced]
+    # what the rows are now (the remember bumped each version by one, or inserted it at 0)
+    versions = {position: (0 if version is None else version + 1) for position, version in read.items()}
     if plan and gate is not None and not gate.admit(store, channel, plan):
         report.held.extend(write.position for write in plan)
         plan = []
     if plan:
-        results = await push_recorded(store, channel, plan, batch_key)
+        results = await push_recorded(store, channel, plan, batch_key, expect=versions, report=report)
         report.results += results
         report.unknown += _unknown(plan, results)
     return report
+
+
+def _versions(stored: Mapping[Position, KnownLevel], positions: Iterable[Position]) -> dict[Position, int | None]:
+    """The version of each position's known-level row as read (None: no row).
+
+    The compare-and-set on what a channel is known to show uses a version column on its ``channel_levels`` row
+    rather than the pending-work sequence: the work item of a SKU is marked again by *any* channel's activity on
+    it (a sale elsewhere), which would discard nearly every write's memory on a busy SKU, while the row's version
+    moves only when what *this* channel is known to show changes (its own events applied, another write or read
+    remembered, a write of unknown outcome; not a level it reports). A reconcile reads the versions with the
+    levels, and remembers its read and then its write only over them; a position that changed in between is
+    forgotten (the next reconcile there reads first) and reported in :attr:`ReconcileReport.raced` for the engine
+    to mark again."""
+    return {position: (stored[position].version if position in stored else None) for position in positions}
 
 
 def _trust_read(
@@ -328,6 +353,7 @@ async def _write_from_known(
     that need the read path (something unknown — never known, or forgotten after a write of unknown outcome — or
     unexplained, or a write the channel refused)."""
     known = store.known_levels(channel.id, masters)
+    expect: dict[Position, int | None] = {}
     refs: dict[str, str] = {}
     for ref, location_id in channel.location_ids.items():
         refs.setdefault(location_id, ref)
@@ -372,12 +398,13 @@ async def _write_from_known(
                 retry_stale=False,
             )
             plan.append(PlannedWrite((sku, location_id), target, after, level.unexplained_since))
+            expect[(sku, location_id)] = level.version
     report.differing += len(plan)
     if plan and gate is not None and not gate.admit(store, channel, plan):
         report.held.extend(write.position for write in plan)
         plan = []
     if plan:
-        results = await push_recorded(store, channel, plan, batch_key)
+        results = await push_recorded(store, channel, plan, batch_key, expect=expect, report=report)
         report.results += [result for result in results if result.status is not PushStatus.STALE]
         report.unknown += _unknown(plan, results)
         refused = {
@@ -462,9 +489,19 @@ def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
 
 
 async def push_recorded(
-    store: Store, channel: ChannelRuntime, plan: list[PlannedWrite], batch_key: str
+    store: Store,
+    channel: ChannelRuntime,
+    plan: list[PlannedWrite],
+    batch_key: str,
+    *,
+    expect: Mapping[Position, int | None] | None = None,
+    report: ReconcileReport | None = None,
 ) -> list[PushResult]:
     """Record ``plan`` in the outbox, send it, then record each outcome and what the channel now shows.
+
+    With ``expect`` (each position's known-level version before the send) what the channel shows is remembered
+    only where the row did not change while the write was in flight; the positions that did are forgotten and
+    added to ``report.raced``.
 
     A write whose outcome is not known — every write of the batch when ``push_levels`` raises, and each result
     ``UNKNOWN`` — is finished ``unknown`` and its position forgotten (the next reconcile there reads first); the
@@ -505,7 +542,10 @@ async def push_recorded(
             shown[write.position] = LevelNote(known, "pushed", write.since, landed)
         elif result.status is PushStatus.UNKNOWN:
             unknown.append(write.position)
-    store.settle_pushes(channel.id, outcomes, remember=shown, forget=unknown)
+    guard = {position: version for position, version in (expect or {}).items() if position in shown}
+    raced = store.settle_pushes(channel.id, outcomes, remember=shown, forget=unknown, expect=guard or None)
+    if raced and report is not None:
+        report.raced.extend(sorted(raced))
     return results
 
 

@@ -77,6 +77,9 @@ class RecordingEngine:
     async def flush(self) -> None:
         await self._op("flush")
 
+    async def run_writers(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
+        await stop.wait()  # the channels' writers: nothing to write here
+
 
 def channels() -> list[ChannelRuntime]:
     return [

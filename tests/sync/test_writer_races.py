@@ -1,0 +1,123 @@
+"""A channel's own sale applied while its writer is between reading what to write and remembering what it wrote.
+
+The writer remembers only over the known-level row it read (a compare-and-set on its version): a row the sale moved
+meanwhile is forgotten and reconciled again after a read, so the sale is never taken for a change the channel made
+by itself. The race is forced at the exact points (after the write lands, before it is remembered; after the known
+levels are read, before they are remembered), on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushResult, StockTarget
+from omnibridge.store import LevelNote, Store
+from omnibridge.sync import ChannelRuntime, SyncEngine
+from omnibridge.sync import reconcile as reconcile_module
+from omnibridge.sync.apply import EventApplier
+
+from .fake_channel import NOW, FakeChannel, receive, runtime, seed_store
+
+pytestmark = pytest.mark.anyio
+
+SKU, SHOP, REF = "S1", "shop", "L-SHOP"
+
+
+class SaleAfterLanding(FakeChannel):
+    """Its sale happens once a write has landed and before the writer remembers it (``hook``)."""
+
+    def __init__(self, locations: Sequence[str]) -> None:
+        super().__init__(locations)
+        self.hook: Callable[[], object] | None = None
+
+    async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
+        results = await super().push_levels(targets)
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+        return results
+
+
+def sell_one(store: Store, channel: ChannelRuntime, fake: FakeChannel, ref: str) -> None:
+    """The channel sells one unit: it shows one fewer, and its order is applied (its known level moves with it)."""
+    fake.levels[(SKU, REF)] -= 1
+    event = OrderEvent(ref, OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 1, REF),))
+    EventApplier(store, channel).apply_all([event])
+
+
+def world(store: Store, *, compare_and_set: bool) -> tuple[SaleAfterLanding, ChannelRuntime, SyncEngine]:
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    fake = SaleAfterLanding([REF])
+    fake.levels[(SKU, REF)] = 3
+    channel = runtime("web", fake, {REF: SHOP}, compare_and_set=compare_and_set)
+    store.remember_levels("web", {(SKU, SHOP): LevelNote(3, "read", None, 3)})
+    return fake, channel, SyncEngine(store, [channel])
+
+
+def assert_known_matches_channel(store: Store, fake: FakeChannel) -> None:
+    level = store.known_levels("web", [SKU])[(SKU, SHOP)]
+    assert fake.levels[(SKU, REF)] == 4 == store.position(SKU, SHOP).available
+    assert (level.quantity, level.certain, level.unexplained_since) == (4, True, None)
+
+
+@pytest.mark.parametrize("compare_and_set", [False, True], ids=["read-then-write", "write-from-known"])
+async def test_own_sale_between_write_and_remember_is_not_taken_for_drift(store: Store, compare_and_set: bool) -> None:
+    fake, channel, engine = world(store, compare_and_set=compare_and_set)
+    await engine.resolve_locations()
+    fake.hook = lambda: sell_one(store, channel, fake, "o-1")
+    engine.mark_dirty([SKU])
+    await engine.flush()
+    assert fake.hook is None  # the sale did happen inside the write
+    engine.mark_dirty([SKU])
+    await engine.flush()  # one more pass over the SKU: nothing unexplained, nothing waiting
+    assert_known_matches_channel(store, fake)
+    assert engine.counters.drift_incidents == 0
+
+
+async def test_own_sale_between_reading_known_levels_and_remembering_them(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, channel, engine = world(store, compare_and_set=False)
+    await engine.resolve_locations()
+    fake.levels[(SKU, REF)] = 3
+    original = reconcile_module._trust_read
+    hooked: list[bool] = []
+
+    def sale_after_read(*args: Any) -> Any:
+        if not hooked:  # the known levels were just read; the channel's sale is applied before they are remembered
+            hooked.append(True)
+            sell_one(store, channel, fake, "o-2")
+        return original(*args)
+
+    monkeypatch.setattr(reconcile_module, "_trust_read", sale_after_read)
+    engine.mark_dirty([SKU])
+    await engine.flush()
+    assert hooked
+    engine.mark_dirty([SKU])
+    await engine.flush()
+    assert_known_matches_channel(store, fake)
+    assert engine.counters.drift_incidents == 0
+
+
+async def test_the_echo_of_the_write_in_flight_does_not_make_it_forgotten(store: Store) -> None:
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 3)
+    fake = SaleAfterLanding([REF])
+    fake.levels[(SKU, REF)] = 5  # above the ledger: the write lowers it to 3
+    store.remember_levels("web", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    engine = SyncEngine(store, [runtime("web", fake, {REF: SHOP})])
+    await engine.resolve_locations()
+    # the channel's stock notification of our own write (3) is applied before the write is remembered
+    fake.hook = lambda: store.observe_level("web", (SKU, SHOP), fake.levels[(SKU, REF)], NOW)
+    engine.mark_dirty([SKU])
+    await engine.flush()
+    assert fake.hook is None
+    level = store.known_levels("web", [SKU])[(SKU, SHOP)]
+    assert (level.quantity, level.certain, level.unexplained_since) == (3, True, None)
+    assert store.pending_decreases([SKU]) == {}
+    assert fake.levels[(SKU, REF)] == 3
+    assert engine.counters.drift_incidents == 0

@@ -1,0 +1,88 @@
+"""Each channel has its own writer: a channel whose writes hang never delays what another channel shows, and the
+worker's pass goes on applying deliveries meanwhile (asserted on events, never on time)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+
+import pytest
+
+from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushResult, StockTarget
+from omnibridge.store import LevelNote, Store
+from omnibridge.sync import SyncEngine
+
+from .fake_channel import NOW, TOKEN, FakeChannel, receive, runtime, seed_store
+
+pytestmark = pytest.mark.anyio
+
+SKU, SHOP = "S1", "shop"
+GUARD_S = 20
+"""Only a guard against hanging: the assertions are on what happened, in which order."""
+
+
+class Hanging(FakeChannel):
+    """Its writes never come back until ``release`` is set (an Amazon feed in processing, a 429 storm)."""
+
+    def __init__(self, locations: Sequence[str]) -> None:
+        super().__init__(locations)
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
+        self.started.set()
+        await self.release.wait()
+        return await super().push_levels(targets)
+
+
+class Watched(FakeChannel):
+    """Records every quantity written, and signals each write."""
+
+    def __init__(self, locations: Sequence[str]) -> None:
+        super().__init__(locations)
+        self.written: list[int] = []
+        self.pushed = asyncio.Event()
+
+    async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
+        results = await super().push_levels(targets)
+        self.written += [target.quantity for target in targets]
+        self.pushed.set()
+        return results
+
+
+async def test_a_channel_whose_writes_hang_does_not_delay_another_channel(store: Store) -> None:
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    slow, fast = Hanging(["A-SHOP"]), Watched(["B-SHOP"])
+    slow.levels[(SKU, "A-SHOP")] = 3  # behind: the slow channel has a write to make
+    fast.levels[(SKU, "B-SHOP")] = 5
+    slow_channel = runtime("slow", slow, {"A-SHOP": SHOP})
+    fast_channel = runtime("fast", fast, {"B-SHOP": SHOP})
+    store.remember_levels("slow", {(SKU, SHOP): LevelNote(3, "read", None, 3)})
+    store.remember_levels("fast", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    engine = SyncEngine(store, [slow_channel, fast_channel], fetch_wait=None)
+    await engine.resolve_locations()
+    stop = asyncio.Event()
+    worker = asyncio.get_running_loop().create_task(engine.run_worker(stop, idle_seconds=0.05))
+    try:
+        engine.mark_dirty([SKU])
+        await asyncio.wait_for(slow.started.wait(), GUARD_S)  # the slow channel's write is in flight, and hangs
+        # a sale on the slow channel arrives while its write hangs: the fast channel must show it
+        sale = OrderEvent("o-1", OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 1, "A-SHOP"),))
+        slow.webhook_payloads["d-1"] = [sale]
+        body = json.dumps({"delivery": "d-1", "topic": "orders/create"}).encode()
+        assert engine.receive("slow", body, {"x-token": TOKEN}, "https://example.test/hooks/slow").status == "stored"
+        fast.pushed.clear()
+        while 4 not in fast.written:
+            await asyncio.wait_for(fast.pushed.wait(), GUARD_S)
+            fast.pushed.clear()
+        assert not slow.release.is_set()  # the slow channel's write was still hanging all along
+        assert fast.levels[(SKU, "B-SHOP")] == 4 == store.position(SKU, SHOP).available
+    finally:
+        slow.release.set()
+        stop.set()
+        await asyncio.wait_for(worker, GUARD_S)
+    await engine.flush()  # flush still writes everything and waits: the slow channel shows the sale too
+    assert slow.levels[(SKU, "A-SHOP")] == 4
+    await engine.aclose()
