@@ -26,7 +26,7 @@ from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
 from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from omnibridge.config import LoadedProfile, load_profile
 from omnibridge.demo.fulfilment_world import LOCATIONS as FULFILMENT_LOCATIONS
-from omnibridge.demo.fulfilment_world import act_products
+from omnibridge.demo.fulfilment_world import ConnectorFiles, act_products, easypost_connector, write_channels
 from omnibridge.demo.serving import bind_sockets, serve, url_of
 from omnibridge.demo.settings import POS, SHOPIFY_SECRET, SHOPIFY_TOKEN, SQUARE_SIGNATURE_KEY, SQUARE_TOKEN, WEB
 from omnibridge.demo.vendors import EASYPOST_KEY, EASYPOST_WEBHOOK_SECRET, PARCELS
@@ -131,7 +131,7 @@ def write_act_profile(workdir: Path, url: dict[str, str], api_version: str) -> P
     """The act's merchant profile, connector profiles and mapping files; returns the profile's path."""
     locations = _locations()
     names = {str(loc["id"]): str(loc["name"]) for loc in locations}
-    connectors: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    connectors: ConnectorFiles = {
         WEB: (
             {
                 "connector": "shopify",
@@ -155,30 +155,9 @@ def write_act_profile(workdir: Path, url: dict[str, str], api_version: str) -> P
             },
             {names[i]: i for i in POS_STORES},
         ),
-        PARCELS: (
-            {
-                "connector": "easypost",
-                "settings": {
-                    "base_url": f"{url['easypost']}/v2",
-                    "api_key": EASYPOST_KEY,
-                    "webhook_secret": EASYPOST_WEBHOOK_SECRET,
-                },
-            },
-            {},
-        ),
+        PARCELS: (easypost_connector(url), {}),
     }
-    channels = []
-    for channel_id, (connector, mapping) in connectors.items():
-        _write_yaml(workdir / "connectors" / f"{channel_id}.yaml", connector)
-        entry: dict[str, Any] = {
-            "id": channel_id,
-            "connector": connector["connector"],
-            "profile": f"connectors/{channel_id}.yaml",
-        }
-        if mapping:
-            _write_yaml(workdir / "mappings" / f"{channel_id}.yaml", {"location_map": mapping})
-            entry["mappings"] = [f"mappings/{channel_id}.yaml"]
-        channels.append(entry)
+    channels = write_channels(workdir, connectors)
     profile = workdir / "omnibridge.yaml"
     _write_yaml(
         profile,

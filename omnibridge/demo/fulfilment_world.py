@@ -171,12 +171,45 @@ def _write_yaml(path: Path, data: dict[str, Any]) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
+ConnectorFiles = dict[str, tuple[dict[str, Any], dict[str, str]]]
+"""Per channel id: its connector profile and its location map (empty: none)."""
+
+
+def easypost_connector(url: dict[str, str]) -> dict[str, Any]:
+    """The connector profile of the acts' EasyPost emulator at ``url['easypost']``."""
+    return {
+        "connector": "easypost",
+        "settings": {
+            "base_url": f"{url['easypost']}/v2",
+            "api_key": EASYPOST_KEY,
+            "webhook_secret": EASYPOST_WEBHOOK_SECRET,
+        },
+    }
+
+
+def write_channels(workdir: Path, connectors: ConnectorFiles) -> list[dict[str, Any]]:
+    """Write each channel's connector profile (and location map) under ``workdir``; the ``channels:`` entries."""
+    channels = []
+    for channel_id, (connector, mapping) in connectors.items():
+        _write_yaml(workdir / "connectors" / f"{channel_id}.yaml", connector)
+        entry: dict[str, Any] = {
+            "id": channel_id,
+            "connector": connector["connector"],
+            "profile": f"connectors/{channel_id}.yaml",
+        }
+        if mapping:
+            _write_yaml(workdir / "mappings" / f"{channel_id}.yaml", {"location_map": mapping})
+            entry["mappings"] = [f"mappings/{channel_id}.yaml"]
+        channels.append(entry)
+    return channels
+
+
 def write_act_profile(workdir: Path, url: dict[str, str], api_version: str) -> Path:
     """The act's merchant profile, connector profiles and mapping files; returns the profile's path."""
     names = {str(loc["id"]): str(loc["name"]) for loc in LOCATIONS}
     for folder in ("inbox", "outbox"):
         (workdir / "supplier" / folder).mkdir(parents=True, exist_ok=True)
-    connectors: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    connectors: ConnectorFiles = {
         WEB: (
             {
                 "connector": "shopify",
@@ -229,30 +262,9 @@ def write_act_profile(workdir: Path, url: dict[str, str], api_version: str) -> P
             },
             {str(SHIPBOB_CENTRE): SHIPBOB_LOCATION},
         ),
-        PARCELS: (
-            {
-                "connector": "easypost",
-                "settings": {
-                    "base_url": f"{url['easypost']}/v2",
-                    "api_key": EASYPOST_KEY,
-                    "webhook_secret": EASYPOST_WEBHOOK_SECRET,
-                },
-            },
-            {},
-        ),
+        PARCELS: (easypost_connector(url), {}),
     }
-    channels = []
-    for channel_id, (connector, mapping) in connectors.items():
-        _write_yaml(workdir / "connectors" / f"{channel_id}.yaml", connector)
-        entry: dict[str, Any] = {
-            "id": channel_id,
-            "connector": connector["connector"],
-            "profile": f"connectors/{channel_id}.yaml",
-        }
-        if mapping:
-            _write_yaml(workdir / "mappings" / f"{channel_id}.yaml", {"location_map": mapping})
-            entry["mappings"] = [f"mappings/{channel_id}.yaml"]
-        channels.append(entry)
+    channels = write_channels(workdir, connectors)
     locations = []
     for loc in LOCATIONS:
         entry = dict(loc)
