@@ -50,7 +50,6 @@ from omnibridge.fulfilment.provider import ProviderEvents, is_provider
 from omnibridge.fulfilment.tasks import is_collection_echo, is_confirmation_echo
 from omnibridge.models import MovementKind, MovementStatus, Order, StockMovement
 from omnibridge.pickup.method import pickup_method
-from omnibridge.returns import events as return_events
 from omnibridge.sdk.channel import (
     ChannelEvent,
     FulfilmentEvent,
@@ -101,7 +100,10 @@ class EventApplier:
         """Hold length and windows for the pickups of this channel's orders (None: the ``pickup:`` defaults)."""
         self._known_skus: set[str] | None = None
         self._provider = ProviderEvents(channel) if is_provider(channel) else None
-        self._returns = return_events.ReturnEvents(channel.id, channel.location_id, channel.master_sku)
+        # imported here: omnibridge.returns builds on omnibridge.sync.lines, whose package imports this module
+        from omnibridge.returns.events import ReturnEvents
+
+        self._returns = ReturnEvents(channel.id, channel.location_id, channel.master_sku)
 
     def apply_all(self, events: Iterable[ChannelEvent], *, uow: UnitOfWork | None = None) -> ApplyOutcome:
         """Apply ``events`` in order: each in its own unit of work, or all in ``uow`` when one is given (it then
