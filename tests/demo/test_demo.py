@@ -164,6 +164,8 @@ async def test_demo_ends_with_every_channel_agreeing_and_traffic_valid(
         [(e["kind"], e["outcome"]) for e in act.get("events", [])],
         act.get("traffic", {}).get("problems"),
         act.get("inconsistencies"),
+        [(e["kind"], e["outcome"]) for e in (result.get("collect") or {}).get("events", [])],
+        (result.get("collect") or {}).get("ok"),
     )
     assert result["catalog_skus"] == SKUS
     assert result["channels_checked"] == ["web", "pos", "amazon", "clover"]
