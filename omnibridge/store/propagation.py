@@ -300,7 +300,8 @@ def observe_level(
     seen = _aware(row.vendor_seen_at) if row.vendor_seen_at is not None else None
     if seen is not None and observed_at < seen - tie:
         return True  # superseded: the vendor itself reported a later level
-    explained = bool(row.quantity == shown)
+    in_flight = _writes_in_flight(session, channel, key)
+    explained = shown in in_flight if in_flight else bool(row.quantity == shown)
     unexplained = sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now)
     if seen is not None and abs(observed_at - seen) <= tie:
         if explained and row.unexplained_since is None:
@@ -321,6 +322,26 @@ def observe_level(
         )
     )
     return explained
+
+
+def _writes_in_flight(session: Session, channel: str, key: LevelKey) -> set[int]:
+    """What the writes to ``channel`` at ``key`` still in flight (recorded, outcome not yet remembered) set.
+
+    While one is in flight, a notification is explained only when it shows what that write set: the vendor's echo
+    of our own write, arriving before the write's outcome is remembered (were it compared with the level known
+    before the write, the echo of a decrease would read as units the channel took by itself, and every other
+    channel would be written that many units lower). Any other level, even the one known before the write, is
+    unexplained: it may be a change made on the channel just after our write landed, which the write's outcome,
+    remembered over it, would otherwise hide until the next read-back."""
+    rows = session.execute(
+        sa.select(OUTBOX.c.quantity).where(
+            OUTBOX.c.channel == channel,
+            OUTBOX.c.sku == key[0],
+            OUTBOX.c.location_id == key[1],
+            OUTBOX.c.status == "pending",
+        )
+    )
+    return {int(quantity) for (quantity,) in rows}
 
 
 def forget_levels(session: Session, channel: str, keys: Iterable[LevelKey], now: datetime) -> None:

@@ -99,3 +99,41 @@ def test_abandoning_pending_writes_finishes_them_and_forgets_their_positions(sto
     known = store.known_levels("web", ["A", "C"])
     assert (known[("A", "shop")].certain, known[("C", "shop")].certain) == (False, True)
     assert store.abandon_pushes("web") == []
+
+
+def write_in_flight(store: Store, quantity: int, expected: int) -> int:
+    """Record a write to ``web`` at KEY setting ``quantity`` (sent, its outcome not yet known); its outbox id."""
+    item = OutboxItem(0, "web", "batch-1", KEY[0], KEY[0], KEY[1], "shop-ref", quantity, expected, None, "pending")
+    [outbox_id] = store.record_pushes([item])
+    return outbox_id
+
+
+def test_the_echo_of_a_write_still_in_flight_is_explained_and_takes_nothing_from_other_channels(
+    store: Store,
+) -> None:
+    pushed(store, 7)
+    outbox_id = write_in_flight(store, 5, expected=7)
+    # The vendor applied our write (7 -> 5) and notified us before the write's outcome was remembered: that is our
+    # own write coming back, not 2 units the channel sold by itself, so no other channel may be lowered by 2.
+    assert store.observe_level("web", KEY, 5, VENDOR) is True
+    assert store.pending_decreases(["A"]) == {}
+    assert store.known_levels("web", ["A"])[KEY].unexplained_since is None
+    store.finish_pushes({outbox_id: ("applied", None)})
+    store.remember_levels("web", {KEY: LevelNote(5, "pushed", None, 5)})
+    assert store.pending_decreases(["A"]) == {}
+
+
+def test_a_level_other_than_the_write_in_flight_is_still_unexplained(store: Store) -> None:
+    pushed(store, 7)
+    write_in_flight(store, 5, expected=7)
+    assert store.observe_level("web", KEY, 4, VENDOR) is False  # our 5, then a sale of 1 on the channel
+    assert store.pending_decreases(["A"]) == {KEY: 3}
+
+
+def test_the_level_known_before_a_write_in_flight_is_unexplained_when_it_comes_back(store: Store) -> None:
+    pushed(store, 5)
+    write_in_flight(store, 6, expected=5)
+    # Our write (5 -> 6) landed, then staff counted 5 on the channel; that notification may arrive before the
+    # write's outcome is remembered. It must not pass for "what the channel is known to show": a read settles it.
+    assert store.observe_level("web", KEY, 5, VENDOR) is False
+    assert store.known_levels("web", ["A"])[KEY].unexplained_since is not None
