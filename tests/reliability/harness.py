@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,9 +149,14 @@ class LocalWorld:
 
 @contextlib.asynccontextmanager
 async def local_world(
-    workdir: Path, knobs: Knobs | None = None, *, pos_down: bool = False
+    workdir: Path,
+    knobs: Knobs | None = None,
+    *,
+    pos_down: bool = False,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[LocalWorld]:
-    """Emulators, receiver and engine in the running loop; with ``pos_down`` nothing listens at Square's URL."""
+    """Emulators, receiver and engine in the running loop; with ``pos_down`` nothing listens at Square's URL;
+    ``clock`` is the engine's monotonic clock (backoffs, grace periods)."""
     knobs = knobs or Knobs()
     shopify_port, square_port, receiver_port = free_port(), free_port(), free_port()
     receiver_url = f"http://127.0.0.1:{receiver_port}"
@@ -162,7 +168,7 @@ async def local_world(
         receiver_url=receiver_url,
     )
     with open_store(load_profile(profile).store_url) as store:
-        engine = SyncEngine(store, build_channels(load_profile(profile)))
+        engine = SyncEngine(store, build_channels(load_profile(profile)), clock=clock)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 await stack.enter_async_context(run_server(emulators.shopify.app, port=shopify_port))
