@@ -33,6 +33,7 @@ __all__ = [
     "Clock",
     "CostBucket",
     "InFlightLimiter",
+    "LimiterResolver",
     "RateLimitObservation",
     "RateLimitObserver",
     "RateLimiter",
@@ -74,6 +75,16 @@ class RateLimiter(Protocol):
 
     def observe(self, response: httpx.Response) -> None:
         """Correct the budget from a response the vendor sent (headers, body, status)."""
+        ...
+
+
+class LimiterResolver(Protocol):
+    """Chooses the limiter a request really uses (set as :attr:`ConnectorHttpClient.budgets
+    <omnibridge.sdk.http.ConnectorHttpClient.budgets>`): budgets shared by several processes replace the
+    connector's own limiters there, without the connector knowing."""
+
+    def limiter_for(self, limiter: RateLimiter, op: str) -> RateLimiter:
+        """The limiter to use instead of ``limiter`` for a request of operation ``op``."""
         ...
 
 
@@ -213,6 +224,14 @@ class Bucket:
         if observation.available is not None:
             self.available = observation.available
         self.available = min(self.available, self.capacity)
+
+    def adopt(self, available: float, in_flight: float, capacity: float, refill_rate: float) -> None:
+        """Take a level kept elsewhere as this bucket's own, as of now (a budget shared by several processes,
+        :mod:`omnibridge.sync.shared_budgets`, mirrors what the database said here, so :meth:`wait_for_spare`
+        and :meth:`wait_time` see every process's requests)."""
+        self.capacity, self.refill_rate = capacity, refill_rate
+        self.available, self.in_flight = min(available, capacity), in_flight
+        self._updated_at = self._clock()
 
     def observe(self, response: httpx.Response) -> None:
         """Run the observers on ``response``; a 429 also empties the bucket."""
