@@ -218,7 +218,9 @@ class SharedBucket:
             await target.wait_for_spare(cost, spare)
 
     async def drain(self) -> None:
-        """Wait for the settlements still running."""
+        """Settle what is still unsettled and wait for the settlements still running."""
+        if self._pending is not None:
+            self._settle_unobserved(self._pending)
         while self._tasks:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
 

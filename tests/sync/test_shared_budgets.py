@@ -1,0 +1,237 @@
+"""Vendor budgets shared in PostgreSQL (omnibridge.store.budgets, omnibridge.sync.shared_budgets): several
+processes on one store never exceed a channel's limit together; a killed process's lease expires; cost buckets
+and vendor corrections reach every process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import postgres_schema_url
+
+from bench.budgets import run_case
+from omnibridge.sdk import CostBucket, shopify_graphql_throttle_status
+from omnibridge.store import open_store
+from omnibridge.store.budgets import BudgetTable, Grant
+from omnibridge.sync.shared_budgets import SharedBucket
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with postgres_schema_url() as url:
+        open_store(url).close()
+        yield url
+
+
+class Waited(Exception):
+    """Raised by a sleeper that refuses to sleep: the limiter asked to wait ``args[0]`` seconds."""
+
+
+async def refuse_to_wait(seconds: float) -> None:
+    raise Waited(seconds)
+
+
+def shared(url: str, bucket: CostBucket | None = None, **options: float) -> SharedBucket:
+    """A shared bucket on its own connection (as another process would have) over a connector's own bucket."""
+    local = bucket or CostBucket(1000, 50, observers=(shopify_graphql_throttle_status,))
+    return SharedBucket(
+        BudgetTable(url),
+        "shopify-main",
+        "bucket",
+        capacity=local.capacity,
+        refill_rate=local.refill_rate,
+        available=local.available,
+        observers=local.observers,
+        mirror=local,
+        sleep=refuse_to_wait,
+        **options,
+    )
+
+
+def throttle_status(available: float) -> httpx.Response:
+    cost = {"throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": available, "restoreRate": 50.0}}
+    return httpx.Response(200, json={"data": {}, "extensions": {"cost": cost}})
+
+
+@pytest.mark.postgres
+def test_three_processes_through_the_clover_connector_get_no_refusal_only_with_the_shared_budget(pg_url: str) -> None:
+    per_process = run_case(3, 20, None)
+    assert per_process["refused"] > 0, "the Clover emulator must refuse 3 uncoordinated processes (else: no test)"
+
+    together = run_case(3, 20, pg_url)
+
+    assert together["refused"] == 0
+    assert together["answered"] == together["sent"] == 60
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_cost_bucket_is_spent_by_every_process_and_corrected_by_the_vendors_answer(pg_url: str) -> None:
+    first, second = shared(pg_url), shared(pg_url)
+
+    async with first.hold(900):
+        with pytest.raises(Waited):  # 900 in flight elsewhere: 200 more does not fit in 1000
+            async with second.hold(200):
+                pass
+        assert second.in_flight == 900.0
+    first.observe(throttle_status(80.0))  # the vendor charged 920 and says so
+    await first.drain()
+
+    assert first.available == pytest.approx(80.0, abs=1.0)
+    assert first.in_flight == 0.0
+    with pytest.raises(Waited) as waited:  # 80 (plus a moment's refill) is not 200: wait for 50/s to restore it
+        await second.acquire(200)
+    assert waited.value.args[0] == pytest.approx(120 / 50, abs=0.1)
+    assert second._mirror_to is not None
+    assert second._mirror_to.available == pytest.approx(80.0, abs=1.0)
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_query_costing_more_than_the_bucket_goes_once_full_and_leaves_it_in_debt(pg_url: str) -> None:
+    bucket = shared(pg_url)
+    async with bucket.hold(1500):
+        pass
+    await bucket.drain()
+    assert bucket.available == pytest.approx(-500.0, abs=1.0)
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_429_empties_the_bucket_for_every_process(pg_url: str) -> None:
+    first, second = shared(pg_url), shared(pg_url)
+    async with first.hold(10):
+        pass
+    first.observe(httpx.Response(429))
+    await first.drain()
+
+    with pytest.raises(Waited) as waited:
+        await second.acquire(10)
+    assert 0.1 < waited.value.args[0] <= 10 / 50 + 0.001
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_one_request_costs_two_statements_when_the_budget_has_room(pg_url: str) -> None:
+    bucket = shared(pg_url)
+    await bucket.acquire(0)  # creates the row
+    before = bucket.table.round_trips
+    for _ in range(5):
+        async with bucket.hold(1):
+            pass
+        bucket.observe(throttle_status(990.0))
+    await bucket.drain()
+    assert bucket.table.round_trips - before == 10  # a take and a settle (with what the answer said) each
+
+
+_HOLDER = """
+import asyncio, sys
+from omnibridge.store.budgets import BudgetTable, Grant
+from omnibridge.sync.shared_budgets import SharedBucket
+
+async def main() -> None:
+    bucket = SharedBucket(BudgetTable(sys.argv[1]), "clover-main", "bucket", capacity=1, refill_rate=20,
+                          lease_seconds=1.0)
+    async with bucket.hold(1):
+        print("held", flush=True)
+        await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_the_lease_of_a_process_killed_mid_request_expires(pg_url: str) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, pg_url], cwd=ROOT, stdout=subprocess.PIPE, text=True, env=dict(os.environ)
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+
+    table = BudgetTable(pg_url)
+    refused = await table.take("clover-main", "bucket", 1, lease=None, lease_seconds=60)
+    assert refused is not None
+    assert not refused.granted
+    assert refused.budget.in_flight == 1.0
+    assert refused.budget.wait_for(1) is None
+
+    deadline = time.monotonic() + 30
+    while (grant := await table.take("clover-main", "bucket", 1, lease=None, lease_seconds=60)) is not None:
+        if grant.granted or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert grant is not None
+    assert grant.granted, "the dead process's lease never expired"
+    assert grant.budget.in_flight == 0.0
+    await table.aclose()
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM vendor_budget_leases").scalar() == 0
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_database_grants_and_charges_as_the_in_memory_bucket_does(pg_url: str) -> None:
+    engine = sa.create_engine(pg_url)
+    names = iter(range(10_000))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        capacity=st.floats(1, 1000),
+        rate=st.floats(0.01, 100),
+        fill=st.floats(-1, 1),
+        busy=st.floats(0, 1),
+        cost=st.floats(0, 1500),
+        hold=st.booleans(),
+    )
+    def check(capacity: float, rate: float, fill: float, busy: float, cost: float, hold: bool) -> None:
+        name = f"b{next(names)}"
+        level, in_flight = capacity * fill, capacity * busy
+        with engine.begin() as conn:  # updated_at in the future: no refill, so the arithmetic is exact
+            conn.exec_driver_sql(
+                "INSERT INTO vendor_budgets VALUES (%s, %s, %s, %s, %s, %s, clock_timestamp() + interval '1 hour')",
+                ("c", name, capacity, rate, level, in_flight),
+            )
+        grant = asyncio.run(_take(pg_url, name, cost, hold))
+        assert grant is not None
+        expected = level - in_flight >= min(cost, capacity)
+        assert grant.granted is expected
+        charged = cost if expected else 0.0
+        assert grant.budget.level == pytest.approx(level - (0.0 if hold else charged))
+        assert grant.budget.in_flight == pytest.approx(in_flight + (charged if hold else 0.0))
+
+    check()
+    with engine.begin() as conn:  # a long time unrefilled: full, and never above the capacity
+        conn.exec_driver_sql(
+            "INSERT INTO vendor_budgets VALUES ('c', 'old', 5, 10, -3, 0, clock_timestamp() - interval '1 hour')"
+        )
+    grant = asyncio.run(_take(pg_url, "old", 0, False))
+    assert grant is not None
+    assert grant.budget.level == 5.0
+    engine.dispose()
+
+
+async def _take(url: str, name: str, cost: float, hold: bool) -> Grant | None:
+    table = BudgetTable(url)
+    try:
+        return await table.take("c", name, cost, lease=f"lease-{name}" if hold else None, lease_seconds=60)
+    finally:
+        await table.aclose()
