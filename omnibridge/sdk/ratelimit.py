@@ -31,6 +31,7 @@ import httpx
 __all__ = [
     "Bucket",
     "Clock",
+    "ConcurrencyLimit",
     "CostBucket",
     "InFlightLimiter",
     "LimiterResolver",
@@ -457,3 +458,30 @@ class SlidingWindow:
                 at = self._sent[0] if self._sent else now
                 for _ in range(min(unseen, self.limit)):
                     self._sent.appendleft(at)
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` requests in flight at once, a vendor's limit (Clover: 5 per token): wrap each request in
+    ``async with limit.slot():``.
+
+    Per process by itself; :func:`omnibridge.sync.shared_budgets.share_budgets` sets :attr:`shared` so the slots
+    are also counted across every process on the store (the local cap still applies first).
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        self.limit = limit
+        self._semaphore = asyncio.Semaphore(limit)
+        self.shared: Callable[[], AbstractAsyncContextManager[None]] | None = None
+        """When set, each slot is also held in what it returns (a budget shared by several processes)."""
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one slot for the block."""
+        async with self._semaphore:
+            if self.shared is None:
+                yield
+                return
+            async with self.shared():
+                yield

@@ -11,6 +11,8 @@ sets every HTTP client of every given connector to draw from budgets kept in the
 * :class:`~omnibridge.sdk.SlidingWindow` (``limit`` per ``window``) becomes a shared bucket of ``limit / 2``
   refilling ``limit / (2 * window)`` per second: in any window it admits at most ``limit`` requests, whatever the
   order of arrivals (a bucket admits at most its capacity plus a window's refill).
+* :class:`~omnibridge.sdk.ConcurrencyLimit` (Clover's 5 requests in flight per token) also holds each slot in a
+  shared budget of ``limit`` whose refill is instant: at most ``limit`` in flight across every process.
 * Any other limiter stays per process (logged once).
 
 Budget names are stable across processes: the limiter's ``budget_name`` attribute if it has one, else the
@@ -36,7 +38,14 @@ import httpx
 from omnibridge.errors import RetriableConnectorError, StoreError
 from omnibridge.logs import get_logger
 from omnibridge.sdk.http import ConnectorHttpClient
-from omnibridge.sdk.ratelimit import Bucket, RateLimiter, RateLimitObserver, Sleeper, SlidingWindow
+from omnibridge.sdk.ratelimit import (
+    Bucket,
+    ConcurrencyLimit,
+    RateLimiter,
+    RateLimitObserver,
+    Sleeper,
+    SlidingWindow,
+)
 from omnibridge.store.budgets import BudgetLevel, BudgetTable
 
 if TYPE_CHECKING:
@@ -51,6 +60,8 @@ never releases it). Longer than any request's timeout."""
 _ANSWER_POLL = 0.01
 """How often a waiter asks again while the budget is full of requests in flight (an answer frees it)."""
 _MARGIN = 0.0005
+_INSTANT = 1e6
+"""Refill rate of a budget that only counts requests in flight (a concurrency limit)."""
 
 
 class SharedBucket:
@@ -90,7 +101,7 @@ class SharedBucket:
         self._sleep = sleep
         self._lock = asyncio.Lock()
         self._ensured = False
-        self._pending: str | None = None
+        self._unobserved: dict[str, None] = {}  # leases answered, awaiting their observe (newest last)
         self._tasks: set[asyncio.Task[None]] = set()
         self._log = get_logger("omnibridge.budgets").bind(channel=channel, budget=name)
 
@@ -155,14 +166,14 @@ class SharedBucket:
             answered = True
         finally:
             if answered:
-                self._pending = lease
+                self._unobserved[lease] = None
                 asyncio.get_running_loop().call_soon(self._settle_unobserved, lease)
             else:
                 self._spawn(lease, {}, throttled=False)
 
     def _settle_unobserved(self, lease: str) -> None:
-        if self._pending == lease:
-            self._pending = None
+        if lease in self._unobserved:
+            del self._unobserved[lease]
             self._spawn(lease, {}, throttled=False)
 
     def observe(self, response: httpx.Response) -> None:
@@ -178,7 +189,8 @@ class SharedBucket:
                 if value is not None:
                     said[field] = value
         throttled = response.status_code == 429
-        lease, self._pending = self._pending, None
+        # the HTTP client observes right after the block, with no await between: the newest lease is this answer's
+        lease = self._unobserved.popitem()[0] if self._unobserved else None
         if throttled:
             self.available = min(self.available, 0.0)
         if lease is not None or said or throttled:
@@ -219,8 +231,8 @@ class SharedBucket:
 
     async def drain(self) -> None:
         """Settle what is still unsettled and wait for the settlements still running."""
-        if self._pending is not None:
-            self._settle_unobserved(self._pending)
+        for lease in list(self._unobserved):
+            self._settle_unobserved(lease)
         while self._tasks:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
 
@@ -273,18 +285,29 @@ class ChannelBudgets:
         self._shared[id(limiter)] = (limiter, shared)  # the local limiter is kept alive: its id stays unique
         return shared
 
+    def share_slots(self, limit: ConcurrencyLimit, name: str) -> SharedBucket:
+        """Make ``limit`` also hold each slot in a shared budget of ``limit.limit`` requests in flight."""
+        bucket = SharedBucket(
+            self.table, self.channel, name, capacity=limit.limit, refill_rate=_INSTANT, lease_seconds=self.lease_seconds
+        )
+        limit.shared = lambda: bucket.hold(1)
+        self._shared[id(limit)] = (limit, bucket)
+        return bucket
+
     def buckets(self) -> dict[str, SharedBucket]:
         """The shared buckets made so far, by budget name."""
         return {bucket.name: bucket for _, bucket in self._shared.values() if isinstance(bucket, SharedBucket)}
 
 
-def _walk(connector: object) -> tuple[list[ConnectorHttpClient], dict[int, str]]:
-    """The HTTP clients a connector keeps and the attribute path of each limiter it keeps (breadth first, in
-    attribute order, at most three objects deep, only through the connector package's own objects)."""
+def _walk(connector: object) -> tuple[list[ConnectorHttpClient], dict[int, str], list[tuple[str, ConcurrencyLimit]]]:
+    """The HTTP clients a connector keeps, the attribute path of each limiter it keeps and its concurrency limits
+    (breadth first, in attribute order, at most three objects deep, only through the connector package's own
+    objects)."""
     package = type(connector).__module__.split(".")[0]
     roots = {package, "omnibridge", "connectors"}
     clients: list[ConnectorHttpClient] = []
     names: dict[int, str] = {}
+    slots: list[tuple[str, ConcurrencyLimit]] = []
     seen: set[int] = {id(connector)}
     level: list[tuple[str, object]] = [("", connector)]
     for _depth in range(3):
@@ -301,10 +324,12 @@ def _walk(connector: object) -> tuple[list[ConnectorHttpClient], dict[int, str]]
                         names.setdefault(id(value.rate_limiter), f"{where}.rate_limiter")
                 elif isinstance(value, Bucket | SlidingWindow):
                     names[id(value)] = where
+                elif isinstance(value, ConcurrencyLimit):
+                    slots.append((where, value))
                 elif type(value).__module__.split(".")[0] in roots:
                     following.append((where, value))
         level = following
-    return clients, names
+    return clients, names, slots
 
 
 def _enabled_from_env() -> bool:
@@ -346,8 +371,10 @@ def share_budgets(
     table = BudgetTable(url)
     channels: dict[str, ChannelBudgets] = {}
     for channel, connector in connectors.items():
-        clients, names = _walk(connector)
+        clients, names, slots = _walk(connector)
         budgets = ChannelBudgets(table, channel, names, lease_seconds)
+        for where, limit in slots:
+            budgets.share_slots(limit, where)
         for client in clients:
             client.budgets = budgets
         channels[channel] = budgets
