@@ -94,7 +94,10 @@ def test_a_connectors_own_bucket_becomes_a_shared_one_named_after_where_it_is_ke
     assert isinstance(shared, SharedBucket)
     assert (shared.channel, shared.name, shared.capacity, shared.refill_rate) == ("pos", "bucket", 16.0, 16.0)
     assert resolver.limiter_for(connector.bucket, "another_op") is shared
-    assert budgets.buckets() == {("pos", "bucket"): shared}
+    slots = budgets.buckets()[("pos", "slots")]  # Clover's 5 in flight per token, counted across processes too
+    assert budgets.buckets() == {("pos", "bucket"): shared, ("pos", "slots"): slots}
+    assert slots.capacity == 5.0
+    assert connector.slots.shared is not None
 
 
 def test_per_operation_buckets_are_named_after_the_operation_and_windows_become_half_buckets() -> None:
