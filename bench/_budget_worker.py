@@ -3,7 +3,8 @@ in PostgreSQL (``--shared``) or per process: the worker of ``bench budgets`` and
 
 ``python -m bench._budget_worker BASE_URL --requests N --start-at UNIX [--shared STORE_URL] [--channel ID]``
 waits until ``--start-at`` (so every worker bursts at once), sends N ``GET /v3/merchants/{mId}`` one after the
-other (one slot per worker: Clover allows 5 in flight per token) and prints one JSON line: ``sent``, ``ok``,
+other (``--tasks`` at a time, with as many of Clover's slots: it allows 5 in flight per token) and prints one JSON
+line: ``sent``, ``ok``,
 ``refused`` (429 answers), ``errors``, ``acquire_ms`` (time each request waited for its budget), ``elapsed_s``
 and ``round_trips`` (statements sent to the budget table).
 """
@@ -57,7 +58,9 @@ class _TimingResolver:
         return timed
 
 
-async def run(base_url: str, requests: int, start_at: float, shared: str | None, channel: str) -> dict[str, object]:
+async def run(
+    base_url: str, requests: int, start_at: float, shared: str | None, channel: str, tasks: int = 1
+) -> dict[str, object]:
     from connectors.clover.client import CloverConnector
     from connectors.clover.emulator.config import CloverEmulatorConfig
     from connectors.clover.settings import CloverSettings
@@ -68,7 +71,7 @@ async def run(base_url: str, requests: int, start_at: float, shared: str | None,
         base_url=base_url,
         merchant_id=emulator.merchant_id,
         access_token=emulator.access_token,
-        max_concurrent=1,
+        max_concurrent=tasks,
         retry_attempts=1,
     )
     connector = CloverConnector(settings)
@@ -83,13 +86,17 @@ async def run(base_url: str, requests: int, start_at: float, shared: str | None,
         )
     await asyncio.sleep(max(0.0, start_at - time.time()))
     began = time.perf_counter()
-    for _ in range(requests):
-        counts["sent"] += 1
-        try:
-            await connector.list_locations()
-            counts["ok"] += 1
-        except ConnectorError as exc:
-            counts["refused" if getattr(exc, "status_code", None) == 429 else "errors"] += 1
+
+    async def send() -> None:
+        while counts["sent"] < requests:
+            counts["sent"] += 1
+            try:
+                await connector.list_locations()
+                counts["ok"] += 1
+            except ConnectorError as exc:
+                counts["refused" if getattr(exc, "status_code", None) == 429 else "errors"] += 1
+
+    await asyncio.gather(*(send() for _ in range(tasks)))
     elapsed = time.perf_counter() - began
     round_trips = 0
     if budgets is not None:
@@ -106,8 +113,9 @@ def main() -> None:
     parser.add_argument("--start-at", type=float, required=True)
     parser.add_argument("--shared", default=None, help="store URL (PostgreSQL) holding the shared budget")
     parser.add_argument("--channel", default="clover-main")
+    parser.add_argument("--tasks", type=int, default=1, help="requests in flight at once (Clover allows 5)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.base_url, args.requests, args.start_at, args.shared, args.channel))
+    result = asyncio.run(run(args.base_url, args.requests, args.start_at, args.shared, args.channel, args.tasks))
     print(json.dumps(result))
 
 

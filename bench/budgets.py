@@ -2,11 +2,12 @@
 
 A Clover emulator (its own rate limiter: 16 requests/s as a bucket holding one second, 5 in flight per token,
 429 beyond either; ``latency_ms`` 5) is served in this process. Each case starts N worker processes
-(:mod:`bench._budget_worker`) that call it through the real Clover connector, one request at a time each, all
-starting at the same instant, for the same token:
+(:mod:`bench._budget_worker`) that call it through the real Clover connector, 1 or 5 requests at a time each
+(with as many of the connector's slots), all starting at the same instant, for the same token:
 
 * **per-process** (the baseline, today's single-daemon limiter): each process has its own 16/s bucket;
-* **shared**: the bucket is a row of ``vendor_budgets`` in PostgreSQL (:mod:`omnibridge.sync.shared_budgets`).
+* **shared**: the bucket (and the 5 slots) are rows of ``vendor_budgets`` in PostgreSQL
+  (:mod:`omnibridge.sync.shared_budgets`).
 
 Per case: requests sent, refused by the vendor (the emulator's own count of 429s), requests/s achieved (answered
 ones over the slowest worker's run), the time each request waited for its budget (p50, p99, max) and the
@@ -63,14 +64,16 @@ def clover_emulator(latency_ms: int = LATENCY_MS) -> Iterator[tuple[Any, str]]:
         thread.join(timeout=30)
 
 
-def run_case(processes: int, requests: int, shared_url: str | None, channel: str | None = None) -> dict[str, Any]:
-    """``processes`` workers of ``requests`` requests each against a fresh Clover emulator; shared budgets in
-    ``shared_url`` (a migrated PostgreSQL store) or per-process limiters when it is ``None``."""
-    channel = channel or f"clover-{uuid.uuid4().hex[:8]}"
-    with clover_emulator() as (emulator, base_url):
+def run_case(
+    processes: int, requests: int, shared_url: str | None, *, tasks: int = 1, latency_ms: int = LATENCY_MS
+) -> dict[str, Any]:
+    """``processes`` workers of ``requests`` requests each (``tasks`` at a time) against a fresh Clover emulator;
+    shared budgets in ``shared_url`` (a migrated PostgreSQL store) or per-process limiters when it is ``None``."""
+    channel = f"clover-{uuid.uuid4().hex[:8]}"
+    with clover_emulator(latency_ms) as (emulator, base_url):
         start_at = time.time() + 1.5 + 0.3 * processes
         command = [sys.executable, "-m", "bench._budget_worker", base_url, "--requests", str(requests)]
-        command += ["--start-at", str(start_at), "--channel", channel]
+        command += ["--start-at", str(start_at), "--channel", channel, "--tasks", str(tasks)]
         command += ["--shared", shared_url] if shared_url else []
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         workers = [
@@ -90,6 +93,7 @@ def run_case(processes: int, requests: int, shared_url: str | None, channel: str
     slowest = max(r["elapsed_s"] for r in results)
     return {
         "processes": processes,
+        "in_flight_each": tasks,
         "budget": "shared" if shared_url else "per-process",
         "sent": sent,
         "answered": ok,
@@ -110,7 +114,8 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     notes = [
         "Clover limit: 16 requests/s, bucket of 16, 5 in flight per token (the emulator's own limiter). Each "
-        f"worker: {requests} requests, one at a time, emulator latency {LATENCY_MS} ms; all workers start at once.",
+        f"worker: {requests} requests, 1 or 5 at a time (in_flight_each, with as many Clover slots), emulator "
+        f"latency {LATENCY_MS} ms; all workers start at once.",
         "refused = 429s the emulator answered; acquire = time a request waited for its budget before being sent; "
         "db_trips_per_req = statements to vendor_budgets per request (take + settle, + a retake per wait).",
     ]
@@ -121,9 +126,10 @@ def run(*, quick: bool = False) -> dict[str, Any]:
 
             open_store(url).close()  # migrated once, before the workers
         for processes in (1, 3):
-            rows.append(run_case(processes, requests, None))
-            if url:
-                rows.append(run_case(processes, requests, url))
+            for tasks in (1, 5):
+                rows.append(run_case(processes, requests, None, tasks=tasks))
+                if url:
+                    rows.append(run_case(processes, requests, url, tasks=tasks))
     if not base:
         notes.append(POSTGRES_SKIPPED)
     return {"title": "Vendor budgets: shared in PostgreSQL vs per process (Clover, 16 req/s)", "rows": rows,

@@ -7,9 +7,13 @@ transaction is ever held open while anyone waits:
 
 * :meth:`BudgetTable.take` sweeps the budget's expired leases (charging them as if answered at expiry), locks
   the row (``SELECT ... FOR UPDATE`` inside the statement), refills it from ``clock_timestamp()`` (the database
-  clock: processes on different machines agree), and grants ``cost`` when ``level - in_flight >= min(cost,
-  capacity)``: ``hold`` moves it in flight under a lease that expires after ``lease_seconds``; otherwise it is
-  charged at once. A refused take returns the level it saw; the caller waits outside the database and asks again.
+  clock: processes on different machines agree), and grants ``cost`` at once when ``level - in_flight >=
+  min(cost, capacity)``. Otherwise, when refill alone can make room (``in_flight + min(cost, capacity) <=
+  capacity``), it grants it *reserved*: it answers how long the refill takes, and the caller waits that long
+  outside the database before sending; takers after it queue behind it, whichever process they run in, so a
+  request costs one take however contended the budget is. ``hold`` moves the cost in flight under a lease that
+  expires ``lease_seconds`` after the reserved time; otherwise it is charged at once. Refused (the bucket is full
+  of requests in flight), the caller asks again once an answer may have come.
 * :meth:`BudgetTable.settle` ends a lease (charging its cost at the answer's time) and applies what the vendor's
   answer said (capacity, refill rate, level; a 429 empties the bucket for everyone) in the same statement. A
   lease already swept is not charged twice (``DELETE ... RETURNING`` decides who charges it).
@@ -52,7 +56,11 @@ o AS MATERIALIZED (
     FOR UPDATE OF b
 ),
 g AS MATERIALIZED (
-    SELECT o.*, o.level - o.in_flight >= least(%(cost)s::float8, o.capacity) AS granted FROM o
+    SELECT o.*,
+           o.level - o.in_flight >= least(%(cost)s::float8, o.capacity) AS now_ok,
+           o.in_flight + least(%(cost)s::float8, o.capacity) <= o.capacity + 1e-9 AS granted,
+           greatest(0.0, (least(%(cost)s::float8, o.capacity) + o.in_flight - o.level) / o.refill_rate) AS wait
+    FROM o
 ),
 u AS (
     UPDATE vendor_budgets AS b SET
@@ -65,11 +73,13 @@ u AS (
 ),
 lease AS (
     INSERT INTO vendor_budget_leases (id, channel, name, cost, expires_at)
-    SELECT %(lease)s, %(channel)s, %(name)s, %(cost)s::float8, t.now + make_interval(secs => %(lease_seconds)s)
+    SELECT %(lease)s, %(channel)s, %(name)s, %(cost)s::float8,
+           t.now + make_interval(secs => g.wait + %(lease_seconds)s)
     FROM g, t
     WHERE g.granted AND %(hold)s
 )
-SELECT g.granted, u.level, u.in_flight, g.capacity, g.refill_rate FROM g, u
+SELECT g.granted, CASE WHEN g.now_ok THEN 0.0 ELSE g.wait END, u.level, u.in_flight, g.capacity, g.refill_rate
+FROM g, u
 """
 
 _SETTLE = """
@@ -130,9 +140,11 @@ class BudgetLevel:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What :meth:`BudgetTable.take` decided, and the budget after it."""
+    """What :meth:`BudgetTable.take` decided, and the budget after it: ``granted`` with ``wait`` seconds to
+    wait before sending (the refill the grant was reserved against), or refused (only an answer can make room)."""
 
     granted: bool
+    wait: float
     budget: BudgetLevel
 
 
@@ -206,8 +218,9 @@ class BudgetTable:
         )
         if row is None:
             return None
-        granted, level, in_flight, capacity, rate = row
-        return Grant(bool(granted), BudgetLevel(float(level), float(in_flight), float(capacity), float(rate)))
+        granted, wait, level, in_flight, capacity, rate = row
+        budget = BudgetLevel(float(level), float(in_flight), float(capacity), float(rate))
+        return Grant(bool(granted), float(wait) if granted else 0.0, budget)
 
     async def settle(
         self,

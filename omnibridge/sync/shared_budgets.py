@@ -68,8 +68,8 @@ class SharedBucket:
     """A :class:`~omnibridge.sdk.InFlightLimiter` whose bucket is a row of ``vendor_budgets`` (see the module
     docstring of :mod:`omnibridge.store.budgets` for the arithmetic, which is :class:`~omnibridge.sdk.Bucket`'s).
 
-    ``hold(cost)`` takes ``cost`` in one statement (waiting outside the database, the tasks of this process in
-    order, one of them asking at a time), and when the block exits settles the lease together with what
+    ``hold(cost)`` takes ``cost`` in one statement (granted at once, or reserved behind the requests of every
+    process and waited for outside the database), and when the block exits settles the lease together with what
     :meth:`observe` reads from the answer, in one statement run in the background. A failed request settles at
     once. ``available``, ``in_flight`` and ``capacity`` are the level the database last reported.
     """
@@ -114,7 +114,7 @@ class SharedBucket:
     async def _take(self, cost: float, lease: bool) -> str | None:
         if cost < 0:
             raise ValueError(f"cost must not be negative, got {cost}")
-        async with self._lock:
+        async with self._lock:  # this process's takes in order; the database queues every process's
             waited = False
             while True:
                 lease_id = str(uuid.uuid4()) if lease else None
@@ -139,13 +139,20 @@ class SharedBucket:
                 self._mirror(grant.budget)
                 if grant.granted:
                     break
-                waited = True
-                wait = grant.budget.wait_for(cost)
-                wait = _ANSWER_POLL if wait is None else wait + _MARGIN
-                self.waited_seconds += wait
-                await self._sleep(wait)
-            self.waits += waited
-            return lease_id
+                waited = True  # full of requests in flight: ask again once an answer may have come
+                self.waited_seconds += _ANSWER_POLL
+                await self._sleep(_ANSWER_POLL)
+        if grant.wait > 0:  # reserved: wait for the refill it was granted against, outside the lock
+            waited = True
+            self.waited_seconds += grant.wait
+            try:
+                await self._sleep(grant.wait + _MARGIN)
+            except BaseException:
+                if lease_id is not None:  # cancelled before sending: give the reservation back
+                    self._spawn(lease_id, {}, throttled=False)
+                raise
+        self.waits += waited
+        return lease_id
 
     async def acquire(self, cost: float = 1.0) -> None:
         """Wait until the shared bucket can pay ``cost``, then take it (charged now, at send)."""

@@ -67,13 +67,16 @@ def throttle_status(available: float) -> httpx.Response:
 
 
 @pytest.mark.postgres
-def test_three_processes_through_the_clover_connector_get_no_refusal_only_with_the_shared_budget(pg_url: str) -> None:
-    per_process = run_case(3, 20, None)
+@pytest.mark.parametrize("in_flight", [1, 5])
+def test_three_processes_through_the_clover_connector_get_no_refusal_only_with_the_shared_budget(
+    pg_url: str, in_flight: int
+) -> None:
+    per_process = run_case(3, 20, None, tasks=in_flight, latency_ms=20)
     assert per_process["refused"] > 0, "the Clover emulator must refuse 3 uncoordinated processes (else: no test)"
 
-    together = run_case(3, 20, pg_url)
+    together = run_case(3, 20, pg_url, tasks=in_flight, latency_ms=20)
 
-    assert together["refused"] == 0
+    assert together["refused"] == 0  # neither over 16 requests/s nor over 5 in flight, counted by the emulator
     assert together["answered"] == together["sent"] == 60
 
 
@@ -92,11 +95,14 @@ async def test_a_cost_bucket_is_spent_by_every_process_and_corrected_by_the_vend
 
     assert first.available == pytest.approx(80.0, abs=1.0)
     assert first.in_flight == 0.0
-    with pytest.raises(Waited) as waited:  # 80 (plus a moment's refill) is not 200: wait for 50/s to restore it
+    with pytest.raises(Waited) as waited:  # 80 (plus a moment's refill) is not 200: reserved, 50/s restores it
         await second.acquire(200)
     assert waited.value.args[0] == pytest.approx(120 / 50, abs=0.1)
     assert second._mirror_to is not None
-    assert second._mirror_to.available == pytest.approx(80.0, abs=1.0)
+    assert second._mirror_to.available == pytest.approx(80.0 - 200.0, abs=1.0)
+    with pytest.raises(Waited) as waited:  # and a third request queues behind it, in whatever process
+        await first.acquire(100)
+    assert waited.value.args[0] == pytest.approx(220 / 50, abs=0.1)
 
 
 @pytest.mark.postgres
@@ -212,8 +218,12 @@ def test_the_database_grants_and_charges_as_the_in_memory_bucket_does(pg_url: st
             )
         grant = asyncio.run(_take(pg_url, name, cost, hold))
         assert grant is not None
-        expected = level - in_flight >= min(cost, capacity)
+        needed = min(cost, capacity)
+        expected = in_flight + needed <= capacity + 1e-9  # now, or reserved against the refill
         assert grant.granted is expected
+        if expected:
+            now = level - in_flight >= needed
+            assert grant.wait == pytest.approx(0.0 if now else (needed + in_flight - level) / rate)
         charged = cost if expected else 0.0
         assert grant.budget.level == pytest.approx(level - (0.0 if hold else charged))
         assert grant.budget.in_flight == pytest.approx(in_flight + (charged if hold else 0.0))
