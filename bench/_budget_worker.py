@@ -3,8 +3,8 @@ in PostgreSQL (``--shared``) or per process: the worker of ``bench budgets`` and
 
 ``python -m bench._budget_worker BASE_URL --requests N --start-at UNIX [--shared STORE_URL] [--channel ID]``
 waits until ``--start-at`` (so every worker bursts at once), sends N ``GET /v3/merchants/{mId}`` one after the
-other (``--tasks`` at a time, with as many of Clover's slots: it allows 5 in flight per token) and prints one JSON
-line: ``sent``, ``ok``,
+other (``--tasks`` at a time; the connector keeps Clover's 5 slots, the limit of requests in flight per token)
+and prints one JSON line: ``sent``, ``ok``,
 ``refused`` (429 answers), ``errors``, ``acquire_ms`` (time each request waited for its budget), ``elapsed_s``
 and ``round_trips`` (statements sent to the budget table).
 """
@@ -71,7 +71,6 @@ async def run(
         base_url=base_url,
         merchant_id=emulator.merchant_id,
         access_token=emulator.access_token,
-        max_concurrent=tasks,
         retry_attempts=1,
     )
     connector = CloverConnector(settings)

@@ -2,8 +2,8 @@
 
 A Clover emulator (its own rate limiter: 16 requests/s as a bucket holding one second, 5 in flight per token,
 429 beyond either; ``latency_ms`` 5) is served in this process. Each case starts N worker processes
-(:mod:`bench._budget_worker`) that call it through the real Clover connector, 1 or 5 requests at a time each
-(with as many of the connector's slots), all starting at the same instant, for the same token:
+(:mod:`bench._budget_worker`) that call it through the real Clover connector (its 16/s bucket and 5 slots), 1 or
+5 requests at a time each, all starting at the same instant, for the same token:
 
 * **per-process** (the baseline, today's single-daemon limiter): each process has its own 16/s bucket;
 * **shared**: the bucket (and the 5 slots) are rows of ``vendor_budgets`` in PostgreSQL
@@ -114,10 +114,11 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     notes = [
         "Clover limit: 16 requests/s, bucket of 16, 5 in flight per token (the emulator's own limiter). Each "
-        f"worker: {requests} requests, 1 or 5 at a time (in_flight_each, with as many Clover slots), emulator "
+        f"worker: {requests} requests, 1 or 5 at a time (in_flight_each), emulator "
         f"latency {LATENCY_MS} ms; all workers start at once.",
         "refused = 429s the emulator answered; acquire = time a request waited for its budget before being sent; "
-        "db_trips_per_req = statements to vendor_budgets per request (take + settle, + a retake per wait).",
+        "db_trips_per_req = statements to vendor_budgets per request: a take and a settle for the 16/s bucket and "
+        "for the 5 slots, plus a retake whenever the 5 slots were all in flight.",
     ]
     base = postgres_base()
     with postgres_url(base) if base else _nothing() as url:

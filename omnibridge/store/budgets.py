@@ -148,6 +148,11 @@ class Grant:
     budget: BudgetLevel
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def conninfo(url: str | URL) -> str:
     """The libpq connection string of a ``postgresql+psycopg://`` store URL (its ``options`` kept, so a store in
     its own schema finds its tables); :class:`StoreError` for any other backend."""
@@ -189,10 +194,13 @@ class BudgetTable:
                 return await cursor.fetchone() if cursor.description else None
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
                 if attempt == 2:
-                    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    raise StoreError(f"shared vendor budgets: database error: {reason}") from None
+                    raise StoreError(f"shared vendor budgets: database error: {_first_line(exc)}") from None
                 if self._conn is not None and self._conn.closed:
                     self._conn = None
+            except psycopg.Error as exc:
+                raise StoreError(
+                    f"shared vendor budgets: {_first_line(exc)} (is the store migrated? 'omnibridge db upgrade')"
+                ) from None
         return None
 
     async def ensure(self, channel: str, name: str, *, capacity: float, refill_rate: float, available: float) -> None:

@@ -159,11 +159,13 @@ class SharedBucket:
         await self._take(cost, lease=False)
 
     @asynccontextmanager
-    async def hold(self, cost: float = 1.0) -> AsyncIterator[None]:
+    async def hold(self, cost: float = 1.0, *, settle_at_exit: bool = False) -> AsyncIterator[None]:
         """Wait until the shared bucket can pay ``cost``; count it in flight (under a lease) while the block runs.
 
         The lease is settled by the :meth:`observe` that follows the block (the HTTP client observes every answer
-        right after it), else on the next turn of the event loop; a failure settles it at once.
+        right after it), else on the next turn of the event loop; a failure settles it at once. With
+        ``settle_at_exit`` (a slot of a concurrency limit: nothing to observe) the block's exit waits for the
+        settle, so the next take of the same task finds the slot free.
         """
         lease = await self._take(cost, lease=True)
         assert lease is not None
@@ -172,7 +174,9 @@ class SharedBucket:
             yield
             answered = True
         finally:
-            if answered:
+            if settle_at_exit:
+                await asyncio.shield(self._settle(lease, {}, False))
+            elif answered:
                 self._unobserved[lease] = None
                 asyncio.get_running_loop().call_soon(self._settle_unobserved, lease)
             else:
@@ -297,7 +301,7 @@ class ChannelBudgets:
         bucket = SharedBucket(
             self.table, self.channel, name, capacity=limit.limit, refill_rate=_INSTANT, lease_seconds=self.lease_seconds
         )
-        limit.shared = lambda: bucket.hold(1)
+        limit.shared = lambda: bucket.hold(1, settle_at_exit=True)
         self._shared[id(limit)] = (limit, bucket)
         return bucket
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from support import postgres_schema_url
 
 from bench.budgets import run_case
+from omnibridge.errors import RetriableConnectorError
 from omnibridge.sdk import CostBucket, shopify_graphql_throttle_status
 from omnibridge.store import open_store
 from omnibridge.store.budgets import BudgetTable, Grant
@@ -245,3 +246,16 @@ async def _take(url: str, name: str, cost: float, hold: bool) -> Grant | None:
         return await table.take("c", name, cost, lease=f"lease-{name}" if hold else None, lease_seconds=60)
     finally:
         await table.aclose()
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_store_without_the_budget_tables_is_a_one_line_retriable_error() -> None:
+    with postgres_schema_url() as url:  # never migrated
+        bucket = SharedBucket(BudgetTable(url), "pos", "bucket", capacity=16, refill_rate=16)
+        with pytest.raises(RetriableConnectorError) as error:
+            await bucket.acquire()
+        await bucket.table.aclose()
+    assert "vendor_budgets" in str(error.value)
+    assert "omnibridge db upgrade" in str(error.value)
+    assert "\n" not in str(error.value)
