@@ -3,19 +3,23 @@ only, and when on every limiter of every connector is replaced by a budget with 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from connectors.amazon.ratelimits import OperationLimits
 from connectors.clover.client import CloverConnector
 from omnibridge.config import load_profile
 from omnibridge.errors import StoreError
 from omnibridge.sdk import ConnectorHttpClient, SlidingWindow
+from omnibridge.sdk.registry import discover_connectors
 from omnibridge.store import open_store
 from omnibridge.sync import build_channels
 from omnibridge.sync.shared_budgets import SHARED_BUDGETS_ENV, SharedBucket, share_budgets
 
+ROOT = Path(__file__).resolve().parents[2]
 PG = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: budgets connect on first use
 
 
@@ -114,3 +118,42 @@ def test_per_operation_buckets_are_named_after_the_operation_and_windows_become_
     assert isinstance(window, SharedBucket)
     # at most 75 + 75/60 * 60 = 150 admitted in any 60 s, in whatever order requests arrive
     assert (window.name, window.capacity, window.refill_rate) == ("client.window", 75.0, 1.25)
+
+
+def _built_in(name: str) -> object:
+    """The connector a merchant gets from ``config/connectors/NAME.yaml`` with its defaults (the emulator's)."""
+    text = (ROOT / "config" / "connectors" / f"{name}.yaml").read_text()
+    data = yaml.safe_load(re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text))
+    registered = discover_connectors().get(name)
+    assert registered is not None
+    spec = registered.spec
+    assert spec.factory is not None
+    return spec.factory(spec.settings_model.model_validate(data["settings"]))
+
+
+@pytest.mark.parametrize(
+    ("name", "budgets"),
+    [
+        ("shopify", {"bucket"}),
+        ("square", {"bucket"}),
+        ("clover", {"bucket", "slots"}),
+        ("shipbob", {"limiter"}),
+        ("easypost", {"bucket"}),
+        ("amazon", {"op:getOrders"}),  # one bucket per operation, made as the operation is first called
+    ],
+)
+def test_every_built_in_connector_draws_from_shared_budgets(name: str, budgets: set[str]) -> None:
+    connector = _built_in(name)
+    shared = share_budgets(PG, {name: connector}, enabled=True)
+    assert shared is not None
+    api = getattr(connector, "api", connector)  # Amazon keeps its SP-API client one level down
+    clients = [value for value in vars(api).values() if isinstance(value, ConnectorHttpClient)]
+    assert clients
+    assert all(client.budgets is shared.channels[name] for client in clients)
+    for client in clients:
+        if client.rate_limiter is not None:
+            client.budgets.limiter_for(client.rate_limiter, "any")  # type: ignore[union-attr]
+    if name == "amazon":
+        limits = api.limits  # type: ignore[attr-defined]
+        shared.channels[name].limiter_for(limits.bucket("getOrders"), "getOrders")
+    assert {budget for _, budget in shared.buckets()} == budgets
