@@ -58,7 +58,9 @@ DEFAULT_LEASE_SECONDS = 60.0
 """How long a request may stay in flight before its cost is charged as answered (a process that died mid-request
 never releases it). Longer than any request's timeout."""
 _ANSWER_POLL = 0.01
-"""How often a waiter asks again while the budget is full of requests in flight (an answer frees it)."""
+"""How soon a waiter asks again while the budget is full of requests in flight (an answer frees it); doubled at
+each refusal up to :data:`_ANSWER_POLL_MAX`, so waiters do not load the database while the slots stay taken."""
+_ANSWER_POLL_MAX = 0.1
 _MARGIN = 0.0005
 _INSTANT = 1e6
 """Refill rate of a budget that only counts requests in flight (a concurrency limit)."""
@@ -116,6 +118,7 @@ class SharedBucket:
             raise ValueError(f"cost must not be negative, got {cost}")
         async with self._lock:  # this process's takes in order; the database queues every process's
             waited = False
+            poll = _ANSWER_POLL
             while True:
                 lease_id = str(uuid.uuid4()) if lease else None
                 try:
@@ -140,8 +143,9 @@ class SharedBucket:
                 if grant.granted:
                     break
                 waited = True  # full of requests in flight: ask again once an answer may have come
-                self.waited_seconds += _ANSWER_POLL
-                await self._sleep(_ANSWER_POLL)
+                self.waited_seconds += poll
+                await self._sleep(poll)
+                poll = min(poll * 2, _ANSWER_POLL_MAX)
         if grant.wait > 0:  # reserved: wait for the refill it was granted against, outside the lock
             waited = True
             self.waited_seconds += grant.wait
