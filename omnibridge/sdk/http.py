@@ -241,7 +241,10 @@ class ConnectorHttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (after the shared budgets, if any, recorded the last answers)."""
+        drain = getattr(self.budgets, "drain", None)
+        if drain is not None:
+            await drain()
         await self._client.aclose()
 
     async def get(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:

@@ -309,6 +309,12 @@ class ChannelBudgets:
         self._shared[id(limit)] = (limit, bucket)
         return bucket
 
+    async def drain(self) -> None:
+        """Let the settlements still running finish (called by ``ConnectorHttpClient.aclose``): a process that
+        stops leaves no lease to expire."""
+        for bucket in self.buckets().values():
+            await bucket.drain()
+
     def buckets(self) -> dict[str, SharedBucket]:
         """The shared buckets made so far, by budget name."""
         return {bucket.name: bucket for _, bucket in self._shared.values() if isinstance(bucket, SharedBucket)}

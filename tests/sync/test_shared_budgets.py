@@ -259,3 +259,31 @@ async def test_a_store_without_the_budget_tables_is_a_one_line_retriable_error()
     assert "vendor_budgets" in str(error.value)
     assert "omnibridge db upgrade" in str(error.value)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_closing_a_connector_records_its_last_answers_and_leaves_no_lease(pg_url: str) -> None:
+    from omnibridge.sdk import ConnectorHttpClient
+    from omnibridge.sync.shared_budgets import share_budgets
+
+    class Connector:
+        def __init__(self) -> None:
+            self.bucket = CostBucket(1000, 50, observers=(shopify_graphql_throttle_status,))
+            transport = httpx.MockTransport(lambda request: throttle_status(500.0))
+            self.http = ConnectorHttpClient("shop", "http://shop.test", rate_limiter=self.bucket, transport=transport)
+
+    connector = Connector()
+    budgets = share_budgets(pg_url, {"web": connector}, enabled=True)
+    assert budgets is not None
+    await connector.http.post("/graphql", cost=100)
+    await connector.http.aclose()  # at once: the settle of the answer was still on its way
+
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM vendor_budget_leases").scalar() == 0
+        level, in_flight = conn.exec_driver_sql("SELECT level, in_flight FROM vendor_budgets").one()
+    engine.dispose()
+    assert in_flight == 0.0
+    assert level == pytest.approx(500.0, abs=1.0)  # what the answer said
+    await budgets.table.aclose()
