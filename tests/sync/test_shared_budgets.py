@@ -287,3 +287,25 @@ async def test_closing_a_connector_records_its_last_answers_and_leaves_no_lease(
     assert in_flight == 0.0
     assert level == pytest.approx(500.0, abs=1.0)  # what the answer said
     await budgets.table.aclose()
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_no_take_or_settle_is_lost_when_connections_race(pg_url: str) -> None:
+    tables = [BudgetTable(pg_url) for _ in range(4)]
+    await tables[0].ensure("c", "race", capacity=1000, refill_rate=1e-9, available=1000)
+
+    async def one(table: BudgetTable, index: int) -> None:
+        for turn in range(25):
+            await table.take("c", "race", 1, lease=None, lease_seconds=60)  # charged at once
+            lease = f"{index}-{turn}"
+            await table.take("c", "race", 2, lease=lease, lease_seconds=60)  # in flight, then charged
+            await table.settle("c", "race", lease=lease)
+
+    await asyncio.gather(*(one(table, index) for index, table in enumerate(tables)))
+    final = await tables[0].settle("c", "race")
+    for table in tables:
+        await table.aclose()
+    assert final is not None
+    assert final.in_flight == 0.0
+    assert final.level == pytest.approx(1000 - 4 * 25 * 3, abs=1e-3)
