@@ -309,3 +309,33 @@ async def test_no_take_or_settle_is_lost_when_connections_race(pg_url: str) -> N
     assert final is not None
     assert final.in_flight == 0.0
     assert final.level == pytest.approx(1000 - 4 * 25 * 3, abs=1e-3)
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_the_daemons_channels_share_budgets_in_their_own_store(pg_url: str, tmp_path: Path) -> None:
+    from connectors.clover.client import CloverConnector
+    from omnibridge.config import load_profile
+    from omnibridge.sync import build_channels
+
+    (tmp_path / "clover.yaml").write_text(
+        "connector: clover\nsettings: {base_url: 'http://127.0.0.1:9', merchant_id: TESTMERCHANT1, access_token: t}\n"
+    )
+    (tmp_path / "omnibridge.yaml").write_text(
+        "version: 1\nmerchant: {name: T, currency: USD, timezone: UTC}\n"
+        "locations: [{id: shop, name: Shop, type: store}]\n"
+        "channels:\n  - {id: pos, connector: clover, profile: clover.yaml}\n"
+    )
+    with open_store(pg_url) as store:
+        [runtime] = build_channels(load_profile(tmp_path / "omnibridge.yaml"), store, shared_budgets=True)
+        connector = runtime.connector
+        assert isinstance(connector, CloverConnector)
+        resolver = connector.http.budgets
+        assert resolver is not None
+        await resolver.limiter_for(connector.bucket, "list_locations").acquire()
+        async with connector.slots.slot():
+            pass
+        await connector.aclose()
+        with store.engine.connect() as conn:  # the store's schema (its search_path), not the server's default
+            rows = conn.exec_driver_sql("SELECT channel, name, capacity FROM vendor_budgets ORDER BY name").all()
+    assert [tuple(row) for row in rows] == [("pos", "bucket", 16.0), ("pos", "slots", 5.0)]
