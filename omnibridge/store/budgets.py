@@ -5,15 +5,18 @@ in memory: ``level`` as of ``updated_at``, ``capacity``, ``refill_rate`` per sec
 requests sent and not yet answered). Each operation is **one statement, one round trip** in autocommit, so no
 transaction is ever held open while anyone waits:
 
-* :meth:`BudgetTable.take` sweeps the budget's expired leases (charging them as if answered at expiry), locks
-  the row (``SELECT ... FOR UPDATE`` inside the statement), refills it from ``clock_timestamp()`` (the database
-  clock: processes on different machines agree), and grants ``cost`` at once when ``level - in_flight >=
-  min(cost, capacity)``. Otherwise, when refill alone can make room (``in_flight + min(cost, capacity) <=
-  capacity``), it grants it *reserved*: it answers how long the refill takes, and the caller waits that long
-  outside the database before sending; takers after it queue behind it, whichever process they run in, so a
-  request costs one take however contended the budget is. ``hold`` moves the cost in flight under a lease that
-  expires ``lease_seconds`` after the reserved time; otherwise it is charged at once. Refused (the bucket is full
-  of requests in flight), the caller asks again once an answer may have come.
+* :meth:`BudgetTable.take` sweeps the budget's dead leases (charging them as if answered now): those whose
+  session (``holder``, the backend pid of the connection that took them) is gone from ``pg_stat_activity`` (the
+  process died: the database notices its connection closing), and those past ``expires_at`` (the fallback, for a
+  connection the database has not seen close yet). Then it locks the row (``SELECT ... FOR UPDATE`` inside the
+  statement), refills it from ``clock_timestamp()`` (the database clock: processes on different machines agree),
+  and grants ``cost`` at once when ``level - in_flight >= min(cost, capacity)``. Otherwise, when refill alone
+  can make room (``in_flight + min(cost, capacity) <= capacity``), it grants it *reserved*: it answers how long
+  the refill takes, and the caller waits that long outside the database before sending; takers after it queue
+  behind it, whichever process they run in, so a request costs one take however contended the budget is.
+  ``hold`` moves the cost in flight under a lease that expires ``lease_seconds`` after the reserved time;
+  otherwise it is charged at once. Refused (the bucket is full of requests in flight), the caller asks again
+  once an answer may have come.
 * :meth:`BudgetTable.settle` ends a lease (charging its cost at the answer's time) and applies what the vendor's
   answer said (capacity, refill rate, level; a 429 empties the bucket for everyone) in the same statement. A
   lease already swept is not charged twice (``DELETE ... RETURNING`` decides who charges it).
@@ -41,7 +44,8 @@ _TAKE = """
 WITH t AS MATERIALIZED (SELECT clock_timestamp() AS now),
 swept AS (
     DELETE FROM vendor_budget_leases AS l USING t
-    WHERE l.channel = %(channel)s AND l.name = %(name)s AND l.expires_at <= t.now
+    WHERE l.channel = %(channel)s AND l.name = %(name)s
+      AND (l.expires_at <= t.now OR l.holder NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL))
     RETURNING l.cost
 ),
 o AS MATERIALIZED (
@@ -72,9 +76,9 @@ u AS (
     RETURNING b.level, b.in_flight
 ),
 lease AS (
-    INSERT INTO vendor_budget_leases (id, channel, name, cost, expires_at)
+    INSERT INTO vendor_budget_leases (id, channel, name, cost, expires_at, holder)
     SELECT %(lease)s, %(channel)s, %(name)s, %(cost)s::float8,
-           t.now + make_interval(secs => g.wait + %(lease_seconds)s)
+           t.now + make_interval(secs => g.wait + %(lease_seconds)s), pg_backend_pid()
     FROM g, t
     WHERE g.granted AND %(hold)s
 )

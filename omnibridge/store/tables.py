@@ -796,8 +796,9 @@ class VendorBudgetRow(StoreModel, table=True):
 
 
 class VendorBudgetLeaseRow(StoreModel, table=True):
-    """One request in flight against a shared budget (``0022_vendor_budgets``); swept once ``expires_at`` passes,
-    so a process that died mid-request does not keep its cost reserved forever."""
+    """One request in flight against a shared budget (``0022_vendor_budgets``); swept once ``holder`` (the backend
+    pid of the session that took it) has ended or ``expires_at`` has passed, so a process that died mid-request
+    does not keep its cost reserved."""
 
     __tablename__ = "vendor_budget_leases"
     __table_args__ = (sa.Index("ix_vendor_budget_leases_channel_name_expires_at", "channel", "name", "expires_at"),)
@@ -807,6 +808,7 @@ class VendorBudgetLeaseRow(StoreModel, table=True):
     name: str = Field(max_length=128)
     cost: float
     expires_at: datetime = _ts(nullable=False)
+    holder: int | None = None
 
 
 VENDOR_BUDGETS = table(VendorBudgetRow)

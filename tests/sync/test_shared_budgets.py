@@ -151,7 +151,7 @@ from omnibridge.sync.shared_budgets import SharedBucket
 
 async def main() -> None:
     bucket = SharedBucket(BudgetTable(sys.argv[1]), "clover-main", "bucket", capacity=1, refill_rate=20,
-                          lease_seconds=1.0)
+                          lease_seconds=3600)
     async with bucket.hold(1):
         print("held", flush=True)
         await asyncio.sleep(3600)
@@ -162,23 +162,22 @@ asyncio.run(main())
 
 @pytest.mark.postgres
 @pytest.mark.anyio
-async def test_the_lease_of_a_process_killed_mid_request_expires(pg_url: str) -> None:
+async def test_the_lease_of_a_process_killed_mid_request_is_reclaimed_when_its_session_ends(pg_url: str) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, pg_url], cwd=ROOT, stdout=subprocess.PIPE, text=True, env=dict(os.environ)
     )
+    table = BudgetTable(pg_url)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "held"
+        refused = await table.take("clover-main", "bucket", 1, lease=None, lease_seconds=60)
+        assert refused is not None
+        assert not refused.granted  # the holder lives: its request is in flight, for up to an hour
+        assert refused.budget.in_flight == 1.0
+        assert refused.budget.wait_for(1) is None  # only an answer could free it
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
-
-    table = BudgetTable(pg_url)
-    refused = await table.take("clover-main", "bucket", 1, lease=None, lease_seconds=60)
-    assert refused is not None
-    assert not refused.granted
-    assert refused.budget.in_flight == 1.0
-    assert refused.budget.wait_for(1) is None
 
     deadline = time.monotonic() + 30
     while (grant := await table.take("clover-main", "bucket", 1, lease=None, lease_seconds=60)) is not None:
@@ -186,7 +185,7 @@ async def test_the_lease_of_a_process_killed_mid_request_expires(pg_url: str) ->
             break
         await asyncio.sleep(0.1)
     assert grant is not None
-    assert grant.granted, "the dead process's lease never expired"
+    assert grant.granted, "the dead process's lease was never reclaimed (its lease runs for an hour)"
     assert grant.budget.in_flight == 0.0
     await table.aclose()
     engine = sa.create_engine(pg_url)
@@ -339,3 +338,23 @@ async def test_the_daemons_channels_share_budgets_in_their_own_store(pg_url: str
         with store.engine.connect() as conn:  # the store's schema (its search_path), not the server's default
             rows = conn.exec_driver_sql("SELECT channel, name, capacity FROM vendor_budgets ORDER BY name").all()
     assert [tuple(row) for row in rows] == [("pos", "bucket", 16.0), ("pos", "slots", 5.0)]
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_lease_past_its_expiry_is_reclaimed_even_while_its_session_lives(pg_url: str) -> None:
+    table = BudgetTable(pg_url)
+    await table.ensure("c", "stuck", capacity=2, refill_rate=1e-9, available=2)
+    first = await table.take("c", "stuck", 1, lease="stuck-1", lease_seconds=0.05)
+    second = await table.take("c", "stuck", 1, lease="live-1", lease_seconds=3600)
+    assert first is not None
+    assert second is not None
+    assert second.budget.in_flight == 2.0
+    await asyncio.sleep(0.1)
+
+    after = await table.take("c", "stuck", 0, lease=None, lease_seconds=60)
+
+    assert after is not None
+    assert after.budget.in_flight == 1.0  # the expired one went; the live one, in its hour, stays
+    assert after.budget.level == pytest.approx(1.0)  # charged as answered
+    await table.aclose()

@@ -1,6 +1,7 @@
 """vendor_budgets and vendor_budget_leases: vendor rate-limit budgets shared by every daemon on one PostgreSQL
 (issue 17, several replicas): one row per (channel, budget) with the bucket's level, capacity, refill rate and
-the cost in flight, and one lease per request in flight, so a crashed process's reservation expires.
+the cost in flight, and one lease per request in flight (with the database session that holds it), so a crashed
+process's reservation is reclaimed when its session ends, or at the latest when the lease expires.
 
 Created on SQLite too (unused there: SQLite runs one daemon, with per-process limiters).
 
@@ -41,6 +42,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(128), nullable=False),
         sa.Column("cost", sa.Float(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("holder", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_vendor_budget_leases"),
     )
     op.create_index(
