@@ -21,6 +21,7 @@ BENCHMARKS = {
     "files_feed": "bench.files_feed",
     "pickup": "bench.pickup",
     "console": "bench.console",
+    "budgets": "bench.budgets",
 }
 
 

@@ -21,6 +21,7 @@ from connectors.clover.settings import CloverSettings
 from connectors.clover.webhooks import INVENTORY_PREFIXES, ORDER_PREFIX, notifications, parse_payload, verify_delivery
 from omnibridge.sdk import (
     Clock,
+    ConcurrencyLimit,
     ConnectorError,
     ConnectorHttpClient,
     FatalConnectorError,
@@ -104,7 +105,7 @@ class CloverConnector:
         register_secret(token)
         rate = settings.requests_per_second
         self.bucket = TokenBucket(rate, max(1.0, rate), clock=clock, sleep=sleep)
-        self.slots = asyncio.Semaphore(settings.max_concurrent)
+        self.slots = ConcurrencyLimit(settings.max_concurrent)
         policy = retry_policy or RetryPolicy(
             max_attempts=settings.retry_attempts, initial_backoff=settings.retry_initial_backoff
         )
@@ -151,7 +152,7 @@ class CloverConnector:
         transient failures. A Clover 4xx raises :class:`HttpFatalError` with Clover's message, unless its status
         is in ``accept``.
         """
-        async with self.slots:
+        async with self.slots.slot():
             response = await self.http.request(
                 method,
                 path,

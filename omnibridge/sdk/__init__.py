@@ -41,6 +41,7 @@ from omnibridge.sdk.money import amount_fits, decimals, from_minor_units, to_min
 from omnibridge.sdk.ratelimit import (
     Bucket,
     Clock,
+    ConcurrencyLimit,
     CostBucket,
     InFlightLimiter,
     RateLimiter,
@@ -80,6 +81,7 @@ __all__ = [
     "Bucket",
     "Capability",
     "Clock",
+    "ConcurrencyLimit",
     "ConfigError",
     "ConflictError",
     "ConnectorError",

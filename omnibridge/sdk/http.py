@@ -44,7 +44,7 @@ from tenacity import RetryCallState
 from omnibridge.errors import FatalConnectorError, RetriableConnectorError
 from omnibridge.logs import get_logger, mask_secrets, redact_mapping, register_secret
 from omnibridge.sdk.http_stats import OK, HttpStats, outcome_of
-from omnibridge.sdk.ratelimit import Clock, RateLimiter, Sleeper
+from omnibridge.sdk.ratelimit import Clock, LimiterResolver, RateLimiter, Sleeper
 from omnibridge.sdk.retry import RetryPolicy, RetryRequested, build_retrying, parse_retry_after
 
 __all__ = [
@@ -211,6 +211,9 @@ class ConnectorHttpClient:
     ) -> None:
         self.connector_id = connector_id
         self.rate_limiter = rate_limiter
+        self.budgets: LimiterResolver | None = None
+        """When set, every request's limiter is replaced by what it chooses (vendor budgets shared by several
+        daemons: :func:`omnibridge.sync.shared_budgets.share_budgets`)."""
         self.stats = HttpStats()
         self.retry_policy = retry_policy if retry_policy is not None else RetryPolicy()
         self._idempotency_header = idempotency_header
@@ -238,7 +241,10 @@ class ConnectorHttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (after the shared budgets, if any, recorded the last answers)."""
+        drain = getattr(self.budgets, "drain", None)
+        if drain is not None:
+            await drain()
         await self._client.aclose()
 
     async def get(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:
@@ -289,6 +295,8 @@ class ConnectorHttpClient:
         op_name = op or f"{method} {url}"
         safe = bool(idempotency_key) or (idempotent if idempotent is not None else method in IDEMPOTENT_METHODS)
         limiter = rate_limiter if rate_limiter is not None else self.rate_limiter
+        if limiter is not None and self.budgets is not None:
+            limiter = self.budgets.limiter_for(limiter, op or method)
         request_headers = dict(headers or {})
         if idempotency_key and self._idempotency_header:
             request_headers[self._idempotency_header] = idempotency_key

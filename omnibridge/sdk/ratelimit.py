@@ -31,8 +31,10 @@ import httpx
 __all__ = [
     "Bucket",
     "Clock",
+    "ConcurrencyLimit",
     "CostBucket",
     "InFlightLimiter",
+    "LimiterResolver",
     "RateLimitObservation",
     "RateLimitObserver",
     "RateLimiter",
@@ -74,6 +76,16 @@ class RateLimiter(Protocol):
 
     def observe(self, response: httpx.Response) -> None:
         """Correct the budget from a response the vendor sent (headers, body, status)."""
+        ...
+
+
+class LimiterResolver(Protocol):
+    """Chooses the limiter a request really uses (set as :attr:`ConnectorHttpClient.budgets
+    <omnibridge.sdk.http.ConnectorHttpClient.budgets>`): budgets shared by several processes replace the
+    connector's own limiters there, without the connector knowing."""
+
+    def limiter_for(self, limiter: RateLimiter, op: str) -> RateLimiter:
+        """The limiter to use instead of ``limiter`` for a request of operation ``op``."""
         ...
 
 
@@ -213,6 +225,14 @@ class Bucket:
         if observation.available is not None:
             self.available = observation.available
         self.available = min(self.available, self.capacity)
+
+    def adopt(self, available: float, in_flight: float, capacity: float, refill_rate: float) -> None:
+        """Take a level kept elsewhere as this bucket's own, as of now (a budget shared by several processes,
+        :mod:`omnibridge.sync.shared_budgets`, mirrors what the database said here, so :meth:`wait_for_spare`
+        and :meth:`wait_time` see every process's requests)."""
+        self.capacity, self.refill_rate = capacity, refill_rate
+        self.available, self.in_flight = min(available, capacity), in_flight
+        self._updated_at = self._clock()
 
     def observe(self, response: httpx.Response) -> None:
         """Run the observers on ``response``; a 429 also empties the bucket."""
@@ -438,3 +458,30 @@ class SlidingWindow:
                 at = self._sent[0] if self._sent else now
                 for _ in range(min(unseen, self.limit)):
                     self._sent.appendleft(at)
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` requests in flight at once, a vendor's limit (Clover: 5 per token): wrap each request in
+    ``async with limit.slot():``.
+
+    Per process by itself; :func:`omnibridge.sync.shared_budgets.share_budgets` sets :attr:`shared` so the slots
+    are also counted across every process on the store (the local cap still applies first).
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        self.limit = limit
+        self._semaphore = asyncio.Semaphore(limit)
+        self.shared: Callable[[], AbstractAsyncContextManager[None]] | None = None
+        """When set, each slot is also held in what it returns (a budget shared by several processes)."""
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one slot for the block."""
+        async with self._semaphore:
+            if self.shared is None:
+                yield
+                return
+            async with self.shared():
+                yield

@@ -777,3 +777,39 @@ class ChannelMemoryRow(StoreModel, table=True):
 
 
 CHANNEL_MEMORY = table(ChannelMemoryRow)
+
+
+class VendorBudgetRow(StoreModel, table=True):
+    """A vendor rate-limit budget shared by every daemon on the store (``0022_vendor_budgets``): the bucket's
+    ``level`` as of ``updated_at`` (database clock), its ``capacity`` and ``refill_rate`` per second, and the
+    cost of the requests in flight (see :mod:`omnibridge.store.budgets`)."""
+
+    __tablename__ = "vendor_budgets"
+
+    channel: str = Field(primary_key=True, max_length=128)
+    name: str = Field(primary_key=True, max_length=128)
+    capacity: float
+    refill_rate: float
+    level: float
+    in_flight: float
+    updated_at: datetime = _ts(nullable=False)
+
+
+class VendorBudgetLeaseRow(StoreModel, table=True):
+    """One request in flight against a shared budget (``0022_vendor_budgets``); swept once ``holder`` (the backend
+    pid of the session that took it) has ended or ``expires_at`` has passed, so a process that died mid-request
+    does not keep its cost reserved."""
+
+    __tablename__ = "vendor_budget_leases"
+    __table_args__ = (sa.Index("ix_vendor_budget_leases_channel_name_expires_at", "channel", "name", "expires_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    channel: str = Field(max_length=128)
+    name: str = Field(max_length=128)
+    cost: float
+    expires_at: datetime = _ts(nullable=False)
+    holder: int | None = None
+
+
+VENDOR_BUDGETS = table(VendorBudgetRow)
+VENDOR_BUDGET_LEASES = table(VendorBudgetLeaseRow)

@@ -90,11 +90,15 @@ class ChannelRuntime:
         )
 
 
-def build_channels(profile: LoadedProfile, store: Store | None = None) -> list[ChannelRuntime]:
+def build_channels(
+    profile: LoadedProfile, store: Store | None = None, *, shared_budgets: bool | None = None
+) -> list[ChannelRuntime]:
     """A runtime for every enabled sales channel of ``profile``, and for every enabled ERP/WMS channel whose
     connector implements :class:`ChannelConnector` (a stock source, e.g. a file feed); carriers are not synced here.
     With ``store``, connectors that keep channel memory (item ids, feeds awaiting results) keep it there, so a
-    restart picks up where they were."""
+    restart picks up where they were. With ``store`` and ``shared_budgets`` (default: the environment variable
+    ``OMNIBRIDGE_SHARED_BUDGETS=1``), their vendor rate limits are budgets in the store shared with every other
+    process doing the same (:func:`omnibridge.sync.shared_budgets.share_budgets`; PostgreSQL only)."""
     runtimes: list[ChannelRuntime] = []
     for channel in profile.channels:
         kind = channel.spec.kind
@@ -115,4 +119,8 @@ def build_channels(profile: LoadedProfile, store: Store | None = None) -> list[C
 
             connector.attach_memory(StoreChannelMemory(store, channel.id))
         runtimes.append(ChannelRuntime(channel.id, connector, channel))
+    if store is not None:
+        from omnibridge.sync.shared_budgets import share_budgets
+
+        share_budgets(store, {runtime.id: runtime.connector for runtime in runtimes}, enabled=shared_budgets)
     return runtimes
