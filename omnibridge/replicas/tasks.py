@@ -169,7 +169,9 @@ def register(app: App, ctx: ReplicaContext, schedule: dict[Job, float]) -> None:
 
     @app.task(name=APPLY)
     async def apply(channel: str) -> None:
-        await engine.process_pending([channel])
+        done = await engine.process_pending([channel])
+        if done:
+            log().info("replica.applied", channel=channel, deliveries=done)
 
     @app.task(name=APPLY_CARRIERS)
     async def apply_carriers() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 from collections.abc import Collection
@@ -82,6 +83,9 @@ class ReplicaWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; then let the jobs in flight finish (procrastinate's graceful stop)."""
+        level = logging.getLogger().getEffectiveLevel()
+        logging.getLogger("procrastinate").setLevel(max(logging.WARNING, level))  # a line per deferral otherwise
+        logging.getLogger("procrastinate.worker").setLevel(level)  # each job's start and end, as job.done
         engine = self.ctx.engine
         engine.writers = DeferringWriters(self.app)
         engine.resume_every_write = True
