@@ -17,6 +17,7 @@ waiting, so a burst of deferrals coalesces into one job that does everything pen
 * ``omnibridge.tick`` (kind, channel): a scheduled job, periodic (one job per tick fleet-wide, procrastinate's
   periodic defers), lock ``job:{key}``. A read-back tick fans out into ``pull`` and ``readback_channel`` jobs, a
   poll tick into a ``pull``; the others run the daemon's :class:`~omnibridge.daemon.jobs.JobRunner`.
+* ``omnibridge.prune``: hourly, deletes finished jobs older than ``keep_jobs_hours``.
 * ``omnibridge.rescue``: periodic, puts back the jobs of replicas whose heartbeat stopped (no lock: a dead replica
   may have been running it; retrying a job twice is refused by the database).
 """
@@ -61,6 +62,7 @@ PUSH = "omnibridge.push"
 READBACK_CHANNEL = "omnibridge.readback_channel"
 TICK = "omnibridge.tick"
 RESCUE = "omnibridge.rescue"
+PRUNE = "omnibridge.prune"
 
 
 def log() -> BoundLogger:
@@ -83,6 +85,8 @@ class ReplicaSettings:
     """Each replica looks for pending inbox entries and pending writes without a job this often."""
     poll_seconds: float = 1.0
     """procrastinate's fetch fallback when no LISTEN/NOTIFY arrives."""
+    keep_jobs_hours: int = 24
+    """Finished jobs (succeeded, failed) are kept this long, then pruned."""
 
 
 @dataclass
@@ -221,6 +225,10 @@ def register(app: App, ctx: ReplicaContext, schedule: dict[Job, float]) -> None:
     async def rescue(timestamp: int) -> None:
         await rescue_stalled(app, ctx.settings.stalled_seconds)
 
+    @app.task(name=PRUNE)
+    async def prune(timestamp: int) -> None:
+        await app.job_manager.delete_old_jobs(nb_hours=ctx.settings.keep_jobs_hours, include_failed=True)
+
     for job, seconds in schedule.items():
         app.periodic(
             cron=cron_every(seconds),
@@ -230,6 +238,7 @@ def register(app: App, ctx: ReplicaContext, schedule: dict[Job, float]) -> None:
             task_kwargs={"kind": job.kind, "channel": job.channel},
         )(tick)
     app.periodic(cron=cron_every(ctx.settings.rescue_seconds), periodic_id="rescue")(rescue)
+    app.periodic(cron="17 * * * *", periodic_id="prune", queueing_lock="prune")(prune)
 
 
 async def rescue_stalled(app: App, stalled_seconds: float) -> int:
