@@ -93,6 +93,7 @@ class ReplicaWorker:
         self.ctx.runner.state.catch_up_done = True
         settings = self.ctx.settings
         async with self.app.open_async():
+            await self._catch_up()
             worker = asyncio.ensure_future(
                 self.app.run_worker_async(
                     name=self.name,
@@ -105,7 +106,6 @@ class ReplicaWorker:
                 )
             )
             try:
-                await self._catch_up()
                 while not stop.is_set() and not worker.done():
                     await self.sweep()
                     with contextlib.suppress(TimeoutError):
@@ -118,9 +118,12 @@ class ReplicaWorker:
                     await worker
 
     async def _catch_up(self) -> None:
-        """A read-back at start (coalesced with the other replicas': one waiting read-back tick at most)."""
+        """A read-back at start when no other replica is alive (the whole fleet was down: what happened meanwhile
+        is read back); a replica joining a live fleet leaves that to the read-back tick."""
         from omnibridge.replicas.tasks import defer_pull, defer_readback
 
+        if await asyncio.to_thread(self._peers_alive):
+            return
         for runtime in self.ctx.engine.channels.values():
             await defer_pull(self.app, runtime.id)
             if not runtime.stock_source:
@@ -147,6 +150,19 @@ class ReplicaWorker:
                     await defer_push(self.app, channel)
         except Exception as exc:
             log().warning("replica.sweep_failed", reason=str(exc))
+
+    def _peers_alive(self) -> bool:
+        """Whether another replica's worker beat within ``stalled_seconds`` (this one has not registered yet)."""
+        seconds = self.ctx.settings.stalled_seconds
+        with read_session(self.ctx.engine.store.engine) as session:
+            alive = session.execute(
+                sa.text(
+                    "SELECT count(*) FROM procrastinate_workers"
+                    " WHERE last_heartbeat > now() - make_interval(secs => :seconds)"
+                ),
+                {"seconds": seconds},
+            ).scalar()
+        return bool(alive)
 
     def _pending(self) -> tuple[set[str], set[str]]:
         store = self.ctx.engine.store

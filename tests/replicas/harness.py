@@ -105,22 +105,24 @@ class Balancer:
 
     def __post_init__(self) -> None:
         self._turn = itertools.count()
+        self._client: httpx.AsyncClient | None = None
 
     async def forward(self, request: Request) -> Response:
         body = await request.body()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host", "content-length"}}
         start = next(self._turn)
-        async with httpx.AsyncClient(timeout=30.0) as client:
-            for step in range(len(self.replicas)):
-                replica = self.replicas[(start + step) % len(self.replicas)]
-                if not replica.alive:
-                    continue
-                try:
-                    answer = await client.post(f"{replica.url}{request.url.path}", content=body, headers=headers)
-                except httpx.TransportError:
-                    continue
-                self.forwarded[replica.port] = self.forwarded.get(replica.port, 0) + 1
-                return Response(answer.content, status_code=answer.status_code)
+        if self._client is None:  # one client (and connection pool) for the balancer's life, on its loop
+            self._client = httpx.AsyncClient(timeout=10.0)
+        for step in range(len(self.replicas)):
+            replica = self.replicas[(start + step) % len(self.replicas)]
+            if not replica.alive:
+                continue
+            try:
+                answer = await self._client.post(f"{replica.url}{request.url.path}", content=body, headers=headers)
+            except httpx.TransportError:
+                continue
+            self.forwarded[replica.port] = self.forwarded.get(replica.port, 0) + 1
+            return Response(answer.content, status_code=answer.status_code)
         return Response(b"no replica", status_code=502)
 
     def app(self) -> Starlette:
