@@ -83,8 +83,9 @@ class ReplicaSettings:
     """The rescue tick looks for dead replicas' jobs this often."""
     sweep_seconds: float = 1.0
     """Each replica looks for pending inbox entries and pending writes without a job this often."""
-    poll_seconds: float = 1.0
-    """procrastinate's fetch fallback when no LISTEN/NOTIFY arrives."""
+    poll_seconds: float = 0.1
+    """How often an idle worker looks for a job without being notified: a job waiting behind a same-lock job that
+    just ended is only found this way (procrastinate notifies at deferral, not when a lock frees)."""
     keep_jobs_hours: int = 24
     """Finished jobs (succeeded, failed) are kept this long, then pruned."""
 
