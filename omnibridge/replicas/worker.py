@@ -108,14 +108,23 @@ class ReplicaWorker:
             try:
                 while not stop.is_set() and not worker.done():
                     await self.sweep()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(settings.sweep_seconds):
-                            await self._signal.wait()
-                    self._signal.clear()
+                    await self._next_wake(settings.sweep_seconds)
             finally:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+
+    async def _next_wake(self, seconds: float) -> None:
+        """Wait until a delivery is stored, a fetch a pass left running ends, or ``seconds`` pass."""
+        fetched = self.ctx.engine.wake_event
+        waits = [asyncio.ensure_future(self._signal.wait()), asyncio.ensure_future(fetched.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        self._signal.clear()
+        fetched.clear()
 
     async def _catch_up(self) -> None:
         """A read-back at start when no other replica is alive (the whole fleet was down: what happened meanwhile
@@ -130,8 +139,9 @@ class ReplicaWorker:
                 await defer_readback(self.app, runtime.id)
 
     async def sweep(self) -> None:
-        """Defer an ``apply`` job per channel with a due pending delivery and a ``push`` job per channel with
-        pending writes (already waiting ones coalesce)."""
+        """Mark what this replica's passes left to re-check or pull once due, then defer an ``apply`` job per
+        channel with a due pending delivery and a ``push`` job per channel with pending writes (already waiting ones
+        coalesce)."""
         try:
             inbox, writes = await asyncio.to_thread(self._pending)
         except Exception as exc:  # the database is down: the next sweep tries again
@@ -140,6 +150,7 @@ class ReplicaWorker:
         engine = self.ctx.engine
         carriers = set(self.ctx.carriers.channels)
         try:
+            await engine.mark_due()  # re-checks and pulls this replica's passes left for later
             for channel in sorted(inbox):
                 if channel in engine.channels:
                     await defer_apply(self.app, channel)

@@ -828,6 +828,16 @@ class SyncEngine:
             # channels that failed in this pass wait for their back-off; what was marked meanwhile goes now
             ready = {channel_id for channel_id in ready if self.available(channel_id)}
 
+    @property
+    def wake_event(self) -> asyncio.Event:
+        """Set when a delivery is stored or the fetch of what one names ends: a worker waiting on it runs a pass."""
+        return self._wake
+
+    async def mark_due(self) -> None:
+        """Pull the channels and mark the SKUs whose grace ended (what a pass does first): a replica
+        (:mod:`omnibridge.replicas`) calls it between its jobs, as it runs a pass only when a delivery came."""
+        await self._mark_due()
+
     async def _mark_due(self) -> None:
         """Pull the channels whose unexplained levels are due, and mark the SKUs whose re-check is due."""
         await self._pull_when_due()
