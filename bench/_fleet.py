@@ -229,8 +229,11 @@ class World:
 
         return self.call(check)
 
-    def refusals(self) -> int:
-        """429/THROTTLED answers the emulators gave (vendor refusals), from their own counters."""
+    def refusals(self) -> dict[str, int]:
+        """429/THROTTLED answers the emulators gave (vendor refusals) by channel, from their own counters."""
         return self.call(
-            lambda: int(self.shopify.calls.get("throttled", 0)) + int(self.square.calls.get("rate_limited", 0))
+            lambda: {
+                world.WEB: int(self.shopify.calls.get("throttled", 0)),
+                world.POS: int(self.square.calls.get("rate_limited", 0)),
+            }
         )

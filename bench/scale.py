@@ -12,7 +12,8 @@ daemon through the balancer. Figures per row:
   ``processed_at``, the database's clock);
 * ``settle s``: from the last sale until every channel shows the ledger (propagation of the whole stream);
 * ``cpu cores``: CPU seconds of the daemons (and of this process: emulators, balancer, load) per wall second;
-* ``refusals``: 429/THROTTLED answers of the emulators (vendor budgets are still per process: see docs/scaling.md).
+* ``refusals web`` / ``refusals pos``: THROTTLED (Shopify) and 429 (Square) answers of the emulators (vendor budgets
+  are still per process: see docs/scaling.md).
 
 This machine has 2 cores shared with everything else: the curve is honest for it, not a capacity figure.
 """
@@ -102,7 +103,7 @@ def measure(base: str, replicas: int, seconds: float, *, replica_mode: bool = Tr
                 settled = time.monotonic()
                 cpu = sum(daemon.cpu_seconds() for daemon in daemons) - cpu_before
                 own = _self_cpu() - self_before
-                refusals = fleet.refusals() - refusals_before
+                refusals = {channel: count - refusals_before[channel] for channel, count in fleet.refusals().items()}
                 for daemon in daemons:
                     daemon.stop()
                 latencies, span, done = _inbox_figures(store, started_at)
@@ -117,7 +118,8 @@ def measure(base: str, replicas: int, seconds: float, *, replica_mode: bool = Tr
             "settle s": round(settled - last_sale, 2) if converged else f"> {GUARD_S:.0f} (not settled)",
             "cpu cores (daemons)": round(cpu / wall, 2),
             "cpu cores (bench)": round(own / wall, 2),
-            "refusals": refusals,
+            "refusals web": refusals[world.WEB],
+            "refusals pos": refusals[world.POS],
         }
 
 
