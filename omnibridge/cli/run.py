@@ -62,6 +62,13 @@ def run(
             help="/metrics needs an API token (viewer or above); default: open.",
         ),
     ] = False,
+    replica: Annotated[
+        bool,
+        typer.Option(
+            "--replica",
+            help="One of several daemons on one PostgreSQL store (needs omnibridge[replicas]; docs/operations.md).",
+        ),
+    ] = False,
 ) -> None:
     """Run omnibridge as a service: webhooks in, scheduled polls and read-backs, every channel kept in step.
 
@@ -84,5 +91,6 @@ def run(
         fulfilment_seconds=fulfilment_seconds,
         stop_timeout_seconds=stop_timeout,
         metrics_token=metrics_token,
+        replica=replica,
     )
     asyncio.run(run_daemon(profile, options))

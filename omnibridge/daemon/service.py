@@ -33,9 +33,10 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from structlog.stdlib import BoundLogger
@@ -69,6 +70,9 @@ from omnibridge.store.daemon_lock import daemon_lock
 from omnibridge.sync import SyncEngine, build_channels
 from omnibridge.sync.engine import DAEMON_FETCH_WAIT
 from omnibridge.sync.webhook_limits import RefusalLog, WebhookLimits
+
+if TYPE_CHECKING:
+    from omnibridge.replicas.worker import ReplicaWorker
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -113,6 +117,9 @@ class DaemonOptions:
     """Where the warehouse export writes (None: no warehouse export; from the profile's ``warehouse:``)."""
     warehouse_minutes: float = 60.0
     """How often the warehouse export runs."""
+    replica: bool = False
+    """One of several daemons on one PostgreSQL (``--replica``, :mod:`omnibridge.replicas`): no daemon lock; a
+    procrastinate worker instead of the in-process worker and APScheduler schedule."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -214,7 +221,7 @@ class Daemon:
             engine,
             self.state,
             self.metrics,
-            on_stored=self.worker.wake,
+            on_stored=self._on_stored,
             queue_depth=lambda: len(self.queue),
             carriers=self.carriers,
             orders=order_api(routing) if routing is not None else None,
@@ -225,9 +232,14 @@ class Daemon:
             pickups=pickup_api(pickups),
             console=console_app(console),
         )
+        self.replica: ReplicaWorker | None = None
+        """Set by :meth:`serve` with ``options.replica``."""
         self._stop = asyncio.Event()
         self._signals = 0
         self.server: _Server | None = None
+
+    def _on_stored(self) -> None:
+        (self.replica or self.worker).wake()
 
     def request_stop(self, reason: str = "requested") -> None:
         if not self._stop.is_set():
@@ -265,19 +277,15 @@ class Daemon:
         loop.set_exception_handler(accept_error_handler(self.refusals))
         self.server = server = _Server(config)
         server_task = loop.create_task(server.serve(sockets=[sock]), name="omnibridge-http")
+        options = self._schedule_options()
+        if self.options.replica:
+            await self._serve_replica(server, server_task, sock, options, loud_uvicorn)
+            return
         worker_task = loop.create_task(self.worker.run(), name="omnibridge-worker")
         scheduler = build_scheduler(
             self.queue,
             self.engine.channels.values(),
-            ScheduleOptions(
-                poll_seconds=self.options.poll_seconds,
-                readback_minutes=self.options.readback_minutes,
-                tracking_minutes=self.options.tracking_minutes,
-                verify_minutes=self.options.verify_minutes,
-                fulfilment_seconds=self.options.fulfilment_seconds,
-                privacy_minutes=self.options.privacy_minutes if self.options.privacy_dir else None,
-                warehouse_minutes=self.options.warehouse_minutes if self.options.warehouse_dir else None,
-            ),
+            options,
             carriers=self.carriers.channels,
             fulfilment=self.dispatcher is not None,
         )
@@ -319,6 +327,75 @@ class Daemon:
             stop_counting()
             await asyncio.to_thread(self.calls.flush)
         for result in results[:2]:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                raise result
+
+    def _schedule_options(self) -> ScheduleOptions:
+        return ScheduleOptions(
+            poll_seconds=self.options.poll_seconds,
+            readback_minutes=self.options.readback_minutes,
+            tracking_minutes=self.options.tracking_minutes,
+            verify_minutes=self.options.verify_minutes,
+            fulfilment_seconds=self.options.fulfilment_seconds,
+            privacy_minutes=self.options.privacy_minutes if self.options.privacy_dir else None,
+            warehouse_minutes=self.options.warehouse_minutes if self.options.warehouse_dir else None,
+        )
+
+    async def _serve_replica(
+        self,
+        server: _Server,
+        server_task: asyncio.Task[None],
+        sock: socket.socket,
+        schedule: ScheduleOptions,
+        loud_uvicorn: Callable[[], None],
+    ) -> None:
+        """Serve as one replica (:mod:`omnibridge.replicas`) until stopped: the HTTP server as usual, and a
+        procrastinate worker in place of the in-process worker and the schedule."""
+        from omnibridge.replicas.app import build_app
+        from omnibridge.replicas.tasks import ReplicaContext, ReplicaSettings, register, scheduled_jobs
+        from omnibridge.replicas.worker import ReplicaWorker
+
+        loop = asyncio.get_running_loop()
+        app = build_app(str(self.engine.store.engine.url.render_as_string(hide_password=False)))
+        ctx = ReplicaContext(self.engine, self.runner, self.carriers, ReplicaSettings())
+        jobs = scheduled_jobs(
+            self.engine, schedule, carriers=self.carriers.channels, fulfilment=self.dispatcher is not None
+        )
+        register(app, ctx, jobs)
+        self.replica = ReplicaWorker(app, ctx)
+        replica_task = loop.create_task(self.replica.run(self._stop), name="omnibridge-replica")
+        log().info(
+            "daemon.started",
+            host=self.options.host,
+            port=self.options.port,
+            replica=self.replica.name,
+            channels=sorted(self.engine.channels),
+            jobs=sorted(job.key for job in jobs),
+        )
+        stop_counting = self.calls.install()
+        stop_task = loop.create_task(self._stop.wait())
+        try:
+            done, _ = await asyncio.wait({stop_task, server_task, replica_task}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {stop_task}:
+                error = task.exception()
+                self.request_stop(f"{task.get_name()} ended" + (f": {error}" if error else ""))
+        finally:
+            self.state.stopping = True
+            server.should_exit = True
+            stop_task.cancel()
+            done, _ = await asyncio.wait({replica_task}, timeout=self.options.stop_timeout_seconds)
+            if not done:
+                replica_task.cancel()
+            results = await asyncio.gather(replica_task, server_task, return_exceptions=True)
+            for sig in HANDLED_SIGNALS:
+                loop.remove_signal_handler(sig)
+            sock.close()
+            loud_uvicorn()
+            loop.set_exception_handler(None)
+            self.refusals.flush()
+            stop_counting()
+            await asyncio.to_thread(self.calls.flush)
+        for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
 
@@ -375,10 +452,18 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
     closes everything after."""
     loaded = load_profile(profile)
     options = with_profile_limits(options, loaded)
-    with daemon_lock(loaded.store_url), open_store(loaded.store_url) as store:
+    if options.replica:
+        from omnibridge.replicas.app import replica_url_error
+
+        error = replica_url_error(loaded.store_url)
+        if error is not None:
+            raise OmnibridgeError(f"{loaded.path}: {error}")
+    lock = contextlib.nullcontext() if options.replica else daemon_lock(loaded.store_url)
+    with lock, open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)
-        channels = build_channels(loaded, store)
+        # Replicas share each channel's vendor budget through the store; a lone daemon keeps its own (env switch).
+        channels = build_channels(loaded, store, shared_budgets=True if options.replica else None)
         if not channels:
             raise OmnibridgeError(
                 f"{loaded.path}: no enabled sales channel to sync; add one under 'channels' (see docs/configuration.md)"

@@ -30,6 +30,7 @@ from omnibridge.models import (
     TrackingEvent,
     Variant,
 )
+from omnibridge.replicas.schema import ensure_schema as ensure_replica_schema
 from omnibridge.sdk.webhooks import WebhookDelivery
 from omnibridge.store import (
     bindings,
@@ -535,6 +536,7 @@ def open_store(url: str, *, clock: Clock = utc_now) -> Store:
     try:
         check_reachable(engine)
         ensure_head(engine)
+        ensure_replica_schema(engine)  # PostgreSQL with the `replicas` extra only
     except BaseException:
         engine.dispose()
         raise

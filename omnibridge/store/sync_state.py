@@ -201,6 +201,21 @@ def finish(session: Session, entry_id: int, status: InboxStatus, now: datetime, 
     session.execute(sa.update(INBOX).where(INBOX.c.id == entry_id).values(**values))
 
 
+def claim(session: Session, entry_id: int) -> bool:
+    """Lock a pending entry's row for the rest of the transaction; False when it is not pending (done or dead).
+
+    Two transactions claiming the same entry: the second waits on the row lock (PostgreSQL; SQLite serialises
+    writers) until the first ends, then sees the entry as the first left it, so only one of them applies it.
+    """
+    claimed = session.execute(
+        sa.update(INBOX)
+        .where(INBOX.c.id == entry_id, INBOX.c.status == InboxStatus.PENDING.value)
+        .values(status=InboxStatus.PENDING.value)
+        .returning(INBOX.c.id)
+    ).scalar()
+    return claimed is not None
+
+
 def retry_later(session: Session, entry_id: int, error: str, next_attempt_at: datetime) -> int | None:
     """Count a failed try of a pending entry and keep it pending until ``next_attempt_at``, with ``error`` as its
     ``last_error``; its attempts so far, or None when the entry is not pending (left untouched)."""

@@ -163,6 +163,11 @@ class UnitOfWork:
     def add_incident(self, incident: Incident) -> bool:
         return propagation.add_incident(self.session, incident, self._clock())
 
+    def claim_delivery(self, entry_id: int) -> bool:
+        """Hold a pending inbox entry for this unit (a row lock until it ends); False when it is no longer pending,
+        applied or dead-lettered by another process meanwhile (see :func:`omnibridge.store.sync_state.claim`)."""
+        return sync_state.claim(self.session, entry_id)
+
     def finish_delivery(self, entry_id: int, status: InboxStatus, error: str | None = None) -> None:
         sync_state.finish(self.session, entry_id, status, self._clock(), error)
 

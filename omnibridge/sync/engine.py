@@ -248,6 +248,13 @@ class SyncEngine:
         """Fetches of what pending deliveries name, by inbox id: (channel, task); they outlive a pass."""
         self._pass_lock = asyncio.Lock()
         """Held by a worker pass (process_pending), so two passes never take the same entry."""
+        self._channel_passes: dict[str, asyncio.Lock] = {}
+        """Held by a pass over some channels only (a replica's job), per channel. Between processes the inbox row's
+        claim (:meth:`UnitOfWork.claim_delivery`) keeps an entry from being applied twice."""
+        self.resume_every_write = False
+        """Abandon what is left pending before every write of a channel, not only once per process: set by a
+        replica (:mod:`omnibridge.replicas`), whose writes of a channel hold a lock fleet-wide, so what is left
+        pending when one starts was left by a process that died."""
         self.fetch_wait = fetch_wait
         self._pull_due: dict[str, float] = {}
         """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
@@ -414,6 +421,27 @@ class SyncEngine:
         await self.flush()
         return SyncReport(list(reports.values()))
 
+    async def readback_channel(self, channel_id: str) -> ReconcileReport | None:
+        """The write half of :meth:`sync_once` for one channel: read it and reconcile every tracked SKU (a replica's
+        read-back, :mod:`omnibridge.replicas`); None when it is a stock source, unresolved or backed off. A
+        :class:`ConnectorError` backs the channel off and is raised."""
+        channel = self.channels.get(channel_id)
+        await self.resolve_locations(respect_backoff=True)
+        if channel is None or channel.stock_source or channel_id not in self._resolved:
+            return None
+        if not self.available(channel_id):
+            return None
+        skus = [variant.sku for variant in self.store.list_variants() if variant.tracked]
+        try:
+            async with self.writers.lock(channel.id):
+                self.mark_dirty(self._resume(channel))
+                report = await self._reconcile(channel, skus)
+        except ConnectorError as exc:
+            self._failed(channel.id, str(exc))
+            raise
+        self._succeeded(channel.id)
+        return report
+
     async def _reconcile(
         self, channel: ChannelRuntime, skus: list[str] | set[str], *, trust_known: bool = False
     ) -> ReconcileReport:
@@ -444,7 +472,7 @@ class SyncEngine:
     def _resume(self, channel: ChannelRuntime) -> set[str]:
         """Once per process and channel: abandon what a previous process recorded but never finished (never sent
         again) and return its SKUs, to be re-planned from the ledger after a read."""
-        if channel.id in self._resumed:
+        if channel.id in self._resumed and not self.resume_every_write:
             return set()
         abandoned = resume_pushes(self.store, channel)
         self._resumed.add(channel.id)
@@ -577,15 +605,22 @@ class SyncEngine:
         self._wake.set()
         return Receipt("stored", 200, "", entry_id)
 
-    async def process_pending(self) -> int:
-        """Apply every pending inbox entry, then reconcile what they touched; returns entries processed.
+    async def process_pending(self, channels: Collection[str] | None = None) -> int:
+        """Apply every pending inbox entry (of ``channels`` only, when given), then reconcile what they touched;
+        returns entries processed.
 
-        Passes never overlap: a call made while another pass runs (a worker and a one-off caller) waits for it.
+        Passes never overlap: a call made while another pass runs (a worker and a one-off caller) waits for it;
+        passes over disjoint ``channels`` (a replica's per-channel jobs, :mod:`omnibridge.replicas`) may.
         """
-        async with self._pass_lock:
-            return await self._process_pending()
+        if channels is None:
+            async with self._pass_lock:
+                return await self._process_pending(None)
+        async with contextlib.AsyncExitStack() as held:
+            for channel_id in sorted(set(channels)):
+                await held.enter_async_context(self._channel_passes.setdefault(channel_id, asyncio.Lock()))
+            return await self._process_pending(set(channels))
 
-    async def _process_pending(self) -> int:
+    async def _process_pending(self, only: set[str] | None) -> int:
         await self.resolve_locations(respect_backoff=True)
         for entry in await self._offload(self.store.inbox, status=InboxStatus.PENDING, limit=100):
             if entry.channel not in self.channels and entry.channel not in self.foreign_channels:
@@ -595,7 +630,7 @@ class SyncEngine:
         # later entries of its stream wait behind it (see omnibridge.sync.inbox_retry).
         live: list[tuple[InboxEntry, ChannelRuntime]] = []
         for channel in self.channels.values():
-            if channel.id in self._resolved:
+            if channel.id in self._resolved and (only is None or channel.id in only):
                 queue = await self._offload(self._inbox_plan, channel.id)
                 live.extend((entry, channel) for entry in queue.due)
                 for entry in queue.held:
@@ -625,6 +660,8 @@ class SyncEngine:
                     raise error
                 events = task.result()
                 applied, decisions = await self._offload(self._apply_delivery, entry, channel, events)
+            except AlreadyApplied:  # another process applied it since this pass read the inbox: nothing was kept
+                continue
             except RetriableConnectorError as exc:
                 if self._retry_later(entry, exc):
                     blocked.add(stream)
@@ -657,6 +694,8 @@ class SyncEngine:
         reported, keep the SKUs it touched as pending work, and mark it done. Nothing of it is kept if any part
         fails (a reused idempotency key raises ``ConflictError``: the caller dead-letters the delivery)."""
         with self.store.unit_of_work() as uow:
+            if not uow.claim_delivery(entry.id):
+                raise AlreadyApplied(entry.id)
             applier = EventApplier(self.store, channel, placer=self.placer, pickup=self.pickup)
             applied = applier.apply_all(events, uow=uow)
             decisions = self._resolve_oversells(uow, applied)
@@ -789,6 +828,16 @@ class SyncEngine:
             # channels that failed in this pass wait for their back-off; what was marked meanwhile goes now
             ready = {channel_id for channel_id in ready if self.available(channel_id)}
 
+    @property
+    def wake_event(self) -> asyncio.Event:
+        """Set when a delivery is stored or the fetch of what one names ends: a worker waiting on it runs a pass."""
+        return self._wake
+
+    async def mark_due(self) -> None:
+        """Pull the channels and mark the SKUs whose grace ended (what a pass does first): a replica
+        (:mod:`omnibridge.replicas`) calls it between its jobs, as it runs a pass only when a delivery came."""
+        await self._mark_due()
+
     async def _mark_due(self) -> None:
         """Pull the channels whose unexplained levels are due, and mark the SKUs whose re-check is due."""
         await self._pull_when_due()
@@ -870,6 +919,10 @@ class SyncEngine:
                 log().error("worker.pass_failed", reason=str(exc))
             except Exception:  # the worker outlives any one bad pass; the inbox keeps what was not done
                 log().exception("worker.pass_crashed")
+
+
+class AlreadyApplied(Exception):
+    """The inbox entry was no longer pending when its unit of work claimed it: another process applied it."""
 
 
 def _stream(entry: InboxEntry) -> str:

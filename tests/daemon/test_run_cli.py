@@ -120,3 +120,19 @@ def test_a_second_daemon_on_the_same_store_is_refused(tmp_path: Path) -> None:
         finally:
             first.send_signal(signal.SIGTERM)
             assert first.wait(GUARD_S) == 0
+
+
+def test_replica_mode_on_sqlite_exits_1_naming_what_it_needs(tmp_path: Path) -> None:
+    nowhere = "http://127.0.0.1:9"
+    settings = world.DemoSettings()
+    profile = world.write_profile(
+        tmp_path, shopify_url=nowhere, square_url=nowhere, receiver_url=nowhere, settings=settings
+    )
+    result = run("--profile", str(profile), "--port", str(free_port()), "--replica", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert "--replica needs a PostgreSQL store" in line
+    assert "postgresql+psycopg://" in line
+    assert not (tmp_path / "omnibridge.db").exists()  # refused before the store is opened

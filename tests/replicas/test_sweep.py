@@ -1,0 +1,68 @@
+"""The sweep: every channel with a due pending delivery gets an ``apply`` job and every channel with pending writes a
+``push`` job, whatever happened to the replica that stored them; a second sweep coalesces into the waiting jobs, and
+a delivery waiting for its retry gets none before it is due."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from support import postgres_schema_url
+from sync.fake_channel import TOKEN, FakeChannel, runtime, seed_store
+
+from omnibridge.daemon.jobs import JobRunner
+from omnibridge.daemon.state import DaemonState
+from omnibridge.daemon.telemetry import DaemonMetrics
+from omnibridge.replicas.app import build_app
+from omnibridge.replicas.tasks import ReplicaContext, ReplicaSettings, register
+from omnibridge.replicas.worker import ReplicaWorker
+from omnibridge.shipping.runtime import CarrierRuntime
+from omnibridge.store import InboxStatus, open_store
+from omnibridge.sync import SyncEngine
+
+pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
+
+
+def delivery(delivery_id: str) -> bytes:
+    return json.dumps({"delivery": delivery_id, "event": delivery_id}).encode()
+
+
+def jobs(engine: SyncEngine) -> list[Any]:
+    with engine.store.engine.connect() as conn:
+        query = "SELECT task_name, lock, queueing_lock, status FROM procrastinate_jobs ORDER BY id"
+        return [tuple(row) for row in conn.execute(sa.text(query))]
+
+
+async def test_the_sweep_defers_one_job_per_channel_with_pending_work() -> None:
+    with postgres_schema_url() as url, open_store(url) as store:
+        seed_store(store, ["A"], ["shop"])
+        channels = [
+            runtime("web", FakeChannel(["W"]), {"W": "shop"}),
+            runtime("pos", FakeChannel(["P"]), {"P": "shop"}),
+            runtime("erp", FakeChannel(["E"]), {"E": "shop"}),
+        ]
+        engine = SyncEngine(store, channels)
+        assert engine.receive("web", delivery("d-1"), {"x-token": TOKEN}, "").http_status == 200
+        assert engine.receive("web", delivery("d-2"), {"x-token": TOKEN}, "").http_status == 200
+        waiting = engine.receive("erp", delivery("d-3"), {"x-token": TOKEN}, "")
+        assert waiting.entry_id is not None
+        store.retry_delivery(waiting.entry_id, "503", store.now() + timedelta(hours=1))
+        store.mark_work(["pos"], ["A"])
+
+        app = build_app(url)
+        runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics())
+        context = ReplicaContext(engine, runner, CarrierRuntime(store, []), ReplicaSettings())
+        register(app, context, {})
+        replica = ReplicaWorker(app, context)
+        async with app.open_async():
+            await replica.sweep()
+            await replica.sweep()  # coalesced into the jobs already waiting
+        assert jobs(engine) == [
+            ("omnibridge.apply", "inbox:web", "inbox:web", "todo"),
+            ("omnibridge.push", "push:pos", "push:pos", "todo"),
+        ]
+        assert len(store.inbox(status=InboxStatus.PENDING)) == 3
+        await engine.aclose()
