@@ -873,6 +873,9 @@ class SyncEngine:
 
 
 def _stream(entry: InboxEntry) -> str:
-    """Deliveries that must be applied in arrival order share a stream: stock level notifications (every vendor
-    names their topic after inventory) are independent of order and refund events."""
-    return "stock" if "inventory" in entry.delivery.topic.lower() else "orders"
+    """Deliveries that must be applied in arrival order share a stream: stock level notifications are independent
+    of order and refund events. Vendors name their topic after inventory (Shopify ``inventory_levels/update``,
+    Square ``inventory.count.updated``, Clover's item notifications) or after the quantity (Amazon
+    ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``, whose order's fetch waits on ``getOrder``'s 0.5 requests/s)."""
+    topic = entry.delivery.topic.lower()
+    return "stock" if "inventory" in topic or "quantity" in topic else "orders"
