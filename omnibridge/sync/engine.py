@@ -49,7 +49,7 @@ from omnibridge.errors import (
 )
 from omnibridge.logs import get_logger
 from omnibridge.policy import AvailabilityPlanner, ChannelFeed
-from omnibridge.sdk.channel import CatalogAware, ChannelEvent, OrderCanceller, PushResult, PushStatus
+from omnibridge.sdk.channel import CatalogAware, ChannelEvent, OrderCanceller, PullResult, PushResult, PushStatus
 from omnibridge.sdk.mapping import MapLevel
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
@@ -250,6 +250,8 @@ class SyncEngine:
         """Held by a worker pass (process_pending), so two passes never take the same entry."""
         self.fetch_wait = fetch_wait
         self._pull_due: dict[str, float] = {}
+        self._pulling: dict[str, asyncio.Future[None]] = {}
+        """Pulls running beside the worker, by channel (see :meth:`_pull_beside`)."""
         """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
         self._recheck: dict[str, float] = {}
         """SKUs with a change on a channel that the ledger does not explain yet: re-read when the grace ends."""
@@ -340,19 +342,34 @@ class SyncEngine:
         for _, task in self._fetching.values():
             task.cancel()
         self._fetching.clear()
+        for pulling in list(self._pulling.values()):
+            pulling.cancel()
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.connector.aclose()
 
     # -- polling -----------------------------------------------------------------------------------------
 
-    async def pull(self, channel: ChannelRuntime) -> tuple[int, ApplyOutcome]:
-        """Pull ``channel``'s events since its bookmark, apply them, then move the bookmark."""
+    async def pull(
+        self, channel: ChannelRuntime, *, apply_lock: asyncio.Lock | None = None
+    ) -> tuple[int, ApplyOutcome]:
+        """Pull ``channel``'s events since its bookmark, apply them, then move the bookmark. The store calls run
+        on the engine's threads; with ``apply_lock`` (a pull beside the worker: the pass lock) the events are
+        applied under it, the vendor's read is not."""
         if isinstance(channel.connector, CatalogAware):
-            catalog = {variant.sku for variant in self.store.list_variants()}
+            catalog = {variant.sku for variant in await self._offload(self.store.list_variants)}
             mapped = channel.channel.mappings.location_map
             channel.connector.use_catalog(lambda sku: channel.master_sku(sku) in catalog, lambda ref: ref in mapped)
-        result = await channel.connector.pull_events(self.store.get_bookmark(channel.id))
+        result = await channel.connector.pull_events(await self._offload(self.store.get_bookmark, channel.id))
+        async with apply_lock or contextlib.nullcontext():
+            outcome, decisions = await self._offload(self._apply_pulled, channel, result)
+        await self._after_oversells(decisions)
+        self._report_messages(channel.id, outcome)
+        return len(result.events), outcome
+
+    def _apply_pulled(self, channel: ChannelRuntime, result: PullResult) -> tuple[ApplyOutcome, list[OversellDecision]]:
+        """Apply a pull's events (each in its own unit of work), then decide oversells, mark the SKUs they touched
+        and move the bookmark in one more."""
         outcome = ApplyOutcome()
         applier = EventApplier(self.store, channel, placer=self.placer, pickup=self.pickup)
         for event in result.events:
@@ -370,9 +387,7 @@ class SyncEngine:
             uow.mark_work(self._writable(), {sku for sku, _ in outcome.touched})
             if result.bookmark is not None:
                 uow.set_bookmark(channel.id, result.bookmark)
-        await self._after_oversells(decisions)
-        self._report_messages(channel.id, outcome)
-        return len(result.events), outcome
+        return outcome, decisions
 
     async def sync_once(self) -> SyncReport:
         """Pull every channel, then reconcile the whole catalog on every channel."""
@@ -739,20 +754,47 @@ class SyncEngine:
         """Pull the channels whose unexplained levels have waited ``observe_grace``: once per channel. A channel
         with deliveries due now (being fetched, or to be fetched by the next pass) is not pulled yet: the events
         that explain its levels are most likely among them (a pull is the most expensive call there is on a
-        rate-limited API). Deliveries waiting for a retry, and those held behind them, do not hold up the pull."""
+        rate-limited API). Deliveries waiting for a retry, and those held behind them, do not hold up the pull.
+
+        While the writers run, a pull runs beside the worker (:meth:`_pull_beside`) instead of inside the pass: a
+        pull waits on the channel's rate limit (seconds on a busy Shopify bucket) and must not hold up every other
+        channel's deliveries."""
         now = self._clock()
         for channel_id, due in list(self._pull_due.items()):
-            if due > now or not self.available(channel_id):
+            if due > now or not self.available(channel_id) or channel_id in self._pulling:
                 continue
-            if self._inbox_plan(channel_id).due:
+            if (await self._offload(self._inbox_plan, channel_id)).due:
                 self._pull_due[channel_id] = now + self.observe_grace
                 continue
             del self._pull_due[channel_id]
+            if self.writers.running:
+                self._pull_beside(channel_id)
+            else:
+                await self._pull_logged(channel_id)
+
+    async def _pull_logged(self, channel_id: str, apply_lock: asyncio.Lock | None = None) -> None:
+        try:
+            await self.pull(self.channels[channel_id], apply_lock=apply_lock)
+        except ConnectorError as exc:
+            log().warning("pull.failed", channel=channel_id, reason=str(exc))
+            self._failed(channel_id, str(exc))
+
+    def _pull_beside(self, channel_id: str) -> None:
+        """Pull ``channel_id`` in a task of its own, its events applied under the pass lock; the writers are woken
+        when it ends. One pull per channel at a time (a level due meanwhile waits for the next pass after it)."""
+
+        async def pull() -> None:
             try:
-                await self.pull(self.channels[channel_id])
-            except ConnectorError as exc:
-                log().warning("pull.failed", channel=channel_id, reason=str(exc))
-                self._failed(channel_id, str(exc))
+                await self._pull_logged(channel_id, self._pass_lock)
+            except OmnibridgeError as exc:
+                log().error("pull.failed", channel=channel_id, reason=str(exc))
+            except Exception:  # the worker outlives any one bad pull
+                log().exception("pull.crashed", channel=channel_id)
+            finally:
+                self._pulling.pop(channel_id, None)
+                self.writers.wake(self._writable())
+
+        self._pulling[channel_id] = asyncio.ensure_future(pull())
 
     async def flush(self) -> None:
         """Reconcile every SKU with pending work on every channel. The work is kept in the store and removed per
