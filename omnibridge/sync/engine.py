@@ -71,6 +71,8 @@ from omnibridge.sync.runtime import ChannelRuntime, build_channels
 from omnibridge.sync.writers import ChannelWriters
 
 Position = tuple[str, str]
+Fetched = tuple[InboxEntry, ChannelRuntime, "list[ChannelEvent] | Exception"]
+"""A pending delivery ready to apply: what its fetch returned, or the error it failed with."""
 
 DAEMON_FETCH_WAIT = 0.05
 """How long a worker pass of the daemon (and the demo) waits for what deliveries name before applying what came."""
@@ -609,12 +611,12 @@ class SyncEngine:
         # up the others' deliveries. An entry waiting for its retry is not fetched before it is due, and the
         # later entries of its stream wait behind it (see omnibridge.sync.inbox_retry).
         live: list[tuple[InboxEntry, ChannelRuntime]] = []
-        for channel in self.channels.values():
-            if channel.id in self._resolved:
-                queue = await self._offload(self._inbox_plan, channel.id)
-                live.extend((entry, channel) for entry in queue.due)
-                for entry in queue.held:
-                    self._forget_fetch(entry.id)
+        resolved = [channel for channel in self.channels.values() if channel.id in self._resolved]
+        plans = await self._offload(lambda: [self._inbox_plan(channel.id) for channel in resolved])
+        for channel, queue in zip(resolved, plans, strict=True):
+            live.extend((entry, channel) for entry in queue.due)
+            for entry in queue.held:
+                self._forget_fetch(entry.id)
         # What the deliveries name is fetched for all of them at once, so a connector can batch the calls (a rush
         # of POS sales is one Square order fetch). A pass waits at most ``fetch_wait`` for them: a channel whose
         # fetches are slow (waiting on its rate limit) never holds up the others; its fetches go on in the
@@ -623,7 +625,7 @@ class SyncEngine:
         tasks = [self._fetch(entry, channel) for entry, channel in live]
         if tasks:
             await asyncio.wait(tasks, timeout=self.fetch_wait)
-        done = 0
+        ready: list[Fetched] = []
         blocked: set[tuple[str, str]] = set()
         retrying: set[tuple[str, str]] = set()
         for (entry, channel), task in zip(live, tasks, strict=True):
@@ -634,36 +636,60 @@ class SyncEngine:
                     self._forget_fetch(entry.id)
                 continue
             del self._fetching[entry.id]
-            try:
-                error = task.exception()
-                if error is not None:
-                    raise error
-                events = task.result()
-                applied, decisions = await self._offload(self._apply_delivery, entry, channel, events)
-            except RetriableConnectorError as exc:
-                if self._retry_later(entry, exc):
+            if task.cancelled():  # the engine is closing: the entry stays pending, fetched again next time
+                blocked.add(stream)
+                continue
+            error = task.exception()
+            if error is not None and not isinstance(error, Exception):
+                raise error
+            if isinstance(error, RetriableConnectorError):
+                if self._retry_later(entry, error):
                     blocked.add(stream)
                     retrying.add(stream)
                 continue
-            except (ConnectorError, WebhookError, ConflictError) as exc:
-                self._dead(entry, str(exc))
-                continue
-            except StoreError:
-                raise  # the database is down: the entry stays pending, the worker tries again later
-            except Exception as exc:  # a bug in a connector must not wedge the inbox: keep it dead, with why
-                log().exception("webhook.internal_error", channel=channel.id, entry=entry.id)
-                self._dead(entry, f"internal error: {type(exc).__name__}: {exc}")
-                continue
+            ready.append((entry, channel, task.result() if error is None else error))
+        # every delivery ready is applied in one call on the store threads (each in its own unit of work, in
+        # order): one hand-over to a thread per pass, not one per delivery, which a busy event loop made the
+        # pass's pace
+        applied, store_error = await self._offload(self._apply_ready, ready)
+        done = 0
+        for channel_id, outcome, decisions in applied:
             self.counters.processed += 1
-            self._report_messages(channel.id, applied)
+            self._report_messages(channel_id, outcome)
             await self._after_oversells(decisions)
             done += 1
+        if store_error is not None:
+            raise store_error  # the database is down: the rest stays pending, the worker tries again later
         if self.writers.running:  # each channel's writer writes what the pass marked; the pass does not wait
             await self._mark_due()
             self.writers.wake(self._writable())
         else:
             await self.flush()
         return done
+
+    def _apply_ready(
+        self, ready: list[Fetched]
+    ) -> tuple[list[tuple[str, ApplyOutcome, list[OversellDecision]]], StoreError | None]:
+        """Apply each fetched delivery in order, each in its own unit of work (:meth:`_apply_delivery`); one whose
+        fetch failed, or that cannot be applied, is dead-lettered with the reason. Stops at a database error,
+        returned for the caller to raise (the rest stays pending). Runs on a store thread."""
+        applied: list[tuple[str, ApplyOutcome, list[OversellDecision]]] = []
+        for entry, channel, fetched in ready:
+            try:
+                if isinstance(fetched, Exception):
+                    raise fetched
+                outcome, decisions = self._apply_delivery(entry, channel, fetched)
+            except (ConnectorError, WebhookError, ConflictError) as exc:
+                self._dead(entry, str(exc))
+                continue
+            except StoreError as exc:
+                return applied, exc
+            except Exception as exc:  # a bug in a connector must not wedge the inbox: keep it dead, with why
+                log().exception("webhook.internal_error", channel=channel.id, entry=entry.id)
+                self._dead(entry, f"internal error: {type(exc).__name__}: {exc}")
+                continue
+            applied.append((channel.id, outcome, decisions))
+        return applied, None
 
     def _apply_delivery(
         self, entry: InboxEntry, channel: ChannelRuntime, events: list[ChannelEvent]
