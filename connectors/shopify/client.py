@@ -146,6 +146,8 @@ class ShopifyClient:
         self._now = now
         self._new_key = new_key
         self._max_push_attempts = max(1, max_push_attempts)
+        self._levels_page = queries.LEVELS_PER_ITEM
+        """Levels asked per item by a read: the shop's location count once :meth:`list_locations` has counted them."""
         self._item_by_sku: dict[str, str] = {}
         self._sku_by_item: dict[str, str] = {}
         self._served_version: str | None = None
@@ -232,17 +234,22 @@ class ShopifyClient:
                     found.append(result.value)
             after = self._next_cursor(connection)
             if after is None:
+                # an item has at most one level per location: a read asks no more (the cost is paid up front)
+                self._levels_page = max(1, min(queries.LEVELS_PER_ITEM, len(found)))
                 return found
 
     async def read_levels(self, skus: Sequence[str]) -> list[StockLevel]:
         """``available`` at every location for these SKUs (unknown SKUs are left out); fills the item cache.
 
         SKUs are searched in chunks (``sku:'A' OR sku:'B'``) small enough to keep each query under the cost cap;
-        only exact SKU matches count, since Shopify's search also matches prefixes.
+        only exact SKU matches count, since Shopify's search also matches prefixes. Each item's levels are asked
+        for as many as the shop has locations (once :meth:`list_locations` has counted them; at most
+        :data:`~connectors.shopify.queries.LEVELS_PER_ITEM`, more are paged): Shopify takes a query's requested
+        cost up front, and a 4-location shop's read of 30 SKUs requests 452 points instead of 992.
         """
         wanted = unique_skus(skus)
         levels: list[StockLevel] = []
-        size = queries.inventory_items_page_size()
+        size = queries.inventory_items_page_size(self._levels_page)
         for start in range(0, len(wanted), size):
             chunk = wanted[start : start + size]
             chunk_set = set(chunk)
@@ -254,7 +261,7 @@ class ShopifyClient:
                     "first": len(chunk),
                     "after": after,
                     "query": queries.sku_search_query(chunk),
-                    "levels": queries.LEVELS_PER_ITEM,
+                    "levels": self._levels_page,
                     "levelsAfter": None,
                 }
                 data = await self.graphql("read_levels", queries.INVENTORY_ITEMS_QUERY, variables)
