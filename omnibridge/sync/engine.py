@@ -243,6 +243,8 @@ class SyncEngine:
         self.backoff: dict[str, Backoff] = {}
         self._clock = clock
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The worker's event loop, while :meth:`run_worker` runs (a delivery stored on another thread wakes it)."""
         self._resolved: set[str] = set()
         self._planner: AvailabilityPlanner | None = None
         self._resumed: set[str] = set()
@@ -591,8 +593,21 @@ class SyncEngine:
             self._dead_on_arrival(channel_id, entry_id, delivery.topic, admission.dead_reason)
             return Receipt("dead", 200, f"kept as a dead letter: {admission.dead_reason}", entry_id)
         self.counters.received += 1
-        self._wake.set()
+        self._wake_worker()
         return Receipt("stored", 200, "", entry_id)
+
+    def _wake_worker(self) -> None:
+        """Wake the worker; from any thread (the receiver stores deliveries on its own threads, see
+        :mod:`omnibridge.sync.receiver`): an asyncio event is only set on its loop's thread."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            self._wake.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def process_pending(self) -> int:
         """Apply every pending inbox entry, then reconcile what they touched; returns entries processed.
@@ -919,12 +934,14 @@ class SyncEngine:
     async def run_worker(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
         """Process the inbox whenever a delivery arrives (or every ``idle_seconds``) until ``stop`` is set, with
         each channel's writer running beside it."""
+        self._loop = asyncio.get_running_loop()
         writers = asyncio.ensure_future(self.run_writers(stop, idle_seconds=idle_seconds))
         try:
             await self._work(stop, idle_seconds)
         finally:
             stop.set()
             await writers
+            self._loop = None
 
     async def _work(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():

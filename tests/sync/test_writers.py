@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Sequence
 
 import pytest
@@ -28,7 +29,7 @@ from .fake_channel import NOW, TOKEN, FakeChannel, receive, runtime, seed_store
 pytestmark = pytest.mark.anyio
 
 SKU, SHOP = "S1", "shop"
-GUARD_S = 20
+GUARD_S = 10
 """Only a guard against hanging: the assertions are on what happened, in which order."""
 
 
@@ -154,6 +155,37 @@ async def test_a_pull_waiting_on_its_vendor_does_not_hold_up_the_pass(store: Sto
         assert store.position(SKU, SHOP).on_hand == 8
     finally:
         slow.release.set()
+        stop.set()
+        await asyncio.wait_for(worker, GUARD_S)
+    await engine.aclose()
+
+
+async def test_a_delivery_stored_on_another_thread_wakes_the_worker(store: Store) -> None:
+    """The receiver stores deliveries on its own threads (StoreThreads): the worker, idle on its event loop, is woken
+    at once, not at its next idle timeout."""
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    pos, web = FakeChannel(["P-SHOP"]), Watched(["W-SHOP"])
+    pos.levels[(SKU, "P-SHOP")] = 5
+    web.levels[(SKU, "W-SHOP")] = 5
+    channels = [runtime("pos", pos, {"P-SHOP": SHOP}), runtime("web", web, {"W-SHOP": SHOP})]
+    engine = SyncEngine(store, channels, fetch_wait=None)
+    await engine.sync_once()
+    pos.webhook_payloads["sale"] = [
+        OrderEvent("o-1", OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 1, "P-SHOP"),))
+    ]
+    body = json.dumps({"delivery": "sale", "topic": "orders/create"}).encode()
+    stop = asyncio.Event()
+    worker = asyncio.get_running_loop().create_task(engine.run_worker(stop, idle_seconds=3600))
+    try:
+        await asyncio.sleep(0.1)  # the worker's first pass is over: it is idle, waiting to be woken
+        thread = threading.Thread(target=engine.receive, args=("pos", body, {"x-token": TOKEN}, "https://x.test"))
+        thread.start()  # not joined: the loop must be idle in its selector while the delivery is stored
+        async with asyncio.timeout(GUARD_S):
+            while 4 not in web.written:
+                await web.pushed.wait()  # nothing else wakes this loop: only the worker's writes
+                web.pushed.clear()
+    finally:
         stop.set()
         await asyncio.wait_for(worker, GUARD_S)
     await engine.aclose()
