@@ -71,6 +71,9 @@ _RESEND_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
 _ORDER_GID = "gid://shopify/Order/"
 WEBHOOK_FETCH_SPARE = 300.0
 """Points an order fetch for a notification leaves in the cost bucket for stock reads and writes."""
+READ_MAX_COST = 150
+"""Points one levels read may request: half the spare order fetches leave, so a read never waits for a bucket that
+order fetches keep at their spare (a read holds the bucket's queue while it waits, and the writes behind it)."""
 
 
 def is_throttled(response: httpx.Response) -> bool:
@@ -245,11 +248,12 @@ class ShopifyClient:
         only exact SKU matches count, since Shopify's search also matches prefixes. Each item's levels are asked
         for as many as the shop has locations (once :meth:`list_locations` has counted them; at most
         :data:`~connectors.shopify.queries.LEVELS_PER_ITEM`, more are paged): Shopify takes a query's requested
-        cost up front, and a 4-location shop's read of 30 SKUs requests 452 points instead of 992.
+        cost up front, and a 4-location shop's read of 30 SKUs requests 452 points instead of 992. A query asks
+        for at most :data:`READ_MAX_COST` points (more queries, none waiting behind the order fetches' spare).
         """
         wanted = unique_skus(skus)
         levels: list[StockLevel] = []
-        size = queries.inventory_items_page_size(self._levels_page)
+        size = queries.inventory_items_page_size(self._levels_page, READ_MAX_COST)
         for start in range(0, len(wanted), size):
             chunk = wanted[start : start + size]
             chunk_set = set(chunk)
