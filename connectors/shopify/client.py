@@ -150,6 +150,9 @@ class ShopifyClient:
         self._new_key = new_key
         self._max_push_attempts = max(1, max_push_attempts)
         self._levels_page = queries.LEVELS_PER_ITEM
+        self._background = asyncio.Semaphore(1)
+        """One background order fetch at a time: a backlog of fetches that all saw the bucket's spare at once would
+        all queue for the bucket ahead of the stock writes and spend it."""
         """Levels asked per item by a read: the shop's location count once :meth:`list_locations` has counted them."""
         self._item_by_sku: dict[str, str] = {}
         self._sku_by_item: dict[str, str] = {}
@@ -774,8 +777,9 @@ class ShopifyClient:
             cost = queries.estimate_cost(document, variables)
             if cost > queries.MAX_QUERY_COST:
                 break
-            await self.bucket.wait_for_spare(cost, WEBHOOK_FETCH_SPARE)
-            data = await self.graphql(op, document, variables)
+            async with self._background:
+                await self.bucket.wait_for_spare(cost, WEBHOOK_FETCH_SPARE)
+                data = await self.graphql(op, document, variables)
             order = data.get("order")
             if not isinstance(order, Mapping):
                 return None
@@ -789,8 +793,9 @@ class ShopifyClient:
     async def _read_order(self, order_id: str, op: str) -> Mapping[str, Any] | None:
         """The order a notification names, lean, or whole when the lean read lacks something (None: no order)."""
         # a background fetch: it leaves the bucket room for stock writes, which carry a sale to the others
-        await self.bucket.wait_for_spare(queries.estimate_cost(queries.ORDER_LEAN_QUERY, {}), WEBHOOK_FETCH_SPARE)
-        order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
+        async with self._background:
+            await self.bucket.wait_for_spare(queries.estimate_cost(queries.ORDER_LEAN_QUERY, {}), WEBHOOK_FETCH_SPARE)
+            order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
         if order is not None and needs_full_order(order):
             order = await self._fetch_order(order_id, op)
         return order

@@ -229,3 +229,43 @@ def test_a_read_asks_for_as_many_levels_an_item_as_the_shop_has_locations() -> N
         [("TENT-2P", world.main, 10), ("TENT-2P", world.store, 3), ("STOVE-1B", world.main, 4)]
     )
     assert asked[-1:] == [2]
+
+
+def test_order_fetches_for_notifications_go_one_at_a_time() -> None:
+    """Fetches for a backlog of order notifications must not all see the bucket's spare at once and queue ahead of
+    the stock writes: they go one at a time."""
+    world = World("2026-04")
+    state = {"now": 0, "most": 0}
+    app = world.emu.app
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        state["now"] += 1
+        state["most"] = max(state["most"], state["now"])
+        try:
+            await asyncio.sleep(0.001)
+            await app(scope, receive, send)
+        finally:
+            state["now"] -= 1
+
+    world.client = ShopifyClient(
+        world.client.settings,
+        transport=httpx.ASGITransport(app=counting),
+        clock=world.time.clock,
+        sleep=world.time.sleep,
+        now=world.wall,
+    )
+    for _ in range(5):
+        world.emu.place_order([("TENT-2P", 1)], location_id=world.main)
+
+    async def scenario(client: ShopifyClient) -> int:
+        await world.emu.webhooks.drain()
+        orders = [
+            client.verify_webhook(body, headers, HOOK_URL)
+            for body, headers in world.received
+            if headers.get("x-shopify-topic") == "orders/create"
+        ]
+        events = await asyncio.gather(*(client.webhook_events(delivery) for delivery in orders))
+        return sum(len(found) for found in events)
+
+    assert world.run(scenario) == 5
+    assert state["most"] == 1
