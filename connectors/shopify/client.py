@@ -71,6 +71,9 @@ _RESEND_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
 _ORDER_GID = "gid://shopify/Order/"
 WEBHOOK_FETCH_SPARE = 300.0
 """Points an order fetch for a notification leaves in the cost bucket for stock reads and writes."""
+READ_MAX_COST = 150
+"""Points one levels read may request: half the spare order fetches leave, so a read never waits for a bucket that
+order fetches keep at their spare (a read holds the bucket's queue while it waits, and the writes behind it)."""
 
 
 def is_throttled(response: httpx.Response) -> bool:
@@ -146,6 +149,11 @@ class ShopifyClient:
         self._now = now
         self._new_key = new_key
         self._max_push_attempts = max(1, max_push_attempts)
+        self._levels_page = queries.LEVELS_PER_ITEM
+        self._background = asyncio.Semaphore(1)
+        """One background order fetch at a time: a backlog of fetches that all saw the bucket's spare at once would
+        all queue for the bucket ahead of the stock writes and spend it."""
+        """Levels asked per item by a read: the shop's location count once :meth:`list_locations` has counted them."""
         self._item_by_sku: dict[str, str] = {}
         self._sku_by_item: dict[str, str] = {}
         self._served_version: str | None = None
@@ -232,17 +240,23 @@ class ShopifyClient:
                     found.append(result.value)
             after = self._next_cursor(connection)
             if after is None:
+                # an item has at most one level per location: a read asks no more (the cost is paid up front)
+                self._levels_page = max(1, min(queries.LEVELS_PER_ITEM, len(found)))
                 return found
 
     async def read_levels(self, skus: Sequence[str]) -> list[StockLevel]:
         """``available`` at every location for these SKUs (unknown SKUs are left out); fills the item cache.
 
         SKUs are searched in chunks (``sku:'A' OR sku:'B'``) small enough to keep each query under the cost cap;
-        only exact SKU matches count, since Shopify's search also matches prefixes.
+        only exact SKU matches count, since Shopify's search also matches prefixes. Each item's levels are asked
+        for as many as the shop has locations (once :meth:`list_locations` has counted them; at most
+        :data:`~connectors.shopify.queries.LEVELS_PER_ITEM`, more are paged): Shopify takes a query's requested
+        cost up front, and a 4-location shop's read of 30 SKUs requests 452 points instead of 992. A query asks
+        for at most :data:`READ_MAX_COST` points (more queries, none waiting behind the order fetches' spare).
         """
         wanted = unique_skus(skus)
         levels: list[StockLevel] = []
-        size = queries.inventory_items_page_size()
+        size = queries.inventory_items_page_size(self._levels_page, READ_MAX_COST)
         for start in range(0, len(wanted), size):
             chunk = wanted[start : start + size]
             chunk_set = set(chunk)
@@ -254,7 +268,7 @@ class ShopifyClient:
                     "first": len(chunk),
                     "after": after,
                     "query": queries.sku_search_query(chunk),
-                    "levels": queries.LEVELS_PER_ITEM,
+                    "levels": self._levels_page,
                     "levelsAfter": None,
                 }
                 data = await self.graphql("read_levels", queries.INVENTORY_ITEMS_QUERY, variables)
@@ -763,8 +777,9 @@ class ShopifyClient:
             cost = queries.estimate_cost(document, variables)
             if cost > queries.MAX_QUERY_COST:
                 break
-            await self.bucket.wait_for_spare(cost, WEBHOOK_FETCH_SPARE)
-            data = await self.graphql(op, document, variables)
+            async with self._background:
+                await self.bucket.wait_for_spare(cost, WEBHOOK_FETCH_SPARE)
+                data = await self.graphql(op, document, variables)
             order = data.get("order")
             if not isinstance(order, Mapping):
                 return None
@@ -778,8 +793,9 @@ class ShopifyClient:
     async def _read_order(self, order_id: str, op: str) -> Mapping[str, Any] | None:
         """The order a notification names, lean, or whole when the lean read lacks something (None: no order)."""
         # a background fetch: it leaves the bucket room for stock writes, which carry a sale to the others
-        await self.bucket.wait_for_spare(queries.estimate_cost(queries.ORDER_LEAN_QUERY, {}), WEBHOOK_FETCH_SPARE)
-        order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
+        async with self._background:
+            await self.bucket.wait_for_spare(queries.estimate_cost(queries.ORDER_LEAN_QUERY, {}), WEBHOOK_FETCH_SPARE)
+            order = await self._fetch_order(order_id, op, queries.ORDER_LEAN_QUERY)
         if order is not None and needs_full_order(order):
             order = await self._fetch_order(order_id, op)
         return order

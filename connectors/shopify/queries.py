@@ -342,10 +342,11 @@ def estimate_cost(document: str, variables: Mapping[str, Any] | None = None) -> 
     return total
 
 
-def inventory_items_page_size() -> int:
-    """How many inventory items one ``inventoryItems`` query may ask for and stay within the cost cap."""
-    per_item = estimate_cost(INVENTORY_ITEMS_QUERY, {"first": 1, "levels": LEVELS_PER_ITEM}) - 2
-    return max(1, min(250, (MAX_QUERY_COST - 2) // per_item))
+def inventory_items_page_size(levels: int = LEVELS_PER_ITEM, max_cost: int = MAX_QUERY_COST) -> int:
+    """How many inventory items one ``inventoryItems`` query asking ``levels`` levels an item may ask for and stay
+    within ``max_cost`` (default the cost cap)."""
+    per_item = estimate_cost(INVENTORY_ITEMS_QUERY, {"first": 1, "levels": levels}) - 2
+    return max(1, min(250, (max_cost - 2) // per_item))
 
 
 def _orders_page_size() -> int:

@@ -62,6 +62,7 @@ from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import Store, open_store, utc_now
 from omnibridge.sync import SyncEngine, receiver_app
 from omnibridge.sync.engine import DAEMON_FETCH_WAIT
+from omnibridge.sync.offload import StoreThreads
 
 CHANNEL_LOCATIONS: dict[str, tuple[str, ...]] = {
     WEB: ALL_WEB_LOCATIONS,
@@ -261,7 +262,7 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
                 serve(vendors.amazon.app, sockets["amazon"]),
                 serve(vendors.clover.app, sockets["clover"]),
                 serve(vendors.easypost.app, sockets["easypost"]),
-                serve(receiver_app(engine, carriers), sockets["receiver"]),
+                serve(receiver_app(engine, carriers, threads=StoreThreads()), sockets["receiver"]),
             ):
                 yield world
                 await world.drain_webhooks(timeout=10)

@@ -352,6 +352,13 @@ class Store:
         with read_session(self.engine) as session:
             return records.positions(session, sku)
 
+    def positions_of(self, skus: Iterable[str]) -> dict[str, list[InventoryPosition]]:
+        """:meth:`positions` of each of ``skus`` at once (a SKU with no position maps to an empty list)."""
+        from omnibridge.ledger import records
+
+        with read_session(self.engine) as session:
+            return records.positions_of(session, sorted(set(skus)))
+
     def known_positions(self, skus: Iterable[str]) -> set[tuple[str, str]]:
         """The ``(sku, location_id)`` positions among ``skus`` the ledger knows: counted, received, adjusted or
         transferred into at least once (:data:`omnibridge.ledger.records.ESTABLISHING_KINDS`). Any other position

@@ -49,7 +49,7 @@ from omnibridge.errors import (
 )
 from omnibridge.logs import get_logger
 from omnibridge.policy import AvailabilityPlanner, ChannelFeed
-from omnibridge.sdk.channel import CatalogAware, ChannelEvent, OrderCanceller, PushResult, PushStatus
+from omnibridge.sdk.channel import CatalogAware, ChannelEvent, OrderCanceller, PullResult, PushResult, PushStatus
 from omnibridge.sdk.mapping import MapLevel
 from omnibridge.sdk.metadata import Capability
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
@@ -71,6 +71,8 @@ from omnibridge.sync.runtime import ChannelRuntime, build_channels
 from omnibridge.sync.writers import ChannelWriters
 
 Position = tuple[str, str]
+Fetched = tuple[InboxEntry, ChannelRuntime, "list[ChannelEvent] | Exception"]
+"""A pending delivery ready to apply: what its fetch returned, or the error it failed with."""
 
 DAEMON_FETCH_WAIT = 0.05
 """How long a worker pass of the daemon (and the demo) waits for what deliveries name before applying what came."""
@@ -241,6 +243,8 @@ class SyncEngine:
         self.backoff: dict[str, Backoff] = {}
         self._clock = clock
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The worker's event loop, while :meth:`run_worker` runs (a delivery stored on another thread wakes it)."""
         self._resolved: set[str] = set()
         self._planner: AvailabilityPlanner | None = None
         self._resumed: set[str] = set()
@@ -257,6 +261,8 @@ class SyncEngine:
         pending when one starts was left by a process that died."""
         self.fetch_wait = fetch_wait
         self._pull_due: dict[str, float] = {}
+        self._pulling: dict[str, asyncio.Future[None]] = {}
+        """Pulls running beside the worker, by channel (see :meth:`_pull_beside`)."""
         """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
         self._recheck: dict[str, float] = {}
         """SKUs with a change on a channel that the ledger does not explain yet: re-read when the grace ends."""
@@ -347,19 +353,34 @@ class SyncEngine:
         for _, task in self._fetching.values():
             task.cancel()
         self._fetching.clear()
+        for pulling in list(self._pulling.values()):
+            pulling.cancel()
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.connector.aclose()
 
     # -- polling -----------------------------------------------------------------------------------------
 
-    async def pull(self, channel: ChannelRuntime) -> tuple[int, ApplyOutcome]:
-        """Pull ``channel``'s events since its bookmark, apply them, then move the bookmark."""
+    async def pull(
+        self, channel: ChannelRuntime, *, apply_lock: asyncio.Lock | None = None
+    ) -> tuple[int, ApplyOutcome]:
+        """Pull ``channel``'s events since its bookmark, apply them, then move the bookmark. The store calls run
+        on the engine's threads; with ``apply_lock`` (a pull beside the worker: the pass lock) the events are
+        applied under it, the vendor's read is not."""
         if isinstance(channel.connector, CatalogAware):
-            catalog = {variant.sku for variant in self.store.list_variants()}
+            catalog = {variant.sku for variant in await self._offload(self.store.list_variants)}
             mapped = channel.channel.mappings.location_map
             channel.connector.use_catalog(lambda sku: channel.master_sku(sku) in catalog, lambda ref: ref in mapped)
-        result = await channel.connector.pull_events(self.store.get_bookmark(channel.id))
+        result = await channel.connector.pull_events(await self._offload(self.store.get_bookmark, channel.id))
+        async with apply_lock or contextlib.nullcontext():
+            outcome, decisions = await self._offload(self._apply_pulled, channel, result)
+        await self._after_oversells(decisions)
+        self._report_messages(channel.id, outcome)
+        return len(result.events), outcome
+
+    def _apply_pulled(self, channel: ChannelRuntime, result: PullResult) -> tuple[ApplyOutcome, list[OversellDecision]]:
+        """Apply a pull's events (each in its own unit of work), then decide oversells, mark the SKUs they touched
+        and move the bookmark in one more."""
         outcome = ApplyOutcome()
         applier = EventApplier(self.store, channel, placer=self.placer, pickup=self.pickup)
         for event in result.events:
@@ -377,9 +398,7 @@ class SyncEngine:
             uow.mark_work(self._writable(), {sku for sku, _ in outcome.touched})
             if result.bookmark is not None:
                 uow.set_bookmark(channel.id, result.bookmark)
-        await self._after_oversells(decisions)
-        self._report_messages(channel.id, outcome)
-        return len(result.events), outcome
+        return outcome, decisions
 
     async def sync_once(self) -> SyncReport:
         """Pull every channel, then reconcile the whole catalog on every channel."""
@@ -602,8 +621,21 @@ class SyncEngine:
             self._dead_on_arrival(channel_id, entry_id, delivery.topic, admission.dead_reason)
             return Receipt("dead", 200, f"kept as a dead letter: {admission.dead_reason}", entry_id)
         self.counters.received += 1
-        self._wake.set()
+        self._wake_worker()
         return Receipt("stored", 200, "", entry_id)
+
+    def _wake_worker(self) -> None:
+        """Wake the worker; from any thread (the receiver stores deliveries on its own threads, see
+        :mod:`omnibridge.sync.receiver`): an asyncio event is only set on its loop's thread."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            self._wake.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def process_pending(self, channels: Collection[str] | None = None) -> int:
         """Apply every pending inbox entry (of ``channels`` only, when given), then reconcile what they touched;
@@ -629,12 +661,16 @@ class SyncEngine:
         # up the others' deliveries. An entry waiting for its retry is not fetched before it is due, and the
         # later entries of its stream wait behind it (see omnibridge.sync.inbox_retry).
         live: list[tuple[InboxEntry, ChannelRuntime]] = []
-        for channel in self.channels.values():
-            if channel.id in self._resolved and (only is None or channel.id in only):
-                queue = await self._offload(self._inbox_plan, channel.id)
-                live.extend((entry, channel) for entry in queue.due)
-                for entry in queue.held:
-                    self._forget_fetch(entry.id)
+        resolved = [
+            channel
+            for channel in self.channels.values()
+            if channel.id in self._resolved and (only is None or channel.id in only)
+        ]
+        plans = await self._offload(lambda: [self._inbox_plan(channel.id) for channel in resolved])
+        for channel, queue in zip(resolved, plans, strict=True):
+            live.extend((entry, channel) for entry in queue.due)
+            for entry in queue.held:
+                self._forget_fetch(entry.id)
         # What the deliveries name is fetched for all of them at once, so a connector can batch the calls (a rush
         # of POS sales is one Square order fetch). A pass waits at most ``fetch_wait`` for them: a channel whose
         # fetches are slow (waiting on its rate limit) never holds up the others; its fetches go on in the
@@ -643,7 +679,7 @@ class SyncEngine:
         tasks = [self._fetch(entry, channel) for entry, channel in live]
         if tasks:
             await asyncio.wait(tasks, timeout=self.fetch_wait)
-        done = 0
+        ready: list[Fetched] = []
         blocked: set[tuple[str, str]] = set()
         retrying: set[tuple[str, str]] = set()
         for (entry, channel), task in zip(live, tasks, strict=True):
@@ -654,38 +690,62 @@ class SyncEngine:
                     self._forget_fetch(entry.id)
                 continue
             del self._fetching[entry.id]
-            try:
-                error = task.exception()
-                if error is not None:
-                    raise error
-                events = task.result()
-                applied, decisions = await self._offload(self._apply_delivery, entry, channel, events)
-            except AlreadyApplied:  # another process applied it since this pass read the inbox: nothing was kept
+            if task.cancelled():  # the engine is closing: the entry stays pending, fetched again next time
+                blocked.add(stream)
                 continue
-            except RetriableConnectorError as exc:
-                if self._retry_later(entry, exc):
+            error = task.exception()
+            if error is not None and not isinstance(error, Exception):
+                raise error
+            if isinstance(error, RetriableConnectorError):
+                if self._retry_later(entry, error):
                     blocked.add(stream)
                     retrying.add(stream)
                 continue
-            except (ConnectorError, WebhookError, ConflictError) as exc:
-                self._dead(entry, str(exc))
-                continue
-            except StoreError:
-                raise  # the database is down: the entry stays pending, the worker tries again later
-            except Exception as exc:  # a bug in a connector must not wedge the inbox: keep it dead, with why
-                log().exception("webhook.internal_error", channel=channel.id, entry=entry.id)
-                self._dead(entry, f"internal error: {type(exc).__name__}: {exc}")
-                continue
+            ready.append((entry, channel, task.result() if error is None else error))
+        # every delivery ready is applied in one call on the store threads (each in its own unit of work, in
+        # order): one hand-over to a thread per pass, not one per delivery, which a busy event loop made the
+        # pass's pace
+        applied, store_error = await self._offload(self._apply_ready, ready)
+        done = 0
+        for channel_id, outcome, decisions in applied:
             self.counters.processed += 1
-            self._report_messages(channel.id, applied)
+            self._report_messages(channel_id, outcome)
             await self._after_oversells(decisions)
             done += 1
+        if store_error is not None:
+            raise store_error  # the database is down: the rest stays pending, the worker tries again later
         if self.writers.running:  # each channel's writer writes what the pass marked; the pass does not wait
             await self._mark_due()
             self.writers.wake(self._writable())
         else:
             await self.flush()
         return done
+
+    def _apply_ready(
+        self, ready: list[Fetched]
+    ) -> tuple[list[tuple[str, ApplyOutcome, list[OversellDecision]]], StoreError | None]:
+        """Apply each fetched delivery in order, each in its own unit of work (:meth:`_apply_delivery`); one whose
+        fetch failed, or that cannot be applied, is dead-lettered with the reason. Stops at a database error,
+        returned for the caller to raise (the rest stays pending). Runs on a store thread."""
+        applied: list[tuple[str, ApplyOutcome, list[OversellDecision]]] = []
+        for entry, channel, fetched in ready:
+            try:
+                if isinstance(fetched, Exception):
+                    raise fetched
+                outcome, decisions = self._apply_delivery(entry, channel, fetched)
+            except AlreadyApplied:  # another process applied it since this pass read the inbox: nothing was kept
+                continue
+            except (ConnectorError, WebhookError, ConflictError) as exc:
+                self._dead(entry, str(exc))
+                continue
+            except StoreError as exc:
+                return applied, exc
+            except Exception as exc:  # a bug in a connector must not wedge the inbox: keep it dead, with why
+                log().exception("webhook.internal_error", channel=channel.id, entry=entry.id)
+                self._dead(entry, f"internal error: {type(exc).__name__}: {exc}")
+                continue
+            applied.append((channel.id, outcome, decisions))
+        return applied, None
 
     def _apply_delivery(
         self, entry: InboxEntry, channel: ChannelRuntime, events: list[ChannelEvent]
@@ -778,20 +838,47 @@ class SyncEngine:
         """Pull the channels whose unexplained levels have waited ``observe_grace``: once per channel. A channel
         with deliveries due now (being fetched, or to be fetched by the next pass) is not pulled yet: the events
         that explain its levels are most likely among them (a pull is the most expensive call there is on a
-        rate-limited API). Deliveries waiting for a retry, and those held behind them, do not hold up the pull."""
+        rate-limited API). Deliveries waiting for a retry, and those held behind them, do not hold up the pull.
+
+        While the writers run, a pull runs beside the worker (:meth:`_pull_beside`) instead of inside the pass: a
+        pull waits on the channel's rate limit (seconds on a busy Shopify bucket) and must not hold up every other
+        channel's deliveries."""
         now = self._clock()
         for channel_id, due in list(self._pull_due.items()):
-            if due > now or not self.available(channel_id):
+            if due > now or not self.available(channel_id) or channel_id in self._pulling:
                 continue
-            if self._inbox_plan(channel_id).due:
+            if (await self._offload(self._inbox_plan, channel_id)).due:
                 self._pull_due[channel_id] = now + self.observe_grace
                 continue
             del self._pull_due[channel_id]
+            if self.writers.running:
+                self._pull_beside(channel_id)
+            else:
+                await self._pull_logged(channel_id)
+
+    async def _pull_logged(self, channel_id: str, apply_lock: asyncio.Lock | None = None) -> None:
+        try:
+            await self.pull(self.channels[channel_id], apply_lock=apply_lock)
+        except ConnectorError as exc:
+            log().warning("pull.failed", channel=channel_id, reason=str(exc))
+            self._failed(channel_id, str(exc))
+
+    def _pull_beside(self, channel_id: str) -> None:
+        """Pull ``channel_id`` in a task of its own, its events applied under the pass lock; the writers are woken
+        when it ends. One pull per channel at a time (a level due meanwhile waits for the next pass after it)."""
+
+        async def pull() -> None:
             try:
-                await self.pull(self.channels[channel_id])
-            except ConnectorError as exc:
-                log().warning("pull.failed", channel=channel_id, reason=str(exc))
-                self._failed(channel_id, str(exc))
+                await self._pull_logged(channel_id, self._pass_lock)
+            except OmnibridgeError as exc:
+                log().error("pull.failed", channel=channel_id, reason=str(exc))
+            except Exception:  # the worker outlives any one bad pull
+                log().exception("pull.crashed", channel=channel_id)
+            finally:
+                self._pulling.pop(channel_id, None)
+                self.writers.wake(self._writable())
+
+        self._pulling[channel_id] = asyncio.ensure_future(pull())
 
     async def flush(self) -> None:
         """Reconcile every SKU with pending work on every channel. The work is kept in the store and removed per
@@ -900,12 +987,14 @@ class SyncEngine:
     async def run_worker(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
         """Process the inbox whenever a delivery arrives (or every ``idle_seconds``) until ``stop`` is set, with
         each channel's writer running beside it."""
+        self._loop = asyncio.get_running_loop()
         writers = asyncio.ensure_future(self.run_writers(stop, idle_seconds=idle_seconds))
         try:
             await self._work(stop, idle_seconds)
         finally:
             stop.set()
             await writers
+            self._loop = None
 
     async def _work(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():
@@ -926,6 +1015,9 @@ class AlreadyApplied(Exception):
 
 
 def _stream(entry: InboxEntry) -> str:
-    """Deliveries that must be applied in arrival order share a stream: stock level notifications (every vendor
-    names their topic after inventory) are independent of order and refund events."""
-    return "stock" if "inventory" in entry.delivery.topic.lower() else "orders"
+    """Deliveries that must be applied in arrival order share a stream: stock level notifications are independent
+    of order and refund events. Vendors name their topic after inventory (Shopify ``inventory_levels/update``,
+    Square ``inventory.count.updated``, Clover's item notifications) or after the quantity (Amazon
+    ``LISTINGS_ITEM_MFN_QUANTITY_CHANGE``, whose order's fetch waits on ``getOrder``'s 0.5 requests/s)."""
+    topic = entry.delivery.topic.lower()
+    return "stock" if "inventory" in topic or "quantity" in topic else "orders"

@@ -13,11 +13,10 @@ counted in ``refusals``, which logs one line per reason per interval.
 
 Verifying and storing a delivery is a blocking store call. Given ``threads``
 (:class:`~omnibridge.sync.offload.StoreThreads`, bounded) it runs in one of their worker threads, so an answer
-never waits behind other work on the event loop and the loop never waits for the database; the daemon always
-passes them. Without, it runs on the event loop: :meth:`SyncEngine.receive` wakes
-:meth:`SyncEngine.run_worker` through an ``asyncio.Event``, which must be set on the loop's thread, so a caller
-that runs ``run_worker`` next to this receiver (the demo, the benchmarks) keeps the call on the loop until that
-wake is thread-safe. The answer is the same either way: 200 only once the delivery is committed.
+never waits behind other work on the event loop and the loop never waits for the database; the daemon and the
+demo world (so the benchmarks) pass them. :meth:`SyncEngine.receive` wakes :meth:`SyncEngine.run_worker` from
+whichever thread it runs on (``call_soon_threadsafe`` onto the worker's loop). Without ``threads`` the call runs on
+the event loop. The answer is the same either way: 200 only once the delivery is committed.
 """
 
 from __future__ import annotations

@@ -133,11 +133,28 @@ def available_by_location(store: Store, sku: str) -> dict[str, int]:
     themselves that omnibridge has not imported yet (their committed counts: a channel shows fewer than it is
     known to show, and nothing explains it yet). An order is thereby reflected on every other channel as soon
     as its channel's stock notification arrives, before the order itself is fetched."""
-    pending = store.pending_decreases([sku])
+    return available_by_locations(store, [sku])[sku]
+
+
+def available_by_locations(store: Store, skus: Iterable[str]) -> dict[str, dict[str, int]]:
+    """:func:`available_by_location` of every SKU of ``skus`` in two queries (not two per SKU)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    pending = store.pending_decreases(wanted)
     return {
-        position.location_id: position.available - pending.get((sku, position.location_id), 0)
-        for position in store.positions(sku)
+        sku: {
+            position.location_id: position.available - pending.get((sku, position.location_id), 0) for position in held
+        }
+        for sku, held in store.positions_of(wanted).items()
     }
+
+
+def planned_quantities(
+    store: Store, planner: TargetPlanner, skus: Iterable[str]
+) -> dict[str, dict[tuple[str, str], int]]:
+    """What every channel should show for each of ``skus``: ``sku -> (channel, location_id) -> quantity``."""
+    return {sku: planner.quantities(sku, available) for sku, available in available_by_locations(store, skus).items()}
 
 
 async def reconcile_channel(
@@ -184,7 +201,7 @@ async def reconcile_channel(
         store.remember_levels(channel.id, settled)
         stored = store.known_levels(channel.id, masters)
         known = _trust_read(channel, levels, stored)
-    targets_by_sku = {sku: planner.quantities(sku, available_by_location(store, sku)) for sku in masters}
+    targets_by_sku = planned_quantities(store, planner, masters)
     batch_key = uuid.uuid4().hex
     remember: dict[Position, LevelNote] = {}
     plan: list[PlannedWrite] = []
@@ -315,12 +332,11 @@ def _needing_a_read(
     known = store.known_levels(channel.id, masters)
     shown_here = set(channel.location_ids.values())
     needs_read: list[str] = []
+    planned = planned_quantities(store, planner, masters)
     for sku in masters:
         wanted = {
             location_id: quantity
-            for (channel_id, location_id), quantity in planner.quantities(
-                sku, available_by_location(store, sku)
-            ).items()
+            for (channel_id, location_id), quantity in planned[sku].items()
             if channel_id == channel.id and location_id in shown_here
         }
         if _drop_unknown(sku, wanted, counted, report):
@@ -360,12 +376,11 @@ async def _write_from_known(
     batch_key = uuid.uuid4().hex
     plan: list[PlannedWrite] = []
     needs_read: list[str] = []
+    planned = planned_quantities(store, planner, masters)
     for sku, channel_sku in zip(masters, channel.channel_skus(masters), strict=True):
         wanted = {
             location_id: quantity
-            for (channel_id, location_id), quantity in planner.quantities(
-                sku, available_by_location(store, sku)
-            ).items()
+            for (channel_id, location_id), quantity in planned[sku].items()
             if channel_id == channel.id and location_id in refs
         }
         if _drop_unknown(sku, wanted, counted, report):

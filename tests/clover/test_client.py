@@ -213,7 +213,9 @@ async def test_unreadable_bookmark_is_a_clear_error() -> None:
 
 
 @pytest.mark.anyio
-async def test_webhook_is_verified_and_calls_back_for_the_order_and_the_item() -> None:
+async def test_webhook_is_verified_and_calls_back_for_the_order_not_the_items_it_took() -> None:
+    """A sale's message names its order and the items it took: the order says what happened to them, so only the
+    order is read (one request a sale of Clover's 16 a second); an item named alone is read."""
     world = World()
     world.emu.add_item("TEE-1", "Tee", 2500, 10)
     client = world.connector()
@@ -223,10 +225,16 @@ async def test_webhook_is_verified_and_calls_back_for_the_order_and_the_item() -
     delivery = client.verify_webhook(raw, headers, "https://hooks.example.com/webhooks/clover")
     events = await client.webhook_events(delivery)
     orders = [e for e in events if isinstance(e, OrderEvent)]
-    observed = [e for e in events if isinstance(e, StockObservedEvent)]
     assert [(o.ref, [(ln.sku, ln.quantity) for ln in o.lines]) for o in orders] == [(order["id"], [("TEE-1", 2)])]
-    assert [(s.sku, s.location_ref, s.available) for s in observed] == [("TEE-1", MERCHANT, 8)]
+    assert events == orders
     assert world.emu.calls["GET /orders/{orderId}"] == 1
+    world.emu.dashboard_stock("TEE-1", 5)  # staff count the shelf: the item alone is named, and read
+    await world.emu.webhooks.drain()
+    headers, raw = world.received[-1]
+    observed = await client.webhook_events(client.verify_webhook(raw, headers, ""))
+    assert [(s.sku, s.location_ref, s.available) for s in observed if isinstance(s, StockObservedEvent)] == [
+        ("TEE-1", MERCHANT, 5)
+    ]
 
     forged = {**headers, "x-clover-auth": "guess"}
     with pytest.raises(WebhookError, match="does not match"):
@@ -325,4 +333,21 @@ async def test_every_request_carries_the_bearer_token_and_a_user_agent(tmp_path:
         ("POST", "***", "omnibridge-clover/0.1"),
     ]
     assert rows[-1]["body"] == {"quantity": 2}
+    await client.aclose()
+
+
+@pytest.mark.anyio
+async def test_the_orders_of_messages_arriving_together_are_read_in_one_request() -> None:
+    world = World()
+    world.emu.add_item("TEE-1", "Tee", 2500, 100)
+    client = world.connector()
+    sold = [world.emu.pos_sale([("TEE-1", 1)])["id"] for _ in range(5)]
+    await world.emu.webhooks.drain()
+    deliveries = [client.verify_webhook(raw, headers, "") for headers, raw in world.received[-5:]]
+
+    read = await asyncio.gather(*(client.webhook_events(delivery) for delivery in deliveries))
+
+    assert sorted(e.ref for events in read for e in events if isinstance(e, OrderEvent)) == sorted(sold)
+    assert world.emu.calls["GET /orders"] == 1
+    assert world.emu.calls["GET /orders/{orderId}"] == 0
     await client.aclose()

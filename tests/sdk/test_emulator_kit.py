@@ -125,3 +125,35 @@ async def test_without_a_url_the_delivery_is_given_up_with_the_reason() -> None:
     await webhooks.drain()
     assert record.gave_up
     assert record.attempts[0].error == "no webhook URL configured"
+
+
+async def test_at_most_in_flight_attempts_are_sent_at_once_and_every_delivery_arrives() -> None:
+    """A burst of deliveries waits in the sender, not in the HTTP client's pool (whose bookkeeping grows with the
+    square of what is queued in it)."""
+    import asyncio
+
+    state = {"now": 0, "most": 0}
+    gate = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        state["now"] += 1
+        state["most"] = max(state["most"], state["now"])
+        await gate.wait()
+        state["now"] -= 1
+        return httpx.Response(200)
+
+    webhooks = WebhookSender(
+        "test",
+        sign=lambda body, url: {},
+        url="http://receiver.test/hooks",
+        knobs=WebhookKnobs(in_flight=3),
+        transport=httpx.MockTransport(slow),
+    )
+    records = [webhooks.send("t", b"{}", {}, delivery_id=f"d-{n}") for n in range(12)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert state["most"] == 3
+    gate.set()
+    await webhooks.drain()
+    assert all(record.delivered for record in records)
+    await webhooks.aclose()

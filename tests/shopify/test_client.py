@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from connectors.shopify import connector, create_client, queries
-from connectors.shopify.client import ShopifyClient, is_throttled
+from connectors.shopify.client import READ_MAX_COST, ShopifyClient, is_throttled
 from omnibridge.sdk import Capability, ConnectorKind, FatalConnectorError, HttpFatalError, HttpRetriableError
 from omnibridge.sdk.channel import ChannelConnector, ChannelLocation, StockLevel
 
@@ -106,9 +106,9 @@ def test_read_levels_searches_skus_exactly_and_pages_extra_levels() -> None:
     }
 
 
-def test_read_levels_chunks_skus_to_stay_under_the_query_cost_cap() -> None:
-    size = queries.inventory_items_page_size()
-    skus = [f"SKU-{n}" for n in range(size + 5)]
+def test_read_levels_chunks_skus_to_stay_under_the_read_cost_cap() -> None:
+    size = queries.inventory_items_page_size(queries.LEVELS_PER_ITEM, READ_MAX_COST)
+    skus = [f"SKU-{n}" for n in range(size + 1)]
     empty = data({"inventoryItems": {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}})
     shop = ScriptedShop("2025-01")
     shop.reply("InventoryItemsBySku", empty, empty)
@@ -117,9 +117,9 @@ def test_read_levels_chunks_skus_to_stay_under_the_query_cost_cap() -> None:
 
     assert levels == []
     calls = shop.of("InventoryItemsBySku")
-    assert [c.variables["query"].count("sku:") for c in calls] == [size, 5]
+    assert [c.variables["query"].count("sku:") for c in calls] == [size, 1]
     for sent in calls:
-        assert queries.estimate_cost(sent.query, sent.variables) <= queries.MAX_QUERY_COST
+        assert queries.estimate_cost(sent.query, sent.variables) <= READ_MAX_COST
 
 
 def test_every_query_stays_under_the_cost_cap() -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -193,3 +194,78 @@ def test_a_version_served_other_than_configured_is_warned_about_once(
     served = [e for e in logs if e["event"] == "shopify.api_version_served"]
     assert [(e["configured"], e["served"]) for e in served] == warnings
     assert all(e["log_level"] == "warning" for e in served)
+
+
+def test_a_read_asks_for_as_many_levels_an_item_as_the_shop_has_locations() -> None:
+    """Shopify takes a query's requested cost up front: a read asks for one level per location of the shop, not
+    ten, once the locations are counted (a two-location shop's read of two SKUs: 24 points, not 72)."""
+    world = World("2026-04")
+    asked: list[Any] = []
+    app = world.emu.app
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        async def body() -> Any:
+            message = await receive()
+            if message.get("body"):
+                asked.append(json.loads(message["body"]).get("variables", {}).get("levels"))
+            return message
+
+        await app(scope, body, send)
+
+    world.client = ShopifyClient(
+        world.client.settings,
+        transport=httpx.ASGITransport(app=recording),
+        clock=world.time.clock,
+        sleep=world.time.sleep,
+        now=world.wall,
+    )
+
+    async def scenario(client: ShopifyClient) -> list[tuple[str, str, int]]:
+        await client.list_locations()
+        levels = await client.read_levels(["TENT-2P", "STOVE-1B"])
+        return sorted((lv.sku, lv.location_ref, lv.available) for lv in levels)
+
+    assert world.run(scenario) == sorted(
+        [("TENT-2P", world.main, 10), ("TENT-2P", world.store, 3), ("STOVE-1B", world.main, 4)]
+    )
+    assert asked[-1:] == [2]
+
+
+def test_order_fetches_for_notifications_go_one_at_a_time() -> None:
+    """Fetches for a backlog of order notifications must not all see the bucket's spare at once and queue ahead of
+    the stock writes: they go one at a time."""
+    world = World("2026-04")
+    state = {"now": 0, "most": 0}
+    app = world.emu.app
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        state["now"] += 1
+        state["most"] = max(state["most"], state["now"])
+        try:
+            await asyncio.sleep(0.001)
+            await app(scope, receive, send)
+        finally:
+            state["now"] -= 1
+
+    world.client = ShopifyClient(
+        world.client.settings,
+        transport=httpx.ASGITransport(app=counting),
+        clock=world.time.clock,
+        sleep=world.time.sleep,
+        now=world.wall,
+    )
+    for _ in range(5):
+        world.emu.place_order([("TENT-2P", 1)], location_id=world.main)
+
+    async def scenario(client: ShopifyClient) -> int:
+        await world.emu.webhooks.drain()
+        orders = [
+            client.verify_webhook(body, headers, HOOK_URL)
+            for body, headers in world.received
+            if headers.get("x-shopify-topic") == "orders/create"
+        ]
+        events = await asyncio.gather(*(client.webhook_events(delivery) for delivery in orders))
+        return sum(len(found) for found in events)
+
+    assert world.run(scenario) == 5
+    assert state["most"] == 1

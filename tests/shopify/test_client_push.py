@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from connectors.shopify import queries
-from connectors.shopify.client import ShopifyClient
+from connectors.shopify.client import READ_MAX_COST, ShopifyClient
 from omnibridge.sdk import AmbiguousWriteError, RetriableConnectorError
 from omnibridge.sdk.channel import PushResult, PushStatus, StockTarget
 from omnibridge.sdk.idempotency import derived_key
@@ -307,7 +307,7 @@ def test_more_than_250_targets_are_split_into_several_calls() -> None:
         return set_reply([(row["inventoryItemId"], row["locationId"], row["quantity"]) for row in rows])
 
     shop = ScriptedShop("2026-04")
-    size = queries.inventory_items_page_size()
+    size = queries.inventory_items_page_size(queries.LEVELS_PER_ITEM, READ_MAX_COST)
     shop.reply("InventoryItemsBySku", *[items_for] * (-(-len(skus) // size)))
     shop.reply("SetAvailable", applied, applied)
     targets = [StockTarget(sku, location, 5, expected=1) for sku in skus for location in (WAREHOUSE, STORE)]
@@ -329,7 +329,10 @@ def _many_targets(shop: ScriptedShop, count: int) -> list[StockTarget]:
         asked = [term.split("'")[1] for term in variables["query"].split(" OR ")]
         return items_reply(*[(sku, item_gid(int(sku[4:])), {WAREHOUSE: 1, STORE: 1}) for sku in asked])
 
-    shop.reply("InventoryItemsBySku", *[items_for] * (-(-len(skus) // queries.inventory_items_page_size())))
+    shop.reply(
+        "InventoryItemsBySku",
+        *[items_for] * (-(-len(skus) // queries.inventory_items_page_size(queries.LEVELS_PER_ITEM, READ_MAX_COST))),
+    )
     return [StockTarget(sku, location, 5, expected=1) for sku in skus for location in (WAREHOUSE, STORE)]
 
 

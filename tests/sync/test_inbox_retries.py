@@ -202,3 +202,20 @@ def test_the_wait_doubles_up_to_the_cap_and_honours_the_vendors_retry_after() ->
     assert (retry.exhausted(7), retry.exhausted(8)) == (False, True)
     with pytest.raises(ValueError, match="max_attempts"):
         InboxRetry(max_attempts=0)
+
+
+async def test_an_amazon_quantity_notification_is_not_held_behind_its_orders_fetch(store: Store) -> None:
+    """Amazon's LISTINGS_ITEM_MFN_QUANTITY_CHANGE is a level notification: it is applied (and the sale it shows
+    passed on) while the ORDER_CHANGE before it waits for its fetch (getOrder allows 0.5 requests/s)."""
+    engine, web, _ = world(store)
+    await engine.sync_once()
+    web.webhook_payloads["placed"] = [order(OrderEventKind.PLACED)]
+    web.webhook_failures["placed"] = 1
+    placed = deliver(engine, "web", "placed", topic="ORDER_CHANGE")
+    web.webhook_payloads["level"] = [StockObservedEvent("A", "W-WH", 3, NOW)]
+    level = deliver(engine, "web", "level", topic="LISTINGS_ITEM_MFN_QUANTITY_CHANGE")
+
+    assert await engine.process_pending() == 1
+
+    assert entry(store, placed).status is InboxStatus.PENDING
+    assert entry(store, level).status is InboxStatus.DONE

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Sequence
 
 import pytest
 
-from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushResult, StockTarget
+from omnibridge.sdk.channel import (
+    OrderEvent,
+    OrderEventKind,
+    OrderLineEvent,
+    PullResult,
+    PushResult,
+    StockChangeEvent,
+    StockChangeKind,
+    StockObservedEvent,
+    StockTarget,
+)
 from omnibridge.store import LevelNote, Store
 from omnibridge.sync import SyncEngine
 
@@ -18,7 +29,7 @@ from .fake_channel import NOW, TOKEN, FakeChannel, receive, runtime, seed_store
 pytestmark = pytest.mark.anyio
 
 SKU, SHOP = "S1", "shop"
-GUARD_S = 20
+GUARD_S = 10
 """Only a guard against hanging: the assertions are on what happened, in which order."""
 
 
@@ -85,4 +96,96 @@ async def test_a_channel_whose_writes_hang_does_not_delay_another_channel(store:
         await asyncio.wait_for(worker, GUARD_S)
     await engine.flush()  # flush still writes everything and waits: the slow channel shows the sale too
     assert slow.levels[(SKU, "A-SHOP")] == 4
+    await engine.aclose()
+
+
+class SlowPull(FakeChannel):
+    """Its pull (an orders list waiting on a spent rate limit) never comes back until ``release`` is set."""
+
+    def __init__(self, locations: Sequence[str]) -> None:
+        super().__init__(locations)
+        self.pulling = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def pull_events(self, bookmark: str | None) -> PullResult:
+        self.pulling.set()
+        await self.release.wait()
+        return await super().pull_events(bookmark)
+
+
+def deliver(engine: SyncEngine, channel: str, delivery_id: str, topic: str) -> None:
+    body = json.dumps({"delivery": delivery_id, "topic": topic}).encode()
+    assert engine.receive(channel, body, {"x-token": TOKEN}, "https://example.test/hooks").status == "stored"
+
+
+async def test_a_pull_waiting_on_its_vendor_does_not_hold_up_the_pass(store: Store) -> None:
+    """An unexplained level makes the engine pull its channel; while that pull waits (a spent rate limit), the
+    worker goes on applying deliveries, and what the pull brings is written once it ends."""
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    slow, fast = SlowPull(["A-SHOP"]), Watched(["B-SHOP"])
+    slow.levels[(SKU, "A-SHOP")] = 5
+    fast.levels[(SKU, "B-SHOP")] = 5
+    store.remember_levels("slow", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    store.remember_levels("fast", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    channels = [runtime("slow", slow, {"A-SHOP": SHOP}), runtime("fast", fast, {"B-SHOP": SHOP})]
+    engine = SyncEngine(store, channels, fetch_wait=None, observe_grace=0)
+    await engine.resolve_locations()
+    stop = asyncio.Event()
+    worker = asyncio.get_running_loop().create_task(engine.run_worker(stop, idle_seconds=0.05))
+    try:
+        # 4 units received on the slow channel: its level says 9, the receipt itself comes with the pull
+        slow.add_event(StockChangeEvent("rcv-1", StockChangeKind.RECEIPT, SKU, "A-SHOP", 4, NOW))
+        slow.levels[(SKU, "A-SHOP")] = 9
+        slow.webhook_payloads["level"] = [StockObservedEvent(SKU, "A-SHOP", 9, NOW)]
+        deliver(engine, "slow", "level", "inventory_levels/update")
+        await asyncio.wait_for(slow.pulling.wait(), GUARD_S)  # the pull is waiting on its vendor
+        # a sale on the slow channel arrives meanwhile: the fast channel must show it
+        sale = OrderEvent("o-1", OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 1, "A-SHOP"),))
+        slow.webhook_payloads["sale"] = [sale]
+        deliver(engine, "slow", "sale", "orders/create")
+        while 4 not in fast.written:
+            await asyncio.wait_for(fast.pushed.wait(), GUARD_S)
+            fast.pushed.clear()
+        assert not slow.release.is_set()  # the pull was still waiting all along
+        slow.release.set()
+        while 8 not in fast.written:  # the receipt the pull brought is written once it ends
+            await asyncio.wait_for(fast.pushed.wait(), GUARD_S)
+            fast.pushed.clear()
+        assert store.position(SKU, SHOP).on_hand == 8
+    finally:
+        slow.release.set()
+        stop.set()
+        await asyncio.wait_for(worker, GUARD_S)
+    await engine.aclose()
+
+
+async def test_a_delivery_stored_on_another_thread_wakes_the_worker(store: Store) -> None:
+    """The receiver stores deliveries on its own threads (StoreThreads): the worker, idle on its event loop, is woken
+    at once, not at its next idle timeout."""
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    pos, web = FakeChannel(["P-SHOP"]), Watched(["W-SHOP"])
+    pos.levels[(SKU, "P-SHOP")] = 5
+    web.levels[(SKU, "W-SHOP")] = 5
+    channels = [runtime("pos", pos, {"P-SHOP": SHOP}), runtime("web", web, {"W-SHOP": SHOP})]
+    engine = SyncEngine(store, channels, fetch_wait=None)
+    await engine.sync_once()
+    pos.webhook_payloads["sale"] = [
+        OrderEvent("o-1", OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 1, "P-SHOP"),))
+    ]
+    body = json.dumps({"delivery": "sale", "topic": "orders/create"}).encode()
+    stop = asyncio.Event()
+    worker = asyncio.get_running_loop().create_task(engine.run_worker(stop, idle_seconds=3600))
+    try:
+        await asyncio.sleep(0.1)  # the worker's first pass is over: it is idle, waiting to be woken
+        thread = threading.Thread(target=engine.receive, args=("pos", body, {"x-token": TOKEN}, "https://x.test"))
+        thread.start()  # not joined: the loop must be idle in its selector while the delivery is stored
+        async with asyncio.timeout(GUARD_S):
+            while 4 not in web.written:
+                await web.pushed.wait()  # nothing else wakes this loop: only the worker's writes
+                web.pushed.clear()
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, GUARD_S)
     await engine.aclose()

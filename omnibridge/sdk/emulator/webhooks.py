@@ -11,6 +11,8 @@ Knobs (:class:`WebhookKnobs`, mutable at run time):
 * ``delay_s`` — hold a delivery before its first attempt: late delivery, possibly after newer ones.
 * ``fail_first_attempts`` — the first N attempts of each delivery fail before reaching the receiver (as a
   connection timeout would), so the retry path is exercised.
+* ``in_flight`` — attempts sent at once (20); the others wait in the sender, and the request timeout counts
+  from the moment one is sent.
 
 Every delivery and attempt is kept in :attr:`WebhookSender.deliveries` for tests and the demo.
 """
@@ -47,6 +49,9 @@ class WebhookKnobs:
     max_attempts: int = 8
     retry_backoff_s: float = 0.25
     timeout_s: float = 5.0
+    in_flight: int = 20
+    """Attempts sent at once; later ones wait their turn here, off the HTTP client's pool (whose bookkeeping
+    grows with the square of the requests queued in it: hundreds queued there spent the whole process's CPU)."""
     seed: int | None = 0
     _random: random.Random = field(init=False, repr=False)
 
@@ -117,6 +122,7 @@ class WebhookSender:
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._unscheduled: list[DeliveryRecord] = []
+        self._slots: asyncio.Semaphore | None = None
 
     def set_url(self, url: str | None) -> None:
         self.url = url
@@ -226,8 +232,11 @@ class WebhookSender:
             return None, "timeout"  # injected: the attempt never reached the receiver
         if self._client is None:
             self._client = httpx.AsyncClient(transport=self._transport, timeout=self.knobs.timeout_s)
-        try:
-            response = await self._client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return None, type(exc).__name__
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, self.knobs.in_flight))
+        async with self._slots:  # the timeout covers the receiver's answer, not this sender's own queue
+            try:
+                response = await self._client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                return None, type(exc).__name__
         return response.status_code, ""
