@@ -989,12 +989,19 @@ class SyncEngine:
         each channel's writer running beside it."""
         self._loop = asyncio.get_running_loop()
         writers = asyncio.ensure_future(self.run_writers(stop, idle_seconds=idle_seconds))
+        stopping = asyncio.ensure_future(self._wake_when_set(stop))
         try:
             await self._work(stop, idle_seconds)
         finally:
             stop.set()
+            stopping.cancel()
             await writers
             self._loop = None
+
+    async def _wake_when_set(self, stop: asyncio.Event) -> None:
+        """Wake the idle worker as soon as ``stop`` is set, so stopping never waits out its idle interval."""
+        await stop.wait()
+        self._wake.set()
 
     async def _work(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():

@@ -189,3 +189,15 @@ async def test_a_delivery_stored_on_another_thread_wakes_the_worker(store: Store
         stop.set()
         await asyncio.wait_for(worker, GUARD_S)
     await engine.aclose()
+
+
+async def test_an_idle_worker_stops_as_soon_as_it_is_told(store: Store) -> None:
+    """Stopping never waits out the worker's idle interval (an hour here)."""
+    seed_store(store, [SKU], [SHOP])
+    engine = SyncEngine(store, [runtime("web", Watched(["W-SHOP"]), {"W-SHOP": SHOP})], fetch_wait=None)
+    stop = asyncio.Event()
+    worker = asyncio.get_running_loop().create_task(engine.run_worker(stop, idle_seconds=3600))
+    await asyncio.sleep(0.05)  # idle, waiting to be woken
+    stop.set()
+    await asyncio.wait_for(worker, GUARD_S)
+    await engine.aclose()
