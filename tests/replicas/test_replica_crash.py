@@ -28,6 +28,10 @@ pytestmark = [pytest.mark.crash, pytest.mark.postgres]
 SEED = int(os.environ.get("OMNIBRIDGE_CRASH_SEED", "20261206"))
 KILLS = 20
 SALES = 40
+CONVERGE_GUARD_S = 180.0
+"""How long the fleet may take to show the ledger on every channel after the stream. On a quiet machine it takes
+seconds; under the whole suite on 2 cores it once took more than 60 s (docs/scaling.md: a loaded fleet settles
+slowly, not yet explained). A fleet that never converges still fails."""
 
 
 def test_one_of_three_replicas_sigkilled_20_times_loses_and_doubles_nothing(
@@ -55,7 +59,7 @@ def test_one_of_three_replicas_sigkilled_20_times_loses_and_doubles_nothing(
         for replica in world.replicas:
             replica.wait_ready()
         wait_settled(world.emulators, world.store)
-        wait_for("every channel shows the ledger", lambda: converged(world))
+        wait_for("every channel shows the ledger", lambda: converged(world), CONVERGE_GUARD_S)
         for replica in world.replicas:
             assert replica.terminate() == 0
 

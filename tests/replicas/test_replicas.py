@@ -22,10 +22,10 @@ pytestmark = pytest.mark.postgres
 SEED = 20261206
 
 
-def wait_for(what: str, check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + HANG_GUARD_S
+def wait_for(what: str, check: Callable[[], bool], guard_s: float = HANG_GUARD_S) -> None:
+    deadline = time.monotonic() + guard_s
     while not check():
-        assert time.monotonic() < deadline, f"{what}: not after {HANG_GUARD_S:.0f} s"
+        assert time.monotonic() < deadline, f"{what}: not after {guard_s:.0f} s"
         time.sleep(0.1)
 
 
