@@ -261,9 +261,9 @@ class SyncEngine:
         pending when one starts was left by a process that died."""
         self.fetch_wait = fetch_wait
         self._pull_due: dict[str, float] = {}
+        """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
         self._pulling: dict[str, asyncio.Future[None]] = {}
         """Pulls running beside the worker, by channel (see :meth:`_pull_beside`)."""
-        """Channels to pull once their unexplained levels have waited ``observe_grace`` (monotonic seconds)."""
         self._recheck: dict[str, float] = {}
         """SKUs with a change on a channel that the ledger does not explain yet: re-read when the grace ends."""
 
@@ -847,7 +847,12 @@ class SyncEngine:
         for channel_id, due in list(self._pull_due.items()):
             if due > now or not self.available(channel_id) or channel_id in self._pulling:
                 continue
-            if (await self._offload(self._inbox_plan, channel_id)).due:
+            waiting = (await self._offload(self._inbox_plan, channel_id)).due
+            # another caller (a replica runs passes of different channels at once, and its sweep) may have taken
+            # this pull while the inbox was read: it is taken once
+            if self._pull_due.get(channel_id) != due or channel_id in self._pulling:
+                continue
+            if waiting:
                 self._pull_due[channel_id] = now + self.observe_grace
                 continue
             del self._pull_due[channel_id]

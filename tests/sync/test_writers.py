@@ -201,3 +201,38 @@ async def test_an_idle_worker_stops_as_soon_as_it_is_told(store: Store) -> None:
     stop.set()
     await asyncio.wait_for(worker, GUARD_S)
     await engine.aclose()
+
+
+class CountedPull(FakeChannel):
+    """Counts its pulls."""
+
+    def __init__(self, locations: Sequence[str]) -> None:
+        super().__init__(locations)
+        self.pulls = 0
+
+    async def pull_events(self, bookmark: str | None) -> PullResult:
+        self.pulls += 1
+        return await super().pull_events(bookmark)
+
+
+async def test_a_due_pull_is_taken_once_by_callers_at_the_same_time(store: Store) -> None:
+    """A replica runs passes of different channels at once, and its sweep beside them: each looks for due pulls.
+    One due pull is taken by one of them, and none fails on it (it was taken by two, and the second failed with a
+    KeyError after its deliveries were applied, so its channels were not woken)."""
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    web = CountedPull(["W-SHOP"])
+    web.levels[(SKU, "W-SHOP")] = 5
+    store.remember_levels("web", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    now = [0.0]
+    engine = SyncEngine(store, [runtime("web", web, {"W-SHOP": SHOP})], fetch_wait=None, clock=lambda: now[0])
+    await engine.resolve_locations()
+    web.levels[(SKU, "W-SHOP")] = 9  # a receipt made on the channel: its level says 9, unexplained
+    web.webhook_payloads["level"] = [StockObservedEvent(SKU, "W-SHOP", 9, NOW)]
+    deliver(engine, "web", "level", "inventory_levels/update")
+    assert await engine.process_pending(["web"]) == 1
+    assert web.pulls == 0  # not due yet: the level waits observe_grace for the channel's own events
+    now[0] = engine.observe_grace + 1
+    await asyncio.wait_for(asyncio.gather(engine.mark_due(), engine.mark_due(), engine.mark_due()), GUARD_S)
+    assert web.pulls == 1
+    await engine.aclose()
