@@ -479,8 +479,11 @@ class SyncEngine:
         # a drift decision changes what others (a channel that won changed the ledger) or the channel itself
         # (its own unexplained decrease no longer counts) should show: one more pass on those SKUs
         self.mark_dirty({d.position[0] for d in report.drift})
-        # what the channel is known to show changed under this reconcile: forgotten, reconciled again (after a read)
+        # what the channel is known to show changed under this reconcile: forgotten, reconciled again (after a read);
+        # a write the channel refused (it moved since it was read) is reconciled again too, after a read
         self.mark_dirty({sku for sku, _ in report.raced}, [channel.id])
+        stale = {channel.master_sku(r.target.sku) for r in report.results if r.status is PushStatus.STALE}
+        self.mark_dirty(stale, [channel.id])
         # re-read when the short grace of an increase ends (a decrease that is still waiting is simply re-read
         # again later, until its own grace ends)
         due = self._clock() + min(self.drift_grace.total_seconds(), 3 * self.observe_grace)
@@ -983,10 +986,6 @@ class SyncEngine:
             self.mark_dirty({sku for sku, _ in report.unknown}, [channel.id])
         else:
             self._succeeded(channel.id)
-        stale = {
-            channel.master_sku(result.target.sku) for result in report.results if result.status is PushStatus.STALE
-        }
-        self.mark_dirty(stale, [channel.id])
         return report
 
     async def run_worker(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:

@@ -493,6 +493,10 @@ def _unknown(plan: list[PlannedWrite], results: list[PushResult]) -> list[Positi
 
 
 def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
+    """The write of ``quantity`` where the channel was read showing ``level``. A refusal is never retried by the
+    connector with a fresh compare value: the channel moved since the read, most often a sale whose order is not
+    imported yet, and writing over it would lose that sale on the channel while its order, applied later, moves
+    what the channel is known to show once more. The engine reconciles the SKU again, after a read."""
     return StockTarget(
         sku=level.sku,
         location_ref=level.location_ref,
@@ -500,6 +504,7 @@ def _target(level: StockLevel, quantity: int, batch_key: str) -> StockTarget:
         expected=level.available,
         expected_at=level.observed_at,
         reference=batch_key,
+        retry_stale=False,
     )
 
 

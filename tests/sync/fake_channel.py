@@ -1,8 +1,9 @@
 """An in-memory sales channel that keeps the ChannelConnector contract, for testing the engine's logic.
 
 It is not a vendor emulator: it has no HTTP and no vendor format. It does keep what the engine relies on:
-compare-and-set writes (a stale ``expected`` is refused), events with stable refs, a bookmark that only moves
-forward, webhook verification by a shared token, and calls counted per operation.
+compare-and-set writes (a stale ``expected`` is refused, or written over when the target allows a retry, as a
+real connector may), events with stable refs, a bookmark that only moves forward, webhook verification by a shared
+token, and calls counted per operation.
 """
 
 from __future__ import annotations
@@ -81,8 +82,13 @@ class FakeChannel:
             key = (target.sku, target.location_ref)
             if key not in self.levels:
                 results.append(PushResult(target, PushStatus.UNKNOWN_SKU))
-            elif target.expected is not None and self.levels[key] != target.expected:
+            elif target.expected is not None and self.levels[key] != target.expected and not target.retry_stale:
                 results.append(PushResult(target, PushStatus.STALE, self.levels[key]))
+            elif target.expected is not None and self.levels[key] != target.expected:
+                # what a real compare-and-set connector may do (Shopify's): re-read, retry with the fresh compare
+                # value, and so write over the move
+                self.levels[key] = target.quantity
+                results.append(PushResult(target, PushStatus.APPLIED, target.quantity))
             else:
                 self.levels[key] = target.quantity
                 results.append(PushResult(target, PushStatus.APPLIED, target.quantity))

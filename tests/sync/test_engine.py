@@ -97,6 +97,20 @@ async def test_a_stale_compare_is_reported_and_retried_on_the_next_pass(store: S
     assert [incident.decision for incident in store.incidents(kind="drift")] == ["ledger_wins"]
 
 
+async def test_a_read_back_whose_write_the_channel_refused_leaves_the_sku_to_reconcile_again(store: Store) -> None:
+    """A replica's read-back (:meth:`SyncEngine.readback_channel`) reconciles one channel; a write refused because
+    the channel moved after the read (a sale) is not written over, and the SKU is left pending for that channel."""
+    engine, web, _ = world(store)
+    await engine.sync_once()
+    assert web.levels[("A", "W-WH")] == 5
+    receive(store, "A", "wh", 2)  # the web should show 7
+    web.change_before_push = {("A", "W-WH"): 4}  # a web sale between the read and the write
+    report = await engine.readback_channel("web")
+    assert report is not None and report.count(PushStatus.STALE) == 1
+    assert web.levels[("A", "W-WH")] == 4  # the sale was not written over
+    assert ("web", "A") in store.pending_work("web")
+
+
 def delivery(delivery_id: str, event: str | None = None) -> bytes:
     return json.dumps({"delivery": delivery_id, "event": event}).encode()
 
