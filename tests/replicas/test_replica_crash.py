@@ -21,7 +21,7 @@ from reliability.harness import disagreements
 from omnibridge.cli.sync import run_sync_once
 
 from .harness import replica_world
-from .test_replicas import converged, wait_for
+from .test_replicas import converged, wait_for, why_not_converged
 
 pytestmark = [pytest.mark.crash, pytest.mark.postgres]
 
@@ -59,7 +59,12 @@ def test_one_of_three_replicas_sigkilled_20_times_loses_and_doubles_nothing(
         for replica in world.replicas:
             replica.wait_ready()
         wait_settled(world.emulators, world.store)
-        wait_for("every channel shows the ledger", lambda: converged(world), CONVERGE_GUARD_S)
+        wait_for(
+            "every channel shows the ledger",
+            lambda: converged(world),
+            CONVERGE_GUARD_S,
+            explain=lambda: why_not_converged(world),
+        )
         for replica in world.replicas:
             assert replica.terminate() == 0
 

@@ -22,15 +22,47 @@ pytestmark = pytest.mark.postgres
 SEED = 20261206
 
 
-def wait_for(what: str, check: Callable[[], bool], guard_s: float = HANG_GUARD_S) -> None:
+def wait_for(
+    what: str, check: Callable[[], bool], guard_s: float = HANG_GUARD_S, explain: Callable[[], str] | None = None
+) -> None:
     deadline = time.monotonic() + guard_s
     while not check():
-        assert time.monotonic() < deadline, f"{what}: not after {guard_s:.0f} s"
+        if time.monotonic() >= deadline:
+            detail = f"\n{explain()}" if explain is not None else ""
+            raise AssertionError(f"{what}: not after {guard_s:.0f} s{detail}")
         time.sleep(0.1)
 
 
 def converged(world: ReplicaWorld) -> bool:
     return not world.emulators.call(lambda: disagreements(world.store, world.emulators.emulators))
+
+
+def why_not_converged(world: ReplicaWorld) -> str:
+    """What still disagrees and what the fleet still has to do (for a convergence failure's message)."""
+    mismatches = world.emulators.call(lambda: disagreements(world.store, world.emulators.emulators))
+    pending = rows(world, "SELECT channel, kind, count(*) AS n FROM pending_work GROUP BY channel, kind")
+    inbox = rows(world, "SELECT channel, status, count(*) AS n FROM webhook_inbox GROUP BY channel, status")
+    levels = [
+        tuple(row)
+        for mismatch in mismatches
+        for row in rows(
+            world,
+            "SELECT channel, sku, location_id, quantity, source, shown, unexplained_since, version"
+            " FROM channel_levels WHERE channel = :channel AND sku = :sku",
+            channel=mismatch.channel,
+            sku=mismatch.sku,
+        )
+    ]
+    unsettled = rows(world, "SELECT channel, sku, quantity, status FROM push_outbox WHERE finished_at IS NULL")
+    jobs = rows(
+        world,
+        "SELECT task_name, status, args->>'channel' AS channel, count(*) AS n FROM procrastinate_jobs"
+        " WHERE status IN ('todo', 'doing') GROUP BY task_name, status, args->>'channel'",
+    )
+    lines = [f"mismatches: {mismatches}", f"pending work: {[tuple(r) for r in pending]}"]
+    lines += [f"inbox: {[tuple(r) for r in inbox]}", f"jobs waiting or running: {[tuple(r) for r in jobs]}"]
+    lines += [f"known levels of the mismatched SKUs: {levels}", f"writes unsettled: {[tuple(r) for r in unsettled]}"]
+    return "\n".join(lines)
 
 
 def rows(world: ReplicaWorld, query: str, **params: object) -> list[sa.Row[Any]]:
@@ -47,7 +79,7 @@ def test_webhooks_at_any_replica_are_applied_exactly_once_and_every_channel_conv
         for sale in make_stream(SEED, 30):
             driver.play(sale)
         wait_settled(world.emulators, world.store)
-        wait_for("every channel shows the ledger", lambda: converged(world))
+        wait_for("every channel shows the ledger", lambda: converged(world), explain=lambda: why_not_converged(world))
         findings = check_world(world.emulators, world.store, driver)
         assert sum(findings.acknowledged.values()) >= 30
         assert len(world.balancer.forwarded) == 3  # every replica received webhooks
