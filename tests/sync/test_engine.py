@@ -106,7 +106,8 @@ async def test_a_read_back_whose_write_the_channel_refused_leaves_the_sku_to_rec
     receive(store, "A", "wh", 2)  # the web should show 7
     web.change_before_push = {("A", "W-WH"): 4}  # a web sale between the read and the write
     report = await engine.readback_channel("web")
-    assert report is not None and report.count(PushStatus.STALE) == 1
+    assert report is not None
+    assert report.count(PushStatus.STALE) == 1
     assert web.levels[("A", "W-WH")] == 4  # the sale was not written over
     assert ("web", "A") in store.pending_work("web")
 
