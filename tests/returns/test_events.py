@@ -90,10 +90,7 @@ def test_unknown_lines_and_too_many_units_are_skipped_with_a_message_never_silen
     )
     assert len(outcome.messages) == 2
     assert "order line 'line-404' of order 1001 is not known; skipped" in outcome.messages[0]
-    assert (
-        "2 to return but order line line-2 (MUG) can take back 1 (shipped 1, 0 in returns)"
-        in (outcome.messages[1])
-    )
+    assert "2 to return but order line line-2 (MUG) can take back 1 (shipped 1, 0 in returns)" in (outcome.messages[1])
     rma = w.service.get("web:return:gid://shopify/Return/1")
     assert [line.channel_line_ref for line in rma.lines] == ["rl-1"]
     assert {incident.kind for incident in store.incidents()} == {"skipped_line"}
