@@ -10,7 +10,11 @@ with ``--replica``:
 * a stored delivery (:meth:`ReplicaWorker.wake`) and, every ``sweep_seconds``, the sweep defer an ``apply`` job for
   each channel with a pending inbox entry that is due and a ``push`` job for each channel with pending writes. The
   deferral comes right after the delivery's commit (not in its transaction); the sweep is what guarantees that an
-  acknowledged delivery always gets its job, even when the replica that stored it died just after the commit.
+  acknowledged delivery always gets its job, even when the replica that stored it died just after the commit;
+* the sweep also marks for a reconcile every level a channel reported that nothing has explained for longer than the
+  drift grace: the replica whose reconcile was to re-read it when its grace ended (a re-check it keeps in memory)
+  may have died, and the read that decides it would otherwise wait for the read-back tick. Each replica marks an
+  unexplained change once (a channel that only alerts keeps it unexplained after the decision).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 import os
 import socket
 from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -31,7 +36,7 @@ from omnibridge.replicas.tasks import ReplicaContext, defer_apply, defer_apply_c
 from omnibridge.store import InboxStatus
 from omnibridge.store.engine import read_session
 from omnibridge.store.pending_work import PUSH
-from omnibridge.store.tables import INBOX, PENDING_WORK
+from omnibridge.store.tables import CHANNEL_LEVELS, INBOX, PENDING_WORK
 from omnibridge.sync.writers import ChannelWriters
 
 if TYPE_CHECKING:
@@ -76,6 +81,9 @@ class ReplicaWorker:
         self.ctx = ctx
         self._signal = asyncio.Event()
         self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self._overdue_marked: set[tuple[str, str, str, datetime]] = set()
+        """Unexplained changes (channel, SKU, location, since) this replica marked for a reconcile (see
+        :meth:`_mark_overdue`)."""
 
     def wake(self) -> None:
         """A delivery was stored: defer its channel's job now (by the sweep, at once)."""
@@ -175,7 +183,34 @@ class ReplicaWorker:
             ).scalar()
         return bool(alive)
 
+    def _mark_overdue(self) -> None:
+        """Mark for a reconcile, once per unexplained change, every level unexplained for longer than the drift
+        grace (plus two sweeps) on a channel this replica writes."""
+        engine = self.ctx.engine
+        store = engine.store
+        overdue_before = store.now() - engine.drift_grace - timedelta(seconds=2 * self.ctx.settings.sweep_seconds)
+        with read_session(store.engine) as session:
+            rows = session.execute(
+                sa.select(
+                    CHANNEL_LEVELS.c.channel,
+                    CHANNEL_LEVELS.c.sku,
+                    CHANNEL_LEVELS.c.location_id,
+                    CHANNEL_LEVELS.c.unexplained_since,
+                ).where(CHANNEL_LEVELS.c.unexplained_since < overdue_before)
+            )
+            overdue = {tuple(row) for row in rows if row[0] in engine.channels}
+        fresh = overdue - self._overdue_marked
+        self._overdue_marked &= overdue  # an episode that ended is forgotten: a later one is marked again
+        by_channel: dict[str, set[str]] = {}
+        for channel, sku, _, _ in fresh:
+            by_channel.setdefault(channel, set()).add(sku)
+        for channel, skus in sorted(by_channel.items()):
+            store.mark_work([channel], skus)
+            log().info("replica.overdue_marked", channel=channel, skus=len(skus))
+        self._overdue_marked |= fresh
+
     def _pending(self) -> tuple[set[str], set[str]]:
+        self._mark_overdue()
         store = self.ctx.engine.store
         now = store.now()
         with read_session(store.engine) as session:

@@ -20,7 +20,7 @@ from omnibridge.replicas.app import build_app
 from omnibridge.replicas.tasks import ReplicaContext, ReplicaSettings, register
 from omnibridge.replicas.worker import ReplicaWorker
 from omnibridge.shipping.runtime import CarrierRuntime
-from omnibridge.store import InboxStatus, open_store
+from omnibridge.store import InboxStatus, LevelNote, open_store
 from omnibridge.sync import SyncEngine
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -65,4 +65,37 @@ async def test_the_sweep_defers_one_job_per_channel_with_pending_work() -> None:
             ("omnibridge.push", "push:pos", "push:pos", "todo"),
         ]
         assert len(store.inbox(status=InboxStatus.PENDING)) == 3
+        await engine.aclose()
+
+
+async def test_the_sweep_marks_a_change_left_unexplained_past_the_drift_grace_once() -> None:
+    """The replica that was to re-read an unexplained level when its grace ended may have died (its re-check lived
+    in its memory): the sweep marks that SKU for a reconcile on its channel, once per unexplained change."""
+    with postgres_schema_url() as url, open_store(url) as store:
+        seed_store(store, ["A", "B"], ["shop"])
+        channels = [
+            runtime("web", FakeChannel(["W"]), {"W": "shop"}),
+            runtime("pos", FakeChannel(["P"]), {"P": "shop"}),
+        ]
+        engine = SyncEngine(store, channels)
+        long_ago = store.now() - engine.drift_grace - timedelta(minutes=5)
+        store.remember_levels("web", {("A", "shop"): LevelNote(5, "read", long_ago, 3)})
+        store.remember_levels("pos", {("B", "shop"): LevelNote(5, "read", store.now(), 3)})  # still in its grace
+
+        app = build_app(url)
+        runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics())
+        context = ReplicaContext(engine, runner, CarrierRuntime(store, []), ReplicaSettings())
+        register(app, context, {})
+        replica = ReplicaWorker(app, context)
+        async with app.open_async():
+            await replica.sweep()
+            assert set(store.pending_work()) == {("web", "A")}
+            assert jobs(engine) == [("omnibridge.push", "push:web", "push:web", "todo")]
+            store.finish_work(store.pending_work())  # reconciled: an alerting channel keeps it unexplained
+            await replica.sweep()
+            assert store.pending_work() == {}  # the same change is not marked again
+            later = long_ago + timedelta(minutes=1)  # a new unexplained change there, past its grace too
+            store.remember_levels("web", {("A", "shop"): LevelNote(5, "read", later, 2)})
+            await replica.sweep()
+            assert set(store.pending_work()) == {("web", "A")}
         await engine.aclose()
