@@ -27,6 +27,7 @@ from omnibridge.errors import (
     WebhookError,
 )
 from omnibridge.logs import get_logger, register_secret
+from omnibridge.sdk.batching import BatchRead, CoalescingBatcher, MissingFromBatchError
 from omnibridge.sdk.emulator_hook import EmulatorHook, EmulatorOptions, EmulatorServer, EmulatorSettingError
 from omnibridge.sdk.http import (
     AmbiguousWriteError,
@@ -78,9 +79,11 @@ from omnibridge.sdk.webhooks import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AmbiguousWriteError",
+    "BatchRead",
     "Bucket",
     "Capability",
     "Clock",
+    "CoalescingBatcher",
     "ConcurrencyLimit",
     "ConfigError",
     "ConflictError",
@@ -102,6 +105,7 @@ __all__ = [
     "MapLevel",
     "MapMessage",
     "MapResult",
+    "MissingFromBatchError",
     "OmnibridgeError",
     "RateLimitObservation",
     "RateLimitObserver",
