@@ -77,7 +77,6 @@ CONNECTOR_ID = "square"
 MAX_CHANGES_PER_BATCH = 100  # BatchChangeInventory: "Max size is 100 changes"
 MAX_SKUS_PER_SEARCH = 250  # CatalogQuerySet: "A maximum of 250 values may be searched in a request"
 MAX_ORDER_LOCATIONS = 10  # SearchOrders: "Max: 10 location IDs"
-MAX_ORDERS_PER_RETRIEVE = 100  # BatchRetrieveOrders: "A maximum of 100 orders"
 IDS_PER_REQUEST = 100  # counts / catalog batch-retrieve: the spec names no limit; stay well below any
 OCCURRED_AT_WINDOW = timedelta(hours=24)  # occurred_at "cannot be older than 24 hours"
 VARIATION_IDS = "variation_id"  # memory kind: casefolded SKU -> "<variation id> <SKU as Square spells it>"
