@@ -6,7 +6,10 @@ waiting, so a burst of deferrals coalesces into one job that does everything pen
 * ``omnibridge.apply`` (channel): apply the channel's pending inbox entries (both its streams: orders and refunds,
   stock notifications), lock ``inbox:{channel}``. Coarser than a lock per stream: the engine's pass applies a
   channel's streams together. Between processes the inbox row's claim (``UnitOfWork.claim_delivery``) is what keeps
-  an entry from ever being applied twice, even if two jobs of a channel ran at once.
+  an entry from ever being applied twice, even if two jobs of a channel ran at once. A pass waits only moments for
+  what the deliveries name to be fetched; while fetches it started are still running, the job stays with its channel
+  (passes every ``poll_seconds`` or as a fetch ends, at most ``drain_seconds``), so what they bring is applied by
+  the replica that fetched it, not fetched again by the replica that runs the channel's next job.
 * ``omnibridge.apply_carriers``: the carrier channels' tracking deliveries, lock ``inbox:carriers``.
 * ``omnibridge.pull`` (channel): pull the channel since its bookmark, lock ``inbox:{channel}`` (never beside the
   channel's deliveries), queueing lock ``pull:{channel}``.
@@ -24,6 +27,7 @@ waiting, so a burst of deferrals coalesces into one job that does everything pen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -88,6 +92,8 @@ class ReplicaSettings:
     just ended is only found this way (procrastinate notifies at deferral, not when a lock frees)."""
     keep_jobs_hours: int = 24
     """Finished jobs (succeeded, failed) are kept this long, then pruned."""
+    drain_seconds: float = 30.0
+    """The longest an ``apply`` job stays with its channel for the fetches it started (see the module docstring)."""
 
 
 @dataclass
@@ -175,6 +181,11 @@ def register(app: App, ctx: ReplicaContext, schedule: dict[Job, float]) -> None:
     @app.task(name=APPLY)
     async def apply(channel: str) -> None:
         done = await engine.process_pending([channel])
+        loop = asyncio.get_running_loop()
+        until = loop.time() + ctx.settings.drain_seconds
+        while (running := engine.fetches_running(channel)) and loop.time() < until:
+            await asyncio.wait(running, timeout=ctx.settings.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            done += await engine.process_pending([channel])
         if done:
             log().info("replica.applied", channel=channel, deliveries=done)
 

@@ -819,6 +819,11 @@ class SyncEngine:
             clean = topic.replace("\x00", "\\x00")[:128]
             self.store.add_incident(vanish.dead_letter(channel_id, entry_id, reason, clean))
 
+    def fetches_running(self, channel_id: str) -> list[asyncio.Task[list[ChannelEvent]]]:
+        """The fetches of what ``channel_id``'s deliveries name that a pass of this engine started and that have not
+        ended (a pass waits at most ``fetch_wait`` for them; a later pass of this engine applies what they bring)."""
+        return [task for owner, task in self._fetching.values() if owner == channel_id and not task.done()]
+
     def _forget_fetch(self, entry_id: int) -> None:
         """Drop the finished fetch of an entry held behind a retry: it is fetched afresh when its turn comes."""
         running = self._fetching.get(entry_id)

@@ -4,26 +4,33 @@ a delivery waiting for its retry gets none before it is due."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from support import postgres_schema_url
-from sync.fake_channel import TOKEN, FakeChannel, runtime, seed_store
+from sync.fake_channel import NOW, TOKEN, FakeChannel, receive, runtime, seed_store
 
 from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.state import DaemonState
 from omnibridge.daemon.telemetry import DaemonMetrics
 from omnibridge.replicas.app import build_app
-from omnibridge.replicas.tasks import ReplicaContext, ReplicaSettings, register
+from omnibridge.replicas.tasks import APPLY, ReplicaContext, ReplicaSettings, register
 from omnibridge.replicas.worker import ReplicaWorker
+from omnibridge.sdk import WebhookDelivery
+from omnibridge.sdk.channel import ChannelEvent, OrderEvent, OrderEventKind, OrderLineEvent
 from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import InboxStatus, LevelNote, open_store
 from omnibridge.sync import SyncEngine
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
+
+GUARD_S = 10
+"""Only a guard against hanging: the assertions are on what happened, in which order."""
 
 
 def delivery(delivery_id: str) -> bytes:
@@ -98,4 +105,55 @@ async def test_the_sweep_marks_a_change_left_unexplained_past_the_drift_grace_on
             store.remember_levels("web", {("A", "shop"): LevelNote(5, "read", later, 2)})
             await replica.sweep()
             assert set(store.pending_work()) == {("web", "A")}
+        await engine.aclose()
+
+
+class SlowFetch(FakeChannel):
+    """What its webhooks name is fetched only once ``release`` is set (an order read waiting on a rate limit)."""
+
+    def __init__(self, locations: list[str]) -> None:
+        super().__init__(locations)
+        self.release = asyncio.Event()
+
+    async def webhook_events(self, delivery: WebhookDelivery) -> list[ChannelEvent]:
+        await self.release.wait()
+        return await super().webhook_events(delivery)
+
+
+async def test_an_apply_job_applies_what_the_fetches_it_started_bring() -> None:
+    """A pass waits only moments for its fetches; the job stays with its channel until they end and applies what
+    they bring, so another replica never fetches the same delivery again."""
+    with postgres_schema_url() as url, open_store(url) as store:
+        seed_store(store, ["A"], ["shop"])
+        receive(store, "A", "shop", 5)
+        web = SlowFetch(["W"])
+        web.webhook_payloads["d-1"] = [
+            OrderEvent("o-1", OrderEventKind.PLACED, NOW, (OrderLineEvent("1", "A", 2, "W"),))
+        ]
+        engine = SyncEngine(store, [runtime("web", web, {"W": "shop"})], fetch_wait=0.0)
+        assert engine.receive("web", delivery("d-1"), {"x-token": TOKEN}, "").http_status == 200
+        passes: list[int] = []
+        first_pass_over = asyncio.Event()
+        process_pending = engine.process_pending
+
+        async def counted(channels: Collection[str] | None = None) -> int:
+            done = await process_pending(channels)
+            passes.append(done)
+            first_pass_over.set()
+            return done
+
+        engine.process_pending = counted  # type: ignore[method-assign]
+        app = build_app(url)
+        runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics())
+        context = ReplicaContext(engine, runner, CarrierRuntime(store, []), ReplicaSettings())
+        register(app, context, {})
+        job = asyncio.ensure_future(app.tasks[APPLY].func(channel="web"))
+        await asyncio.wait_for(first_pass_over.wait(), GUARD_S)
+        assert passes == [0]  # the fetch was still waiting when the first pass ended
+        web.release.set()
+        await asyncio.wait_for(job, GUARD_S)
+        assert sum(passes) == 1
+        assert store.inbox(status=InboxStatus.PENDING) == []
+        assert web.fetches["d-1"] == 1
+        assert store.position("A", "shop").committed == 2
         await engine.aclose()
