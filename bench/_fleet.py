@@ -8,15 +8,12 @@ processes, so their CPU time is read from ``/proc``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import re
 import signal
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +32,8 @@ from omnibridge.demo.catalog import POS_LOCATIONS, WEB_LOCATIONS, demo_products
 from omnibridge.sdk.emulator import WebhookKnobs, free_port, run_server
 from omnibridge.store import Store
 from omnibridge.sync import projection
+from omnibridge.testing import processes
+from omnibridge.testing.processes import run_command, start_process
 
 T = TypeVar("T")
 GUARD_S = 120.0
@@ -61,24 +60,12 @@ class Daemon:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        mode = ["--replica"] if self.replica else []
-        where = ["--profile", str(self.profile), "--host", "127.0.0.1", "--port", str(self.port)]
-        command = [sys.executable, "-m", "omnibridge", "run", *mode, *where, "--log-level", "WARNING"]
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, stdout=out, stderr=subprocess.STDOUT, cwd=self.profile.parent
-            )
+        command = run_command(self.profile, self.port, replica=self.replica)
+        self.process = start_process(command, self.log, self.profile.parent)
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + GUARD_S
-        while time.monotonic() < deadline:
-            if not self.alive:
-                raise RuntimeError(f"the daemon exited; see {self.log}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"the daemon was not ready; see {self.log}")
+        assert self.process is not None
+        processes.wait_ready(self.url, self.process, GUARD_S, self.log)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far (Linux ``/proc``)."""

@@ -64,6 +64,7 @@ __all__ = [
     "ScheduleOptions",
     "build_scheduler",
     "exported_channels",
+    "job_intervals",
     "polled_channels",
 ]
 
@@ -164,6 +165,35 @@ def exported_channels(channels: Iterable[ChannelRuntime]) -> list[str]:
     )
 
 
+def job_intervals(
+    channels: Iterable[ChannelRuntime],
+    options: ScheduleOptions,
+    *,
+    carriers: Iterable[str] = (),
+    fulfilment: bool = False,
+) -> dict[Job, float]:
+    """Every scheduled job (see the module docstring) with its interval in seconds, in the schedule's order: a poll
+    and an export per channel that needs one, a ``tracking_refresh`` per channel of ``carriers``, ``fulfilment`` when
+    ``fulfilment``, the privacy and warehouse jobs when their options are set. The single daemon's
+    :func:`build_scheduler` and the replicas' periodic ticks (:mod:`omnibridge.replicas.tasks`) both run these."""
+    jobs: dict[Job, float] = {Job(READBACK): timedelta(minutes=options.readback_minutes).total_seconds()}
+    live = list(channels)
+    jobs.update({Job(POLL, channel_id): options.poll_seconds for channel_id in polled_channels(live)})
+    jobs.update({Job(EXPORT, channel_id): options.poll_seconds for channel_id in exported_channels(live)})
+    jobs[Job(EXPIRE_RESERVATIONS)] = options.expire_seconds
+    jobs[Job(VERIFY)] = timedelta(minutes=options.verify_minutes).total_seconds()
+    jobs[Job(PRIVACY_PURGE)] = timedelta(minutes=options.purge_minutes).total_seconds()
+    tracking = timedelta(minutes=options.tracking_minutes).total_seconds()
+    jobs.update({Job(TRACKING_REFRESH, channel_id): tracking for channel_id in sorted(carriers)})
+    if fulfilment:
+        jobs[Job(FULFILMENT)] = options.fulfilment_seconds
+    if options.privacy_minutes:
+        jobs[Job(PRIVACY)] = timedelta(minutes=options.privacy_minutes).total_seconds()
+    if options.warehouse_minutes:
+        jobs[Job(WAREHOUSE_EXPORT)] = timedelta(minutes=options.warehouse_minutes).total_seconds()
+    return jobs
+
+
 async def _enqueue(queue: JobQueue, kind: str, channel: str | None) -> None:
     queue.enqueue(Job(kind, channel))
 
@@ -177,7 +207,8 @@ def build_scheduler(
     fulfilment: bool = False,
     **scheduler_kwargs: Any,
 ) -> AsyncIOScheduler:
-    """An (unstarted) scheduler whose jobs put :class:`Job` items in ``queue`` and do nothing else.
+    """An (unstarted) scheduler whose jobs (:func:`job_intervals`) put :class:`Job` items in ``queue`` and do nothing
+    else.
 
     Job ids are the job keys (``readback``, ``poll:<channel>``, ``export:<channel>``, ``expire_reservations``,
     ``tracking_refresh:<carrier channel>`` for each of ``carriers``, ``fulfilment`` when ``fulfilment``). The first
@@ -186,8 +217,7 @@ def build_scheduler(
     """
     scheduler_kwargs.setdefault("timezone", UTC)
     scheduler = AsyncIOScheduler(**scheduler_kwargs)
-
-    def add(job: Job, seconds: float) -> None:
+    for job, seconds in job_intervals(channels, options, carriers=carriers, fulfilment=fulfilment).items():
         scheduler.add_job(
             _enqueue,
             "interval",
@@ -200,22 +230,4 @@ def build_scheduler(
             max_instances=1,
             misfire_grace_time=None,
         )
-
-    add(Job(READBACK), timedelta(minutes=options.readback_minutes).total_seconds())
-    live = list(channels)
-    for channel_id in polled_channels(live):
-        add(Job(POLL, channel_id), options.poll_seconds)
-    for channel_id in exported_channels(live):
-        add(Job(EXPORT, channel_id), options.poll_seconds)
-    add(Job(EXPIRE_RESERVATIONS), options.expire_seconds)
-    add(Job(VERIFY), timedelta(minutes=options.verify_minutes).total_seconds())
-    add(Job(PRIVACY_PURGE), timedelta(minutes=options.purge_minutes).total_seconds())
-    for channel_id in sorted(carriers):
-        add(Job(TRACKING_REFRESH, channel_id), timedelta(minutes=options.tracking_minutes).total_seconds())
-    if fulfilment:
-        add(Job(FULFILMENT), options.fulfilment_seconds)
-    if options.privacy_minutes:
-        add(Job(PRIVACY), timedelta(minutes=options.privacy_minutes).total_seconds())
-    if options.warehouse_minutes:
-        add(Job(WAREHOUSE_EXPORT), timedelta(minutes=options.warehouse_minutes).total_seconds())
     return scheduler

@@ -33,7 +33,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -301,34 +301,15 @@ class Daemon:
             readback_minutes=self.options.readback_minutes,
             jobs=[job.id for job in scheduler.get_jobs()],
         )
-        stop_task = loop.create_task(self._stop.wait())
-        stop_counting = self.calls.install()
-        try:
-            done, _ = await asyncio.wait({stop_task, server_task, worker_task}, return_when=asyncio.FIRST_COMPLETED)
-            for task in done - {stop_task}:
-                # the server or the worker ended on its own: stop everything, and say why
-                error = task.exception()
-                self.request_stop(f"{task.get_name()} ended" + (f": {error}" if error else ""))
-        finally:
-            self.state.stopping = True
-            server.should_exit = True
+
+        async def finish() -> None:
             scheduler.shutdown(wait=False)
             self.worker.stop()
             retry_task.cancel()
-            stop_task.cancel()
             await self._finish(worker_task)
-            results = await asyncio.gather(worker_task, server_task, retry_task, return_exceptions=True)
-            for sig in HANDLED_SIGNALS:
-                loop.remove_signal_handler(sig)
-            sock.close()
-            loud_uvicorn()
-            loop.set_exception_handler(None)
-            self.refusals.flush()
-            stop_counting()
-            await asyncio.to_thread(self.calls.flush)
-        for result in results[:2]:
-            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                raise result
+            await asyncio.gather(retry_task, return_exceptions=True)
+
+        await self._until_stopped(server, sock, loud_uvicorn, (worker_task, server_task), finish)
 
     def _schedule_options(self) -> ScheduleOptions:
         return ScheduleOptions(
@@ -372,10 +353,31 @@ class Daemon:
             channels=sorted(self.engine.channels),
             jobs=sorted(job.key for job in jobs),
         )
+
+        async def finish() -> None:
+            done, _ = await asyncio.wait({replica_task}, timeout=self.options.stop_timeout_seconds)
+            if not done:
+                replica_task.cancel()
+
+        await self._until_stopped(server, sock, loud_uvicorn, (replica_task, server_task), finish)
+
+    async def _until_stopped(
+        self,
+        server: _Server,
+        sock: socket.socket,
+        loud_uvicorn: Callable[[], None],
+        watched: tuple[asyncio.Task[None], ...],
+        finish: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Serve until a stop is requested or one of ``watched`` (the server's task among them) ends on its own, which
+        stops everything and says why. Then ``/readyz`` turns 503, the server stops accepting, ``finish`` stops the
+        rest and waits for it, and the signal handlers, the socket and the logs are put back; a failure of one of
+        ``watched`` is raised, in their order."""
+        loop = asyncio.get_running_loop()
         stop_counting = self.calls.install()
         stop_task = loop.create_task(self._stop.wait())
         try:
-            done, _ = await asyncio.wait({stop_task, server_task, replica_task}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({stop_task, *watched}, return_when=asyncio.FIRST_COMPLETED)
             for task in done - {stop_task}:
                 error = task.exception()
                 self.request_stop(f"{task.get_name()} ended" + (f": {error}" if error else ""))
@@ -383,10 +385,8 @@ class Daemon:
             self.state.stopping = True
             server.should_exit = True
             stop_task.cancel()
-            done, _ = await asyncio.wait({replica_task}, timeout=self.options.stop_timeout_seconds)
-            if not done:
-                replica_task.cancel()
-            results = await asyncio.gather(replica_task, server_task, return_exceptions=True)
+            await finish()
+            results = await asyncio.gather(*watched, return_exceptions=True)
             for sig in HANDLED_SIGNALS:
                 loop.remove_signal_handler(sig)
             sock.close()

@@ -35,22 +35,7 @@ from typing import TYPE_CHECKING
 from structlog.stdlib import BoundLogger
 
 from omnibridge.daemon.jobs import JobRunner
-from omnibridge.daemon.schedule import (
-    EXPIRE_RESERVATIONS,
-    EXPORT,
-    FULFILMENT,
-    POLL,
-    PRIVACY,
-    PRIVACY_PURGE,
-    READBACK,
-    TRACKING_REFRESH,
-    VERIFY,
-    WAREHOUSE_EXPORT,
-    Job,
-    ScheduleOptions,
-    exported_channels,
-    polled_channels,
-)
+from omnibridge.daemon.schedule import POLL, READBACK, Job, ScheduleOptions, job_intervals
 from omnibridge.errors import ConnectorError
 from omnibridge.logs import get_logger
 from omnibridge.shipping.runtime import CarrierRuntime
@@ -121,23 +106,9 @@ def cron_every(seconds: float) -> str:
 def scheduled_jobs(
     engine: SyncEngine, options: ScheduleOptions, *, carriers: Iterable[str], fulfilment: bool
 ) -> dict[Job, float]:
-    """Every scheduled job of the daemon's schedule (:func:`omnibridge.daemon.schedule.build_scheduler`) with its
+    """Every scheduled job of the daemon's schedule (:func:`omnibridge.daemon.schedule.job_intervals`) with its
     interval in seconds."""
-    jobs: dict[Job, float] = {Job(READBACK): options.readback_minutes * 60}
-    live = list(engine.channels.values())
-    jobs.update({Job(POLL, channel): options.poll_seconds for channel in polled_channels(live)})
-    jobs.update({Job(EXPORT, channel): options.poll_seconds for channel in exported_channels(live)})
-    jobs[Job(EXPIRE_RESERVATIONS)] = options.expire_seconds
-    jobs[Job(VERIFY)] = options.verify_minutes * 60
-    jobs[Job(PRIVACY_PURGE)] = options.purge_minutes * 60
-    jobs.update({Job(TRACKING_REFRESH, channel): options.tracking_minutes * 60 for channel in sorted(carriers)})
-    if fulfilment:
-        jobs[Job(FULFILMENT)] = options.fulfilment_seconds
-    if options.privacy_minutes:
-        jobs[Job(PRIVACY)] = options.privacy_minutes * 60
-    if options.warehouse_minutes:
-        jobs[Job(WAREHOUSE_EXPORT)] = options.warehouse_minutes * 60
-    return jobs
+    return job_intervals(engine.channels.values(), options, carriers=carriers, fulfilment=fulfilment)
 
 
 async def defer(app: App, task: str, *, lock: str | None, queueing_lock: str | None, **kwargs: str) -> bool:

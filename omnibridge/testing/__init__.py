@@ -1,4 +1,5 @@
-"""Testing tools for connector authors (the conformance kit). See :mod:`omnibridge.testing.harness`."""
+"""Testing tools for connector authors (the conformance kit; see :mod:`omnibridge.testing.harness`), and
+:mod:`omnibridge.testing.processes` for harnesses and benchmarks that run omnibridge as a real process."""
 
 from omnibridge.testing.harness import (
     ConformanceHarness,

@@ -14,10 +14,13 @@ from omnibridge.daemon.schedule import (
     EXPIRE_RESERVATIONS,
     POLL,
     READBACK,
+    TRACKING_REFRESH,
+    WAREHOUSE_EXPORT,
     Job,
     JobQueue,
     ScheduleOptions,
     build_scheduler,
+    job_intervals,
     polled_channels,
 )
 from omnibridge.daemon.state import DaemonState
@@ -153,6 +156,18 @@ async def test_schedule_has_the_documented_jobs_and_their_ticks_only_enqueue() -
 
     assert queue.waiting() == ["readback", "poll:feed", "poll:market", "expire_reservations", "verify", "privacy_purge"]
     assert engine.calls == []  # a tick never runs sync itself
+
+
+def test_the_scheduler_runs_every_job_of_the_schedule_at_its_interval() -> None:
+    options = ScheduleOptions(privacy_minutes=120, warehouse_minutes=30, tracking_minutes=20)
+    kwargs: dict[str, Any] = {"carriers": ["post", "courier"], "fulfilment": True}
+    scheduler = build_scheduler(JobQueue(), channels(), options, **kwargs)
+    scheduled = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+    intervals = job_intervals(channels(), options, **kwargs)
+    assert scheduled == {job.key: seconds for job, seconds in intervals.items()}
+    assert list(scheduled) == [job.key for job in intervals]
+    assert intervals[Job(TRACKING_REFRESH, "courier")] == 1200
+    assert intervals[Job(WAREHOUSE_EXPORT)] == 1800
 
 
 async def test_a_running_scheduler_ticks_into_the_queue() -> None:

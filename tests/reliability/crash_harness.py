@@ -17,12 +17,11 @@ import asyncio
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -31,18 +30,14 @@ from omnibridge.demo.catalog import POS_LOCATIONS, WEB_LOCATIONS, opening_stock
 from omnibridge.models import MovementKind
 from omnibridge.sdk.emulator import webhooks as emulator_webhooks
 from omnibridge.store import InboxStatus, Store
+from omnibridge.testing import processes
+from omnibridge.testing.processes import run_command, start_process
 
 from .harness import POS, SKUS, WEB, EmulatorThread, ledger_state, order_movements
 
 HANG_GUARD_S = 60.0
 """Only a guard against hangs: no assertion depends on how long anything takes."""
 HOT_SKUS = SKUS[:8]
-
-
-def daemon_command(profile: Path, port: int) -> list[str]:
-    """``omnibridge run`` as a service manager would start it (quieter logs: they go to a file)."""
-    where = ["--profile", str(profile), "--host", "127.0.0.1", "--port", str(port)]
-    return [sys.executable, "-m", "omnibridge", "run", *where, "--log-level", "WARNING"]
 
 
 @dataclass
@@ -54,7 +49,6 @@ class Daemon:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
-    _log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -62,29 +56,16 @@ class Daemon:
 
     def start(self, *, wait_ready: bool = True) -> None:
         assert self.process is None or self.process.poll() is not None, "a daemon is already running"
-        self._log = self._log or self.log_path.open("ab")
-        self._log.write(f"--- start {self.starts + 1}\n".encode())
-        self._log.flush()
-        self.process = subprocess.Popen(
-            daemon_command(self.profile, self.port), stdout=self._log, stderr=subprocess.STDOUT, cwd=self.profile.parent
-        )
+        with self.log_path.open("ab") as out:
+            out.write(f"--- start {self.starts + 1}\n".encode())
+        self.process = start_process(run_command(self.profile, self.port), self.log_path, self.profile.parent)
         self.starts += 1
         if wait_ready:
             self.wait_ready()
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + HANG_GUARD_S
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"the daemon exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-        raise AssertionError(f"the daemon was not ready after {HANG_GUARD_S:.0f} s; see {self.log_path}")
+        assert self.process is not None
+        processes.wait_ready(self.url, self.process, HANG_GUARD_S, self.log_path, poll_s=0.02)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs."""
@@ -102,9 +83,6 @@ class Daemon:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(HANG_GUARD_S)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 class _CappedSleeps:

@@ -14,12 +14,9 @@ import itertools
 import re
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 import pytest
@@ -35,6 +32,8 @@ from omnibridge.config import load_profile
 from omnibridge.demo import world
 from omnibridge.sdk.emulator import free_port
 from omnibridge.store import Store, open_store
+from omnibridge.testing import processes
+from omnibridge.testing.processes import run_command, start_process
 
 
 @dataclass
@@ -46,7 +45,6 @@ class Replica:
     log_path: Path
     extra: Sequence[str] = ()
     process: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -58,22 +56,12 @@ class Replica:
 
     def start(self) -> None:
         assert not self.alive
-        self._log = self._log or self.log_path.open("ab")
-        where = ["--profile", str(self.profile), "--host", "127.0.0.1", "--port", str(self.port)]
-        command = [sys.executable, "-m", "omnibridge", "run", "--replica", *where, "--log-level", "INFO", *self.extra]
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.profile.parent)
+        command = run_command(self.profile, self.port, replica=True, log_level="INFO", extra=self.extra)
+        self.process = start_process(command, self.log_path, self.profile.parent)
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + HANG_GUARD_S
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"replica exited with {self.process.returncode}; see {self.log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise AssertionError(f"replica not ready after {HANG_GUARD_S:.0f} s; see {self.log_path}")
+        assert self.process is not None
+        processes.wait_ready(self.url, self.process, HANG_GUARD_S, self.log_path)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -90,9 +78,6 @@ class Replica:
             assert self.process is not None
             self.process.kill()
             self.process.wait(HANG_GUARD_S)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 @dataclass

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import cast
 
 import pytest
 import sqlalchemy as sa
+from daemon.fakes import FakeConnector, runtime
 from support import postgres_schema_url
 
+from omnibridge.daemon.schedule import POLL, Job, ScheduleOptions, job_intervals
 from omnibridge.errors import OmnibridgeError
 from omnibridge.replicas.app import build_app, conninfo, replica_url_error
 from omnibridge.replicas.buckets import BUCKETS, bucket
 from omnibridge.replicas.schema import ensure_schema, has_schema
-from omnibridge.replicas.tasks import cron_every
+from omnibridge.replicas.tasks import cron_every, scheduled_jobs
 from omnibridge.store import open_store
+from omnibridge.sync import SyncEngine
 
 
 def test_a_sku_maps_to_the_same_bucket_in_every_process_and_buckets_spread() -> None:
@@ -74,3 +78,16 @@ def test_the_procrastinate_connection_keeps_the_store_schema() -> None:
 )
 def test_an_interval_becomes_the_nearest_cron_line(seconds: float, cron: str) -> None:
     assert cron_every(seconds) == cron
+
+
+def test_the_replicas_tick_every_job_of_the_daemons_schedule() -> None:
+    web = runtime("web", FakeConnector(["W1"]), {"W1": "wh"}, webhooks=True)
+    feed = runtime("feed", FakeConnector(["F1"]), {"F1": "wh"}, webhooks=False)
+
+    class Engine:
+        channels = {"web": web, "feed": feed}
+
+    options = ScheduleOptions(privacy_minutes=120, warehouse_minutes=30)
+    jobs = scheduled_jobs(cast(SyncEngine, Engine()), options, carriers=["post"], fulfilment=True)
+    assert jobs == job_intervals([web, feed], options, carriers=["post"], fulfilment=True)
+    assert Job(POLL, "feed") in jobs
