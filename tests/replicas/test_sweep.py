@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections.abc import Collection
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -27,6 +27,9 @@ from omnibridge.shipping.runtime import CarrierRuntime
 from omnibridge.store import InboxStatus, LevelNote, open_store
 from omnibridge.sync import SyncEngine
 
+if TYPE_CHECKING:
+    from procrastinate import App
+
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
 GUARD_S = 10
@@ -35,6 +38,15 @@ GUARD_S = 10
 
 def delivery(delivery_id: str) -> bytes:
     return json.dumps({"delivery": delivery_id, "event": delivery_id}).encode()
+
+
+def replica_of(engine: SyncEngine, url: str) -> tuple[App, ReplicaWorker]:
+    """A replica's app (its tasks registered, no schedule) and worker over ``engine``, jobs in ``url``."""
+    app = build_app(url)
+    runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics())
+    context = ReplicaContext(engine, runner, CarrierRuntime(engine.store, []), ReplicaSettings())
+    register(app, context, {})
+    return app, ReplicaWorker(app, context)
 
 
 def jobs(engine: SyncEngine) -> list[Any]:
@@ -59,11 +71,7 @@ async def test_the_sweep_defers_one_job_per_channel_with_pending_work() -> None:
         store.retry_delivery(waiting.entry_id, "503", store.now() + timedelta(hours=1))
         store.mark_work(["pos"], ["A"])
 
-        app = build_app(url)
-        runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics())
-        context = ReplicaContext(engine, runner, CarrierRuntime(store, []), ReplicaSettings())
-        register(app, context, {})
-        replica = ReplicaWorker(app, context)
+        app, replica = replica_of(engine, url)
         async with app.open_async():
             await replica.sweep()
             await replica.sweep()  # coalesced into the jobs already waiting
@@ -89,11 +97,7 @@ async def test_the_sweep_marks_a_change_left_unexplained_past_the_drift_grace_on
         store.remember_levels("web", {("A", "shop"): LevelNote(5, "read", long_ago, 3)})
         store.remember_levels("pos", {("B", "shop"): LevelNote(5, "read", store.now(), 3)})  # still in its grace
 
-        app = build_app(url)
-        runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics())
-        context = ReplicaContext(engine, runner, CarrierRuntime(store, []), ReplicaSettings())
-        register(app, context, {})
-        replica = ReplicaWorker(app, context)
+        app, replica = replica_of(engine, url)
         async with app.open_async():
             await replica.sweep()
             assert set(store.pending_work()) == {("web", "A")}
@@ -143,10 +147,7 @@ async def test_an_apply_job_applies_what_the_fetches_it_started_bring() -> None:
             return done
 
         engine.process_pending = counted  # type: ignore[method-assign]
-        app = build_app(url)
-        runner = JobRunner(engine, DaemonState(tuple(engine.channels)), DaemonMetrics())
-        context = ReplicaContext(engine, runner, CarrierRuntime(store, []), ReplicaSettings())
-        register(app, context, {})
+        app, _ = replica_of(engine, url)
         job = asyncio.ensure_future(app.tasks[APPLY].func(channel="web"))
         await asyncio.wait_for(first_pass_over.wait(), GUARD_S)
         assert passes == [0]  # the fetch was still waiting when the first pass ended
