@@ -199,20 +199,26 @@ class World:
 
     def converged(self, store: Store) -> bool:
         """Every channel shows the ledger's projection at every position it shows."""
+        return not self.disagreements(store, first_only=True)
 
-        def check() -> bool:
+    def disagreements(self, store: Store, *, first_only: bool = False) -> list[tuple[str, str, str, int, int]]:
+        """(channel, SKU, location, shows, ledger's projection) wherever a channel shows something else."""
+
+        def check() -> list[tuple[str, str, str, int, int]]:
+            found: list[tuple[str, str, str, int, int]] = []
             for sku in SKUS:
-                for location_id in WEB_LOCATIONS:
-                    if self.shopify.available(sku, self.shopify_location[location_id]) != projection(
-                        store, sku, location_id
-                    ):
-                        return False
-                for location_id in POS_LOCATIONS:
-                    if self.square.quantity(sku, self.square_location[location_id]) != projection(
-                        store, sku, location_id
-                    ):
-                        return False
-            return True
+                for channel, location_ids in ((world.WEB, WEB_LOCATIONS), (world.POS, POS_LOCATIONS)):
+                    for location_id in location_ids:
+                        if channel == world.WEB:
+                            shown = self.shopify.available(sku, self.shopify_location[location_id])
+                        else:
+                            shown = self.square.quantity(sku, self.square_location[location_id])
+                        wanted = projection(store, sku, location_id)
+                        if shown != wanted:
+                            found.append((channel, sku, location_id, shown, wanted))
+                            if first_only:
+                                return found
+            return found
 
         return self.call(check)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import random
 import resource
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -98,6 +99,7 @@ def measure(base: str, replicas: int, seconds: float, *, replica_mode: bool = Tr
                 while not fleet.converged(store) or _pending(store):
                     if time.monotonic() - last_sale > GUARD_S:
                         converged = False  # reported as such: the row says the fleet did not settle
+                        _explain_unsettled(fleet, store)
                         break
                     time.sleep(0.05)
                 settled = time.monotonic()
@@ -130,6 +132,17 @@ def _round(value: float | None) -> float | None:
 def _self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _explain_unsettled(fleet: World, store: Store) -> None:
+    """Say on stderr what a fleet that did not settle left: the positions that disagree (with what the engine knows
+    each channel shows there) and the pending work."""
+    wrong = fleet.disagreements(store)
+    print(f"not settled: {len(wrong)} positions disagree (channel, SKU, location, shows, ledger)", file=sys.stderr)
+    for channel, sku, location_id, shown, wanted in wrong[:10]:
+        known = store.known_levels(channel, [sku]).get((sku, location_id))
+        print(f"  {channel} {sku} {location_id}: shows {shown}, ledger {wanted}; known {known}", file=sys.stderr)
+    print(f"  pending work: {len(store.pending_work())}, inbox pending: {_pending(store)}", file=sys.stderr)
 
 
 def _pending(store: Store) -> bool:
