@@ -218,6 +218,13 @@ async def reconcile_channel(
         target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
         grace = (drift_grace, increase_grace)
         decision = _decide(store, channel, report, position, level, known.get(position), target, grace, moment)
+        forgotten = stored.get(position)
+        if forgotten is not None and not forgotten.certain and decision.since is None:
+            # the read replaces a level forgotten after a write of unknown outcome or a race; it may include a sale
+            # whose order is still on its way, which would then move what the channel is known to show a second
+            # time: trusted for this write, it is confirmed by the next read (re-checked when the grace ends)
+            decision = Decision(decision.write, decision.known, moment)
+            report.waiting.append(position)
         remember[position] = LevelNote(decision.known, "read", decision.since, level.available, level.observed_at)
         if decision.write is not None and decision.write != level.available:
             # what the channel is known to show once the write lands: the write, plus any decrease the channel

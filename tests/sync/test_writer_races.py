@@ -121,3 +121,38 @@ async def test_the_echo_of_the_write_in_flight_does_not_make_it_forgotten(store:
     assert store.pending_decreases([SKU]) == {}
     assert fake.levels[(SKU, REF)] == 3
     assert engine.counters.drift_incidents == 0
+
+
+async def test_a_read_replacing_a_forgotten_level_is_confirmed_so_a_sale_it_included_is_not_counted_twice(
+    store: Store,
+) -> None:
+    """After a write of unknown outcome the position is forgotten; the next read is trusted. When that read already
+    shows a sale whose order is still on its way, the order then moves what the channel is known to show a second
+    time, and it may land exactly on the ledger's target while the channel shows one more: the read is therefore
+    confirmed by the next one, and the channel ends showing the ledger."""
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    web, other = FakeChannel([REF]), FakeChannel(["O-SHOP"])
+    web.levels[(SKU, REF)] = 5
+    other.levels[(SKU, "O-SHOP")] = 5
+    now = [0.0]
+    channels = [runtime("web", web, {REF: SHOP}), runtime("other", other, {"O-SHOP": SHOP})]
+    engine = SyncEngine(store, channels, clock=lambda: now[0])
+    engine.observe_grace = 0  # an unexplained increase is decided at once (its grace is 3 x observe_grace)
+    await engine.sync_once()
+    other.levels[(SKU, "O-SHOP")] = 4  # the other channel sells one, imported at once: the web should show 4
+    sold_elsewhere = OrderEvent("o-2", OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 1, "O-SHOP"),))
+    EventApplier(store, engine.channels["other"]).apply_all([sold_elsewhere])
+    store.forget_levels("web", [(SKU, SHOP)])  # and a write to the web there had an unknown outcome
+    web.levels[(SKU, REF)] = 4  # the web sells one too; its order is still on its way
+    engine.mark_dirty([SKU], ["web"])
+    await engine.flush()  # the read (4) replaces the forgotten level; 4 is the target: nothing to write
+    sold_online = OrderEvent("o-1", OrderEventKind.COMPLETED, NOW, (OrderLineEvent("1", SKU, 1, REF),))
+    EventApplier(store, engine.channels["web"]).apply_all([sold_online])  # the order arrives: the web should show 3
+    engine.mark_dirty([SKU])
+    for _ in range(3):  # the writes, then the re-check of the read when its grace ends
+        now[0] += 1
+        await engine.flush()
+    assert store.position(SKU, SHOP).available == 3
+    assert web.levels[(SKU, REF)] == 3  # not 4: the sale the read included was not counted twice
+    await engine.aclose()
