@@ -7,7 +7,9 @@
   the channel made before still counts in :func:`pending_decreases` — but they are not trusted until a read.
   ``vendor_seen_at`` is the latest time the *vendor* stamped on a level it reported there (stock
   notifications); ``shown_at`` may be our own clock (a write, a read), so only ``vendor_seen_at`` decides that a
-  notification is older than what is known (:func:`observe_level`).
+  notification is older than what is known (:func:`observe_level`). ``basis_at`` is the time of the read a known
+  level was last taken from in place of something else: the channel's own events before it are already in it,
+  so they do not move it when they arrive (:func:`shift_known_level`).
 * ``push_outbox`` records every write (``pending``) in its own transaction *before* it is sent, with the batch key
   it is sent under (connectors derive their vendor idempotency keys from it, so the HTTP client's retries of a
   call are recognised); the outcome is recorded after: ``applied``, ``unchanged``, ``stale``, ``unknown_sku``,
@@ -57,6 +59,9 @@ class KnownLevel:
     """Bumped whenever what the channel is known to show changes (its own events applied, a write or read
     remembered, a position forgotten), not by a level it reports (:func:`observe_level`): see
     :func:`remember_levels`' ``expect``."""
+    basis_at: datetime | None = None
+    """``quantity`` already includes the channel's own events up to this time (None: not known to): see
+    :func:`shift_known_level`."""
 
     @property
     def certain(self) -> bool:
@@ -82,6 +87,9 @@ class LevelNote:
     shown: int
     shown_at: datetime | None = None
     """When the channel showed it (None: now)."""
+    basis_at: datetime | None = None
+    """Set when ``known`` is taken from a read that replaced what was known: the channel's own events up to this
+    time are in it (None: keep the row's, see :func:`shift_known_level`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +152,7 @@ def known_levels(session: Session, channel: str, skus: Iterable[str]) -> dict[Le
                 row["shown_at"],
                 row["vendor_seen_at"],
                 row["version"],
+                row["basis_at"],
             )
     return found
 
@@ -212,6 +221,7 @@ def remember_levels(
                 shown=sa.bindparam("shown"),
                 shown_at=sa.bindparam("shown_at"),
                 unexplained_since=sa.bindparam("unexplained_since"),
+                basis_at=_keep_basis(sa.bindparam("basis_at", type_=CHANNEL_LEVELS.c.basis_at.type)),
                 version=CHANNEL_LEVELS.c.version + 1,
             )
         )
@@ -240,6 +250,7 @@ def _compare_and_set(
             raced.add(key)
             continue
         values = {k: v for k, v in row.items() if k not in {"channel", "sku", "location_id"}}
+        values["basis_at"] = _keep_basis(sa.literal(note.basis_at, type_=CHANNEL_LEVELS.c.basis_at.type))
         result = session.execute(
             sa.update(CHANNEL_LEVELS)
             .where(
@@ -253,6 +264,11 @@ def _compare_and_set(
         if getattr(result, "rowcount", 0) != 1:
             raced.add(key)
     return raced
+
+
+def _keep_basis(new: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A remembered level's basis: the note's, else the row's (a write or a confirming read keeps it)."""
+    return sa.func.coalesce(new, CHANNEL_LEVELS.c.basis_at)
 
 
 def observe_level(
@@ -290,7 +306,7 @@ def observe_level(
         ).where(*where)
     ).first()
     if row is None:
-        note = LevelNote(shown, "read", None, shown, observed_at)
+        note = LevelNote(shown, "read", None, shown, observed_at, basis_at=observed_at)
         session.execute(
             sa.insert(CHANNEL_LEVELS), [{**_level_row(channel, key, note, now), "vendor_seen_at": observed_at}]
         )
@@ -391,20 +407,53 @@ def pending_decreases(session: Session, skus: Iterable[str]) -> dict[LevelKey, i
     return found
 
 
-def shift_known_level(session: Session, channel: str, key: LevelKey, delta: int, now: datetime) -> None:
-    """Move what ``channel`` is known to show at ``key`` by ``delta`` (no row: nothing is known, nothing moves)."""
-    if delta:
-        parameters = {"p_channel": channel, "p_sku": key[0], "p_location": key[1], "p_delta": delta, "p_now": now}
-        session.connection().execute(_SHIFT_KNOWN, parameters)
+def shift_known_level(
+    session: Session,
+    channel: str,
+    key: LevelKey,
+    delta: int,
+    now: datetime,
+    *,
+    occurred_at: datetime | None = None,
+    tie: timedelta = VENDOR_TIE,
+) -> None:
+    """Move what ``channel`` is known to show at ``key`` by ``delta``: the channel's own event (a sale, a
+    cancellation, a count) that happened at ``occurred_at`` (the vendor's time) was applied. No row: nothing is
+    known, nothing moves.
+
+    A known level taken from a read (``basis_at``, see :class:`LevelNote`) already includes what the channel did
+    before that read, whether or not its events had arrived: an event that happened more than ``tie`` before the
+    basis does not move it again (it would count one sale twice: the channel would show more than is known). One
+    within ``tie`` of it either way may or may not be in the read: it moves the level and forgets it (source
+    ``unknown``), so the next reconcile there reads before it trusts or writes. An event without a time always
+    moves it."""
+    if not delta:
+        return
+    parameters: dict[str, Any] = {
+        "p_channel": channel,
+        "p_sku": key[0],
+        "p_location": key[1],
+        "p_delta": delta,
+        "p_now": now,
+        # never before a basis when no time is given: the tie window then matches nothing
+        "p_late": None if occurred_at is None else occurred_at + tie,
+        "p_early": None if occurred_at is None else occurred_at - tie,
+    }
+    session.connection().execute(_SHIFT_KNOWN, parameters)
 
 
 _LEVEL = CHANNEL_LEVELS.c
+_LATE = sa.bindparam("p_late", type_=_LEVEL.basis_at.type)
+_EARLY = sa.bindparam("p_early", type_=_LEVEL.basis_at.type)
+_NEAR_BASIS = sa.and_(_LEVEL.basis_at.is_not(None), _EARLY.is_not(None), _LEVEL.basis_at >= _EARLY)
 _SHIFT_KNOWN = (
     sa.update(CHANNEL_LEVELS)
     .where(
         _LEVEL.channel == sa.bindparam("p_channel"),
         _LEVEL.sku == sa.bindparam("p_sku"),
         _LEVEL.location_id == sa.bindparam("p_location"),
+        # an event well before the read the level was taken from is already in it
+        sa.not_(sa.and_(_LEVEL.basis_at.is_not(None), _LATE.is_not(None), _LEVEL.basis_at > _LATE)),
     )
     .values(
         quantity=_LEVEL.quantity + sa.bindparam("p_delta"),
@@ -414,6 +463,7 @@ _SHIFT_KNOWN = (
         unexplained_since=sa.case(
             (_LEVEL.quantity + sa.bindparam("p_delta") == _LEVEL.shown, None), else_=_LEVEL.unexplained_since
         ),
+        source=sa.case((_NEAR_BASIS, UNKNOWN_SOURCE), else_=_LEVEL.source),
     )
 )
 """Built once with bind parameters, like the ledger's hot statements."""
@@ -430,6 +480,7 @@ def _level_row(channel: str, key: LevelKey, note: LevelNote, now: datetime) -> d
         "shown": note.shown,
         "shown_at": note.shown_at or now,
         "unexplained_since": note.unexplained_since,
+        "basis_at": note.basis_at,
     }
 
 

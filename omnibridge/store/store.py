@@ -342,7 +342,9 @@ class Store:
                 recorded = result.recorded
                 delta = recorded.delta_on_hand - recorded.delta_committed - recorded.delta_reserved
                 key = (movement.sku, movement.location_id)
-                propagation.shift_known_level(session, shown_on, key, delta, self._clock())
+                propagation.shift_known_level(
+                    session, shown_on, key, delta, self._clock(), occurred_at=movement.occurred_at
+                )
             return result
 
     def positions(self, sku: str) -> list[InventoryPosition]:

@@ -369,6 +369,9 @@ class ChannelLevelRow(StoreModel, table=True):
     version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     """Bumped when what the channel is known to show changes (not by a level it reports): a channel's writer
     remembers a write only over the version it read."""
+    basis_at: datetime | None = _ts(nullable=True)
+    """``quantity`` already includes the channel's own events up to this time (``0023_level_basis``): set when a
+    read replaced what was known, so an older event arriving later does not move it again."""
 
 
 class OutboxRow(StoreModel, table=True):

@@ -103,15 +103,21 @@ class UnitOfWork:
                 recorded = result.recorded
                 delta = recorded.delta_on_hand - recorded.delta_committed - recorded.delta_reserved
                 propagation.shift_known_level(
-                    self.session, shown_on, (movement.sku, movement.location_id), delta, self._clock()
+                    self.session,
+                    shown_on,
+                    (movement.sku, movement.location_id),
+                    delta,
+                    self._clock(),
+                    occurred_at=movement.occurred_at,
                 )
         self._locked.add((movement.sku, movement.location_id))
         return result
 
-    def shift_shown(self, channel: str, key: Position, delta: int) -> None:
-        """Move what ``channel`` is known to show at ``key`` by ``delta`` (a sale the channel took off there while
-        the ledger committed it elsewhere: a routed order)."""
-        propagation.shift_known_level(self.session, channel, key, delta, self._clock())
+    def shift_shown(self, channel: str, key: Position, delta: int, occurred_at: datetime | None = None) -> None:
+        """Move what ``channel`` is known to show at ``key`` by ``delta`` (a sale the channel took off there at
+        ``occurred_at`` while the ledger committed it elsewhere: a routed order; see
+        :func:`omnibridge.store.propagation.shift_known_level`)."""
+        propagation.shift_known_level(self.session, channel, key, delta, self._clock(), occurred_at=occurred_at)
 
     def has_movement(self, idempotency_key: str) -> bool:
         """Whether a movement is recorded under ``idempotency_key``."""

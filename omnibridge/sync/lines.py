@@ -331,7 +331,7 @@ class LineBook:
             )
         except InsufficientStockError:
             return False
-        self.uow.shift_shown(line.channel, (line.sku, fact.location_id), -fact.quantity)
+        self.uow.shift_shown(line.channel, (line.sku, fact.location_id), -fact.quantity, fact.occurred_at)
         return True
 
     def _new(self, fact: LineFact, status: LineStatus) -> OrderLineRecord:

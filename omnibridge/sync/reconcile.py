@@ -10,7 +10,11 @@ what we last knew it to show (K, from ``channel_levels``: our last write or read
 * S == K, or K unknown (first sight): the channel did not change by itself; write T where it differs from S.
   K follows the channel's own activity: when an event from the channel is applied (its sale, cancellation,
   return, count), the channel already changed its number by the same effect on available, so K moves with it
-  (``Store.apply(shown_on=...)``) and the change is explained.
+  (``Store.apply(shown_on=...)``) and the change is explained. Where K was just taken from a read in place of
+  something else (first sight, a forgotten level, a raise to the target, a drift decision), the read already
+  includes every sale the channel made before it, also those whose orders are still on their way: the read's
+  time is kept as the level's *basis*, and an event well before it does not move K again; one about as old as
+  the read forgets K, so a read settles it (:func:`omnibridge.store.propagation.shift_known_level`).
 * S != K: the channel changed by itself since we last knew — a sale whose order we have not imported yet (the
   channel's committed count), a receipt or count made on the channel, or an edit in its admin. The change is
   *unexplained* from that moment (``unexplained_since``). A decrease gets a grace period for the channel's
@@ -213,19 +217,15 @@ async def reconcile_channel(
         report.checked += 1
         if position not in counted:
             report.skip_unknown(position)
-            remember[position] = LevelNote(level.available, "read", None, level.available, level.observed_at)
+            basis = _basis(level, stored.get(position), level.available)
+            remember[position] = LevelNote(level.available, "read", None, level.available, level.observed_at, basis)
             continue
         target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
         grace = (drift_grace, increase_grace)
         decision = _decide(store, channel, report, position, level, known.get(position), target, grace, moment)
-        forgotten = stored.get(position)
-        if forgotten is not None and not forgotten.certain and decision.since is None:
-            # the read replaces a level forgotten after a write of unknown outcome or a race; it may include a sale
-            # whose order is still on its way, which would then move what the channel is known to show a second
-            # time: trusted for this write, it is confirmed by the next read (re-checked when the grace ends)
-            decision = Decision(decision.write, decision.known, moment)
-            report.waiting.append(position)
-        remember[position] = LevelNote(decision.known, "read", decision.since, level.available, level.observed_at)
+        basis = _basis(level, stored.get(position), decision.known)
+        note = LevelNote(decision.known, "read", decision.since, level.available, level.observed_at, basis)
+        remember[position] = note
         if decision.write is not None and decision.write != level.available:
             # what the channel is known to show once the write lands: the write, plus any decrease the channel
             # made that its events have not explained yet (they will move it back down when they arrive)
@@ -262,6 +262,21 @@ def _versions(stored: Mapping[Position, KnownLevel], positions: Iterable[Positio
     forgotten (the next reconcile there reads first) and reported in :attr:`ReconcileReport.raced` for the engine
     to mark again."""
     return {position: (stored[position].version if position in stored else None) for position in positions}
+
+
+def _basis(level: StockLevel, stored: KnownLevel | None, known: int) -> datetime | None:
+    """The read's time when what the channel is known to show is taken from it in place of something else
+    (nothing known, a forgotten level, or a different one: a raise to the target or a drift decision), else None
+    (the row keeps its basis). The read includes every sale the channel made before it, also those whose orders
+    are still on their way: those must not move the new known level again when they arrive
+    (:func:`omnibridge.store.propagation.shift_known_level`). A read that agrees with a trusted level, or that
+    keeps a decrease waiting for its events (known above shown), sets none: the events it waits for must move it.
+    """
+    if known != level.available:
+        return None
+    if stored is not None and stored.certain and stored.quantity == level.available:
+        return None
+    return level.observed_at
 
 
 def _trust_read(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from omnibridge.models import MovementKind, StockMovement
 from omnibridge.store import LevelNote, OutboxItem, Store
 
 KEY = ("A", "shop")
@@ -137,3 +138,55 @@ def test_the_level_known_before_a_write_in_flight_is_unexplained_when_it_comes_b
     # write's outcome is remembered. It must not pass for "what the channel is known to show": a read settles it.
     assert store.observe_level("web", KEY, 5, VENDOR) is False
     assert store.known_levels("web", ["A"])[KEY].unexplained_since is not None
+
+
+def sold_on_web(store: Store, ref: str, at: datetime) -> None:
+    """The web's own sale of one unit at KEY, made at ``at`` (the vendor's time), applied now."""
+    movement = StockMovement(
+        idempotency_key=f"web:{ref}",
+        source="web",
+        kind=MovementKind.SALE,
+        sku=KEY[0],
+        location_id=KEY[1],
+        quantity=1,
+        occurred_at=at,
+        reference=ref,
+    )
+    store.apply(movement, allow_shortfall=True, shown_on="web")
+
+
+def read_replacing(store: Store, quantity: int, at: datetime) -> None:
+    """A read at ``at`` showed ``quantity`` and replaced what was known (as a first-sight read remembers it)."""
+    store.remember_levels("web", {KEY: LevelNote(quantity, "read", None, quantity, at, basis_at=at)})
+
+
+def test_a_sale_well_before_the_read_a_level_was_taken_from_does_not_move_it_again(store: Store) -> None:
+    read_replacing(store, 4, VENDOR)  # the read already shows the sale below: its order was on its way
+    sold_on_web(store, "o-1", VENDOR - timedelta(seconds=30))
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.quantity, level.certain, level.basis_at) == (4, True, VENDOR)
+
+
+def test_a_sale_after_the_read_moves_the_level_and_a_write_keeps_the_basis(store: Store) -> None:
+    read_replacing(store, 4, VENDOR)
+    pushed(store, 6)  # a write from that read: what the read included is still in it
+    assert store.known_levels("web", ["A"])[KEY].basis_at == VENDOR
+    sold_on_web(store, "o-1", VENDOR + timedelta(seconds=30))
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.quantity, level.certain) == (5, True)
+
+
+def test_a_sale_about_when_the_read_was_made_moves_the_level_and_forgets_it(store: Store) -> None:
+    read_replacing(store, 4, VENDOR)
+    version = store.known_levels("web", ["A"])[KEY].version
+    # within the vendor tie either way: the read may or may not include it, so only a new read can say
+    sold_on_web(store, "o-1", VENDOR - timedelta(seconds=1))
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.quantity, level.certain, level.version) == (3, False, version + 1)
+
+
+def test_a_level_without_a_basis_moves_with_every_sale(store: Store) -> None:
+    pushed(store, 5)
+    sold_on_web(store, "o-1", VENDOR - timedelta(days=1))
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.quantity, level.certain, level.basis_at) == (4, True, None)

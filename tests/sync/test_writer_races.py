@@ -9,6 +9,7 @@ levels are read, before they are remembered), on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -123,13 +124,40 @@ async def test_the_echo_of_the_write_in_flight_does_not_make_it_forgotten(store:
     assert engine.counters.drift_incidents == 0
 
 
+async def test_a_first_read_that_includes_a_sale_whose_order_is_on_its_way_does_not_count_it_twice(
+    store: Store,
+) -> None:
+    """The engine's first read of the web already shows a sale made a minute before, whose order has not arrived;
+    the read is what the channel is known to show, and the write from it shows the ledger (5). When the order
+    arrives it must not move that known level again (to 4, the new target: nothing would be written and the web
+    would keep showing 5 while the ledger has 4): it is older than the read, which included it."""
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    web = FakeChannel([REF])
+    web.levels[(SKU, REF)] = 4  # sold one at NOW - 1 min; the fake's reads are stamped NOW
+    channel = runtime("web", web, {REF: SHOP})
+    now = [0.0]
+    engine = SyncEngine(store, [channel], clock=lambda: now[0])
+    await engine.sync_once()
+    assert web.levels[(SKU, REF)] == 5  # first sight: the ledger's number is written
+    sold = OrderEvent("o-1", OrderEventKind.COMPLETED, NOW - timedelta(minutes=1), (OrderLineEvent("1", SKU, 1, REF),))
+    EventApplier(store, channel).apply_all([sold])
+    engine.mark_dirty([SKU])
+    now[0] += 1
+    await engine.flush()
+    assert store.position(SKU, SHOP).available == 4
+    assert web.levels[(SKU, REF)] == 4  # not 5: the sale the read included was not counted twice
+    await engine.aclose()
+
+
 async def test_a_read_replacing_a_forgotten_level_is_confirmed_so_a_sale_it_included_is_not_counted_twice(
     store: Store,
 ) -> None:
     """After a write of unknown outcome the position is forgotten; the next read is trusted. When that read already
-    shows a sale whose order is still on its way, the order then moves what the channel is known to show a second
-    time, and it may land exactly on the ledger's target while the channel shows one more: the read is therefore
-    confirmed by the next one, and the channel ends showing the ledger."""
+    shows a sale whose order is still on its way, the order must not move what the channel is known to show a
+    second time: it may land exactly on the ledger's target while the channel shows one more. Here the sale is
+    stamped with the read's own time (the fake's), so whether the read included it is not known: the order moves
+    the level and forgets it, and the next reconcile reads again; the channel ends showing the ledger."""
     seed_store(store, [SKU], [SHOP])
     receive(store, SKU, SHOP, 5)
     web, other = FakeChannel([REF]), FakeChannel(["O-SHOP"])
