@@ -28,17 +28,16 @@ from starlette.routing import Route
 from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
 from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from omnibridge.demo import world
-from omnibridge.demo.catalog import POS_LOCATIONS, WEB_LOCATIONS, demo_products
 from omnibridge.sdk.emulator import WebhookKnobs, free_port, run_server
 from omnibridge.store import Store
-from omnibridge.sync import projection
 from omnibridge.testing import processes
+from omnibridge.testing.agreement import DEMO_SKUS, Mismatch, disagreements
 from omnibridge.testing.processes import run_command, start_process
 
 T = TypeVar("T")
 GUARD_S = 120.0
 """Only a guard against hangs."""
-SKUS = tuple(variant.sku for product in demo_products() for variant in product.variants)
+SKUS = DEMO_SKUS
 
 
 @dataclass
@@ -201,26 +200,15 @@ class World:
         """Every channel shows the ledger's projection at every position it shows."""
         return not self.disagreements(store, first_only=True)
 
-    def disagreements(self, store: Store, *, first_only: bool = False) -> list[tuple[str, str, str, int, int]]:
-        """(channel, SKU, location, shows, ledger's projection) wherever a channel shows something else."""
+    def shows(self, channel: str, sku: str, location_id: str) -> int:
+        """What ``channel``'s emulator shows (call it on the emulators' loop, through :meth:`call`)."""
+        if channel == world.WEB:
+            return self.shopify.available(sku, self.shopify_location[location_id])
+        return self.square.quantity(sku, self.square_location[location_id])
 
-        def check() -> list[tuple[str, str, str, int, int]]:
-            found: list[tuple[str, str, str, int, int]] = []
-            for sku in SKUS:
-                for channel, location_ids in ((world.WEB, WEB_LOCATIONS), (world.POS, POS_LOCATIONS)):
-                    for location_id in location_ids:
-                        if channel == world.WEB:
-                            shown = self.shopify.available(sku, self.shopify_location[location_id])
-                        else:
-                            shown = self.square.quantity(sku, self.square_location[location_id])
-                        wanted = projection(store, sku, location_id)
-                        if shown != wanted:
-                            found.append((channel, sku, location_id, shown, wanted))
-                            if first_only:
-                                return found
-            return found
-
-        return self.call(check)
+    def disagreements(self, store: Store, *, first_only: bool = False) -> list[Mismatch]:
+        """Wherever a channel shows something other than the ledger's projection."""
+        return self.call(lambda: disagreements(store, self, first_only=first_only))
 
     def refusals(self) -> dict[str, int]:
         """429/THROTTLED answers the emulators gave (vendor refusals) by channel, from their own counters."""

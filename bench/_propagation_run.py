@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._floors import ChannelFloor
+from bench._outcomes import outbox_mark, run_accounts, vendor_counts
 from bench._worlds import WORLDS, Knobs, Position, assign_positions, floors, showing
 from connectors.amazon.emulator.ratelimit import OPERATION_LIMITS
 from connectors.shopify.emulator.cost import MUTATION_COST
@@ -255,6 +256,7 @@ async def measure(
         await _settle(world, world_name, assigned)
         world.vendors.amazon.config.listing_delay_s = AMAZON_LISTING_DELAY_S
         refused_before = refusals(world)
+        outbox_before, served_before = outbox_mark(world.store), vendor_counts(world)
         stop = asyncio.Event()
         worker = asyncio.get_running_loop().create_task(world.engine.run_worker(stop, idle_seconds=0.25))
         sold: dict[Position, int] = {}
@@ -267,7 +269,7 @@ async def measure(
 
         def figures() -> dict[str, Any]:
             """The figures so far (from the loop at the end, or from the watchdog's thread)."""
-            return _row(
+            row = _row(
                 rate,
                 list(sales),
                 world_name,
@@ -275,6 +277,7 @@ async def measure(
                 {c: n - refused_before.get(c, 0) for c, n in refusals(world).items()},
                 time.perf_counter() - started if offered_s is None else offered_s,
             )
+            return {**row, **run_accounts(world, outbox_before, served_before)}
 
         watchdog = _watchdog(seconds + wait_s + DEADLINE_SLACK_S, figures, emit)
         try:

@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench._outcomes import OUTCOMES, busiest, outcomes_table
 from bench._propagation_run import (
     AMAZON_FEED_PROCESSING_S,
     AMAZON_LISTING_DELAY_S,
@@ -93,7 +94,17 @@ def measure_in_child(rate: int, seconds: float, *, wait_s: float, world: str) ->
 
 def failed_run(rate: int, error: str) -> dict[str, Any]:
     """The run of a rate that produced no figures."""
-    return {"rate": rate, "made": None, "seen": None, "refusals": None, "channels": {}, "pairs": {}, "error": error}
+    return {
+        "rate": rate,
+        "made": None,
+        "seen": None,
+        "refusals": None,
+        "channels": {},
+        "pairs": {},
+        "error": error,
+        "writes": {},
+        "requests": {},
+    }
 
 
 def goals(run: dict[str, Any]) -> list[str]:
@@ -124,6 +135,33 @@ def goals(run: dict[str, Any]) -> list[str]:
             f"{'met' if met else 'NOT met'} ({p99} ms, {ratio})"
         )
     return lines
+
+
+def outcome_notes(runs: list[dict[str, Any]]) -> list[str]:
+    """What the engine's writes became and what each vendor served, per run and channel (:mod:`bench._outcomes`)."""
+    if not any(run.get("writes") or run.get("requests") for run in runs):
+        return []
+    notes = [
+        "writes = the engine's stock writes recorded in the push outbox during the run, by outcome ("
+        + ", ".join(OUTCOMES)
+        + "; stale: a compare-and-set the vendor refused because the level moved between read and write; "
+        "pending: still being sent when the figures were taken); requests = requests the vendor's emulator served "
+        "during the run, refusals included; forgotten = positions not trusted until a read at the end (source "
+        "unknown: a raced write or one of unknown outcome).",
+        outcomes_table(runs),
+    ]
+    for run in runs:
+        if run.get("error") or "requests_by_kind" not in run:
+            continue
+        kinds = "; ".join(f"{channel}: {busiest(ops)}" for channel, ops in run["requests_by_kind"].items() if ops)
+        cost = busiest(run.get("shopify_cost_by_kind", {}))
+        notes.append(
+            f"{run['rate']}/s Shopify cost charged {run['shopify_cost_points']:g} points ({cost or 'none'}); "
+            f"busiest requests {kinds}"
+        )
+        if run.get("writes_error"):
+            notes.append(f"{run['rate']}/s writes: {run['writes_error']}")
+    return notes
 
 
 def _rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -182,6 +220,7 @@ def run(*, quick: bool = False, world: str = "every") -> dict[str, Any]:
                 f"{each['refusals']} {each['refusals_by_channel']}, all: {each['all']}"
             )
         notes += goals(each)
+    notes += outcome_notes(runs)
     return {
         "benchmark": "propagation",
         "title": f"Propagation ({world} world): a sale on one channel until every other channel shows it",

@@ -139,9 +139,12 @@ def _explain_unsettled(fleet: World, store: Store) -> None:
     each channel shows there) and the pending work."""
     wrong = fleet.disagreements(store)
     print(f"not settled: {len(wrong)} positions disagree (channel, SKU, location, shows, ledger)", file=sys.stderr)
-    for channel, sku, location_id, shown, wanted in wrong[:10]:
-        known = store.known_levels(channel, [sku]).get((sku, location_id))
-        print(f"  {channel} {sku} {location_id}: shows {shown}, ledger {wanted}; known {known}", file=sys.stderr)
+    for each in wrong[:10]:
+        known = store.known_levels(each.channel, [each.sku]).get((each.sku, each.location_id))
+        print(
+            f"  {each.channel} {each.sku} {each.location_id}: shows {each.shows}, ledger {each.ledger}; known {known}",
+            file=sys.stderr,
+        )
     print(f"  pending work: {len(store.pending_work())}, inbox pending: {_pending(store)}", file=sys.stderr)
 
 

@@ -24,15 +24,17 @@ from connectors.shopify.emulator import ShopifyEmulator, ShopifyEmulatorConfig
 from connectors.square.emulator import SquareEmulator, SquareEmulatorConfig
 from omnibridge.config import load_profile
 from omnibridge.demo import world
-from omnibridge.demo.catalog import POS_LOCATIONS, WEB_LOCATIONS, demo_products
 from omnibridge.models import InventoryPosition, RecordedMovement
 from omnibridge.sdk.emulator import WebhookKnobs, free_port, run_server
 from omnibridge.store import Store, open_store
-from omnibridge.sync import SyncEngine, build_channels, projection, receiver_app
+from omnibridge.sync import SyncEngine, build_channels, receiver_app
+from omnibridge.testing.agreement import DEMO_SKUS
+from omnibridge.testing.agreement import Mismatch as Mismatch  # the checks, shared with bench
+from omnibridge.testing.agreement import disagreements as disagreements
 
 T = TypeVar("T")
 WEB, POS = world.WEB, world.POS
-SKUS = tuple(variant.sku for product in demo_products() for variant in product.variants)
+SKUS = DEMO_SKUS
 
 
 @dataclass(frozen=True)
@@ -183,27 +185,6 @@ async def local_world(
 
 
 # -- checks ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    channel: str
-    sku: str
-    location_id: str
-    shows: int
-    ledger: int
-
-
-def disagreements(store: Store, emulators: Emulators, channels: tuple[str, ...] = (WEB, POS)) -> list[Mismatch]:
-    """Every (channel, SKU, location) where the emulator shows something other than the ledger's projection."""
-    found: list[Mismatch] = []
-    for channel in channels:
-        for location_id in WEB_LOCATIONS if channel == WEB else POS_LOCATIONS:
-            for sku in SKUS:
-                shows, ledger = emulators.shows(channel, sku, location_id), projection(store, sku, location_id)
-                if shows != ledger:
-                    found.append(Mismatch(channel, sku, location_id, shows, ledger))
-    return found
 
 
 def all_movements(store: Store) -> list[RecordedMovement]:

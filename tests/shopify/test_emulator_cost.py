@@ -90,3 +90,17 @@ def test_actual_cost_is_refunded_and_throttled_until_the_bucket_restores() -> No
     assert again["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 183.0
     assert shop.emu.calls["throttled"] == 1
     assert shop.emu.calls["inventoryItems"] == 2
+
+
+def test_the_cost_charged_is_counted_per_operation_net_of_refunds() -> None:
+    shop = make_shop(bucket_size=200.0, restore_rate=10.0)
+
+    async def go() -> None:
+        async with client(shop.emu) as http:
+            await gql(http, ITEMS, {"first": 10})  # requests 182, actual 17: 165 refunded
+            await gql(http, ITEMS, {"first": 11})  # throttled: nothing charged
+            await gql(http, ITEMS, {"first": 250})  # MAX_COST_EXCEEDED: nothing charged
+            await gql(http, "{ shop { name } }", {})
+
+    asyncio.run(go())
+    assert shop.emu.cost_charged == {"inventoryItems": 17, "shop": 1}

@@ -130,6 +130,7 @@ class ShopifyEmulator:
         endpoint = GraphQLEndpoint(
             self.config, self.bucket, self.knobs, self.recorder, self.calls, self._root_value, self._set_version
         )
+        self.cost_charged = endpoint.charged
         self.app = Starlette(
             routes=[
                 Route("/admin/api/{version}/graphql.json", endpoint.handle, methods=["POST"]),

@@ -80,6 +80,9 @@ class GraphQLEndpoint:
         self.knobs = knobs
         self.recorder = recorder
         self.calls = calls
+        self.charged: Counter[str] = Counter()
+        """Cost points charged (requested less refunded) per operation, named by its root fields joined with ``+``
+        (benchmarks read it)."""
         self._root_value = root_value
         self._set_version = set_version
 
@@ -150,10 +153,12 @@ class GraphQLEndpoint:
                 ],
                 "extensions": self._cost(cost, None),
             }
+        names: list[str] = []
         for selection in operation.selection_set.selections:
             name = getattr(getattr(selection, "name", None), "value", None)
             if name:
                 self.calls[name] += 1
+                names.append(name)
         self._set_version(version)
         result = execute(
             schema,
@@ -165,7 +170,9 @@ class GraphQLEndpoint:
         )
         assert isinstance(result, ExecutionResult)
         actual = actual_cost(schema, operation, fragments, variables, result.data)
-        return self._format(result, cost, min(actual, cost))
+        body = self._format(result, cost, min(actual, cost))
+        self.charged["+".join(names)] += body["extensions"]["cost"]["actualQueryCost"]
+        return body
 
     def _format(self, result: ExecutionResult, cost: int, actual: int) -> dict[str, Any]:
         errors = result.errors or []
