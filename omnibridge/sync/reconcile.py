@@ -338,6 +338,14 @@ def _decidable_unread(level: KnownLevel, expires: datetime, fresh_after: datetim
     )
 
 
+def _waiting_at_target(level: KnownLevel, target: int) -> bool:
+    """An unexplained decrease (most often the channel's own sale whose order is still on its way) whose target is
+    not below what the channel was seen showing: nothing would be written there (a decrease is never written back
+    up, the write would be ``min(target, shown)``), so it needs no read before the SKU's other positions are
+    written; the read-back, or the next reconcile that has something to write there, checks it."""
+    return level.shown is not None and level.shown < level.quantity and target >= level.shown
+
+
 def _needing_a_read(
     store: Store,
     channel: ChannelRuntime,
@@ -407,15 +415,20 @@ async def _write_from_known(
         }
         if _drop_unknown(sku, wanted, counted, report):
             continue
-        levels = [known.get((sku, location_id)) for location_id in wanted]
+        levels = {location_id: known.get((sku, location_id)) for location_id in wanted}
         if not wanted or any(
-            level is None or not level.certain or not _decidable_unread(level, *horizon) for level in levels
+            level is None
+            or not level.certain
+            or not (_decidable_unread(level, *horizon) or _waiting_at_target(level, wanted[location_id]))
+            for location_id, level in levels.items()
         ):
             needs_read.append(sku)
             continue
         report.checked += len(wanted)
         for location_id, quantity in wanted.items():
             level = known[(sku, location_id)]
+            if not _decidable_unread(level, *horizon):
+                continue  # waiting at its target: nothing to write there
             if level.unexplained_since is None:
                 shown, write, after = level.quantity, quantity, quantity
             else:

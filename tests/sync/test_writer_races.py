@@ -14,11 +14,15 @@ from typing import Any
 
 import pytest
 
+from omnibridge.config.availability import AvailabilityPolicy
+from omnibridge.models import MovementKind, StockMovement
+from omnibridge.policy import AvailabilityPlanner, ChannelFeed
 from omnibridge.sdk.channel import OrderEvent, OrderEventKind, OrderLineEvent, PushResult, StockTarget
 from omnibridge.store import LevelNote, Store
 from omnibridge.sync import ChannelRuntime, SyncEngine
 from omnibridge.sync import reconcile as reconcile_module
 from omnibridge.sync.apply import EventApplier
+from omnibridge.sync.reconcile import VERIFY_AFTER, reconcile_channel
 
 from .fake_channel import NOW, FakeChannel, receive, runtime, seed_store
 
@@ -184,3 +188,41 @@ async def test_a_read_replacing_a_forgotten_level_is_confirmed_so_a_sale_it_incl
     assert store.position(SKU, SHOP).available == 3
     assert web.levels[(SKU, REF)] == 3  # not 4: the sale the read included was not counted twice
     await engine.aclose()
+
+
+async def test_a_sale_waiting_for_its_order_does_not_make_the_skus_other_positions_read_first(store: Store) -> None:
+    """On a channel with compare-and-set, a SKU's positions are written from what the channel is known to show. One
+    position there shows the channel's own sale, reported by a notification older than the check-by-read age and
+    not explained yet (its order is on its way): nothing is written there, so the sale elsewhere is written at the
+    other position without reading the SKU first (each read of a busy SKU spends the vendor's rate limit)."""
+    seed_store(store, [SKU], [SHOP, "wh"])
+    receive(store, SKU, SHOP, 5)
+    receive(store, SKU, "wh", 5)
+    web = FakeChannel([REF, "L-WH"])
+    web.levels[(SKU, REF)] = 4  # the web sold one at the shop; its order has not arrived
+    web.levels[(SKU, "L-WH")] = 5
+    channel = runtime("web", web, {REF: SHOP, "L-WH": "wh"}, compare_and_set=True)
+    await channel.resolve_locations()
+    store.remember_levels(
+        "web", {(SKU, SHOP): LevelNote(5, "read", None, 5), (SKU, "wh"): LevelNote(5, "read", None, 5)}
+    )
+    store.observe_level("web", (SKU, SHOP), 4, NOW)
+    movement = StockMovement(
+        idempotency_key="pos:sale-1",
+        source="pos",
+        kind=MovementKind.SALE,
+        sku=SKU,
+        location_id="wh",
+        quantity=2,
+        occurred_at=NOW,
+        reference="sale-1",
+    )
+    store.apply(movement)  # a sale elsewhere: the web should show 3 at the warehouse
+
+    later = NOW + VERIFY_AFTER + timedelta(seconds=1)
+    planner = AvailabilityPlanner(AvailabilityPolicy(), [ChannelFeed("web", 20, frozenset({SHOP, "wh"}))])
+    report = await reconcile_channel(store, channel, [SKU], planner, now=later, trust_known=True)
+
+    assert web.calls["read_levels"] == 0
+    assert web.levels == {(SKU, REF): 4, (SKU, "L-WH"): 3}
+    assert report.differing == 1
