@@ -314,7 +314,12 @@ class Store:
     # -- ledger ------------------------------------------------------------------------------------------
 
     def apply(
-        self, movement: StockMovement, *, allow_shortfall: bool = False, shown_on: str | None = None
+        self,
+        movement: StockMovement,
+        *,
+        allow_shortfall: bool = False,
+        shown_on: str | None = None,
+        shown_at: datetime | None = None,
     ) -> MovementResult:
         """Apply ``movement`` exactly once (see ``docs/store.md`` for the full semantics).
 
@@ -332,7 +337,9 @@ class Store:
         ``shown_on`` names the sales channel where this movement happened (its own sale, cancellation, count):
         the channel already changed the quantity it shows by the movement's effect on available, so what that
         channel is known to show moves by the same amount, in the same transaction (see
-        :mod:`omnibridge.sync.reconcile`).
+        :mod:`omnibridge.sync.reconcile`). ``shown_at``: when the channel's number changed (the vendor's time),
+        where that is known: an event well before the read that channel's known level was taken from does not move
+        it again (:func:`omnibridge.store.propagation.shift_known_level`); None always moves it.
         """
         from omnibridge.ledger.apply import apply_movement  # the ledger builds on the store's tables
 
@@ -342,9 +349,7 @@ class Store:
                 recorded = result.recorded
                 delta = recorded.delta_on_hand - recorded.delta_committed - recorded.delta_reserved
                 key = (movement.sku, movement.location_id)
-                propagation.shift_known_level(
-                    session, shown_on, key, delta, self._clock(), occurred_at=movement.occurred_at
-                )
+                propagation.shift_known_level(session, shown_on, key, delta, self._clock(), occurred_at=shown_at)
             return result
 
     def positions(self, sku: str) -> list[InventoryPosition]:

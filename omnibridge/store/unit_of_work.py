@@ -89,7 +89,12 @@ class UnitOfWork:
         return read_many(self.session, set(positions))
 
     def apply(
-        self, movement: StockMovement, *, allow_shortfall: bool = False, shown_on: str | None = None
+        self,
+        movement: StockMovement,
+        *,
+        allow_shortfall: bool = False,
+        shown_on: str | None = None,
+        shown_at: datetime | None = None,
     ) -> MovementResult:
         """:meth:`Store.apply <omnibridge.store.Store.apply>` inside this unit (a refusal undoes only itself)."""
         from omnibridge.ledger.apply import apply_movement
@@ -108,7 +113,7 @@ class UnitOfWork:
                     (movement.sku, movement.location_id),
                     delta,
                     self._clock(),
-                    occurred_at=movement.occurred_at,
+                    occurred_at=shown_at,
                 )
         self._locked.add((movement.sku, movement.location_id))
         return result

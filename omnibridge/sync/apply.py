@@ -269,7 +269,7 @@ class EventApplier:
             reference=None,
         )
         try:
-            result = uow.apply(movement, allow_shortfall=True, shown_on=self.channel.id)
+            result = uow.apply(movement, allow_shortfall=True, shown_on=self.channel.id, shown_at=event.occurred_at)
         except IdempotencyKeyReusedError:
             raise
         except ConflictError as exc:

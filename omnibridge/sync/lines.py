@@ -94,7 +94,7 @@ class LineBook:
             if at is not None and at != fact.location_id and self._commit_routed(line, at, fact):
                 self._save(line, committed=fact.quantity, location_id=at)
                 return
-            self._move(line, MovementKind.COMMITMENT, fact.location_id, fact.quantity, "commit", shown=True)
+            self._move(line, MovementKind.COMMITMENT, fact.location_id, fact.quantity, "commit", shown=True, timed=True)
             self._save(line, committed=fact.quantity)
             return
         moved = fact.location_id != line.channel_location_id
@@ -124,7 +124,7 @@ class LineBook:
         line = self.uow.line(fact.line_id)
         if line is None:
             line = self._bump(self._new(fact, LineStatus.SHIPPED))
-            self._move(line, MovementKind.SALE, fact.location_id, fact.quantity, "sale", shown=True)
+            self._move(line, MovementKind.SALE, fact.location_id, fact.quantity, "sale", shown=True, timed=True)
             self._save(line, shipped=fact.quantity)
             return
         if line.status in (LineStatus.SHIPPED, LineStatus.RETURNED, LineStatus.CANCELLED) or line.open_quantity == 0:
@@ -390,10 +390,11 @@ class LineBook:
         shown: bool,
         strict: bool = False,
         source: str | None = None,
+        timed: bool = False,
     ) -> None:
         """A movement of the line's current version (key ``<line>:v<version>:<action>``)."""
         key = f"{line.id}:v{line.version}:{action}"
-        self._movement(line, kind, location_id, quantity, key, shown=shown, strict=strict, source=source)
+        self._movement(line, kind, location_id, quantity, key, shown=shown, strict=strict, source=source, timed=timed)
 
     def _movement(
         self,
@@ -406,10 +407,14 @@ class LineBook:
         shown: bool,
         strict: bool = False,
         source: str | None = None,
+        timed: bool = False,
     ) -> None:
         """Apply one movement of ``line``. ``shown``: it happened on the line's channel (its own sale, shipment,
         cancellation), so what that channel is known to show moves with it; else it is omnibridge's decision
-        (``source``: whose; the oversell resolver's by default)."""
+        (``source``: whose; the oversell resolver's by default). ``timed``: the event's time is when the channel's
+        number changed (a new line: the sale itself), so a read made well after it already includes it (see
+        :func:`omnibridge.store.propagation.shift_known_level`); a change found on a later read of the order (a
+        move, a resize) carries the order's time, not the change's, so it always moves what the channel shows."""
         if quantity <= 0:
             return
         movement = StockMovement(
@@ -422,10 +427,13 @@ class LineBook:
             occurred_at=self._at,
             reference=line.id,
         )
-        self._apply(movement, line.channel if shown else None, strict=strict)
+        self._apply(movement, line.channel if shown else None, strict=strict, timed=timed)
 
-    def _apply(self, movement: StockMovement, shown_on: str | None, *, strict: bool = False) -> None:
-        result = self.uow.apply(movement, allow_shortfall=not strict, shown_on=shown_on)
+    def _apply(
+        self, movement: StockMovement, shown_on: str | None, *, strict: bool = False, timed: bool = False
+    ) -> None:
+        shown_at = movement.occurred_at if timed else None
+        result = self.uow.apply(movement, allow_shortfall=not strict, shown_on=shown_on, shown_at=shown_at)
         if result.status is MovementStatus.DUPLICATE:
             self.outcome.duplicates += 1
             return

@@ -152,7 +152,7 @@ def sold_on_web(store: Store, ref: str, at: datetime) -> None:
         occurred_at=at,
         reference=ref,
     )
-    store.apply(movement, allow_shortfall=True, shown_on="web")
+    store.apply(movement, allow_shortfall=True, shown_on="web", shown_at=at)
 
 
 def read_replacing(store: Store, quantity: int, at: datetime) -> None:

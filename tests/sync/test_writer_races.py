@@ -226,3 +226,35 @@ async def test_a_sale_waiting_for_its_order_does_not_make_the_skus_other_positio
     assert web.calls["read_levels"] == 0
     assert web.levels == {(SKU, REF): 4, (SKU, "L-WH"): 3}
     assert report.differing == 1
+
+
+async def test_a_move_found_on_a_later_read_of_an_older_order_moves_what_the_channel_shows(store: Store) -> None:
+    """A read's time keeps an order placed well before it from moving what the web is known to show a second time.
+    But the order re-read later may show its line moved to another location (a fulfilment order moved): that change
+    happened on the channel after the read, though the event carries the order's time, so it moves both positions."""
+    seed_store(store, [SKU], [SHOP, "wh"])
+    receive(store, SKU, SHOP, 5)
+    receive(store, SKU, "wh", 5)
+    web = FakeChannel([REF, "L-WH"])
+    channel = runtime("web", web, {REF: SHOP, "L-WH": "wh"})
+    await channel.resolve_locations()
+    store.remember_levels(  # a read at NOW that already shows the order's unit gone from the shop
+        "web",
+        {
+            (SKU, SHOP): LevelNote(4, "read", None, 4, NOW, basis_at=NOW),
+            (SKU, "wh"): LevelNote(5, "read", None, 5, NOW, basis_at=NOW),
+        },
+    )
+    placed_at = NOW - timedelta(minutes=1)
+
+    def order(location_ref: str) -> OrderEvent:
+        return OrderEvent("o-1", OrderEventKind.PLACED, placed_at, (OrderLineEvent("1", SKU, 1, location_ref),))
+
+    EventApplier(store, channel).apply_all([order(REF)])
+    known = store.known_levels("web", [SKU])
+    assert (known[(SKU, SHOP)].quantity, known[(SKU, "wh")].quantity) == (4, 5)  # the read included the sale
+
+    EventApplier(store, channel).apply_all([order("L-WH")])  # re-read: the channel moved the line to the warehouse
+    known = store.known_levels("web", [SKU])
+    assert (known[(SKU, SHOP)].quantity, known[(SKU, "wh")].quantity) == (5, 4)
+    assert (store.position(SKU, SHOP).available, store.position(SKU, "wh").available) == (5, 4)
