@@ -31,10 +31,6 @@ SALES = 40
 CONVERGE_GUARD_S = 180.0
 """How long the fleet may take to show the ledger on every channel after the stream. On a quiet machine it takes
 seconds. A fleet that never converges still fails."""
-READBACK = ["--readback-minutes", "0.5"]
-"""Read-backs every 30 s, the safety net the fleet relies on for one known gap (docs/scaling.md, "Known limits"):
-after a killed replica's writes are abandoned, a read may include a sale whose order is still on its way; a write
-based on it and the order, applied later, count that sale twice, and only a read shows the channel one unit off."""
 
 
 def test_one_of_three_replicas_sigkilled_20_times_loses_and_doubles_nothing(
@@ -42,7 +38,7 @@ def test_one_of_three_replicas_sigkilled_20_times_loses_and_doubles_nothing(
 ) -> None:
     rng = random.Random(SEED)
     stream = make_stream(SEED, SALES)
-    with replica_world(tmp_path, monkeypatch, 3, extra=READBACK) as world:
+    with replica_world(tmp_path, monkeypatch, 3) as world:
         world.start_all()
         driver = Driver(world.emulators)
         played = 0
