@@ -425,8 +425,10 @@ def shift_known_level(
     before that read, whether or not its events had arrived: an event that happened more than ``tie`` before the
     basis does not move it again (it would count one sale twice: the channel would show more than is known). One
     within ``tie`` of it either way may or may not be in the read: it moves the level and forgets it (source
-    ``unknown``), so the next reconcile there reads before it trusts or writes. An event without a time always
-    moves it."""
+    ``unknown``), so the next reconcile there reads before it trusts or writes, and takes what it reads as it is:
+    an unexplained decrease recorded there is dropped with it (a notification stamped before a write of ours can
+    arrive after it; kept, it would be added on top of that read and hold every channel's target down at that
+    location for the whole drift grace). An event without a time always moves it."""
     if not delta:
         return
     parameters: dict[str, Any] = {
@@ -459,9 +461,12 @@ _SHIFT_KNOWN = (
         quantity=_LEVEL.quantity + sa.bindparam("p_delta"),
         version=_LEVEL.version + 1,
         updated_at=sa.bindparam("p_now", type_=_LEVEL.updated_at.type),
-        # the channel's own activity arriving explains what it was seen showing
+        # the channel's own activity arriving explains what it was seen showing; a level forgotten near its basis
+        # keeps no unexplained decrease either (see shift_known_level)
         unexplained_since=sa.case(
-            (_LEVEL.quantity + sa.bindparam("p_delta") == _LEVEL.shown, None), else_=_LEVEL.unexplained_since
+            (_LEVEL.quantity + sa.bindparam("p_delta") == _LEVEL.shown, None),
+            (_NEAR_BASIS, None),
+            else_=_LEVEL.unexplained_since,
         ),
         source=sa.case((_NEAR_BASIS, UNKNOWN_SOURCE), else_=_LEVEL.source),
     )

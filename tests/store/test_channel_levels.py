@@ -190,3 +190,16 @@ def test_a_level_without_a_basis_moves_with_every_sale(store: Store) -> None:
     sold_on_web(store, "o-1", VENDOR - timedelta(days=1))
     level = store.known_levels("web", ["A"])[KEY]
     assert (level.quantity, level.certain, level.basis_at) == (4, True, None)
+
+
+def test_a_level_forgotten_near_its_basis_keeps_no_unexplained_decrease(store: Store) -> None:
+    read_replacing(store, -1, VENDOR)  # the first read: the web had sold one it did not have
+    pushed(store, 5)  # our write: the web shows 5
+    # the notification of the sale (stamped before our write, delivered after it) says -1: an unexplained decrease
+    assert store.observe_level("web", KEY, -1, VENDOR - timedelta(seconds=1)) is False
+    assert store.pending_decreases(["A"]) == {KEY: 6}
+    sold_on_web(store, "o-1", VENDOR - timedelta(seconds=1))  # the sale's order, stamped within the tie
+    level = store.known_levels("web", ["A"])[KEY]
+    # forgotten: the next read is taken as it is, not raised by the stale decrease (6 units that were never sold)
+    assert (level.certain, level.unexplained_since, level.pending_decrease) == (False, None, 0)
+    assert store.pending_decreases(["A"]) == {}
