@@ -473,6 +473,7 @@ class SyncEngine:
             increase_grace=timedelta(seconds=3 * self.observe_grace),
             trust_known=trust_known,
             gate=self.guard,
+            offload=self._offload,
         )
         self._count_pushes(report.results)
         self.counters.drift_incidents += len(report.drift)

@@ -53,10 +53,10 @@ is recorded: a batch it holds is neither recorded nor sent, and its positions ar
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from omnibridge.sdk.channel import PushResult, PushStatus, StockLevel, StockTarget
 from omnibridge.sdk.metadata import Capability
@@ -66,6 +66,21 @@ from omnibridge.sync.listed import report_unlisted, unlisted
 from omnibridge.sync.runtime import ChannelRuntime
 
 Position = tuple[str, str]
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class Offload(Protocol):
+    """Runs a blocking store call off the event loop (the engine's store threads) and awaits its result."""
+
+    def __call__(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Awaitable[_T]: ...
+
+
+async def inline(call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """The :class:`Offload` that runs the call right here, on the caller's thread (tests, one-shot commands)."""
+    return call(*args, **kwargs)
+
+
 """(master SKU, profile location id)."""
 
 DEFAULT_DRIFT_GRACE = timedelta(seconds=60)
@@ -172,6 +187,7 @@ async def reconcile_channel(
     now: datetime | None = None,
     trust_known: bool = False,
     gate: PushGate | None = None,
+    offload: Offload = inline,
 ) -> ReconcileReport:
     """Read ``skus`` on ``channel`` and write its target wherever the channel shows something else (see the
     module docstring for how changes made on the channel are treated).
@@ -179,22 +195,54 @@ async def reconcile_channel(
     ``trust_known``: on a channel with compare-and-set, SKUs whose every position is known and explained are
     written without a read, with what the channel is known to show as the compare value; a refusal (the channel
     moved) sends that SKU through the read path at once. The read-back passes False: it always reads.
+
+    ``offload`` runs the blocking store work (planning, remembering, recording writes) off the event loop; only
+    the vendor calls are awaited on it. Inline by default.
     """
     report = ReconcileReport(channel.id)
     masters = sorted(set(skus))
-    counted = store.known_positions(masters)
+    counted = await offload(store.known_positions, masters)
     if trust_known and masters and channel.can(Capability.INVENTORY_COMPARE_AND_SET):
         moment = now or datetime.now(UTC)
         horizon = (moment - drift_grace, moment - VERIFY_AFTER)
-        masters = await _write_from_known(store, channel, masters, planner, report, horizon, counted, gate)
+        masters = await _write_from_known(store, channel, masters, planner, report, horizon, counted, gate, offload)
     elif trust_known and masters:
-        masters = _needing_a_read(store, channel, masters, planner, report, counted)
+        masters = await offload(_needing_a_read, store, channel, masters, planner, report, counted)
     if not masters:
         return report
     levels = await channel.connector.read_levels(channel.channel_skus(masters))
+    graces = (drift_grace, increase_grace)
+    moment = now or datetime.now(UTC)
+    batch_key = uuid.uuid4().hex
+    after_read = (store, channel, planner, masters, levels, counted, report, graces, moment, batch_key)
+    plan, versions = await offload(_plan_after_read, *after_read)
+    if plan and gate is not None and not await offload(gate.admit, store, channel, plan):
+        report.held.extend(write.position for write in plan)
+        plan = []
+    if plan:
+        results = await push_recorded(store, channel, plan, batch_key, expect=versions, report=report, offload=offload)
+        report.results += results
+        report.unknown += _unknown(plan, results)
+    return report
+
+
+def _plan_after_read(
+    store: Store,
+    channel: ChannelRuntime,
+    planner: TargetPlanner,
+    masters: list[str],
+    levels: list[StockLevel],
+    counted: set[Position],
+    report: ReconcileReport,
+    graces: tuple[timedelta, timedelta],
+    moment: datetime,
+    batch_key: str,
+) -> tuple[list[PlannedWrite], dict[Position, int | None]]:
+    """Everything a reconcile decides from its read, in the store: what each position is known to show now
+    (remembered over the versions read; a raced position is left out of the plan), and the writes to make,
+    with each position's version once remembered."""
     report.not_listed = unlisted(channel, masters, levels)
     report_unlisted(store, channel, report.not_listed)
-    moment = now or datetime.now(UTC)
     stored = store.known_levels(channel.id, masters)
     known = _trust_read(channel, levels, stored)
     # A read is fresher than any notification: where the channel shows what it is known to show, an earlier
@@ -206,7 +254,6 @@ async def reconcile_channel(
         stored = store.known_levels(channel.id, masters)
         known = _trust_read(channel, levels, stored)
     targets_by_sku = planned_quantities(store, planner, masters)
-    batch_key = uuid.uuid4().hex
     remember: dict[Position, LevelNote] = {}
     plan: list[PlannedWrite] = []
     for level in levels:
@@ -221,8 +268,7 @@ async def reconcile_channel(
             remember[position] = LevelNote(level.available, "read", None, level.available, level.observed_at, basis)
             continue
         target = targets_by_sku.get(position[0], {}).get((channel.id, location_id), 0)
-        grace = (drift_grace, increase_grace)
-        decision = _decide(store, channel, report, position, level, known.get(position), target, grace, moment)
+        decision = _decide(store, channel, report, position, level, known.get(position), target, graces, moment)
         basis = _basis(level, stored.get(position), decision.known)
         note = LevelNote(decision.known, "read", decision.since, level.available, level.observed_at, basis)
         remember[position] = note
@@ -239,15 +285,10 @@ async def reconcile_channel(
         report.raced.extend(sorted(raced))
         plan = [write for write in plan if write.position not in raced]
     # what the rows are now (the remember bumped each version by one, or inserted it at 0)
-    versions = {position: (0 if version is None else version + 1) for position, version in read.items()}
-    if plan and gate is not None and not gate.admit(store, channel, plan):
-        report.held.extend(write.position for write in plan)
-        plan = []
-    if plan:
-        results = await push_recorded(store, channel, plan, batch_key, expect=versions, report=report)
-        report.results += results
-        report.unknown += _unknown(plan, results)
-    return report
+    versions: dict[Position, int | None] = {
+        position: (0 if version is None else version + 1) for position, version in read.items()
+    }
+    return plan, versions
 
 
 def _versions(stored: Mapping[Position, KnownLevel], positions: Iterable[Position]) -> dict[Position, int | None]:
@@ -394,10 +435,38 @@ async def _write_from_known(
     horizon: tuple[datetime, datetime],
     counted: set[Position],
     gate: PushGate | None,
+    offload: Offload,
 ) -> list[str]:
     """Write, without reading, every target that differs from what the channel is known to show; the SKUs
     that need the read path (something unknown — never known, or forgotten after a write of unknown outcome — or
     unexplained, or a write the channel refused)."""
+    planned = await offload(_plan_from_known, store, channel, masters, planner, report, horizon, counted)
+    plan, expect, needs_read, batch_key = planned
+    if plan and gate is not None and not await offload(gate.admit, store, channel, plan):
+        report.held.extend(write.position for write in plan)
+        plan = []
+    if plan:
+        results = await push_recorded(store, channel, plan, batch_key, expect=expect, report=report, offload=offload)
+        report.results += [result for result in results if result.status is not PushStatus.STALE]
+        report.unknown += _unknown(plan, results)
+        refused = {
+            write.position[0] for write, result in zip(plan, results, strict=True) if result.status is PushStatus.STALE
+        }
+        needs_read.extend(sorted(refused - set(needs_read)))
+    return needs_read
+
+
+def _plan_from_known(
+    store: Store,
+    channel: ChannelRuntime,
+    masters: list[str],
+    planner: TargetPlanner,
+    report: ReconcileReport,
+    horizon: tuple[datetime, datetime],
+    counted: set[Position],
+) -> tuple[list[PlannedWrite], dict[Position, int | None], list[str], str]:
+    """The writes :func:`_write_from_known` makes (with each position's known-level version and their batch
+    key) and the SKUs that need the read path."""
     known = store.known_levels(channel.id, masters)
     expect: dict[Position, int | None] = {}
     refs: dict[str, str] = {}
@@ -450,18 +519,7 @@ async def _write_from_known(
             plan.append(PlannedWrite((sku, location_id), target, after, level.unexplained_since))
             expect[(sku, location_id)] = level.version
     report.differing += len(plan)
-    if plan and gate is not None and not gate.admit(store, channel, plan):
-        report.held.extend(write.position for write in plan)
-        plan = []
-    if plan:
-        results = await push_recorded(store, channel, plan, batch_key, expect=expect, report=report)
-        report.results += [result for result in results if result.status is not PushStatus.STALE]
-        report.unknown += _unknown(plan, results)
-        refused = {
-            write.position[0] for write, result in zip(plan, results, strict=True) if result.status is PushStatus.STALE
-        }
-        needs_read.extend(sorted(refused - set(needs_read)))
-    return needs_read
+    return plan, expect, needs_read, batch_key
 
 
 def _drop_unknown(sku: str, wanted: dict[str, int], counted: set[Position], report: ReconcileReport) -> bool:
@@ -551,8 +609,10 @@ async def push_recorded(
     *,
     expect: Mapping[Position, int | None] | None = None,
     report: ReconcileReport | None = None,
+    offload: Offload = inline,
 ) -> list[PushResult]:
-    """Record ``plan`` in the outbox, send it, then record each outcome and what the channel now shows.
+    """Record ``plan`` in the outbox, send it, then record each outcome and what the channel now shows (the store
+    calls through ``offload``).
 
     With ``expect`` (each position's known-level version before the send) what the channel shows is remembered
     only where the row did not change while the write was in flight; the positions that did are forgotten and
@@ -562,7 +622,8 @@ async def push_recorded(
     ``UNKNOWN`` — is finished ``unknown`` and its position forgotten (the next reconcile there reads first); the
     error is then raised again, for the caller to back the channel off.
     """
-    ids = store.record_pushes(
+    ids = await offload(
+        store.record_pushes,
         [
             OutboxItem(
                 id=0,
@@ -578,13 +639,14 @@ async def push_recorded(
                 status="pending",
             )
             for write in plan
-        ]
+        ],
     )
     try:
         results = await channel.connector.push_levels([write.target for write in plan])
     except Exception as exc:
         outcome = (PushStatus.UNKNOWN.value, f"the batch failed, part of it may have landed: {exc}")
-        store.settle_pushes(channel.id, dict.fromkeys(ids, outcome), forget=[write.position for write in plan])
+        forget = [write.position for write in plan]
+        await offload(store.settle_pushes, channel.id, dict.fromkeys(ids, outcome), forget=forget)
         raise
     outcomes: dict[int, tuple[str, str | None]] = {}
     shown: dict[Position, LevelNote] = {}
@@ -598,7 +660,9 @@ async def push_recorded(
         elif result.status is PushStatus.UNKNOWN:
             unknown.append(write.position)
     guard = {position: version for position, version in (expect or {}).items() if position in shown}
-    raced = store.settle_pushes(channel.id, outcomes, remember=shown, forget=unknown, expect=guard or None)
+    raced = await offload(
+        store.settle_pushes, channel.id, outcomes, remember=shown, forget=unknown, expect=guard or None
+    )
     if raced and report is not None:
         report.raced.extend(sorted(raced))
     return results

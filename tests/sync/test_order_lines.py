@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 
 import pytest
@@ -196,8 +197,10 @@ async def test_pending_work_survives_a_database_error_and_a_restart(
     engine.mark_dirty({SKU})
     finished: list[str] = []
     original_push = slow.push_levels
+    sending = threading.Event()
 
     async def slow_push(targets: object) -> object:
+        sending.set()
         try:
             await asyncio.sleep(0.5)
             return await original_push(targets)  # type: ignore[arg-type]
@@ -209,6 +212,7 @@ async def test_pending_work_survives_a_database_error_and_a_restart(
 
     def failing_known(self: Store, channel: str, skus: object) -> object:
         if channel == "web":
+            sending.wait(timeout=5)  # (on a store thread) fail while the other channel's write is being sent
             raise StoreError("database error: disk full; nothing was read")
         return original_known(self, channel, skus)  # type: ignore[arg-type]
 

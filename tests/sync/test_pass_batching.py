@@ -5,6 +5,7 @@ delivery (on a busy event loop each hand-over costs a turn of the loop)."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -34,6 +35,13 @@ def test_available_by_locations_is_available_by_location_of_each_sku(store: Stor
     assert available_by_locations(store, []) == {}
 
 
+WRITER_CALLS = frozenset(
+    {"known_positions", "_needing_a_read", "_plan_from_known", "_plan_after_read", "admit", "record_pushes"}
+    | {"settle_pushes"}
+)
+"""What a channel's writer hands to the store threads (:func:`omnibridge.sync.reconcile.reconcile_channel`)."""
+
+
 async def test_a_pass_hands_its_deliveries_to_the_store_threads_at_once(store: Store) -> None:
     seed_store(store, ["A"], ["shop"])
     receive(store, "A", "shop", 50)
@@ -60,5 +68,34 @@ async def test_a_pass_hands_its_deliveries_to_the_store_threads_at_once(store: S
 
     assert store.position("A", "shop").on_hand == 40
     assert calls.count("_apply_delivery") == 0
-    assert len(calls) <= 4  # the inbox, the channels' queues, the deliveries; the work marked (not per delivery)
+    # the writer's reconcile goes through the store threads too, a few calls per write, whatever the deliveries
+    applying = [call for call in calls if call not in WRITER_CALLS]
+    assert len(applying) <= 4  # the inbox, the channels' queues, the deliveries; the work marked (not per delivery)
+    await engine.aclose()
+
+
+async def test_a_writers_store_work_runs_off_the_event_loop(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning and remembering a write are blocking store calls: they run on the store threads, so the loop stays
+    free to receive webhooks and send other channels' writes while a writer waits on the database."""
+    seed_store(store, ["A"], ["shop"])
+    receive(store, "A", "shop", 5)
+    pos = FakeChannel(["P-SHOP"])
+    pos.levels[("A", "P-SHOP")] = 0
+    engine = SyncEngine(store, [runtime("pos", pos, {"P-SHOP": "shop"})])
+    loop_thread = threading.get_ident()
+    threads: dict[str, set[int]] = {}
+    for name in ("known_positions", "known_levels", "remember_levels", "record_pushes", "settle_pushes"):
+        original = getattr(Store, name)
+
+        def spy(self: Store, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            threads.setdefault(_name, set()).add(threading.get_ident())
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Store, name, spy)
+
+    await engine.sync_once()
+
+    assert pos.levels[("A", "P-SHOP")] == 5
+    assert set(threads) == {"known_positions", "known_levels", "remember_levels", "record_pushes", "settle_pushes"}
+    assert all(loop_thread not in used for used in threads.values()), threads
     await engine.aclose()
