@@ -19,6 +19,9 @@ REFUSED_KEYS = ("throttled", "rate_limited", "quota_exceeded")
 
 @dataclass
 class Mismatch:
+    """A position where ``channel`` shows something other than the ledger's projection (the demo's closing check,
+    and the test harnesses' and benchmarks' convergence check, :mod:`omnibridge.testing.agreement`)."""
+
     channel: str
     sku: str
     location_id: str

@@ -8,10 +8,10 @@ ledger's projection at every demo SKU and every location the channel shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from omnibridge.demo.catalog import POS_LOCATIONS, WEB_LOCATIONS, demo_products
+from omnibridge.demo.report import Mismatch
 from omnibridge.demo.settings import POS, WEB
 from omnibridge.store import Store
 from omnibridge.sync import projection
@@ -25,17 +25,6 @@ class ShowsLevels(Protocol):
     """Reads what a channel shows (its emulator's state), spending none of its rate limit."""
 
     def shows(self, channel: str, sku: str, location_id: str) -> int: ...
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """A position where ``channel`` shows something other than the ledger's projection."""
-
-    channel: str
-    sku: str
-    location_id: str
-    shows: int
-    ledger: int
 
 
 def channel_locations(channel: str) -> tuple[str, ...]:
