@@ -51,14 +51,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short, CI-sized run")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--world", choices=("every", "two"), help="propagation only: the world (default every)")
+    parser.add_argument(
+        "--engine", choices=("daemon", "inline"), help="propagation only: where the engine runs (default daemon)"
+    )
     parser.add_argument("--replicas", help="scale only: replica counts, comma-separated (default 1,2,3)")
     args = parser.parse_args(argv)
     if args.world and args.name != "propagation":
         parser.error("--world applies to the propagation benchmark only")
+    if args.engine and args.name != "propagation":
+        parser.error("--engine applies to the propagation benchmark only")
     if args.replicas and args.name != "scale":
         parser.error("--replicas applies to the scale benchmark only")
     module = importlib.import_module(BENCHMARKS[args.name])
     extra: dict[str, Any] = {"world": args.world} if args.world else {}
+    if args.engine:
+        extra["engine"] = args.engine
     if args.replicas:
         try:
             extra["replicas"] = tuple(int(count) for count in args.replicas.split(","))

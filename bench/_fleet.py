@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import re
 import signal
 import subprocess
@@ -69,8 +68,7 @@ class Daemon:
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far (Linux ``/proc``)."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return processes.cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         if self.alive:

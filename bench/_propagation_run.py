@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._engine_process import EngineProcess
 from bench._floors import ChannelFloor
 from bench._outcomes import outbox_mark, run_accounts, vendor_counts
 from bench._worlds import WORLDS, Knobs, Position, assign_positions, floors, showing
@@ -34,6 +35,10 @@ AMAZON_LISTING_DELAY_S = 5.0
 a run ends, and the floor scales with it)."""
 AMAZON_FEED_PROCESSING_S = 10.0
 """From createFeed to DONE (minutes in production; scaled down the same way)."""
+ENGINES = ("daemon", "inline")
+"""Where the engine runs: ``omnibridge run`` in its own process (the default), or on the benchmark's loop."""
+PROFILE = "omnibridge.yaml"
+"""The profile :func:`omnibridge.demo.world.demo_world` writes into the work directory."""
 POLL_S = 0.002
 DEADLINE_SLACK_S = 30.0
 """Beyond the sales and the wait, how long a run in its own process may overrun before its figures are taken."""
@@ -115,12 +120,21 @@ def _top_up(world: DemoWorld, name: str) -> None:
                 world.vendors.clover.seed_stock(sku, STOCK)
 
 
-async def _settle(world: DemoWorld, name: str, assigned: dict[str, list[Position]]) -> None:
-    """First sync, its echoes processed, every rate limit refilled, every channel showing ``STOCK``."""
+async def _first_sync(world: DemoWorld, engine: EngineProcess | None) -> None:
+    """The engine's first sync done and its echoes processed: in this process, or (``engine``) the daemon's
+    start-up read-back."""
+    if engine is not None:
+        await engine.caught_up(SETTLE_LIMIT_S)
+        await world.drain_webhooks(timeout=SETTLE_LIMIT_S)
+        return
     await world.engine.sync_once()
     await world.drain_webhooks(timeout=SETTLE_LIMIT_S)
     while await world.engine.process_pending():
         pass
+
+
+async def _settle(world: DemoWorld, name: str, assigned: dict[str, list[Position]]) -> None:
+    """After the first sync: every rate limit refilled, every channel showing ``STOCK``."""
     spent = world.settings.shopify_bucket_size - world.shopify.bucket.refill()
     square_refill = world.settings.square_burst / world.settings.square_requests_per_second
     await asyncio.sleep(max(spent / world.settings.shopify_restore_rate, square_refill, 1.0))
@@ -233,37 +247,61 @@ async def measure(
     wait_s: float,
     seed: int,
     world_name: str,
+    engine: str = "daemon",
     workdir: Path | None = None,
     emit: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """``rate`` sales a second for ``seconds`` in a fresh world (in ``workdir``, default a temporary directory),
-    then up to ``wait_s`` for the last to be seen. ``emit`` gets the figures before the world winds down (which
-    can take minutes after a backlog); a caller running this in a throwaway process may end it there."""
+    then up to ``wait_s`` for the last to be seen. ``engine`` (:data:`ENGINES`): ``daemon`` runs the engine as
+    ``omnibridge run`` in its own process, ``inline`` runs its worker on this process's event loop beside the
+    emulators. ``emit`` gets the figures before the world winds down (which can take minutes after a backlog); a
+    caller running this in a throwaway process may end it there."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="omnibridge-bench-") as tmp:
             return await measure(
-                rate, seconds, wait_s=wait_s, seed=seed, world_name=world_name, workdir=Path(tmp), emit=emit
+                rate,
+                seconds,
+                wait_s=wait_s,
+                seed=seed,
+                world_name=world_name,
+                engine=engine,
+                workdir=Path(tmp),
+                emit=emit,
             )
     assigned = assign_positions(world_name, seed)
     sellers = [c for c in assigned if assigned[c]]
     count = max(len(sellers), int(rate * seconds))
     rng = random.Random(seed + int(rate))
-    async with demo_world(workdir, settings(world_name)) as world:
+    async with demo_world(workdir, settings(world_name), serve_receiver=engine == "inline") as world:
         for channel, sender in _senders(world).items():
             if channel in WORLDS[world_name]:
                 sender.knobs.delay_s = WEBHOOK_DELAY_S
         _top_up(world, world_name)
-        await _settle(world, world_name, assigned)
+        daemon = EngineProcess.start(workdir / PROFILE, world.receiver_url) if engine == "daemon" else None
+        try:
+            await _first_sync(world, daemon)
+            await _settle(world, world_name, assigned)
+        except BaseException:
+            if daemon is not None:
+                daemon.kill()
+            raise
         world.vendors.amazon.config.listing_delay_s = AMAZON_LISTING_DELAY_S
         refused_before = refusals(world)
         outbox_before, served_before = outbox_mark(world.store), vendor_counts(world)
         stop = asyncio.Event()
-        worker = asyncio.get_running_loop().create_task(world.engine.run_worker(stop, idle_seconds=0.25))
+        worker = (
+            asyncio.get_running_loop().create_task(world.engine.run_worker(stop, idle_seconds=0.25))
+            if daemon is None
+            else None
+        )
         sold: dict[Position, int] = {}
         outstanding: dict[tuple[str, Position], list[Sale]] = {}
         sales: list[Sale] = []
         done = asyncio.Event()
         watcher = asyncio.get_running_loop().create_task(_watch(world, outstanding, done))
+        cpu = CpuClock(daemon)
         started = time.perf_counter()
         offered_s: float | None = None
 
@@ -277,9 +315,16 @@ async def measure(
                 {c: n - refused_before.get(c, 0) for c, n in refusals(world).items()},
                 time.perf_counter() - started if offered_s is None else offered_s,
             )
-            return {**row, **run_accounts(world, outbox_before, served_before)}
+            accounts = run_accounts(world, outbox_before, served_before)
+            return {**row, "engine": engine, "cpu_cores": cpu.cores(), **accounts}
 
-        watchdog = _watchdog(seconds + wait_s + DEADLINE_SLACK_S, figures, emit)
+        def emit_last(row: dict[str, Any]) -> None:
+            if daemon is not None:
+                daemon.kill()  # the figures are taken; emit may end this process at once
+            if emit is not None:
+                emit(row)
+
+        watchdog = _watchdog(seconds + wait_s + DEADLINE_SLACK_S, figures, emit_last if emit else None)
         try:
             for i in range(count):
                 delay = started + i / rate - time.perf_counter()
@@ -306,14 +351,34 @@ async def measure(
                 await watcher
             stop.set()
             # a pass still busy after the measurement (a backlog) is abandoned, not waited for
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(worker, timeout=2.0)
+            if worker is not None:
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(worker, timeout=2.0)
         if watchdog is not None:
             watchdog.cancel()
         row = figures()
-        if emit is not None:
-            emit(row)
+        emit_last(row)
+        if daemon is not None:
+            await asyncio.to_thread(daemon.stop)
     return row
+
+
+class CpuClock:
+    """CPU used from its creation on, in cores (CPU seconds per wall second): this process's, and the engine
+    daemon's when there is one."""
+
+    def __init__(self, daemon: EngineProcess | None) -> None:
+        self.daemon = daemon
+        self.wall = time.perf_counter()
+        self.own = time.process_time()
+        self.engine = daemon.cpu_seconds() if daemon is not None else 0.0
+
+    def cores(self) -> dict[str, float | None]:
+        wall = max(time.perf_counter() - self.wall, 1e-9)
+        engine = None
+        if self.daemon is not None and self.daemon.process.poll() is None:
+            engine = round((self.daemon.cpu_seconds() - self.engine) / wall, 2)
+        return {"benchmark_process": round((time.process_time() - self.own) / wall, 2), "engine_process": engine}
 
 
 def _watchdog(

@@ -1,9 +1,11 @@
 """Propagation latency: a sale accepted by one channel until every other channel showing its location shows it.
 
 The default world is every vendor of the demo (:mod:`omnibridge.demo.world`): the Shopify, Square, Amazon and
-Clover emulators and the ERP file feed, with omnibridge's webhook receiver on uvicorn and the engine's worker, all
-over real HTTP with signed notifications (every selling vendor here sends them). Limits are the vendors' production
-ones, Amazon processes feeds and patches with a delay, and every notification waits 100-300 ms before it is sent.
+Clover emulators and the ERP file feed, and omnibridge's daemon (``omnibridge run``, in its own process, so the
+engine has a core as it would beside remote vendors; ``--engine inline`` runs its worker on the emulators' event
+loop instead), all over real HTTP with signed notifications (every selling vendor here sends them). Limits are the
+vendors' production ones, Amazon processes feeds and patches with a delay, and every notification waits 100-300 ms
+before it is sent.
 
 Sales come at a fixed rate from every selling channel in turn, one unit at a seeded random position (SKU,
 location) of that channel. Each position is sold by one channel only, so the other channels' levels there move
@@ -46,12 +48,17 @@ FULL_WAIT_S = 60.0
 """How long after the last sale a sale may still be seen; later, it counts as not seen."""
 CHILD_LIMIT_S = 120.0
 """Time allowed beyond sales and wait for start-up, first sync and winding down, before a run is stopped."""
+ENGINE_NOTES = {
+    "daemon": "'omnibridge run' in its own process, as operations run it (the emulators, the sales and the watcher "
+    "share the benchmark's process)",
+    "inline": "the worker on the benchmark's event loop, beside the emulators",
+}
 GOAL_FAST_P99_MS = 1000.0
 GOAL_FAST_CHANNELS = (WEB, POS)
 GOAL_FLOOR_FACTOR = 1.5
 
 
-def measure_in_child(rate: int, seconds: float, *, wait_s: float, world: str) -> dict[str, Any]:
+def measure_in_child(rate: int, seconds: float, *, wait_s: float, world: str, engine: str) -> dict[str, Any]:
     """One run in a fresh interpreter, which prints its figures and ends without winding the world down; stopped
     after ``CHILD_LIMIT_S`` beyond the run's own length.
 
@@ -69,7 +76,7 @@ def measure_in_child(rate: int, seconds: float, *, wait_s: float, world: str) ->
             "    os._exit(0)  # the parent removes the work directory; nothing else is left to wind down\n"
             "with quiet_logs():\n"
             f"    asyncio.run(measure({rate!r}, {seconds!r}, wait_s={wait_s!r}, seed={SEED!r}, "
-            f"world_name={world!r}, workdir=Path({tmp!r}), emit=emit))\n"
+            f"world_name={world!r}, engine={engine!r}, workdir=Path({tmp!r}), emit=emit))\n"
         )
         limit = seconds + wait_s + CHILD_LIMIT_S
         try:
@@ -186,10 +193,10 @@ def _row(rate: int, seller: str, channel: str, figures: dict[str, Any], floor: f
     return {"rate": rate, "from": seller, "to": channel, **{k: figures[k] for k in keys}, "floor_p99_ms": floor}
 
 
-def run(*, quick: bool = False, world: str = "every") -> dict[str, Any]:
+def run(*, quick: bool = False, world: str = "every", engine: str = "daemon") -> dict[str, Any]:
     seconds = QUICK_SECONDS if quick else FULL_SECONDS
     wait_s = QUICK_WAIT_S if quick else FULL_WAIT_S
-    runs = [measure_in_child(rate, seconds, wait_s=wait_s, world=world) for rate in RATES]
+    runs = [measure_in_child(rate, seconds, wait_s=wait_s, world=world, engine=engine) for rate in RATES]
     vendors = (
         "Amazon's default usage plan with patches shown "
         f"{AMAZON_LISTING_DELAY_S:g} s after acceptance and feeds processed in {AMAZON_FEED_PROCESSING_S:g} s "
@@ -199,7 +206,7 @@ def run(*, quick: bool = False, world: str = "every") -> dict[str, Any]:
         else "web and POS over the two stores only"
     )
     notes = [
-        f"world {world!r}, a fresh one per rate, engine worker on the inbox as in production; API latency "
+        f"world {world!r}, a fresh one per rate; engine: {ENGINE_NOTES[engine]}; API latency "
         f"{API_LATENCY_MS[0]:g}-{API_LATENCY_MS[1]:g} ms, notification delay "
         f"{WEBHOOK_DELAY_S[0] * 1000:g}-{WEBHOOK_DELAY_S[1] * 1000:g} ms; Shopify 1,000 points restoring 50/s, "
         f"Square 10 requests/s burst 20, {vendors}. {seconds:g} s of sales per rate, every selling channel in turn, "
@@ -214,6 +221,8 @@ def run(*, quick: bool = False, world: str = "every") -> dict[str, Any]:
         for channel, figures in each["channels"].items():
             notes.append(f"  {each['rate']}/s floor {channel}: {figures['floor_formula']}")
     for each in runs:
+        if each.get("cpu_cores"):
+            notes.append(f"{each['rate']}/s CPU (cores, from the first sale until the figures): {each['cpu_cores']}")
         if not each["error"]:
             notes.append(
                 f"{each['rate']}/s: made {each['made']}, seen by every other channel {each['seen']}, refusals "
@@ -225,6 +234,7 @@ def run(*, quick: bool = False, world: str = "every") -> dict[str, Any]:
         "benchmark": "propagation",
         "title": f"Propagation ({world} world): a sale on one channel until every other channel shows it",
         "world": world,
+        "engine": engine,
         "rows": _rows(runs),
         "notes": notes,
         "runs": runs,

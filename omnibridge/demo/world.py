@@ -14,6 +14,7 @@ two-channel world (web + POS, three locations) unless asked for more: other test
 from __future__ import annotations
 
 import math
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -187,8 +188,14 @@ def seed_ledger(store: Store, *, golden: bool = False) -> None:
 
 
 @asynccontextmanager
-async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> AsyncIterator[DemoWorld]:
-    """Start the emulators and the receiver, write and load the profile, seed everything; stop it all after."""
+async def demo_world(
+    workdir: Path, settings: DemoSettings | None = None, *, serve_receiver: bool = True
+) -> AsyncIterator[DemoWorld]:
+    """Start the emulators and the receiver, write and load the profile, seed everything; stop it all after.
+
+    Without ``serve_receiver`` the receiver's port (``DemoWorld.receiver_url``) is left free for a daemon the
+    caller starts on the profile (``omnibridge run``): the world's own engine is then never run, only its store
+    is used."""
     settings = settings or DemoSettings()
     sockets = bind_sockets(("shopify", "square", "amazon", "clover", "easypost", "receiver"))
     url = {name: url_of(sock) for name, sock in sockets.items()}
@@ -255,6 +262,7 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
             erp_inbox(workdir),
         )
         senders = (shopify.webhooks, square.webhooks, vendors.clover.webhooks, vendors.easypost.webhooks)
+        receiver = sockets.pop("receiver")
         try:
             async with (
                 serve(shopify.app, sockets["shopify"]),
@@ -262,18 +270,31 @@ async def demo_world(workdir: Path, settings: DemoSettings | None = None) -> Asy
                 serve(vendors.amazon.app, sockets["amazon"]),
                 serve(vendors.clover.app, sockets["clover"]),
                 serve(vendors.easypost.app, sockets["easypost"]),
-                serve(receiver_app(engine, carriers, threads=StoreThreads()), sockets["receiver"]),
+                _receiver(engine, carriers, receiver, serve_receiver),
             ):
                 yield world
                 await world.drain_webhooks(timeout=10)
         finally:
-            for sock in sockets.values():
+            for sock in (*sockets.values(), receiver):
                 sock.close()  # those that were never served
             await engine.aclose()
             await carriers.aclose()
             for sender in senders:
                 await sender.aclose()
             await vendors.amazon.webhooks.aclose()
+
+
+@asynccontextmanager
+async def _receiver(
+    engine: SyncEngine, carriers: CarrierRuntime, sock: socket.socket, served: bool
+) -> AsyncIterator[None]:
+    """Serve the receiver on ``sock``, or (not ``served``) close it so another process can listen on its port."""
+    if not served:
+        sock.close()
+        yield
+        return
+    async with serve(receiver_app(engine, carriers, threads=StoreThreads()), sock):
+        yield
 
 
 __all__ = [

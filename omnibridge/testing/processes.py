@@ -2,6 +2,7 @@
 
 * :func:`run_command` is ``omnibridge run`` on a profile and a local port, as a service manager would start it;
 * :func:`start_process` starts a command with its output appended to a log file;
+* :func:`cpu_seconds` is a process's CPU time so far;
 * :func:`wait_ready` polls ``/readyz`` until it answers 200, and fails with one line naming the log file when the
   process exits first or the guard passes.
 """
@@ -9,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["NotReady", "run_command", "start_process", "wait_ready"]
+__all__ = ["NotReady", "cpu_seconds", "run_command", "start_process", "wait_ready"]
 
 
 class NotReady(RuntimeError):
@@ -53,3 +55,9 @@ def wait_ready(
                 return
         time.sleep(poll_s)
     raise NotReady(f"the process for {url} was not ready after {guard_s:g} s; see {log_path}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

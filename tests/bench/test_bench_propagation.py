@@ -3,6 +3,7 @@ consistent (never a check on how long anything took)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,39 @@ def test_one_run_per_rate_with_the_issues_keys(report: dict[str, Any]) -> None:
         for figures in run["channels"].values():
             assert {"p50_ms", "p99_ms", "max_ms", "floor_p99_ms"} <= set(figures)
             assert figures["floor_formula"].endswith(f"= {figures['floor_p99_ms']:.0f} ms")
+
+
+def test_the_engine_ran_as_a_daemon_of_its_own_that_is_gone_after(report: dict[str, Any]) -> None:
+    assert report["engine"] == "daemon"
+    for run in report["runs"]:
+        assert run["engine"] == "daemon"
+        assert run["cpu_cores"]["engine_process"] > 0
+    assert not _daemons_of_removed_workdirs()
+
+
+def _daemons_of_removed_workdirs() -> list[str]:
+    """Command lines of ``omnibridge run`` processes whose profile's directory is gone (a run left its daemon)."""
+    left = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv]
+        if "run" in words and "--profile" in words and "omnibridge" in words:
+            profile = Path(words[words.index("--profile") + 1])
+            if "omnibridge-bench-" in str(profile) and not profile.parent.exists():
+                left.append(" ".join(words))
+    return left
+
+
+def test_the_inline_engine_still_runs_a_world() -> None:
+    run = propagation.measure_in_child(20, 1.0, wait_s=10.0, world="two", engine="inline")
+    assert run["error"] is None
+    assert run["engine"] == "inline"
+    assert run["cpu_cores"]["engine_process"] is None
+    assert run["made"] == 20
+    assert set(run["channels"]) == set(WORLDS["two"])
 
 
 def test_every_sale_is_counted_once(report: dict[str, Any]) -> None:

@@ -154,6 +154,14 @@ def test_world_is_refused_for_other_benchmarks(capsys: pytest.CaptureFixture[str
     assert "--world applies to the propagation benchmark only" in capsys.readouterr().err
 
 
+def test_engine_is_refused_for_other_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["ledger", "--engine", "inline"])
+    assert "--engine applies to the propagation benchmark only" in capsys.readouterr().err
+
+
 def test_the_watchdog_emits_the_figures_so_far_marked_stopped() -> None:
     import threading
 
