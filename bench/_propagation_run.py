@@ -39,6 +39,10 @@ ENGINES = ("daemon", "inline")
 """Where the engine runs: ``omnibridge run`` in its own process (the default), or on the benchmark's loop."""
 PROFILE = "omnibridge.yaml"
 """The profile :func:`omnibridge.demo.world.demo_world` writes into the work directory."""
+SHOPIFY_BUCKET_POINTS = 2000.0
+SHOPIFY_RESTORE_PER_S = 100.0
+"""Shopify's Standard plan: 100 points/s is the documented current restore rate; the bucket is the documented
+example's 2,000 (the legacy pre-2024 plan was 1,000 restoring 50/s)."""
 POLL_S = 0.002
 DEADLINE_SLACK_S = 30.0
 """Beyond the sales and the wait, how long a run in its own process may overrun before its figures are taken."""
@@ -46,11 +50,12 @@ SETTLE_LIMIT_S = 60.0
 
 
 def settings(world: str) -> DemoSettings:
-    """The demo world at production limits: Shopify's legacy Standard bucket (1,000 points, 50/s), Square 10
-    requests/s burst 20, Amazon's default usage plan, Clover 16 requests/s (the emulators' defaults)."""
+    """The demo world at production limits: Shopify's Standard plan as documented today (2,000 points restoring
+    100/s; api-contracts §1.7), Square 10 requests/s burst 20, Amazon's default usage plan, Clover 16 requests/s
+    (the emulators' defaults)."""
     return DemoSettings(
-        shopify_bucket_size=1000.0,
-        shopify_restore_rate=50.0,
+        shopify_bucket_size=SHOPIFY_BUCKET_POINTS,
+        shopify_restore_rate=SHOPIFY_RESTORE_PER_S,
         square_requests_per_second=10.0,
         square_burst=20,
         api_latency_ms=API_LATENCY_MS,

@@ -31,6 +31,8 @@ from bench._propagation_run import (
     AMAZON_FEED_PROCESSING_S,
     AMAZON_LISTING_DELAY_S,
     API_LATENCY_MS,
+    SHOPIFY_BUCKET_POINTS,
+    SHOPIFY_RESTORE_PER_S,
     STOCK,
     WEBHOOK_DELAY_S,
     percentile,
@@ -208,7 +210,8 @@ def run(*, quick: bool = False, world: str = "every", engine: str = "daemon") ->
     notes = [
         f"world {world!r}, a fresh one per rate; engine: {ENGINE_NOTES[engine]}; API latency "
         f"{API_LATENCY_MS[0]:g}-{API_LATENCY_MS[1]:g} ms, notification delay "
-        f"{WEBHOOK_DELAY_S[0] * 1000:g}-{WEBHOOK_DELAY_S[1] * 1000:g} ms; Shopify 1,000 points restoring 50/s, "
+        f"{WEBHOOK_DELAY_S[0] * 1000:g}-{WEBHOOK_DELAY_S[1] * 1000:g} ms; Shopify {SHOPIFY_BUCKET_POINTS:,.0f} points "
+        f"restoring {SHOPIFY_RESTORE_PER_S:g}/s (the Standard plan), "
         f"Square 10 requests/s burst 20, {vendors}. {seconds:g} s of sales per rate, every selling channel in turn, "
         f"seed {SEED}, {STOCK} units at every sold position; a sale not shown {wait_s:g} s after the last sale is "
         "not seen.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -72,6 +74,16 @@ def get_variant(session: Session, sku: str) -> Variant | None:
 
 def list_variants(session: Session) -> list[Variant]:
     return [_variant(row) for row in session.exec(select(VariantRow).order_by(col(VariantRow.sku))).all()]
+
+
+def known_skus(session: Session, skus: Iterable[str]) -> set[str]:
+    """Those of ``skus`` the catalog has a variant for (one indexed lookup per 500, not the whole catalog)."""
+    wanted = sorted(set(skus))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(session.connection().execute(sa.select(VARIANTS.c.sku).where(VARIANTS.c.sku.in_(chunk))).scalars())
+    return found
 
 
 def allows_backorder(session: Session, sku: str) -> bool:

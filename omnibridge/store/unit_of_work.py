@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from omnibridge.models import InventoryPosition, MovementResult, MovementStatus, Order, OrderLineRecord, StockMovement
-from omnibridge.store import fulfilment_tasks, order_lines, orders, pending_work, propagation, sync_state
+from omnibridge.store import catalog, fulfilment_tasks, order_lines, orders, pending_work, propagation, sync_state
 from omnibridge.store.propagation import Incident
 from omnibridge.store.sync_state import InboxStatus
 
@@ -123,6 +123,10 @@ class UnitOfWork:
         ``occurred_at`` while the ledger committed it elsewhere: a routed order; see
         :func:`omnibridge.store.propagation.shift_known_level`)."""
         propagation.shift_known_level(self.session, channel, key, delta, self._clock(), occurred_at=occurred_at)
+
+    def known_skus(self, skus: Iterable[str]) -> set[str]:
+        """Those of ``skus`` that are in the catalog."""
+        return catalog.known_skus(self.session, skus)
 
     def has_movement(self, idempotency_key: str) -> bool:
         """Whether a movement is recorded under ``idempotency_key``."""

@@ -98,7 +98,8 @@ class EventApplier:
         """Routes a routed channel's new orders as they are recorded (:mod:`omnibridge.sync.placement`)."""
         self.pickup = pickup
         """Hold length and windows for the pickups of this channel's orders (None: the ``pickup:`` defaults)."""
-        self._known_skus: set[str] | None = None
+        self._known_skus: set[str] = set()
+        """SKUs this applier found in the catalog (it is only ever added to while the engine runs)."""
         self._provider = ProviderEvents(channel) if is_provider(channel) else None
         # imported here: omnibridge.returns builds on omnibridge.sync.lines, whose package imports this module
         from omnibridge.returns.events import ReturnEvents
@@ -180,7 +181,8 @@ class EventApplier:
         order: Order | None = None
         try:
             with uow.savepoint():
-                order = record_order(uow, self.channel, event, self._catalog(), existing)
+                skus = {self.channel.master_sku(line.sku) for line in event.lines if line.sku}
+                order = record_order(uow, self.channel, event, self._known(uow, skus), existing)
                 if order is not None:
                     outcome.orders += 1
         except ConflictError as exc:
@@ -347,7 +349,7 @@ class EventApplier:
         location_id = self.channel.location_id(location_ref)
         if sku is None:
             reason = "has no SKU"
-        elif sku not in self._catalog():
+        elif sku not in self._known(uow, {sku}):
             reason = f"SKU {sku!r} is not in the catalog"
         elif location_id is None:
             reason = f"location {location_ref!r} is not mapped (mappings.location_map)"
@@ -365,7 +367,10 @@ class EventApplier:
             self.pickup = PickupSettings()
         return self.pickup
 
-    def _catalog(self) -> set[str]:
-        if self._known_skus is None:
-            self._known_skus = {variant.sku for variant in self.store.list_variants()}
-        return self._known_skus
+    def _known(self, uow: UnitOfWork, skus: set[str]) -> set[str]:
+        """Those of ``skus`` that are in the catalog: looked up in ``uow`` (not the whole catalog: one order's
+        SKUs), remembered for this applier's later events."""
+        missing = skus - self._known_skus
+        if missing:
+            self._known_skus |= uow.known_skus(missing)
+        return skus & self._known_skus

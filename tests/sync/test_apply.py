@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from omnibridge.sdk.channel import (
     OrderEvent,
     OrderEventKind,
@@ -110,6 +112,31 @@ def test_bad_lines_are_skipped_with_a_reason_and_the_rest_applies(store: Store) 
     assert "no SKU" in outcome.messages[0]
     assert "'NOT-IN-CATALOG' is not in the catalog" in outcome.messages[1]
     assert "'L-UNMAPPED' is not mapped" in outcome.messages[2]
+
+
+def test_an_order_looks_up_its_own_skus_not_the_whole_catalog(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    apply = applier(store)
+
+    def whole_catalog() -> None:
+        raise AssertionError("the whole catalog was read to apply one order")
+
+    monkeypatch.setattr(store, "list_variants", whole_catalog)
+    event = OrderEvent(
+        "1003",
+        OrderEventKind.PLACED,
+        NOW,
+        (OrderLineEvent("a", SKU, 1, "L-B"), OrderLineEvent("b", "NOT-IN-CATALOG", 1, "L-B")),
+    )
+    outcome = apply.apply_all([event])
+    assert outcome.applied == 1
+    assert "'NOT-IN-CATALOG' is not in the catalog" in outcome.messages[0]
+    assert store.position(SKU, "boulder").committed == 1
+    # a SKU added to the catalog later is found by the same applier
+    seed_store(store, ["NEW-1"], ["boulder"])
+    receive(store, "NEW-1", "boulder", 5)
+    later = OrderEvent("1004", OrderEventKind.PLACED, NOW, (OrderLineEvent("a", "NEW-1", 2, "L-B"),))
+    assert apply.apply_all([later]).applied == 1
+    assert store.position("NEW-1", "boulder").committed == 2
 
 
 def test_an_observed_level_moves_nothing(store: Store) -> None:
