@@ -6,10 +6,11 @@
   is *forgotten* (source ``unknown``, :func:`forget_levels`): its numbers are kept — an unexplained decrease
   the channel made before still counts in :func:`pending_decreases` — but they are not trusted until a read.
   ``vendor_seen_at`` is the latest time the *vendor* stamped on a level it reported there (stock
-  notifications); ``shown_at`` may be our own clock (a write, a read), so only ``vendor_seen_at`` decides that a
-  notification is older than what is known (:func:`observe_level`). ``basis_at`` is the time of the read a known
-  level was last taken from in place of something else: the channel's own events before it are already in it,
-  so they do not move it when they arrive (:func:`shift_known_level`).
+  notifications); ``shown_at`` may be our own clock (a write, when it was sent; a read), so only
+  ``vendor_seen_at`` decides that a notification is older than what is known (:func:`observe_level`), except an
+  increase stamped well before ``shown_at``: the echo of an earlier write of ours. ``basis_at`` is the time of the
+  read a known level was last taken from in place of something else: the channel's own events before it are
+  already in it, so they do not move it when they arrive (:func:`shift_known_level`).
 * ``push_outbox`` records every write (``pending``) in its own transaction *before* it is sent, with the batch key
   it is sent under (connectors derive their vendor idempotency keys from it, so the HTTP client's retries of a
   call are recognised); the outcome is recorded after: ``applied``, ``unchanged``, ``stale``, ``unknown_sku``,
