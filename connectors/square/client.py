@@ -159,6 +159,9 @@ class SquareConnector:
         self.shipments = SquareShipments(self._call)
         self.pickups = SquarePickups(self._call, now)
         self._pickups_seen: OrderedDict[str, None] = OrderedDict()  # PickupEvent refs reported (read-back dedupe)
+        self._last_count_at: dict[tuple[str, str], datetime] = {}
+        """Per (variation, location), the ``occurred_at`` of the last count this connector sent (see
+        :meth:`_count_time`)."""
         self.http = ConnectorHttpClient(
             CONNECTOR_ID,
             str(settings.base_url),
@@ -389,6 +392,22 @@ class SquareConnector:
             return expected_at
         return now
 
+    def _count_time(self, variation_id: str, target: StockTarget, now: datetime) -> datetime:
+        """The ``occurred_at`` of a count: :meth:`_occurred_at`, but always after the last count sent here.
+
+        Square's level is its latest ``PHYSICAL_COUNT`` *by occurred_at*. A count backdated to an ``expected_at``
+        older than a count sent before (the level was learned from a notification stamped earlier) would rank
+        behind that earlier count and never show, while the engine remembers it as landed. Moving it to just after
+        the earlier count loses no sale: sales before the earlier count were already overwritten by it.
+        """
+        occurred = _to_millisecond(self._occurred_at(target, now))
+        key = (variation_id, target.location_ref)
+        last = self._last_count_at.get(key)
+        if last is not None and occurred <= last:
+            occurred = min(last + timedelta(milliseconds=1), _to_millisecond(now))
+        self._last_count_at[key] = max(occurred, last) if last is not None else occurred
+        return occurred
+
     async def push_levels(self, targets: Sequence[StockTarget]) -> list[PushResult]:
         """Set each target's IN_STOCK count with ``PHYSICAL_COUNT`` changes; one result per target, in order.
 
@@ -416,8 +435,9 @@ class SquareConnector:
                 results[index] = PushResult(target, PushStatus.FAILED, message="negative quantity")
             else:
                 reference = mapper.own_reference(target.reference or batch_ref)
+                occurred_at = self._count_time(variation_id, target, now)
                 change = mapper.physical_count_change(
-                    target, variation_id, occurred_at=self._occurred_at(target, now), reference_id=reference
+                    target, variation_id, occurred_at=occurred_at, reference_id=reference
                 )
                 pending.append(_Pending(index, variation_id, change))
         chunks = list(_chunks(pending, MAX_CHANGES_PER_BATCH))
@@ -730,3 +750,8 @@ def _in_stock_counts(raw: Any) -> dict[tuple[str, str], int]:
             if quantity is not None:
                 shown[(str(count.get("catalog_object_id")), str(count.get("location_id")))] = quantity
     return shown
+
+
+def _to_millisecond(moment: datetime) -> datetime:
+    """``moment`` truncated to the millisecond, the precision Square keeps (:func:`mapper.format_time`)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -190,3 +190,24 @@ def test_rate_limited_pushes_back_off_and_complete() -> None:
         assert any(wait >= 0.5 for wait in w.sleep.calls)  # at least one 429 was retried after a backoff
 
     world.run(scenario)
+
+
+def test_a_count_learned_from_an_older_time_still_lands_after_the_count_before_it() -> None:
+    world = World()
+
+    async def scenario(w: World) -> None:
+        read_at = w.clock.now
+        w.clock.now += timedelta(seconds=5)
+        first = StockTarget("TEE-RED-M", w.main, 8, expected=10, expected_at=w.clock.now - timedelta(seconds=1))
+        assert [r.status for r in await w.client.push_levels([first])] == [PushStatus.APPLIED]
+        assert w.emu.quantity("TEE-RED-M", w.main) == 8
+        # the next write was planned from a level stamped before the first count's occurred_at (a notification
+        # the vendor stamped earlier): backdated that far, Square would rank it behind the first count
+        second = StockTarget("TEE-RED-M", w.main, 7, expected=8, expected_at=read_at)
+        assert [r.status for r in await w.client.push_levels([second])] == [PushStatus.APPLIED]
+        assert w.emu.quantity("TEE-RED-M", w.main) == 7
+        # a sale made after the latest count still applies on top of it
+        w.emu.pos_sale(w.main, [("TEE-RED-M", 1)])
+        assert w.emu.quantity("TEE-RED-M", w.main) == 6
+
+    world.run(scenario)
