@@ -6,10 +6,11 @@
   is *forgotten* (source ``unknown``, :func:`forget_levels`): its numbers are kept — an unexplained decrease
   the channel made before still counts in :func:`pending_decreases` — but they are not trusted until a read.
   ``vendor_seen_at`` is the latest time the *vendor* stamped on a level it reported there (stock
-  notifications); ``shown_at`` may be our own clock (a write, a read), so only ``vendor_seen_at`` decides that a
-  notification is older than what is known (:func:`observe_level`). ``basis_at`` is the time of the read a known
-  level was last taken from in place of something else: the channel's own events before it are already in it,
-  so they do not move it when they arrive (:func:`shift_known_level`).
+  notifications); ``shown_at`` may be our own clock (a write, when it was sent; a read), so only
+  ``vendor_seen_at`` decides that a notification is older than what is known (:func:`observe_level`), except an
+  increase stamped well before ``shown_at``: the echo of an earlier write of ours. ``basis_at`` is the time of the
+  read a known level was last taken from in place of something else: the channel's own events before it are
+  already in it, so they do not move it when they arrive (:func:`shift_known_level`).
 * ``push_outbox`` records every write (``pending``) in its own transaction *before* it is sent, with the batch key
   it is sent under (connectors derive their vendor idempotency keys from it, so the HTTP client's retries of a
   call are recognised); the outcome is recorded after: ``applied``, ``unchanged``, ``stale``, ``unknown_sku``,
@@ -291,6 +292,13 @@ def observe_level(
     explained: unless it and the row both agree with what the channel is known to show, the position is marked
     unexplained (False) so that a read settles it. A position forgotten after a write of unknown outcome is not
     compared at all: False, a read settles it.
+
+    An *increase* stamped more than ``tie`` before ``shown_at`` — when our acknowledged write was sent, or the
+    read the level came from was made — is superseded too (True, nothing changes): the channel showed what it is
+    known to show after it. Most often it is the echo of an earlier write of ours arriving after a later one
+    (990 written, a sale, 989 written, then the 990 echo); counted, it sent the position through the read path.
+    A later increase (a restock on the channel after our write) is stamped after it, or within ``tie``: compared
+    with K as before.
     """
     where = (
         CHANNEL_LEVELS.c.channel == channel,
@@ -303,6 +311,7 @@ def observe_level(
             CHANNEL_LEVELS.c.source,
             CHANNEL_LEVELS.c.unexplained_since,
             CHANNEL_LEVELS.c.vendor_seen_at,
+            CHANNEL_LEVELS.c.shown_at,
         ).where(*where)
     ).first()
     if row is None:
@@ -318,6 +327,8 @@ def observe_level(
         return True  # superseded: the vendor itself reported a later level
     in_flight = _writes_in_flight(session, channel, key)
     explained = shown in in_flight if in_flight else bool(row.quantity == shown)
+    if not explained and shown > row.quantity and row.shown_at is not None and observed_at < _aware(row.shown_at) - tie:
+        return True  # an increase older than what we know the channel showed since: superseded
     unexplained = sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now)
     if seen is not None and abs(observed_at - seen) <= tie:
         if explained and row.unexplained_since is None:

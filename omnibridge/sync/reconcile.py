@@ -641,6 +641,7 @@ async def push_recorded(
             for write in plan
         ],
     )
+    sent_at = store.now()  # the channel cannot have applied these writes before: they show from here on
     try:
         results = await channel.connector.push_levels([write.target for write in plan])
     except Exception as exc:
@@ -656,7 +657,7 @@ async def push_recorded(
         if result.status in (PushStatus.APPLIED, PushStatus.UNCHANGED):
             landed = result.shown if result.shown is not None else write.target.quantity
             known = landed + write.known_after - write.target.quantity
-            shown[write.position] = LevelNote(known, "pushed", write.since, landed)
+            shown[write.position] = LevelNote(known, "pushed", write.since, landed, sent_at)
         elif result.status is PushStatus.UNKNOWN:
             unknown.append(write.position)
     guard = {position: version for position, version in (expect or {}).items() if position in shown}

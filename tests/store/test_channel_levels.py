@@ -140,6 +140,43 @@ def test_the_level_known_before_a_write_in_flight_is_unexplained_when_it_comes_b
     assert store.known_levels("web", ["A"])[KEY].unexplained_since is not None
 
 
+def written(store: Store, quantity: int, sent_at: datetime) -> None:
+    """Remember our write of ``quantity`` at KEY, acknowledged by the channel, sent at ``sent_at`` (as a push
+    records it)."""
+    store.remember_levels("web", {KEY: LevelNote(quantity, "pushed", None, quantity, sent_at)})
+
+
+def test_the_echo_of_an_earlier_write_arriving_after_a_later_one_is_not_an_increase(store: Store) -> None:
+    written(store, 990, VENDOR)  # the channel notifies it, stamped VENDOR; the notification is slow to arrive
+    written(store, 989, VENDOR + timedelta(seconds=3))  # a sale elsewhere: 989 written over 990 and acknowledged
+    # The echo of 990 arrives now. The channel showed 989 after it: not an increase it made by itself (counted as
+    # one, it sent the position through the read path).
+    assert store.observe_level("web", KEY, 990, VENDOR) is True
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.quantity, level.shown, level.unexplained_since) == (989, 989, None)
+
+
+def test_an_increase_stamped_after_our_write_is_still_unexplained(store: Store) -> None:
+    written(store, 989, VENDOR)
+    # A restock in the channel's admin after our write: a change the channel made, noticed (a read settles it).
+    assert store.observe_level("web", KEY, 995, VENDOR + timedelta(seconds=3)) is False
+    level = store.known_levels("web", ["A"])[KEY]
+    assert (level.quantity, level.shown, level.unexplained_since is not None) == (989, 995, True)
+
+
+def test_an_increase_stamped_about_when_our_write_was_sent_is_unexplained(store: Store) -> None:
+    written(store, 989, VENDOR)
+    # Within the tie either way: before or after our write is not known (second-precision stamps), so a read says.
+    assert store.observe_level("web", KEY, 990, VENDOR - timedelta(seconds=1)) is False
+    assert store.known_levels("web", ["A"])[KEY].unexplained_since is not None
+
+
+def test_an_increase_older_than_the_read_a_level_came_from_is_not_unexplained(store: Store) -> None:
+    read_replacing(store, 4, VENDOR)
+    assert store.observe_level("web", KEY, 6, VENDOR - timedelta(seconds=5)) is True
+    assert store.known_levels("web", ["A"])[KEY].unexplained_since is None
+
+
 def sold_on_web(store: Store, ref: str, at: datetime) -> None:
     """The web's own sale of one unit at KEY, made at ``at`` (the vendor's time), applied now."""
     movement = StockMovement(

@@ -9,10 +9,11 @@ levels are read, before they are remembered), on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from support import TickingClock
 
 from omnibridge.config.availability import AvailabilityPolicy
 from omnibridge.models import MovementKind, StockMovement
@@ -258,3 +259,93 @@ async def test_a_move_found_on_a_later_read_of_an_older_order_moves_what_the_cha
     known = store.known_levels("web", [SKU])
     assert (known[(SKU, SHOP)].quantity, known[(SKU, "wh")].quantity) == (5, 4)
     assert (store.position(SKU, SHOP).available, store.position(SKU, "wh").available) == (5, 4)
+
+
+def sold_elsewhere(store: Store, ref: str) -> None:
+    """Another channel sells one unit at the shop (imported at once): the web should show one fewer."""
+    movement = StockMovement(
+        idempotency_key=f"pos:{ref}",
+        source="pos",
+        kind=MovementKind.SALE,
+        sku=SKU,
+        location_id=SHOP,
+        quantity=1,
+        occurred_at=NOW,
+        reference=ref,
+    )
+    store.apply(movement)
+
+
+def web_at_five(store: Store, *, compare_and_set: bool) -> tuple[SaleAfterLanding, SyncEngine]:
+    """The ledger has 5 at the shop and the web is known to show them."""
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    fake = SaleAfterLanding([REF])
+    fake.levels[(SKU, REF)] = 5
+    store.remember_levels("web", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    channel = runtime("web", fake, {REF: SHOP}, compare_and_set=compare_and_set)
+    return fake, SyncEngine(store, [channel])
+
+
+async def sell_and_flush(store: Store, engine: SyncEngine, ref: str) -> None:
+    sold_elsewhere(store, ref)
+    engine.mark_dirty([SKU])
+    await engine.flush()
+
+
+@pytest.mark.parametrize("compare_and_set", [False, True], ids=["read-then-write", "write-from-known"])
+async def test_the_echo_of_an_earlier_write_arriving_after_a_later_one_is_not_an_increase(
+    store: Store, clock: TickingClock, compare_and_set: bool
+) -> None:
+    """990 written, a sale, 989 written, then the 990 echo, in miniature: the web is written 4 (its notification,
+    stamped then, is slow to arrive), another sale, the web written 3 three seconds later; then the echo of 4
+    arrives. The web showed 3 after it: not an increase the web made by itself, so nothing is unexplained and
+    the next sale is written without a read where the channel has compare-and-set."""
+    fake, engine = web_at_five(store, compare_and_set=compare_and_set)
+    await engine.resolve_locations()
+    await sell_and_flush(store, engine, "s-1")
+    echo_at = clock.now.replace(microsecond=0)  # the vendor's stamp (whole seconds) on the notification of 4
+    clock.now += timedelta(seconds=3)
+    await sell_and_flush(store, engine, "s-2")
+    assert fake.levels[(SKU, REF)] == 3
+    reads = fake.calls["read_levels"]
+
+    assert store.observe_level("web", (SKU, SHOP), 4, echo_at) is True  # the echo of 4 arrives only now
+    assert store.known_levels("web", [SKU])[(SKU, SHOP)].unexplained_since is None
+
+    await sell_and_flush(store, engine, "s-3")
+    level = store.known_levels("web", [SKU])[(SKU, SHOP)]
+    assert fake.levels[(SKU, REF)] == 2 == store.position(SKU, SHOP).available
+    assert (level.quantity, level.certain, level.unexplained_since) == (2, True, None)
+    if compare_and_set:
+        assert fake.calls["read_levels"] == reads == 0
+    assert engine.counters.drift_incidents == 0
+
+
+async def test_a_restock_on_the_channel_after_our_write_is_noticed_however_slow_the_acknowledgement(
+    store: Store, clock: TickingClock
+) -> None:
+    """The web applies our write (4), a second later its admin restocks 2 units, and our write's acknowledgement
+    takes 4 s more to come back. The restock's notification is stamped after our write was sent: it is a change
+    the web made, noticed (unexplained, the web is read), not an echo for being older than the acknowledgement."""
+    fake, engine = web_at_five(store, compare_and_set=True)
+    await engine.resolve_locations()
+    restocked: list[datetime] = []
+
+    def restock() -> None:
+        clock.now += timedelta(seconds=1)
+        fake.levels[(SKU, REF)] += 2
+        restocked.append(clock.now.replace(microsecond=0))
+        clock.now += timedelta(seconds=4)
+
+    fake.hook = restock
+    await sell_and_flush(store, engine, "s-1")
+    assert fake.levels[(SKU, REF)] == 6
+    assert store.known_levels("web", [SKU])[(SKU, SHOP)].quantity == 4
+
+    assert store.observe_level("web", (SKU, SHOP), 6, restocked[0]) is False
+    level = store.known_levels("web", [SKU])[(SKU, SHOP)]
+    assert (level.shown, level.unexplained_since is not None) == (6, True)
+    engine.mark_dirty([SKU])
+    await engine.flush()
+    assert fake.calls["read_levels"] == 1  # the web is read: what it shows is checked, not taken for granted
