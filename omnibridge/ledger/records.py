@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,6 +96,31 @@ def established_positions(session: Session, skus: list[str]) -> set[tuple[str, s
             .distinct()
         )
         found.update((row.sku, row.location_id) for row in session.execute(query))
+    return found
+
+
+SOLD = (MovementKind.SALE, MovementKind.COMMITMENT)
+"""The kinds a customer's purchase records: a sale handed over at once, or an order's commitment."""
+
+
+def sold_since(session: Session, positions: Iterable[tuple[str, str]], since: datetime) -> dict[tuple[str, str], int]:
+    """Units the ledger recorded as sold (:data:`SOLD`) at each of ``positions`` since ``since`` (by when they
+    happened); positions with none are left out."""
+    wanted = sorted(set(positions))
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start : start + 200]
+        query = (
+            sa.select(MOVEMENTS.c.sku, MOVEMENTS.c.location_id, sa.func.sum(MOVEMENTS.c.quantity))
+            .where(
+                sa.tuple_(MOVEMENTS.c.sku, MOVEMENTS.c.location_id).in_(chunk),
+                MOVEMENTS.c.kind.in_([kind.value for kind in SOLD]),
+                MOVEMENTS.c.occurred_at >= since,
+            )
+            .group_by(MOVEMENTS.c.sku, MOVEMENTS.c.location_id)
+        )
+        for sku, location_id, units in session.execute(query):
+            found[(sku, location_id)] = int(units)
     return found
 
 

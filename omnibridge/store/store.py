@@ -359,6 +359,13 @@ class Store:
         with read_session(self.engine) as session:
             return records.positions(session, sku)
 
+    def sold_since(self, positions: Iterable[LevelKey], since: datetime) -> dict[LevelKey, int]:
+        """Units recorded as sold (sales and order commitments) at each of ``positions`` since ``since``."""
+        from omnibridge.ledger import records
+
+        with read_session(self.engine) as session:
+            return records.sold_since(session, positions, since)
+
     def positions_of(self, skus: Iterable[str]) -> dict[str, list[InventoryPosition]]:
         """:meth:`positions` of each of ``skus`` at once (a SKU with no position maps to an empty list)."""
         from omnibridge.ledger import records

@@ -5,7 +5,15 @@ A batch of writes to a channel (what one reconcile plans there) is held when it 
 ``guard.max_zeroed_share`` of them to 0 (both 0.2 by default; ``channels[].guard`` in the profile). The positions
 in stock are the channel's positions whose last seen quantity (``channel_levels``) is above 0; a channel with
 fewer than ``guard.min_stocked_positions`` of them (5 by default) is never held, so a small shop's ordinary sales
-pass. A held batch is neither recorded nor sent, the other channels go on, and an incident of kind
+pass. A lowering that customers' purchases explain is not counted: at most the units the ledger recorded as sold
+there in the last :data:`SALES_WINDOW` (sales and order commitments, whichever channel took them), plus, while the
+target stays above 0, the units channels were seen taking there whose orders are still on their way (pending
+decreases). Holding those would keep a channel showing stock that was sold — in a rush (a flash sale, or
+``bench propagation`` at 100 orders/s, where a writer's batch that covers a second of sales lowers a fifth of a
+small catalogue) the guard would cause the overselling it is there to prevent. A wholesale drop from anywhere else
+(a count, a feed, an adjustment, a channel wiped to 0) is counted as before.
+
+A held batch is neither recorded nor sent, the other channels go on, and an incident of kind
 ``mass_change`` says what would have happened and which command approves it. The same held plan records one
 incident however often it is planned again (the daemon's read-backs). The guard runs in
 :func:`omnibridge.sync.reconcile.reconcile_channel`, so ``sync --once`` and the daemon apply it alike.
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from datetime import timedelta
 
 from omnibridge.store import Incident, Store
 from omnibridge.sync.reconcile import PlannedWrite
@@ -25,6 +34,9 @@ MASS_CHANGE = "mass_change"
 
 EXAMPLES = 5
 """Positions named in the incident's summary."""
+SALES_WINDOW = timedelta(minutes=15)
+"""How far back recorded sales explain a lowering: the default read-back interval, within which a channel's level
+is taken again from the channel itself."""
 
 
 def approve_command(channel_id: str) -> str:
@@ -43,11 +55,11 @@ class MassChangeGuard:
         if channel.id in self.approved:
             return True
         settings = channel.channel.guard
-        lowered = [w for w in plan if w.target.expected is not None and w.target.quantity < w.target.expected]
-        zeroed = [w for w in lowered if w.target.quantity <= 0]
         stocked = store.stocked_positions(channel.id)
         if stocked < max(settings.min_stocked_positions, 1):
             return True
+        lowered = unexplained_lowerings(store, plan)
+        zeroed = [w for w in lowered if w.target.quantity <= 0]
         too_low = len(lowered) / stocked > settings.max_lowered_share
         too_zero = len(zeroed) / stocked > settings.max_zeroed_share
         if not (too_low or too_zero):
@@ -57,7 +69,8 @@ class MassChangeGuard:
             for w in (zeroed or lowered)[:EXAMPLES]
         )
         summary = (
-            f"held a mass change on {channel.id}: it would lower {len(lowered)} and set {len(zeroed)} to 0 of the "
+            f"held a mass change on {channel.id}: beyond what recorded sales explain, it would lower {len(lowered)} "
+            f"and set {len(zeroed)} to 0 of the "
             f"{stocked} positions it shows in stock (limits {settings.max_lowered_share:.0%} lowered, "
             f"{settings.max_zeroed_share:.0%} set to 0); e.g. {examples}; nothing was written there. Check the "
             f"ledger ('omnibridge sync --once --dry-run'), then approve it with '{approve_command(channel.id)}'"
@@ -91,3 +104,23 @@ class MassChangeGuard:
             )
         )
         return False
+
+
+def unexplained_lowerings(store: Store, plan: list[PlannedWrite]) -> list[PlannedWrite]:
+    """The writes of ``plan`` that lower what the channel shows by more than customers' purchases explain (see the
+    module docstring)."""
+    lowered = [w for w in plan if w.target.expected is not None and w.target.quantity < w.target.expected]
+    if not lowered:
+        return []
+    positions = {w.position for w in lowered}
+    sold = store.sold_since(positions, store.now() - SALES_WINDOW)
+    pending = store.pending_decreases({sku for sku, _ in positions})
+    unexplained = []
+    for write in lowered:
+        drop = (write.target.expected or 0) - write.target.quantity
+        explained = sold.get(write.position, 0)
+        if write.target.quantity > 0:
+            explained += pending.get(write.position, 0)
+        if drop > explained:
+            unexplained.append(write)
+    return unexplained

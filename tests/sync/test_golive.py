@@ -142,6 +142,49 @@ async def test_ordinary_lowering_and_small_channels_are_not_held(store: Store) -
     assert tiny.levels == {(sku, "T"): 0 for sku in names[5:9]}
 
 
+def sell(store: Store, sku: str, location_id: str, quantity: int, key: str) -> None:
+    """A POS sale recorded in the ledger (a customer's purchase, not a correction)."""
+    store.apply(
+        StockMovement(
+            idempotency_key=key,
+            source="pos",
+            kind=MovementKind.SALE,
+            sku=sku,
+            location_id=location_id,
+            quantity=quantity,
+            occurred_at=store.now(),
+        ),
+        allow_shortfall=True,
+    )
+
+
+async def test_a_rush_of_recorded_sales_is_shown_not_held(store: Store) -> None:
+    engine, web, _, names = guarded_world(store, 10)
+    await engine.sync_once()
+    for sku in names[:6]:
+        sell(store, sku, "wh", 1, key=f"sale:{sku}")  # 6 of 10 lowered: far above the 20 % limit
+    for sku in names[6:9]:
+        sell(store, sku, "wh", 10, key=f"sellout:{sku}")  # 3 of 10 sold out: above the 20 % zeroed limit
+    report = await engine.sync_once()
+    assert report.ok
+    assert store.incidents(kind="mass_change") == []
+    assert [web.levels[(sku, "W")] for sku in names] == [9] * 6 + [0] * 3 + [10]
+
+
+async def test_sales_explain_only_the_units_they_took(store: Store) -> None:
+    engine, web, _, names = guarded_world(store, 10)
+    await engine.sync_once()
+    for sku in names[:3]:
+        sell(store, sku, "wh", 1, key=f"sale:{sku}")
+        count(store, sku, "wh", 2)  # and a count takes it on down to 2: 8 lowered, 1 of them sold
+    report = await engine.sync_once()
+    assert not report.ok
+    (incident,) = [i for i in store.incidents(kind="mass_change") if i.channel == "web"]
+    assert (incident.data["lowered"], incident.data["zeroed"]) == (3, 0)
+    assert "beyond what recorded sales explain" in incident.summary
+    assert all(web.levels[(sku, "W")] == 10 for sku in names)
+
+
 async def test_the_dry_run_lists_every_write_and_writes_nothing(store: Store) -> None:
     seed_store(store, SKUS, ["wh"])
     receive(store, "A", "wh", 4)
