@@ -75,6 +75,18 @@ class EngineProcess:
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
 
+    def store_writing_seconds(self) -> float | None:
+        """``omnibridge_store_write_hold_seconds_total`` from the daemon's ``/metrics`` (how long it has been
+        writing its SQLite store); None when it does not answer or exports none (PostgreSQL)."""
+        try:
+            text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        except httpx.HTTPError:
+            return None
+        for line in text.splitlines():
+            if line.startswith("omnibridge_store_write_hold_seconds_total "):
+                return float(line.split()[1])
+        return None
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after ``STOP_S`` (a backlog left by an overrun is not waited for)."""
         if self.process.poll() is None:

@@ -345,6 +345,7 @@ async def measure(
                     outstanding.setdefault((channel, position), []).append(sale)
                 sales.append(sale)
             offered_s = time.perf_counter() - started
+            await asyncio.to_thread(cpu.sales_over)
             done.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait_s):
@@ -370,20 +371,40 @@ async def measure(
 
 class CpuClock:
     """CPU used from its creation on, in cores (CPU seconds per wall second): this process's, and the engine
-    daemon's when there is one."""
+    daemon's when there is one; and the share of that time (and of the sales' time alone) the daemon was writing
+    its SQLite store (``engine_store_writing``, ``engine_store_writing_in_sales``, from its
+    ``omnibridge_store_write_hold_seconds_total``: near 1, every writer of the daemon queued for the database)."""
 
     def __init__(self, daemon: EngineProcess | None) -> None:
         self.daemon = daemon
         self.wall = time.perf_counter()
         self.own = time.process_time()
         self.engine = daemon.cpu_seconds() if daemon is not None else 0.0
+        self.writing = daemon.store_writing_seconds() if daemon is not None else None
+        self.writing_in_sales: float | None = None
+
+    def sales_over(self) -> None:
+        """Take the share of the sales' time the daemon was writing its store (``engine_store_writing_in_sales``)."""
+        if self.daemon is None or self.writing is None:
+            return
+        now = self.daemon.store_writing_seconds()
+        if now is not None:
+            self.writing_in_sales = round((now - self.writing) / max(time.perf_counter() - self.wall, 1e-9), 2)
 
     def cores(self) -> dict[str, float | None]:
         wall = max(time.perf_counter() - self.wall, 1e-9)
-        engine = None
+        engine = writing = None
         if self.daemon is not None and self.daemon.process.poll() is None:
             engine = round((self.daemon.cpu_seconds() - self.engine) / wall, 2)
-        return {"benchmark_process": round((time.process_time() - self.own) / wall, 2), "engine_process": engine}
+            now = self.daemon.store_writing_seconds()
+            if now is not None and self.writing is not None:
+                writing = round((now - self.writing) / wall, 2)
+        return {
+            "benchmark_process": round((time.process_time() - self.own) / wall, 2),
+            "engine_process": engine,
+            "engine_store_writing": writing,
+            "engine_store_writing_in_sales": self.writing_in_sales,
+        }
 
 
 def _watchdog(

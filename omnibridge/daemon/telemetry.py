@@ -233,6 +233,18 @@ class DaemonMetrics:
             ["channel"],
             LAG_BUCKETS,
         )
+        self.store_write_turns = r.counter(
+            PREFIX + "store_write_turns_total",
+            "Write transactions this process ran on its SQLite store (none exported on PostgreSQL)",
+        )
+        self.store_write_wait = r.counter(
+            PREFIX + "store_write_wait_seconds_total",
+            "Time this process's SQLite write transactions waited for one another, added up",
+        )
+        self.store_write_hold = r.counter(
+            PREFIX + "store_write_hold_seconds_total",
+            "Time this process was writing its SQLite store (its rate near 1: every writer queues)",
+        )
         self._lag_seen = lag_since or datetime.now(UTC)
 
     def record_webhook(self, channel: str, status: str, seconds: float) -> None:
@@ -340,6 +352,11 @@ class DaemonMetrics:
             self.sync_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, channel=channel_id)
             self.count_connector(channel_id, connector)
         self._observe_landed(reads.landed)
+        turns = engine.store.write_turns()
+        if turns is not None:
+            self.store_write_turns.set_total(turns.turns)
+            self.store_write_wait.set_total(turns.waiting)
+            self.store_write_hold.set_total(turns.holding)
         for channel_id in engine.channels:
             self.channel_resolved.set(0 if channel_id in state.unresolved else 1, channel=channel_id)
             self.last_sync_age.set(state.last_sync_age(channel_id), channel=channel_id)

@@ -17,15 +17,18 @@ Within one process, SQLite write transactions (:func:`write_session`) also take 
 Python lock, first: writers of the same process (the receiver's threads, the worker, the channel writers) wait
 on it and are handed the database the moment the last one commits. Left to SQLite's busy handler they would
 sleep in growing steps of up to 100 ms however briefly the lock was held, which in ``bench propagation`` kept
-webhook acknowledgements at 250 ms. Other processes still queue on the busy timeout.
+webhook acknowledgements at 250 ms. Other processes still queue on the busy timeout. The time writers wait for
+the lock and hold it is added up (:func:`write_turns`; the daemon exports it as ``omnibridge_store_write_*``).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,23 @@ WRITE_LOCK_TIMEOUT_SECONDS = BUSY_TIMEOUT_SECONDS
 """How long a write transaction waits for another of the same process to finish (as SQLite's busy timeout)."""
 _WRITE = "omnibridge_write"
 _WRITE_LOCKS: weakref.WeakKeyDictionary[sa.Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITE_TURNS: weakref.WeakKeyDictionary[sa.Engine, WriteTurns] = weakref.WeakKeyDictionary()
+_elapsed = time.perf_counter
+
+
+@dataclass(frozen=True)
+class WriteTurns:
+    """What this process's SQLite write transactions cost the others, since the engine was created: ``turns``
+    taken on the write lock, seconds spent ``waiting`` for it (all writers together) and ``holding`` it.
+
+    ``holding`` grows by at most one second per second: its rate is the share of the time the database was
+    being written by this process. Near 1 the process is writing all the time and every writer queues (see
+    ``docs/scaling.md``, what limits one SQLite daemon).
+    """
+
+    turns: int = 0
+    waiting: float = 0.0
+    holding: float = 0.0
 
 
 def parse_url(url: str) -> URL:
@@ -148,15 +168,29 @@ def _writer_turn(engine: sa.Engine) -> Iterator[None]:
     if lock is None:
         yield
         return
+    asked = _elapsed()
     if not lock.acquire(timeout=WRITE_LOCK_TIMEOUT_SECONDS):
         raise StoreError(
             f"database error at {safe_url(engine.url)}: another write transaction of this process held the "
             f"database for {WRITE_LOCK_TIMEOUT_SECONDS} s; nothing was written"
         )
+    taken = _elapsed()
     try:
         yield
     finally:
+        done = _elapsed()
+        before = _WRITE_TURNS.get(engine, WriteTurns())  # read and replaced under the lock: no update is lost
+        _WRITE_TURNS[engine] = WriteTurns(
+            before.turns + 1, before.waiting + (taken - asked), before.holding + (done - taken)
+        )
         lock.release()
+
+
+def write_turns(engine: sa.Engine) -> WriteTurns | None:
+    """``engine``'s :class:`WriteTurns` so far; None when it has no in-process write lock (PostgreSQL)."""
+    if engine not in _WRITE_LOCKS:
+        return None
+    return _WRITE_TURNS.get(engine, WriteTurns())
 
 
 @contextmanager

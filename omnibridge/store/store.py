@@ -45,7 +45,14 @@ from omnibridge.store import (
     shipments,
     sync_state,
 )
-from omnibridge.store.engine import check_reachable, create_store_engine, read_session, write_session
+from omnibridge.store.engine import (
+    WriteTurns,
+    check_reachable,
+    create_store_engine,
+    read_session,
+    write_session,
+    write_turns,
+)
 from omnibridge.store.migrate import ensure_head
 from omnibridge.store.propagation import VENDOR_TIE, Incident, KnownLevel, LevelKey, LevelNote, OutboxItem
 from omnibridge.store.sync_state import InboxEntry, InboxStatus
@@ -168,6 +175,11 @@ class Store:
         (same ``event_id``, or same ``delivery_id`` when the vendor sends no event id, or the same raw body on
         that channel). See :meth:`admit_delivery`."""
         return self.admit_delivery(channel, delivery).entry_id
+
+    def write_turns(self) -> WriteTurns | None:
+        """What this process's write transactions waited for and held the SQLite write lock, so far (see
+        :class:`~omnibridge.store.engine.WriteTurns`); None on PostgreSQL, which has no such lock."""
+        return write_turns(self.engine)
 
     def admit_delivery(self, channel: str, delivery: WebhookDelivery) -> sync_state.Admission:
         """Store a verified delivery as :meth:`add_delivery` does, and say whether it could only be kept as a

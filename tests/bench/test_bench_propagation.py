@@ -36,6 +36,9 @@ def test_the_engine_ran_as_a_daemon_of_its_own_that_is_gone_after(report: dict[s
     for run in report["runs"]:
         assert run["engine"] == "daemon"
         assert run["cpu_cores"]["engine_process"] > 0
+        # read from the daemon's /metrics: it stored and applied the run's deliveries in its SQLite store
+        assert 0 < run["cpu_cores"]["engine_store_writing_in_sales"] <= 1
+        assert 0 < run["cpu_cores"]["engine_store_writing"] <= 1
     assert not _daemons_of_removed_workdirs()
 
 
@@ -60,6 +63,7 @@ def test_the_inline_engine_still_runs_a_world() -> None:
     assert run["error"] is None
     assert run["engine"] == "inline"
     assert run["cpu_cores"]["engine_process"] is None
+    assert run["cpu_cores"]["engine_store_writing"] is None
     assert run["made"] == 20
     assert set(run["channels"]) == set(WORLDS["two"])
 

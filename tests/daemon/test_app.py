@@ -212,3 +212,18 @@ async def test_refused_requests_are_counted_by_reason(served: Served) -> None:
     await served.client.post("/webhooks/web", content=b"x" * (1024 * 1024 + 1), headers=headers)
     parsed = parse((await served.client.get("/metrics")).text)
     assert parsed.value("omnibridge_http_refused_total", reason="too_large") == 2
+
+
+async def test_the_time_spent_writing_a_sqlite_store_is_exported(served: Served) -> None:
+    headers = {"x-token": TOKEN, "content-type": "application/json"}
+    await served.client.post("/webhooks/web", content=delivery("d1"), headers=headers)
+
+    parsed = parse((await served.client.get("/metrics")).text)
+
+    if served.engine.store.engine.dialect.name == "sqlite":
+        assert parsed.value("omnibridge_store_write_turns_total") >= 1  # the delivery's transaction at least
+        assert parsed.value("omnibridge_store_write_hold_seconds_total") > 0
+        assert parsed.value("omnibridge_store_write_wait_seconds_total") >= 0
+    else:  # PostgreSQL has no in-process write lock: nothing to export
+        assert served.engine.store.write_turns() is None
+        assert parsed.series("omnibridge_store_write_turns_total") == {}

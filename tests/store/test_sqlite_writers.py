@@ -89,3 +89,31 @@ def test_a_writer_that_waits_too_long_fails_with_one_line(tmp_path: Path, monkey
     with write_session(engine), pytest.raises(StoreError, match=expected), write_session(engine):
         pass
     engine.dispose()
+
+
+def insert_then_fail(engine: sa.Engine) -> None:
+    with write_session(engine) as session:
+        session.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
+        raise RuntimeError("undone")
+
+
+def test_the_time_writers_wait_for_and_hold_the_lock_is_added_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = iter(range(1000))
+    monkeypatch.setattr(store_engine, "_elapsed", lambda: float(next(ticks)))  # each reading one second later
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    assert store_engine.write_turns(engine) == store_engine.WriteTurns(0, 0.0, 0.0)
+
+    with write_session(engine) as session:
+        session.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(RuntimeError, match="undone"):  # a transaction that failed held the lock too
+        insert_then_fail(engine)
+
+    assert store_engine.write_turns(engine) == store_engine.WriteTurns(turns=2, waiting=2.0, holding=2.0)
+    engine.dispose()
+
+
+def test_a_postgresql_engine_has_no_write_turns() -> None:
+    engine = create_store_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
+    assert store_engine.write_turns(engine) is None
