@@ -125,8 +125,18 @@ def physical_count_change(
 
 
 def batch_change_body(changes: Sequence[Mapping[str, Any]], idempotency_key: str) -> dict[str, Any]:
-    """``POST /v2/inventory/changes/batch-create`` (≤100 changes; the key is required and 1-128 chars)."""
-    return {"idempotency_key": idempotency_key, "changes": [dict(change) for change in changes]}
+    """``POST /v2/inventory/changes/batch-create`` (≤100 changes; the key is required and 1-128 chars).
+
+    ``ignore_unchanged_counts`` is false: by default Square drops a count equal to the current count, but our
+    counts are backdated to the level they were planned from, and a sale made since may have brought the current
+    count to the very number written. Dropped, that count would leave the sale counted twice by the engine (it
+    expects the sale to apply on top of the count) and once by Square: one unit too many on show.
+    """
+    return {
+        "idempotency_key": idempotency_key,
+        "ignore_unchanged_counts": False,
+        "changes": [dict(change) for change in changes],
+    }
 
 
 def orders_search_body(location_ids: Sequence[str], start_at: datetime, cursor: str | None = None) -> dict[str, Any]:

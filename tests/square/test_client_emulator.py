@@ -211,3 +211,20 @@ def test_a_count_learned_from_an_older_time_still_lands_after_the_count_before_i
         assert w.emu.quantity("TEE-RED-M", w.main) == 6
 
     world.run(scenario)
+
+
+def test_a_count_equal_to_the_level_a_later_sale_left_is_still_recorded_at_its_time() -> None:
+    world = World()
+
+    async def scenario(w: World) -> None:
+        planned_at = w.clock.now  # the engine saw 10 here and plans 9 for a sale on another channel
+        w.clock.now += timedelta(seconds=1)
+        w.emu.pos_sale(w.main, [("TEE-RED-M", 1)])  # a Square sale after the plan: Square shows 9 now
+        w.clock.now += timedelta(seconds=1)
+        target = StockTarget("TEE-RED-M", w.main, 9, expected=10, expected_at=planned_at)
+        assert [r.status for r in await w.client.push_levels([target])] == [PushStatus.APPLIED]
+        # the count sets 9 where it was planned, and the Square sale made after that takes one more off; dropped
+        # as "unchanged" (Square's default), it would leave 9: the other channel's sale never shown here
+        assert w.emu.quantity("TEE-RED-M", w.main) == 8
+
+    world.run(scenario)
