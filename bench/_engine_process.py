@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from omnibridge.testing.processes import cpu_seconds, run_command
 
@@ -82,9 +83,10 @@ class EngineProcess:
             text = httpx.get(f"{self.url}/metrics", timeout=10).text
         except httpx.HTTPError:
             return None
-        for line in text.splitlines():
-            if line.startswith("omnibridge_store_write_hold_seconds_total "):
-                return float(line.split()[1])
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "omnibridge_store_write_hold_seconds_total":
+                    return float(sample.value)
         return None
 
     def stop(self) -> None:
