@@ -44,8 +44,11 @@ def lock(session: Session, pickup_id: str) -> PickupRow | None:
 
 def of_order(session: Session, order_id: str) -> list[PickupRow]:
     """Every pickup of ``order_id``, first attempt first."""
-    query = sa.select(PICKUPS).where(_P.order_id == order_id).order_by(_P.attempt)
-    return [_row(found) for found in session.connection().execute(query).mappings()]
+    return [_row(found) for found in session.connection().execute(_OF_ORDER, {"p_order": order_id}).mappings()]
+
+
+# Every completed or cancelled order of every channel looks for its pickups: built once, compiled once.
+_OF_ORDER = sa.select(PICKUPS).where(_P.order_id == sa.bindparam("p_order")).order_by(_P.attempt)
 
 
 def insert(session: Session, pickup: PickupRow) -> None:

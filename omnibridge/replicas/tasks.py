@@ -5,7 +5,7 @@ waiting, so a burst of deferrals coalesces into one job that does everything pen
 
 * ``omnibridge.apply`` (channel): apply the channel's pending inbox entries (both its streams: orders and refunds,
   stock notifications), lock ``inbox:{channel}``. Coarser than a lock per stream: the engine's pass applies a
-  channel's streams together. Between processes the inbox row's claim (``UnitOfWork.claim_delivery``) is what keeps
+  channel's streams together. Between processes the inbox row's claim (``UnitOfWork.take_delivery``) is what keeps
   an entry from ever being applied twice, even if two jobs of a channel ran at once. A pass waits only moments for
   what the deliveries name to be fetched; while fetches it started are still running, the job stays with its channel
   (passes every ``poll_seconds`` or as a fetch ends, at most ``drain_seconds``), so what they bring is applied by

@@ -30,13 +30,26 @@ def mark_work(session: Session, channels: Iterable[str], kind: str, keys: Iterab
     ]
     if not rows:
         return
-    statement = dialect_insert(session, PENDING_WORK)
-    statement = statement.on_conflict_do_update(
-        index_elements=["channel", "kind", "key"],
-        set_={"seq": _W.seq + 1, "marked_at": statement.excluded.marked_at},
-    )
+    statement = _mark_statement(session)
+    connection = session.connection()
     for start in range(0, len(rows), 500):
-        session.execute(statement, rows[start : start + 500])
+        connection.execute(statement, rows[start : start + 500])
+
+
+def _mark_statement(session: Session) -> sa.Insert:
+    """The marking upsert in the session's dialect, built once per dialect (every delivery applied marks work)."""
+    dialect = session.get_bind().dialect.name
+    statement = _MARK.get(dialect)
+    if statement is None:
+        insert = dialect_insert(session, PENDING_WORK)
+        statement = _MARK[dialect] = insert.on_conflict_do_update(
+            index_elements=["channel", "kind", "key"],
+            set_={"seq": _W.seq + 1, "marked_at": insert.excluded.marked_at},
+        )
+    return statement
+
+
+_MARK: dict[str, sa.Insert] = {}
 
 
 def pending_work(session: Session, channel: str | None, kind: str) -> dict[tuple[str, str], int]:

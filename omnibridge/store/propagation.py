@@ -250,21 +250,38 @@ def _compare_and_set(
                 continue
             raced.add(key)
             continue
-        values = {k: v for k, v in row.items() if k not in {"channel", "sku", "location_id"}}
-        values["basis_at"] = _keep_basis(sa.literal(note.basis_at, type_=CHANNEL_LEVELS.c.basis_at.type))
-        result = session.execute(
-            sa.update(CHANNEL_LEVELS)
-            .where(
-                CHANNEL_LEVELS.c.channel == channel,
-                CHANNEL_LEVELS.c.sku == key[0],
-                CHANNEL_LEVELS.c.location_id == key[1],
-                CHANNEL_LEVELS.c.version == version,
-            )
-            .values(**values, version=CHANNEL_LEVELS.c.version + 1)
+        result = session.connection().execute(
+            _SET_OVER_VERSION, {f"c_{name}": value for name, value in row.items()} | {"c_version": version}
         )
         if getattr(result, "rowcount", 0) != 1:
             raced.add(key)
     return raced
+
+
+def _typed(column: sa.Column[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(f"c_{column.name}", type_=column.type)
+
+
+# remember_levels writes one row per position of every write and read: the statement is built once.
+_SET_OVER_VERSION = (
+    sa.update(CHANNEL_LEVELS)
+    .where(
+        CHANNEL_LEVELS.c.channel == sa.bindparam("c_channel"),
+        CHANNEL_LEVELS.c.sku == sa.bindparam("c_sku"),
+        CHANNEL_LEVELS.c.location_id == sa.bindparam("c_location_id"),
+        CHANNEL_LEVELS.c.version == sa.bindparam("c_version"),
+    )
+    .values(
+        {
+            **{
+                name: _typed(CHANNEL_LEVELS.c[name])
+                for name in ("quantity", "source", "updated_at", "shown", "shown_at", "unexplained_since")
+            },
+            "basis_at": sa.func.coalesce(_typed(CHANNEL_LEVELS.c.basis_at), CHANNEL_LEVELS.c.basis_at),
+            "version": CHANNEL_LEVELS.c.version + 1,
+        }
+    )
+)
 
 
 def _keep_basis(new: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -300,20 +317,9 @@ def observe_level(
     A later increase (a restock on the channel after our write) is stamped after it, or within ``tie``: compared
     with K as before.
     """
-    where = (
-        CHANNEL_LEVELS.c.channel == channel,
-        CHANNEL_LEVELS.c.sku == key[0],
-        CHANNEL_LEVELS.c.location_id == key[1],
-    )
-    row = session.execute(
-        sa.select(
-            CHANNEL_LEVELS.c.quantity,
-            CHANNEL_LEVELS.c.source,
-            CHANNEL_LEVELS.c.unexplained_since,
-            CHANNEL_LEVELS.c.vendor_seen_at,
-            CHANNEL_LEVELS.c.shown_at,
-        ).where(*where)
-    ).first()
+    connection = session.connection()
+    at = {"o_channel": channel, "o_sku": key[0], "o_location": key[1]}
+    row = connection.execute(_LEVEL_OBSERVED, at).first()
     if row is None:
         note = LevelNote(shown, "read", None, shown, observed_at, basis_at=observed_at)
         session.execute(
@@ -325,33 +331,49 @@ def observe_level(
     seen = _aware(row.vendor_seen_at) if row.vendor_seen_at is not None else None
     if seen is not None and observed_at < seen - tie:
         return True  # superseded: the vendor itself reported a later level
-    in_flight = _writes_in_flight(session, channel, key)
+    in_flight = _writes_in_flight(connection, at)
     explained = shown in in_flight if in_flight else bool(row.quantity == shown)
     if not explained and shown > row.quantity and row.shown_at is not None and observed_at < _aware(row.shown_at) - tie:
         return True  # an increase older than what we know the channel showed since: superseded
-    unexplained = sa.func.coalesce(CHANNEL_LEVELS.c.unexplained_since, now)
+    seen_now = {**at, "o_shown": shown, "o_at": observed_at, "o_now": now}
     if seen is not None and abs(observed_at - seen) <= tie:
         if explained and row.unexplained_since is None:
             return True
-        values: dict[str, Any] = {"unexplained_since": unexplained}
-        if observed_at >= seen:
-            values |= {"shown": shown, "shown_at": observed_at, "vendor_seen_at": observed_at}
-        session.execute(sa.update(CHANNEL_LEVELS).where(*where).values(**values))
+        connection.execute(_SEEN_UNEXPLAINED if observed_at >= seen else _TIE_UNEXPLAINED, seen_now)
         return False
-    session.execute(
-        sa.update(CHANNEL_LEVELS)
-        .where(*where)
-        .values(
-            shown=shown,
-            shown_at=observed_at,
-            vendor_seen_at=observed_at,
-            unexplained_since=None if explained else unexplained,
-        )
-    )
+    connection.execute(_SEEN_EXPLAINED if explained else _SEEN_UNEXPLAINED, seen_now)
     return explained
 
 
-def _writes_in_flight(session: Session, channel: str, key: LevelKey) -> set[int]:
+# observe_level runs for every stock notification: its statements are built once (SQLAlchemy compiles each once).
+_L = CHANNEL_LEVELS.c
+_AT_LEVEL = (
+    _L.channel == sa.bindparam("o_channel"),
+    _L.sku == sa.bindparam("o_sku"),
+    _L.location_id == sa.bindparam("o_location"),
+)
+_LEVEL_OBSERVED = sa.select(_L.quantity, _L.source, _L.unexplained_since, _L.vendor_seen_at, _L.shown_at).where(
+    *_AT_LEVEL
+)
+_WRITES_IN_FLIGHT = sa.select(OUTBOX.c.quantity).where(
+    OUTBOX.c.channel == sa.bindparam("o_channel"),
+    OUTBOX.c.sku == sa.bindparam("o_sku"),
+    OUTBOX.c.location_id == sa.bindparam("o_location"),
+    OUTBOX.c.status == "pending",
+)
+_UNEXPLAINED_FROM_NOW = sa.func.coalesce(_L.unexplained_since, sa.bindparam("o_now", type_=_L.unexplained_since.type))
+_OBSERVED_AT = sa.bindparam("o_at", type_=_L.shown_at.type)
+_SHOWN_NOW = {
+    "shown": sa.bindparam("o_shown", type_=_L.shown.type),
+    "shown_at": _OBSERVED_AT,
+    "vendor_seen_at": _OBSERVED_AT,
+}
+_TIE_UNEXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_LEVEL).values(unexplained_since=_UNEXPLAINED_FROM_NOW)
+_SEEN_EXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_LEVEL).values(**_SHOWN_NOW, unexplained_since=sa.null())
+_SEEN_UNEXPLAINED = _TIE_UNEXPLAINED.values(**_SHOWN_NOW)
+
+
+def _writes_in_flight(connection: sa.Connection, at: Mapping[str, str]) -> set[int]:
     """What the writes to ``channel`` at ``key`` still in flight (recorded, outcome not yet remembered) set.
 
     While one is in flight, a notification is explained only when it shows what that write set: the vendor's echo
@@ -360,15 +382,7 @@ def _writes_in_flight(session: Session, channel: str, key: LevelKey) -> set[int]
     channel would be written that many units lower). Any other level, even the one known before the write, is
     unexplained: it may be a change made on the channel just after our write landed, which the write's outcome,
     remembered over it, would otherwise hide until the next read-back."""
-    rows = session.execute(
-        sa.select(OUTBOX.c.quantity).where(
-            OUTBOX.c.channel == channel,
-            OUTBOX.c.sku == key[0],
-            OUTBOX.c.location_id == key[1],
-            OUTBOX.c.status == "pending",
-        )
-    )
-    return {int(quantity) for (quantity,) in rows}
+    return {int(quantity) for (quantity,) in connection.execute(_WRITES_IN_FLIGHT, at)}
 
 
 def forget_levels(session: Session, channel: str, keys: Iterable[LevelKey], now: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -193,6 +193,17 @@ class Store:
         """Stored deliveries, oldest first."""
         with read_session(self.engine) as session:
             return sync_state.entries(session, status=status, channel=channel, limit=limit)
+
+    def pending_inbox(self, channel: str, known: MutableMapping[int, WebhookDelivery]) -> list[InboxEntry]:
+        """``channel``'s pending deliveries, oldest first, reusing the deliveries in ``known`` and leaving it
+        holding theirs (see :func:`omnibridge.store.sync_state.pending_entries`)."""
+        with read_session(self.engine) as session:
+            return sync_state.pending_entries(session, channel, known)
+
+    def pending_inbox_channels(self) -> set[str]:
+        """The channels with deliveries pending in the inbox."""
+        with read_session(self.engine) as session:
+            return sync_state.pending_channels(session)
 
     def inbox_entry(self, entry_id: int) -> InboxEntry | None:
         with read_session(self.engine) as session:

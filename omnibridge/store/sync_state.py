@@ -12,7 +12,7 @@ decides the schedule and the order (:mod:`omnibridge.sync.inbox_retry`).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -182,6 +182,43 @@ def entries(
     return [_entry(session, row) for row in session.execute(query).mappings()]
 
 
+def pending_entries(
+    session: Session, channel: str, known: MutableMapping[int, WebhookDelivery], *, limit: int = 500
+) -> list[InboxEntry]:
+    """``channel``'s pending entries, oldest first, as :func:`entries` gives them, reading and opening only the
+    deliveries not in ``known`` (entry id -> delivery: a stored delivery never changes, so a worker keeps them
+    from one pass to the next). ``known`` is left holding the deliveries of the entries returned, and no others."""
+    heads = session.connection().execute(_PENDING_HEADS, {"h_channel": channel, "h_limit": limit}).mappings().all()
+    deliveries = {head["id"]: known.get(head["id"]) for head in heads}
+    missing = [entry_id for entry_id, delivery in deliveries.items() if delivery is None]
+    for start in range(0, len(missing), 500):
+        rows = session.connection().execute(_DELIVERIES, {"d_ids": missing[start : start + 500]}).mappings()
+        deliveries.update((row["id"], _delivery(session, row)) for row in rows)
+    found = {entry_id: delivery for entry_id, delivery in deliveries.items() if delivery is not None}
+    known.clear()  # only a cache: another pass of the same channel at the same time only reads more again
+    known.update(found)
+    return [_entry_from(head, found[head["id"]]) for head in heads]
+
+
+def pending_channels(session: Session) -> set[str]:
+    """The channels with at least one pending entry."""
+    return set(session.connection().execute(_PENDING_CHANNELS).scalars())
+
+
+# A worker pass reads its channels' pending entries with these: built once, compiled once.
+_DELIVERY_COLUMNS = ("delivery_id", "event_id", "topic", "raw_body", "headers", "received_at")
+_PENDING_HEADS = (
+    sa.select(*(column for column in INBOX.c if column.name not in _DELIVERY_COLUMNS))
+    .where(INBOX.c.status == InboxStatus.PENDING.value, INBOX.c.channel == sa.bindparam("h_channel"))
+    .order_by(INBOX.c.id)
+    .limit(sa.bindparam("h_limit"))
+)
+_DELIVERIES = sa.select(INBOX.c.id, *(INBOX.c[name] for name in _DELIVERY_COLUMNS)).where(
+    INBOX.c.id.in_(sa.bindparam("d_ids", expanding=True))
+)
+_PENDING_CHANNELS = sa.select(INBOX.c.channel).where(INBOX.c.status == InboxStatus.PENDING.value).distinct()
+
+
 def get_entry(session: Session, entry_id: int) -> InboxEntry | None:
     row = session.execute(sa.select(INBOX).where(INBOX.c.id == entry_id)).mappings().first()
     return None if row is None else _entry(session, row)
@@ -201,19 +238,31 @@ def finish(session: Session, entry_id: int, status: InboxStatus, now: datetime, 
     session.execute(sa.update(INBOX).where(INBOX.c.id == entry_id).values(**values))
 
 
-def claim(session: Session, entry_id: int) -> bool:
-    """Lock a pending entry's row for the rest of the transaction; False when it is not pending (done or dead).
+def take(session: Session, entry_id: int, now: datetime) -> bool:
+    """Claim a pending entry and mark it done, in one statement: its row stays locked for the rest of the
+    transaction, and the mark commits with whatever the transaction applies for it (rolled back, the entry is
+    pending again). False when it is not pending (done or dead-lettered meanwhile): nothing is changed.
 
-    Two transactions claiming the same entry: the second waits on the row lock (PostgreSQL; SQLite serialises
+    Two transactions taking the same entry: the second waits on the row lock (PostgreSQL; SQLite serialises
     writers) until the first ends, then sees the entry as the first left it, so only one of them applies it.
     """
-    claimed = session.execute(
-        sa.update(INBOX)
-        .where(INBOX.c.id == entry_id, INBOX.c.status == InboxStatus.PENDING.value)
-        .values(status=InboxStatus.PENDING.value)
-        .returning(INBOX.c.id)
-    ).scalar()
-    return claimed is not None
+    taken = session.connection().execute(_TAKE, {"t_id": entry_id, "t_now": now}).first()
+    return taken is not None
+
+
+# The worker takes every delivery with this statement: built once, so SQLAlchemy compiles it only once.
+_TAKE = (
+    sa.update(INBOX)
+    .where(INBOX.c.id == sa.bindparam("t_id"), INBOX.c.status == InboxStatus.PENDING.value)
+    .values(
+        status=InboxStatus.DONE.value,
+        error=None,
+        processed_at=sa.bindparam("t_now"),
+        attempts=INBOX.c.attempts + 1,
+        next_attempt_at=None,
+    )
+    .returning(INBOX.c.id)
+)
 
 
 def retry_later(session: Session, entry_id: int, error: str, next_attempt_at: datetime) -> int | None:
@@ -229,7 +278,11 @@ def retry_later(session: Session, entry_id: int, error: str, next_attempt_at: da
 
 
 def _entry(session: Session, row: sa.RowMapping) -> InboxEntry:
-    delivery = WebhookDelivery(
+    return _entry_from(row, _delivery(session, row))
+
+
+def _delivery(session: Session, row: sa.RowMapping) -> WebhookDelivery:
+    return WebhookDelivery(
         delivery_id=row["delivery_id"],
         event_id=row["event_id"],
         topic=row["topic"],
@@ -237,6 +290,9 @@ def _entry(session: Session, row: sa.RowMapping) -> InboxEntry:
         headers=dict(row["headers"]),
         received_at=row["received_at"],
     )
+
+
+def _entry_from(row: sa.RowMapping, delivery: WebhookDelivery) -> InboxEntry:
     return InboxEntry(
         row["id"],
         row["channel"],

@@ -22,7 +22,6 @@ from sqlmodel import Session
 from omnibridge.models import InventoryPosition, MovementResult, MovementStatus, Order, OrderLineRecord, StockMovement
 from omnibridge.store import catalog, fulfilment_tasks, order_lines, orders, pending_work, propagation, sync_state
 from omnibridge.store.propagation import Incident
-from omnibridge.store.sync_state import InboxStatus
 
 Position = tuple[str, str]
 
@@ -178,13 +177,11 @@ class UnitOfWork:
     def add_incident(self, incident: Incident) -> bool:
         return propagation.add_incident(self.session, incident, self._clock())
 
-    def claim_delivery(self, entry_id: int) -> bool:
-        """Hold a pending inbox entry for this unit (a row lock until it ends); False when it is no longer pending,
-        applied or dead-lettered by another process meanwhile (see :func:`omnibridge.store.sync_state.claim`)."""
-        return sync_state.claim(self.session, entry_id)
-
-    def finish_delivery(self, entry_id: int, status: InboxStatus, error: str | None = None) -> None:
-        sync_state.finish(self.session, entry_id, status, self._clock(), error)
+    def take_delivery(self, entry_id: int) -> bool:
+        """Claim a pending inbox entry for this unit and mark it done, committed with the rest of the unit (a row
+        lock until it ends); False when it is no longer pending, applied or dead-lettered by another process
+        meanwhile (see :func:`omnibridge.store.sync_state.take`)."""
+        return sync_state.take(self.session, entry_id, self._clock())
 
     def set_bookmark(self, channel: str, value: str) -> None:
         sync_state.set_bookmark(self.session, channel, value, self._clock())

@@ -52,6 +52,7 @@ from omnibridge.policy import AvailabilityPlanner, ChannelFeed
 from omnibridge.sdk.channel import CatalogAware, ChannelEvent, OrderCanceller, PullResult, PushResult, PushStatus
 from omnibridge.sdk.mapping import MapLevel
 from omnibridge.sdk.metadata import Capability
+from omnibridge.sdk.webhooks import WebhookDelivery
 from omnibridge.store import InboxEntry, InboxStatus, Incident, Store
 from omnibridge.store.unit_of_work import UnitOfWork
 from omnibridge.sync import vanish
@@ -250,11 +251,13 @@ class SyncEngine:
         self._resumed: set[str] = set()
         self._fetching: dict[int, tuple[str, asyncio.Task[list[ChannelEvent]]]] = {}
         """Fetches of what pending deliveries name, by inbox id: (channel, task); they outlive a pass."""
+        self._pending_deliveries: dict[str, dict[int, WebhookDelivery]] = {}
+        """Each channel's pending deliveries as last read, by inbox id: a pass reads only the new ones."""
         self._pass_lock = asyncio.Lock()
         """Held by a worker pass (process_pending), so two passes never take the same entry."""
         self._channel_passes: dict[str, asyncio.Lock] = {}
         """Held by a pass over some channels only (a replica's job), per channel. Between processes the inbox row's
-        claim (:meth:`UnitOfWork.claim_delivery`) keeps an entry from being applied twice."""
+        claim (:meth:`UnitOfWork.take_delivery`) keeps an entry from being applied twice."""
         self.resume_every_write = False
         """Abandon what is left pending before every write of a channel, not only once per process: set by a
         replica (:mod:`omnibridge.replicas`), whose writes of a channel hold a lock fleet-wide, so what is left
@@ -658,9 +661,7 @@ class SyncEngine:
 
     async def _process_pending(self, only: set[str] | None) -> int:
         await self.resolve_locations(respect_backoff=True)
-        for entry in await self._offload(self.store.inbox, status=InboxStatus.PENDING, limit=100):
-            if entry.channel not in self.channels and entry.channel not in self.foreign_channels:
-                self._dead(entry, f"channel {entry.channel!r} is not configured")
+        await self._offload(self._dead_letter_unconfigured)
         # A channel whose locations are not resolved (it is down) keeps its deliveries pending, and never holds
         # up the others' deliveries. An entry waiting for its retry is not fetched before it is due, and the
         # later entries of its stream wait behind it (see omnibridge.sync.inbox_retry).
@@ -758,7 +759,7 @@ class SyncEngine:
         reported, keep the SKUs it touched as pending work, and mark it done. Nothing of it is kept if any part
         fails (a reused idempotency key raises ``ConflictError``: the caller dead-letters the delivery)."""
         with self.store.unit_of_work() as uow:
-            if not uow.claim_delivery(entry.id):
+            if not uow.take_delivery(entry.id):  # marked done now, committed only with what follows
                 raise AlreadyApplied(entry.id)
             applier = EventApplier(self.store, channel, placer=self.placer, pickup=self.pickup)
             applied = applier.apply_all(events, uow=uow)
@@ -777,12 +778,19 @@ class SyncEngine:
                 self._pull_due.setdefault(channel.id, self._clock() + self.observe_grace)
                 applied.touched |= unexplained
             uow.mark_work(self._writable(), {sku for sku, _ in applied.touched})
-            uow.finish_delivery(entry.id, InboxStatus.DONE)
         return applied, decisions
+
+    def _dead_letter_unconfigured(self) -> None:
+        """Dead-letter (100 at a time) the pending deliveries of channels this profile does not configure."""
+        for channel_id in self.store.pending_inbox_channels():
+            if channel_id not in self.channels and channel_id not in self.foreign_channels:
+                for entry in self.store.inbox(status=InboxStatus.PENDING, channel=channel_id, limit=100):
+                    self._dead(entry, f"channel {channel_id!r} is not configured")
 
     def _inbox_plan(self, channel_id: str) -> InboxPlan:
         """``channel_id``'s pending entries sorted into due now, waiting for their retry, and held behind one."""
-        return plan(self.store.inbox(status=InboxStatus.PENDING, channel=channel_id), self.store.now(), _stream)
+        known = self._pending_deliveries.setdefault(channel_id, {})
+        return plan(self.store.pending_inbox(channel_id, known), self.store.now(), _stream)
 
     def _retry_later(self, entry: InboxEntry, exc: RetriableConnectorError) -> bool:
         """Record a retriable failure of ``entry``: True when it waits for its next try, False when that was its

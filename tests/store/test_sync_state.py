@@ -134,3 +134,58 @@ def test_an_unstorable_delivery_is_kept_dead_with_the_reason(store: Store) -> No
     # the vendor's retry of the same body is a duplicate, not a second dead letter
     assert store.admit_delivery("web", delivery("w-\x00-1", "e-1", b'{"id": "\\u0000"}')).entry_id is None
     assert store.inbox(status=InboxStatus.PENDING) == []
+
+
+def test_taking_an_entry_marks_it_done_with_the_unit_and_only_while_it_is_pending(store: Store) -> None:
+    taken_id = store.add_delivery("web", delivery("w-1", "e-1"))
+    undone_id = store.add_delivery("web", delivery("w-2", "e-2", b'{"id": 2}'))
+    assert taken_id is not None
+    assert undone_id is not None
+
+    with store.unit_of_work() as uow:
+        assert uow.take_delivery(taken_id)
+    taken = store.inbox_entry(taken_id)
+    assert taken is not None
+    assert (taken.status, taken.attempts, taken.error) == (InboxStatus.DONE, 1, None)
+    with store.unit_of_work() as uow:
+        assert not uow.take_delivery(taken_id)  # done already: another process applied it
+    assert store.inbox_entry(taken_id) == taken
+
+    class Failed(Exception):
+        pass
+
+    try:
+        with store.unit_of_work() as uow:
+            assert uow.take_delivery(undone_id)
+            raise Failed  # what the delivery carried could not be applied: the mark goes with the rest
+    except Failed:
+        pass
+    undone = store.inbox_entry(undone_id)
+    assert undone is not None
+    assert (undone.status, undone.attempts) == (InboxStatus.PENDING, 0)
+
+
+def test_pending_deliveries_already_read_are_reused_and_forgotten_once_no_longer_pending(store: Store) -> None:
+    first = store.add_delivery("web", delivery("w-1", "e-1"))
+    second = store.add_delivery("web", delivery("w-2", "e-2", b'{"id": 2}'))
+    store.add_delivery("pos", delivery("p-1", "e-3", b'{"id": 3}'))
+    assert first is not None
+    assert second is not None
+    known: dict[int, WebhookDelivery] = {}
+
+    read = store.pending_inbox("web", known)
+    assert [entry.delivery.delivery_id for entry in read] == ["w-1", "w-2"]
+    assert read == store.inbox(status=InboxStatus.PENDING, channel="web")
+    assert set(known) == {first, second}
+
+    kept = delivery("kept", None, b'{"kept": true}')
+    known[second] = kept  # stands for the delivery read before: a second read must not read it again
+    store.finish_delivery(first, InboxStatus.DONE)
+    third = store.add_delivery("web", delivery("w-3", "e-4", b'{"id": 4}'))
+    assert third is not None
+    read = store.pending_inbox("web", known)
+    assert [entry.id for entry in read] == [second, third]
+    assert read[0].delivery is kept
+    assert read[1].delivery.raw_body == b'{"id": 4}'
+    assert set(known) == {second, third}
+    assert store.pending_inbox_channels() == {"web", "pos"}
