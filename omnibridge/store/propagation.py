@@ -519,42 +519,51 @@ def _level_row(channel: str, key: LevelKey, note: LevelNote, now: datetime) -> d
 
 def record_pushes(session: Session, items: Sequence[OutboxItem], now: datetime) -> list[int]:
     """Insert ``items`` as pending; their ids, in order."""
-    ids: list[int] = []
-    for item in items:
-        ids.append(
-            session.execute(
-                sa.insert(OUTBOX)
-                .values(
-                    channel=item.channel,
-                    batch_key=item.batch_key,
-                    sku=item.sku,
-                    channel_sku=item.channel_sku,
-                    location_id=item.location_id,
-                    location_ref=item.location_ref,
-                    quantity=item.quantity,
-                    expected=item.expected,
-                    expected_at=item.expected_at,
-                    status="pending",
-                    created_at=now,
-                )
-                .returning(OUTBOX.c.id)
-            ).scalar_one()
-        )
-    return ids
+    if not items:
+        return []
+    rows = [
+        {
+            "channel": item.channel,
+            "batch_key": item.batch_key,
+            "sku": item.sku,
+            "channel_sku": item.channel_sku,
+            "location_id": item.location_id,
+            "location_ref": item.location_ref,
+            "quantity": item.quantity,
+            "expected": item.expected,
+            "expected_at": item.expected_at,
+            "status": "pending",
+            "created_at": now,
+        }
+        for item in items
+    ]
+    return [int(outbox_id) for outbox_id in session.connection().execute(_RECORD_PUSHES, rows).scalars()]
 
 
 def finish_pushes(session: Session, outcomes: Mapping[int, tuple[str, str | None]], now: datetime) -> None:
     """Record each pushed item's outcome: ``id -> (status, message)``."""
     if not outcomes:
         return
-    statement = (
-        sa.update(OUTBOX)
-        .where(OUTBOX.c.id == sa.bindparam("k_id"))
-        .values(status=sa.bindparam("status"), message=sa.bindparam("message"), finished_at=now)
-    )
     session.connection().execute(
-        statement, [{"k_id": key, "status": status, "message": message} for key, (status, message) in outcomes.items()]
+        _FINISH_PUSH,
+        [
+            {"k_id": key, "k_status": status, "k_message": message, "k_now": now}
+            for key, (status, message) in outcomes.items()
+        ],
     )
+
+
+# Every write is recorded before it is sent and finished after: both statements are built once.
+_RECORD_PUSHES = sa.insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
+_FINISH_PUSH = (
+    sa.update(OUTBOX)
+    .where(OUTBOX.c.id == sa.bindparam("k_id"))
+    .values(
+        status=sa.bindparam("k_status"),
+        message=sa.bindparam("k_message"),
+        finished_at=sa.bindparam("k_now", type_=OUTBOX.c.finished_at.type),
+    )
+)
 
 
 def abandon_pushes(session: Session, channel: str, now: datetime) -> list[OutboxItem]:

@@ -86,6 +86,17 @@ def item(sku: str, quantity: int, batch_key: str = "b-1") -> OutboxItem:
     return OutboxItem(0, "web", batch_key, sku, sku, "shop", "W-SHOP", quantity, 0, None, "pending")
 
 
+def test_writes_recorded_together_get_their_ids_in_order_and_finish_with_their_own_outcome(store: Store) -> None:
+    skus = [f"S-{index:03d}" for index in range(120)]  # more than one statement's worth of rows on some drivers
+    ids = store.record_pushes([item(sku, index) for index, sku in enumerate(skus)])
+
+    assert len(set(ids)) == len(skus)
+    by_id = {write.id: (write.sku, write.quantity) for write in store.pending_pushes("web")}
+    assert [by_id[outbox_id] for outbox_id in ids] == [(sku, index) for index, sku in enumerate(skus)]
+    store.finish_pushes({ids[0]: ("applied", None), ids[1]: ("failed", "HTTP 500")})
+    assert store.push_counts() == {("web", "applied"): 1, ("web", "failed"): 1, ("web", "pending"): 118}
+
+
 def test_abandoning_pending_writes_finishes_them_and_forgets_their_positions(store: Store) -> None:
     store.remember_levels(
         "web", {("A", "shop"): LevelNote(0, "read", None, 0), ("C", "shop"): LevelNote(1, "read", None, 1)}
