@@ -319,7 +319,7 @@ def observe_level(
     """
     connection = session.connection()
     at = {"o_channel": channel, "o_sku": key[0], "o_location": key[1]}
-    row = connection.execute(_LEVEL_OBSERVED, at).first()
+    row = connection.execute(_LEVEL_OBSERVED, {**at, "o_shown": shown}).first()
     if row is None:
         note = LevelNote(shown, "read", None, shown, observed_at, basis_at=observed_at)
         session.execute(
@@ -331,8 +331,7 @@ def observe_level(
     seen = _aware(row.vendor_seen_at) if row.vendor_seen_at is not None else None
     if seen is not None and observed_at < seen - tie:
         return True  # superseded: the vendor itself reported a later level
-    in_flight = _writes_in_flight(connection, at)
-    explained = shown in in_flight if in_flight else bool(row.quantity == shown)
+    explained = bool(row.echo) if row.in_flight else bool(row.quantity == shown)
     if not explained and shown > row.quantity and row.shown_at is not None and observed_at < _aware(row.shown_at) - tie:
         return True  # an increase older than what we know the channel showed since: superseded
     seen_now = {**at, "o_shown": shown, "o_at": observed_at, "o_now": now}
@@ -352,15 +351,27 @@ _AT_LEVEL = (
     _L.sku == sa.bindparam("o_sku"),
     _L.location_id == sa.bindparam("o_location"),
 )
-_LEVEL_OBSERVED = sa.select(_L.quantity, _L.source, _L.unexplained_since, _L.vendor_seen_at, _L.shown_at).where(
-    *_AT_LEVEL
-)
-_WRITES_IN_FLIGHT = sa.select(OUTBOX.c.quantity).where(
+# While a write to the position is in flight (recorded, outcome not yet remembered), a notification is explained only
+# when it shows what such a write set: the vendor's echo of our own write, arriving before the write's outcome is
+# remembered (were it compared with the level known before the write, the echo of a decrease would read as units the
+# channel took by itself, and every other channel would be written that many units lower). Any other level, even the
+# one known before the write, is unexplained: it may be a change made on the channel just after our write landed,
+# which the write's outcome, remembered over it, would otherwise hide until the next read-back.
+_IN_FLIGHT = sa.select(OUTBOX.c.id).where(
     OUTBOX.c.channel == sa.bindparam("o_channel"),
     OUTBOX.c.sku == sa.bindparam("o_sku"),
     OUTBOX.c.location_id == sa.bindparam("o_location"),
     OUTBOX.c.status == "pending",
 )
+_LEVEL_OBSERVED = sa.select(
+    _L.quantity,
+    _L.source,
+    _L.unexplained_since,
+    _L.vendor_seen_at,
+    _L.shown_at,
+    _IN_FLIGHT.exists().label("in_flight"),
+    _IN_FLIGHT.where(OUTBOX.c.quantity == sa.bindparam("o_shown")).exists().label("echo"),
+).where(*_AT_LEVEL)
 _UNEXPLAINED_FROM_NOW = sa.func.coalesce(_L.unexplained_since, sa.bindparam("o_now", type_=_L.unexplained_since.type))
 _OBSERVED_AT = sa.bindparam("o_at", type_=_L.shown_at.type)
 _SHOWN_NOW = {
@@ -371,18 +382,6 @@ _SHOWN_NOW = {
 _TIE_UNEXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_LEVEL).values(unexplained_since=_UNEXPLAINED_FROM_NOW)
 _SEEN_EXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_LEVEL).values(**_SHOWN_NOW, unexplained_since=sa.null())
 _SEEN_UNEXPLAINED = _TIE_UNEXPLAINED.values(**_SHOWN_NOW)
-
-
-def _writes_in_flight(connection: sa.Connection, at: Mapping[str, str]) -> set[int]:
-    """What the writes to ``channel`` at ``key`` still in flight (recorded, outcome not yet remembered) set.
-
-    While one is in flight, a notification is explained only when it shows what that write set: the vendor's echo
-    of our own write, arriving before the write's outcome is remembered (were it compared with the level known
-    before the write, the echo of a decrease would read as units the channel took by itself, and every other
-    channel would be written that many units lower). Any other level, even the one known before the write, is
-    unexplained: it may be a change made on the channel just after our write landed, which the write's outcome,
-    remembered over it, would otherwise hide until the next read-back."""
-    return {int(quantity) for (quantity,) in connection.execute(_WRITES_IN_FLIGHT, at)}
 
 
 def forget_levels(session: Session, channel: str, keys: Iterable[LevelKey], now: datetime) -> None:
