@@ -202,34 +202,9 @@ def remember_levels(
     inserts = [_level_row(channel, key, note, now) for key, note in levels.items() if key not in existing]
     if inserts:
         session.execute(sa.insert(CHANNEL_LEVELS), inserts)
-    updates = [
-        {**_level_row(channel, key, note, now), "k_channel": channel, "k_sku": key[0], "k_location": key[1]}
-        for key, note in levels.items()
-        if key in existing
-    ]
+    updates = [_set_values(_level_row(channel, key, note, now)) for key, note in levels.items() if key in existing]
     if updates:
-        statement = (
-            sa.update(CHANNEL_LEVELS)
-            .where(
-                CHANNEL_LEVELS.c.channel == sa.bindparam("k_channel"),
-                CHANNEL_LEVELS.c.sku == sa.bindparam("k_sku"),
-                CHANNEL_LEVELS.c.location_id == sa.bindparam("k_location"),
-            )
-            .values(
-                quantity=sa.bindparam("quantity"),
-                source=sa.bindparam("source"),
-                updated_at=sa.bindparam("updated_at"),
-                shown=sa.bindparam("shown"),
-                shown_at=sa.bindparam("shown_at"),
-                unexplained_since=sa.bindparam("unexplained_since"),
-                basis_at=_keep_basis(sa.bindparam("basis_at", type_=CHANNEL_LEVELS.c.basis_at.type)),
-                version=CHANNEL_LEVELS.c.version + 1,
-            )
-        )
-        session.connection().execute(
-            statement,
-            [{k: v for k, v in row.items() if k not in {"channel", "sku", "location_id"}} for row in updates],
-        )
+        session.connection().execute(_SET_LEVEL, updates)
     return raced
 
 
@@ -250,26 +225,34 @@ def _compare_and_set(
                 continue
             raced.add(key)
             continue
-        result = session.connection().execute(
-            _SET_OVER_VERSION, {f"c_{name}": value for name, value in row.items()} | {"c_version": version}
-        )
+        result = session.connection().execute(_SET_OVER_VERSION, _set_values(row) | {"c_version": version})
         if getattr(result, "rowcount", 0) != 1:
             raced.add(key)
     return raced
+
+
+def _keep_basis(new: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A remembered level's basis: the note's, else the row's (a write or a confirming read keeps it)."""
+    return sa.func.coalesce(new, CHANNEL_LEVELS.c.basis_at)
 
 
 def _typed(column: sa.Column[Any]) -> sa.BindParameter[Any]:
     return sa.bindparam(f"c_{column.name}", type_=column.type)
 
 
-# remember_levels writes one row per position of every write and read: the statement is built once.
-_SET_OVER_VERSION = (
+def _set_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A :func:`_level_row` as the parameters of :data:`_SET_LEVEL`."""
+    return {f"c_{name}": value for name, value in row.items()}
+
+
+# remember_levels writes one row per position of every write and read: the statements are built once. A level
+# remembered keeps the row's basis unless it brings one (a write or a confirming read keeps it).
+_SET_LEVEL = (
     sa.update(CHANNEL_LEVELS)
     .where(
         CHANNEL_LEVELS.c.channel == sa.bindparam("c_channel"),
         CHANNEL_LEVELS.c.sku == sa.bindparam("c_sku"),
         CHANNEL_LEVELS.c.location_id == sa.bindparam("c_location_id"),
-        CHANNEL_LEVELS.c.version == sa.bindparam("c_version"),
     )
     .values(
         {
@@ -277,16 +260,12 @@ _SET_OVER_VERSION = (
                 name: _typed(CHANNEL_LEVELS.c[name])
                 for name in ("quantity", "source", "updated_at", "shown", "shown_at", "unexplained_since")
             },
-            "basis_at": sa.func.coalesce(_typed(CHANNEL_LEVELS.c.basis_at), CHANNEL_LEVELS.c.basis_at),
+            "basis_at": _keep_basis(_typed(CHANNEL_LEVELS.c.basis_at)),
             "version": CHANNEL_LEVELS.c.version + 1,
         }
     )
 )
-
-
-def _keep_basis(new: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """A remembered level's basis: the note's, else the row's (a write or a confirming read keeps it)."""
-    return sa.func.coalesce(new, CHANNEL_LEVELS.c.basis_at)
+_SET_OVER_VERSION = _SET_LEVEL.where(CHANNEL_LEVELS.c.version == sa.bindparam("c_version"))
 
 
 def observe_level(
