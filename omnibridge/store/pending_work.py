@@ -6,13 +6,14 @@ finishes it with :func:`finish_work` (``seq <= n``) and leaves alone whatever wa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from omnibridge.store.sql import dialect_insert
 from omnibridge.store.tables import PENDING_WORK
 
 PUSH = "push"
@@ -30,26 +31,20 @@ def mark_work(session: Session, channels: Iterable[str], kind: str, keys: Iterab
     ]
     if not rows:
         return
-    statement = _mark_statement(session)
+    statement = _mark_statement(session.get_bind().dialect.name)
     connection = session.connection()
     for start in range(0, len(rows), 500):
         connection.execute(statement, rows[start : start + 500])
 
 
-def _mark_statement(session: Session) -> sa.Insert:
-    """The marking upsert in the session's dialect, built once per dialect (every delivery applied marks work)."""
-    dialect = session.get_bind().dialect.name
-    statement = _MARK.get(dialect)
-    if statement is None:
-        insert = dialect_insert(session, PENDING_WORK)
-        statement = _MARK[dialect] = insert.on_conflict_do_update(
-            index_elements=["channel", "kind", "key"],
-            set_={"seq": _W.seq + 1, "marked_at": insert.excluded.marked_at},
-        )
-    return statement
-
-
-_MARK: dict[str, sa.Insert] = {}
+@functools.cache
+def _mark_statement(dialect: str) -> sa.Insert:
+    """The marking upsert in ``dialect``, built once (every delivery applied marks work)."""
+    insert = postgresql.insert(PENDING_WORK) if dialect == "postgresql" else sqlite.insert(PENDING_WORK)
+    return insert.on_conflict_do_update(
+        index_elements=["channel", "kind", "key"],
+        set_={"seq": _W.seq + 1, "marked_at": insert.excluded.marked_at},
+    )
 
 
 def pending_work(session: Session, channel: str | None, kind: str) -> dict[tuple[str, str], int]:

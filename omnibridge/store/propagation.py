@@ -245,15 +245,24 @@ def _set_values(row: Mapping[str, Any]) -> dict[str, Any]:
     return {f"c_{name}": value for name, value in row.items()}
 
 
+# One position of CHANNEL_LEVELS, as bind parameters named like _set_values names a row's columns; every statement
+# built once below filters on it (_position_parameters gives its values).
+_AT_POSITION = (
+    CHANNEL_LEVELS.c.channel == sa.bindparam("c_channel"),
+    CHANNEL_LEVELS.c.sku == sa.bindparam("c_sku"),
+    CHANNEL_LEVELS.c.location_id == sa.bindparam("c_location_id"),
+)
+
+
+def _position_parameters(channel: str, key: LevelKey) -> dict[str, str]:
+    return {"c_channel": channel, "c_sku": key[0], "c_location_id": key[1]}
+
+
 # remember_levels writes one row per position of every write and read: the statements are built once. A level
 # remembered keeps the row's basis unless it brings one (a write or a confirming read keeps it).
 _SET_LEVEL = (
     sa.update(CHANNEL_LEVELS)
-    .where(
-        CHANNEL_LEVELS.c.channel == sa.bindparam("c_channel"),
-        CHANNEL_LEVELS.c.sku == sa.bindparam("c_sku"),
-        CHANNEL_LEVELS.c.location_id == sa.bindparam("c_location_id"),
-    )
+    .where(*_AT_POSITION)
     .values(
         {
             **{
@@ -297,7 +306,7 @@ def observe_level(
     with K as before.
     """
     connection = session.connection()
-    at = {"o_channel": channel, "o_sku": key[0], "o_location": key[1]}
+    at = _position_parameters(channel, key)
     row = connection.execute(_LEVEL_OBSERVED, {**at, "o_shown": shown}).first()
     if row is None:
         note = LevelNote(shown, "read", None, shown, observed_at, basis_at=observed_at)
@@ -325,11 +334,6 @@ def observe_level(
 
 # observe_level runs for every stock notification: its statements are built once (SQLAlchemy compiles each once).
 _L = CHANNEL_LEVELS.c
-_AT_LEVEL = (
-    _L.channel == sa.bindparam("o_channel"),
-    _L.sku == sa.bindparam("o_sku"),
-    _L.location_id == sa.bindparam("o_location"),
-)
 # While a write to the position is in flight (recorded, outcome not yet remembered), a notification is explained only
 # when it shows what such a write set: the vendor's echo of our own write, arriving before the write's outcome is
 # remembered (were it compared with the level known before the write, the echo of a decrease would read as units the
@@ -337,9 +341,9 @@ _AT_LEVEL = (
 # one known before the write, is unexplained: it may be a change made on the channel just after our write landed,
 # which the write's outcome, remembered over it, would otherwise hide until the next read-back.
 _IN_FLIGHT = sa.select(OUTBOX.c.id).where(
-    OUTBOX.c.channel == sa.bindparam("o_channel"),
-    OUTBOX.c.sku == sa.bindparam("o_sku"),
-    OUTBOX.c.location_id == sa.bindparam("o_location"),
+    OUTBOX.c.channel == sa.bindparam("c_channel"),
+    OUTBOX.c.sku == sa.bindparam("c_sku"),
+    OUTBOX.c.location_id == sa.bindparam("c_location_id"),
     OUTBOX.c.status == "pending",
 )
 _LEVEL_OBSERVED = sa.select(
@@ -350,7 +354,7 @@ _LEVEL_OBSERVED = sa.select(
     _L.shown_at,
     _IN_FLIGHT.exists().label("in_flight"),
     _IN_FLIGHT.where(OUTBOX.c.quantity == sa.bindparam("o_shown")).exists().label("echo"),
-).where(*_AT_LEVEL)
+).where(*_AT_POSITION)
 _UNEXPLAINED_FROM_NOW = sa.func.coalesce(_L.unexplained_since, sa.bindparam("o_now", type_=_L.unexplained_since.type))
 _OBSERVED_AT = sa.bindparam("o_at", type_=_L.shown_at.type)
 _SHOWN_NOW = {
@@ -358,8 +362,8 @@ _SHOWN_NOW = {
     "shown_at": _OBSERVED_AT,
     "vendor_seen_at": _OBSERVED_AT,
 }
-_TIE_UNEXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_LEVEL).values(unexplained_since=_UNEXPLAINED_FROM_NOW)
-_SEEN_EXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_LEVEL).values(**_SHOWN_NOW, unexplained_since=sa.null())
+_TIE_UNEXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_POSITION).values(unexplained_since=_UNEXPLAINED_FROM_NOW)
+_SEEN_EXPLAINED = sa.update(CHANNEL_LEVELS).where(*_AT_POSITION).values(**_SHOWN_NOW, unexplained_since=sa.null())
 _SEEN_UNEXPLAINED = _TIE_UNEXPLAINED.values(**_SHOWN_NOW)
 
 
