@@ -23,6 +23,7 @@ BENCHMARKS = {
     "console": "bench.console",
     "budgets": "bench.budgets",
     "scale": "bench.scale",
+    "gil_switch": "bench.gil_switch",
 }
 
 

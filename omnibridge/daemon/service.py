@@ -46,6 +46,7 @@ from omnibridge.config.schema import PrivacySection
 from omnibridge.console import ConsoleContext, console_app
 from omnibridge.console.api_calls import ApiCallLog
 from omnibridge.daemon.app import daemon_app
+from omnibridge.daemon.gil import DAEMON_SWITCH_INTERVAL, switch_interval
 from omnibridge.daemon.http_guard import ServerLimits, accept_error_handler, quiet_uvicorn, server_config
 from omnibridge.daemon.jobs import JobRunner
 from omnibridge.daemon.order_api import order_api
@@ -120,6 +121,9 @@ class DaemonOptions:
     replica: bool = False
     """One of several daemons on one PostgreSQL (``--replica``, :mod:`omnibridge.replicas`): no daemon lock; a
     procrastinate worker instead of the in-process worker and APScheduler schedule."""
+    switch_interval_seconds: float = DAEMON_SWITCH_INTERVAL
+    """How long a thread may run Python before another waiting for the GIL gets it, while the daemon serves
+    (:mod:`omnibridge.daemon.gil`: a store call waits less for the GIL between its statements)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -129,6 +133,10 @@ class DaemonOptions:
             raise OmnibridgeError(
                 "--poll-seconds, --readback-minutes, --tracking-minutes, --verify-minutes and --fulfilment-seconds "
                 "must be greater than 0"
+            )
+        if not self.switch_interval_seconds > 0:
+            raise OmnibridgeError(
+                f"switch_interval_seconds {self.switch_interval_seconds!r}: expected seconds greater than 0"
             )
 
 
@@ -459,7 +467,7 @@ async def run_daemon(profile: Path, options: DaemonOptions) -> None:
         if error is not None:
             raise OmnibridgeError(f"{loaded.path}: {error}")
     lock = contextlib.nullcontext() if options.replica else daemon_lock(loaded.store_url)
-    with lock, open_store(loaded.store_url) as store:
+    with switch_interval(options.switch_interval_seconds), lock, open_store(loaded.store_url) as store:
         for location in loaded.locations:
             store.upsert_location(location)
         # Replicas share each channel's vendor budget through the store; a lone daemon keeps its own (env switch).
