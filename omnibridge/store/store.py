@@ -45,6 +45,7 @@ from omnibridge.store import (
     shipments,
     sync_state,
 )
+from omnibridge.store.admission import DeliveryAdmission
 from omnibridge.store.engine import (
     WriteTurns,
     check_reachable,
@@ -81,6 +82,7 @@ class Store:
     def __init__(self, engine: sa.Engine, *, clock: Clock = utc_now) -> None:
         self.engine = engine
         self._clock = clock
+        self._admission = DeliveryAdmission(engine)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -183,9 +185,10 @@ class Store:
 
     def admit_delivery(self, channel: str, delivery: WebhookDelivery) -> sync_state.Admission:
         """Store a verified delivery as :meth:`add_delivery` does, and say whether it could only be kept as a
-        dead letter (a NUL byte or an over-long id: see :func:`omnibridge.store.sync_state.admit_delivery`)."""
-        with write_session(self.engine) as session:
-            return sync_state.admit_delivery(session, channel, delivery)
+        dead letter (a NUL byte or an over-long id: see :func:`omnibridge.store.sync_state.admit_delivery`).
+        Safe from any thread: deliveries waiting at once are committed together (:mod:`omnibridge.store.admission`);
+        returns only once this one is committed."""
+        return self._admission.admit(channel, delivery)
 
     def inbox(
         self, *, status: InboxStatus | None = None, channel: str | None = None, limit: int = 500

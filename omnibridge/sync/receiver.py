@@ -16,7 +16,8 @@ Verifying and storing a delivery is a blocking store call. Given ``threads``
 never waits behind other work on the event loop and the loop never waits for the database; the daemon and the
 demo world (so the benchmarks) pass them. :meth:`SyncEngine.receive` wakes :meth:`SyncEngine.run_worker` from
 whichever thread it runs on (``call_soon_threadsafe`` onto the worker's loop). Without ``threads`` the call runs on
-the event loop. The answer is the same either way: 200 only once the delivery is committed.
+the event loop. The answer is the same either way: 200 only once the delivery is committed. Deliveries stored
+on several threads at once are committed together, in one write turn (:mod:`omnibridge.store.admission`).
 """
 
 from __future__ import annotations
