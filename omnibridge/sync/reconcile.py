@@ -383,8 +383,22 @@ def _waiting_at_target(level: KnownLevel, target: int) -> bool:
     """An unexplained decrease (most often the channel's own sale whose order is still on its way) whose target is
     not below what the channel was seen showing: nothing would be written there (a decrease is never written back
     up, the write would be ``min(target, shown)``), so it needs no read before the SKU's other positions are
-    written; the read-back, or the next reconcile that has something to write there, checks it."""
-    return level.shown is not None and level.shown < level.quantity and target >= level.shown
+    written; the read-back, or the next reconcile that has something to write there, checks it.
+
+    Only once a read or a compare-and-set write has confirmed that the channel shows it (:func:`_confirmed`): a
+    decrease only a notification reported may be a near-tie that arrived out of order (the sale it shows already
+    applied and restocked in the same second). Its own pending decrease keeps its target at what it shows, so
+    without that first read it would wait, holding every channel's target one unit down there, until the
+    read-back."""
+    return level.shown is not None and level.shown < level.quantity and target >= level.shown and _confirmed(level)
+
+
+def _confirmed(level: KnownLevel) -> bool:
+    """Whether what the channel was last seen showing was seen after its latest notification (a read, or a
+    compare-and-set write whose expected value it showed), or no notification was ever recorded."""
+    if level.vendor_seen_at is None:
+        return True
+    return level.shown_at is not None and level.shown_at > level.vendor_seen_at
 
 
 def _needing_a_read(
