@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from omnibridge.errors import ConflictError, InsufficientStockError
+from omnibridge.ledger import records
 from omnibridge.models import (
     MOVEMENT_EFFECTS,
     InventoryPosition,
@@ -27,6 +28,7 @@ from omnibridge.models import (
     Variant,
 )
 from omnibridge.store import Store
+from omnibridge.store.engine import read_session
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 SKUS = ("A", "B", "BO")  # BO allows backorders
@@ -199,13 +201,18 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self._all_positions() == before
 
     def _all_positions(self) -> list[InventoryPosition]:
-        return [p for sku in SKUS for p in self.store.positions(self.sku(sku))]
+        by_sku = self.store.positions_of([self.sku(sku) for sku in SKUS])
+        return [p for sku in SKUS for p in by_sku[self.sku(sku)]]
 
     @invariant()
     def positions_are_the_sum_of_their_movements_and_match_the_model(self) -> None:
+        # one read transaction for the whole check (a snapshot; the check runs after every step)
+        with read_session(self.store.engine) as session:
+            positions = records.positions_of(session, [self.sku(sku) for sku in SKUS])
+            movements = {sku: records.movements(session, self.sku(sku)) for sku in SKUS}
         for sku in SKUS:
-            recorded = self.store.movements(self.sku(sku))
-            for position in self.store.positions(self.sku(sku)):
+            recorded = movements[sku]
+            for position in positions[self.sku(sku)]:
                 mine = [r for r in recorded if r.movement.location_id == position.location_id]
                 sums = (
                     sum(r.delta_on_hand for r in mine),
