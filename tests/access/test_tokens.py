@@ -23,7 +23,7 @@ def test_a_token_is_shown_once_and_only_its_hash_is_stored(store: Store) -> None
     with store.engine.connect() as conn:
         stored = conn.execute(sa.select(API_TOKENS)).one()._asdict()
     assert token not in {str(value) for value in stored.values()}
-    assert token.split("_")[-1] not in str(stored)
+    assert token.split("_", 2)[2] not in str(stored)
     assert stored["token_hash"] == tokens.hash_token(token)
     found = tokens.authenticate(store, token)
     assert found is not None
@@ -77,7 +77,7 @@ def test_creation_and_revocation_are_audited_without_the_token(store: Store) -> 
     ]
     assert found[0].after["role"] == "admin"
     assert found[1].after["state"] == "revoked"
-    assert token.split("_")[-1] not in str([r.as_dict() for r in found])
+    assert token.split("_", 2)[2] not in str([r.as_dict() for r in found])
 
 
 def test_roles_include_the_ones_below() -> None:
