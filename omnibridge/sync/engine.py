@@ -79,6 +79,8 @@ DAEMON_FETCH_WAIT = 0.05
 """How long a worker pass of the daemon (and the demo) waits for what deliveries name before applying what came."""
 DEFAULT_OBSERVE_GRACE = 1.0
 """Seconds a reported level may stay unexplained before its channel is pulled."""
+GRACE_END_MARGIN_SECONDS = 1.0
+"""How long after a waiting decrease's grace ends its SKU is reconciled again (so that reconcile finds it ended)."""
 MIN_BACKOFF = 5.0
 MAX_BACKOFF = 300.0
 DEFAULT_STORE_THREADS = 4
@@ -490,9 +492,14 @@ class SyncEngine:
         self.mark_dirty(stale, [channel.id])
         # re-read when the short grace of an increase ends (a decrease that is still waiting is simply re-read
         # again later, until its own grace ends)
-        due = self._clock() + min(self.drift_grace.total_seconds(), 3 * self.observe_grace)
+        now = self._clock()
+        due = now + min(self.drift_grace.total_seconds(), 3 * self.observe_grace)
         for sku, _ in report.waiting:
             self._recheck.setdefault(sku, due)
+        # a decrease left unread while waiting at its target: read once its grace has ended (drift is decided then)
+        for (sku, _), seconds_left in report.grace_ends:
+            ends = now + max(seconds_left, 0.0) + GRACE_END_MARGIN_SECONDS
+            self._recheck[sku] = min(self._recheck.get(sku, ends), ends)
         return report
 
     def _resume(self, channel: ChannelRuntime) -> set[str]:

@@ -126,6 +126,9 @@ class ReconcileReport:
     """Positions of this channel whose ledger position is unknown (never counted or received): not written."""
     held: list[Position] = field(default_factory=list)
     """Positions whose planned write the gate held (a mass change waiting for approval): not written."""
+    grace_ends: list[tuple[Position, float]] = field(default_factory=list)
+    """Positions left unread while waiting at their target, each with the seconds until its grace ends: its SKU is
+    to be reconciled again then (the read decides drift if nothing explained the decrease by then)."""
     raced: list[Position] = field(default_factory=list)
     """Positions whose known level changed between this reconcile's read of it and its remembering (the channel's
     own events applied meanwhile): not remembered but forgotten, to be reconciled again (see :func:`_versions`)."""
@@ -379,18 +382,27 @@ def _decidable_unread(level: KnownLevel, expires: datetime, fresh_after: datetim
     )
 
 
-def _waiting_at_target(level: KnownLevel, target: int) -> bool:
-    """An unexplained decrease (most often the channel's own sale whose order is still on its way) whose target is
-    not below what the channel was seen showing: nothing would be written there (a decrease is never written back
-    up, the write would be ``min(target, shown)``), so it needs no read before the SKU's other positions are
-    written; the read-back, or the next reconcile that has something to write there, checks it.
+def _waiting_at_target(level: KnownLevel, target: int, expires: datetime) -> bool:
+    """An unexplained decrease (most often the channel's own sale whose order is still on its way), inside its
+    grace period (``unexplained_since`` after ``expires``), whose target is not below what the channel was seen
+    showing: nothing would be written there (a decrease is never written back up, the write would be
+    ``min(target, shown)``), so it needs no read before the SKU's other positions are written. Its SKU is
+    reconciled again when the grace ends (:attr:`ReconcileReport.grace_ends`); that reconcile reads it, and the
+    read decides drift if nothing explained it by then.
 
     Only once a read or a compare-and-set write has confirmed that the channel shows it (:func:`_confirmed`): a
     decrease only a notification reported may be a near-tie that arrived out of order (the sale it shows already
     applied and restocked in the same second). Its own pending decrease keeps its target at what it shows, so
     without that first read it would wait, holding every channel's target one unit down there, until the
     read-back."""
-    return level.shown is not None and level.shown < level.quantity and target >= level.shown and _confirmed(level)
+    return (
+        level.shown is not None
+        and level.shown < level.quantity
+        and target >= level.shown
+        and level.unexplained_since is not None
+        and level.unexplained_since > expires
+        and _confirmed(level)
+    )
 
 
 def _confirmed(level: KnownLevel) -> bool:
@@ -502,7 +514,7 @@ def _plan_from_known(
         if not wanted or any(
             level is None
             or not level.certain
-            or not (_decidable_unread(level, *horizon) or _waiting_at_target(level, wanted[location_id]))
+            or not (_decidable_unread(level, *horizon) or _waiting_at_target(level, wanted[location_id], horizon[0]))
             for location_id, level in levels.items()
         ):
             needs_read.append(sku)
@@ -511,7 +523,10 @@ def _plan_from_known(
         for location_id, quantity in wanted.items():
             level = known[(sku, location_id)]
             if not _decidable_unread(level, *horizon):
-                continue  # waiting at its target: nothing to write there
+                # waiting at its target: nothing to write there until its grace ends
+                assert level.unexplained_since is not None
+                report.grace_ends.append(((sku, location_id), (level.unexplained_since - horizon[0]).total_seconds()))
+                continue
             if level.unexplained_since is None:
                 shown, write, after = level.quantity, quantity, quantity
             else:

@@ -8,8 +8,9 @@ levels are read, before they are remembered), on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +24,8 @@ from omnibridge.store import LevelNote, Store
 from omnibridge.sync import ChannelRuntime, SyncEngine
 from omnibridge.sync import reconcile as reconcile_module
 from omnibridge.sync.apply import EventApplier
-from omnibridge.sync.reconcile import VERIFY_AFTER, planned_quantities, reconcile_channel
+from omnibridge.sync.engine import GRACE_END_MARGIN_SECONDS
+from omnibridge.sync.reconcile import DEFAULT_DRIFT_GRACE, VERIFY_AFTER, planned_quantities, reconcile_channel
 
 from .fake_channel import NOW, FakeChannel, receive, runtime, seed_store
 
@@ -235,6 +237,87 @@ async def test_a_sale_waiting_for_its_order_does_not_make_the_skus_other_positio
     assert web.calls["read_levels"] == 1
     assert web.levels == {(SKU, REF): 4, (SKU, "L-WH"): 3}
     assert report.differing == 1
+    # the sale left unread is to be looked at again when its grace ends (unexplained since NOW)
+    [(position, seconds_left)] = report.grace_ends
+    assert position == (SKU, SHOP)
+    assert seconds_left == pytest.approx((NOW + DEFAULT_DRIFT_GRACE - later).total_seconds(), abs=0.1)
+
+
+async def test_a_decrease_waiting_at_its_target_is_read_once_its_grace_ends_and_drift_is_decided(
+    store: Store, clock: TickingClock
+) -> None:
+    """A decrease on the web that no order ever explains (a person took the unit off in the channel's admin): while
+    it waits at its target inside its grace, nothing reads it. Once the grace has ended the next reconcile of its
+    SKU reads it and decides drift (here the ledger wins and writes the unit back), instead of the position staying
+    one unit down on every channel until the read-back."""
+    clock.now = NOW  # the store's time, for when the decrease became unexplained
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    web = FakeChannel([REF])
+    web.levels[(SKU, REF)] = 4
+    channel = runtime("web", web, {REF: SHOP}, compare_and_set=True)
+    await channel.resolve_locations()
+    store.remember_levels("web", {(SKU, SHOP): LevelNote(5, "read", None, 5)})
+    store.observe_level("web", (SKU, SHOP), 4, NOW - timedelta(seconds=1))  # the fake's reads are made at NOW
+    planner = AvailabilityPlanner(AvailabilityPolicy(), [ChannelFeed("web", 20, frozenset({SHOP}))])
+    checked = NOW + VERIFY_AFTER + timedelta(seconds=1)
+    await reconcile_channel(store, channel, [SKU], planner, now=checked, trust_known=True)
+    assert web.calls["read_levels"] == 1  # confirmed by one read: it waits at its target (4)
+
+    inside = NOW + DEFAULT_DRIFT_GRACE - timedelta(seconds=1)
+    waiting = await reconcile_channel(store, channel, [SKU], planner, now=inside, trust_known=True)
+    assert web.calls["read_levels"] == 1
+    [(position, seconds_left)] = waiting.grace_ends
+    assert position == (SKU, SHOP)
+    assert seconds_left == pytest.approx(1.0, abs=0.1)
+    assert (waiting.drift, web.levels[(SKU, REF)]) == ([], 4)
+
+    ended = NOW + DEFAULT_DRIFT_GRACE + timedelta(seconds=1)
+    decided = await reconcile_channel(store, channel, [SKU], planner, now=ended, trust_known=True)
+    assert web.calls["read_levels"] == 2
+    assert [(d.position, d.policy) for d in decided.drift] == [((SKU, SHOP), "ledger")]
+    assert decided.grace_ends == []
+    assert store.known_levels("web", [SKU])[(SKU, SHOP)].unexplained_since is None
+    # the decision no longer holds the unit off the targets: the next reconcile (the engine marks the SKU) writes it
+    await reconcile_channel(store, channel, [SKU], planner, now=ended, trust_known=True)
+    assert web.levels[(SKU, REF)] == 5
+
+
+async def test_the_engine_reconciles_a_waiting_decrease_again_when_its_grace_ends(
+    store: Store, clock: TickingClock
+) -> None:
+    """The engine marks the SKU of a position left unread at its target for a reconcile just after its grace
+    ends, and not before; that reconcile reads it and decides drift."""
+    clock.now = datetime.now(UTC)  # the engine's reconcile times are the wall clock's
+    seed_store(store, [SKU], [SHOP])
+    receive(store, SKU, SHOP, 5)
+    web = FakeChannel([REF])
+    web.levels[(SKU, REF)] = 4
+    channel = runtime("web", web, {REF: SHOP}, compare_and_set=True)
+    grace = timedelta(seconds=30)
+    since = clock.now - grace + timedelta(seconds=2)  # a decrease a read confirmed, its grace ending in 2 s
+    store.remember_levels("web", {(SKU, SHOP): LevelNote(5, "read", since, 4, since)})
+    now = [0.0]
+    engine = SyncEngine(store, [channel], clock=lambda: now[0], drift_grace=grace)
+    await engine.resolve_locations()
+    engine.mark_dirty([SKU], ["web"])
+    await engine.flush()
+    assert web.calls["read_levels"] == 0  # waiting at its target: not read
+    assert store.pending_work("web") == {}
+
+    now[0] = 1.5  # before the grace ends (about 2 s after the flush)
+    await engine.mark_due()
+    assert store.pending_work("web") == {}
+    now[0] = 2.0 + GRACE_END_MARGIN_SECONDS + 0.5
+    await engine.mark_due()
+    assert set(store.pending_work("web")) == {("web", SKU)}
+    await asyncio.sleep(2.5)  # the wall clock the reconcile reads: the grace has ended there too
+    await engine.flush()
+    assert web.calls["read_levels"] == 1
+    assert engine.counters.drift_incidents == 1
+    await engine.flush()  # the pass the drift decision marked
+    assert web.levels[(SKU, REF)] == 5  # the ledger won: the unit is shown again
+    await engine.aclose()
 
 
 async def test_a_decrease_only_a_notification_reported_is_checked_by_a_read_once_it_is_old(
